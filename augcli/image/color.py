@@ -1,0 +1,103 @@
+"""Colour adjustments as affine maps on the colour channels, so a chain of them costs one pass.
+
+Values are normalised to [0, 1]. A map sends a pixel x to `A x + B mean(x) + b`, where mean(x)
+is the per-channel mean of the whole image the map is applied to: that term is what contrast
+needs, and it keeps the family closed under composition (the mean of an affine image is the
+affine image of the mean). Intermediate results are not clipped between merged steps.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+# ITU-R 601-2 luma, the weights Pillow and torchvision use for grayscale.
+LUMA = np.array([0.299, 0.587, 0.114])
+_RGB_TO_YIQ = np.array([[0.299, 0.587, 0.114], [0.596, -0.274, -0.322], [0.211, -0.523, 0.312]])
+_YIQ_TO_RGB = np.linalg.inv(_RGB_TO_YIQ)
+
+
+def luma_weights(channels: int) -> np.ndarray:
+    return LUMA if channels == 3 else np.ones(channels)
+
+
+@dataclass(frozen=True)
+class ColorMap:
+    """x -> a @ x + b_mean @ mean(x) + bias, on `channels` colour channels in [0, 1]."""
+
+    a: np.ndarray
+    b_mean: np.ndarray
+    bias: np.ndarray
+
+    @property
+    def channels(self) -> int:
+        return self.a.shape[0]
+
+    @property
+    def uses_mean(self) -> bool:
+        return bool(np.any(self.b_mean))
+
+    def then(self, after: ColorMap) -> ColorMap:
+        """The map that applies self, then `after`."""
+        a2, m2, b2 = after.a, after.b_mean, after.bias
+        return ColorMap(
+            a=a2 @ self.a,
+            b_mean=a2 @ self.b_mean + m2 @ (self.a + self.b_mean),
+            bias=a2 @ self.bias + m2 @ self.bias + b2,
+        )
+
+    def matrix(self, mean: np.ndarray | None, scale: float) -> np.ndarray:
+        """The (C, C+1) matrix for pixel values on [0, scale], with the image mean folded in."""
+        bias = self.bias * scale
+        if self.uses_mean:
+            bias = bias + self.b_mean @ np.asarray(mean, float)
+        return np.hstack([self.a, bias[:, None]])
+
+
+def identity(channels: int) -> ColorMap:
+    return ColorMap(np.eye(channels), np.zeros((channels, channels)), np.zeros(channels))
+
+
+def brightness(factor: float, channels: int) -> ColorMap:
+    """Multiply every channel: 0 gives black, 1 the original."""
+    return ColorMap(np.eye(channels) * factor, np.zeros((channels, channels)), np.zeros(channels))
+
+
+def contrast(factor: float, channels: int) -> ColorMap:
+    """Blend with the mean grey level of the image: 0 gives flat grey, 1 the original."""
+    spread = np.outer(np.ones(channels), luma_weights(channels))
+    return ColorMap(np.eye(channels) * factor, (1.0 - factor) * spread, np.zeros(channels))
+
+
+def saturation(factor: float, channels: int) -> ColorMap:
+    """Blend each pixel with its own grey: 0 gives grayscale, 1 the original."""
+    if channels != 3:
+        return identity(channels)
+    grey = np.outer(np.ones(3), LUMA)
+    return ColorMap(factor * np.eye(3) + (1.0 - factor) * grey, np.zeros((3, 3)), np.zeros(3))
+
+
+def hue(shift: float, channels: int) -> ColorMap:
+    """Turn the hue by `shift` of a full circle (0.5 = opposite colours), keeping luma.
+
+    The turn is a rotation of the chroma plane of YIQ, which keeps the map linear so it
+    merges with the other colour adjustments.
+    """
+    if channels != 3:
+        return identity(channels)
+    angle = 2.0 * math.pi * shift
+    c, s = math.cos(angle), math.sin(angle)
+    rotate = np.array([[1.0, 0.0, 0.0], [0.0, c, -s], [0.0, s, c]])
+    return ColorMap(_YIQ_TO_RGB @ rotate @ _RGB_TO_YIQ, np.zeros((3, 3)), np.zeros(3))
+
+
+def grayscale(channels: int) -> ColorMap:
+    """Every channel becomes the pixel's luma (the channel count is kept)."""
+    grey = np.outer(np.ones(channels), luma_weights(channels))
+    return ColorMap(grey, np.zeros((channels, channels)), np.zeros(channels))
+
+
+def invert(channels: int) -> ColorMap:
+    return ColorMap(-np.eye(channels), np.zeros((channels, channels)), np.ones(channels))

@@ -1,0 +1,384 @@
+"""Pure image kernels: a numpy array and explicit parameters in, a new array out. No randomness.
+
+Arrays are uint8 or uint16, shaped (H, W) for grey or (H, W, C) with C = 2 (grey + alpha),
+3 (RGB) or 4 (RGBA). Photometric kernels touch the colour channels only; alpha moves with
+geometric warps and is otherwise left alone. Noise kernels take a `seed` so that a recorded
+parameter set replays the same pixels.
+"""
+
+from __future__ import annotations
+
+import functools
+import io
+import math
+from collections.abc import Callable, Sequence
+
+import cv2
+import numpy as np
+from PIL import Image
+
+from augcli.image.color import LUMA, ColorMap
+
+INTERPOLATION = {"nearest": cv2.INTER_NEAREST, "bilinear": cv2.INTER_LINEAR, "bicubic": cv2.INTER_CUBIC}
+BORDER = {"constant": cv2.BORDER_CONSTANT, "reflect": cv2.BORDER_REFLECT_101, "replicate": cv2.BORDER_REPLICATE}
+_EPS = 1e-6
+
+
+def full_scale(dtype: np.dtype) -> int:
+    """The largest pixel value: 255 for 8-bit, 65535 for 16-bit images."""
+    return int(np.iinfo(dtype).max)
+
+
+def colour_count(pixels: np.ndarray) -> int:
+    channels = 1 if pixels.ndim == 2 else pixels.shape[2]
+    return 3 if channels >= 3 else 1
+
+
+def split_alpha(pixels: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
+    """(colour, alpha); alpha is None for L and RGB."""
+    if pixels.ndim == 3 and pixels.shape[2] in (2, 4):
+        colour = pixels[:, :, :-1]
+        return (colour[:, :, 0] if colour.shape[2] == 1 else colour), pixels[:, :, -1]
+    return pixels, None
+
+
+def join_alpha(colour: np.ndarray, alpha: np.ndarray | None) -> np.ndarray:
+    if alpha is None:
+        return colour
+    colour = colour[:, :, None] if colour.ndim == 2 else colour
+    return np.dstack([colour, alpha])
+
+
+def on_colour(kernel: Callable[..., np.ndarray]) -> Callable[..., np.ndarray]:
+    """Run a kernel on the colour channels and put the untouched alpha channel back."""
+
+    @functools.wraps(kernel)
+    def wrapper(pixels: np.ndarray, *args, **kwargs) -> np.ndarray:
+        colour, alpha = split_alpha(pixels)
+        return join_alpha(kernel(np.ascontiguousarray(colour), *args, **kwargs), alpha)
+
+    return wrapper
+
+
+def _to_dtype(values: np.ndarray, dtype: np.dtype) -> np.ndarray:
+    return np.clip(np.rint(values), 0, full_scale(dtype)).astype(dtype)
+
+
+def channel_fill(fill: Sequence[float], pixels: np.ndarray) -> tuple[float, ...]:
+    """Expand a 0-255 fill to one value per channel of `pixels` (alpha: 0 unless given)."""
+    scale = full_scale(pixels.dtype) / 255.0
+    channels = 1 if pixels.ndim == 2 else pixels.shape[2]
+    has_alpha = channels in (2, 4)
+    given_alpha = len(fill) in (2, 4)
+    colour = list(fill[:-1] if given_alpha else fill)
+    alpha = fill[-1] if given_alpha else 0.0
+    if colour_count(pixels) == 3:
+        colour = colour * 3 if len(colour) == 1 else colour
+    elif len(colour) == 3:
+        colour = [float(np.dot(LUMA, colour))]
+    values = colour + ([alpha] if has_alpha else [])
+    return tuple(v * scale for v in values)
+
+
+# --- geometry --------------------------------------------------------------------------------
+
+
+def _signed_permutation(matrix: np.ndarray) -> bool:
+    """True for flips, quarter turns and whole-pixel shifts: pixels move without resampling."""
+    linear, shift = matrix[:2, :2], matrix[:2, 2]
+    return (
+        np.allclose(matrix[2], [0, 0, 1])
+        and np.allclose(linear, np.rint(linear))
+        and np.allclose(np.abs(np.rint(linear)).sum(axis=0), 1)
+        and np.allclose(np.abs(np.rint(linear)).sum(axis=1), 1)
+        and np.allclose(shift, np.rint(shift))
+    )
+
+
+def _valid_run(start: int, step: int, count: int, limit: int) -> tuple[int, int]:
+    """Output indices [i0, i1) whose source index start + step * i lies in [0, limit)."""
+    if step == 1:
+        return max(0, -start), max(0, min(count, limit - start))
+    return max(0, start - limit + 1), max(0, min(count, start + 1))
+
+
+def _index_warp(pixels: np.ndarray, matrix: np.ndarray, size: tuple[int, int], border: str, fill) -> np.ndarray | None:
+    """Exact warp for signed permutations by slicing; None where the border is not constant."""
+    width, height = size
+    inverse = np.rint(np.linalg.inv(matrix)).astype(np.int64)
+    if inverse[0, 0] == 0:  # a quarter turn: output rows walk source columns
+        base = pixels.swapaxes(0, 1)
+        row_step, row_start = int(inverse[0, 1]), int(inverse[0, 2])
+        col_step, col_start = int(inverse[1, 0]), int(inverse[1, 2])
+    else:
+        base = pixels
+        row_step, row_start = int(inverse[1, 1]), int(inverse[1, 2])
+        col_step, col_start = int(inverse[0, 0]), int(inverse[0, 2])
+    r0, r1 = _valid_run(row_start, row_step, height, base.shape[0])
+    c0, c1 = _valid_run(col_start, col_step, width, base.shape[1])
+    inside = (r0, r1, c0, c1) == (0, height, 0, width)
+    if not inside and border != "constant":
+        return None
+    out_shape = (height, width) + pixels.shape[2:]
+    if inside:
+        out = np.empty(out_shape, dtype=pixels.dtype)
+    else:
+        value = np.array(channel_fill(fill, pixels), dtype=pixels.dtype)
+        out = np.empty(out_shape, dtype=pixels.dtype)
+        out[...] = value[0] if pixels.ndim == 2 else value
+    if r1 > r0 and c1 > c0:
+        rows = sorted((row_start + row_step * r0, row_start + row_step * (r1 - 1)))
+        cols = sorted((col_start + col_step * c0, col_start + col_step * (c1 - 1)))
+        window = base[rows[0] : rows[1] + 1, cols[0] : cols[1] + 1]
+        out[r0:r1, c0:c1] = window[::row_step, ::col_step]
+    return out
+
+
+def _crop_resize(
+    pixels: np.ndarray, matrix: np.ndarray, size: tuple[int, int], interpolation: str
+) -> np.ndarray | None:
+    """Axis-aligned zoom of a whole-pixel source window: slice it and let cv2.resize filter.
+
+    Shrinking uses INTER_AREA, which averages (a warp would alias); None when not applicable.
+    """
+    if not (np.allclose(matrix[2], [0, 0, 1]) and abs(matrix[0, 1]) < _EPS and abs(matrix[1, 0]) < _EPS):
+        return None
+    sx, sy = matrix[0, 0], matrix[1, 1]
+    if sx <= 0 or sy <= 0:
+        return None
+    width, height = size
+    left = (-0.5 - matrix[0, 2]) / sx + 0.5
+    top = (-0.5 - matrix[1, 2]) / sy + 0.5
+    right, bottom = left + width / sx, top + height / sy
+    edges = np.array([left, top, right, bottom])
+    if not np.allclose(edges, np.rint(edges), atol=1e-6):
+        return None
+    left, top, right, bottom = (int(v) for v in np.rint(edges))
+    src_h, src_w = pixels.shape[:2]
+    if left < 0 or top < 0 or right > src_w or bottom > src_h or right <= left or bottom <= top:
+        return None
+    window = pixels[top:bottom, left:right]
+    if (right - left, bottom - top) == (width, height):
+        return np.ascontiguousarray(window)
+    shrinking = width < right - left or height < bottom - top
+    flag = INTERPOLATION[interpolation]
+    if shrinking and interpolation != "nearest":
+        flag = cv2.INTER_AREA
+    return cv2.resize(np.ascontiguousarray(window), (width, height), interpolation=flag)
+
+
+def warp(
+    pixels: np.ndarray,
+    matrix: np.ndarray,
+    size: tuple[int, int],
+    interpolation: str = "bilinear",
+    border: str = "constant",
+    fill: Sequence[float] = (0.0,),
+) -> np.ndarray:
+    """Resample `pixels` once through a source->output 3x3 matrix into a (width, height) image."""
+    matrix = np.asarray(matrix, dtype=np.float64)
+    if _signed_permutation(matrix):
+        out = _index_warp(pixels, matrix, size, border, fill)
+        if out is not None:
+            return out
+    out = _crop_resize(pixels, matrix, size, interpolation)
+    if out is not None:
+        return out
+    flags = INTERPOLATION[interpolation]
+    border_value = channel_fill(fill, pixels)
+    src = np.ascontiguousarray(pixels)
+    if np.allclose(matrix[2], [0, 0, 1]):
+        out = cv2.warpAffine(src, matrix[:2], size, flags=flags, borderMode=BORDER[border], borderValue=border_value)
+    else:
+        out = cv2.warpPerspective(src, matrix, size, flags=flags, borderMode=BORDER[border], borderValue=border_value)
+    return out.reshape(size[1], size[0], *pixels.shape[2:])
+
+
+def resize(pixels: np.ndarray, width: int, height: int, interpolation: str = "bilinear") -> np.ndarray:
+    """Resize to width x height (INTER_AREA when shrinking, so it averages rather than aliases)."""
+    from augcli.image import geometry
+
+    h, w = pixels.shape[:2]
+    return warp(pixels, geometry.resize(w, h, width, height), (width, height), interpolation)
+
+
+# --- colour ----------------------------------------------------------------------------------
+
+
+@on_colour
+def color_map(pixels: np.ndarray, cmap: ColorMap) -> np.ndarray:
+    """Apply an affine colour map (see color.py) in one pass, rounding and saturating."""
+    mean = None
+    if cmap.uses_mean:
+        mean = np.array(cv2.mean(pixels)[: cmap.channels])
+    matrix = cmap.matrix(mean, full_scale(pixels.dtype))
+    if pixels.ndim == 2:
+        a, bias = matrix[0, 0], matrix[0, 1]
+        return _to_dtype(pixels.astype(np.float32) * a + bias, pixels.dtype)
+    return cv2.transform(pixels, matrix).reshape(pixels.shape)
+
+
+def _lut(pixels: np.ndarray, table: np.ndarray) -> np.ndarray:
+    table = _to_dtype(table, pixels.dtype)
+    return table[pixels]
+
+
+@on_colour
+def gamma(pixels: np.ndarray, gamma: float) -> np.ndarray:
+    """out = max * (in / max) ** gamma: gamma > 1 darkens mid-tones, < 1 brightens them."""
+    top = full_scale(pixels.dtype)
+    return _lut(pixels, top * (np.arange(top + 1) / top) ** gamma)
+
+
+def _equalize_channel(channel: np.ndarray) -> np.ndarray:
+    top = full_scale(channel.dtype)
+    histogram = np.bincount(channel.ravel(), minlength=top + 1)
+    cdf = np.cumsum(histogram)
+    first = cdf[np.flatnonzero(histogram)[0]]
+    if cdf[-1] == first:  # a flat channel has nothing to spread
+        return channel.copy()
+    return _lut(channel, (cdf - first) / (cdf[-1] - first) * top)
+
+
+@on_colour
+def equalize(pixels: np.ndarray) -> np.ndarray:
+    """Histogram equalisation of each colour channel: its values spread over the full range."""
+    if pixels.ndim == 2:
+        return _equalize_channel(pixels)
+    return np.dstack([_equalize_channel(pixels[:, :, c]) for c in range(pixels.shape[2])])
+
+
+@on_colour
+def posterize(pixels: np.ndarray, bits: int) -> np.ndarray:
+    """Keep the top `bits` bits of each 8-bit value (of the top 8 bits for 16-bit images)."""
+    depth = pixels.dtype.itemsize * 8
+    mask = ~((1 << (depth - bits)) - 1) & full_scale(pixels.dtype)
+    return pixels & np.array(mask, dtype=pixels.dtype)
+
+
+@on_colour
+def solarize(pixels: np.ndarray, threshold: float) -> np.ndarray:
+    """Invert every value at or above `threshold` (a fraction of full scale)."""
+    top = full_scale(pixels.dtype)
+    return np.where(pixels >= threshold * top, top - pixels, pixels).astype(pixels.dtype)
+
+
+_SMOOTH = np.array([[1, 1, 1], [1, 5, 1], [1, 1, 1]], dtype=np.float32) / 13.0
+
+
+@on_colour
+def sharpness(pixels: np.ndarray, factor: float) -> np.ndarray:
+    """Blend with a smoothed copy (Pillow's kernel): 0 smooths, 1 keeps, 2 sharpens."""
+    original = pixels.astype(np.float32)
+    smooth = cv2.filter2D(original, -1, _SMOOTH, borderType=cv2.BORDER_REPLICATE)
+    smooth[0, :], smooth[-1, :], smooth[:, 0], smooth[:, -1] = (
+        original[0, :],
+        original[-1, :],
+        original[:, 0],
+        original[:, -1],
+    )
+    return _to_dtype(smooth + factor * (original - smooth), pixels.dtype)
+
+
+# --- noise and degradation -------------------------------------------------------------------
+
+
+@on_colour
+def gaussian_noise(pixels: np.ndarray, std: float, seed: int, per_channel: bool = True) -> np.ndarray:
+    """Add zero-mean Gaussian noise with `std` as a fraction of full scale."""
+    rng = np.random.default_rng(seed)
+    shape = pixels.shape if per_channel or pixels.ndim == 2 else pixels.shape[:2] + (1,)
+    noise = rng.standard_normal(shape, dtype=np.float32) * np.float32(std * full_scale(pixels.dtype))
+    return _to_dtype(pixels.astype(np.float32) + noise, pixels.dtype)
+
+
+@on_colour
+def salt_pepper(pixels: np.ndarray, amount: float, salt_ratio: float, seed: int) -> np.ndarray:
+    """Set a fraction `amount` of pixels to white (salt) or black (pepper), all channels alike."""
+    rng = np.random.default_rng(seed)
+    h, w = pixels.shape[:2]
+    draw = rng.random((h, w))
+    out = pixels.copy()
+    out[draw < amount * salt_ratio] = full_scale(pixels.dtype)
+    out[(draw >= amount * salt_ratio) & (draw < amount)] = 0
+    return out
+
+
+def gaussian_kernel_size(sigma: float) -> int:
+    """An odd kernel wide enough for +-3 sigma."""
+    return 2 * math.ceil(3.0 * sigma) + 1
+
+
+@on_colour
+def gaussian_blur(pixels: np.ndarray, sigma: float) -> np.ndarray:
+    if sigma <= 0:
+        return pixels.copy()
+    k = gaussian_kernel_size(sigma)
+    return cv2.GaussianBlur(pixels, (k, k), sigmaX=sigma, sigmaY=sigma, borderType=cv2.BORDER_REFLECT_101)
+
+
+def motion_kernel(length: int, angle: float) -> np.ndarray:
+    """A normalised line of `length` pixels through the centre at `angle` degrees (CCW)."""
+    size = length if length % 2 else length + 1
+    kernel = np.zeros((size, size), dtype=np.float32)
+    c = (size - 1) / 2.0
+    dx, dy = math.cos(math.radians(angle)), -math.sin(math.radians(angle))
+    half = (length - 1) / 2.0
+    steps = np.linspace(-half, half, max(2 * length, 2))
+    kernel[np.rint(c + steps * dy).astype(int), np.rint(c + steps * dx).astype(int)] = 1.0
+    return kernel / kernel.sum()
+
+
+@on_colour
+def motion_blur(pixels: np.ndarray, length: int, angle: float) -> np.ndarray:
+    """Average along a line, as a camera moving during the exposure would."""
+    if length <= 1:
+        return pixels.copy()
+    return cv2.filter2D(pixels, -1, motion_kernel(length, angle), borderType=cv2.BORDER_REFLECT_101)
+
+
+@on_colour
+def jpeg_compression(pixels: np.ndarray, quality: int) -> np.ndarray:
+    """Encode as JPEG at `quality` and decode again, keeping its block and ringing artefacts."""
+    sixteen = pixels.dtype == np.uint16
+    data = (pixels >> 8).astype(np.uint8) if sixteen else pixels
+    buffer = io.BytesIO()
+    Image.fromarray(data).save(buffer, format="JPEG", quality=int(quality))
+    decoded = np.asarray(Image.open(buffer))
+    return decoded.astype(np.uint16) * 257 if sixteen else decoded.copy()
+
+
+@on_colour
+def downscale(pixels: np.ndarray, factor: float, interpolation: str = "bilinear") -> np.ndarray:
+    """Shrink by `factor` (area average) and enlarge back: the detail of a low-res capture."""
+    h, w = pixels.shape[:2]
+    small = cv2.resize(pixels, (max(1, round(w * factor)), max(1, round(h * factor))), interpolation=cv2.INTER_AREA)
+    return cv2.resize(small, (w, h), interpolation=INTERPOLATION[interpolation])
+
+
+# --- occlusion -------------------------------------------------------------------------------
+
+
+@on_colour
+def erase(
+    pixels: np.ndarray,
+    boxes: Sequence[Sequence[int]],
+    fill: str = "constant",
+    value: Sequence[float] = (0.0,),
+    seed: int = 0,
+) -> np.ndarray:
+    """Overwrite each (top, left, height, width) box: random values, a constant or the image mean."""
+    out = pixels.copy()
+    top_value = full_scale(pixels.dtype)
+    rng = np.random.default_rng(seed)
+    mean = np.array(cv2.mean(pixels)[: colour_count(pixels)])
+    for top, left, height, width in boxes:
+        region = out[top : top + height, left : left + width]
+        if fill == "random":
+            region[...] = rng.integers(0, top_value + 1, size=region.shape, dtype=pixels.dtype)
+        elif fill == "mean":
+            region[...] = _to_dtype(mean if pixels.ndim == 3 else mean[0], pixels.dtype)
+        else:
+            colour = np.array(channel_fill(value, pixels), dtype=np.float64)
+            region[...] = _to_dtype(colour if pixels.ndim == 3 else colour[0], pixels.dtype)
+    return out

@@ -1,0 +1,143 @@
+"""Image load and save with Pillow: formats, modes, EXIF orientation, output options.
+
+Pixels leave `load` as a numpy array and come back to `encode` as one; the `Decoded` record keeps
+what is needed to write them in the input's own mode and format.
+"""
+
+from __future__ import annotations
+
+import io
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from PIL import Image, ImageOps
+
+# Pillow format name per output format key, and the suffix each writes.
+FORMATS = {"jpeg": "JPEG", "png": "PNG", "webp": "WEBP", "bmp": "BMP", "tiff": "TIFF", "gif": "GIF"}
+SUFFIXES = {"jpeg": ".jpg", "png": ".png", "webp": ".webp"}
+_SIXTEEN_BIT = {"I;16", "I;16L", "I;16B", "I;16N"}
+_MODE_OF_CHANNELS = {2: "LA", 3: "RGB", 4: "RGBA"}
+
+
+class UnsupportedImage(ValueError):
+    """An image that cannot be decoded or is of a kind augcli does not handle."""
+
+
+@dataclass
+class Decoded:
+    """Pixels plus what is needed to write them back in kind."""
+
+    pixels: np.ndarray
+    format: str  # Pillow's format name of the input (JPEG, PNG, ...)
+    mode: str  # the input's mode, after EXIF orientation
+    palette: Image.Image | None = None  # for P images: written back through the same palette
+    info: dict[str, Any] = field(default_factory=dict)  # icc_profile, dpi
+
+
+def _to_array(image: Image.Image) -> tuple[np.ndarray, Image.Image | None]:
+    mode = image.mode
+    palette = None
+    if mode == "P":
+        if "transparency" in image.info:
+            image = image.convert("RGBA")
+        else:
+            palette = image
+            image = image.convert("RGB")
+    elif mode in _SIXTEEN_BIT:
+        return np.asarray(image).astype(np.uint16, copy=True), None
+    elif mode == "I":
+        values = np.asarray(image)
+        if values.min() < 0 or values.max() > 65535:
+            raise UnsupportedImage("32-bit integer pixels outside 0-65535 are not supported")
+        return values.astype(np.uint16), None
+    elif mode == "1":
+        image = image.convert("L")
+    elif mode in ("PA", "La"):
+        image = image.convert("LA")
+    elif mode in ("RGBa", "RGBX"):
+        image = image.convert("RGBA" if mode == "RGBa" else "RGB")
+    elif mode in ("CMYK", "YCbCr", "LAB", "HSV"):
+        image = image.convert("RGB")
+    elif mode not in ("L", "LA", "RGB", "RGBA"):
+        raise UnsupportedImage(f"image mode {mode} is not supported")
+    return np.array(image), palette
+
+
+def load(path: Path) -> Decoded:
+    """Decode the first frame, apply EXIF orientation, and return its pixels.
+
+    Pillow's decompression-bomb limit is enforced: an image over it is refused, not decoded.
+    """
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", Image.DecompressionBombWarning)
+        try:
+            with Image.open(path) as image:
+                image.seek(0)
+                fmt = image.format or ""
+                info = {key: image.info[key] for key in ("icc_profile", "dpi") if key in image.info}
+                image = ImageOps.exif_transpose(image)
+                image.load()
+                pixels, palette = _to_array(image)
+                mode = image.mode
+        except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+            raise UnsupportedImage(f"refused as a decompression bomb ({exc})") from None
+        except UnsupportedImage:
+            raise
+        except (OSError, SyntaxError, ValueError, EOFError) as exc:
+            reason = str(exc) or type(exc).__name__
+            if path.stat().st_size == 0:
+                reason = "empty file (0 bytes)"
+            raise UnsupportedImage(f"cannot decode image: {reason}") from None
+    if pixels.size == 0:
+        raise UnsupportedImage("image has no pixels")
+    return Decoded(pixels, fmt, mode, palette, info)
+
+
+def output_format(decoded_format: str, options: dict[str, Any]) -> str:
+    """The Pillow format to write: the section's `output.format`, else the input's."""
+    wanted = options.get("format", "same")
+    return FORMATS[wanted] if wanted != "same" else (decoded_format or "PNG")
+
+
+def output_suffix(source_suffix: str, options: dict[str, Any]) -> str:
+    wanted = options.get("format", "same")
+    return source_suffix if wanted == "same" else SUFFIXES[wanted]
+
+
+def _to_image(pixels: np.ndarray, decoded: Decoded, fmt: str) -> Image.Image:
+    if pixels.dtype == np.uint16:
+        if fmt in ("PNG", "TIFF") and pixels.ndim == 2:
+            return Image.fromarray(pixels)  # I;16
+        pixels = (pixels >> 8).astype(np.uint8)  # formats without 16-bit grey get 8 bits
+    if pixels.ndim == 3 and pixels.shape[2] in (2, 4) and fmt in ("JPEG", "BMP"):
+        pixels = pixels[:, :, :-1] if pixels.shape[2] == 4 else pixels[:, :, 0]  # no alpha there
+    image = Image.fromarray(pixels, mode=None if pixels.ndim == 2 else _MODE_OF_CHANNELS[pixels.shape[2]])
+    if decoded.palette is not None and image.mode == "RGB" and fmt != "JPEG":
+        return image.quantize(palette=decoded.palette, dither=Image.Dither.NONE)
+    if decoded.mode == "1" and fmt != "JPEG":
+        return image.point(lambda v: 255 if v >= 128 else 0).convert("1")
+    return image
+
+
+def encode(pixels: np.ndarray, decoded: Decoded, options: dict[str, Any]) -> bytes:
+    """Encode to the output format with the section's quality settings; returns the file bytes."""
+    fmt = output_format(decoded.format, options)
+    image = _to_image(pixels, decoded, fmt)
+    save: dict[str, Any] = {}
+    if "icc_profile" in decoded.info and fmt in ("JPEG", "PNG", "WEBP", "TIFF"):
+        save["icc_profile"] = decoded.info["icc_profile"]
+    if "dpi" in decoded.info and fmt in ("JPEG", "PNG", "TIFF"):
+        save["dpi"] = decoded.info["dpi"]
+    if fmt == "JPEG":
+        save["quality"] = options.get("quality", 95)
+    elif fmt == "WEBP":
+        save["quality"] = options.get("quality", 95)
+        save["lossless"] = options.get("webp_lossless", False)
+    elif fmt == "PNG":
+        save["compress_level"] = options.get("png_compress_level", 1)
+    buffer = io.BytesIO()
+    image.save(buffer, format=fmt, **save)
+    return buffer.getvalue()

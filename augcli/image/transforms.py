@@ -1,0 +1,652 @@
+"""Registered image transforms: `sample` draws parameters from the rng, `op` turns them into pixels work.
+
+Geometric transforms only build a matrix (geometry.py) and colour adjustments only build a colour
+map (color.py), so a run of either kind is merged into one pass by ops.run_ops.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, replace
+from typing import Any
+
+import numpy as np
+
+from augcli.image import color, geometry
+from augcli.image import functional as F
+from augcli.image.ops import Kernel, Op, Recolor, Warp, run_ops
+from augcli.params import Choice, Fill, Flag, IntList, Number, Size, Span
+from augcli.transforms import Transform, register
+
+_SEED_LIMIT = 2**63
+
+
+@dataclass(frozen=True)
+class ImageInfo:
+    """What sampling needs to know of an image at a point in the chain, without its pixels."""
+
+    width: int
+    height: int
+    channels: int = 3  # colour channels: 1 or 3
+    alpha: bool = False
+
+    @classmethod
+    def of(cls, pixels: np.ndarray) -> ImageInfo:
+        h, w = pixels.shape[:2]
+        return cls(w, h, F.colour_count(pixels), pixels.ndim == 3 and pixels.shape[2] in (2, 4))
+
+
+def _uniform(rng: np.random.Generator, span: tuple[float, float]) -> float:
+    lo, hi = span
+    return float(lo) if lo == hi else float(rng.uniform(lo, hi))
+
+
+def _integer(rng: np.random.Generator, span: tuple[int, int]) -> int:
+    return int(rng.integers(span[0], span[1] + 1))
+
+
+def _seed(rng: np.random.Generator) -> int:
+    return int(rng.integers(_SEED_LIMIT))
+
+
+class ImageTransform(Transform):
+    """An image transform: `op` says what its sampled parameters do to the pixels."""
+
+    def op(self, info: ImageInfo, **params: Any) -> Op:
+        raise NotImplementedError
+
+    def apply(self, pixels: np.ndarray, **params: Any) -> np.ndarray:
+        """Apply already-sampled parameters to one image (handy for tests and replays)."""
+        return run_ops(pixels, [self.op(ImageInfo.of(pixels), **params)])
+
+
+class Resampling:
+    interpolation = Choice("bilinear", ["bilinear", "nearest", "bicubic"], "how pixels are resampled")
+
+
+class Bordered:
+    border = Choice("constant", ["constant", "reflect", "replicate"], "what fills the area the image left")
+    fill = Fill(0, "colour of a constant border, 0-255 (alpha, if any, becomes transparent)")
+
+
+class Geometric(ImageTransform):
+    """Moves pixels: builds a matrix and an output size; consecutive ones warp once."""
+
+    def geometry(self, info: ImageInfo, **params: Any) -> tuple[np.ndarray, tuple[int, int]]:
+        raise NotImplementedError
+
+    def output_info(self, info: ImageInfo, params: dict[str, Any]) -> ImageInfo:
+        _, (width, height) = self.geometry(info, **params)
+        return replace(info, width=width, height=height)
+
+    def op(self, info: ImageInfo, **params: Any) -> Op:
+        matrix, size = self.geometry(info, **params)
+        return Warp(
+            matrix,
+            size,
+            interpolation=getattr(self, "interpolation", None),
+            border=getattr(self, "border", None),
+            fill=getattr(self, "fill", None),
+        )
+
+
+def _same_size(matrix: np.ndarray, info: ImageInfo) -> tuple[np.ndarray, tuple[int, int]]:
+    return matrix, (info.width, info.height)
+
+
+@register("image")
+class Hflip(Geometric):
+    """Mirror left to right."""
+
+    def geometry(self, info, **params):
+        return _same_size(geometry.hflip(info.width), info)
+
+
+@register("image")
+class Vflip(Geometric):
+    """Mirror top to bottom."""
+
+    def geometry(self, info, **params):
+        return _same_size(geometry.vflip(info.height), info)
+
+
+@register("image")
+class Rot90(Geometric):
+    """Turn by a random number of quarter turns counter-clockwise (odd turns swap width and height)."""
+
+    turns = IntList([1, 2, 3], [0, 1, 2, 3], "quarter turns to choose from")
+
+    def sample(self, rng, info):
+        return {"turns": int(rng.choice(self.turns))}
+
+    def geometry(self, info, turns):
+        size = (info.height, info.width) if turns % 2 else (info.width, info.height)
+        return geometry.rot90(turns, info.width, info.height), size
+
+
+@register("image")
+class Rotate(Geometric, Resampling, Bordered):
+    """Rotate about the centre by a random angle (positive is counter-clockwise); size is kept."""
+
+    degrees = Span(15, "angle range in degrees", scalar="symmetric", lo=-360, hi=360)
+
+    def sample(self, rng, info):
+        return {"angle": _uniform(rng, self.degrees)}
+
+    def geometry(self, info, angle):
+        return _same_size(geometry.rotation(angle, info.width, info.height), info)
+
+
+@register("image")
+class Scale(Geometric, Resampling, Bordered):
+    """Zoom in (factor > 1) or out (< 1) about the centre; size is kept."""
+
+    factor = Span(0.1, "zoom factor range", scalar="around_one", lo=0.0, lo_open=True, hi=10)
+    keep_aspect = Flag(True, "one factor for both axes; false draws x and y separately")
+
+    def sample(self, rng, info):
+        sx = _uniform(rng, self.factor)
+        return {"x": sx, "y": sx if self.keep_aspect else _uniform(rng, self.factor)}
+
+    def geometry(self, info, x, y):
+        return _same_size(geometry.scaling(x, y, info.width, info.height), info)
+
+
+@register("image")
+class Translate(Geometric, Bordered):
+    """Shift by whole pixels, drawn as fractions of the width and height."""
+
+    x = Span(0.1, "horizontal shift as a fraction of the width", scalar="symmetric", lo=-1, hi=1)
+    y = Span(0.1, "vertical shift as a fraction of the height", scalar="symmetric", lo=-1, hi=1)
+
+    def sample(self, rng, info):
+        return {"dx": round(_uniform(rng, self.x) * info.width), "dy": round(_uniform(rng, self.y) * info.height)}
+
+    def geometry(self, info, dx, dy):
+        return _same_size(geometry.translation(dx, dy), info)
+
+
+@register("image")
+class Shear(Geometric, Resampling, Bordered):
+    """Shear about the centre: `x` tilts vertical lines, `y` horizontal ones (degrees)."""
+
+    x = Span(10, "horizontal shear angle range in degrees", scalar="symmetric", lo=-80, hi=80)
+    y = Span(0, "vertical shear angle range in degrees", scalar="symmetric", lo=-80, hi=80)
+
+    def sample(self, rng, info):
+        return {"x": _uniform(rng, self.x), "y": _uniform(rng, self.y)}
+
+    def geometry(self, info, x, y):
+        return _same_size(geometry.shearing(x, y, info.width, info.height), info)
+
+
+@register("image")
+class Affine(Geometric, Resampling, Bordered):
+    """Rotate, scale, shear and translate in one step (each part off unless given)."""
+
+    degrees = Span(0, "rotation range in degrees", scalar="symmetric", lo=-360, hi=360)
+    scale = Span(0, "zoom factor range", scalar="around_one", lo=0.0, lo_open=True, hi=10)
+    translate_x = Span(0, "shift as a fraction of the width", scalar="symmetric", lo=-1, hi=1)
+    translate_y = Span(0, "shift as a fraction of the height", scalar="symmetric", lo=-1, hi=1)
+    shear_x = Span(0, "horizontal shear range in degrees", scalar="symmetric", lo=-80, hi=80)
+    shear_y = Span(0, "vertical shear range in degrees", scalar="symmetric", lo=-80, hi=80)
+
+    def sample(self, rng, info):
+        return {
+            "angle": _uniform(rng, self.degrees),
+            "scale": _uniform(rng, self.scale),
+            "dx": _uniform(rng, self.translate_x) * info.width,
+            "dy": _uniform(rng, self.translate_y) * info.height,
+            "shear_x": _uniform(rng, self.shear_x),
+            "shear_y": _uniform(rng, self.shear_y),
+        }
+
+    def geometry(self, info, angle, scale, dx, dy, shear_x, shear_y):
+        w, h = info.width, info.height
+        matrix = (
+            geometry.translation(dx, dy)
+            @ geometry.rotation(angle, w, h)
+            @ geometry.scaling(scale, scale, w, h)
+            @ geometry.shearing(shear_x, shear_y, w, h)
+        )
+        return _same_size(matrix, info)
+
+
+@register("image")
+class Perspective(Geometric, Resampling, Bordered):
+    """Pull each corner inwards by a random amount, as if seen from another viewpoint."""
+
+    distortion = Number(0.3, "largest corner move, as a fraction of half the width/height", lo=0, hi=1)
+
+    def sample(self, rng, info):
+        w, h = info.width - 1, info.height - 1
+        dx, dy = self.distortion * w / 2, self.distortion * h / 2
+        inward = rng.uniform(0, 1, size=(4, 2)) * [dx, dy]
+        sign = np.array([[1, 1], [-1, 1], [-1, -1], [1, -1]])
+        corners = np.array([[0, 0], [w, 0], [w, h], [0, h]]) + sign * inward
+        return {"corners": [[float(x), float(y)] for x, y in corners]}
+
+    def geometry(self, info, corners):
+        w, h = info.width - 1, info.height - 1
+        source = np.array([[0, 0], [w, 0], [w, h], [0, h]], dtype=float)
+        return _same_size(geometry.homography(source, np.array(corners)), info)
+
+
+class _Cropping(Geometric):
+    """Cut out a window; a window larger than the image is padded with `fill`."""
+
+    border = "constant"
+    fill = Fill(0, "colour of padding when the image is smaller than the crop, 0-255")
+
+    def geometry(self, info, top, left):
+        height, width = self.size
+        return geometry.crop(left, top), (width, height)
+
+
+@register("image")
+class Crop(_Cropping):
+    """Cut a window of `size` at a random position."""
+
+    size = Size(doc="output [height, width]")
+
+    def sample(self, rng, info):
+        height, width = self.size
+        return {"top": _offset(rng, info.height, height), "left": _offset(rng, info.width, width)}
+
+
+def _offset(rng: np.random.Generator, have: int, want: int) -> int:
+    return int(rng.integers(0, have - want + 1)) if have >= want else (have - want) // 2
+
+
+@register("image")
+class CenterCrop(_Cropping):
+    """Cut a window of `size` from the centre."""
+
+    size = Size(doc="output [height, width]")
+
+    def sample(self, rng, info):
+        height, width = self.size
+        return {"top": (info.height - height) // 2, "left": (info.width - width) // 2}
+
+
+@register("image")
+class RandomResizedCrop(Geometric, Resampling):
+    """Crop a random area and aspect ratio, then resize it (torchvision's algorithm)."""
+
+    scale = Span((0.08, 1.0), "crop area as a fraction of the image", lo=0.0, lo_open=True, hi=1)
+    ratio = Span((3 / 4, 4 / 3), "crop aspect ratio (width / height) range", lo=0.0, lo_open=True, hi=100)
+    size = Size(None, "output [height, width]; default: the input size")
+
+    def sample(self, rng, info):
+        w, h = info.width, info.height
+        area = w * h
+        log_ratio = (math.log(self.ratio[0]), math.log(self.ratio[1]))
+        for _ in range(10):
+            target = area * _uniform(rng, self.scale)
+            aspect = math.exp(_uniform(rng, log_ratio))
+            cw, ch = round(math.sqrt(target * aspect)), round(math.sqrt(target / aspect))
+            if 0 < cw <= w and 0 < ch <= h:
+                return {
+                    "top": _integer(rng, (0, h - ch)),
+                    "left": _integer(rng, (0, w - cw)),
+                    "height": ch,
+                    "width": cw,
+                }
+        # Fall back to the largest centred crop within the ratio range.
+        aspect = min(max(w / h, self.ratio[0]), self.ratio[1])
+        cw, ch = (w, round(w / aspect)) if w / h < aspect else (round(h * aspect), h)
+        cw, ch = min(cw, w), min(ch, h)
+        return {"top": (h - ch) // 2, "left": (w - cw) // 2, "height": ch, "width": cw}
+
+    def geometry(self, info, top, left, height, width):
+        out_h, out_w = self.size or (info.height, info.width)
+        return geometry.resize(width, height, out_w, out_h) @ geometry.crop(left, top), (out_w, out_h)
+
+
+@register("image")
+class Pad(Geometric):
+    """Add a border to each side: a fixed width, or one drawn per side from a range."""
+
+    pixels = Span(8, "border width per side in pixels", integer=True, lo=0, hi=10000)
+    border = Choice("constant", ["constant", "reflect", "replicate"], "how the border is filled")
+    fill = Fill(0, "colour of a constant border, 0-255")
+
+    def sample(self, rng, info):
+        return {side: _integer(rng, self.pixels) for side in ("top", "right", "bottom", "left")}
+
+    def geometry(self, info, top, right, bottom, left):
+        return geometry.translation(left, top), (info.width + left + right, info.height + top + bottom)
+
+
+@register("image")
+class Resize(Geometric, Resampling):
+    """Resize to `size`, or so the shorter side is `shorter_side` keeping the aspect ratio."""
+
+    size = Size(None, "output [height, width]")
+    shorter_side = Number(None, "length of the shorter side in pixels", integer=True, lo=1)
+
+    def check(self):
+        if (self.size is None) == (self.shorter_side is None):
+            return [("size", "give exactly one of size or shorter_side")]
+        return []
+
+    def target(self, info: ImageInfo) -> tuple[int, int]:
+        if self.size is not None:
+            return self.size[1], self.size[0]
+        ratio = self.shorter_side / min(info.width, info.height)
+        return max(1, round(info.width * ratio)), max(1, round(info.height * ratio))
+
+    def geometry(self, info, **params):
+        width, height = self.target(info)
+        return geometry.resize(info.width, info.height, width, height), (width, height)
+
+
+# --- photometric ------------------------------------------------------------------------------
+
+
+class _ColourAdjust(ImageTransform):
+    """Photometric transforms that are affine colour maps; consecutive ones merge into one pass."""
+
+    def colour_map(self, channels: int, **params: Any) -> color.ColorMap:
+        raise NotImplementedError
+
+    def op(self, info: ImageInfo, **params: Any) -> Op:
+        return Recolor(self.colour_map(info.channels, **params))
+
+
+_FACTOR_BOUNDS = {"lo": 0.0, "hi": 100.0}
+
+
+@register("image")
+class Brightness(_ColourAdjust):
+    """Multiply the colour values by a random factor (1 keeps the image)."""
+
+    factor = Span(0.2, "factor range", scalar="around_one", **_FACTOR_BOUNDS)
+
+    def sample(self, rng, info):
+        return {"factor": _uniform(rng, self.factor)}
+
+    def colour_map(self, channels, factor):
+        return color.brightness(factor, channels)
+
+
+@register("image")
+class Contrast(_ColourAdjust):
+    """Blend with the image's mean grey by a random factor (0 flat grey, 1 unchanged)."""
+
+    factor = Span(0.2, "factor range", scalar="around_one", **_FACTOR_BOUNDS)
+
+    def sample(self, rng, info):
+        return {"factor": _uniform(rng, self.factor)}
+
+    def colour_map(self, channels, factor):
+        return color.contrast(factor, channels)
+
+
+@register("image")
+class Saturation(_ColourAdjust):
+    """Blend each pixel with its grey by a random factor (0 grayscale, 1 unchanged)."""
+
+    factor = Span(0.2, "factor range", scalar="around_one", **_FACTOR_BOUNDS)
+
+    def sample(self, rng, info):
+        return {"factor": _uniform(rng, self.factor)}
+
+    def colour_map(self, channels, factor):
+        return color.saturation(factor, channels)
+
+
+@register("image")
+class Hue(_ColourAdjust):
+    """Turn the hue by a random fraction of the colour circle, keeping luma."""
+
+    shift = Span(0.05, "shift range, fractions of a full turn", scalar="symmetric", lo=-0.5, hi=0.5)
+
+    def sample(self, rng, info):
+        return {"shift": _uniform(rng, self.shift)}
+
+    def colour_map(self, channels, shift):
+        return color.hue(shift, channels)
+
+
+_JITTERS = {
+    "brightness": color.brightness,
+    "contrast": color.contrast,
+    "saturation": color.saturation,
+    "hue": color.hue,
+}
+
+
+@register("image")
+class ColorJitter(_ColourAdjust):
+    """Brightness, contrast, saturation and hue at once, in a random order (as torchvision)."""
+
+    brightness = Span(0, "brightness factor range", scalar="around_one", **_FACTOR_BOUNDS)
+    contrast = Span(0, "contrast factor range", scalar="around_one", **_FACTOR_BOUNDS)
+    saturation = Span(0, "saturation factor range", scalar="around_one", **_FACTOR_BOUNDS)
+    hue = Span(0, "hue shift range, fractions of a full turn", scalar="symmetric", lo=-0.5, hi=0.5)
+
+    def _active(self) -> list[str]:
+        neutral = {"brightness": (1.0, 1.0), "contrast": (1.0, 1.0), "saturation": (1.0, 1.0), "hue": (0.0, 0.0)}
+        return [name for name in _JITTERS if tuple(getattr(self, name)) != neutral[name]]
+
+    def check(self):
+        if not self._active():
+            return [
+                ("brightness", "color_jitter does nothing: set at least one of brightness, contrast, saturation, hue")
+            ]
+        return []
+
+    def sample(self, rng, info):
+        active = self._active()
+        order = [active[i] for i in rng.permutation(len(active))]
+        return {"order": order, **{name: _uniform(rng, getattr(self, name)) for name in order}}
+
+    def colour_map(self, channels, order, **factors):
+        cmap = color.identity(channels)
+        for name in order:
+            cmap = cmap.then(_JITTERS[name](factors[name], channels))
+        return cmap
+
+
+@register("image")
+class Grayscale(_ColourAdjust):
+    """Replace colour by its luma (ITU-R 601-2); the channel count is kept."""
+
+    def colour_map(self, channels):
+        return color.grayscale(channels)
+
+
+@register("image")
+class Invert(_ColourAdjust):
+    """Negative: every colour value v becomes max - v."""
+
+    def colour_map(self, channels):
+        return color.invert(channels)
+
+
+class _KernelTransform(ImageTransform):
+    """A transform whose sampled parameters go straight to one pure kernel."""
+
+    kernel: Any = None
+
+    def op(self, info: ImageInfo, **params: Any) -> Op:
+        return Kernel(type(self).kernel, params)
+
+
+@register("image")
+class Gamma(_KernelTransform):
+    """Gamma curve: out = max * (in / max) ** gamma (>1 darkens mid-tones, <1 brightens)."""
+
+    gamma = Span((0.7, 1.5), "exponent range", lo=0.0, lo_open=True, hi=10)
+    kernel = F.gamma
+
+    def sample(self, rng, info):
+        return {"gamma": _uniform(rng, self.gamma)}
+
+
+@register("image")
+class Equalize(_KernelTransform):
+    """Histogram-equalise each colour channel."""
+
+    kernel = F.equalize
+
+
+@register("image")
+class Posterize(_KernelTransform):
+    """Keep only the top `bits` bits of each colour value."""
+
+    bits = Span(4, "bits to keep, 1-8", integer=True, lo=1, hi=8)
+    kernel = F.posterize
+
+    def sample(self, rng, info):
+        return {"bits": _integer(rng, self.bits)}
+
+
+@register("image")
+class Solarize(_KernelTransform):
+    """Invert the colour values at or above a threshold (fraction of full scale)."""
+
+    threshold = Span(0.5, "threshold range, 0-1", lo=0, hi=1)
+    kernel = F.solarize
+
+    def sample(self, rng, info):
+        return {"threshold": _uniform(rng, self.threshold)}
+
+
+@register("image")
+class Sharpness(_KernelTransform):
+    """Sharpen (factor > 1) or soften (< 1) against Pillow's smoothing kernel."""
+
+    factor = Span((0.5, 2.0), "factor range (1 keeps the image)", **_FACTOR_BOUNDS)
+    kernel = F.sharpness
+
+    def sample(self, rng, info):
+        return {"factor": _uniform(rng, self.factor)}
+
+
+# --- noise and degradation --------------------------------------------------------------------
+
+
+@register("image")
+class GaussianNoise(_KernelTransform):
+    """Add Gaussian noise; `std` is a fraction of full scale (0.02 is about 5 grey levels)."""
+
+    std = Span((0.01, 0.05), "standard deviation range, fraction of full scale", lo=0, hi=1)
+    per_channel = Flag(True, "independent noise per colour channel; false adds the same to all")
+    kernel = F.gaussian_noise
+
+    def sample(self, rng, info):
+        return {"std": _uniform(rng, self.std), "seed": _seed(rng), "per_channel": self.per_channel}
+
+
+@register("image")
+class SaltPepper(_KernelTransform):
+    """Turn a random fraction of pixels white (salt) or black (pepper)."""
+
+    amount = Span((0.01, 0.05), "fraction of pixels hit", lo=0, hi=1)
+    salt_ratio = Number(0.5, "share of the hit pixels that turn white", lo=0, hi=1)
+    kernel = F.salt_pepper
+
+    def sample(self, rng, info):
+        return {"amount": _uniform(rng, self.amount), "salt_ratio": self.salt_ratio, "seed": _seed(rng)}
+
+
+@register("image")
+class GaussianBlur(_KernelTransform):
+    """Blur with a Gaussian of random sigma (pixels); the kernel spans +-3 sigma."""
+
+    sigma = Span((0.5, 1.5), "sigma range in pixels", lo=0, hi=50)
+    kernel = F.gaussian_blur
+
+    def sample(self, rng, info):
+        return {"sigma": _uniform(rng, self.sigma)}
+
+
+@register("image")
+class MotionBlur(_KernelTransform):
+    """Smear along a random line, like camera shake during the exposure."""
+
+    length = Span((3, 15), "line length range in pixels", integer=True, lo=1, hi=201)
+    angle = Span((0, 180), "line angle range in degrees", lo=-360, hi=360)
+    kernel = F.motion_blur
+
+    def sample(self, rng, info):
+        return {"length": _integer(rng, self.length), "angle": _uniform(rng, self.angle)}
+
+
+@register("image")
+class JpegCompression(_KernelTransform):
+    """Re-encode as JPEG at a random quality, keeping its artefacts."""
+
+    quality = Span((30, 90), "JPEG quality range, 1-100", integer=True, lo=1, hi=100)
+    kernel = F.jpeg_compression
+
+    def sample(self, rng, info):
+        return {"quality": _integer(rng, self.quality)}
+
+
+@register("image")
+class Downscale(_KernelTransform, Resampling):
+    """Shrink by a random factor and enlarge back, losing fine detail."""
+
+    factor = Span((0.25, 0.5), "shrink factor range", lo=0.0, lo_open=True, hi=1)
+    kernel = F.downscale
+
+    def sample(self, rng, info):
+        return {"factor": _uniform(rng, self.factor), "interpolation": self.interpolation}
+
+
+# --- occlusion --------------------------------------------------------------------------------
+
+
+class _Occlusion(_KernelTransform):
+    fill = Choice("random", ["random", "constant", "mean"], "random values, the constant `value`, or the image mean")
+    value = Fill(0, "colour for fill: constant, 0-255")
+    kernel = F.erase
+
+    def erase_params(self, rng: np.random.Generator, boxes: list[list[int]]) -> dict[str, Any]:
+        params: dict[str, Any] = {"boxes": boxes, "fill": self.fill}
+        if self.fill == "constant":
+            params["value"] = list(self.value)
+        if self.fill == "random":
+            params["seed"] = _seed(rng)
+        return params
+
+
+@register("image")
+class RandomErasing(_Occlusion):
+    """Erase one random rectangle (torchvision's algorithm; no-op if none fits in 10 tries)."""
+
+    area = Span((0.02, 0.33), "rectangle area as a fraction of the image", lo=0.0, lo_open=True, hi=1)
+    ratio = Span((0.3, 3.3), "rectangle aspect ratio (height / width) range", lo=0.0, lo_open=True, hi=100)
+
+    def sample(self, rng, info):
+        log_ratio = (math.log(self.ratio[0]), math.log(self.ratio[1]))
+        for _ in range(10):
+            target = info.width * info.height * _uniform(rng, self.area)
+            aspect = math.exp(_uniform(rng, log_ratio))
+            h, w = round(math.sqrt(target * aspect)), round(math.sqrt(target / aspect))
+            if 0 < h < info.height and 0 < w < info.width:
+                box = [_integer(rng, (0, info.height - h)), _integer(rng, (0, info.width - w)), h, w]
+                return self.erase_params(rng, [box])
+        return self.erase_params(rng, [])
+
+
+@register("image")
+class Cutout(_Occlusion):
+    """Erase square holes centred anywhere (they may hang over the edge), as DeVries & Taylor."""
+
+    holes = Span(1, "number of holes", integer=True, lo=1, hi=1000)
+    size = Span(0.2, "hole side as a fraction of the shorter image side", lo=0.0, lo_open=True, hi=1)
+    fill = Choice("constant", ["random", "constant", "mean"], "random values, the constant `value`, or the image mean")
+
+    def sample(self, rng, info):
+        boxes = []
+        for _ in range(_integer(rng, self.holes)):
+            side = max(1, round(_uniform(rng, self.size) * min(info.width, info.height)))
+            cy, cx = _integer(rng, (0, info.height - 1)), _integer(rng, (0, info.width - 1))
+            top, left = max(0, cy - side // 2), max(0, cx - side // 2)
+            bottom, right = min(info.height, cy - side // 2 + side), min(info.width, cx - side // 2 + side)
+            boxes.append([top, left, bottom - top, right - left])
+        return self.erase_params(rng, boxes)

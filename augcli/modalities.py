@@ -1,0 +1,8 @@
+"""The modalities augcli knows, by recipe section name."""
+
+from __future__ import annotations
+
+from augcli.image.modality import ImageModality
+from augcli.modality import Modality
+
+MODALITIES: dict[str, Modality] = {"image": ImageModality()}

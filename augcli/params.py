@@ -1,0 +1,284 @@
+"""Declared transform parameters: each parses a recipe value, documents itself and its default.
+
+A transform lists its parameters as class attributes; validation, defaults, `augcli transforms`
+and the README table all read these declarations, so they cannot drift apart.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import Any
+
+
+class ParamError(ValueError):
+    """A recipe value that a parameter cannot accept; the message says what would be accepted.
+
+    `key` names a sub-key when the error lies inside a nested mapping (see `Options`).
+    """
+
+    def __init__(self, message: str, key: str | None = None) -> None:
+        super().__init__(message)
+        self.key = key
+
+
+_MISSING = object()
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _fmt(value: Any) -> str:
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value)) if abs(value) < 1e15 else repr(value)
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(_fmt(v) for v in value) + "]"
+    if value is None:
+        return "-"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+class Param:
+    """One recipe parameter: its default, the values it accepts and a one-line meaning."""
+
+    kind = "value"
+
+    def __init__(self, default: Any = _MISSING, doc: str = "") -> None:
+        self.default = default
+        self.doc = doc
+        self.name = ""
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+
+    @property
+    def required(self) -> bool:
+        return self.default is _MISSING
+
+    def parse(self, value: Any) -> Any:
+        raise NotImplementedError
+
+    def default_value(self) -> Any:
+        """The parsed default (parsing it once keeps defaults and recipe values in one form)."""
+        return None if self.default is None or self.required else self.parse(self.default)
+
+    def show_default(self) -> str:
+        return "required" if self.required else _fmt(self.default)
+
+
+class Number(Param):
+    """A single number within [lo, hi]; `integer` demands a whole number."""
+
+    def __init__(
+        self,
+        default: Any = _MISSING,
+        doc: str = "",
+        *,
+        lo: float | None = None,
+        hi: float | None = None,
+        integer: bool = False,
+        lo_open: bool = False,
+    ) -> None:
+        super().__init__(default, doc)
+        self.lo, self.hi, self.integer, self.lo_open = lo, hi, integer, lo_open
+
+    @property
+    def kind(self) -> str:  # type: ignore[override]
+        return "int" if self.integer else "number"
+
+    def _check(self, value: Any) -> float | int:
+        if not _is_number(value):
+            raise ParamError(f"expected a {'whole number' if self.integer else 'number'}, got {value!r}")
+        if self.integer and not float(value).is_integer():
+            raise ParamError(f"expected a whole number, got {value!r}")
+        if isinstance(value, float) and not math.isfinite(value):
+            raise ParamError(f"expected a finite number, got {value!r}")
+        if self.lo is not None and (value <= self.lo if self.lo_open else value < self.lo):
+            raise ParamError(f"{_fmt(value)} is out of range: must be {'>' if self.lo_open else '>='} {_fmt(self.lo)}")
+        if self.hi is not None and value > self.hi:
+            raise ParamError(f"{_fmt(value)} is out of range: must be <= {_fmt(self.hi)}")
+        return int(value) if self.integer else float(value)
+
+    def parse(self, value: Any) -> float | int:
+        return self._check(value)
+
+
+class Probability(Number):
+    def __init__(self, default: float = 1.0, doc: str = "chance that the transform fires") -> None:
+        super().__init__(default, doc, lo=0.0, hi=1.0)
+
+
+class Span(Number):
+    """A range [lo, hi] to draw from. A scalar is shorthand, defined by `scalar`:
+
+    - "symmetric": x -> [-x, x]     - "around_one": x -> [1 - x, 1 + x]
+    - "fixed": x -> [x, x]          - "upto": x -> [0, x]
+    """
+
+    _SHORTHAND = {
+        "symmetric": lambda x: (-x, x),
+        "around_one": lambda x: (1.0 - x, 1.0 + x),
+        "fixed": lambda x: (x, x),
+        "upto": lambda x: (0, x),
+    }
+    _SHORTHAND_DOC = {
+        "symmetric": "x means [-x, x]",
+        "around_one": "x means [1-x, 1+x]",
+        "fixed": "x means [x, x]",
+        "upto": "x means [0, x]",
+    }
+
+    def __init__(self, default: Any = _MISSING, doc: str = "", *, scalar: str = "fixed", **bounds: Any) -> None:
+        super().__init__(default, doc, **bounds)
+        if scalar not in self._SHORTHAND:
+            raise ValueError(f"unknown scalar shorthand {scalar!r}")
+        self.scalar = scalar
+
+    @property
+    def kind(self) -> str:  # type: ignore[override]
+        return f"{'int' if self.integer else 'number'} range ({self._SHORTHAND_DOC[self.scalar]})"
+
+    def parse(self, value: Any) -> tuple[float, float]:
+        if _is_number(value):
+            if self.scalar in ("symmetric", "around_one", "upto") and value < 0:
+                raise ParamError(f"the shorthand {self._SHORTHAND_DOC[self.scalar]} needs x >= 0, got {_fmt(value)}")
+            expanded = self._SHORTHAND[self.scalar](value)
+            if self.scalar != "fixed":
+                try:
+                    [self._check(v) for v in expanded]
+                except ParamError as exc:
+                    raise ParamError(f"{_fmt(value)} means {_fmt(list(expanded))} here, but {exc}") from None
+            value = expanded
+        elif not (isinstance(value, Sequence) and not isinstance(value, str) and len(value) == 2):
+            raise ParamError(f"expected a number or a range [lo, hi], got {value!r}")
+        lo, hi = (self._check(v) for v in value)
+        if lo > hi:
+            raise ParamError(f"range [{_fmt(lo)}, {_fmt(hi)}] is reversed: write [low, high]")
+        return (lo, hi)
+
+
+class Choice(Param):
+    """One of a fixed set of words."""
+
+    def __init__(self, default: Any, options: Sequence[str], doc: str = "") -> None:
+        super().__init__(default, doc)
+        self.options = tuple(options)
+
+    @property
+    def kind(self) -> str:  # type: ignore[override]
+        return " | ".join(self.options)
+
+    def parse(self, value: Any) -> str:
+        if value not in self.options:
+            from augcli.suggest import did_you_mean
+
+            raise ParamError(
+                f"expected one of {', '.join(self.options)}, got {value!r}{did_you_mean(str(value), self.options)}"
+            )
+        return value
+
+
+class Flag(Param):
+    kind = "true | false"
+
+    def parse(self, value: Any) -> bool:
+        if not isinstance(value, bool):
+            raise ParamError(f"expected true or false, got {value!r}")
+        return value
+
+
+class Size(Param):
+    """An output size in pixels: [height, width], or one number for a square."""
+
+    kind = "[height, width] or int"
+
+    def parse(self, value: Any) -> tuple[int, int] | None:
+        if value is None and not self.required:
+            return None
+        if _is_number(value):
+            value = [value, value]
+        if not (isinstance(value, Sequence) and not isinstance(value, str) and len(value) == 2):
+            raise ParamError(f"expected [height, width] or one number, got {value!r}")
+        if not all(_is_number(v) and float(v).is_integer() and v >= 1 for v in value):
+            raise ParamError(f"sizes are whole numbers >= 1, got {value!r}")
+        return (int(value[0]), int(value[1]))
+
+
+class Fill(Param):
+    """A fill value on the 0-255 scale: one number for every colour channel or one per channel."""
+
+    kind = "number or [r, g, b]"
+
+    def parse(self, value: Any) -> tuple[float, ...]:
+        values = [value] if _is_number(value) else value
+        if not (isinstance(values, Sequence) and not isinstance(values, str) and 1 <= len(values) <= 4):
+            raise ParamError(f"expected a number or a list of 1-4 numbers on the 0-255 scale, got {value!r}")
+        for v in values:
+            if not _is_number(v) or not 0 <= v <= 255:
+                raise ParamError(f"fill values are numbers in [0, 255], got {v!r}")
+        return tuple(float(v) for v in values)
+
+
+class IntList(Param):
+    """A non-empty list of whole numbers drawn from `allowed`."""
+
+    def __init__(self, default: Any, allowed: Sequence[int], doc: str = "") -> None:
+        super().__init__(default, doc)
+        self.allowed = tuple(allowed)
+
+    @property
+    def kind(self) -> str:  # type: ignore[override]
+        return "list of " + ", ".join(str(a) for a in self.allowed)
+
+    def parse(self, value: Any) -> tuple[int, ...]:
+        if _is_number(value):
+            value = [value]
+        if not (isinstance(value, Sequence) and not isinstance(value, str) and value):
+            raise ParamError(f"expected a non-empty list from {list(self.allowed)}, got {value!r}")
+        for v in value:
+            if v not in self.allowed or isinstance(v, bool):
+                raise ParamError(f"{v!r} is not allowed: choose from {list(self.allowed)}")
+        return tuple(int(v) for v in value)
+
+
+class Options(Param):
+    """A nested mapping of named parameters, e.g. a section's `output: {format: png}`."""
+
+    def __init__(self, fields: dict[str, Param], doc: str = "") -> None:
+        super().__init__({}, doc)
+        self.fields = fields
+        for key, param in fields.items():
+            param.name = key
+
+    @property
+    def kind(self) -> str:  # type: ignore[override]
+        return "mapping of " + ", ".join(self.fields)
+
+    def parse(self, value: Any) -> dict[str, Any]:
+        from augcli.suggest import did_you_mean
+
+        if value is None:
+            value = {}
+        if not isinstance(value, dict):
+            raise ParamError(f"expected a mapping of {', '.join(self.fields)}, got {value!r}")
+        for key in value:
+            if key not in self.fields:
+                raise ParamError(f"unknown key '{key}'{did_you_mean(str(key), self.fields)}", key=str(key))
+        parsed = {}
+        for key, param in self.fields.items():
+            try:
+                parsed[key] = param.parse(value[key]) if key in value else param.default_value()
+            except ParamError as exc:
+                raise ParamError(str(exc), key=key) from None
+        return parsed
+
+    def show_default(self) -> str:
+        return ", ".join(f"{k}: {p.show_default()}" for k, p in self.fields.items())
+
+
+def format_value(value: Any) -> str:
+    """Shared formatting for defaults and messages (YAML-like)."""
+    return _fmt(value)

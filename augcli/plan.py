@@ -1,0 +1,129 @@
+"""Walk INPUT, give each file to the one section whose globs claim it, and name every output.
+
+Everything here happens before anything is written, so a plan problem (two sections claiming
+one file, two inputs that would write the same output) stops the run with nothing touched.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+
+from augcli.recipe import Recipe, Section
+
+MANIFEST_NAME = "manifest.csv"
+
+
+class PlanError(Exception):
+    """The dataset and the recipe do not fit together; nothing has been written."""
+
+
+@dataclass(frozen=True)
+class Output:
+    path: str  # POSIX, relative to OUTPUT
+    copy: int | None  # None for the untouched original
+
+
+@dataclass(frozen=True)
+class Job:
+    """One input file and everything it produces."""
+
+    source: Path
+    relative: str  # POSIX, relative to INPUT
+    modality: str
+    outputs: tuple[Output, ...]
+
+
+@dataclass
+class Plan:
+    jobs: list[Job] = field(default_factory=list)
+    unclaimed: list[str] = field(default_factory=list)
+
+    @property
+    def output_count(self) -> int:
+        return sum(len(job.outputs) for job in self.jobs)
+
+
+def walk(root: Path) -> Iterator[tuple[Path, str]]:
+    """Every file below `root` in sorted order, as (path, POSIX relative path).
+
+    Directory symlinks are followed, but each real directory is entered once, so a symlink
+    loop cannot hang the walk. Hidden files and folders (names starting with '.') are skipped.
+    """
+    seen: set[tuple[int, int]] = set()
+
+    def visit(folder: Path, relative: PurePosixPath) -> Iterator[tuple[Path, str]]:
+        try:
+            stat = folder.stat()
+        except OSError:
+            return
+        if (stat.st_dev, stat.st_ino) in seen:
+            return
+        seen.add((stat.st_dev, stat.st_ino))
+        try:
+            entries = sorted(os.scandir(folder), key=lambda e: e.name)
+        except OSError:
+            return
+        for entry in entries:
+            if entry.name.startswith("."):
+                continue
+            path, rel = Path(entry.path), relative / entry.name
+            if entry.is_dir(follow_symlinks=True):
+                yield from visit(path, rel)
+            elif entry.is_file(follow_symlinks=True) or entry.is_symlink():
+                yield path, rel.as_posix()
+
+    yield from visit(root, PurePosixPath())
+
+
+def matches(relative: str, patterns: tuple[str, ...]) -> bool:
+    """Case-insensitive glob match: a pattern with '/' matches the relative path, else the name."""
+    name = relative.rsplit("/", 1)[-1].lower()
+    lowered = relative.lower()
+    return any(fnmatch.fnmatchcase(lowered if "/" in p else name, p.lower()) for p in patterns)
+
+
+def claims(section: Section, relative: str) -> bool:
+    return matches(relative, section.include) and not matches(relative, section.exclude)
+
+
+def copy_name(relative: str, copy: int, copies: int, suffix: str) -> str:
+    """`<stem>_aug<k><suffix>` with k zero-padded to the width of copies - 1."""
+    path = PurePosixPath(relative)
+    width = len(str(max(copies - 1, 0)))
+    return str(path.with_name(f"{path.stem}_aug{copy:0{width}d}{suffix}"))
+
+
+def build_plan(recipe: Recipe, input_root: Path) -> Plan:
+    """Match every file to a section and name its outputs; raise PlanError on any conflict."""
+    from augcli.modalities import MODALITIES
+
+    plan = Plan()
+    conflicts: list[str] = []
+    written_by: dict[str, str] = {MANIFEST_NAME: "(the manifest)"}
+    for path, relative in walk(input_root):
+        owners = [name for name, section in recipe.sections.items() if claims(section, relative)]
+        if not owners:
+            plan.unclaimed.append(relative)
+            continue
+        if len(owners) > 1:
+            conflicts.append(
+                f"{relative} is claimed by both the {owners[0]} and {owners[1]} sections: narrow their include globs"
+            )
+            continue
+        section = recipe.sections[owners[0]]
+        suffix = MODALITIES[section.modality].output_suffix(PurePosixPath(relative).suffix, section)
+        outputs = [Output(relative, None)] if recipe.keep_original else []
+        outputs += [Output(copy_name(relative, k, recipe.copies, suffix), k) for k in range(recipe.copies)]
+        for output in outputs:
+            other = written_by.setdefault(output.path, relative)
+            if other != relative:
+                conflicts.append(f"{relative} and {other} would both write {output.path}")
+        plan.jobs.append(Job(path, relative, section.modality, tuple(outputs)))
+    if conflicts:
+        shown = conflicts[:10] + ([f"... and {len(conflicts) - 10} more"] if len(conflicts) > 10 else [])
+        raise PlanError("the recipe does not fit the dataset:\n  " + "\n  ".join(shown))
+    return plan

@@ -1,0 +1,236 @@
+"""Recipe loading and validation: YAML in, a validated `Recipe` out, or every problem at once.
+
+Each problem names the recipe file, the line, the key path (`image.transforms[2].rotate.degrees`)
+and what to write instead; a misspelt name gets the closest valid one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from augcli.params import Flag, Number, ParamError
+from augcli.suggest import did_you_mean
+from augcli.transforms import Composition, Transform, transforms_for
+from augcli.yamlsource import KeyPath, LineMap, YamlSourceError, format_path, load_with_lines
+
+GLOBAL_KEYS = {
+    "seed": Number(0, "seed for every random choice; --seed overrides", integer=True, lo=0),
+    "copies": Number(1, "augmented copies per input file; --copies overrides", integer=True, lo=0, hi=100000),
+    "keep_original": Flag(True, "also place the untouched input in OUTPUT"),
+}
+SECTION_KEYS = ("include", "exclude", "transforms")
+NOT_YET = {"audio", "text", "tabular"}  # modalities planned but not in this version
+
+
+class RecipeError(Exception):
+    """An invalid recipe; `problems` holds one located, self-explaining message per problem."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("\n".join(problems))
+        self.problems = problems
+
+
+@dataclass
+class Section:
+    """One modality's part of the recipe: which files it claims and what it does to them."""
+
+    modality: str
+    include: tuple[str, ...]
+    exclude: tuple[str, ...]
+    transforms: list[Transform]
+    options: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class Recipe:
+    seed: int
+    copies: int
+    keep_original: bool
+    sections: dict[str, Section]
+    source: str = "recipe"
+
+
+class _Checker:
+    """Collects located problems while walking the recipe."""
+
+    def __init__(self, source: str, lines: LineMap) -> None:
+        self.source, self.lines, self.problems = source, lines, []
+
+    def fail(self, path: KeyPath, message: str) -> None:
+        line = self.lines.line(path)
+        where = f"{self.source}, line {line}" if line else self.source
+        self.problems.append((line or 0, f"{where}: {format_path(path) or 'recipe'}: {message}"))
+
+    def messages(self) -> list[str]:
+        """The problems in the order of the lines they point at."""
+        return [message for _, message in sorted(self.problems, key=lambda item: item[0])]
+
+    def param(self, param: Any, value: Any, path: KeyPath) -> Any:
+        try:
+            return param.parse(value)
+        except ParamError as exc:
+            self.fail(path + ((exc.key,) if exc.key else ()), str(exc))
+            return None
+
+
+def _modalities() -> dict[str, Any]:
+    from augcli.modalities import MODALITIES
+
+    return MODALITIES
+
+
+def _globs(check: _Checker, value: Any, path: KeyPath) -> tuple[str, ...]:
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list) or not value or not all(isinstance(v, str) and v for v in value):
+        check.fail(path, 'expected a glob or a list of globs, e.g. ["*.jpg", "*.png"]')
+        return ()
+    return tuple(value)
+
+
+def _unknown_key(check: _Checker, key: str, valid: list[str], path: KeyPath, what: str) -> None:
+    check.fail(path + (key,), f"unknown {what} '{key}'{did_you_mean(key, valid)} (valid: {', '.join(valid)})")
+
+
+def _transform(check: _Checker, node: Any, path: KeyPath, modality: str) -> Transform | None:
+    available = transforms_for(modality)
+    if isinstance(node, str):
+        name, args = node, {}
+    elif isinstance(node, dict) and len(node) == 1:
+        ((name, args),) = node.items()
+    elif isinstance(node, dict) and node:
+        names = [k for k in node if k in available]
+        if len(names) == 1 and node[names[0]] is None:
+            others = ", ".join(str(k) for k in node if k != names[0])
+            check.fail(
+                path,
+                f"'{others}' sits beside '{names[0]}' instead of under it: indent the parameters "
+                f"one level deeper, or write - {names[0]}: {{...}}",
+            )
+        else:
+            check.fail(
+                path, f"one transform per list entry, found keys {', '.join(map(str, node))}: start each with '- '"
+            )
+        return None
+    else:
+        check.fail(path, f"expected a transform such as '- hflip' or '- rotate: {{degrees: 10}}', got {node!r}")
+        return None
+    name = str(name)
+    cls = available.get(name)
+    if cls is None:
+        check.fail(
+            path,
+            f"unknown {modality} transform '{name}'{did_you_mean(name, available)}; "
+            f"'augcli transforms {modality}' lists them",
+        )
+        return None
+    here = path + (name,)
+    children: list[Transform] = []
+    if issubclass(cls, Composition):
+        if isinstance(args, list):  # the short form: the list sits right under the name
+            args, list_path = {"transforms": args}, here
+        else:
+            list_path = here + ("transforms",)
+        if not isinstance(args, dict) or not isinstance(args.get("transforms"), list):
+            check.fail(here, f"{name} takes a list of transforms, or a mapping with 'transforms:' and its options")
+            return None
+        args = dict(args)
+        for index, child in enumerate(args.pop("transforms")):
+            built = _transform(check, child, list_path + (index,), modality)
+            if built is not None:
+                children.append(built)
+    if args is None:
+        args = {}
+    if not isinstance(args, dict):
+        check.fail(here, f"parameters of {name} are a mapping like {{p: 0.5}}, got {args!r}")
+        return None
+    problems_before = len(check.problems)
+    for key, value in args.items():
+        if key not in cls.params:
+            _unknown_key(check, str(key), list(cls.params), here, f"parameter of {name}")
+        else:
+            check.param(cls.params[key], value, here + (key,))
+    for key, param in cls.params.items():
+        if param.required and key not in args:
+            check.fail(here, f"{name} needs '{key}' ({param.doc})")
+    if len(check.problems) > problems_before:
+        return None
+    transform = cls(children, **args) if issubclass(cls, Composition) else cls(**args)
+    for key, message in transform.check():
+        check.fail(here + (key,), message)
+    return transform
+
+
+def _section(check: _Checker, name: str, node: Any) -> Section | None:
+    modality = _modalities()[name]
+    path: KeyPath = (name,)
+    if not isinstance(node, dict):
+        check.fail(path, f"the {name} section is a mapping with at least 'transforms:'")
+        return None
+    valid = list(SECTION_KEYS) + list(modality.options)
+    for key in node:
+        if key not in valid:
+            _unknown_key(check, str(key), valid, path, f"key in the {name} section")
+    include = _globs(check, node["include"], path + ("include",)) if "include" in node else modality.default_include
+    exclude = _globs(check, node["exclude"], path + ("exclude",)) if "exclude" in node else ()
+    options = {key: check.param(param, node.get(key), path + (key,)) for key, param in modality.options.items()}
+    steps = node.get("transforms")
+    if not isinstance(steps, list) or not steps:
+        check.fail(path + ("transforms",) if "transforms" in node else path, "needs a non-empty list of transforms")
+        steps = []
+    transforms = [_transform(check, step, path + ("transforms", i), name) for i, step in enumerate(steps)]
+    return Section(name, include, exclude, [t for t in transforms if t is not None], options)
+
+
+def parse_recipe(text: str, source: str = "recipe") -> Recipe:
+    """Validate recipe text; raise RecipeError listing every problem found."""
+    try:
+        data, lines = load_with_lines(text)
+    except YamlSourceError as exc:
+        where = f"{source}, line {exc.line}" if exc.line else source
+        raise RecipeError([f"{where}: {exc}"]) from None
+    check = _Checker(source, lines)
+    if data is None:
+        raise RecipeError([f"{source}: the recipe is empty; it needs at least a section such as 'image:'"])
+    if not isinstance(data, dict):
+        raise RecipeError(
+            [f"{source}: a recipe is a mapping of keys such as seed, copies and image, got {type(data).__name__}"]
+        )
+    modalities = _modalities()
+    values = {key: param.default_value() for key, param in GLOBAL_KEYS.items()}
+    sections: dict[str, Section] = {}
+    for key, node in data.items():
+        key = str(key)
+        if key in GLOBAL_KEYS:
+            values[key] = check.param(GLOBAL_KEYS[key], node, (key,))
+        elif key in modalities:
+            section = _section(check, key, node)
+            if section is not None:
+                sections[key] = section
+        elif key in NOT_YET:
+            check.fail(
+                (key,), f"the {key} modality is not available in this version (available: {', '.join(modalities)})"
+            )
+        else:
+            _unknown_key(check, key, list(GLOBAL_KEYS) + list(modalities), (), "key")
+    if not sections and not check.problems:
+        check.fail(
+            (), f"no modality section: add one of {', '.join(modalities)}, e.g. 'image: {{transforms: [hflip]}}'"
+        )
+    if check.problems:
+        raise RecipeError(check.messages())
+    return Recipe(values["seed"], values["copies"], values["keep_original"], sections, source)
+
+
+def load_recipe(path: str | Path) -> Recipe:
+    """Read and validate a recipe file."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise RecipeError([f"{path}: recipe file not found"]) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise RecipeError([f"{path}: cannot read the recipe: {exc}"]) from None
+    return parse_recipe(text, str(path))

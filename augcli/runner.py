@@ -1,0 +1,191 @@
+"""Run a plan: jobs over a process pool, each file decoded once, every output written atomically.
+
+A job stages all of its outputs under temporary names and renames them into place only when all
+of them were made, so a file that fails leaves nothing behind, and a killed run leaves no
+half-written file under a final name.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import sys
+import time
+import traceback
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from augcli import fsutil, manifest
+from augcli.manifest import Row
+from augcli.plan import MANIFEST_NAME, Job, Plan
+from augcli.recipe import Recipe
+from augcli.seeding import rng_for
+
+
+class OutputError(Exception):
+    """OUTPUT cannot be used as asked (inside INPUT, not empty without --overwrite, ...)."""
+
+
+@dataclass
+class JobResult:
+    relative: str
+    rows: list[Row] = field(default_factory=list)
+    error: str | None = None
+    details: str | None = None  # traceback, shown with --verbose
+
+
+@dataclass
+class Summary:
+    files: int = 0
+    written: int = 0
+    skipped: int = 0
+    failures: list[JobResult] = field(default_factory=list)
+    seconds: float = 0.0
+
+    def line(self) -> str:
+        return (
+            f"augcli: {self.files} files in, {self.written} outputs written, {self.skipped} skipped, "
+            f"{len(self.failures)} failed, {self.seconds:.1f} s"
+        )
+
+
+def default_workers() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:
+        return os.cpu_count() or 1
+
+
+def _inside(path: Path, folder: Path) -> bool:
+    return path == folder or folder in path.parents
+
+
+def check_output(input_root: Path, output_root: Path, overwrite: bool) -> None:
+    """Refuse an OUTPUT that overlaps INPUT, is a file, or holds files without --overwrite."""
+    real_in, real_out = input_root.resolve(), output_root.resolve()
+    if _inside(real_out, real_in):
+        raise OutputError(f"OUTPUT {output_root} is INPUT or lies inside it: choose a folder outside {input_root}")
+    if _inside(real_in, real_out):
+        raise OutputError(f"INPUT {input_root} lies inside OUTPUT {output_root}: choose a separate output folder")
+    if real_out.exists() and not real_out.is_dir():
+        raise OutputError(f"OUTPUT {output_root} exists and is not a folder")
+    if real_out.is_dir() and any(real_out.iterdir()) and not overwrite:
+        raise OutputError(
+            f"OUTPUT {output_root} already holds files: pass --overwrite to replace them, or pick an empty folder"
+        )
+
+
+def _failure_reason(exc: BaseException) -> str:
+    from augcli.image.io import UnsupportedImage
+
+    if isinstance(exc, (UnsupportedImage, OSError)):
+        return str(exc)
+    return f"internal error ({type(exc).__name__}: {exc}); rerun with --verbose for the traceback"
+
+
+def process(job: Job, recipe: Recipe, output_root: Path) -> JobResult:
+    """Make every output of one input file; on any failure, leave none of them behind."""
+    from augcli.modalities import MODALITIES
+
+    staged: list[tuple[Path, Path]] = []
+    try:
+        augmented = [o for o in job.outputs if o.copy is not None]
+        rendered = iter(())
+        if augmented:
+            rngs = (rng_for(recipe.seed, job.relative, o.copy) for o in augmented)
+            rendered = iter(MODALITIES[job.modality].render(job.source, recipe.sections[job.modality], rngs))
+        rows = []
+        for output in job.outputs:
+            final = output_root / output.path
+            if output.copy is None:
+                staged.append((fsutil.stage_copy(job.source, final), final))
+                rows.append(Row(output.path, job.relative, job.modality, None))
+            else:
+                copy = next(rendered)
+                staged.append((fsutil.stage_bytes(final, copy.data), final))
+                rows.append(Row(output.path, job.relative, job.modality, output.copy, tuple(copy.records)))
+        for temp, final in staged:
+            os.replace(temp, final)
+        return JobResult(job.relative, rows)
+    except Exception as exc:  # one bad file must never stop the run
+        for temp, _ in staged:
+            temp.unlink(missing_ok=True)
+        return JobResult(job.relative, error=_failure_reason(exc), details=traceback.format_exc())
+
+
+_STATE: dict[str, object] = {}
+
+
+def _init_worker(recipe: Recipe, output_root: Path) -> None:
+    import cv2
+
+    cv2.setNumThreads(1)  # one process per core already; OpenCV threads would only contend
+    _STATE.update(recipe=recipe, output_root=output_root)
+
+
+def _process_in_worker(job: Job) -> JobResult:
+    return process(job, _STATE["recipe"], _STATE["output_root"])  # type: ignore[arg-type]
+
+
+def _results(plan: Plan, recipe: Recipe, output_root: Path, workers: int) -> Iterator[JobResult]:
+    if workers <= 1 or len(plan.jobs) <= 1:
+        for job in plan.jobs:
+            yield process(job, recipe, output_root)
+        return
+    method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
+    context = multiprocessing.get_context(method)
+    with context.Pool(workers, initializer=_init_worker, initargs=(recipe, output_root)) as pool:
+        yield from pool.imap_unordered(_process_in_worker, plan.jobs, chunksize=1)
+
+
+def _remove_stale(output_root: Path, previous: list[str], rows: list[Row]) -> None:
+    """With --overwrite: delete files the previous manifest listed that this run did not write."""
+    current = {row.output for row in rows}
+    for relative in previous:
+        if relative not in current:
+            target = output_root / relative
+            if _inside(target.resolve(), output_root.resolve()) and target.is_file():
+                target.unlink()
+
+
+def run(
+    plan: Plan,
+    recipe: Recipe,
+    output_root: Path,
+    workers: int,
+    progress: bool = False,
+    on_failure: Callable[[JobResult], None] | None = None,
+) -> Summary:
+    """Execute the plan and write the manifest; per-file failures are collected, never raised."""
+    from tqdm import tqdm
+
+    started = time.perf_counter()
+    output_root.mkdir(parents=True, exist_ok=True)
+    fsutil.remove_temps(output_root)
+    previous = manifest.read_outputs(output_root / MANIFEST_NAME)
+    summary = Summary(files=len(plan.jobs), skipped=len(plan.unclaimed))
+    rows: list[Row] = []
+    bar = tqdm(total=len(plan.jobs), unit="file", file=sys.stderr, disable=not progress, dynamic_ncols=True)
+    try:
+        for result in _results(plan, recipe, output_root, workers):
+            if result.error is None:
+                rows.extend(result.rows)
+            else:
+                summary.failures.append(result)
+                if on_failure is not None:
+                    bar.clear()
+                    on_failure(result)
+                    bar.refresh()
+            bar.update(1)
+    except BaseException:
+        fsutil.remove_temps(output_root)
+        raise
+    finally:
+        bar.close()
+    _remove_stale(output_root, previous, rows)
+    manifest.write(output_root / MANIFEST_NAME, rows)
+    summary.written = len(rows)
+    summary.failures.sort(key=lambda r: r.relative)
+    summary.seconds = time.perf_counter() - started
+    return summary

@@ -1,0 +1,188 @@
+"""The transform base class, the registry and the compositions `one_of` / `some_of`.
+
+A transform first samples its parameters from the rng it is given (`sample`), then a modality
+applies them with a pure kernel. `plan` walks a pipeline, deciding what fires and with which
+parameters, without touching any data; the result is what the manifest records.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+import numpy as np
+
+from augcli.params import Number, Param, ParamError, Probability, Span
+
+REGISTRY: dict[str, dict[str, type[Transform]]] = {}
+ANY_MODALITY = "*"
+
+
+@dataclass(frozen=True)
+class Applied:
+    """One transform that fired for one output: the parameters it drew and the input it saw."""
+
+    transform: Transform
+    params: dict[str, Any]
+    info: Any
+
+    def record(self) -> dict[str, Any]:
+        return {"name": self.transform.name, "params": self.params}
+
+
+def _snake(name: str) -> str:
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
+
+
+class Transform:
+    """Base class. Subclasses declare `Param` class attributes; they become the recipe keys."""
+
+    name: ClassVar[str] = ""
+    modality: ClassVar[str] = ""
+    params: ClassVar[dict[str, Param]] = {}
+
+    p = Probability()
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        declared: dict[str, Param] = {}
+        for klass in cls.__mro__:  # the class's own parameters first, then inherited ones
+            for key, value in vars(klass).items():
+                if isinstance(value, Param) and key not in declared:
+                    declared[key] = value
+        cls.params = {"p": declared.pop("p"), **declared}
+
+    def __init__(self, **values: Any) -> None:
+        unknown = set(values) - set(self.params)
+        if unknown:
+            raise TypeError(f"{self.name}: unknown parameters {sorted(unknown)}")
+        for key, param in self.params.items():
+            value = param.parse(values[key]) if key in values else param.default_value()
+            setattr(self, key, value)
+
+    def __repr__(self) -> str:
+        args = ", ".join(f"{k}={getattr(self, k)!r}" for k in self.params)
+        return f"{type(self).__name__}({args})"
+
+    @classmethod
+    def describe(cls) -> str:
+        """The first line of the docstring: the one-line description shown to users."""
+        return (cls.__doc__ or "").strip().splitlines()[0]
+
+    def check(self) -> list[tuple[str, str]]:
+        """Cross-parameter checks: (key, message) pairs; empty when the settings make sense."""
+        return []
+
+    def sample(self, rng: np.random.Generator, info: Any) -> dict[str, Any]:
+        """Draw this output's parameters; JSON-friendly values only (they go into the manifest)."""
+        return {}
+
+    def output_info(self, info: Any, params: dict[str, Any]) -> Any:
+        """What the data looks like after this transform (e.g. a new image size)."""
+        return info
+
+    def plan(self, rng: np.random.Generator, info: Any) -> tuple[list[Applied], Any]:
+        """Decide whether this transform fires (p=1 draws nothing) and, if so, plan it."""
+        if self.p < 1.0 and not rng.random() < self.p:
+            return [], info
+        return self.plan_fired(rng, info)
+
+    def plan_fired(self, rng: np.random.Generator, info: Any) -> tuple[list[Applied], Any]:
+        """Draw the parameters of a transform that fires."""
+        params = self.sample(rng, info)
+        return [Applied(self, params, info)], self.output_info(info, params)
+
+
+def register(modality: str):
+    """Class decorator: add a transform to the registry under its recipe key."""
+
+    def add(cls: type[Transform]) -> type[Transform]:
+        cls.name = cls.name or _snake(cls.__name__)
+        cls.modality = modality
+        REGISTRY.setdefault(modality, {})[cls.name] = cls
+        return cls
+
+    return add
+
+
+def transforms_for(modality: str) -> dict[str, type[Transform]]:
+    """Every transform a section of `modality` may use, compositions included."""
+    return {**REGISTRY.get(modality, {}), **REGISTRY.get(ANY_MODALITY, {})}
+
+
+def plan_pipeline(transforms: Sequence[Transform], rng: np.random.Generator, info: Any) -> tuple[list[Applied], Any]:
+    """Plan a list of transforms in order, threading the data description through."""
+    applied: list[Applied] = []
+    for transform in transforms:
+        fired, info = transform.plan(rng, info)
+        applied.extend(fired)
+    return applied, info
+
+
+class Composition(Transform):
+    """A transform made of child transforms; the recipe builder fills `children`."""
+
+    children: list[Transform]
+
+    def __init__(self, children: Sequence[Transform] = (), **values: Any) -> None:
+        super().__init__(**values)
+        self.children = list(children)
+
+
+class _Weights(Param):
+    kind = "list of numbers >= 0"
+
+    def parse(self, value: Any) -> tuple[float, ...] | None:
+        if value is None:
+            return None
+        number = Number(lo=0.0)
+        if not isinstance(value, list) or not value:
+            raise ParamError(f"expected a list of numbers, got {value!r}")
+        weights = tuple(number.parse(v) for v in value)
+        if sum(weights) <= 0:
+            raise ParamError("weights must not all be zero")
+        return weights
+
+
+@register(ANY_MODALITY)
+class OneOf(Composition):
+    """Apply exactly one of the listed transforms, chosen at random (optionally weighted)."""
+
+    weights = _Weights(None, "relative weight per listed transform; equal when omitted")
+
+    def check(self) -> list[tuple[str, str]]:
+        if not self.children:
+            return [("transforms", "one_of needs at least one transform")]
+        if self.weights is not None and len(self.weights) != len(self.children):
+            return [("weights", f"{len(self.weights)} weights for {len(self.children)} transforms: give one each")]
+        return []
+
+    def plan_fired(self, rng: np.random.Generator, info: Any) -> tuple[list[Applied], Any]:
+        if self.weights is None:
+            index = int(rng.integers(len(self.children)))
+        else:
+            total = np.cumsum(self.weights)
+            index = int(np.searchsorted(total, rng.random() * total[-1], side="right"))
+        return self.children[min(index, len(self.children) - 1)].plan(rng, info)
+
+
+@register(ANY_MODALITY)
+class SomeOf(Composition):
+    """Apply n distinct transforms chosen at random from the list, in the listed order."""
+
+    n = Span(None, "how many to apply: a number or [lo, hi]; default [1, all]", integer=True, lo=0)
+
+    def check(self) -> list[tuple[str, str]]:
+        if not self.children:
+            return [("transforms", "some_of needs at least one transform")]
+        if self.n is not None and self.n[1] > len(self.children):
+            return [("n", f"n goes up to {self.n[1]} but only {len(self.children)} transforms are listed")]
+        return []
+
+    def plan_fired(self, rng: np.random.Generator, info: Any) -> tuple[list[Applied], Any]:
+        lo, hi = self.n if self.n is not None else (1, len(self.children))
+        count = int(rng.integers(lo, hi + 1))
+        chosen = sorted(rng.choice(len(self.children), size=count, replace=False).tolist())
+        return plan_pipeline([self.children[i] for i in chosen], rng, info)
