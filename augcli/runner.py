@@ -133,8 +133,13 @@ def _results(plan: Plan, recipe: Recipe, output_root: Path, workers: int) -> Ite
         for job in plan.jobs:
             yield process(job, recipe, output_root)
         return
-    method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
-    context = multiprocessing.get_context(method)
+    # Not "fork": a parent that already ran OpenCV (or any threads) can hand a held lock to its
+    # children. The fork server starts clean, imports augcli once, and forks workers from there.
+    if "forkserver" in multiprocessing.get_all_start_methods():
+        context = multiprocessing.get_context("forkserver")
+        context.set_forkserver_preload(["augcli.modalities", "augcli.runner"])
+    else:
+        context = multiprocessing.get_context("spawn")
     with context.Pool(workers, initializer=_init_worker, initargs=(recipe, output_root)) as pool:
         yield from pool.imap_unordered(_process_in_worker, plan.jobs, chunksize=1)
 

@@ -87,7 +87,7 @@ def hue(shift: float, channels: int) -> ColorMap:
     """
     if channels != 3:
         return identity(channels)
-    angle = 2.0 * math.pi * shift
+    angle = -2.0 * math.pi * shift  # negative in YIQ turns red towards green, as HSV hue grows
     c, s = math.cos(angle), math.sin(angle)
     rotate = np.array([[1.0, 0.0, 0.0], [0.0, c, -s], [0.0, s, c]])
     return ColorMap(_YIQ_TO_RGB @ rotate @ _RGB_TO_YIQ, np.zeros((3, 3)), np.zeros(3))

@@ -1,0 +1,112 @@
+"""Photometric, noise and occlusion kernels by exact numbers or measured statistics."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from augcli.image import functional as F
+from tests.conftest import gradient_rgb
+
+
+def test_gamma_curve_values():
+    out = F.gamma(np.array([[0, 128, 255]], np.uint8), 2.0)
+    assert out.tolist() == [[0, round(255 * (128 / 255) ** 2), 255]]
+
+
+def test_equalize_spreads_two_levels_to_the_full_range():
+    image = np.array([[10, 10, 20, 20]], np.uint8)
+    assert F.equalize(image).tolist() == [[0, 0, 255, 255]]
+    assert np.array_equal(F.equalize(np.full((2, 2), 77, np.uint8)), np.full((2, 2), 77))
+
+
+def test_posterize_keeps_the_top_bits():
+    assert F.posterize(np.array([[0b10111111]], np.uint8), 4).tolist() == [[0b10110000]]
+    assert F.posterize(np.array([[0xABCD]], np.uint16), 4).tolist() == [[0xA000]]
+
+
+def test_solarize_inverts_at_and_above_the_threshold():
+    assert F.solarize(np.array([[100, 127, 128, 200]], np.uint8), 0.5).tolist() == [[100, 127, 127, 55]]
+
+
+def test_sharpness_one_is_identity_and_zero_is_pillows_smoothing():
+    image = np.zeros((5, 5), np.uint8)
+    image[2, 2] = 255
+    assert np.array_equal(F.sharpness(image, 1.0), image)
+    smooth = F.sharpness(image, 0.0)
+    assert smooth[2, 2] == round(255 * 5 / 13) and smooth[1, 2] == round(255 / 13)
+    assert smooth[0, 0] == 0  # Pillow leaves the border pixels alone
+
+
+def test_gaussian_noise_has_the_requested_std_and_replays_from_its_seed():
+    flat = np.full((300, 300, 3), 128, np.uint8)
+    out = F.gaussian_noise(flat, 0.1, seed=5)
+    assert abs(out.astype(float).std() - 25.5) < 0.3
+    assert abs(out.astype(float).mean() - 128) < 0.3
+    assert np.array_equal(out, F.gaussian_noise(flat, 0.1, seed=5))
+    assert not np.array_equal(out, F.gaussian_noise(flat, 0.1, seed=6))
+    same = F.gaussian_noise(flat, 0.1, seed=5, per_channel=False)
+    assert np.array_equal(same[..., 0], same[..., 2])
+
+
+def test_salt_and_pepper_hits_the_requested_fraction():
+    grey = np.full((400, 400), 128, np.uint8)
+    out = F.salt_pepper(grey, amount=0.1, salt_ratio=0.25, seed=1)
+    assert abs((out == 255).mean() - 0.025) < 0.003
+    assert abs((out == 0).mean() - 0.075) < 0.003
+
+
+def test_gaussian_blur_spreads_an_impulse_with_the_requested_sigma():
+    impulse = np.zeros((41, 41), np.uint16)
+    impulse[20, 20] = 60000
+    out = F.gaussian_blur(impulse, 2.0).astype(float)
+    y, x = np.mgrid[-20:21, -20:21]
+    variance_x = (out * x**2).sum() / out.sum()
+    assert abs(variance_x - 4.0) < 0.1
+    assert abs(out.sum() - 60000) < 60000 * 0.01
+    assert F.gaussian_kernel_size(2.0) == 13
+
+
+def test_motion_blur_smears_along_its_angle_only():
+    kernel = F.motion_kernel(5, 0.0)
+    assert kernel.shape == (5, 5) and np.allclose(kernel[2], 0.2) and kernel.sum() == pytest.approx(1.0)
+    vertical = F.motion_kernel(5, 90.0)
+    assert np.allclose(vertical[:, 2], 0.2)
+    impulse = np.zeros((11, 11), np.uint8)
+    impulse[5, 5] = 250
+    out = F.motion_blur(impulse, 5, 0.0)
+    assert out[5, 3:8].tolist() == [50] * 5 and out[4].sum() == 0
+
+
+def test_jpeg_compression_loses_more_at_lower_quality():
+    image = gradient_rgb(64, 64)
+    error = {q: np.abs(F.jpeg_compression(image, q).astype(int) - image).mean() for q in (10, 90)}
+    assert 0 < error[90] < error[10]
+
+
+def test_downscale_keeps_flat_areas_and_removes_fine_detail():
+    flat = np.full((32, 32), 90, np.uint8)
+    assert np.array_equal(F.downscale(flat, 0.5), flat)
+    checker = ((np.indices((32, 32)).sum(axis=0) % 2) * 200).astype(np.uint8)
+    assert np.abs(F.downscale(checker, 0.5).astype(int) - 100).max() <= 1
+
+
+def test_erase_fills_exactly_the_box():
+    image = gradient_rgb(10, 8)
+    out = F.erase(image, [[1, 2, 3, 4]], fill="constant", value=(9, 8, 7))
+    assert (out[1:4, 2:6] == [9, 8, 7]).all()
+    mask = np.ones(image.shape[:2], bool)
+    mask[1:4, 2:6] = False
+    assert np.array_equal(out[mask], image[mask])
+    mean = F.erase(image, [[0, 0, 2, 2]], fill="mean")
+    assert np.array_equal(mean[0, 0], np.rint(image.reshape(-1, 3).mean(axis=0)).astype(np.uint8))
+    noisy = F.erase(image, [[0, 0, 8, 10]], fill="random", seed=3)
+    assert np.array_equal(noisy, F.erase(image, [[0, 0, 8, 10]], fill="random", seed=3))
+    assert len(np.unique(noisy)) > 50
+
+
+def test_fill_on_grey_images_uses_luma_and_alpha_defaults_to_transparent():
+    grey_alpha = np.zeros((2, 2, 2), np.uint8)
+    assert F.channel_fill((255, 0, 0), grey_alpha) == (pytest.approx(0.299 * 255), 0.0)
+    assert F.channel_fill((10, 20, 30, 40), np.zeros((2, 2, 4), np.uint8)) == (10, 20, 30, 40)
+    assert F.channel_fill((1,), np.zeros((2, 2), np.uint16)) == (257.0,)

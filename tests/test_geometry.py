@@ -1,0 +1,127 @@
+"""Geometric kernels: matrices by exact numbers, warps by the pixels they move."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from augcli.image import functional as F
+from augcli.image import geometry as G
+from augcli.image import ops
+from augcli.image.transforms import ImageInfo, Pad, RandomResizedCrop, Rotate, Scale, Translate
+from tests.conftest import gradient_rgb
+
+SMALL = np.arange(2 * 3 * 3, dtype=np.uint8).reshape(2, 3, 3)
+
+
+def test_flip_and_quarter_turn_matrices_map_corners_exactly():
+    w, h = 5, 3
+    corners = np.array([[0, 0], [w - 1, 0], [w - 1, h - 1], [0, h - 1]])
+    np.testing.assert_allclose(G.apply_to_points(G.hflip(w), corners), [[4, 0], [0, 0], [0, 2], [4, 2]])
+    np.testing.assert_allclose(G.apply_to_points(G.vflip(h), corners), [[0, 2], [4, 2], [4, 0], [0, 0]])
+    # one counter-clockwise turn: the top-right corner becomes the top-left one
+    np.testing.assert_allclose(G.apply_to_points(G.rot90(1, w, h), [[4, 0]]), [[0, 0]])
+
+
+def test_rotation_turns_counter_clockwise_about_the_centre():
+    m = G.rotation(90, 5, 5)
+    np.testing.assert_allclose(G.apply_to_points(m, [[2, 2], [4, 2]]), [[2, 2], [2, 0]], atol=1e-12)
+
+
+def test_resize_maps_pixel_edges_to_pixel_edges():
+    m = G.resize(4, 2, 8, 4)
+    np.testing.assert_allclose(G.apply_to_points(m, [[-0.5, -0.5], [3.5, 1.5]]), [[-0.5, -0.5], [7.5, 3.5]])
+
+
+def test_homography_maps_the_four_points():
+    src = np.array([[0, 0], [10, 0], [10, 10], [0, 10]], float)
+    dst = np.array([[1, 2], [9, 1], [10, 9], [0, 10]], float)
+    np.testing.assert_allclose(G.apply_to_points(G.homography(src, dst), src), dst, atol=1e-9)
+
+
+@pytest.mark.parametrize("pixels", [SMALL, SMALL[:, :, 0], np.dstack([SMALL, SMALL[:, :, :1]])])
+def test_flips_and_quarter_turns_are_exact_permutations(pixels):
+    h, w = pixels.shape[:2]
+    assert np.array_equal(F.warp(pixels, G.hflip(w), (w, h)), pixels[:, ::-1])
+    assert np.array_equal(F.warp(pixels, G.vflip(h), (w, h)), pixels[::-1])
+    for turns in range(4):
+        size = (w, h) if turns % 2 == 0 else (h, w)
+        assert np.array_equal(F.warp(pixels, G.rot90(turns, w, h), size), np.rot90(pixels, turns))
+
+
+def test_whole_pixel_shift_fills_the_uncovered_border():
+    out = F.warp(SMALL, G.translation(1, -1), (3, 2), fill=(200,))
+    assert np.array_equal(out[0, 1:], SMALL[1, :2])
+    assert (out[:, 0] == 200).all() and (out[1] == 200).all()
+
+
+def test_crop_beyond_the_image_pads_with_fill():
+    out = F.warp(SMALL, G.crop(-1, 0), (5, 2), fill=(9, 8, 7))
+    assert np.array_equal(out[:, 1:4], SMALL)
+    assert (out[:, 0] == [9, 8, 7]).all() and (out[:, 4] == [9, 8, 7]).all()
+
+
+def test_shrinking_averages_instead_of_aliasing():
+    stripes = np.zeros((4, 8), np.uint8)
+    stripes[:, 1::2] = 200  # one-pixel stripes: point sampling would give 0 or 200
+    assert (F.resize(stripes, 4, 2) == 100).all()
+
+
+def test_rotation_by_360_degrees_returns_the_image():
+    image = gradient_rgb()
+    out = F.warp(image, G.rotation(360, 64, 48), (64, 48))
+    assert np.abs(out.astype(int) - image).max() <= 1
+
+
+def test_alpha_becomes_transparent_where_the_image_left():
+    rgba = np.full((10, 10, 4), 255, np.uint8)
+    out = F.warp(rgba, G.rotation(45, 10, 10), (10, 10), fill=(0,))
+    assert out[0, 0, 3] == 0 and out[5, 5, 3] == 255
+
+
+def test_consecutive_geometric_transforms_resample_once(monkeypatch):
+    calls = []
+    real = F.warp
+    monkeypatch.setattr(F, "warp", lambda *a, **k: calls.append(1) or real(*a, **k))
+    image = gradient_rgb()
+    info = ImageInfo.of(image)
+    chain = [
+        Rotate(degrees=[30, 30]).op(info, angle=30.0),
+        Scale().op(info, x=1.2, y=1.2),
+        Translate().op(info, dx=3, dy=-2),
+    ]
+    merged = ops.run_ops(image, chain)
+    assert len(calls) == 1
+    expected = G.translation(3, -2) @ G.scaling(1.2, 1.2, 64, 48) @ G.rotation(30, 64, 48)
+    direct = real(image, expected, (64, 48))
+    assert np.array_equal(merged, direct)
+
+
+def test_warps_with_different_fills_do_not_merge():
+    info = ImageInfo(4, 4)
+    a = Rotate(fill=0).op(info, angle=10.0)
+    b = Rotate(fill=255).op(info, angle=10.0)
+    assert a.merge(b) is None
+    reflect_pad = Pad(pixels=1, border="reflect").op(info, top=1, right=1, bottom=1, left=1)
+    assert a.merge(reflect_pad) is None
+    assert a.merge(Pad(pixels=1).op(info, top=1, right=1, bottom=1, left=1)) is not None  # same border and fill
+    assert a.merge(Rotate(fill=0).op(info, angle=5.0)) is not None
+
+
+def test_random_resized_crop_fits_inside_and_respects_area_and_ratio():
+    rrc = RandomResizedCrop(scale=[0.2, 0.5], ratio=[0.5, 2.0])
+    info = ImageInfo(200, 100)
+    for seed in range(50):
+        p = rrc.sample(np.random.default_rng(seed), info)
+        assert 0 <= p["top"] and p["top"] + p["height"] <= 100
+        assert 0 <= p["left"] and p["left"] + p["width"] <= 200
+        area = p["width"] * p["height"] / 20000
+        assert 0.18 <= area <= 0.52
+        assert 0.45 <= p["width"] / p["height"] <= 2.2
+
+
+def test_random_resized_crop_output_is_the_crop_resized():
+    image = gradient_rgb(80, 60)
+    rrc = RandomResizedCrop(size=[30, 40])
+    out = rrc.apply(image, top=10, left=20, height=30, width=40)
+    assert np.array_equal(out, image[10:40, 20:60])  # same size: a pure crop, no resampling

@@ -1,0 +1,145 @@
+"""Image I/O: formats, modes and bit depth kept, EXIF orientation applied, bad files refused."""
+
+from __future__ import annotations
+
+import io
+import struct
+import zlib
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from augcli.image import io as image_io
+from tests.conftest import gradient_rgb, write_image
+
+DEFAULT = {"format": "same", "quality": 95, "png_compress_level": 1, "webp_lossless": False}
+
+
+def reopen(data: bytes) -> Image.Image:
+    image = Image.open(io.BytesIO(data))
+    image.load()
+    return image
+
+
+@pytest.mark.parametrize(
+    ("suffix", "fmt"),
+    [(".jpg", "JPEG"), (".png", "PNG"), (".webp", "WEBP"), (".bmp", "BMP"), (".tif", "TIFF"), (".gif", "GIF")],
+)
+def test_each_format_is_written_back_in_kind(tmp_path, suffix, fmt):
+    path = write_image(tmp_path / f"a{suffix}", gradient_rgb(32, 24))
+    decoded = image_io.load(path)
+    assert decoded.format == fmt and decoded.pixels.shape[:2] == (24, 32)
+    again = reopen(image_io.encode(decoded.pixels, decoded, DEFAULT))
+    assert again.format == fmt and again.size == (32, 24)
+
+
+@pytest.mark.parametrize(
+    ("mode", "pixels"),
+    [
+        ("L", gradient_rgb()[..., 0]),
+        ("LA", np.dstack([gradient_rgb()[..., 0], gradient_rgb()[..., 1]])),
+        ("RGBA", np.dstack([gradient_rgb(), gradient_rgb()[..., :1]])),
+    ],
+)
+def test_png_modes_are_kept(tmp_path, mode, pixels):
+    path = tmp_path / "a.png"
+    Image.fromarray(pixels, mode=mode).save(path)
+    decoded = image_io.load(path)
+    assert np.array_equal(decoded.pixels, pixels)
+    assert reopen(image_io.encode(decoded.pixels, decoded, DEFAULT)).mode == mode
+
+
+@pytest.mark.parametrize("suffix", [".png", ".tif"])
+def test_sixteen_bit_grey_stays_sixteen_bit(tmp_path, suffix):
+    values = ((np.arange(24 * 32).reshape(24, 32) * 83) % 65536).astype(np.uint16)
+    path = tmp_path / f"deep{suffix}"
+    Image.fromarray(values).save(path)
+    decoded = image_io.load(path)
+    assert decoded.pixels.dtype == np.uint16 and np.array_equal(decoded.pixels, values)
+    again = reopen(image_io.encode(decoded.pixels, decoded, DEFAULT))
+    assert np.array_equal(np.asarray(again).astype(np.uint16), values)
+
+
+def test_palette_images_are_written_through_their_own_palette(tmp_path):
+    source = Image.fromarray(gradient_rgb()).quantize(colors=16)
+    path = tmp_path / "p.png"
+    source.save(path)
+    decoded = image_io.load(path)
+    assert decoded.pixels.shape[2] == 3
+    again = reopen(image_io.encode(decoded.pixels, decoded, DEFAULT))
+    assert again.mode == "P" and again.getpalette()[:48] == source.getpalette()[:48]
+    assert np.array_equal(np.asarray(again), np.asarray(source))
+
+
+def test_bilevel_images_stay_bilevel(tmp_path):
+    path = tmp_path / "b.png"
+    Image.fromarray(gradient_rgb()[..., 0] > 128).save(path)
+    decoded = image_io.load(path)
+    assert reopen(image_io.encode(decoded.pixels, decoded, DEFAULT)).mode == "1"
+
+
+def test_exif_orientation_is_applied_on_load(tmp_path):
+    pixels = gradient_rgb(40, 20)
+    exif = Image.Exif()
+    exif[0x0112] = 6  # stored sideways: display rotated 90 degrees clockwise
+    path = tmp_path / "sideways.jpg"
+    Image.fromarray(pixels).save(path, exif=exif, quality=95)
+    decoded = image_io.load(path)
+    assert decoded.pixels.shape[:2] == (40, 20)
+    error = {turns: np.abs(decoded.pixels.astype(int) - np.rot90(pixels, turns)).mean() for turns in (-1, 1)}
+    assert error[-1] < 6 < 30 < error[1]  # clockwise, as orientation 6 says, not counter-clockwise
+
+
+def test_gif_takes_the_first_frame(tmp_path):
+    frames = [Image.new("RGB", (8, 8), c) for c in ((255, 0, 0), (0, 0, 255))]
+    path = tmp_path / "anim.gif"
+    frames[0].save(path, save_all=True, append_images=frames[1:])
+    assert tuple(image_io.load(path).pixels[0, 0]) == (255, 0, 0)
+
+
+def test_output_options_choose_format_quality_and_suffix(tmp_path):
+    decoded = image_io.load(write_image(tmp_path / "a.jpg", gradient_rgb(64, 64), quality=95))
+    as_png = reopen(image_io.encode(decoded.pixels, decoded, {**DEFAULT, "format": "png"}))
+    assert as_png.format == "PNG" and image_io.output_suffix(".jpg", {"format": "png"}) == ".png"
+    low = image_io.encode(decoded.pixels, decoded, {**DEFAULT, "quality": 20})
+    high = image_io.encode(decoded.pixels, decoded, DEFAULT)
+    assert len(low) < len(high)
+    webp = reopen(image_io.encode(decoded.pixels, decoded, {**DEFAULT, "format": "webp", "webp_lossless": True}))
+    assert webp.format == "WEBP" and np.array_equal(np.asarray(webp), decoded.pixels)
+
+
+def test_alpha_is_dropped_only_where_the_format_cannot_hold_it(tmp_path):
+    path = tmp_path / "a.png"
+    Image.fromarray(np.dstack([gradient_rgb(), gradient_rgb()[..., :1]]), mode="RGBA").save(path)
+    decoded = image_io.load(path)
+    assert reopen(image_io.encode(decoded.pixels, decoded, {**DEFAULT, "format": "jpeg"})).mode == "RGB"
+    assert reopen(image_io.encode(decoded.pixels, decoded, {**DEFAULT, "format": "webp"})).mode == "RGBA"
+
+
+def _png_header_only(width: int, height: int) -> bytes:
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    ihdr = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IEND", b"")
+
+
+@pytest.mark.parametrize(
+    ("content", "reason"),
+    [
+        (b"", "empty file"),
+        (b"definitely not an image", "cannot decode image"),
+        ("truncated", "cannot decode image"),
+        (_png_header_only(30000, 30000), "decompression bomb"),
+    ],
+)
+def test_bad_files_are_refused_with_a_reason(tmp_path, content, reason):
+    path = tmp_path / "bad.jpg"
+    if content == "truncated":
+        whole = write_image(tmp_path / "whole.jpg", gradient_rgb(128, 128)).read_bytes()
+        content = whole[: len(whole) // 2]
+    Path(path).write_bytes(content)
+    with pytest.raises(image_io.UnsupportedImage, match=reason):
+        image_io.load(path)

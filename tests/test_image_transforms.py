@@ -1,0 +1,134 @@
+"""Every registered image transform: modes kept, parameters recorded, p honoured, deterministic."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from augcli.image.ops import run_ops
+from augcli.image.transforms import ImageInfo
+from augcli.transforms import REGISTRY
+from tests.conftest import gradient_rgb
+
+REQUIRED = {
+    "crop": {"size": [20, 30]},
+    "center_crop": {"size": [20, 30]},
+    "resize": {"size": [24, 32]},
+    "color_jitter": {"brightness": 0.3, "contrast": 0.3, "saturation": 0.3, "hue": 0.1},
+}
+GEOMETRIC_SIZE_CHANGES = {"crop": (20, 30), "center_crop": (20, 30), "resize": (24, 32)}
+NAMES = sorted(REGISTRY["image"])
+
+
+def make(name: str, **extra):
+    return REGISTRY["image"][name](**{**REQUIRED.get(name, {}), **extra})
+
+
+def images() -> dict[str, np.ndarray]:
+    rgb = gradient_rgb(48, 36)
+    grey = rgb[..., 1].copy()
+    alpha = np.tile(np.linspace(0, 255, 48).astype(np.uint8), (36, 1))
+    return {
+        "L": grey,
+        "LA": np.dstack([grey, alpha]),
+        "RGB": rgb,
+        "RGBA": np.dstack([rgb, alpha]),
+        "I;16": grey.astype(np.uint16) * 257,
+    }
+
+
+def render(transform, pixels, seed=0):
+    applied, info = transform.plan(np.random.default_rng(seed), ImageInfo.of(pixels))
+    out = run_ops(pixels, [a.transform.op(a.info, **a.params) for a in applied])
+    return applied, info, out
+
+
+@pytest.mark.parametrize("name", NAMES)
+@pytest.mark.parametrize("mode", list(images()))
+def test_mode_dtype_and_planned_size_are_kept(name, mode):
+    pixels = images()[mode]
+    applied, info, out = render(make(name), pixels, seed=3)
+    assert len(applied) == 1
+    assert out.dtype == pixels.dtype and out.ndim == pixels.ndim
+    assert out.shape[2:] == pixels.shape[2:]
+    assert out.shape[:2] == (info.height, info.width)
+    if name in GEOMETRIC_SIZE_CHANGES:
+        assert out.shape[:2] == GEOMETRIC_SIZE_CHANGES[name]
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_parameters_are_json_and_replay_the_same_pixels(name):
+    pixels = images()["RGB"]
+    transform = make(name)
+    applied, _, out = render(transform, pixels, seed=11)
+    record = json.loads(json.dumps(applied[0].record()))
+    assert record["name"] == name
+    assert np.array_equal(transform.apply(pixels, **record["params"]), out)
+    _, _, again = render(transform, pixels, seed=11)
+    assert np.array_equal(again, out)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_p_zero_never_fires_and_p_one_always_does(name):
+    info = ImageInfo(48, 36)
+    never, always = make(name, p=0.0), make(name, p=1.0)
+    for seed in range(20):
+        assert never.plan(np.random.default_rng(seed), info)[0] == []
+        assert len(always.plan(np.random.default_rng(seed), info)[0]) == 1
+
+
+def test_p_half_fires_about_half_the_time():
+    flip = make("hflip", p=0.5)
+    fired = sum(bool(flip.plan(np.random.default_rng(s), ImageInfo(4, 4))[0]) for s in range(2000))
+    assert 900 < fired < 1100
+
+
+PHOTOMETRIC = [
+    "brightness", "contrast", "saturation", "hue", "color_jitter", "gamma", "grayscale", "equalize",
+    "posterize", "solarize", "sharpness", "invert", "gaussian_noise", "salt_pepper", "gaussian_blur",
+    "motion_blur", "jpeg_compression", "downscale", "random_erasing", "cutout",
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("name", PHOTOMETRIC)
+def test_photometric_transforms_leave_alpha_alone(name):
+    rgba = images()["RGBA"]
+    _, _, out = render(make(name), rgba, seed=2)
+    assert np.array_equal(out[..., 3], rgba[..., 3])
+
+
+def test_every_transform_is_classified():
+    geometric = {"hflip", "vflip", "rot90", "rotate", "scale", "translate", "shear", "affine", "perspective",
+                 "crop", "center_crop", "random_resized_crop", "pad", "resize"}  # fmt: skip
+    assert set(NAMES) == geometric | set(PHOTOMETRIC)
+
+
+def test_one_of_picks_by_weight_and_some_of_picks_n_in_order():
+    from augcli.transforms import OneOf, SomeOf
+
+    flips = [make("hflip"), make("vflip"), make("invert")]
+    one_of = OneOf(flips, weights=[0, 1, 0])
+    for seed in range(20):
+        (applied,), _ = one_of.plan(np.random.default_rng(seed), ImageInfo(4, 4))
+        assert applied.transform.name == "vflip"
+    counts = {}
+    for seed in range(300):
+        (applied,), _ = OneOf(flips).plan(np.random.default_rng(seed), ImageInfo(4, 4))
+        counts[applied.transform.name] = counts.get(applied.transform.name, 0) + 1
+    assert all(70 < c < 130 for c in counts.values())
+    some_of = SomeOf(flips, n=[2, 2])
+    for seed in range(20):
+        applied, _ = some_of.plan(np.random.default_rng(seed), ImageInfo(4, 4))
+        names = [a.transform.name for a in applied]
+        assert len(names) == 2 and names == sorted(names, key=["hflip", "vflip", "invert"].index)
+
+
+def test_rot90_odd_turns_swap_the_size_for_the_next_transform():
+    from augcli.transforms import plan_pipeline
+
+    chain = [make("rot90", turns=[1]), make("crop", size=[40, 30])]
+    applied, info = plan_pipeline(chain, np.random.default_rng(0), ImageInfo(40, 30))
+    assert applied[1].info == ImageInfo(30, 40)  # the crop sampled on the turned image
+    assert (info.width, info.height) == (30, 40)
