@@ -60,7 +60,7 @@ def test_gaussian_blur_spreads_an_impulse_with_the_requested_sigma():
     impulse = np.zeros((41, 41), np.uint16)
     impulse[20, 20] = 60000
     out = F.gaussian_blur(impulse, 2.0).astype(float)
-    y, x = np.mgrid[-20:21, -20:21]
+    _, x = np.mgrid[-20:21, -20:21]
     variance_x = (out * x**2).sum() / out.sum()
     assert abs(variance_x - 4.0) < 0.1
     assert abs(out.sum() - 60000) < 60000 * 0.01

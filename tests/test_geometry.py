@@ -113,8 +113,8 @@ def test_random_resized_crop_fits_inside_and_respects_area_and_ratio():
     info = ImageInfo(200, 100)
     for seed in range(50):
         p = rrc.sample(np.random.default_rng(seed), info)
-        assert 0 <= p["top"] and p["top"] + p["height"] <= 100
-        assert 0 <= p["left"] and p["left"] + p["width"] <= 200
+        assert p["top"] >= 0 and p["top"] + p["height"] <= 100
+        assert p["left"] >= 0 and p["left"] + p["width"] <= 200
         area = p["width"] * p["height"] / 20000
         assert 0.18 <= area <= 0.52
         assert 0.45 <= p["width"] / p["height"] <= 2.2

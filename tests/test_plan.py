@@ -54,11 +54,11 @@ def test_exclude_and_keep_original_false(tmp_path):
 def test_two_inputs_that_would_write_the_same_output_are_a_plan_error(tmp_path):
     touch(tmp_path / "a.jpg")
     touch(tmp_path / "a.png")
-    with pytest.raises(PlanError, match="a.png and a.jpg would both write a_aug0.png"):
+    with pytest.raises(PlanError, match=r"a\.png and a\.jpg would both write a_aug0\.png"):
         build_plan(recipe(extra="  output: {format: png}\n"), tmp_path)
     touch(tmp_path / "x" / "b.jpg")
     touch(tmp_path / "x" / "b_aug0.jpg")
-    with pytest.raises(PlanError, match="would both write x/b_aug0.jpg"):
+    with pytest.raises(PlanError, match=r"would both write x/b_aug0\.jpg"):
         build_plan(recipe(), tmp_path)
 
 

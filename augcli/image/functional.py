@@ -83,16 +83,21 @@ def channel_fill(fill: Sequence[float], pixels: np.ndarray) -> tuple[float, ...]
 # --- geometry --------------------------------------------------------------------------------
 
 
+def _close(a: float, b: float) -> bool:
+    return abs(a - b) < _EPS
+
+
+def _is_affine(matrix: np.ndarray) -> bool:
+    return _close(matrix[2, 0], 0.0) and _close(matrix[2, 1], 0.0) and _close(matrix[2, 2], 1.0)
+
+
 def _signed_permutation(matrix: np.ndarray) -> bool:
     """True for flips, quarter turns and whole-pixel shifts: pixels move without resampling."""
-    linear, shift = matrix[:2, :2], matrix[:2, 2]
-    return (
-        np.allclose(matrix[2], [0, 0, 1])
-        and np.allclose(linear, np.rint(linear))
-        and np.allclose(np.abs(np.rint(linear)).sum(axis=0), 1)
-        and np.allclose(np.abs(np.rint(linear)).sum(axis=1), 1)
-        and np.allclose(shift, np.rint(shift))
+    (a, b, tx), (c, d, ty) = matrix[:2].tolist()
+    unit = (abs(a) == 1.0 and b == 0.0 and c == 0.0 and abs(d) == 1.0) or (
+        a == 0.0 and abs(b) == 1.0 and abs(c) == 1.0 and d == 0.0
     )
+    return unit and _is_affine(matrix) and _close(tx, round(tx)) and _close(ty, round(ty))
 
 
 def _valid_run(start: int, step: int, count: int, limit: int) -> tuple[int, int]:
@@ -141,7 +146,7 @@ def _crop_resize(
 
     Shrinking uses INTER_AREA, which averages (a warp would alias); None when not applicable.
     """
-    if not (np.allclose(matrix[2], [0, 0, 1]) and abs(matrix[0, 1]) < _EPS and abs(matrix[1, 0]) < _EPS):
+    if not (_is_affine(matrix) and _close(matrix[0, 1], 0.0) and _close(matrix[1, 0], 0.0)):
         return None
     sx, sy = matrix[0, 0], matrix[1, 1]
     if sx <= 0 or sy <= 0:
@@ -150,10 +155,10 @@ def _crop_resize(
     left = (-0.5 - matrix[0, 2]) / sx + 0.5
     top = (-0.5 - matrix[1, 2]) / sy + 0.5
     right, bottom = left + width / sx, top + height / sy
-    edges = np.array([left, top, right, bottom])
-    if not np.allclose(edges, np.rint(edges), atol=1e-6):
+    edges = (left, top, right, bottom)
+    if not all(_close(v, round(v)) for v in edges):
         return None
-    left, top, right, bottom = (int(v) for v in np.rint(edges))
+    left, top, right, bottom = (round(v) for v in edges)
     src_h, src_w = pixels.shape[:2]
     if left < 0 or top < 0 or right > src_w or bottom > src_h or right <= left or bottom <= top:
         return None
@@ -187,7 +192,7 @@ def warp(
     flags = INTERPOLATION[interpolation]
     border_value = channel_fill(fill, pixels)
     src = np.ascontiguousarray(pixels)
-    if np.allclose(matrix[2], [0, 0, 1]):
+    if _is_affine(matrix):
         out = cv2.warpAffine(src, matrix[:2], size, flags=flags, borderMode=BORDER[border], borderValue=border_value)
     else:
         out = cv2.warpPerspective(src, matrix, size, flags=flags, borderMode=BORDER[border], borderValue=border_value)

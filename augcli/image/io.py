@@ -20,6 +20,7 @@ FORMATS = {"jpeg": "JPEG", "png": "PNG", "webp": "WEBP", "bmp": "BMP", "tiff": "
 SUFFIXES = {"jpeg": ".jpg", "png": ".png", "webp": ".webp"}
 _SIXTEEN_BIT = {"I;16", "I;16L", "I;16B", "I;16N"}
 _MODE_OF_CHANNELS = {2: "LA", 3: "RGB", 4: "RGBA"}
+_ORIENTATION = 0x0112  # the EXIF tag
 
 
 class UnsupportedImage(ValueError):
@@ -78,7 +79,8 @@ def load(path: Path) -> Decoded:
                 image.seek(0)
                 fmt = image.format or ""
                 info = {key: image.info[key] for key in ("icc_profile", "dpi") if key in image.info}
-                image = ImageOps.exif_transpose(image)
+                if image.getexif().get(_ORIENTATION, 1) != 1:  # transposing copies: only when needed
+                    image = ImageOps.exif_transpose(image)
                 image.load()
                 pixels, palette = _to_array(image)
                 mode = image.mode

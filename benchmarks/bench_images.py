@@ -1,0 +1,201 @@
+"""Image benchmark: augcli against albumentations, Augmentor and a decode+encode floor.
+
+Workload (issue #2): 200 JPEG images 640x480, 5 copies each, JPEG q95 out; pipeline hflip p0.5,
+rotate +-15, random_resized_crop scale 0.8-1.0 back to 640x480, color_jitter 0.2/0.2/0.2/0.05,
+random_erasing p0.3. Every tool runs on the same inputs, one after the other, in this process
+tree. Install the peers with `pip install -e '.[bench]'`, then:
+
+    python benchmarks/bench_images.py [--images 200] [--copies 5] [--workers N]
+
+Prints outputs per second for each tool and the ratio to albumentations. Not a test.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import multiprocessing
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, ImageDraw
+
+WORK = Path(__file__).resolve().parent / "work"
+RECIPE = """\
+seed: 1
+copies: {copies}
+keep_original: false
+image:
+  transforms:
+    - hflip: {{p: 0.5}}
+    - rotate: {{degrees: 15}}
+    - random_resized_crop: {{scale: [0.8, 1.0], size: [480, 640]}}
+    - color_jitter: {{brightness: 0.2, contrast: 0.2, saturation: 0.2, hue: 0.05}}
+    - random_erasing: {{p: 0.3}}
+  output: {{quality: 95}}
+"""
+
+
+def make_inputs(folder: Path, count: int) -> list[Path]:
+    """Photo-like JPEGs: gradients, shapes and sensor-like noise, so they compress like photos."""
+    folder.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(0)
+    y, x = np.mgrid[0:480, 0:640]
+    paths = []
+    for i in range(count):
+        path = folder / f"img{i:04d}.jpg"
+        paths.append(path)
+        if path.exists():
+            continue
+        base = np.stack([x * rng.uniform(0.1, 0.4), y * rng.uniform(0.1, 0.5), (x + y) * rng.uniform(0.05, 0.2)], -1)
+        noise = rng.normal(0, 8, base.shape)
+        image = Image.fromarray(np.clip(base + noise, 0, 255).astype(np.uint8))
+        draw = ImageDraw.Draw(image)
+        for _ in range(12):
+            x0, y0 = rng.integers(0, 600), rng.integers(0, 440)
+            box = [x0, y0, x0 + rng.integers(20, 200), y0 + rng.integers(20, 200)]
+            colour = tuple(int(c) for c in rng.integers(0, 256, 3))
+            (draw.ellipse if rng.random() < 0.5 else draw.rectangle)(box, fill=colour)
+        image.save(path, quality=95)
+    return paths
+
+
+def fresh(folder: Path) -> Path:
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    return folder
+
+
+def run_augcli(inputs: Path, copies: int, workers: int) -> float:
+    recipe = WORK / "recipe.yaml"
+    recipe.write_text(RECIPE.format(copies=copies))
+    out = WORK / f"out_augcli_{workers}"
+    shutil.rmtree(out, ignore_errors=True)
+    started = time.perf_counter()
+    command = [sys.executable, "-m", "augcli", "run", str(recipe), str(inputs), str(out), "-q", "--workers", str(workers)]
+    subprocess.run(command, check=True, stderr=subprocess.DEVNULL)
+    return time.perf_counter() - started
+
+
+# --- albumentations: OpenCV I/O, one process per core ---------------------------------------
+
+_PIPELINE = None
+
+
+def _albumentations_init() -> None:
+    import albumentations as A
+    import cv2
+
+    global _PIPELINE
+    cv2.setNumThreads(1)
+    _PIPELINE = A.Compose(
+        [
+            A.HorizontalFlip(p=0.5),
+            A.Rotate(limit=15, p=1.0),
+            A.RandomResizedCrop(size=(480, 640), scale=(0.8, 1.0), p=1.0),
+            A.ColorJitter(brightness=0.2, contrast=0.2, saturation=0.2, hue=0.05, p=1.0),
+            A.Erasing(p=0.3),
+        ]
+    )
+
+
+def _albumentations_job(args: tuple[str, str, int]) -> int:
+    import cv2
+
+    source, out_dir, copies = args
+    image = cv2.cvtColor(cv2.imread(source), cv2.COLOR_BGR2RGB)
+    stem = Path(source).stem
+    for k in range(copies):
+        augmented = _PIPELINE(image=image)["image"]
+        cv2.imwrite(f"{out_dir}/{stem}_aug{k}.jpg", cv2.cvtColor(augmented, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, 95])
+    return copies
+
+
+def run_albumentations(paths: list[Path], copies: int, workers: int) -> float:
+    out = fresh(WORK / "out_albumentations")
+    started = time.perf_counter()
+    with multiprocessing.get_context("forkserver").Pool(workers, initializer=_albumentations_init) as pool:
+        sum(pool.imap_unordered(_albumentations_job, [(str(p), str(out), copies) for p in paths]))
+    return time.perf_counter() - started
+
+
+# --- the floor: decode once, encode N times, no transform ------------------------------------
+
+
+def _floor_job(args: tuple[str, str, int]) -> int:
+    source, out_dir, copies = args
+    with Image.open(source) as image:
+        image.load()
+        for k in range(copies):
+            image.save(f"{out_dir}/{Path(source).stem}_aug{k}.jpg", quality=95)
+    return copies
+
+
+def run_floor(paths: list[Path], copies: int, workers: int) -> float:
+    out = fresh(WORK / "out_floor")
+    started = time.perf_counter()
+    with multiprocessing.get_context("forkserver").Pool(workers) as pool:
+        sum(pool.imap_unordered(_floor_job, [(str(p), str(out), copies) for p in paths]))
+    return time.perf_counter() - started
+
+
+# --- Augmentor: its own Pipeline.sample ------------------------------------------------------
+
+
+def run_augmentor(inputs: Path, count: int) -> float:
+    import Augmentor
+
+    out = fresh(WORK / "out_augmentor")
+    pipeline = Augmentor.Pipeline(str(inputs), output_directory=str(out), save_format="JPEG")
+    pipeline.flip_left_right(probability=0.5)
+    pipeline.rotate_without_crop(probability=1.0, max_left_rotation=15, max_right_rotation=15, expand=False)
+    pipeline.crop_random(probability=1.0, percentage_area=0.9)
+    pipeline.resize(probability=1.0, width=640, height=480)
+    pipeline.random_brightness(probability=1.0, min_factor=0.8, max_factor=1.2)
+    pipeline.random_contrast(probability=1.0, min_factor=0.8, max_factor=1.2)
+    pipeline.random_color(probability=1.0, min_factor=0.8, max_factor=1.2)
+    pipeline.random_erasing(probability=0.3, rectangle_area=0.2)
+    started = time.perf_counter()
+    with open(os.devnull, "w") as quiet, contextlib.redirect_stderr(quiet), contextlib.redirect_stdout(quiet):
+        pipeline.sample(count, multi_threaded=True)
+    return time.perf_counter() - started
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--images", type=int, default=200)
+    parser.add_argument("--copies", type=int, default=5)
+    parser.add_argument("--workers", type=int, default=len(os.sched_getaffinity(0)))
+    parser.add_argument("--skip", nargs="*", default=[], help="tools to leave out: albumentations augmentor")
+    args = parser.parse_args()
+
+    inputs = WORK / f"input_{args.images}"
+    paths = make_inputs(inputs, args.images)
+    outputs = args.images * args.copies
+    results: dict[str, float] = {}
+    results[f"augcli ({args.workers} workers)"] = run_augcli(inputs, args.copies, args.workers)
+    results["augcli (1 worker)"] = run_augcli(inputs, args.copies, 1)
+    if "albumentations" not in args.skip:
+        results[f"albumentations ({args.workers} processes)"] = run_albumentations(paths, args.copies, args.workers)
+    if "augmentor" not in args.skip:
+        results["Augmentor (Pipeline.sample)"] = run_augmentor(inputs, outputs)
+    results[f"floor: decode + {args.copies} encodes ({args.workers} processes)"] = run_floor(paths, args.copies, args.workers)
+
+    reference = next((v for k, v in results.items() if k.startswith("albumentations")), None)
+    print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, {platform.system()}")
+    print(f"workload: {args.images} JPEG 640x480 x {args.copies} copies = {outputs} outputs, JPEG q95\n")
+    print("| tool | seconds | outputs/s | vs albumentations |")
+    print("|---|---:|---:|---:|")
+    for name, seconds in results.items():
+        ratio = f"{reference / seconds:.2f}x" if reference else "-"
+        print(f"| {name} | {seconds:.2f} | {outputs / seconds:.0f} | {ratio} |")
+
+
+if __name__ == "__main__":
+    main()
