@@ -57,6 +57,10 @@ def main() -> None:
 def run(recipe, input_dir, output_dir, copies, seed, workers, dry_run, overwrite, quiet, verbose) -> None:
     """Augment every file under INPUT into OUTPUT as RECIPE says."""
     from augcli import runner
+
+    workers = workers or runner.default_workers()
+    if workers > 1 and not dry_run:
+        runner.start_pool_server()
     from augcli.plan import PlanError, build_plan
 
     config = _load(recipe)
@@ -85,7 +89,7 @@ def run(recipe, input_dir, output_dir, copies, seed, workers, dry_run, overwrite
 
     show_bar = not quiet and sys.stderr.isatty()
     try:
-        summary = runner.run(plan, config, output_dir, workers or runner.default_workers(), show_bar, report)
+        summary = runner.run(plan, config, output_dir, workers, show_bar, report)
     except KeyboardInterrupt:
         click.echo("augcli: interrupted; files already renamed into place are complete", err=True)
         sys.exit(EXIT_INTERRUPTED)

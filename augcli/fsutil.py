@@ -15,22 +15,21 @@ def temp_path_for(final: Path) -> Path:
 
 
 def stage_bytes(final: Path, data: bytes) -> Path:
-    """Write `data` next to `final` under a temporary name; return that name."""
-    final.parent.mkdir(parents=True, exist_ok=True)
+    """Write `data` next to `final` (whose folder exists) under a temporary name; return that name."""
     temp = temp_path_for(final)
     temp.write_bytes(data)
     return temp
 
 
 def stage_copy(source: Path, final: Path) -> Path:
-    """Copy `source` byte for byte next to `final` under a temporary name."""
-    final.parent.mkdir(parents=True, exist_ok=True)
+    """Copy `source` byte for byte next to `final` (whose folder exists) under a temporary name."""
     temp = temp_path_for(final)
     shutil.copyfile(source, temp)
     return temp
 
 
 def write_atomic(final: Path, data: bytes) -> None:
+    final.parent.mkdir(parents=True, exist_ok=True)
     os.replace(stage_bytes(final, data), final)
 
 

@@ -96,6 +96,8 @@ def process(job: Job, recipe: Recipe, output_root: Path) -> JobResult:
             rngs = (rng_for(recipe.seed, job.relative, o.copy) for o in augmented)
             rendered = iter(MODALITIES[job.modality].render(job.source, recipe.sections[job.modality], rngs))
         rows = []
+        for folder in {(output_root / o.path).parent for o in job.outputs}:
+            folder.mkdir(parents=True, exist_ok=True)
         for output in job.outputs:
             final = output_root / output.path
             if output.copy is None:
@@ -120,7 +122,7 @@ _STATE: dict[str, object] = {}
 def _init_worker(recipe: Recipe, output_root: Path) -> None:
     import cv2
 
-    cv2.setNumThreads(1)  # one process per core already; OpenCV threads would only contend
+    cv2.setNumThreads(1)  # one process per core already; OpenCV's threads would only contend
     _STATE.update(recipe=recipe, output_root=output_root)
 
 
@@ -128,19 +130,30 @@ def _process_in_worker(job: Job) -> JobResult:
     return process(job, _STATE["recipe"], _STATE["output_root"])  # type: ignore[arg-type]
 
 
+def _pool_context() -> multiprocessing.context.BaseContext:
+    """Not "fork": a parent that already ran OpenCV (or any threads) can hand a held lock to its
+    children. The fork server starts clean, imports augcli once, and forks workers from there."""
+    if "forkserver" not in multiprocessing.get_all_start_methods():
+        return multiprocessing.get_context("spawn")
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(["augcli.modalities", "augcli.runner"])
+    return context
+
+
+def start_pool_server() -> None:
+    """Start the fork server now, so its imports overlap the parent's recipe and plan work."""
+    if _pool_context().get_start_method() == "forkserver":
+        from multiprocessing import forkserver
+
+        forkserver.ensure_running()
+
+
 def _results(plan: Plan, recipe: Recipe, output_root: Path, workers: int) -> Iterator[JobResult]:
-    if workers <= 1 or len(plan.jobs) <= 1:
+    if workers <= 1 or len(plan.jobs) <= 1:  # in this process; OpenCV may use its own threads
         for job in plan.jobs:
             yield process(job, recipe, output_root)
         return
-    # Not "fork": a parent that already ran OpenCV (or any threads) can hand a held lock to its
-    # children. The fork server starts clean, imports augcli once, and forks workers from there.
-    if "forkserver" in multiprocessing.get_all_start_methods():
-        context = multiprocessing.get_context("forkserver")
-        context.set_forkserver_preload(["augcli.modalities", "augcli.runner"])
-    else:
-        context = multiprocessing.get_context("spawn")
-    with context.Pool(workers, initializer=_init_worker, initargs=(recipe, output_root)) as pool:
+    with _pool_context().Pool(workers, initializer=_init_worker, initargs=(recipe, output_root)) as pool:
         yield from pool.imap_unordered(_process_in_worker, plan.jobs, chunksize=1)
 
 
