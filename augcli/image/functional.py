@@ -199,6 +199,29 @@ def warp(
     return out.reshape(size[1], size[0], *pixels.shape[2:])
 
 
+def fill_outside(pixels: np.ndarray, matrix: np.ndarray, size: tuple[int, int], fill: Sequence[float]) -> np.ndarray:
+    """Fill every pixel whose centre maps (through the inverse of `matrix`) outside a size canvas.
+
+    Returns `pixels` itself when the canvas covers the whole image, which is the common case.
+    """
+    height, width = pixels.shape[:2]
+    inverse = np.linalg.inv(matrix)
+    lo_x, lo_y, hi_x, hi_y = -0.5 - _EPS, -0.5 - _EPS, size[0] - 0.5 + _EPS, size[1] - 0.5 + _EPS
+    corners = np.array([[0, 0, 1], [width - 1, 0, 1], [width - 1, height - 1, 1], [0, height - 1, 1]], float)
+    mapped = corners @ inverse.T
+    xs, ys = mapped[:, 0] / mapped[:, 2], mapped[:, 1] / mapped[:, 2]
+    if xs.min() >= lo_x and xs.max() <= hi_x and ys.min() >= lo_y and ys.max() <= hi_y:
+        return pixels
+    grid_y, grid_x = np.mgrid[0:height, 0:width]
+    source = np.stack([grid_x, grid_y, np.ones_like(grid_x)], axis=-1).astype(float) @ inverse.T
+    sx, sy = source[..., 0] / source[..., 2], source[..., 1] / source[..., 2]
+    outside = (sx < lo_x) | (sx > hi_x) | (sy < lo_y) | (sy > hi_y)
+    out = pixels.copy()
+    value = np.array(channel_fill(fill, pixels), dtype=np.float64)
+    out[outside] = _to_dtype(value if pixels.ndim == 3 else value[0], pixels.dtype)
+    return out
+
+
 def resize(pixels: np.ndarray, width: int, height: int, interpolation: str = "bilinear") -> np.ndarray:
     """Resize to width x height (INTER_AREA when shrinking, so it averages rather than aliases)."""
     from augcli.image import geometry

@@ -35,13 +35,19 @@ def _agree(a: Any, b: Any) -> tuple[bool, Any]:
 
 @dataclass(frozen=True)
 class Warp(Op):
-    """A source->output matrix and output size; settings left None take the neighbours' or the defaults."""
+    """A source->output matrix and output size; settings left None take the neighbours' or the defaults.
+
+    `canvases` remembers the intermediate images a merged warp skipped, each as (matrix to the
+    output, size): output pixels that fall outside one of them were cut away by a crop or pushed
+    out by a shift along the way, so they get the fill, as they would step by step.
+    """
 
     matrix: np.ndarray
     size: tuple[int, int]  # (width, height)
     interpolation: str | None = None
     border: str | None = None
     fill: tuple[float, ...] | None = None
+    canvases: tuple[tuple[np.ndarray, tuple[int, int]], ...] = ()
 
     def merge(self, after: Op) -> Op | None:
         if not isinstance(after, Warp):
@@ -52,17 +58,16 @@ class Warp(Op):
             if not ok:
                 return None
             settings[name] = value
-        return Warp(after.matrix @ self.matrix, after.size, **settings)
+        skipped = tuple((after.matrix @ m, size) for m, size in self.canvases) + ((after.matrix, self.size),)
+        return Warp(after.matrix @ self.matrix, after.size, canvases=skipped + after.canvases, **settings)
 
     def run(self, pixels: np.ndarray) -> np.ndarray:
-        return F.warp(
-            pixels,
-            self.matrix,
-            self.size,
-            interpolation=self.interpolation or "bilinear",
-            border=self.border or "constant",
-            fill=self.fill or (0.0,),
-        )
+        border, fill = self.border or "constant", self.fill or (0.0,)
+        out = F.warp(pixels, self.matrix, self.size, self.interpolation or "bilinear", border, fill)
+        if border == "constant":
+            for matrix, size in self.canvases:
+                out = F.fill_outside(out, matrix, size, fill)
+        return out
 
 
 @dataclass(frozen=True)
