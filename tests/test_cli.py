@@ -214,3 +214,36 @@ def test_recipe_text_of_the_fixture_is_valid():
     from augcli.recipe import parse_recipe
 
     assert parse_recipe(RECIPE).copies == 3
+
+
+def test_progress_bar_appears_on_a_terminal_and_not_with_quiet(dataset, recipe_file, tmp_path):
+    import fcntl
+    import pty
+    import struct
+    import termios
+
+    def stderr_on_a_terminal(*extra: str) -> str:
+        leader, follower = pty.openpty()
+        fcntl.ioctl(follower, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 100, 0, 0))  # a 100-column terminal
+        out = tmp_path / f"out{len(extra)}"
+        command = [sys.executable, "-m", "augcli", "run", str(recipe_file), str(dataset), str(out), "--workers", "1"]
+        proc = subprocess.Popen([*command, *extra], stderr=follower, stdout=subprocess.DEVNULL)
+        os.close(follower)
+        chunks = []
+        while True:
+            try:
+                chunk = os.read(leader, 4096)
+            except OSError:  # the terminal closed: the process is done
+                break
+            if not chunk:
+                break
+            chunks.append(chunk)
+        os.close(leader)
+        assert proc.wait() == 0
+        return b"".join(chunks).decode(errors="replace")
+
+    shown = stderr_on_a_terminal()
+    assert "5/5" in shown and "file/s" in shown and "100%" in shown
+    assert "augcli: 5 files in, 20 outputs written" in shown
+    quiet = stderr_on_a_terminal("--quiet")
+    assert "file/s" not in quiet and "augcli: 5 files in, 20 outputs written" in quiet
