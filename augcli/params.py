@@ -29,6 +29,10 @@ def _is_number(value: Any) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
+def _is_list(value: Any) -> bool:
+    return isinstance(value, Sequence) and not isinstance(value, str)
+
+
 def _fmt(value: Any) -> str:
     if isinstance(value, float) and value.is_integer():
         return str(int(value)) if abs(value) < 1e15 else repr(value)
@@ -152,7 +156,7 @@ class Span(Number):
                 except ParamError as exc:
                     raise ParamError(f"{_fmt(value)} means {_fmt(list(expanded))} here, but {exc}") from None
             value = expanded
-        elif not (isinstance(value, Sequence) and not isinstance(value, str) and len(value) == 2):
+        elif not (_is_list(value) and len(value) == 2):
             raise ParamError(f"expected a number or a range [lo, hi], got {value!r}")
         lo, hi = (self._check(v) for v in value)
         if lo > hi:
@@ -200,7 +204,7 @@ class Size(Param):
             return None
         if _is_number(value):
             value = [value, value]
-        if not (isinstance(value, Sequence) and not isinstance(value, str) and len(value) == 2):
+        if not (_is_list(value) and len(value) == 2):
             raise ParamError(f"expected [height, width] or one number, got {value!r}")
         if not all(_is_number(v) and float(v).is_integer() and v >= 1 for v in value):
             raise ParamError(f"sizes are whole numbers >= 1, got {value!r}")
@@ -214,7 +218,7 @@ class Fill(Param):
 
     def parse(self, value: Any) -> tuple[float, ...]:
         values = [value] if _is_number(value) else value
-        if not (isinstance(values, Sequence) and not isinstance(values, str) and 1 <= len(values) <= 4):
+        if not (_is_list(values) and 1 <= len(values) <= 4):
             raise ParamError(f"expected a number or a list of 1-4 numbers on the 0-255 scale, got {value!r}")
         for v in values:
             if not _is_number(v) or not 0 <= v <= 255:
@@ -236,7 +240,7 @@ class IntList(Param):
     def parse(self, value: Any) -> tuple[int, ...]:
         if _is_number(value):
             value = [value]
-        if not (isinstance(value, Sequence) and not isinstance(value, str) and value):
+        if not (_is_list(value) and value):
             raise ParamError(f"expected a non-empty list from {list(self.allowed)}, got {value!r}")
         for v in value:
             if v not in self.allowed or isinstance(v, bool):

@@ -143,3 +143,10 @@ def test_bad_files_are_refused_with_a_reason(tmp_path, content, reason):
     Path(path).write_bytes(content)
     with pytest.raises(image_io.UnsupportedImage, match=reason):
         image_io.load(path)
+
+
+def test_float_images_are_refused_as_unsupported(tmp_path):
+    path = tmp_path / "float.tif"
+    Image.fromarray(np.linspace(0, 1, 64, dtype=np.float32).reshape(8, 8), mode="F").save(path)
+    with pytest.raises(image_io.UnsupportedImage, match="image mode F is not supported"):
+        image_io.load(path)

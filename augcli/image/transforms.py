@@ -357,43 +357,38 @@ class _ColourAdjust(ImageTransform):
 _FACTOR_BOUNDS = {"lo": 0.0, "hi": 100.0}
 
 
+class _FactorAdjust(_ColourAdjust):
+    """A colour adjustment by one random factor; `adjust` builds its colour map."""
+
+    factor = Span(0.2, "factor range", scalar="around_one", **_FACTOR_BOUNDS)
+    adjust: Any = None
+
+    def sample(self, rng, info):
+        return {"factor": _uniform(rng, self.factor)}
+
+    def colour_map(self, channels, factor):
+        return type(self).adjust(factor, channels)
+
+
 @register("image")
-class Brightness(_ColourAdjust):
+class Brightness(_FactorAdjust):
     """Multiply the colour values by a random factor (1 keeps the image)."""
 
-    factor = Span(0.2, "factor range", scalar="around_one", **_FACTOR_BOUNDS)
-
-    def sample(self, rng, info):
-        return {"factor": _uniform(rng, self.factor)}
-
-    def colour_map(self, channels, factor):
-        return color.brightness(factor, channels)
+    adjust = color.brightness
 
 
 @register("image")
-class Contrast(_ColourAdjust):
+class Contrast(_FactorAdjust):
     """Blend with the image's mean grey by a random factor (0 flat grey, 1 unchanged)."""
 
-    factor = Span(0.2, "factor range", scalar="around_one", **_FACTOR_BOUNDS)
-
-    def sample(self, rng, info):
-        return {"factor": _uniform(rng, self.factor)}
-
-    def colour_map(self, channels, factor):
-        return color.contrast(factor, channels)
+    adjust = color.contrast
 
 
 @register("image")
-class Saturation(_ColourAdjust):
+class Saturation(_FactorAdjust):
     """Blend each pixel with its grey by a random factor (0 grayscale, 1 unchanged)."""
 
-    factor = Span(0.2, "factor range", scalar="around_one", **_FACTOR_BOUNDS)
-
-    def sample(self, rng, info):
-        return {"factor": _uniform(rng, self.factor)}
-
-    def colour_map(self, channels, factor):
-        return color.saturation(factor, channels)
+    adjust = color.saturation
 
 
 @register("image")
