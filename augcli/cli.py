@@ -6,6 +6,7 @@ or output-folder error (nothing written); 130 interrupted.
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -56,11 +57,13 @@ def main() -> None:
 @click.option("-v", "--verbose", is_flag=True, help="Tracebacks for failed files, the unclaimed files.")
 def run(recipe, input_dir, output_dir, copies, seed, workers, dry_run, overwrite, quiet, verbose) -> None:
     """Augment every file under INPUT into OUTPUT as RECIPE says."""
-    from augcli import runner
+    from augcli import pool
 
-    workers = workers or runner.default_workers()
+    workers = workers or default_workers()
     if workers > 1 and not dry_run:
-        runner.start_pool_server()
+        pool.start_server()  # first: its imports overlap ours
+
+    from augcli import runner
     from augcli.plan import PlanError, build_plan
 
     config = _load(recipe)
@@ -96,6 +99,14 @@ def run(recipe, input_dir, output_dir, copies, seed, workers, dry_run, overwrite
     click.echo(summary.line(), err=True)
     if summary.failures:
         sys.exit(EXIT_FAILED_INPUTS)
+
+
+def default_workers() -> int:
+    """Every core this process may run on."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:
+        return os.cpu_count() or 1
 
 
 def _print_plan(plan) -> None:

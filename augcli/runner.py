@@ -7,7 +7,6 @@ half-written file under a final name.
 
 from __future__ import annotations
 
-import multiprocessing
 import os
 import sys
 import time
@@ -16,7 +15,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from augcli import fsutil, manifest
+from augcli import fsutil, manifest, pool
 from augcli.manifest import Row
 from augcli.plan import MANIFEST_NAME, Job, Plan
 from augcli.recipe import Recipe
@@ -48,13 +47,6 @@ class Summary:
             f"augcli: {self.files} files in, {self.written} outputs written, {self.skipped} skipped, "
             f"{len(self.failures)} failed, {self.seconds:.1f} s"
         )
-
-
-def default_workers() -> int:
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:
-        return os.cpu_count() or 1
 
 
 def _inside(path: Path, folder: Path) -> bool:
@@ -130,31 +122,13 @@ def _process_in_worker(job: Job) -> JobResult:
     return process(job, _STATE["recipe"], _STATE["output_root"])  # type: ignore[arg-type]
 
 
-def _pool_context() -> multiprocessing.context.BaseContext:
-    """Not "fork": a parent that already ran OpenCV (or any threads) can hand a held lock to its
-    children. The fork server starts clean, imports augcli once, and forks workers from there."""
-    if "forkserver" not in multiprocessing.get_all_start_methods():
-        return multiprocessing.get_context("spawn")
-    context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload(["augcli.modalities", "augcli.runner"])
-    return context
-
-
-def start_pool_server() -> None:
-    """Start the fork server now, so its imports overlap the parent's recipe and plan work."""
-    if _pool_context().get_start_method() == "forkserver":
-        from multiprocessing import forkserver
-
-        forkserver.ensure_running()
-
-
 def _results(plan: Plan, recipe: Recipe, output_root: Path, workers: int) -> Iterator[JobResult]:
     if workers <= 1 or len(plan.jobs) <= 1:  # in this process; OpenCV may use its own threads
         for job in plan.jobs:
             yield process(job, recipe, output_root)
         return
-    with _pool_context().Pool(workers, initializer=_init_worker, initargs=(recipe, output_root)) as pool:
-        yield from pool.imap_unordered(_process_in_worker, plan.jobs, chunksize=1)
+    with pool.context().Pool(workers, initializer=_init_worker, initargs=(recipe, output_root)) as workers_pool:
+        yield from workers_pool.imap_unordered(_process_in_worker, plan.jobs, chunksize=1)
 
 
 def _remove_stale(output_root: Path, previous: list[str], rows: list[Row]) -> None:
