@@ -96,6 +96,8 @@ def run(recipe, input_dir, output_dir, copies, seed, workers, dry_run, overwrite
     except KeyboardInterrupt:
         click.echo("augcli: interrupted; files already renamed into place are complete", err=True)
         sys.exit(EXIT_INTERRUPTED)
+    except OSError as exc:  # OUTPUT itself or its manifest cannot be written
+        _fail(f"cannot write to OUTPUT {output_dir}: {exc}", EXIT_FAILED_INPUTS)
     click.echo(summary.line(), err=True)
     if summary.failures:
         sys.exit(EXIT_FAILED_INPUTS)

@@ -247,3 +247,13 @@ def test_progress_bar_appears_on_a_terminal_and_not_with_quiet(dataset, recipe_f
     assert "augcli: 5 files in, 20 outputs written" in shown
     quiet = stderr_on_a_terminal("--quiet")
     assert "file/s" not in quiet and "augcli: 5 files in, 20 outputs written" in quiet
+
+
+def test_a_broken_symlink_is_a_failed_input_and_an_unwritable_output_is_reported(dataset, recipe_file, tmp_path):
+    os.symlink(tmp_path / "nowhere.jpg", dataset / "cats" / "gone.jpg")
+    result = invoke("run", recipe_file, dataset, tmp_path / "out")
+    assert result.exit_code == 1 and "augcli: failed: cats/gone.jpg: cannot decode image" in result.stderr
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    result = invoke("run", recipe_file, dataset, blocker / "out")
+    assert result.exit_code == 1 and "cannot write to OUTPUT" in result.stderr

@@ -90,7 +90,7 @@ def load(path: Path) -> Decoded:
             raise
         except (OSError, SyntaxError, ValueError, EOFError) as exc:
             reason = str(exc) or type(exc).__name__
-            if path.stat().st_size == 0:
+            if path.is_file() and path.stat().st_size == 0:
                 reason = "empty file (0 bytes)"
             raise UnsupportedImage(f"cannot decode image: {reason}") from None
     if pixels.size == 0:
