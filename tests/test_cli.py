@@ -12,6 +12,7 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 from click.testing import CliRunner
 from PIL import Image
@@ -257,3 +258,38 @@ def test_a_broken_symlink_is_a_failed_input_and_an_unwritable_output_is_reported
     blocker.write_text("x")
     result = invoke("run", recipe_file, dataset, blocker / "out")
     assert result.exit_code == 1 and "cannot write to OUTPUT" in result.stderr
+
+
+def test_modes_formats_and_orientation_survive_a_whole_run(tmp_path):
+    data = tmp_path / "mixed"
+    rgb = gradient_rgb(48, 32)
+    write_image(data / "grey16.png", (rgb[..., 0].astype(np.uint16) * 257))
+    write_image(data / "alpha.png", np.dstack([rgb, rgb[..., :1]]))
+    Image.fromarray(rgb).quantize(colors=8).save(data / "palette.png")
+    write_image(data / "anim.gif", rgb)
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    Image.fromarray(rgb).save(data / "sideways.jpg", exif=exif)
+    recipe = tmp_path / "r.yaml"
+    recipe.write_text("copies: 1\nimage:\n  transforms:\n    - rotate: {degrees: 10}\n    - brightness\n")
+    out = tmp_path / "out"
+    assert invoke("run", recipe, data, out, "--workers", "1").exit_code == 0
+    modes = {}
+    for name in ("grey16_aug0.png", "alpha_aug0.png", "palette_aug0.png", "anim_aug0.gif", "sideways_aug0.jpg"):
+        with Image.open(out / name) as image:
+            modes[name] = (image.mode, image.size)
+    assert modes["grey16_aug0.png"][0] in ("I;16", "I")
+    assert modes["alpha_aug0.png"] == ("RGBA", (48, 32))
+    assert modes["palette_aug0.png"] == ("P", (48, 32))
+    assert modes["anim_aug0.gif"][1] == (48, 32)
+    assert modes["sideways_aug0.jpg"] == ("RGB", (32, 48))  # EXIF orientation applied: upright
+
+
+def test_output_format_option_renames_copies_but_not_originals(dataset, tmp_path):
+    recipe = tmp_path / "r.yaml"
+    recipe.write_text("copies: 1\nimage:\n  include: ['*.jpg']\n  transforms: [hflip]\n  output: {format: png}\n")
+    out = tmp_path / "out"
+    assert invoke("run", recipe, dataset, out).exit_code == 0
+    assert sorted(p.name for p in (out / "cats").iterdir())[:2] == ["cat0.jpg", "cat0_aug0.png"]
+    with Image.open(out / "cats" / "cat0_aug0.png") as image:
+        assert image.format == "PNG"
