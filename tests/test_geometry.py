@@ -127,3 +127,30 @@ def test_random_resized_crop_output_is_the_crop_resized():
     rrc = RandomResizedCrop(size=[30, 40])
     out = rrc.apply(image, top=10, left=20, height=30, width=40)
     assert np.array_equal(out, image[10:40, 20:60])  # same size: a pure crop, no resampling
+
+
+def test_skipped_canvases_cost_nothing_when_they_cut_nothing():
+    image = gradient_rgb()
+    info = ImageInfo.of(image)
+    flip_rotate_crop = [
+        ops.Warp(G.hflip(64), (64, 48)),
+        Rotate().op(info, angle=12.0),
+        RandomResizedCrop().op(info, top=4, left=6, height=40, width=50),
+    ]
+    merged = flip_rotate_crop[0].merge(flip_rotate_crop[1]).merge(flip_rotate_crop[2])
+    assert len(merged.canvases) == 2
+    out = F.warp(image, merged.matrix, merged.size)
+    for matrix, size in merged.canvases:  # the flip's canvas is the source; the crop stays inside the rotation's
+        assert F.fill_outside(out, matrix, size, (0,), merged.matrix, (64, 48)) is out
+
+
+def test_a_crop_then_pad_gets_a_border_not_the_cropped_off_pixels():
+    image = gradient_rgb(20, 20)
+    crop = RandomResizedCrop(size=[10, 10]).op(ImageInfo.of(image), top=5, left=5, height=10, width=10)
+    for fill in (0, 255):
+        pad = Pad(pixels=2, fill=fill).op(ImageInfo(10, 10), top=2, right=2, bottom=2, left=2)
+        assert crop.merge(pad) is not None  # one warp...
+        out = ops.run_ops(image, [crop, pad])
+        assert np.array_equal(out[2:12, 2:12], image[5:15, 5:15])
+        assert (out[:2] == fill).all() and (out[:, :2] == fill).all()  # ...that still pads
+        assert (out[12:] == fill).all() and (out[:, 12:] == fill).all()

@@ -199,23 +199,44 @@ def warp(
     return out.reshape(size[1], size[0], *pixels.shape[2:])
 
 
-def fill_outside(pixels: np.ndarray, matrix: np.ndarray, size: tuple[int, int], fill: Sequence[float]) -> np.ndarray:
-    """Fill every pixel whose centre maps (through the inverse of `matrix`) outside a size canvas.
+def _inside(points: np.ndarray, size: tuple[int, int]) -> bool:
+    """Whether every (x, y, w) homogeneous point lies on a size canvas (pixel edges included)."""
+    xs, ys = points[:, 0] / points[:, 2], points[:, 1] / points[:, 2]
+    lo, hi_x, hi_y = -0.5 - _EPS, size[0] - 0.5 + _EPS, size[1] - 0.5 + _EPS
+    return bool(xs.min() >= lo and ys.min() >= lo and xs.max() <= hi_x and ys.max() <= hi_y)
 
-    Returns `pixels` itself when the canvas covers the whole image, which is the common case.
+
+def _corners(width: int, height: int, edges: bool) -> np.ndarray:
+    lo, w, h = (-0.5, width - 0.5, height - 0.5) if edges else (0, width - 1, height - 1)
+    return np.array([[lo, lo, 1], [w, lo, 1], [w, h, 1], [lo, h, 1]], float)
+
+
+def fill_outside(
+    pixels: np.ndarray,
+    canvas_to_output: np.ndarray,
+    canvas_size: tuple[int, int],
+    fill: Sequence[float],
+    source_to_output: np.ndarray,
+    source_size: tuple[int, int],
+) -> np.ndarray:
+    """Fill the output pixels whose centres fall outside an intermediate canvas of a merged warp.
+
+    Returns `pixels` itself when the canvas cuts nothing: it covers the whole output, or the
+    whole source image lands on it (the warp's own bounds then already did the work).
     """
     height, width = pixels.shape[:2]
-    inverse = np.linalg.inv(matrix)
-    lo_x, lo_y, hi_x, hi_y = -0.5 - _EPS, -0.5 - _EPS, size[0] - 0.5 + _EPS, size[1] - 0.5 + _EPS
-    corners = np.array([[0, 0, 1], [width - 1, 0, 1], [width - 1, height - 1, 1], [0, height - 1, 1]], float)
-    mapped = corners @ inverse.T
-    xs, ys = mapped[:, 0] / mapped[:, 2], mapped[:, 1] / mapped[:, 2]
-    if xs.min() >= lo_x and xs.max() <= hi_x and ys.min() >= lo_y and ys.max() <= hi_y:
+    to_canvas = np.linalg.inv(canvas_to_output)
+    if _inside(_corners(width, height, edges=False) @ to_canvas.T, canvas_size):
         return pixels
-    grid_y, grid_x = np.mgrid[0:height, 0:width]
-    source = np.stack([grid_x, grid_y, np.ones_like(grid_x)], axis=-1).astype(float) @ inverse.T
-    sx, sy = source[..., 0] / source[..., 2], source[..., 1] / source[..., 2]
-    outside = (sx < lo_x) | (sx > hi_x) | (sy < lo_y) | (sy > hi_y)
+    if _inside(_corners(*source_size, edges=True) @ (to_canvas @ source_to_output).T, canvas_size):
+        return pixels
+    grid_y, grid_x = np.mgrid[0:height, 0:width].astype(np.float32)
+    m = to_canvas.astype(np.float32)
+    w = m[2, 0] * grid_x + m[2, 1] * grid_y + m[2, 2]
+    sx = (m[0, 0] * grid_x + m[0, 1] * grid_y + m[0, 2]) / w
+    sy = (m[1, 0] * grid_x + m[1, 1] * grid_y + m[1, 2]) / w
+    lo, hi_x, hi_y = -0.5 - _EPS, canvas_size[0] - 0.5 + _EPS, canvas_size[1] - 0.5 + _EPS
+    outside = (sx < lo) | (sx > hi_x) | (sy < lo) | (sy > hi_y)
     out = pixels.copy()
     value = np.array(channel_fill(fill, pixels), dtype=np.float64)
     out[outside] = _to_dtype(value if pixels.ndim == 3 else value[0], pixels.dtype)

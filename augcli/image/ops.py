@@ -65,8 +65,9 @@ class Warp(Op):
         border, fill = self.border or "constant", self.fill or (0.0,)
         out = F.warp(pixels, self.matrix, self.size, self.interpolation or "bilinear", border, fill)
         if border == "constant":
+            source_size = (pixels.shape[1], pixels.shape[0])
             for matrix, size in self.canvases:
-                out = F.fill_outside(out, matrix, size, fill)
+                out = F.fill_outside(out, matrix, size, fill, self.matrix, source_size)
         return out
 
 
