@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from augcli import fsutil, manifest, pool
+from augcli.errors import InputError
 from augcli.manifest import Row
 from augcli.plan import MANIFEST_NAME, Job, Plan
 from augcli.recipe import Recipe
@@ -69,9 +70,7 @@ def check_output(input_root: Path, output_root: Path, overwrite: bool) -> None:
 
 
 def _failure_reason(exc: BaseException) -> str:
-    from augcli.image.io import UnsupportedImage
-
-    if isinstance(exc, (UnsupportedImage, OSError)):
+    if isinstance(exc, (InputError, OSError)):
         return str(exc)
     return f"internal error ({type(exc).__name__}: {exc}); rerun with --verbose for the traceback"
 
@@ -82,11 +81,10 @@ def process(job: Job, recipe: Recipe, output_root: Path) -> JobResult:
 
     staged: list[tuple[Path, Path]] = []
     try:
-        augmented = [o for o in job.outputs if o.copy is not None]
-        rendered = iter(())
-        if augmented:
-            rngs = (rng_for(recipe.seed, job.relative, o.copy) for o in augmented)
-            rendered = iter(MODALITIES[job.modality].render(job.source, recipe.sections[job.modality], rngs))
+        copies = [o.copy for o in job.outputs if o.copy is not None]
+        rngs = [rng_for(recipe.seed, job.relative, copy) for copy in copies]
+        section = recipe.sections[job.modality]
+        rendered = iter(MODALITIES[job.modality].render(job.source, section, rngs) if copies else [])
         rows = []
         for folder in {(output_root / o.path).parent for o in job.outputs}:
             folder.mkdir(parents=True, exist_ok=True)

@@ -2,7 +2,7 @@
 
 Workload (issue #2): 200 JPEG images 640x480, 5 copies each, JPEG q95 out; pipeline hflip p0.5,
 rotate +-15, random_resized_crop scale 0.8-1.0 back to 640x480, color_jitter 0.2/0.2/0.2/0.05,
-random_erasing p0.3. Every tool runs on the same inputs, one after the other, in this process
+random_erasing p0.3 (uniform random fill). Every tool runs on the same inputs, one after the other, in this process
 tree. Install the peers with `pip install -e '.[bench]'`, then:
 
     python benchmarks/bench_images.py [--images 200] [--copies 5] [--workers N]
@@ -37,7 +37,7 @@ image:
     - rotate: {{degrees: 15}}
     - random_resized_crop: {{scale: [0.8, 1.0], size: [480, 640]}}
     - color_jitter: {{brightness: 0.2, contrast: 0.2, saturation: 0.2, hue: 0.05}}
-    - random_erasing: {{p: 0.3}}
+    - random_erasing: {{p: 0.3, fill: random}}
   output: {{quality: 95}}
 """
 
@@ -111,7 +111,7 @@ def _albumentations_init() -> None:
             A.Rotate(limit=15, p=1.0),
             A.RandomResizedCrop(size=(480, 640), scale=(0.8, 1.0), p=1.0),
             A.ColorJitter(brightness=0.2, contrast=0.2, saturation=0.2, hue=0.05, p=1.0),
-            A.Erasing(p=0.3),
+            A.Erasing(p=0.3, fill="random_uniform"),  # same as augcli's fill: random
         ]
     )
 

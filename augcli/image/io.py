@@ -15,6 +15,8 @@ from typing import Any
 import numpy as np
 from PIL import Image, ImageOps
 
+from augcli.errors import InputError
+
 # Pillow format name per output format key, and the suffix each writes.
 FORMATS = {"jpeg": "JPEG", "png": "PNG", "webp": "WEBP", "bmp": "BMP", "tiff": "TIFF", "gif": "GIF"}
 SUFFIXES = {"jpeg": ".jpg", "png": ".png", "webp": ".webp"}
@@ -23,7 +25,7 @@ _MODE_OF_CHANNELS = {2: "LA", 3: "RGB", 4: "RGBA"}
 _ORIENTATION = 0x0112  # the EXIF tag
 
 
-class UnsupportedImage(ValueError):
+class UnsupportedImage(InputError):
     """An image that cannot be decoded or is of a kind augcli does not handle."""
 
 
