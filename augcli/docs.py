@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from augcli.transforms import transforms_for
+from augcli.transforms import Composition, transforms_for
 
 
 def _rows(modality: str) -> list[tuple[str, str, list[tuple[str, str, str, str]]]]:
     rows = []
     for name, cls in sorted(transforms_for(modality).items()):
         params = [(key, p.kind, p.show_default(), p.doc) for key, p in cls.params.items()]
-        if hasattr(cls, "children"):
+        if issubclass(cls, Composition):
             params.insert(1, ("transforms", "list of transforms", "required", "the transforms to choose from"))
         rows.append((name, cls.describe(), params))
     return rows

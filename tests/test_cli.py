@@ -293,3 +293,9 @@ def test_output_format_option_renames_copies_but_not_originals(dataset, tmp_path
     assert sorted(p.name for p in (out / "cats").iterdir())[:2] == ["cat0.jpg", "cat0_aug0.png"]
     with Image.open(out / "cats" / "cat0_aug0.png") as image:
         assert image.format == "PNG"
+
+
+def test_composition_reference_lists_the_transforms_key():
+    listing = invoke("transforms", "image").output
+    block = listing[listing.index("  some_of:") :]
+    assert "transforms = required  (list of transforms)" in block.split("\n\n")[0]
