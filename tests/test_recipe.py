@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import pytest
+import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from augcli.image.transforms import GaussianBlur, GaussianNoise, Rotate
 from augcli.recipe import RecipeError, parse_recipe
@@ -114,3 +117,32 @@ def test_some_of_defaults_and_one_of_weights():
     some_of, one_of = recipe.sections["image"].transforms
     assert isinstance(some_of, SomeOf) and some_of.n == (1, 2) and len(some_of.children) == 3
     assert one_of.weights == (3.0, 1.0) and one_of.p == 0.5
+
+
+SCALARS = st.one_of(st.none(), st.booleans(), st.integers(-5, 5), st.floats(-3, 3), st.text(max_size=6))
+VALUES = st.recursive(
+    SCALARS,
+    lambda inner: st.one_of(st.lists(inner, max_size=3), st.dictionaries(st.text(max_size=8), inner, max_size=3)),
+    max_leaves=8,
+)
+NAMES = st.sampled_from(["rotate", "crop", "one_of", "some_of", "color_jitter", "random_erasing", "hflip", "rotat"])
+KEYS = st.sampled_from(["p", "degrees", "size", "fill", "transforms", "weights", "n", "brightness", "area", "x"])
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    entries=st.lists(
+        st.one_of(NAMES, st.dictionaries(NAMES, st.dictionaries(KEYS, VALUES, max_size=3), max_size=2), VALUES),
+        max_size=4,
+    ),
+    top=st.dictionaries(st.sampled_from(["seed", "copies", "keep_original", "image", "extra"]), VALUES, max_size=3),
+)
+def test_any_recipe_either_parses_or_explains_itself(entries, top):
+    """Whatever a user writes, validation ends in a Recipe or in located messages, never a crash."""
+    data = {**top, "image": {"transforms": entries}}
+    try:
+        recipe = parse_recipe(yaml.safe_dump(data), "r.yaml")
+    except RecipeError as exc:
+        assert exc.problems and all(p.startswith("r.yaml") for p in exc.problems)
+    else:
+        assert recipe.sections["image"].transforms
