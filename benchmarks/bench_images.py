@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import io
 import multiprocessing
 import os
 import platform
@@ -165,7 +166,8 @@ def run_augmentor(inputs: Path, count: int) -> float:
     import Augmentor
 
     out = fresh(WORK / "out_augmentor")
-    pipeline = Augmentor.Pipeline(str(inputs), output_directory=str(out), save_format="JPEG")
+    with contextlib.redirect_stdout(io.StringIO()):  # it prints its set-up
+        pipeline = Augmentor.Pipeline(str(inputs), output_directory=str(out), save_format="JPEG")
     pipeline.flip_left_right(probability=0.5)
     pipeline.rotate_without_crop(probability=1.0, max_left_rotation=15, max_right_rotation=15, expand=False)
     pipeline.crop_random(probability=1.0, percentage_area=0.9)
