@@ -132,3 +132,21 @@ def test_rot90_odd_turns_swap_the_size_for_the_next_transform():
     applied, info = plan_pipeline(chain, np.random.default_rng(0), ImageInfo(40, 30))
     assert applied[1].info == ImageInfo(30, 40)  # the crop sampled on the turned image
     assert (info.width, info.height) == (30, 40)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_transforms_never_write_into_their_input(name):
+    """Every copy starts from the same decoded pixels, which load() hands out read-only."""
+    pixels = images()["RGBA"]
+    pixels.setflags(write=False)
+    before = pixels.copy()
+    render(make(name), pixels, seed=4)
+    assert np.array_equal(pixels, before)
+
+
+def test_decoded_pixels_are_read_only(tmp_path):
+    from augcli.image import io as image_io
+    from tests.conftest import write_image
+
+    decoded = image_io.load(write_image(tmp_path / "a.png", gradient_rgb()))
+    assert not decoded.pixels.flags.writeable

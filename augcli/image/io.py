@@ -66,7 +66,7 @@ def _to_array(image: Image.Image) -> tuple[np.ndarray, Image.Image | None]:
         image = image.convert("RGB")
     elif mode not in ("L", "LA", "RGB", "RGBA"):
         raise UnsupportedImage(f"image mode {mode} is not supported")
-    return np.array(image), palette
+    return np.asarray(image), palette  # read-only: no kernel may change the shared source
 
 
 def load(path: Path) -> Decoded:
