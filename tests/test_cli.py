@@ -299,3 +299,14 @@ def test_composition_reference_lists_the_transforms_key():
     listing = invoke("transforms", "image").output
     block = listing[listing.index("  some_of:") :]
     assert "transforms = required  (list of transforms)" in block.split("\n\n")[0]
+
+
+def test_unusual_file_names_survive_into_the_manifest(tmp_path, recipe_file):
+    data = tmp_path / "data"
+    for name in ("café ü.jpg", 'a,b "quoted".png', "日本.jpg"):
+        write_image(data / "weird dir" / name, gradient_rgb(32, 24))
+    out = tmp_path / "out"
+    assert invoke("run", recipe_file, data, out, "--copies", "1").exit_code == 0
+    sources = {row["source"] for row in read_manifest(out)}
+    assert sources == {"weird dir/café ü.jpg", 'weird dir/a,b "quoted".png', "weird dir/日本.jpg"}
+    assert (out / "weird dir" / 'a,b "quoted"_aug0.png').exists()
