@@ -281,8 +281,3 @@ class Options(Param):
 
     def show_default(self) -> str:
         return ", ".join(f"{k}: {p.show_default()}" for k, p in self.fields.items())
-
-
-def format_value(value: Any) -> str:
-    """Shared formatting for defaults and messages (YAML-like)."""
-    return _fmt(value)
