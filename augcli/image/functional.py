@@ -80,6 +80,12 @@ def channel_fill(fill: Sequence[float], pixels: np.ndarray) -> tuple[float, ...]
     return tuple(v * scale for v in values)
 
 
+def fill_pixel(fill: Sequence[float], pixels: np.ndarray) -> np.ndarray:
+    """A fill as one pixel of `pixels`' dtype, ready to assign (a scalar for 2-D grey images)."""
+    value = _to_dtype(np.array(channel_fill(fill, pixels)), pixels.dtype)
+    return value[0] if pixels.ndim == 2 else value
+
+
 # --- geometry --------------------------------------------------------------------------------
 
 
@@ -124,13 +130,9 @@ def _index_warp(pixels: np.ndarray, matrix: np.ndarray, size: tuple[int, int], b
     inside = (r0, r1, c0, c1) == (0, height, 0, width)
     if not inside and border != "constant":
         return None
-    out_shape = (height, width) + pixels.shape[2:]
-    if inside:
-        out = np.empty(out_shape, dtype=pixels.dtype)
-    else:
-        value = np.array(channel_fill(fill, pixels), dtype=pixels.dtype)
-        out = np.empty(out_shape, dtype=pixels.dtype)
-        out[...] = value[0] if pixels.ndim == 2 else value
+    out = np.empty((height, width) + pixels.shape[2:], dtype=pixels.dtype)
+    if not inside:
+        out[...] = fill_pixel(fill, pixels)
     if r1 > r0 and c1 > c0:
         rows = sorted((row_start + row_step * r0, row_start + row_step * (r1 - 1)))
         cols = sorted((col_start + col_step * c0, col_start + col_step * (c1 - 1)))
@@ -199,11 +201,15 @@ def warp(
     return out.reshape(size[1], size[0], *pixels.shape[2:])
 
 
-def _inside(points: np.ndarray, size: tuple[int, int]) -> bool:
-    """Whether every (x, y, w) homogeneous point lies on a size canvas (pixel edges included)."""
-    xs, ys = points[:, 0] / points[:, 2], points[:, 1] / points[:, 2]
+def _off_canvas(xs: np.ndarray, ys: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """Which points lie off a size canvas, whose pixel edges run from -0.5 to size - 0.5."""
     lo, hi_x, hi_y = -0.5 - _EPS, size[0] - 0.5 + _EPS, size[1] - 0.5 + _EPS
-    return bool(xs.min() >= lo and ys.min() >= lo and xs.max() <= hi_x and ys.max() <= hi_y)
+    return (xs < lo) | (xs > hi_x) | (ys < lo) | (ys > hi_y)
+
+
+def _inside(points: np.ndarray, size: tuple[int, int]) -> bool:
+    """Whether every (x, y, w) homogeneous point lies on a size canvas."""
+    return not _off_canvas(points[:, 0] / points[:, 2], points[:, 1] / points[:, 2], size).any()
 
 
 def _corners(width: int, height: int, edges: bool) -> np.ndarray:
@@ -235,11 +241,9 @@ def fill_outside(
     w = m[2, 0] * grid_x + m[2, 1] * grid_y + m[2, 2]
     sx = (m[0, 0] * grid_x + m[0, 1] * grid_y + m[0, 2]) / w
     sy = (m[1, 0] * grid_x + m[1, 1] * grid_y + m[1, 2]) / w
-    lo, hi_x, hi_y = -0.5 - _EPS, canvas_size[0] - 0.5 + _EPS, canvas_size[1] - 0.5 + _EPS
-    outside = (sx < lo) | (sx > hi_x) | (sy < lo) | (sy > hi_y)
+    outside = _off_canvas(sx, sy, canvas_size)
     out = pixels.copy()
-    value = np.array(channel_fill(fill, pixels), dtype=np.float64)
-    out[outside] = _to_dtype(value if pixels.ndim == 3 else value[0], pixels.dtype)
+    out[outside] = fill_pixel(fill, pixels)
     return out
 
 
@@ -428,6 +432,5 @@ def erase(
         elif fill == "mean":
             region[...] = _to_dtype(mean if pixels.ndim == 3 else mean[0], pixels.dtype)
         else:
-            colour = np.array(channel_fill(value, pixels), dtype=np.float64)
-            region[...] = _to_dtype(colour if pixels.ndim == 3 else colour[0], pixels.dtype)
+            region[...] = fill_pixel(value, pixels)
     return out
