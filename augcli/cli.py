@@ -59,14 +59,14 @@ def run(recipe, input_dir, output_dir, copies, seed, workers, dry_run, overwrite
     """Augment every file under INPUT into OUTPUT as RECIPE says."""
     from augcli import pool
 
+    config = _load(recipe)
     workers = workers or default_workers()
     if workers > 1 and not dry_run:
-        pool.start_server()  # first: its imports overlap ours
+        pool.start_server(_preload(config))  # now: its imports overlap the plan and ours
 
     from augcli import runner
     from augcli.plan import PlanError, build_plan
 
-    config = _load(recipe)
     if copies is not None:
         config.copies = copies
     if seed is not None:
@@ -101,6 +101,12 @@ def run(recipe, input_dir, output_dir, copies, seed, workers, dry_run, overwrite
     click.echo(summary.line(), err=True)
     if summary.failures:
         sys.exit(EXIT_FAILED_INPUTS)
+
+
+def _preload(config) -> list[str]:
+    from augcli.modalities import MODALITIES
+
+    return [module for name in config.sections for module in MODALITIES[name].preload]
 
 
 def default_workers() -> int:

@@ -27,6 +27,7 @@ class Modality(Protocol):
     name: str
     default_include: tuple[str, ...]
     options: dict[str, Param]  # section keys beyond include / exclude / transforms
+    preload: tuple[str, ...]  # heavy modules the fork server imports once for every worker
 
     def output_suffix(self, source_suffix: str, section: Section) -> str:
         """The suffix an augmented copy of a file with `source_suffix` is written with."""

@@ -281,3 +281,14 @@ class Options(Param):
 
     def show_default(self) -> str:
         return ", ".join(f"{k}: {p.show_default()}" for k, p in self.fields.items())
+
+
+class Text(Param):
+    """A non-empty string, e.g. a path."""
+
+    kind = "text"
+
+    def parse(self, value: Any) -> str:
+        if not isinstance(value, str) or not value.strip():
+            raise ParamError(f"expected a non-empty text, got {value!r}")
+        return value

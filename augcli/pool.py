@@ -12,16 +12,24 @@ from multiprocessing.context import BaseContext
 PRELOAD = ["augcli.modalities", "augcli.runner"]
 
 
+_extra_preload: list[str] = []
+
+
 def context() -> BaseContext:
     if "forkserver" not in multiprocessing.get_all_start_methods():
         return multiprocessing.get_context("spawn")
     forkserver = multiprocessing.get_context("forkserver")
-    forkserver.set_forkserver_preload(PRELOAD)
+    forkserver.set_forkserver_preload(PRELOAD + _extra_preload)
     return forkserver
 
 
-def start_server() -> None:
-    """Start the fork server now, so its imports overlap the parent's recipe and plan work."""
+def start_server(preload: list[str] | tuple[str, ...] = ()) -> None:
+    """Start the fork server now, so its imports overlap the parent's plan work.
+
+    `preload` names heavy modules a run needs (librosa for audio): imported once in the server,
+    every worker forked from it has them, instead of each worker importing them again.
+    """
+    _extra_preload[:] = [name for name in preload if name not in PRELOAD]
     if context().get_start_method() == "forkserver":
         from multiprocessing import forkserver
 

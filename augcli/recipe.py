@@ -21,7 +21,7 @@ GLOBAL_KEYS = {
     "keep_original": Flag(True, "also place the untouched input in OUTPUT"),
 }
 SECTION_KEYS = ("include", "exclude", "transforms")
-NOT_YET = {"audio", "text", "tabular"}  # modalities planned but not in this version
+NOT_YET = {"text", "tabular"}  # modalities planned but not in this version
 
 
 class RecipeError(Exception):
@@ -55,8 +55,8 @@ class Recipe:
 class _Checker:
     """Collects located problems while walking the recipe."""
 
-    def __init__(self, source: str, lines: LineMap) -> None:
-        self.source, self.lines, self.problems = source, lines, []
+    def __init__(self, source: str, lines: LineMap, base_dir: Path) -> None:
+        self.source, self.lines, self.problems, self.base_dir = source, lines, [], base_dir
 
     def fail(self, path: KeyPath, message: str) -> None:
         line = self.lines.line(path)
@@ -158,7 +158,7 @@ def _transform(check: _Checker, node: Any, path: KeyPath, modality: str) -> Tran
     if len(check.problems) > problems_before:
         return None
     transform = cls(children, **args) if issubclass(cls, Composition) else cls(**args)
-    for key, message in transform.check():
+    for key, message in transform.check() + transform.check_files(check.base_dir):
         check.fail(here + (key,), message)
     return transform
 
@@ -184,14 +184,18 @@ def _section(check: _Checker, name: str, node: Any) -> Section | None:
     return Section(name, include, exclude, [t for t in transforms if t is not None], options)
 
 
-def parse_recipe(text: str, source: str = "recipe") -> Recipe:
-    """Validate recipe text; raise RecipeError listing every problem found."""
+def parse_recipe(text: str, source: str = "recipe", base_dir: Path | None = None) -> Recipe:
+    """Validate recipe text; raise RecipeError listing every problem found.
+
+    Relative paths inside the recipe (e.g. a noise folder) start at `base_dir`, the recipe file's
+    folder when loaded from a file, else the working directory.
+    """
     try:
         data, lines = load_with_lines(text)
     except YamlSourceError as exc:
         where = f"{source}, line {exc.line}" if exc.line else source
         raise RecipeError([f"{where}: {exc}"]) from None
-    check = _Checker(source, lines)
+    check = _Checker(source, lines, base_dir if base_dir is not None else Path.cwd())
     if data is None:
         raise RecipeError([f"{source}: the recipe is empty; it needs at least a section such as 'image:'"])
     if not isinstance(data, dict):
@@ -233,4 +237,4 @@ def load_recipe(path: str | Path) -> Recipe:
         raise RecipeError([f"{path}: recipe file not found"]) from None
     except (OSError, UnicodeDecodeError) as exc:
         raise RecipeError([f"{path}: cannot read the recipe: {exc}"]) from None
-    return parse_recipe(text, str(path))
+    return parse_recipe(text, str(path), path.parent)

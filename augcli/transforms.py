@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, ClassVar
 
 import numpy as np
@@ -73,6 +74,10 @@ class Transform:
 
     def check(self) -> list[tuple[str, str]]:
         """Cross-parameter checks: (key, message) pairs; empty when the settings make sense."""
+        return []
+
+    def check_files(self, base_dir: Path) -> list[tuple[str, str]]:
+        """Resolve and check the files a transform reads (relative paths start at the recipe's folder)."""
         return []
 
     def sample(self, rng: np.random.Generator, info: Any) -> dict[str, Any]:

@@ -22,6 +22,7 @@ if TYPE_CHECKING:
 
 class ImageModality:
     name = "image"
+    preload = ()
     default_include = ("*.jpg", "*.jpeg", "*.png", "*.webp", "*.bmp", "*.tif", "*.tiff", "*.gif")
     options = {
         "output": Options(
