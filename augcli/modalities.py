@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
+from augcli.audio.modality import AudioModality
 from augcli.image.modality import ImageModality
 from augcli.modality import Modality
 
-MODALITIES: dict[str, Modality] = {"image": ImageModality()}
+MODALITIES: dict[str, Modality] = {"image": ImageModality(), "audio": AudioModality()}

@@ -17,9 +17,6 @@ import contextlib
 import io
 import multiprocessing
 import os
-import platform
-import shutil
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -27,7 +24,9 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw
 
-WORK = Path(__file__).resolve().parent / "work"
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from common import WORK, default_workers, fastest_of, fresh, print_table, run_augcli
+
 RECIPE = """\
 seed: 1
 copies: {copies}
@@ -67,32 +66,8 @@ def make_inputs(folder: Path, count: int) -> list[Path]:
     return paths
 
 
-def fresh(folder: Path) -> Path:
-    shutil.rmtree(folder, ignore_errors=True)
-    folder.mkdir(parents=True)
-    return folder
-
-
-def run_augcli(inputs: Path, copies: int, workers: int) -> float:
-    recipe = WORK / "recipe.yaml"
-    recipe.write_text(RECIPE.format(copies=copies))
-    out = WORK / f"out_augcli_{workers}"
-    shutil.rmtree(out, ignore_errors=True)
-    started = time.perf_counter()
-    command = [
-        sys.executable,
-        "-m",
-        "augcli",
-        "run",
-        str(recipe),
-        str(inputs),
-        str(out),
-        "-q",
-        "--workers",
-        str(workers),
-    ]
-    subprocess.run(command, check=True, stderr=subprocess.DEVNULL)
-    return time.perf_counter() - started
+def run_augcli_images(inputs: Path, copies: int, workers: int) -> float:
+    return run_augcli(RECIPE.format(copies=copies), inputs, workers)
 
 
 # --- albumentations: OpenCV I/O, one process per core ---------------------------------------
@@ -186,7 +161,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--images", type=int, default=200)
     parser.add_argument("--copies", type=int, default=5)
-    parser.add_argument("--workers", type=int, default=len(os.sched_getaffinity(0)))
+    parser.add_argument("--workers", type=int, default=default_workers())
     parser.add_argument(
         "--repeat", type=int, default=3, help="runs per tool; the fastest counts (shared machines are noisy)"
     )
@@ -197,8 +172,8 @@ def main() -> None:
     paths = make_inputs(inputs, args.images)
     outputs = args.images * args.copies
     tools = {
-        f"augcli ({args.workers} workers)": lambda: run_augcli(inputs, args.copies, args.workers),
-        "augcli (1 worker)": lambda: run_augcli(inputs, args.copies, 1),
+        f"augcli ({args.workers} workers)": lambda: run_augcli_images(inputs, args.copies, args.workers),
+        "augcli (1 worker)": lambda: run_augcli_images(inputs, args.copies, 1),
         f"albumentations ({args.workers} processes)": lambda: run_albumentations(paths, args.copies, args.workers),
         "Augmentor (Pipeline.sample)": lambda: run_augmentor(inputs, outputs),
         f"floor: decode + {args.copies} encodes ({args.workers} processes)": lambda: run_floor(
@@ -206,22 +181,9 @@ def main() -> None:
         ),
     }
     tools = {name: run for name, run in tools.items() if name.split()[0].lower() not in args.skip}
-    # Rounds of every tool in turn, keeping each tool's fastest: load on a shared machine drifts,
-    # and interleaving spreads the drift over all tools instead of favouring whichever ran first.
-    results = {name: float("inf") for name in tools}
-    for _ in range(args.repeat):
-        for name, run in tools.items():
-            results[name] = min(results[name], run())
-    reference = next((v for k, v in results.items() if k.startswith("albumentations")), None)
-    machine = f"{platform.machine()}, {os.cpu_count()} cores, {platform.system()}"
-    print(f"machine: {machine}, Python {platform.python_version()}")
+    results = fastest_of(tools, args.repeat)
     print(f"workload: {args.images} JPEG 640x480 x {args.copies} copies = {outputs} outputs, JPEG q95")
-    print(f"each tool: fastest of {args.repeat} interleaved rounds\n")
-    print("| tool | seconds | outputs/s | vs albumentations |")
-    print("|---|---:|---:|---:|")
-    for name, seconds in results.items():
-        ratio = f"{reference / seconds:.2f}x" if reference else "-"
-        print(f"| {name} | {seconds:.2f} | {outputs / seconds:.0f} | {ratio} |")
+    print_table(results, outputs, "outputs", "albumentations", args.repeat)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,56 @@
+"""The audio modality: decode once, plan and run each copy's transforms, encode in kind."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from augcli.audio import io
+from augcli.audio.transforms import AUDIO_SUFFIXES, AudioInfo, Skipped
+from augcli.modality import Rendered
+from augcli.params import Choice, Flag, Options
+from augcli.transforms import plan_pipeline
+
+if TYPE_CHECKING:
+    from augcli.recipe import Section
+
+
+class AudioModality:
+    name = "audio"
+    default_include = tuple(f"*{suffix}" for suffix in AUDIO_SUFFIXES)
+    preload = ("librosa.effects", "scipy.signal", "soxr", "augcli.audio.envelope")
+    options = {
+        "output": Options(
+            {
+                "format": Choice("same", ["same", *io.FORMATS], "output format; same keeps the input's"),
+                "subtype": Choice("same", ["same", *io.SUBTYPES], "sample format; same keeps the input's"),
+                "peak_normalize": Flag(False, "scale a copy that exceeds full scale down to full scale"),
+                "clip": Flag(True, "saturate float files at full scale too (integer ones always saturate)"),
+            },
+            "how augmented copies are written",
+        )
+    }
+
+    def output_suffix(self, source_suffix: str, section: Section) -> str:
+        return io.output_suffix(source_suffix, section.options["output"])
+
+    def render(self, source: Path, section: Section, rngs: Iterable[np.random.Generator]) -> list[Rendered]:
+        decoded = io.load(source)
+        info = AudioInfo(decoded.rate, decoded.channels)
+        copies = []
+        for rng in rngs:
+            applied, _ = plan_pipeline(section.transforms, rng, info)
+            samples, records = decoded.samples, []
+            for step in applied:
+                record = step.record()
+                try:
+                    samples = step.transform.apply(samples, decoded.rate, **step.params)
+                except Skipped as skipped:
+                    record["skipped"] = str(skipped)
+                records.append(record)
+            data = io.encode(samples, decoded, section.options["output"])
+            copies.append(Rendered(data, records))
+        return copies

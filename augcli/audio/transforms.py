@@ -1,0 +1,347 @@
+"""Registered audio transforms: `sample` draws parameters from the rng, `apply` runs the kernel.
+
+Positions and lengths are drawn as fractions of the audio's duration, so sampling needs only the
+sample rate and channel count, never the samples, and the manifest's values replay exactly.
+Transforms that can push samples past full scale (gain, noise, makeup gain) say so; the section's
+`output: {clip, peak_normalize}` decides what happens on write.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from augcli.audio import functional as F
+from augcli.errors import InputError
+from augcli.params import Choice, Flag, Number, Span, Text
+from augcli.transforms import Transform, register
+
+_SEED_LIMIT = 2**63
+AUDIO_SUFFIXES = (".wav", ".flac", ".ogg", ".oga", ".mp3", ".aif", ".aiff", ".au", ".w64", ".caf")
+
+
+@dataclass(frozen=True)
+class AudioInfo:
+    """What sampling needs to know of the audio, without its samples."""
+
+    rate: int
+    channels: int
+
+
+class Skipped(Exception):
+    """A transform that cannot act on this audio (e.g. noise at an SNR on silence) and left it as is."""
+
+
+def _uniform(rng: np.random.Generator, span: tuple[float, float]) -> float:
+    lo, hi = span
+    return float(lo) if lo == hi else float(rng.uniform(lo, hi))
+
+
+class AudioTransform(Transform):
+    def apply(self, samples: np.ndarray, sample_rate: int, **params: Any) -> np.ndarray:
+        """Apply already-sampled parameters; raise Skipped to leave the audio untouched."""
+        raise NotImplementedError
+
+
+def _not_silent(result: np.ndarray | None, reason: str) -> np.ndarray:
+    if result is None:
+        raise Skipped(reason)
+    return result
+
+
+@register("audio")
+class AddNoise(AudioTransform):
+    """Add white Gaussian noise at a random signal-to-noise ratio (can exceed full scale; skipped on silence)."""
+
+    snr_db = Span([5.0, 40.0], "signal-to-noise ratio in dB")
+
+    def sample(self, rng: np.random.Generator, info: AudioInfo) -> dict[str, Any]:
+        return {"snr_db": _uniform(rng, self.snr_db), "seed": int(rng.integers(_SEED_LIMIT))}
+
+    def apply(self, samples: np.ndarray, sample_rate: int, snr_db: float, seed: int) -> np.ndarray:
+        noise = F.gaussian_noise(samples.shape, seed)
+        return _not_silent(F.mix_at_snr(samples, noise, snr_db), "silent input")
+
+
+@functools.lru_cache(maxsize=16)
+def _noise_clip(path: str, rate: int) -> np.ndarray:
+    """A noise file decoded and resampled to `rate`, kept per process (a folder is reused for every copy)."""
+    from augcli.audio import io
+
+    try:
+        decoded = io.load(Path(path))
+    except (InputError, OSError) as exc:
+        raise InputError(f"background noise file {path}: {exc}") from None
+    samples = decoded.samples
+    if decoded.rate != rate:
+        import soxr
+
+        samples = np.ascontiguousarray(soxr.resample(samples.T, decoded.rate, rate, quality="HQ").T)
+    return samples
+
+
+@register("audio")
+class BackgroundNoise(AudioTransform):
+    """Mix a random clip from a folder of noise recordings at a random SNR (looped or cropped to length)."""
+
+    path = Text(doc="folder of noise files (wav, flac, ogg, ...), relative to the recipe's folder")
+    snr_db = Span([3.0, 30.0], "signal-to-noise ratio in dB")
+
+    files: tuple[str, ...] = ()
+    folder: str = ""
+
+    def check_files(self, base_dir: Path) -> list[tuple[str, str]]:
+        folder = (base_dir / self.path).resolve()
+        if not folder.is_dir():
+            return [("path", f"noise folder {folder} does not exist: give a folder of noise recordings")]
+        self.folder = str(folder)
+        self.files = tuple(
+            sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.suffix.lower() in AUDIO_SUFFIXES)
+        )
+        if not self.files:
+            return [("path", f"noise folder {folder} holds no audio files ({', '.join(AUDIO_SUFFIXES)})")]
+        return []
+
+    def sample(self, rng: np.random.Generator, info: AudioInfo) -> dict[str, Any]:
+        return {
+            "file": self.files[int(rng.integers(len(self.files)))],
+            "start": float(rng.random()),
+            "snr_db": _uniform(rng, self.snr_db),
+        }
+
+    def apply(self, samples: np.ndarray, sample_rate: int, file: str, start: float, snr_db: float) -> np.ndarray:
+        noise = _noise_clip(str(Path(self.folder) / file), sample_rate)
+        if noise.shape[0] != samples.shape[0]:  # mono noise goes to every channel; others are mixed down first
+            noise = np.repeat(noise.mean(axis=0, keepdims=True), samples.shape[0], axis=0)
+        clip = F.loop_to_length(noise, samples.shape[-1], int(start * noise.shape[-1]))
+        return _not_silent(F.mix_at_snr(samples, clip, snr_db), "silent input or silent noise clip")
+
+
+@register("audio")
+class TimeStretch(AudioTransform):
+    """Change the tempo without changing the pitch (librosa phase vocoder); duration / rate."""
+
+    rate = Span([0.8, 1.25], "tempo factor (> 1 faster, shorter)", lo=0.05, hi=20.0)
+
+    def sample(self, rng: np.random.Generator, info: AudioInfo) -> dict[str, Any]:
+        return {"rate": _uniform(rng, self.rate)}
+
+    def apply(self, samples: np.ndarray, sample_rate: int, rate: float) -> np.ndarray:
+        return F.time_stretch(samples, rate)
+
+
+@register("audio")
+class PitchShift(AudioTransform):
+    """Change the pitch without changing the tempo (phase vocoder + soxr_hq resampling)."""
+
+    semitones = Span(2.0, "shift in semitones", scalar="symmetric", lo=-24.0, hi=24.0)
+
+    def sample(self, rng: np.random.Generator, info: AudioInfo) -> dict[str, Any]:
+        return {"semitones": _uniform(rng, self.semitones)}
+
+    def apply(self, samples: np.ndarray, sample_rate: int, semitones: float) -> np.ndarray:
+        return F.pitch_shift(samples, sample_rate, semitones)
+
+
+@register("audio")
+class Speed(AudioTransform):
+    """Play faster or slower by resampling: duration / factor, pitch moves with it."""
+
+    factor = Span([0.9, 1.1], "speed factor (> 1 faster, higher)", lo=0.05, hi=20.0)
+
+    def sample(self, rng: np.random.Generator, info: AudioInfo) -> dict[str, Any]:
+        return {"factor": _uniform(rng, self.factor)}
+
+    def apply(self, samples: np.ndarray, sample_rate: int, factor: float) -> np.ndarray:
+        return F.speed(samples, factor)
+
+
+@register("audio")
+class Compress(AudioTransform):
+    """Dynamic range compression with attack/release smoothing and a soft knee (makeup gain can exceed full scale)."""
+
+    threshold_db = Span([-30.0, -10.0], "level above which the gain is reduced, dBFS", hi=0.0)
+    ratio = Span([2.0, 6.0], "input dB over threshold per output dB", lo=1.0)
+    attack_ms = Span(5.0, "time to react to a louder signal", lo=0.0, hi=1000.0)
+    release_ms = Span(100.0, "time to recover after it", lo=0.0, hi=5000.0)
+    knee_db = Span(6.0, "width of the soft knee around the threshold (0 = hard knee)", lo=0.0, hi=48.0)
+    makeup_db = Span(0.0, "gain added after compression", lo=-24.0, hi=24.0)
+
+    def sample(self, rng: np.random.Generator, info: AudioInfo) -> dict[str, Any]:
+        keys = ("threshold_db", "ratio", "attack_ms", "release_ms", "knee_db", "makeup_db")
+        return {key: _uniform(rng, getattr(self, key)) for key in keys}
+
+    def apply(self, samples: np.ndarray, sample_rate: int, **params: Any) -> np.ndarray:
+        return F.compress(samples, sample_rate, **params)
+
+
+@register("audio")
+class Gain(AudioTransform):
+    """Multiply the volume by a random gain in dB (can exceed full scale)."""
+
+    gain_db = Span(6.0, "gain in dB", scalar="symmetric", lo=-96.0, hi=96.0)
+
+    def sample(self, rng: np.random.Generator, info: AudioInfo) -> dict[str, Any]:
+        return {"gain_db": _uniform(rng, self.gain_db)}
+
+    def apply(self, samples: np.ndarray, sample_rate: int, gain_db: float) -> np.ndarray:
+        return F.gain(samples, gain_db)
+
+
+@register("audio")
+class Shift(AudioTransform):
+    """Shift in time by a random fraction of the duration; what falls off wraps around or becomes silence."""
+
+    fraction = Span(0.5, "shift as a fraction of the duration (> 0 later)", scalar="symmetric", lo=-1.0, hi=1.0)
+    rollover = Flag(True, "wrap the audio that falls off one end around to the other (else silence)")
+
+    def sample(self, rng: np.random.Generator, info: AudioInfo) -> dict[str, Any]:
+        return {"fraction": _uniform(rng, self.fraction)}
+
+    def apply(self, samples: np.ndarray, sample_rate: int, fraction: float) -> np.ndarray:
+        return F.shift(samples, round(fraction * samples.shape[-1]), self.rollover)
+
+
+@register("audio")
+class Reverse(AudioTransform):
+    """Play backwards."""
+
+    def apply(self, samples: np.ndarray, sample_rate: int) -> np.ndarray:
+        return samples[:, ::-1].copy()
+
+
+@register("audio")
+class PolarityInversion(AudioTransform):
+    """Multiply every sample by -1 (inaudible alone; changes the waveform a model sees)."""
+
+    def apply(self, samples: np.ndarray, sample_rate: int) -> np.ndarray:
+        return -samples
+
+
+@register("audio")
+class TimeMask(AudioTransform):
+    """Silence a random span of the audio (SpecAugment-style time masking on the waveform)."""
+
+    fraction = Span([0.01, 0.2], "length of the silenced span as a fraction of the duration", lo=0.0, hi=1.0)
+
+    def sample(self, rng: np.random.Generator, info: AudioInfo) -> dict[str, Any]:
+        fraction = _uniform(rng, self.fraction)
+        return {"fraction": fraction, "start": float(rng.uniform(0.0, 1.0 - fraction))}
+
+    def apply(self, samples: np.ndarray, sample_rate: int, fraction: float, start: float) -> np.ndarray:
+        count = samples.shape[-1]
+        return F.silence_span(samples, round(start * count), round(fraction * count))
+
+
+class Filter(AudioTransform):
+    order = Number(4, "Butterworth order (steepness: 6 dB per octave per order)", integer=True, lo=1, hi=10)
+    zero_phase = Flag(True, "filter forwards and backwards: no delay (doubles the steepness)")
+
+
+def _nyquist_capped(rng: np.random.Generator, span: tuple[float, float], info: AudioInfo) -> float:
+    """A cutoff drawn from `span`, kept below 0.95 x Nyquist so the filter exists at this rate."""
+    cap = 0.95 * info.rate / 2.0
+    return min(_uniform(rng, span), cap)
+
+
+@register("audio")
+class LowPass(Filter):
+    """Butterworth low-pass at a random cutoff (capped just below Nyquist)."""
+
+    cutoff_hz = Span([150.0, 7500.0], "cutoff frequency in Hz", lo=1.0, lo_open=True)
+
+    def sample(self, rng: np.random.Generator, info: AudioInfo) -> dict[str, Any]:
+        return {"cutoff_hz": _nyquist_capped(rng, self.cutoff_hz, info)}
+
+    def apply(self, samples: np.ndarray, sample_rate: int, cutoff_hz: float) -> np.ndarray:
+        return F.butterworth(samples, sample_rate, "lowpass", cutoff_hz, self.order, self.zero_phase)
+
+
+@register("audio")
+class HighPass(Filter):
+    """Butterworth high-pass at a random cutoff (capped just below Nyquist)."""
+
+    cutoff_hz = Span([20.0, 2400.0], "cutoff frequency in Hz", lo=1.0, lo_open=True)
+
+    def sample(self, rng: np.random.Generator, info: AudioInfo) -> dict[str, Any]:
+        return {"cutoff_hz": _nyquist_capped(rng, self.cutoff_hz, info)}
+
+    def apply(self, samples: np.ndarray, sample_rate: int, cutoff_hz: float) -> np.ndarray:
+        return F.butterworth(samples, sample_rate, "highpass", cutoff_hz, self.order, self.zero_phase)
+
+
+@register("audio")
+class BandPass(Filter):
+    """Butterworth band-pass around a random centre with a random relative bandwidth."""
+
+    center_hz = Span([200.0, 4000.0], "centre frequency in Hz", lo=1.0, lo_open=True)
+    bandwidth_fraction = Span([0.5, 1.5], "bandwidth as a fraction of the centre", lo=0.01, hi=1.99)
+
+    def sample(self, rng: np.random.Generator, info: AudioInfo) -> dict[str, Any]:
+        center = _nyquist_capped(rng, self.center_hz, info)
+        width = _uniform(rng, self.bandwidth_fraction) * center
+        low = center - width / 2.0
+        high = min(center + width / 2.0, 0.95 * info.rate / 2.0)
+        return {"low_hz": low, "high_hz": max(high, low * 1.01)}
+
+    def apply(self, samples: np.ndarray, sample_rate: int, low_hz: float, high_hz: float) -> np.ndarray:
+        if high_hz >= sample_rate / 2.0:
+            return F.butterworth(samples, sample_rate, "highpass", low_hz, self.order, self.zero_phase)
+        return F.butterworth(samples, sample_rate, "bandpass", (low_hz, high_hz), self.order, self.zero_phase)
+
+
+@register("audio")
+class ClippingDistortion(AudioTransform):
+    """Hard-clip the loudest part of the signal: a random percentage of samples is clipped."""
+
+    percent = Span([0.0, 40.0], "percentage of samples (by magnitude) that get clipped", lo=0.0, hi=100.0)
+
+    def sample(self, rng: np.random.Generator, info: AudioInfo) -> dict[str, Any]:
+        return {"percent": _uniform(rng, self.percent)}
+
+    def apply(self, samples: np.ndarray, sample_rate: int, percent: float) -> np.ndarray:
+        return F.clip_top(samples, percent)
+
+
+@register("audio")
+class Normalize(AudioTransform):
+    """Scale so the peak sits at `peak_db` dBFS (skipped on silence)."""
+
+    peak_db = Span(0.0, "target peak level in dBFS", lo=-96.0, hi=0.0)
+
+    def sample(self, rng: np.random.Generator, info: AudioInfo) -> dict[str, Any]:
+        return {"peak_db": _uniform(rng, self.peak_db)}
+
+    def apply(self, samples: np.ndarray, sample_rate: int, peak_db: float) -> np.ndarray:
+        return _not_silent(F.peak_normalize(samples, peak_db), "silent input")
+
+
+@register("audio")
+class Trim(AudioTransform):
+    """Strip leading and trailing silence (frames `top_db` below the peak); all-silent audio is kept."""
+
+    top_db = Number(60.0, "how far below the peak counts as silence, dB", lo=0.0, lo_open=True)
+
+    def apply(self, samples: np.ndarray, sample_rate: int) -> np.ndarray:
+        return F.trim_silence(samples, self.top_db)
+
+
+@register("audio")
+class PadOrCrop(AudioTransform):
+    """Make every copy exactly `duration_s` long: crop longer audio, pad shorter audio with silence."""
+
+    duration_s = Number(doc="target duration in seconds", lo=0.0, lo_open=True)
+    position = Choice("random", ["random", "start", "center"], "where the crop is taken / the audio is placed")
+
+    def sample(self, rng: np.random.Generator, info: AudioInfo) -> dict[str, Any]:
+        where = {"start": 0.0, "center": 0.5}.get(self.position)
+        return {"position": float(rng.random()) if where is None else where}
+
+    def apply(self, samples: np.ndarray, sample_rate: int, position: float) -> np.ndarray:
+        frames = max(1, round(self.duration_s * sample_rate))
+        slack = abs(samples.shape[-1] - frames)
+        return F.pad_or_crop(samples, frames, round(position * slack))

@@ -1,0 +1,60 @@
+"""What every benchmark shares: the work folder, augcli as a subprocess, interleaved rounds, the table."""
+
+from __future__ import annotations
+
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+WORK = Path(__file__).resolve().parent / "work"
+
+
+def fresh(folder: Path) -> Path:
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    return folder
+
+
+def run_augcli(recipe_text: str, inputs: Path, workers: int, name: str = "recipe.yaml") -> float:
+    """augcli end to end as a subprocess (start-up included); seconds."""
+    WORK.mkdir(parents=True, exist_ok=True)
+    recipe = WORK / name
+    recipe.write_text(recipe_text)
+    out = WORK / f"out_augcli_{workers}"
+    shutil.rmtree(out, ignore_errors=True)
+    command = [sys.executable, "-m", "augcli", "run", str(recipe), str(inputs), str(out), "-q"]
+    started = time.perf_counter()
+    subprocess.run([*command, "--workers", str(workers)], check=True, stderr=subprocess.DEVNULL)
+    return time.perf_counter() - started
+
+
+def fastest_of(tools: dict[str, Callable[[], float]], repeat: int) -> dict[str, float]:
+    """Rounds of every tool in turn, keeping each tool's fastest: load on a shared machine drifts,
+    and interleaving spreads the drift over all tools instead of favouring whichever ran first."""
+    results = {name: float("inf") for name in tools}
+    for _ in range(repeat):
+        for name, run in tools.items():
+            results[name] = min(results[name], run())
+    return results
+
+
+def default_workers() -> int:
+    return len(os.sched_getaffinity(0))
+
+
+def print_table(results: dict[str, float], work: float, unit: str, reference_prefix: str, repeat: int) -> None:
+    """A Markdown table: seconds, `unit` per second (`work` units in total) and the ratio to the reference."""
+    reference = next((v for k, v in results.items() if k.startswith(reference_prefix)), None)
+    machine = f"{platform.machine()}, {os.cpu_count()} cores, {platform.system()}"
+    print(f"machine: {machine}, Python {platform.python_version()}")
+    print(f"each tool: fastest of {repeat} interleaved rounds\n")
+    print(f"| tool | seconds | {unit}/s | vs {reference_prefix} |")
+    print("|---|---:|---:|---:|")
+    for name, seconds in results.items():
+        ratio = f"{reference / seconds:.2f}x" if reference else "-"
+        print(f"| {name} | {seconds:.2f} | {work / seconds:.0f} | {ratio} |")
