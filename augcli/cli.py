@@ -86,9 +86,14 @@ def run(recipe, input_dir, output_dir, copies, seed, workers, dry_run, overwrite
         click.echo("augcli: warning: no input file matched any section's include globs", err=True)
 
     def report(result: runner.JobResult) -> None:
-        click.echo(f"augcli: failed: {result.relative}: {result.error}", err=True)
-        if verbose and result.details:
-            click.echo(result.details, err=True)
+        for warning in result.warnings:
+            click.echo(f"augcli: warning: {result.relative}: {warning}", err=True)
+        for note in result.notes if verbose else ():
+            click.echo(f"augcli: note: {result.relative}: {note}", err=True)
+        if result.error is not None:
+            click.echo(f"augcli: failed: {result.relative}: {result.error}", err=True)
+            if verbose and result.details:
+                click.echo(result.details, err=True)
 
     show_bar = not quiet and sys.stderr.isatty()
     try:

@@ -12,7 +12,7 @@ from typing import Any
 
 from augcli.fsutil import write_atomic
 
-COLUMNS = ("output", "source", "modality", "copy", "transforms")
+COLUMNS = ("output", "source", "modality", "copy", "transforms", "rows")
 
 
 @dataclass(frozen=True)
@@ -22,10 +22,16 @@ class Row:
     modality: str
     copy: int | None  # None for an original
     transforms: tuple[dict[str, Any], ...] = ()
+    rows: dict[str, int] | None = None  # a table's row counts by kind (original, augmented, synthetic)
 
     def cells(self) -> list[str]:
-        applied = json.dumps(list(self.transforms), separators=(",", ":"), ensure_ascii=False)
-        return [self.output, self.source, self.modality, "" if self.copy is None else str(self.copy), applied]
+        applied = _json(list(self.transforms))
+        counts = "" if self.rows is None else _json(self.rows)
+        return [self.output, self.source, self.modality, "" if self.copy is None else str(self.copy), applied, counts]
+
+
+def _json(value: Any) -> str:
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
 
 
 def render(rows: Iterable[Row]) -> bytes:

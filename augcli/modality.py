@@ -10,6 +10,8 @@ from typing import TYPE_CHECKING, Any, Protocol
 import numpy as np
 
 from augcli.params import Param
+from augcli.seeding import FileRngs
+from augcli.transforms import Transform
 
 if TYPE_CHECKING:
     from augcli.recipe import Section
@@ -17,10 +19,17 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class Rendered:
-    """One augmented copy: the encoded file and the transforms that made it (manifest records)."""
+    """One augmented file: its bytes and the transforms that made it (manifest records).
+
+    A table (the one output of a `table` layout) also counts its rows by kind, and may carry
+    warnings (always shown) and notes (shown with --verbose) about how the file was read.
+    """
 
     data: bytes
     records: list[dict[str, Any]]
+    rows: dict[str, int] | None = None
+    warnings: tuple[str, ...] = ()
+    notes: tuple[str, ...] = ()
 
 
 class Modality(Protocol):
@@ -28,9 +37,20 @@ class Modality(Protocol):
     default_include: tuple[str, ...]
     options: dict[str, Param]  # section keys beyond include / exclude / transforms
     preload: tuple[str, ...]  # heavy modules the fork server imports once for every worker
+    transforms_optional: bool  # a section may do its work without row/file transforms (tabular resampling)
 
     def output_suffix(self, source_suffix: str, section: Section) -> str:
         """The suffix an augmented copy of a file with `source_suffix` is written with."""
 
+    def check_options(self, options: dict[str, Any], transforms: list[Transform]) -> list[tuple[str, str]]:
+        """Section-wide checks that involve several keys: (key, message) pairs."""
+
+    def layout(self, relative: str, section: Section) -> str:
+        """ "copies": each copy is a file of its own (`render`); "table": the originals and the
+        copies are rows of one output table with the input's name (`render_table`)."""
+
     def render(self, source: Path, section: Section, rngs: Iterable[np.random.Generator]) -> list[Rendered]:
         """Decode `source` once and make one copy per rng."""
+
+    def render_table(self, source: Path, section: Section, copies: int, rngs: FileRngs) -> Rendered:
+        """Read a table once; write its original rows (if section.keep_original) and `copies` variants."""

@@ -292,3 +292,17 @@ class Text(Param):
         if not isinstance(value, str) or not value.strip():
             raise ParamError(f"expected a non-empty text, got {value!r}")
         return value
+
+
+class Names(Param):
+    """A list of column names (one name alone is a list of one)."""
+
+    kind = "list of column names"
+
+    def parse(self, value: Any) -> tuple[str, ...]:
+        if value is None:
+            return ()
+        values = [value] if isinstance(value, (str, int)) and not isinstance(value, bool) else value
+        if not _is_list(values) or not all(isinstance(v, (str, int)) and not isinstance(v, bool) for v in values):
+            raise ParamError(f"expected a column name or a list of column names, got {value!r}")
+        return tuple(str(v) for v in values)

@@ -35,6 +35,7 @@ class Job:
     relative: str  # POSIX, relative to INPUT
     modality: str
     outputs: tuple[Output, ...]
+    table: bool = False  # one output table holding originals and copies (see Modality.layout)
 
 
 @dataclass
@@ -115,14 +116,19 @@ def build_plan(recipe: Recipe, input_root: Path) -> Plan:
             )
             continue
         section = recipe.sections[owners[0]]
-        suffix = MODALITIES[section.modality].output_suffix(PurePosixPath(relative).suffix, section)
-        outputs = [Output(relative, None)] if recipe.keep_original else []
-        outputs += [Output(copy_name(relative, k, recipe.copies, suffix), k) for k in range(recipe.copies)]
+        modality = MODALITIES[section.modality]
+        table = modality.layout(relative, section) == "table"
+        if table:
+            outputs = [Output(relative, None)]
+        else:
+            suffix = modality.output_suffix(PurePosixPath(relative).suffix, section)
+            outputs = [Output(relative, None)] if recipe.keep_original else []
+            outputs += [Output(copy_name(relative, k, recipe.copies, suffix), k) for k in range(recipe.copies)]
         for output in outputs:
             other = written_by.setdefault(output.path, relative)
             if other != relative:
                 conflicts.append(f"{relative} and {other} would both write {output.path}")
-        plan.jobs.append(Job(path, relative, section.modality, tuple(outputs)))
+        plan.jobs.append(Job(path, relative, section.modality, tuple(outputs), table))
     if conflicts:
         shown = conflicts[:10] + ([f"... and {len(conflicts) - 10} more"] if len(conflicts) > 10 else [])
         raise PlanError("the recipe does not fit the dataset:\n  " + "\n  ".join(shown))

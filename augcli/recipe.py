@@ -21,7 +21,7 @@ GLOBAL_KEYS = {
     "keep_original": Flag(True, "also place the untouched input in OUTPUT"),
 }
 SECTION_KEYS = ("include", "exclude", "transforms")
-NOT_YET = {"text", "tabular"}  # modalities planned but not in this version
+NOT_YET = {"text"}  # modalities planned but not in this version
 
 
 class RecipeError(Exception):
@@ -41,6 +41,7 @@ class Section:
     exclude: tuple[str, ...]
     transforms: list[Transform]
     options: dict[str, Any] = field(default_factory=dict)
+    keep_original: bool = True  # the recipe's, for modalities that write originals and copies into one table
 
 
 @dataclass
@@ -175,13 +176,23 @@ def _section(check: _Checker, name: str, node: Any) -> Section | None:
             _unknown_key(check, str(key), valid, path, f"key in the {name} section")
     include = _globs(check, node["include"], path + ("include",)) if "include" in node else modality.default_include
     exclude = _globs(check, node["exclude"], path + ("exclude",)) if "exclude" in node else ()
-    options = {key: check.param(param, node.get(key), path + (key,)) for key, param in modality.options.items()}
+    options = {
+        key: check.param(param, node[key], path + (key,)) if key in node else param.default_value()
+        for key, param in modality.options.items()
+    }
     steps = node.get("transforms")
-    if not isinstance(steps, list) or not steps:
+    optional = modality.transforms_optional
+    if steps is None and optional:
+        steps = []
+    elif not isinstance(steps, list) or (not steps and not optional):
         check.fail(path + ("transforms",) if "transforms" in node else path, "needs a non-empty list of transforms")
         steps = []
     transforms = [_transform(check, step, path + ("transforms", i), name) for i, step in enumerate(steps)]
-    return Section(name, include, exclude, [t for t in transforms if t is not None], options)
+    transforms = [t for t in transforms if t is not None]
+    if not check.problems:
+        for key, message in modality.check_options(options, transforms):
+            check.fail(path + (key,) if key in node else path, message)
+    return Section(name, include, exclude, transforms, options)
 
 
 def parse_recipe(text: str, source: str = "recipe", base_dir: Path | None = None) -> Recipe:
@@ -225,6 +236,8 @@ def parse_recipe(text: str, source: str = "recipe", base_dir: Path | None = None
         )
     if check.problems:
         raise RecipeError(check.messages())
+    for section in sections.values():
+        section.keep_original = values["keep_original"]
     return Recipe(values["seed"], values["copies"], values["keep_original"], sections, source)
 
 

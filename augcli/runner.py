@@ -20,7 +20,7 @@ from augcli.errors import InputError
 from augcli.manifest import Row
 from augcli.plan import MANIFEST_NAME, Job, Plan
 from augcli.recipe import Recipe
-from augcli.seeding import rng_for
+from augcli.seeding import FileRngs, rng_for
 
 
 class OutputError(Exception):
@@ -31,6 +31,8 @@ class OutputError(Exception):
 class JobResult:
     relative: str
     rows: list[Row] = field(default_factory=list)
+    warnings: tuple[str, ...] = ()
+    notes: tuple[str, ...] = ()  # shown with --verbose
     error: str | None = None
     details: str | None = None  # traceback, shown with --verbose
 
@@ -75,12 +77,30 @@ def _failure_reason(exc: BaseException) -> str:
     return f"internal error ({type(exc).__name__}: {exc}); rerun with --verbose for the traceback"
 
 
+def _process_table(job: Job, recipe: Recipe, output_root: Path) -> JobResult:
+    """One input table in, one output table out: its rows, their variants and synthetic rows."""
+    from augcli.modalities import MODALITIES
+
+    (output,) = job.outputs
+    section = recipe.sections[job.modality]
+    rngs = FileRngs(recipe.seed, job.relative)
+    table = MODALITIES[job.modality].render_table(job.source, section, recipe.copies, rngs)
+    final = output_root / output.path
+    final.parent.mkdir(parents=True, exist_ok=True)
+    temp = fsutil.stage_bytes(final, table.data)
+    os.replace(temp, final)
+    row = Row(output.path, job.relative, job.modality, None, tuple(table.records), table.rows)
+    return JobResult(job.relative, [row], table.warnings, table.notes)
+
+
 def process(job: Job, recipe: Recipe, output_root: Path) -> JobResult:
     """Make every output of one input file; on any failure, leave none of them behind."""
     from augcli.modalities import MODALITIES
 
     staged: list[tuple[Path, Path]] = []
     try:
+        if job.table:
+            return _process_table(job, recipe, output_root)
         copies = [o.copy for o in job.outputs if o.copy is not None]
         rngs = [rng_for(recipe.seed, job.relative, copy) for copy in copies]
         section = recipe.sections[job.modality]
@@ -145,9 +165,12 @@ def run(
     output_root: Path,
     workers: int,
     progress: bool = False,
-    on_failure: Callable[[JobResult], None] | None = None,
+    report: Callable[[JobResult], None] | None = None,
 ) -> Summary:
-    """Execute the plan and write the manifest; per-file failures are collected, never raised."""
+    """Execute the plan and write the manifest; per-file failures are collected, never raised.
+
+    `report` sees every result that failed or carries warnings or notes, as it arrives.
+    """
     from tqdm import tqdm
 
     started = time.perf_counter()
@@ -163,10 +186,10 @@ def run(
                 rows.extend(result.rows)
             else:
                 summary.failures.append(result)
-                if on_failure is not None:
-                    bar.clear()
-                    on_failure(result)
-                    bar.refresh()
+            if report is not None and (result.error or result.warnings or result.notes):
+                bar.clear()
+                report(result)
+                bar.refresh()
             bar.update(1)
     except BaseException:
         fsutil.remove_temps(output_root)

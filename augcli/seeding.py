@@ -15,3 +15,20 @@ def stable_hash(text: str) -> int:
 def rng_for(seed: int, relative_path: str, copy: int) -> np.random.Generator:
     """The generator for one output: independent of worker count, file order and resumption."""
     return np.random.default_rng([seed, stable_hash(relative_path), copy])
+
+
+class FileRngs:
+    """The generators of one input file: one per copy, and one per named file-level step.
+
+    A table's copies are rows of one output, and a step like resampling works on the whole table;
+    each still gets a generator that depends only on the seed, the file and what it is for.
+    """
+
+    def __init__(self, seed: int, relative_path: str) -> None:
+        self.seed, self.relative_path = seed, relative_path
+
+    def copy(self, copy: int) -> np.random.Generator:
+        return rng_for(self.seed, self.relative_path, copy)
+
+    def step(self, name: str) -> np.random.Generator:
+        return np.random.default_rng([self.seed, stable_hash(self.relative_path), 0, stable_hash(name)])

@@ -52,7 +52,8 @@ def test_run_writes_copies_originals_and_manifest(dataset, recipe_file, tmp_path
     )
     assert (out / "cats" / "cat0.jpg").read_bytes() == (dataset / "cats" / "cat0.jpg").read_bytes()
     rows = read_manifest(out)
-    assert list(rows[0]) == ["output", "source", "modality", "copy", "transforms"]
+    assert list(rows[0]) == ["output", "source", "modality", "copy", "transforms", "rows"]
+    assert {row["rows"] for row in rows} == {""}  # row counts are for tables only
     assert [r["output"] for r in rows] == sorted(r["output"] for r in rows) and len(rows) == 5 * 4
     copy = next(r for r in rows if r["output"] == "dogs/dog1_aug2.png")
     assert (copy["source"], copy["modality"], copy["copy"]) == ("dogs/dog1.png", "image", "2")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -12,7 +12,7 @@ from augcli.audio import io
 from augcli.audio.transforms import AUDIO_SUFFIXES, AudioInfo, Skipped
 from augcli.modality import Rendered
 from augcli.params import Choice, Flag, Options
-from augcli.transforms import plan_pipeline
+from augcli.transforms import Transform, plan_pipeline
 
 if TYPE_CHECKING:
     from augcli.recipe import Section
@@ -33,6 +33,14 @@ class AudioModality:
             "how augmented copies are written",
         )
     }
+
+    transforms_optional = False
+
+    def check_options(self, options: dict[str, Any], transforms: list[Transform]) -> list[tuple[str, str]]:
+        return []
+
+    def layout(self, relative: str, section: Section) -> str:
+        return "copies"
 
     def output_suffix(self, source_suffix: str, section: Section) -> str:
         return io.output_suffix(source_suffix, section.options["output"])

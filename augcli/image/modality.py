@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -14,7 +14,7 @@ from augcli.image.ops import run_ops
 from augcli.image.transforms import ImageInfo
 from augcli.modality import Rendered
 from augcli.params import Choice, Flag, Number, Options
-from augcli.transforms import plan_pipeline
+from augcli.transforms import Transform, plan_pipeline
 
 if TYPE_CHECKING:
     from augcli.recipe import Section
@@ -35,6 +35,14 @@ class ImageModality:
             "how augmented copies are written",
         )
     }
+
+    transforms_optional = False
+
+    def check_options(self, options: dict[str, Any], transforms: list[Transform]) -> list[tuple[str, str]]:
+        return []
+
+    def layout(self, relative: str, section: Section) -> str:
+        return "copies"
 
     def output_suffix(self, source_suffix: str, section: Section) -> str:
         return io.output_suffix(source_suffix, section.options["output"])
