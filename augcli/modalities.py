@@ -5,5 +5,6 @@ from __future__ import annotations
 from augcli.audio.modality import AudioModality
 from augcli.image.modality import ImageModality
 from augcli.modality import Modality
+from augcli.tabular.modality import TabularModality
 
-MODALITIES: dict[str, Modality] = {"image": ImageModality(), "audio": AudioModality()}
+MODALITIES: dict[str, Modality] = {"image": ImageModality(), "audio": AudioModality(), "tabular": TabularModality()}

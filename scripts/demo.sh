@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
-# The main job on the shipped data: install augcli into .venv and augment sample_data into out/.
+# The main job on the shipped data: install augcli into .venv and run each shipped recipe on its
+# part of sample_data/ into out/<modality>/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/setup_venv.sh
-.venv/bin/augcli run configs/images.yaml sample_data out --overwrite "$@"
-echo "outputs and manifest.csv are in $(pwd)/out"
+.venv/bin/augcli run configs/images.yaml sample_data/shapes out/images --overwrite "$@"
+.venv/bin/augcli run configs/audio.yaml sample_data/audio out/audio --overwrite "$@"
+.venv/bin/augcli run configs/tabular.yaml sample_data/tabular out/tabular --overwrite "$@"
+echo "outputs and their manifest.csv are in $(pwd)/out/{images,audio,tabular}"
