@@ -42,8 +42,10 @@ class Modality(Protocol):
     def output_suffix(self, source_suffix: str, section: Section) -> str:
         """The suffix an augmented copy of a file with `source_suffix` is written with."""
 
-    def check_options(self, options: dict[str, Any], transforms: list[Transform]) -> list[tuple[str, str]]:
-        """Section-wide checks that involve several keys: (key, message) pairs."""
+    def check_options(
+        self, options: dict[str, Any], transforms: list[Transform], base_dir: Path
+    ) -> list[tuple[str, str]]:
+        """Section-wide checks (several keys, files the section names, relative to `base_dir`)."""
 
     def layout(self, relative: str, section: Section) -> str:
         """ "copies": each copy is a file of its own (`render`); "table": the originals and the

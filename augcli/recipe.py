@@ -21,7 +21,6 @@ GLOBAL_KEYS = {
     "keep_original": Flag(True, "also place the untouched input in OUTPUT"),
 }
 SECTION_KEYS = ("include", "exclude", "transforms")
-NOT_YET = {"text"}  # modalities planned but not in this version
 
 
 class RecipeError(Exception):
@@ -190,7 +189,7 @@ def _section(check: _Checker, name: str, node: Any) -> Section | None:
     transforms = [_transform(check, step, path + ("transforms", i), name) for i, step in enumerate(steps)]
     transforms = [t for t in transforms if t is not None]
     if not check.problems:
-        for key, message in modality.check_options(options, transforms):
+        for key, message in modality.check_options(options, transforms, check.base_dir):
             check.fail(path + (key,) if key in node else path, message)
     return Section(name, include, exclude, transforms, options)
 
@@ -224,10 +223,6 @@ def parse_recipe(text: str, source: str = "recipe", base_dir: Path | None = None
             section = _section(check, key, node)
             if section is not None:
                 sections[key] = section
-        elif key in NOT_YET:
-            check.fail(
-                (key,), f"the {key} modality is not available in this version (available: {', '.join(modalities)})"
-            )
         else:
             _unknown_key(check, key, list(GLOBAL_KEYS) + list(modalities), (), "key")
     if not sections and not check.problems:

@@ -95,7 +95,7 @@ def test_parameters_beside_instead_of_under_the_transform_get_a_hint():
         ("image: {include: 5, transforms: [hflip]}\n", "expected a glob or a list of globs"),
         ("image: {transforms: [hflip], output: {format: jpg}}\n", "did you mean 'jpeg'?"),
         ("image: {transforms: [hflip], output: {qualty: 9}}\n", "image.output.qualty: unknown key"),
-        ("text: {transforms: [eda]}\n", "the text modality is not available"),
+        ("txt: {transforms: [eda]}\n", "unknown key 'txt'; did you mean 'text'?"),
         ("seed: 1\n", "no modality section"),
     ],
 )

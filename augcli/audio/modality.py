@@ -36,7 +36,9 @@ class AudioModality:
 
     transforms_optional = False
 
-    def check_options(self, options: dict[str, Any], transforms: list[Transform]) -> list[tuple[str, str]]:
+    def check_options(
+        self, options: dict[str, Any], transforms: list[Transform], base_dir: Path
+    ) -> list[tuple[str, str]]:
         return []
 
     def layout(self, relative: str, section: Section) -> str:

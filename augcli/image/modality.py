@@ -38,7 +38,9 @@ class ImageModality:
 
     transforms_optional = False
 
-    def check_options(self, options: dict[str, Any], transforms: list[Transform]) -> list[tuple[str, str]]:
+    def check_options(
+        self, options: dict[str, Any], transforms: list[Transform], base_dir: Path
+    ) -> list[tuple[str, str]]:
         return []
 
     def layout(self, relative: str, section: Section) -> str:

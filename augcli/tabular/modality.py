@@ -120,7 +120,9 @@ class TabularModality:
         ),
     }
 
-    def check_options(self, options: dict[str, Any], transforms: list[Transform]) -> list[tuple[str, str]]:
+    def check_options(
+        self, options: dict[str, Any], transforms: list[Transform], base_dir: Path
+    ) -> list[tuple[str, str]]:
         problems = []
         method = (options.get("resample") or {}).get("method", "none")
         if method != "none" and not options.get("label"):

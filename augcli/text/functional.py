@@ -1,0 +1,92 @@
+"""Pure text kernels: token lists and explicit edits in, token lists out; no randomness here.
+
+Text is split into alternating word and non-word tokens ("Hello", ", ", "world", "!"), so an edit
+moves words while punctuation and spacing stay where they were. Every kernel is one pass over
+the tokens, so a very long line costs linear time, never quadratic.
+"""
+
+from __future__ import annotations
+
+import re
+
+_TOKEN = re.compile(r"\w+(?:['’-]\w+)*|\W+")
+
+
+def tokenize(text: str) -> list[str]:
+    """Word and non-word tokens; "".join(tokenize(t)) == t."""
+    return _TOKEN.findall(text)
+
+
+def word_positions(tokens: list[str]) -> list[int]:
+    """Indices of the word tokens."""
+    return [i for i, token in enumerate(tokens) if token[0].isalnum() or token[0] == "_"]
+
+
+def match_case(model: str, word: str) -> str:
+    """`word` cased like `model`: UPPER stays upper, Capitalised stays capitalised."""
+    if len(model) > 1 and model.isupper():
+        return word.upper()
+    if model[:1].isupper():
+        return word[:1].upper() + word[1:]
+    return word
+
+
+def replace(tokens: list[str], replacements: dict[int, str]) -> list[str]:
+    """Tokens with some replaced (token index -> new text)."""
+    return [replacements.get(i, token) for i, token in enumerate(tokens)]
+
+
+def insert(tokens: list[str], words: list[int], insertions: list[tuple[int, str]]) -> list[str]:
+    """Insert words at word slots: slot k goes before the k-th word, slot len(words) right after the
+    last word (before any closing punctuation)."""
+    before: dict[int, list[str]] = {}
+    for slot, word in insertions:
+        before.setdefault(slot, []).append(word)
+    at_token = {words[slot]: added for slot, added in before.items() if slot < len(words)}
+    last = words[-1] if words else len(tokens) - 1
+    out: list[str] = []
+    for i, token in enumerate(tokens):
+        for word in at_token.get(i, ()):
+            out += [word, " "]
+        out.append(token)
+        if i == last:
+            for word in before.get(len(words), ()):
+                out += [" ", word]
+    return out
+
+
+def swap(tokens: list[str], words: list[int], pairs: list[tuple[int, int]]) -> list[str]:
+    """Swap words pairwise, in order (word indices); separators stay in place."""
+    order = list(range(len(words)))
+    for a, b in pairs:
+        order[a], order[b] = order[b], order[a]
+    out = list(tokens)
+    for slot, source in enumerate(order):
+        out[words[slot]] = tokens[words[source]]
+    return out
+
+
+def delete(tokens: list[str], words: list[int], doomed: set[int]) -> list[str]:
+    """Remove words (word indices) and, with each, one neighbouring separator that is only spaces."""
+    drop = set()
+    for k in doomed:
+        i = words[k]
+        drop.add(i)
+        if i > 0 and tokens[i - 1].isspace() and i - 1 not in drop:
+            drop.add(i - 1)
+        elif i + 1 < len(tokens) and tokens[i + 1].isspace():
+            drop.add(i + 1)
+    return [token for i, token in enumerate(tokens) if i not in drop]
+
+
+def edit_characters(word: str, operation: str, position: int, character: str = "") -> str:
+    """One typo: insert / substitute `character` at `position`, swap it with the next, or delete it."""
+    if operation == "insert":
+        return word[:position] + character + word[position:]
+    if operation == "substitute":
+        return word[:position] + character + word[position + 1 :]
+    if operation == "swap" and position + 1 < len(word):
+        return word[:position] + word[position + 1] + word[position] + word[position + 2 :]
+    if operation == "delete" and len(word) > 1:
+        return word[:position] + word[position + 1 :]
+    return word

@@ -1,0 +1,253 @@
+"""Registered text transforms: EDA (Wei & Zou, 2019) and typo noise, word by word.
+
+Each transform draws its edits for one sample (a line, a row's cell) from a `random.Random` that
+the modality seeds from the sample's copy generator, then applies them with a pure kernel from
+functional.py. (Python's Random is used here for speed: a sentence needs a dozen draws, and a
+numpy Generator call costs ten times as much; it is seeded per file and copy, never global.)
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from typing import Any
+
+from augcli.params import Choice, Number
+from augcli.text import functional as F
+from augcli.transforms import OneOf, SomeOf, Transform, register
+
+
+@dataclass(frozen=True)
+class Lexicon:
+    """What word-level transforms consult: the section's synonyms and stop words."""
+
+    synonyms: dict[str, tuple[str, ...]]
+    stop_words: frozenset[str]
+
+    def replaceable(self, word: str) -> tuple[str, ...]:
+        """Synonyms of a non-stop word (empty for stop words and unknown words)."""
+        lowered = word.lower()
+        return () if lowered in self.stop_words else self.synonyms.get(lowered, ())
+
+
+def word_count(alpha: float, words: int) -> int:
+    """EDA's n = max(1, round(alpha x number of words))."""
+    return max(1, round(alpha * words))
+
+
+class TextTransform(Transform):
+    def edit(self, tokens: list[str], words: list[int], rand: random.Random, lexicon: Lexicon) -> list[str]:
+        """Draw this sample's edits and apply them; return the new tokens."""
+        raise NotImplementedError
+
+    def config(self) -> dict[str, Any]:
+        """The settings, as the manifest records them (per-sample edits are too many to list)."""
+        return {key: list(v) if isinstance(v, tuple) else v for key, v in vars(self).items() if key in self.params}
+
+
+def synonym_replacement(tokens, words, rand, lexicon, alpha):
+    """Replace n distinct non-stop words (every occurrence) with a random synonym each."""
+    seen: dict[str, tuple[str, ...]] = {}
+    for i in words:
+        lowered = tokens[i].lower()
+        if lowered not in seen:
+            seen[lowered] = lexicon.replaceable(lowered)
+    candidates = [word for word, synonyms in seen.items() if synonyms]
+    rand.shuffle(candidates)
+    chosen = {word: rand.choice(seen[word]) for word in candidates[: word_count(alpha, len(words))]}
+    replacements = {i: F.match_case(tokens[i], chosen[tokens[i].lower()]) for i in words if tokens[i].lower() in chosen}
+    return F.replace(tokens, replacements)
+
+
+def random_insertion(tokens, words, rand, lexicon, alpha):
+    """n times: a random synonym of a random non-stop word, inserted at a random word position."""
+    seeds = [tokens[i] for i in words if lexicon.replaceable(tokens[i])]
+    if not seeds:
+        return tokens
+    insertions = []
+    for _ in range(word_count(alpha, len(words))):
+        synonym = rand.choice(lexicon.replaceable(rand.choice(seeds)))
+        insertions.append((rand.randint(0, len(words)), synonym))
+    return F.insert(tokens, words, insertions)
+
+
+def random_swap(tokens, words, rand, lexicon, alpha):
+    """n times: swap two random words."""
+    if len(words) < 2:
+        return tokens
+    pairs = []
+    for _ in range(word_count(alpha, len(words))):
+        a, b = rand.sample(range(len(words)), 2)
+        pairs.append((a, b))
+    return F.swap(tokens, words, pairs)
+
+
+def random_deletion(tokens, words, rand, lexicon, p_word):
+    """Delete each word with probability p_word; never all of them (one random word survives)."""
+    if len(words) < 2:
+        return tokens
+    doomed = {k for k in range(len(words)) if rand.random() < p_word}
+    if len(doomed) == len(words):
+        doomed.discard(rand.randrange(len(words)))
+    return F.delete(tokens, words, doomed)
+
+
+@register("text")
+class SynonymReplacement(TextTransform):
+    """EDA: replace n = max(1, round(alpha x words)) distinct non-stop words with a random synonym."""
+
+    alpha = Number(0.1, "share of words to replace", lo=0.0, hi=1.0)
+
+    def edit(self, tokens, words, rand, lexicon):
+        return synonym_replacement(tokens, words, rand, lexicon, self.alpha)
+
+
+@register("text")
+class RandomInsertion(TextTransform):
+    """EDA: n times, insert a random synonym of a random non-stop word at a random position."""
+
+    alpha = Number(0.1, "insertions per word of the sample", lo=0.0, hi=1.0)
+
+    def edit(self, tokens, words, rand, lexicon):
+        return random_insertion(tokens, words, rand, lexicon, self.alpha)
+
+
+@register("text")
+class RandomSwap(TextTransform):
+    """EDA: n times, swap two random words (punctuation stays where it was)."""
+
+    alpha = Number(0.1, "swaps per word of the sample", lo=0.0, hi=1.0)
+
+    def edit(self, tokens, words, rand, lexicon):
+        return random_swap(tokens, words, rand, lexicon, self.alpha)
+
+
+@register("text")
+class RandomDeletion(TextTransform):
+    """EDA: delete each word with probability p_word, never all of them."""
+
+    p_word = Number(0.1, "chance that each word is deleted", lo=0.0, hi=1.0)
+
+    def edit(self, tokens, words, rand, lexicon):
+        return random_deletion(tokens, words, rand, lexicon, self.p_word)
+
+
+@register("text")
+class Eda(TextTransform):
+    """EDA as the paper runs it: one of the four operations, chosen at random per sample."""
+
+    alpha_sr = Number(0.1, "synonym_replacement alpha", lo=0.0, hi=1.0)
+    alpha_ri = Number(0.1, "random_insertion alpha", lo=0.0, hi=1.0)
+    alpha_rs = Number(0.1, "random_swap alpha", lo=0.0, hi=1.0)
+    p_rd = Number(0.1, "random_deletion p_word", lo=0.0, hi=1.0)
+
+    def edit(self, tokens, words, rand, lexicon):
+        choice = rand.randrange(4)
+        if choice == 0:
+            return synonym_replacement(tokens, words, rand, lexicon, self.alpha_sr)
+        if choice == 1:
+            return random_insertion(tokens, words, rand, lexicon, self.alpha_ri)
+        if choice == 2:
+            return random_swap(tokens, words, rand, lexicon, self.alpha_rs)
+        return random_deletion(tokens, words, rand, lexicon, self.p_rd)
+
+
+_LETTERS = "abcdefghijklmnopqrstuvwxyz"
+_QWERTY_ROWS = ("1234567890-", "qwertyuiop[", "asdfghjkl;'", "zxcvbnm,./")
+
+
+_ROW_OFFSETS = (0.0, 0.5, 0.75, 1.25)  # how far each row is shifted right, in keys
+
+
+def _qwerty_neighbours() -> dict[str, str]:
+    """Letters whose keys touch each letter's key on a staggered QWERTY keyboard."""
+    where = {key: (r, c + _ROW_OFFSETS[r]) for r, row in enumerate(_QWERTY_ROWS) for c, key in enumerate(row)}
+    neighbours = {}
+    for letter in _LETTERS:
+        r, x = where[letter]
+        near = [
+            key
+            for key, (r2, x2) in where.items()
+            if key in _LETTERS and key != letter and abs(r2 - r) <= 1 and abs(x2 - x) <= (1.0 if r2 == r else 0.8)
+        ]
+        neighbours[letter] = "".join(sorted(near))
+    return neighbours
+
+
+QWERTY = _qwerty_neighbours()
+
+
+def _typo_targets(tokens, words, rand, alpha, min_length):
+    long_enough = [i for i in words if len(tokens[i]) >= min_length and tokens[i].isalpha()]
+    rand.shuffle(long_enough)
+    return long_enough[: word_count(alpha, len(words))]
+
+
+@register("text")
+class RandomChar(TextTransform):
+    """Typo noise: in n words, one character is inserted, substituted, swapped with the next or deleted."""
+
+    alpha = Number(0.1, "share of words that get a typo", lo=0.0, hi=1.0)
+    operations = Choice("any", ["any", "insert", "substitute", "swap", "delete"], "which kind of typo")
+    min_length = Number(3, "shorter words are left alone", integer=True, lo=1)
+
+    def edit(self, tokens, words, rand, lexicon):
+        replacements = {}
+        for i in _typo_targets(tokens, words, rand, self.alpha, self.min_length):
+            word = tokens[i]
+            operation = self.operations
+            if operation == "any":
+                operation = rand.choice(("insert", "substitute", "swap", "delete"))
+            last = len(word) - (2 if operation == "swap" else 1)
+            position = rand.randint(0, max(last, 0) + (1 if operation == "insert" else 0))
+            character = F.match_case(word[min(position, len(word) - 1)], rand.choice(_LETTERS))
+            replacements[i] = F.edit_characters(word, operation, position, character)
+        return F.replace(tokens, replacements)
+
+
+@register("text")
+class KeyboardTypo(TextTransform):
+    """Typo noise: in n words, one letter is replaced by a neighbouring key on a QWERTY keyboard."""
+
+    alpha = Number(0.1, "share of words that get a typo", lo=0.0, hi=1.0)
+    min_length = Number(3, "shorter words are left alone", integer=True, lo=1)
+
+    def edit(self, tokens, words, rand, lexicon):
+        replacements = {}
+        for i in _typo_targets(tokens, words, rand, self.alpha, self.min_length):
+            word = tokens[i]
+            letters = [k for k, ch in enumerate(word) if ch.lower() in QWERTY]
+            if not letters:
+                continue
+            k = rand.choice(letters)
+            typo = F.match_case(word[k], rand.choice(QWERTY[word[k].lower()]))
+            replacements[i] = F.edit_characters(word, "substitute", k, typo)
+        return F.replace(tokens, replacements)
+
+
+def run(transforms: list[Transform], text: str, rand: random.Random, lexicon: Lexicon, fired: dict[int, int]) -> str:
+    """One sample through the pipeline: `p`, one_of and some_of decided per sample."""
+    tokens = F.tokenize(text)
+    for transform in transforms:
+        tokens = _run_one(transform, tokens, rand, lexicon, fired)
+    return "".join(tokens)
+
+
+def _run_one(transform, tokens, rand, lexicon, fired):
+    if transform.p < 1.0 and not rand.random() < transform.p:
+        return tokens
+    if isinstance(transform, OneOf):
+        children = transform.children
+        child = rand.choices(children, weights=transform.weights)[0] if transform.weights else rand.choice(children)
+        return _run_one(child, tokens, rand, lexicon, fired)
+    if isinstance(transform, SomeOf):
+        lo, hi = transform.n if transform.n is not None else (1, len(transform.children))
+        chosen = sorted(rand.sample(range(len(transform.children)), rand.randint(lo, hi)))
+        for index in chosen:
+            tokens = _run_one(transform.children[index], tokens, rand, lexicon, fired)
+        return tokens
+    words = F.word_positions(tokens)
+    if not words:
+        return tokens
+    fired[id(transform)] = fired.get(id(transform), 0) + 1
+    return transform.edit(tokens, words, rand, lexicon)
