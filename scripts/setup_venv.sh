@@ -1,12 +1,18 @@
 #!/usr/bin/env bash
-# Create .venv (once) and install augcli into it with the extras named in $1 (e.g. "test").
+# Create .venv (once) and install augcli into it with the extras named in $1 (e.g. "test,translate").
 # Sourced by the other scripts; needs only python3 (3.11+) with pip and venv.
+# The translate extra needs torch: TORCH_SPEC picks it (default torch==2.13.0, the CPU build these
+# machines keep on disk; an unpinned torch would pull a CUDA build of several GB).
 set -euo pipefail
 PYTHON=${PYTHON:-python3}
 if [ ! -x .venv/bin/python ]; then
   "$PYTHON" -m venv .venv
 fi
 extras=${1:-}
+pip_install() { .venv/bin/python -m pip install --quiet --disable-pip-version-check "$@"; }
+if [[ "$extras" == *translate* ]] && ! .venv/bin/python -c "import torch" 2>/dev/null; then
+  pip_install "${TORCH_SPEC:-torch==2.13.0}"
+fi
 target="."
 [ -n "$extras" ] && target=".[$extras]"
-.venv/bin/python -m pip install --quiet --disable-pip-version-check -e "$target"
+pip_install -e "$target"

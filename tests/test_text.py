@@ -10,6 +10,8 @@ import sys
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from augcli.errors import InputError
 from augcli.modalities import MODALITIES
@@ -279,3 +281,15 @@ def test_insert_places_words_before_a_word_or_after_the_last_one():
     words_at = F.word_positions(tokens)
     assert "".join(F.insert(tokens, words_at, [(0, "very"), (2, "slick")])) == "very Fast cars, slick wet roads."
     assert "".join(F.insert(tokens, words_at, [(4, "today")])) == "Fast cars, wet roads today."
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=st.sampled_from(list("ab Z_-'’.,!?3é\n\t✓")), max_size=40))
+def test_tokens_always_rejoin_and_words_alternate_with_separators(text):
+    tokens = F.tokenize(text)
+    assert "".join(tokens) == text
+    expected = [i for i, token in enumerate(tokens) if token[0].isalnum() or token[0] == "_"]
+    assert list(F.word_positions(tokens)) == expected
+    every_other = set(range(0, len(expected), 2))
+    remaining = words("".join(F.delete(tokens, expected, every_other)))
+    assert remaining == [tokens[i] for k, i in enumerate(expected) if k not in every_other]

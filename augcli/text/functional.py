@@ -17,9 +17,13 @@ def tokenize(text: str) -> list[str]:
     return _TOKEN.findall(text)
 
 
-def word_positions(tokens: list[str]) -> list[int]:
-    """Indices of the word tokens."""
-    return [i for i, token in enumerate(tokens) if token[0].isalnum() or token[0] == "_"]
+def word_positions(tokens: list[str]) -> range:
+    """Indices of the word tokens. The tokenizer's two patterns cannot match back to back, so words
+    and separators alternate: every second token from the first word on."""
+    if not tokens:
+        return range(0)
+    first = tokens[0][0]
+    return range(0 if first.isalnum() or first == "_" else 1, len(tokens), 2)
 
 
 def match_case(model: str, word: str) -> str:

@@ -19,7 +19,7 @@ from augcli.modality import Rendered
 from augcli.params import Choice, Names, Text
 from augcli.seeding import FileRngs
 from augcli.text import io, lexicon
-from augcli.text.transforms import Lexicon, run
+from augcli.text.transforms import BatchedTransform, Lexicon, run
 from augcli.transforms import Composition, Transform
 
 if TYPE_CHECKING:
@@ -58,6 +58,11 @@ class TextModality:
         self, options: dict[str, Any], transforms: list[Transform], base_dir: Path
     ) -> list[tuple[str, str]]:
         problems = []
+        for transform in transforms:
+            if isinstance(transform, Composition):
+                nested = [t.name for t in _leaves(transform.children) if isinstance(t, BatchedTransform)]
+                if nested:
+                    problems.append(("transforms", f"{nested[0]} runs on whole batches: list it at the top level"))
         try:
             codecs.lookup(options["encoding"])
         except LookupError:
@@ -100,13 +105,14 @@ class TextModality:
         text, stored = io.decode(source, section.options["encoding"])
         words = self._lexicon(section)
         pieces = io.split_lines(text) if section.options["unit"] == "line" else [text]
+        samples = [k for k, piece in enumerate(pieces) if k % 2 == 0 and piece.strip()]
         copies = []
         for rng in rngs:
-            rand, fired = _random(rng), {}
-            out = [
-                run(section.transforms, piece, rand, words, fired) if k % 2 == 0 and piece.strip() else piece
-                for k, piece in enumerate(pieces)
-            ]
+            fired: dict[int, int] = {}
+            out = list(pieces)
+            done = run(section.transforms, [pieces[k] for k in samples], _random(rng), words, fired)
+            for k, text in zip(samples, done, strict=True):
+                out[k] = text
             copies.append(Rendered(stored.encode("".join(out)), self._records(section, fired)))
         return copies
 
@@ -120,32 +126,35 @@ class TextModality:
             io.read_jsonl(text, stored, columns) if delimiter is None else io.read_csv(text, stored, delimiter, columns)
         )
         words = self._lexicon(section)
-        rands = [_random(rngs.copy(k)) for k in range(copies)]
         fired: dict[int, int] = {}
-
-        def augment(value: Any, rand: random.Random) -> Any:
-            if not isinstance(value, str) or not value.strip():
-                return value
-            return run(section.transforms, value, rand, words, fired)
-
-        out: list[Any] = []
         if table.kind == "csv":
             positions = [table.header.index(c) for c in columns]
-            for row in table.rows:
-                if section.keep_original:
-                    out.append(row)
-                for rand in rands:
-                    changed = list(row)
-                    for j in positions:
-                        changed[j] = augment(row[j], rand)
-                    out.append(changed)
+            cells = [list(row) for row in table.rows]
+        else:
+            positions = list(columns)
+            cells = [record for _, record in table.rows]
+        # where the text is: (row, column) of every non-empty string cell
+        places = [
+            (r, j) for r, row in enumerate(cells) for j in positions if isinstance(row[j], str) and row[j].strip()
+        ]
+        variants = []  # per copy: the augmented text of every place
+        for k in range(copies):
+            texts = [cells[r][j] for r, j in places]
+            variants.append(
+                dict(zip(places, run(section.transforms, texts, _random(rngs.copy(k)), words, fired), strict=True))
+            )
+        out: list[Any] = []
+        for r, (row, original) in enumerate(zip(cells, table.rows, strict=True)):
+            if section.keep_original:
+                out.append(row if table.kind == "csv" else original[0])
+            for changed in variants:
+                if table.kind == "csv":
+                    out.append([changed.get((r, j), cell) for j, cell in enumerate(row)])
+                else:
+                    out.append(io.jsonl_line({key: changed.get((r, key), value) for key, value in row.items()}))
+        if table.kind == "csv":
             data = io.write_csv(table, out)
         else:
-            for line, record in table.rows:
-                if section.keep_original:
-                    out.append(line)
-                for rand in rands:
-                    out.append(io.jsonl_line({**record, **{c: augment(record[c], rand) for c in columns}}))
             data = stored.encode("".join(line + stored.line_ending for line in out))
         count = len(table.rows)
         rows = {"original": count if section.keep_original else 0, "augmented": count * copies, "synthetic": 0}

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
-from augcli.params import Choice, Number
+from augcli.params import Choice, Flag, Number, Text
 from augcli.text import functional as F
 from augcli.transforms import OneOf, SomeOf, Transform, register
 
@@ -43,6 +44,13 @@ class TextTransform(Transform):
     def config(self) -> dict[str, Any]:
         """The settings, as the manifest records them (per-sample edits are too many to list)."""
         return {key: list(v) if isinstance(v, tuple) else v for key, v in vars(self).items() if key in self.params}
+
+
+class BatchedTransform(TextTransform):
+    """A transform that works on many samples at once (a model); only allowed at the top level."""
+
+    def edit_batch(self, texts: list[str], rand: random.Random) -> list[str]:
+        raise NotImplementedError
 
 
 def synonym_replacement(tokens, words, rand, lexicon, alpha):
@@ -225,12 +233,69 @@ class KeyboardTypo(TextTransform):
         return F.replace(tokens, replacements)
 
 
-def run(transforms: list[Transform], text: str, rand: random.Random, lexicon: Lexicon, fired: dict[int, int]) -> str:
-    """One sample through the pipeline: `p`, one_of and some_of decided per sample."""
-    tokens = F.tokenize(text)
+@register("text")
+class BackTranslation(BatchedTransform):
+    """Translate to another language and back with local MarianMT models (needs the translate extra)."""
+
+    via = Text(doc="the pivot language code, e.g. de")
+    lang = Text("en", "the language of the text")
+    model = Text(doc="folder holding opus-mt-<lang>-<via> and opus-mt-<via>-<lang>, relative to the recipe")
+    batch_size = Number(16, "sentences per model call", integer=True, lo=1, hi=4096)
+    max_length = Number(256, "longest input / output in tokens", integer=True, lo=8, hi=4096)
+    num_beams = Number(1, "beam search width (1 = greedy)", integer=True, lo=1, hi=16)
+    sampling = Flag(False, "sample the translations (seeded per batch) instead of the single best one")
+    temperature = Number(1.0, "sampling temperature", lo=0.01, hi=10.0)
+
+    folders: tuple[str, str] = ("", "")
+
+    def check_files(self, base_dir: Path) -> list[tuple[str, str]]:
+        from augcli.text import translate
+
+        missing = translate.missing_packages()
+        if missing:
+            return [("model", f"back_translation needs {', '.join(missing)}: {translate.INSTALL_HINT}")]
+        root = (base_dir / self.model).resolve()
+        there = translate.model_folder(root, self.lang, self.via)
+        back = translate.model_folder(root, self.via, self.lang)
+        absent = [str(f) for f in (there, back) if not (f / "config.json").is_file()]
+        if absent:
+            return [
+                ("model", f"no model in {' and '.join(absent)}: each folder holds a saved model (config.json, ...)")
+            ]
+        self.folders = (str(there), str(back))
+        return []
+
+    def edit_batch(self, texts: list[str], rand: random.Random) -> list[str]:
+        from augcli.text import translate
+
+        if not texts:
+            return []
+        batches = (len(texts) + self.batch_size - 1) // self.batch_size
+        settings = (self.batch_size, self.max_length, self.num_beams)
+        seeds = [rand.getrandbits(63) for _ in range(2 * batches)] if self.sampling else None
+        there = translate.translate(texts, self.folders[0], *settings, seeds and seeds[:batches], self.temperature)
+        return translate.translate(there, self.folders[1], *settings, seeds and seeds[batches:], self.temperature)
+
+
+def run(
+    transforms: list[Transform], texts: list[str], rand: random.Random, lexicon: Lexicon, fired: dict[int, int]
+) -> list[str]:
+    """All samples of one copy through the pipeline; `p`, one_of and some_of are decided per sample.
+
+    Word-level transforms run sample by sample; a batched transform (back_translation) runs once
+    over every sample that it fires on, so a model sees full batches.
+    """
+    tokens = [F.tokenize(text) for text in texts]
     for transform in transforms:
-        tokens = _run_one(transform, tokens, rand, lexicon, fired)
-    return "".join(tokens)
+        if isinstance(transform, BatchedTransform):
+            chosen = [k for k in range(len(texts)) if transform.p >= 1.0 or rand.random() < transform.p]
+            done = transform.edit_batch(["".join(tokens[k]) for k in chosen], rand)
+            for k, text in zip(chosen, done, strict=True):
+                tokens[k] = F.tokenize(text)
+            fired[id(transform)] = fired.get(id(transform), 0) + len(chosen)
+        else:
+            tokens = [_run_one(transform, sample, rand, lexicon, fired) for sample in tokens]
+    return ["".join(sample) for sample in tokens]
 
 
 def _run_one(transform, tokens, rand, lexicon, fired):
