@@ -56,3 +56,21 @@ class Modality(Protocol):
 
     def render_table(self, source: Path, section: Section, copies: int, rngs: FileRngs) -> Rendered:
         """Read a table once; write its original rows (if section.keep_original) and `copies` variants."""
+
+
+class FileModality:
+    """Defaults for a modality whose copies are files of their own (image, audio)."""
+
+    preload: tuple[str, ...] = ()
+    transforms_optional = False
+
+    def check_options(
+        self, options: dict[str, Any], transforms: list[Transform], base_dir: Path
+    ) -> list[tuple[str, str]]:
+        return []
+
+    def layout(self, relative: str, section: Section) -> str:
+        return "copies"
+
+    def render_table(self, source: Path, section: Section, copies: int, rngs: FileRngs) -> Rendered:
+        raise NotImplementedError(f"{type(self).__name__} writes copies as files of their own")

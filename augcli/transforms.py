@@ -72,6 +72,11 @@ class Transform:
         """The first line of the docstring: the one-line description shown to users."""
         return (cls.__doc__ or "").strip().splitlines()[0]
 
+    def settings(self) -> dict[str, Any]:
+        """The parsed recipe values, JSON-friendly: what a table's manifest records of a transform
+        (its per-row draws are too many to list)."""
+        return {key: list(v) if isinstance(v, tuple) else v for key, v in vars(self).items() if key in self.params}
+
     def check(self) -> list[tuple[str, str]]:
         """Cross-parameter checks: (key, message) pairs; empty when the settings make sense."""
         return []
@@ -115,6 +120,14 @@ def register(modality: str):
 def transforms_for(modality: str) -> dict[str, type[Transform]]:
     """Every transform a section of `modality` may use, compositions included."""
     return {**REGISTRY.get(modality, {}), **REGISTRY.get(ANY_MODALITY, {})}
+
+
+def leaves(transforms: Sequence[Transform]) -> list[Transform]:
+    """Every transform that does work, compositions opened up, in recipe order."""
+    out: list[Transform] = []
+    for transform in transforms:
+        out += leaves(transform.children) if isinstance(transform, Composition) else [transform]
+    return out
 
 
 def plan_pipeline(transforms: Sequence[Transform], rng: np.random.Generator, info: Any) -> tuple[list[Applied], Any]:

@@ -4,21 +4,21 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from augcli.audio import io
 from augcli.audio.transforms import AUDIO_SUFFIXES, AudioInfo, Skipped
-from augcli.modality import Rendered
+from augcli.modality import FileModality, Rendered
 from augcli.params import Choice, Flag, Options
-from augcli.transforms import Transform, plan_pipeline
+from augcli.transforms import plan_pipeline
 
 if TYPE_CHECKING:
     from augcli.recipe import Section
 
 
-class AudioModality:
+class AudioModality(FileModality):
     name = "audio"
     default_include = tuple(f"*{suffix}" for suffix in AUDIO_SUFFIXES)
     preload = ("librosa.effects", "scipy.signal", "soxr", "augcli.audio.envelope")
@@ -33,16 +33,6 @@ class AudioModality:
             "how augmented copies are written",
         )
     }
-
-    transforms_optional = False
-
-    def check_options(
-        self, options: dict[str, Any], transforms: list[Transform], base_dir: Path
-    ) -> list[tuple[str, str]]:
-        return []
-
-    def layout(self, relative: str, section: Section) -> str:
-        return "copies"
 
     def output_suffix(self, source_suffix: str, section: Section) -> str:
         return io.output_suffix(source_suffix, section.options["output"])

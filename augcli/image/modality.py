@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -12,17 +12,16 @@ from augcli.image import io
 from augcli.image import transforms as _registered  # noqa: F401  (registers the transforms)
 from augcli.image.ops import run_ops
 from augcli.image.transforms import ImageInfo
-from augcli.modality import Rendered
+from augcli.modality import FileModality, Rendered
 from augcli.params import Choice, Flag, Number, Options
-from augcli.transforms import Transform, plan_pipeline
+from augcli.transforms import plan_pipeline
 
 if TYPE_CHECKING:
     from augcli.recipe import Section
 
 
-class ImageModality:
+class ImageModality(FileModality):
     name = "image"
-    preload = ()
     default_include = ("*.jpg", "*.jpeg", "*.png", "*.webp", "*.bmp", "*.tif", "*.tiff", "*.gif")
     options = {
         "output": Options(
@@ -35,16 +34,6 @@ class ImageModality:
             "how augmented copies are written",
         )
     }
-
-    transforms_optional = False
-
-    def check_options(
-        self, options: dict[str, Any], transforms: list[Transform], base_dir: Path
-    ) -> list[tuple[str, str]]:
-        return []
-
-    def layout(self, relative: str, section: Section) -> str:
-        return "copies"
 
     def output_suffix(self, source_suffix: str, section: Section) -> str:
         return io.output_suffix(source_suffix, section.options["output"])

@@ -19,7 +19,7 @@ from augcli.tabular import io
 from augcli.tabular.resample import METHODS, resample
 from augcli.tabular.schema import Schema, TableMismatch, infer
 from augcli.tabular.transforms import Block, TableTransform, route
-from augcli.transforms import Composition, Transform
+from augcli.transforms import Transform, leaves
 
 if TYPE_CHECKING:
     from augcli.recipe import Section
@@ -45,13 +45,6 @@ class SamplingStrategy(Param):
                     raise ParamError(f"class {key!r}: the number of rows wanted is a whole number >= 0, got {rows!r}")
             return {str(k): int(v) for k, v in value.items()}
         raise ParamError(f"expected one of {', '.join(_STRATEGY_WORDS)}, a ratio, or {{class: rows}}; got {value!r}")
-
-
-def _leaves(transforms: Iterable[Transform]) -> list[Transform]:
-    out: list[Transform] = []
-    for transform in transforms:
-        out += _leaves(transform.children) if isinstance(transform, Composition) else [transform]
-    return out
 
 
 def _block(frame: pd.DataFrame, schema: Schema) -> Block:
@@ -157,7 +150,7 @@ class TabularModality:
         if section.keep_original:
             parts.append(frame.iloc[0:0] if verbatim else frame)  # verbatim: copied from the input text
             origin += [] if verbatim else ["original"] * len(frame)
-        fired = {id(t): 0 for t in _leaves(section.transforms)}
+        fired = {id(t): 0 for t in leaves(section.transforms)}
         base = _block(frame, schema)
         everyone = np.arange(len(frame))
         for copy in range(copies if section.transforms else 0):
@@ -171,7 +164,7 @@ class TabularModality:
                 fired[id(transform)] += rows.size
             parts.append(_variant(frame, block, options["clip"]))
             origin += [str(i) for i in range(len(frame))]
-        records = [{"name": t.name, "params": t.config(), "rows": fired[id(t)]} for t in _leaves(section.transforms)]
+        records = [{"name": t.name, "params": t.settings(), "rows": fired[id(t)]} for t in leaves(section.transforms)]
         multiplicity = int(section.keep_original) + (copies if section.transforms else 0)
         synthetic = resample(frame, schema, options | options["resample"], rngs.step("resample"), multiplicity)
         if synthetic is not None:

@@ -53,10 +53,6 @@ class TableTransform(Transform):
     def apply_rows(self, block: Block, rows: np.ndarray, **draws: Any) -> None:
         raise NotImplementedError
 
-    def config(self) -> dict[str, Any]:
-        """The transform's settings as the manifest records them (per-row draws are too many to list)."""
-        return {key: list(v) if isinstance(v, tuple) else v for key, v in vars(self).items() if key in self.params}
-
 
 @register("tabular")
 class GaussianNoise(TableTransform):

@@ -20,20 +20,13 @@ from augcli.params import Choice, Names, Text
 from augcli.seeding import FileRngs
 from augcli.text import io, lexicon
 from augcli.text.transforms import BatchedTransform, Lexicon, run
-from augcli.transforms import Composition, Transform
+from augcli.transforms import Composition, Transform, leaves
 
 if TYPE_CHECKING:
     from augcli.recipe import Section
 
 TABLE_SUFFIXES = {".csv": ",", ".tsv": "\t", ".jsonl": None}
 _SEED_LIMIT = 2**63
-
-
-def _leaves(transforms: Iterable[Transform]) -> list[Transform]:
-    out: list[Transform] = []
-    for transform in transforms:
-        out += _leaves(transform.children) if isinstance(transform, Composition) else [transform]
-    return out
 
 
 def _random(rng: np.random.Generator) -> random.Random:
@@ -60,7 +53,7 @@ class TextModality:
         problems = []
         for transform in transforms:
             if isinstance(transform, Composition):
-                nested = [t.name for t in _leaves(transform.children) if isinstance(t, BatchedTransform)]
+                nested = [t.name for t in leaves(transform.children) if isinstance(t, BatchedTransform)]
                 if nested:
                     problems.append(("transforms", f"{nested[0]} runs on whole batches: list it at the top level"))
         try:
@@ -97,7 +90,7 @@ class TextModality:
     @staticmethod
     def _records(section: Section, fired: dict[int, int]) -> list[dict[str, Any]]:
         return [
-            {"name": t.name, "params": t.config(), "samples": fired.get(id(t), 0)} for t in _leaves(section.transforms)
+            {"name": t.name, "params": t.settings(), "samples": fired.get(id(t), 0)} for t in leaves(section.transforms)
         ]
 
     def render(self, source: Path, section: Section, rngs: Iterable[np.random.Generator]) -> list[Rendered]:

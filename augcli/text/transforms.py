@@ -11,7 +11,6 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from augcli.params import Choice, Flag, Number, Text
 from augcli.text import functional as F
@@ -40,10 +39,6 @@ class TextTransform(Transform):
     def edit(self, tokens: list[str], words: list[int], rand: random.Random, lexicon: Lexicon) -> list[str]:
         """Draw this sample's edits and apply them; return the new tokens."""
         raise NotImplementedError
-
-    def config(self) -> dict[str, Any]:
-        """The settings, as the manifest records them (per-sample edits are too many to list)."""
-        return {key: list(v) if isinstance(v, tuple) else v for key, v in vars(self).items() if key in self.params}
 
 
 class BatchedTransform(TextTransform):
