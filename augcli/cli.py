@@ -76,6 +76,8 @@ def run(recipe, input_dir, output_dir, copies, seed, workers, dry_run, overwrite
         plan = build_plan(config, input_dir)
     except (runner.OutputError, PlanError) as exc:
         _fail(str(exc))
+    for warning in plan.warnings:
+        click.echo(f"augcli: warning: {warning}", err=True)
     if verbose:
         for relative in plan.unclaimed:
             click.echo(f"augcli: skipped (no section claims it): {relative}", err=True)

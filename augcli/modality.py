@@ -30,6 +30,14 @@ class Rendered:
     rows: dict[str, int] | None = None
     warnings: tuple[str, ...] = ()
     notes: tuple[str, ...] = ()
+    extra: Any = None  # what the modality needs to write the copy's companion files (moved boxes, mask)
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """What a section learnt of INPUT before the walk: folders that hold annotations, not samples."""
+
+    reserved: tuple[str, ...] = ()
 
 
 class Modality(Protocol):
@@ -47,6 +55,18 @@ class Modality(Protocol):
     ) -> list[tuple[str, str]]:
         """Section-wide checks (several keys, files the section names, relative to `base_dir`)."""
 
+    def prepare(self, section: Section, input_root: Path) -> Prepared:
+        """Bind the section to INPUT before the walk (raise ValueError if they do not fit)."""
+
+    def review(self, section: Section, claimed: list[str]) -> list[str]:
+        """Warnings about the dataset once the walk knows which files the section claimed."""
+
+    def companion_files(self, section: Section, source: Path, output: str, rendered: Rendered | None) -> Any:
+        """Files that go with one output (annotations), or None."""
+
+    def finish(self, section: Section, entries: list[tuple[str, dict[str, Any]]]) -> list[tuple[str, bytes]]:
+        """Files written once per run from the outputs' entries (a COCO json)."""
+
     def layout(self, relative: str, section: Section) -> str:
         """ "copies": each copy is a file of its own (`render`); "table": the originals and the
         copies are rows of one output table with the input's name (`render_table`)."""
@@ -58,8 +78,8 @@ class Modality(Protocol):
         """Read a table once; write its original rows (if section.keep_original) and `copies` variants."""
 
 
-class FileModality:
-    """Defaults for a modality whose copies are files of their own (image, audio)."""
+class BaseModality:
+    """Defaults every modality shares; each overrides what it does differently."""
 
     preload: tuple[str, ...] = ()
     transforms_optional = False
@@ -68,6 +88,22 @@ class FileModality:
         self, options: dict[str, Any], transforms: list[Transform], base_dir: Path
     ) -> list[tuple[str, str]]:
         return []
+
+    def prepare(self, section: Section, input_root: Path) -> Prepared:
+        return Prepared()
+
+    def review(self, section: Section, claimed: list[str]) -> list[str]:
+        return []
+
+    def companion_files(self, section: Section, source: Path, output: str, rendered: Rendered | None) -> Any:
+        return None
+
+    def finish(self, section: Section, entries: list[tuple[str, dict[str, Any]]]) -> list[tuple[str, bytes]]:
+        return []
+
+
+class FileModality(BaseModality):
+    """A modality whose copies are files of their own (image, audio)."""
 
     def layout(self, relative: str, section: Section) -> str:
         return "copies"

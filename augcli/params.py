@@ -284,13 +284,19 @@ class Options(Param):
 
 
 class Text(Param):
-    """A non-empty string, e.g. a path."""
+    """A string, e.g. a path; empty only when `empty_ok`."""
 
     kind = "text"
 
-    def parse(self, value: Any) -> str:
-        if not isinstance(value, str) or not value.strip():
-            raise ParamError(f"expected a non-empty text, got {value!r}")
+    def __init__(self, default: Any = _MISSING, doc: str = "", *, empty_ok: bool = False) -> None:
+        super().__init__(default, doc)
+        self.empty_ok = empty_ok
+
+    def parse(self, value: Any) -> str | None:
+        if value is None and not self.required:
+            return None
+        if not isinstance(value, str) or not (value.strip() or self.empty_ok):
+            raise ParamError(f"expected {'a' if self.empty_ok else 'a non-empty'} text, got {value!r}")
         return value
 
 

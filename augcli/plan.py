@@ -42,6 +42,7 @@ class Job:
 class Plan:
     jobs: list[Job] = field(default_factory=list)
     unclaimed: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)  # about the dataset: labels without images, ...
 
     @property
     def output_count(self) -> int:
@@ -105,7 +106,17 @@ def build_plan(recipe: Recipe, input_root: Path) -> Plan:
     plan = Plan()
     conflicts: list[str] = []
     written_by: dict[str, str] = {MANIFEST_NAME: "(the manifest)"}
+    reserved: list[str] = []
+    for section in recipe.sections.values():
+        try:
+            prepared = MODALITIES[section.modality].prepare(section, input_root)
+        except ValueError as exc:
+            raise PlanError(str(exc)) from None
+        reserved += [p.strip("/") for p in prepared.reserved]
+    claimed: dict[str, list[str]] = {name: [] for name in recipe.sections}
     for path, relative in walk(input_root):
+        if any(relative == r or relative.startswith(r + "/") for r in reserved):
+            continue  # annotation files and masks: they travel with their images
         owners = [name for name, section in recipe.sections.items() if claims(section, relative)]
         if not owners:
             plan.unclaimed.append(relative)
@@ -129,6 +140,12 @@ def build_plan(recipe: Recipe, input_root: Path) -> Plan:
             if other != relative:
                 conflicts.append(f"{relative} and {other} would both write {output.path}")
         plan.jobs.append(Job(path, relative, section.modality, tuple(outputs), table))
+        claimed[owners[0]].append(relative)
+    for name, section in recipe.sections.items():
+        try:
+            plan.warnings += MODALITIES[section.modality].review(section, claimed[name])
+        except ValueError as exc:  # e.g. a COCO file that is not COCO: no image could use it
+            raise PlanError(str(exc)) from None
     if conflicts:
         shown = conflicts[:10] + ([f"... and {len(conflicts) - 10} more"] if len(conflicts) > 10 else [])
         raise PlanError("the recipe does not fit the dataset:\n  " + "\n  ".join(shown))

@@ -41,6 +41,7 @@ class Section:
     transforms: list[Transform]
     options: dict[str, Any] = field(default_factory=dict)
     keep_original: bool = True  # the recipe's, for modalities that write originals and copies into one table
+    bound: dict[str, Any] = field(default_factory=dict)  # what the plan learnt of INPUT (annotation layout)
 
 
 @dataclass

@@ -33,6 +33,7 @@ class JobResult:
     rows: list[Row] = field(default_factory=list)
     warnings: tuple[str, ...] = ()
     notes: tuple[str, ...] = ()  # shown with --verbose
+    entries: list[tuple[str, dict]] = field(default_factory=list)  # per output, for a run-wide file (COCO)
     error: str | None = None
     details: str | None = None  # traceback, shown with --verbose
 
@@ -104,22 +105,33 @@ def process(job: Job, recipe: Recipe, output_root: Path) -> JobResult:
         copies = [o.copy for o in job.outputs if o.copy is not None]
         rngs = [rng_for(recipe.seed, job.relative, copy) for copy in copies]
         section = recipe.sections[job.modality]
-        rendered = iter(MODALITIES[job.modality].render(job.source, section, rngs) if copies else [])
-        rows = []
-        for folder in {(output_root / o.path).parent for o in job.outputs}:
-            folder.mkdir(parents=True, exist_ok=True)
+        modality = MODALITIES[job.modality]
+        rendered = iter(modality.render(job.source, section, rngs) if copies else [])
+        result = JobResult(job.relative)
+        warnings: dict[str, None] = {}
+
+        def stage(relative: str, data: bytes | None, copy: int | None, records: tuple = ()) -> None:
+            final = output_root / relative
+            final.parent.mkdir(parents=True, exist_ok=True)
+            temp = fsutil.stage_copy(job.source, final) if data is None else fsutil.stage_bytes(final, data)
+            staged.append((temp, final))
+            result.rows.append(Row(relative, job.relative, job.modality, copy, records))
+
         for output in job.outputs:
-            final = output_root / output.path
-            if output.copy is None:
-                staged.append((fsutil.stage_copy(job.source, final), final))
-                rows.append(Row(output.path, job.relative, job.modality, None))
-            else:
-                copy = next(rendered)
-                staged.append((fsutil.stage_bytes(final, copy.data), final))
-                rows.append(Row(output.path, job.relative, job.modality, output.copy, tuple(copy.records)))
+            copy = next(rendered) if output.copy is not None else None
+            records = tuple(copy.records) if copy is not None else ()
+            stage(output.path, None if copy is None else copy.data, output.copy, records)
+            warnings.update(dict.fromkeys(copy.warnings if copy is not None else ()))
+            extra = modality.companion_files(section, job.source, output.path, copy)
+            if extra is not None:
+                for relative, data in extra.files:
+                    stage(relative, data, output.copy, records)
+                if extra.coco_entry is not None:
+                    result.entries.append((output.path, extra.coco_entry))
         for temp, final in staged:
             os.replace(temp, final)
-        return JobResult(job.relative, rows)
+        result.warnings = tuple(warnings)
+        return result
     except Exception as exc:  # one bad file must never stop the run
         for temp, _ in staged:
             temp.unlink(missing_ok=True)
@@ -147,6 +159,20 @@ def _results(plan: Plan, recipe: Recipe, output_root: Path, workers: int) -> Ite
         return
     with pool.context().Pool(workers, initializer=_init_worker, initargs=(recipe, output_root)) as workers_pool:
         yield from workers_pool.imap_unordered(_process_in_worker, plan.jobs, chunksize=1)
+
+
+def _finish(recipe: Recipe, output_root: Path, entries: list[tuple[str, dict]]) -> list[Row]:
+    """Run-wide files built from every output's entry (a COCO json), written atomically."""
+    from augcli.modalities import MODALITIES
+
+    rows = []
+    for section in recipe.sections.values():
+        for relative, data in MODALITIES[section.modality].finish(section, entries):
+            final = output_root / relative
+            final.parent.mkdir(parents=True, exist_ok=True)
+            fsutil.write_atomic(final, data)
+            rows.append(Row(relative, relative, section.modality, None))
+    return rows
 
 
 def _remove_stale(output_root: Path, previous: list[str], rows: list[Row]) -> None:
@@ -179,11 +205,13 @@ def run(
     previous = manifest.read_outputs(output_root / MANIFEST_NAME)
     summary = Summary(files=len(plan.jobs), skipped=len(plan.unclaimed))
     rows: list[Row] = []
+    entries: list[tuple[str, dict]] = []
     bar = tqdm(total=len(plan.jobs), unit="file", file=sys.stderr, disable=not progress, dynamic_ncols=True)
     try:
         for result in _results(plan, recipe, output_root, workers):
             if result.error is None:
                 rows.extend(result.rows)
+                entries.extend(result.entries)
             else:
                 summary.failures.append(result)
             if report is not None and (result.error or result.warnings or result.notes):
@@ -196,6 +224,7 @@ def run(
         raise
     finally:
         bar.close()
+    rows += _finish(recipe, output_root, entries)
     _remove_stale(output_root, previous, rows)
     manifest.write(output_root / MANIFEST_NAME, rows)
     summary.written = len(rows)

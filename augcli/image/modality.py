@@ -1,23 +1,31 @@
-"""The image modality: decode once, plan and run each copy's transforms, encode."""
+"""The image modality: decode once, plan and run each copy's transforms, encode.
+
+With `annotations:` and/or `masks:`, every copy's boxes and masks move with its pixels (see
+image/labels/): the same sampled parameters, one geometric step at a time.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from augcli.image import io
-from augcli.image import transforms as _registered  # noqa: F401  (registers the transforms)
+from augcli.image import transforms as image_transforms
+from augcli.image.labels import coco, companions, yolo
+from augcli.image.labels.companions import Layout, Written
 from augcli.image.ops import run_ops
 from augcli.image.transforms import ImageInfo
-from augcli.modality import FileModality, Rendered
-from augcli.params import Choice, Flag, Number, Options
-from augcli.transforms import plan_pipeline
+from augcli.modality import FileModality, Prepared, Rendered
+from augcli.params import Choice, Flag, Number, Options, Text
+from augcli.transforms import Applied, Transform, plan_pipeline
 
 if TYPE_CHECKING:
     from augcli.recipe import Section
+
+CROPPING = (image_transforms.RandomResizedCrop, image_transforms.Crop, image_transforms.CenterCrop)
 
 
 class ImageModality(FileModality):
@@ -32,8 +40,95 @@ class ImageModality(FileModality):
                 "webp_lossless": Flag(False, "write lossless WebP"),
             },
             "how augmented copies are written",
-        )
+        ),
+        "images": Text("", "folder under INPUT that labels and masks pair against (e.g. images)", empty_ok=True),
+        "annotations": Options(
+            {
+                "format": Choice("none", ["none", "yolo", "coco", "voc"], "box format"),
+                "path": Text(None, "labels folder (yolo, voc) or COCO json, relative to INPUT"),
+                "classes": Text(None, "yolo: classes.txt or data.yaml listing the classes, relative to INPUT"),
+            },
+            "bounding boxes that move with their image",
+        ),
+        "masks": Options(
+            {
+                "path": Text(None, "folder of segmentation masks, relative to INPUT"),
+                "suffix": Text("", "what follows the image's stem in a mask's name (e.g. _mask)", empty_ok=True),
+                "erase_value": Number(
+                    None,
+                    "random_erasing / cutout write this class (ignore_index) into the mask",
+                    integer=True,
+                    lo=0,
+                    hi=65535,
+                ),
+            },
+            "segmentation masks that move with their image (written as PNG)",
+        ),
+        "boxes": Options(
+            {
+                "min_visibility": Number(
+                    0.0, "drop a box when less than this share of it stays in the picture", lo=0.0, hi=1.0
+                ),
+                "min_size": Number(1.0, "drop a box narrower or lower than this, pixels", lo=0.0),
+                "from": Choice(
+                    "corners", ["corners", "polygons"], "a moved box: tight box of its corners, or of its COCO polygons"
+                ),
+                "max_tries": Number(
+                    1, "draw a copy again (up to this often) when a crop dropped every box", integer=True, lo=1, hi=100
+                ),
+                "bbox_safe": Flag(False, "if every try dropped all boxes, make the copy without its crops"),
+            },
+            "what happens to boxes in a copy",
+        ),
     }
+
+    def check_options(
+        self, options: dict[str, Any], transforms: list[Transform], base_dir: Path
+    ) -> list[tuple[str, str]]:
+        annotations, problems = options["annotations"], []
+        if annotations["format"] != "none" and annotations["path"] is None:
+            problems.append(
+                ("annotations", f"format {annotations['format']} needs 'path' (labels folder or COCO json)")
+            )
+        if annotations["format"] == "none" and annotations["path"] is not None:
+            problems.append(("annotations", "give the 'format' of the labels: yolo, coco or voc"))
+        if annotations["classes"] is not None and annotations["format"] != "yolo":
+            problems.append(("annotations", "'classes' is for yolo labels (COCO and VOC name their classes)"))
+        return problems
+
+    def prepare(self, section: Section, input_root: Path) -> Prepared:
+        options = section.options
+        annotations, mask_options, box_options = options["annotations"], options["masks"], options["boxes"]
+        if annotations["format"] == "none" and mask_options["path"] is None:
+            return Prepared()
+        for key, relative in (("annotations.path", annotations["path"]), ("masks.path", mask_options["path"])):
+            if relative is not None and not (input_root / relative).exists():
+                raise ValueError(f"image.{key}: {relative} not found under INPUT {input_root}")
+        classes = None
+        if annotations["classes"] is not None:
+            try:
+                classes = yolo.class_count(input_root / annotations["classes"])
+            except (OSError, ValueError) as exc:
+                raise ValueError(f"image.annotations.classes: cannot read {annotations['classes']}: {exc}") from None
+        layout = Layout(
+            input_root,
+            options["images"].strip("/"),
+            annotations["format"],
+            annotations["path"],
+            classes,
+            mask_options["path"],
+            mask_options["suffix"],
+            mask_options["erase_value"],
+            box_options["min_visibility"],
+            box_options["min_size"],
+            box_options["from"] == "polygons",
+        )
+        section.bound["layout"] = layout
+        return Prepared(reserved=tuple(layout.reserved()))
+
+    def review(self, section: Section, claimed: list[str]) -> list[str]:
+        layout: Layout | None = section.bound.get("layout")
+        return companions.orphans(layout, claimed) if layout is not None else []
 
     def output_suffix(self, source_suffix: str, section: Section) -> str:
         return io.output_suffix(source_suffix, section.options["output"])
@@ -41,10 +136,65 @@ class ImageModality(FileModality):
     def render(self, source: Path, section: Section, rngs: Iterable[np.random.Generator]) -> list[Rendered]:
         decoded = io.load(source)
         info = ImageInfo.of(decoded.pixels)
+        layout: Layout | None = section.bound.get("layout")
+        if layout is None:
+            copies = []
+            for rng in rngs:
+                applied, _ = plan_pipeline(section.transforms, rng, info)
+                pixels = run_ops(decoded.pixels, [a.transform.op(a.info, **a.params) for a in applied])
+                copies.append(
+                    Rendered(io.encode(pixels, decoded, section.options["output"]), [a.record() for a in applied])
+                )
+            return copies
+        return self._render_annotated(source, decoded, info, section, layout, rngs)
+
+    def _render_annotated(self, source, decoded, info, section, layout, rngs) -> list[Rendered]:
+        relative = source.relative_to(layout.input_root).as_posix()
+        found = companions.read(layout, relative, (info.width, info.height))
+        options = section.options["boxes"]
         copies = []
         for rng in rngs:
-            applied, _ = plan_pipeline(section.transforms, rng, info)
+            applied, boxes, notes = self._plan_with_boxes(section, rng, info, layout, found, options)
             pixels = run_ops(decoded.pixels, [a.transform.op(a.info, **a.params) for a in applied])
+            mask = companions.move_mask(layout, found.mask.values, applied) if found.mask is not None else None
             data = io.encode(pixels, decoded, section.options["output"])
-            copies.append(Rendered(data, [a.record() for a in applied]))
+            moved = ((pixels.shape[1], pixels.shape[0]), boxes, mask, found)
+            copies.append(
+                Rendered(data, [a.record() for a in applied] + notes, warnings=tuple(found.warnings), extra=moved)
+            )
         return copies
+
+    def companion_files(self, section: Section, source: Path, output: str, rendered: Rendered | None) -> Written | None:
+        """The annotation files that go with one output image (an original when `rendered` is None)."""
+        layout: Layout | None = section.bound.get("layout")
+        if layout is None:
+            return None
+        if rendered is not None:
+            size, boxes, mask, found = rendered.extra
+            return companions.write(layout, output, size, found, boxes, mask)
+        return companions.original(layout, source.relative_to(layout.input_root).as_posix(), output)
+
+    def finish(self, section: Section, entries: list[tuple[str, dict[str, Any]]]) -> list[tuple[str, bytes]]:
+        """Files written once per run from every output's entry: the COCO json."""
+        layout: Layout | None = section.bound.get("layout")
+        if layout is None or layout.format != "coco":
+            return []
+        return [(layout.labels, coco.assemble(coco.load(str(layout.input_root / layout.labels)).head, entries))]
+
+    @staticmethod
+    def _plan_with_boxes(
+        section, rng, info, layout, found, options
+    ) -> tuple[list[Applied], list, list[dict[str, Any]]]:
+        """Plan a copy; when a crop dropped every box, draw again (max_tries), then maybe drop the crops."""
+        for attempt in range(options["max_tries"]):
+            applied, _ = plan_pipeline(section.transforms, rng, info)
+            boxes = companions.move_boxes(layout, found.boxes, applied)
+            if boxes or not found.boxes:
+                notes = [{"name": "boxes", "params": {"tries": attempt + 1}}] if attempt else []
+                return applied, boxes, notes
+        if options["bbox_safe"]:
+            uncropped = [t for t in section.transforms if not isinstance(t, CROPPING)]
+            applied, _ = plan_pipeline(uncropped, rng, info)
+            boxes = companions.move_boxes(layout, found.boxes, applied)
+            return applied, boxes, [{"name": "boxes", "params": {"tries": options["max_tries"], "bbox_safe": True}}]
+        return applied, boxes, [{"name": "boxes", "params": {"tries": options["max_tries"], "all_dropped": True}}]

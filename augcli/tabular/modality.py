@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from augcli.modality import Rendered
+from augcli.modality import BaseModality, Rendered
 from augcli.params import Choice, Flag, Names, Number, Options, Param, ParamError, Text
 from augcli.seeding import FileRngs
 from augcli.tabular import functional as F
@@ -90,7 +90,7 @@ def _restore_dtypes(table: pd.DataFrame, like: pd.DataFrame) -> pd.DataFrame:
     return table
 
 
-class TabularModality:
+class TabularModality(BaseModality):
     name = "tabular"
     default_include = ("*.csv", "*.tsv", "*.parquet")
     preload = ("pandas", "imblearn.over_sampling")

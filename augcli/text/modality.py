@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from augcli.modality import Rendered
+from augcli.modality import BaseModality, Rendered
 from augcli.params import Choice, Names, Text
 from augcli.seeding import FileRngs
 from augcli.text import io, lexicon
@@ -33,11 +33,9 @@ def _random(rng: np.random.Generator) -> random.Random:
     return random.Random(int(rng.integers(_SEED_LIMIT)))
 
 
-class TextModality:
+class TextModality(BaseModality):
     name = "text"
     default_include = ("*.txt", "*.jsonl")
-    preload = ()
-    transforms_optional = False
     options = {
         "unit": Choice("line", ["line", "file"], ".txt: each non-empty line is a sample, or the whole file is one"),
         "columns": Names(("text",), "CSV / TSV / JSONL: the text column(s); every other column is carried unchanged"),

@@ -1,0 +1,102 @@
+"""COCO detection JSON: one file for the whole dataset, read once per process, written once per run.
+
+Boxes are [x, y, width, height] in pixels; polygon segmentations move with the image (run-length
+encoded ones cannot, and are dropped with a warning). The output gets fresh image and annotation
+ids in the order of the output paths, the input's categories and `info` / `licenses` as they were.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from augcli.image.labels.shapes import Box, polygon_area
+from augcli.image.labels.yolo import BadLabels
+
+
+@dataclass
+class Dataset:
+    head: dict[str, Any]  # everything but images and annotations (info, licenses, categories)
+    by_file: dict[str, dict[str, Any]]  # file_name -> image entry
+    annotations: dict[Any, list[dict[str, Any]]] = field(default_factory=dict)  # image id -> annotations
+    categories: set[Any] = field(default_factory=set)
+    stray: list[Any] = field(default_factory=list)  # ids of annotations whose image 'images' does not list
+
+
+@functools.lru_cache(maxsize=2)
+def load(path: str) -> Dataset:
+    """Parse and index a COCO file (a file that is not COCO at all is refused)."""
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8-sig"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise BadLabels(f"COCO file {path}: {exc}") from None
+    if not isinstance(data, dict) or not isinstance(data.get("images"), list):
+        raise BadLabels(f"COCO file {path}: expected an object with 'images', 'annotations' and 'categories'")
+    head = {k: v for k, v in data.items() if k not in ("images", "annotations")}
+    by_file = {str(image["file_name"]): image for image in data["images"]}
+    ids = {image["id"] for image in data["images"]}
+    dataset = Dataset(head, by_file, categories={c["id"] for c in data.get("categories", [])})
+    for annotation in data.get("annotations", []):
+        if annotation.get("image_id") not in ids:
+            dataset.stray.append(annotation.get("id"))
+        else:
+            dataset.annotations.setdefault(annotation["image_id"], []).append(annotation)
+    return dataset
+
+
+def boxes_of(dataset: Dataset, file_name: str) -> tuple[list[Box], list[str]]:
+    image = dataset.by_file.get(file_name)
+    if image is None:
+        return [], []
+    boxes, warnings = [], []
+    for annotation in dataset.annotations.get(image["id"], []):
+        name = f"COCO annotation {annotation.get('id')}"
+        if annotation.get("category_id") not in dataset.categories:
+            raise BadLabels(f"{name} has category {annotation.get('category_id')}, which 'categories' lacks")
+        try:
+            x, y, w, h = (float(v) for v in annotation["bbox"])
+        except (KeyError, TypeError, ValueError):
+            raise BadLabels(f"{name}: bbox must be [x, y, width, height]") from None
+        if w <= 0 or h <= 0:
+            raise BadLabels(f"{name}: box of zero or negative size ({w} x {h})")
+        segmentation = annotation.get("segmentation")
+        polygons: tuple = ()
+        if isinstance(segmentation, list):
+            polygons = tuple(tuple(float(v) for v in polygon) for polygon in segmentation if len(polygon) >= 6)
+        elif segmentation:
+            warnings.append(f"COCO annotation {annotation.get('id')}: run-length mask dropped (it cannot move)")
+        extra = {k: v for k, v in annotation.items() if k not in ("id", "image_id", "bbox", "area", "segmentation")}
+        boxes.append(Box(x, y, x + w, y + h, annotation["category_id"], polygons, extra))
+    return boxes, warnings
+
+
+def entry(file_name: str, width: int, height: int, boxes: list[Box], like: dict[str, Any] | None) -> dict[str, Any]:
+    """One output image with its annotations, before ids are given out."""
+    image = {k: v for k, v in (like or {}).items() if k not in ("id", "file_name", "width", "height")}
+    image.update(file_name=file_name, width=width, height=height)
+    annotations = []
+    for box in boxes:
+        annotation = dict(box.extra)
+        annotation["category_id"] = box.label
+        annotation["bbox"] = [round(box.x0, 3), round(box.y0, 3), round(box.width, 3), round(box.height, 3)]
+        if box.polygons:
+            annotation["segmentation"] = [[round(v, 3) for v in polygon] for polygon in box.polygons]
+            annotation["area"] = round(sum(polygon_area(p) for p in box.polygons), 3)
+        else:
+            annotation["segmentation"] = []
+            annotation["area"] = round(box.area, 3)
+        annotations.append(annotation)
+    return {"image": image, "annotations": annotations}
+
+
+def assemble(head: dict[str, Any], entries: list[tuple[str, dict[str, Any]]]) -> bytes:
+    """The output COCO file: entries sorted by output path, ids 1, 2, 3, ... in that order."""
+    images, annotations = [], []
+    for image_id, (_, item) in enumerate(sorted(entries, key=lambda e: e[0]), start=1):
+        images.append({"id": image_id, **item["image"]})
+        for annotation in item["annotations"]:
+            annotations.append({"id": len(annotations) + 1, "image_id": image_id, **annotation})
+    return json.dumps({**head, "images": images, "annotations": annotations}, ensure_ascii=False).encode("utf-8")

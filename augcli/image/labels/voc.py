@@ -1,0 +1,67 @@
+"""Pascal VOC annotation files: one XML per image, boxes in 1-based inclusive pixel indices."""
+
+from __future__ import annotations
+
+import copy
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+from augcli.image.labels.shapes import Box
+from augcli.image.labels.yolo import BadLabels
+
+
+def read(path: Path) -> tuple[list[Box], ET.ElementTree | None]:
+    """The boxes of one XML file (none if it does not exist) and its tree, kept for writing."""
+    if not path.exists():
+        return [], None
+    try:
+        tree = ET.parse(path)
+    except ET.ParseError as exc:
+        raise BadLabels(f"{path.name}: not valid XML: {exc}") from None
+    boxes = []
+    for index, node in enumerate(tree.getroot().findall("object"), start=1):
+        where = f"{path.name}, object {index}"
+        name = node.findtext("name")
+        box = node.find("bndbox")
+        if not name or box is None:
+            raise BadLabels(f"{where}: needs <name> and <bndbox>")
+        try:
+            xmin, ymin, xmax, ymax = (float(box.findtext(k) or "") for k in ("xmin", "ymin", "xmax", "ymax"))
+        except ValueError:
+            raise BadLabels(f"{where}: xmin, ymin, xmax and ymax must be numbers") from None
+        if xmax < xmin or ymax < ymin:
+            raise BadLabels(f"{where}: box of negative size ({xmin}, {ymin}, {xmax}, {ymax})")
+        boxes.append(Box(xmin - 1, ymin - 1, xmax, ymax, name, extra={"index": index - 1}))
+    return boxes, tree
+
+
+def write(tree: ET.ElementTree | None, boxes: list[Box], width: int, height: int, filename: str) -> bytes:
+    """The input's XML with the new file name, size and boxes (objects that left the image removed)."""
+    if tree is None:
+        root = ET.Element("annotation")
+        ET.SubElement(root, "filename")
+        size = ET.SubElement(root, "size")
+        for key in ("width", "height", "depth"):
+            ET.SubElement(size, key).text = "0"
+        objects = []
+    else:
+        root = copy.deepcopy(tree.getroot())
+        objects = root.findall("object")
+        for node in objects:
+            root.remove(node)
+    (root.find("filename") if root.find("filename") is not None else ET.SubElement(root, "filename")).text = filename
+    size = root.find("size") if root.find("size") is not None else ET.SubElement(root, "size")
+    for key, value in (("width", width), ("height", height)):
+        (size.find(key) if size.find(key) is not None else ET.SubElement(size, key)).text = str(value)
+    for box in boxes:
+        index = box.extra.get("index")
+        node = copy.deepcopy(objects[index]) if index is not None and index < len(objects) else ET.Element("object")
+        if node.find("name") is None:
+            ET.SubElement(node, "name").text = str(box.label)
+        bndbox = node.find("bndbox") if node.find("bndbox") is not None else ET.SubElement(node, "bndbox")
+        values = (round(box.x0) + 1, round(box.y0) + 1, round(box.x1), round(box.y1))
+        for key, value in zip(("xmin", "ymin", "xmax", "ymax"), values, strict=True):
+            (bndbox.find(key) if bndbox.find(key) is not None else ET.SubElement(bndbox, key)).text = str(value)
+        root.append(node)
+    ET.indent(root)
+    return ET.tostring(root, encoding="utf-8", xml_declaration=False) + b"\n"
