@@ -5,7 +5,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/setup_venv.sh
 .venv/bin/augcli run configs/images.yaml sample_data/shapes out/images --overwrite "$@"
+.venv/bin/augcli run configs/detection.yaml sample_data/detection out/detection --overwrite "$@"
 .venv/bin/augcli run configs/audio.yaml sample_data/audio out/audio --overwrite "$@"
 .venv/bin/augcli run configs/text.yaml sample_data/text out/text --overwrite "$@"
 .venv/bin/augcli run configs/tabular.yaml sample_data/tabular out/tabular --overwrite "$@"
-echo "outputs and their manifest.csv are in $(pwd)/out/{images,audio,text,tabular}"
+echo "outputs and their manifest.csv are in $(pwd)/out/{images,detection,audio,text,tabular}"

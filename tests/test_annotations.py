@@ -372,3 +372,15 @@ def test_recipe_and_plan_errors_for_annotations(tmp_path):
     result = invoke("run", missing, data, tmp_path / "out")
     assert result.exit_code == 2 and "image.annotations.path: nowhere not found under INPUT" in result.output
     assert not (tmp_path / "out").exists()
+
+
+def test_shipped_detection_recipe_runs_and_copies_the_class_list(tmp_path):
+    root = Path(__file__).resolve().parent.parent
+    out = tmp_path / "out"
+    result = invoke("run", root / "configs" / "detection.yaml", root / "sample_data" / "detection", out)
+    assert result.exit_code == 0, result.output
+    assert (out / "data.yaml").read_bytes() == (root / "sample_data" / "detection" / "data.yaml").read_bytes()
+    for k in range(4):
+        assert (out / "labels" / "train" / f"scene_0_aug{k}.txt").exists()
+        values = set(np.unique(np.asarray(Image.open(out / "masks" / "train" / f"scene_0_aug{k}.png"))))
+        assert values <= {0, 1, 2, 255}

@@ -116,6 +116,7 @@ class ImageModality(FileModality):
             annotations["format"],
             annotations["path"],
             classes,
+            annotations["classes"],
             mask_options["path"],
             mask_options["suffix"],
             mask_options["erase_value"],
@@ -177,9 +178,15 @@ class ImageModality(FileModality):
     def finish(self, section: Section, entries: list[tuple[str, dict[str, Any]]]) -> list[tuple[str, bytes]]:
         """Files written once per run from every output's entry: the COCO json."""
         layout: Layout | None = section.bound.get("layout")
-        if layout is None or layout.format != "coco":
+        if layout is None:
             return []
-        return [(layout.labels, coco.assemble(coco.load(str(layout.input_root / layout.labels)).head, entries))]
+        files = []
+        if layout.classes is not None:  # the output dataset needs its class list too
+            files.append((layout.classes, (layout.input_root / layout.classes).read_bytes()))
+        if layout.format == "coco":
+            head = coco.load(str(layout.input_root / layout.labels)).head
+            files.append((layout.labels, coco.assemble(head, entries)))
+        return files
 
     @staticmethod
     def _plan_with_boxes(

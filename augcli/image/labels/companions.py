@@ -31,6 +31,7 @@ class Layout:
     format: str = "none"
     labels: str | None = None  # folder (yolo, voc) or file (coco), relative to INPUT
     class_count: int | None = None
+    classes: str | None = None  # the class list file, relative to INPUT (copied to OUTPUT)
     masks: str | None = None
     mask_suffix: str = ""
     erase_value: int | None = None
@@ -57,7 +58,7 @@ class Layout:
 
     def reserved(self) -> list[str]:
         """Paths under INPUT that hold annotations, not samples: no section claims them."""
-        return [p for p in (self.labels, self.masks) if p]
+        return [p for p in (self.labels, self.masks, self.classes) if p]
 
 
 @dataclass
