@@ -101,6 +101,10 @@ class BaseModality:
     def finish(self, section: Section, entries: list[tuple[str, dict[str, Any]]]) -> list[tuple[str, bytes]]:
         return []
 
+    def table_parts(self, relative: str, section: Section, copies: int) -> int:
+        """How many parts a table's job may be split into across the pool (1: it is made whole)."""
+        return 1
+
 
 class FileModality(BaseModality):
     """A modality whose copies are files of their own (image, audio)."""

@@ -78,14 +78,19 @@ def _failure_reason(exc: BaseException) -> str:
     return f"internal error ({type(exc).__name__}: {exc}); rerun with --verbose for the traceback"
 
 
-def _process_table(job: Job, recipe: Recipe, output_root: Path) -> JobResult:
-    """One input table in, one output table out: its rows, their variants and synthetic rows."""
+def _process_table(job: Job, recipe: Recipe, output_root: Path, parts: list | None = None) -> JobResult:
+    """One input table in, one output table out: its rows, their variants and synthetic rows.
+    `parts` are its copies when they were made in parallel (see _results)."""
     from augcli.modalities import MODALITIES
 
     (output,) = job.outputs
     section = recipe.sections[job.modality]
     rngs = FileRngs(recipe.seed, job.relative)
-    table = MODALITIES[job.modality].render_table(job.source, section, recipe.copies, rngs)
+    modality = MODALITIES[job.modality]
+    if parts is None:
+        table = modality.render_table(job.source, section, recipe.copies, rngs)
+    else:
+        table = modality.render_table(job.source, section, recipe.copies, rngs, parts)
     final = output_root / output.path
     final.parent.mkdir(parents=True, exist_ok=True)
     temp = fsutil.stage_bytes(final, table.data)
@@ -94,14 +99,14 @@ def _process_table(job: Job, recipe: Recipe, output_root: Path) -> JobResult:
     return JobResult(job.relative, [row], table.warnings, table.notes)
 
 
-def process(job: Job, recipe: Recipe, output_root: Path) -> JobResult:
+def process(job: Job, recipe: Recipe, output_root: Path, parts: list | None = None) -> JobResult:
     """Make every output of one input file; on any failure, leave none of them behind."""
     from augcli.modalities import MODALITIES
 
     staged: list[tuple[Path, Path]] = []
     try:
         if job.table:
-            return _process_table(job, recipe, output_root)
+            return _process_table(job, recipe, output_root, parts)
         copies = [o.copy for o in job.outputs if o.copy is not None]
         rngs = [rng_for(recipe.seed, job.relative, copy) for copy in copies]
         section = recipe.sections[job.modality]
@@ -148,17 +153,67 @@ def _init_worker(recipe: Recipe, output_root: Path) -> None:
     _STATE.update(recipe=recipe, output_root=output_root)
 
 
-def _process_in_worker(job: Job) -> JobResult:
-    return process(job, _STATE["recipe"], _STATE["output_root"])  # type: ignore[arg-type]
+Task = tuple[Job, int | None]  # a whole job (None), or one part of a table job
+
+
+def _run_task(task: Task, recipe: Recipe, output_root: Path) -> tuple[Task, object]:
+    """A whole job's JobResult, or a part's payload (a failed part: a JobResult with the error)."""
+    from augcli.modalities import MODALITIES
+
+    job, part = task
+    if part is None:
+        return task, process(job, recipe, output_root)
+    try:
+        rngs = FileRngs(recipe.seed, job.relative)
+        section = recipe.sections[job.modality]
+        return task, MODALITIES[job.modality].render_table_part(job.source, section, recipe.copies, rngs, part)
+    except Exception as exc:  # reported once for the whole file
+        return task, JobResult(job.relative, error=_failure_reason(exc), details=traceback.format_exc())
+
+
+def _task_in_worker(task: Task) -> tuple[Task, object]:
+    return _run_task(task, _STATE["recipe"], _STATE["output_root"])  # type: ignore[arg-type]
+
+
+def _tasks(plan: Plan, recipe: Recipe) -> list[Task]:
+    """Every job whole, except big-table jobs whose copies can be made apart: one task per part,
+    so a single large table keeps every core busy (each copy has its own generator, so the
+    result does not depend on how the parts were spread)."""
+    from augcli.modalities import MODALITIES
+
+    tasks: list[Task] = []
+    for job in plan.jobs:
+        parts = MODALITIES[job.modality].table_parts(job.relative, recipe.sections[job.modality], recipe.copies)
+        tasks += [(job, None)] if not job.table or parts <= 1 else [(job, k) for k in range(parts)]
+    return tasks
 
 
 def _results(plan: Plan, recipe: Recipe, output_root: Path, workers: int) -> Iterator[JobResult]:
-    if workers <= 1 or len(plan.jobs) <= 1:  # in this process; OpenCV may use its own threads
+    if workers <= 1 or len(plan.jobs) == 0:  # in this process; OpenCV may use its own threads
         for job in plan.jobs:
             yield process(job, recipe, output_root)
         return
+    tasks = _tasks(plan, recipe)
+    if len(tasks) <= 1:
+        yield from (process(job, recipe, output_root) for job in plan.jobs)
+        return
+    expected = {job.relative: sum(1 for j, _ in tasks if j is job) for job in plan.jobs}
+    parts: dict[str, dict[int, object]] = {}
+    failed: set[str] = set()
     with pool.context().Pool(workers, initializer=_init_worker, initargs=(recipe, output_root)) as workers_pool:
-        yield from workers_pool.imap_unordered(_process_in_worker, plan.jobs, chunksize=1)
+        for (job, part), outcome in workers_pool.imap_unordered(_task_in_worker, tasks, chunksize=1):
+            if part is None:
+                yield outcome  # type: ignore[misc]
+            elif isinstance(outcome, JobResult):
+                if job.relative not in failed:
+                    failed.add(job.relative)
+                    yield outcome
+            elif job.relative not in failed:
+                done = parts.setdefault(job.relative, {})
+                done[part] = outcome
+                if len(done) == expected[job.relative]:
+                    del parts[job.relative]
+                    yield process(job, recipe, output_root, [done[k] for k in sorted(done)])
 
 
 def _finish(recipe: Recipe, output_root: Path, entries: list[tuple[str, dict]]) -> list[Row]:

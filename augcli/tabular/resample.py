@@ -16,7 +16,6 @@ import pandas as pd
 from augcli.errors import InputError
 from augcli.tabular.schema import Schema
 
-METHODS = ("none", "smote", "borderline_smote", "adasyn", "smotenc", "random_oversample")
 _NEIGHBOUR_METHODS = ("smote", "borderline_smote", "adasyn", "smotenc")
 
 

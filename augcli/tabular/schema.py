@@ -8,12 +8,14 @@ is categorical. A column of numbers with a few words in it is categorical, and a
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
 
 from augcli.errors import InputError
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 class TableMismatch(InputError):
@@ -41,6 +43,8 @@ def _missing(names: list[str], frame: pd.DataFrame, what: str) -> None:
 
 
 def _first_non_number(column: pd.Series) -> tuple[int, Any] | None:
+    import pandas as pd
+
     as_numbers = pd.to_numeric(column, errors="coerce")
     bad = column.notna() & as_numbers.isna()
     if not bad.any():
@@ -51,6 +55,8 @@ def _first_non_number(column: pd.Series) -> tuple[int, Any] | None:
 
 def infer(frame: pd.DataFrame, options: dict[str, Any]) -> Schema:
     """Roles of every column of `frame` as the section's options and the data say."""
+    import pandas as pd
+
     label = options["label"]
     _missing([label] if label else [], frame, "label column")
     notes = []

@@ -107,33 +107,58 @@ class TextModality(BaseModality):
             copies.append(Rendered(stored.encode("".join(out)), self._records(section, fired)))
         return copies
 
-    def render_table(self, source: Path, section: Section, copies: int, rngs: FileRngs) -> Rendered:
-        """A CSV / TSV / JSONL table: each row, then its copies; only the text columns change."""
+    def table_parts(self, relative: str, section: Section, copies: int) -> int:
+        """A table's copies can be made apart (each has its own generator): one part per copy."""
+        return copies if self.layout(relative, section) == "table" else 1
+
+    @staticmethod
+    def _read_table(source: Path, section: Section) -> tuple[io.Table, list[Any], list[tuple[int, Any]]]:
+        """The table, its rows as editable cells, and where the text is: (row, column) of every
+        non-empty string cell of the text columns."""
         options = section.options
         text, stored = io.decode(source, options["encoding"])
         delimiter = TABLE_SUFFIXES[source.suffix.lower()]
         columns = options["columns"]
-        table = (
-            io.read_jsonl(text, stored, columns) if delimiter is None else io.read_csv(text, stored, delimiter, columns)
-        )
-        words = self._lexicon(section)
-        fired: dict[int, int] = {}
-        if table.kind == "csv":
-            positions = [table.header.index(c) for c in columns]
-            cells = [list(row) for row in table.rows]
+        if delimiter is None:
+            table = io.read_jsonl(text, stored, columns)
+            positions: list[Any] = list(columns)
+            cells: list[Any] = [record for _, record in table.rows]
         else:
-            positions = list(columns)
-            cells = [record for _, record in table.rows]
-        # where the text is: (row, column) of every non-empty string cell
+            table = io.read_csv(text, stored, delimiter, columns)
+            positions = [table.header.index(c) for c in columns]
+            cells = table.rows
         places = [
             (r, j) for r, row in enumerate(cells) for j in positions if isinstance(row[j], str) and row[j].strip()
         ]
-        variants = []  # per copy: the augmented text of every place
-        for k in range(copies):
-            texts = [cells[r][j] for r, j in places]
-            variants.append(
-                dict(zip(places, run(section.transforms, texts, _random(rngs.copy(k)), words, fired), strict=True))
-            )
+        return table, cells, places
+
+    def render_table_part(self, source: Path, section: Section, copies: int, rngs: FileRngs, part: int) -> Any:
+        """Copy `part` of every text cell, and how often each transform fired."""
+        _, cells, places = self._read_table(source, section)
+        return self._variant(section, cells, places, rngs, part)
+
+    def _variant(
+        self, section: Section, cells: list[Any], places: list, rngs: FileRngs, copy: int
+    ) -> tuple[list[str], list[int]]:
+        fired: dict[int, int] = {}
+        texts = run(
+            section.transforms,
+            [cells[r][j] for r, j in places],
+            _random(rngs.copy(copy)),
+            self._lexicon(section),
+            fired,
+        )
+        return texts, [fired.get(id(t), 0) for t in leaves(section.transforms)]
+
+    def render_table(
+        self, source: Path, section: Section, copies: int, rngs: FileRngs, parts: list[Any] | None = None
+    ) -> Rendered:
+        """A CSV / TSV / JSONL table: each row, then its copies; only the text columns change.
+        `parts` are the copies already made elsewhere (render_table_part), in copy order."""
+        table, cells, places = self._read_table(source, section)
+        if parts is None:
+            parts = [self._variant(section, cells, places, rngs, k) for k in range(copies)]
+        variants = [dict(zip(places, texts, strict=True)) for texts, _ in parts]
         out: list[Any] = []
         for r, (row, original) in enumerate(zip(cells, table.rows, strict=True)):
             if section.keep_original:
@@ -146,7 +171,12 @@ class TextModality(BaseModality):
         if table.kind == "csv":
             data = io.write_csv(table, out)
         else:
-            data = stored.encode("".join(line + stored.line_ending for line in out))
+            data = table.stored.encode("".join(line + table.stored.line_ending for line in out))
+        counts = [sum(column) for column in zip(*(fired for _, fired in parts), strict=True)] if parts else []
+        records = [
+            {"name": t.name, "params": t.settings(), "samples": counts[i] if counts else 0}
+            for i, t in enumerate(leaves(section.transforms))
+        ]
         count = len(table.rows)
         rows = {"original": count if section.keep_original else 0, "augmented": count * copies, "synthetic": 0}
-        return Rendered(data, self._records(section, fired), rows)
+        return Rendered(data, records, rows)

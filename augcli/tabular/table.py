@@ -1,0 +1,115 @@
+"""One table in, one table out: the pandas side of the tabular modality (imported only when a
+table is processed, so runs without tables do not pay for pandas)."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+
+from augcli.modality import Rendered
+from augcli.seeding import FileRngs
+from augcli.tabular import functional as F
+from augcli.tabular import io
+from augcli.tabular.resample import resample
+from augcli.tabular.schema import Schema, TableMismatch, infer
+from augcli.tabular.transforms import Block, TableTransform, route
+from augcli.transforms import leaves
+
+if TYPE_CHECKING:
+    from augcli.recipe import Section
+
+
+def _block(frame: pd.DataFrame, schema: Schema) -> Block:
+    numeric = frame[schema.numeric].to_numpy(dtype=np.float64, na_value=np.nan)
+    originals = {name: frame[name].to_numpy(dtype=object) for name in schema.categorical}
+    labels = frame[schema.label].to_numpy(dtype=object) if schema.label else None
+    class_rows = {}
+    if labels is not None:
+        for label in sorted(frame[schema.label].dropna().unique(), key=str):
+            class_rows[label] = np.flatnonzero(frame[schema.label].to_numpy() == label)
+    return Block(schema, numeric, {}, labels, F.column_std(numeric), originals, class_rows)
+
+
+def _variant(frame: pd.DataFrame, block: Block, clip: bool) -> pd.DataFrame:
+    out = frame.copy()
+    schema = block.schema
+    for j, name in enumerate(schema.numeric):
+        out[name] = F.finish_numeric(block.numeric[:, j], schema.bounds.get(name), name in schema.integer, clip)
+    for name in schema.categorical:
+        out[name] = block.categorical[name]
+    return out
+
+
+def _finish_synthetic(rows: pd.DataFrame, schema: Schema, clip: bool) -> pd.DataFrame:
+    """Interpolated values rounded back to whole numbers in integer columns (and kept in range)."""
+    for name in schema.numeric:
+        values = rows[name].to_numpy(dtype=np.float64, na_value=np.nan)
+        rows[name] = F.finish_numeric(values, schema.bounds.get(name), name in schema.integer, clip)
+    return rows
+
+
+def _restore_dtypes(table: pd.DataFrame, like: pd.DataFrame) -> pd.DataFrame:
+    """Every column back to the input's dtype; integers and booleans with gaps become nullable."""
+    for name in like.columns:
+        dtype = like[name].dtype
+        gaps = table[name].isna().any()
+        if pd.api.types.is_integer_dtype(dtype) and gaps:
+            table[name] = table[name].astype("Int64")
+        elif pd.api.types.is_bool_dtype(dtype) and gaps:
+            table[name] = table[name].astype("boolean")
+        elif table[name].dtype != dtype:
+            table[name] = table[name].astype(dtype)
+    return table
+
+
+def render(source: Path, section: Section, copies: int, rngs: FileRngs) -> Rendered:
+    """The output table of one input table: originals, `copies` variants of every row, synthetic rows."""
+    frame, stored = io.load(source)
+    options = section.options
+    schema = infer(frame, options)
+    marker = options["provenance_column"]
+    if marker is not None and marker in frame.columns:
+        raise TableMismatch(f"provenance_column {marker!r} already is a column of this table: pick another name")
+    warnings: list[str] = [] if len(frame) else ["the table has no rows"]
+    notes = list(schema.notes)
+    parts, origin = [], []
+    verbatim = section.keep_original and marker is None and stored.kind == "csv"
+    if section.keep_original:
+        parts.append(frame.iloc[0:0] if verbatim else frame)  # verbatim: copied from the input text
+        origin += [] if verbatim else ["original"] * len(frame)
+    fired = {id(t): 0 for t in leaves(section.transforms)}
+    base = _block(frame, schema)
+    everyone = np.arange(len(frame))
+    for copy in range(copies if section.transforms else 0):
+        rng = rngs.copy(copy)
+        block = replace(base, numeric=base.numeric.copy(), categorical={k: v.copy() for k, v in base.originals.items()})
+        for transform, rows in route(section.transforms, rng, everyone):
+            assert isinstance(transform, TableTransform)
+            transform.apply_rows(block, rows, **transform.sample_rows(rng, rows, block))
+            fired[id(transform)] += rows.size
+        parts.append(_variant(frame, block, options["clip"]))
+        origin += [str(i) for i in range(len(frame))]
+    records = [{"name": t.name, "params": t.settings(), "rows": fired[id(t)]} for t in leaves(section.transforms)]
+    multiplicity = int(section.keep_original) + (copies if section.transforms else 0)
+    synthetic = resample(frame, schema, options | options["resample"], rngs.step("resample"), multiplicity)
+    if synthetic is not None:
+        warnings += synthetic.warnings
+        notes += synthetic.notes
+        records.append(synthetic.record)
+        if len(synthetic.rows):
+            parts.append(_finish_synthetic(synthetic.rows.reindex(columns=frame.columns), schema, options["clip"]))
+            origin += [f"synthetic:{synthetic.record['name']}"] * len(synthetic.rows)
+    table = pd.concat(parts, ignore_index=True) if parts else frame.iloc[0:0]
+    table = _restore_dtypes(table, frame)
+    if marker is not None:
+        table[marker] = origin
+    counts = {
+        "original": len(frame) if section.keep_original else 0,
+        "augmented": len(frame) * (copies if section.transforms else 0),
+        "synthetic": 0 if synthetic is None else len(synthetic.rows),
+    }
+    return Rendered(io.dump(table, stored, verbatim), records, counts, tuple(warnings), tuple(notes))
