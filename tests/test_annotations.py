@@ -384,3 +384,18 @@ def test_shipped_detection_recipe_runs_and_copies_the_class_list(tmp_path):
         assert (out / "labels" / "train" / f"scene_0_aug{k}.txt").exists()
         values = set(np.unique(np.asarray(Image.open(out / "masks" / "train" / f"scene_0_aug{k}.png"))))
         assert values <= {0, 1, 2, 255}
+
+
+@pytest.mark.parametrize("path", ["/abs/labels", "../labels", "a/../../labels"])
+def test_annotation_paths_must_stay_inside_input(path):
+    from augcli.recipe import RecipeError
+
+    with pytest.raises(RecipeError, match="must be a path inside INPUT"):
+        parse_recipe(f"image:\n  annotations: {{format: yolo, path: '{path}'}}\n  transforms: [hflip]\n")
+
+
+def test_two_images_sharing_a_stem_are_a_plan_error(tmp_path):
+    data = detection_dataset(tmp_path / "data", "yolo")
+    Image.fromarray(np.zeros((H, W, 3), np.uint8)).save(data / "images" / "train" / "im0.jpg")
+    result = invoke("run", recipe(tmp_path, "yolo", IDENTITY), data, tmp_path / "out")
+    assert result.exit_code == 2 and "share a stem" in result.output

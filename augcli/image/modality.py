@@ -7,7 +7,7 @@ image/labels/): the same sampled parameters, one geometric step at a time.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -94,6 +94,13 @@ class ImageModality(FileModality):
             problems.append(("annotations", "give the 'format' of the labels: yolo, coco or voc"))
         if annotations["classes"] is not None and annotations["format"] != "yolo":
             problems.append(("annotations", "'classes' is for yolo labels (COCO and VOC name their classes)"))
+        inside = (("images", options["images"]), ("annotations", annotations["path"]))
+        inside += (("annotations", annotations["classes"]), ("masks", options["masks"]["path"]))
+        for key, path in inside:
+            if path and (PurePosixPath(path).is_absolute() or ".." in PurePosixPath(path).parts):
+                problems.append(
+                    (key, f"{path} must be a path inside INPUT, relative to it (outputs mirror it in OUTPUT)")
+                )
         return problems
 
     def prepare(self, section: Section, input_root: Path) -> Prepared:

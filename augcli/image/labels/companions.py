@@ -167,7 +167,15 @@ def write(
 def orphans(layout: Layout, claimed: list[str]) -> list[str]:
     """Warnings for annotation files and masks whose image is not among the claimed files, and
     COCO entries whose image file is missing."""
-    keys = {str(PurePosixPath(k).with_suffix("")) for k in (layout.key(r) for r in claimed) if k is not None}
+    stems: dict[str, str] = {}
+    for relative in claimed:
+        key = layout.key(relative)
+        if key is None:
+            continue
+        other = stems.setdefault(str(PurePosixPath(key).with_suffix("")), relative)
+        if other != relative:
+            raise ValueError(f"{other} and {relative} share a stem: their labels and masks would be the same files")
+    keys = set(stems)
     warnings = []
     if layout.format in ("yolo", "voc") and layout.labels:
         suffix = ".txt" if layout.format == "yolo" else ".xml"
