@@ -74,8 +74,17 @@ class Modality(Protocol):
     def render(self, source: Path, section: Section, rngs: Iterable[np.random.Generator]) -> list[Rendered]:
         """Decode `source` once and make one copy per rng."""
 
-    def render_table(self, source: Path, section: Section, copies: int, rngs: FileRngs) -> Rendered:
-        """Read a table once; write its original rows (if section.keep_original) and `copies` variants."""
+    def render_table(
+        self, source: Path, section: Section, copies: int, rngs: FileRngs, parts: list[Any] | None = None
+    ) -> Rendered:
+        """Read a table once; write its original rows (if section.keep_original) and `copies` variants.
+        `parts`: the copies, when render_table_part made them in parallel (see table_parts)."""
+
+    def table_parts(self, relative: str, section: Section, copies: int) -> int:
+        """How many parts a table's job may be split into across the pool (1: it is made whole)."""
+
+    def render_table_part(self, source: Path, section: Section, copies: int, rngs: FileRngs, part: int) -> Any:
+        """One part (a copy) of a table, made on its own in a worker."""
 
 
 class BaseModality:
@@ -112,5 +121,7 @@ class FileModality(BaseModality):
     def layout(self, relative: str, section: Section) -> str:
         return "copies"
 
-    def render_table(self, source: Path, section: Section, copies: int, rngs: FileRngs) -> Rendered:
+    def render_table(
+        self, source: Path, section: Section, copies: int, rngs: FileRngs, parts: list[Any] | None = None
+    ) -> Rendered:
         raise NotImplementedError(f"{type(self).__name__} writes copies as files of their own")

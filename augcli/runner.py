@@ -87,10 +87,7 @@ def _process_table(job: Job, recipe: Recipe, output_root: Path, parts: list | No
     section = recipe.sections[job.modality]
     rngs = FileRngs(recipe.seed, job.relative)
     modality = MODALITIES[job.modality]
-    if parts is None:
-        table = modality.render_table(job.source, section, recipe.copies, rngs)
-    else:
-        table = modality.render_table(job.source, section, recipe.copies, rngs, parts)
+    table = modality.render_table(job.source, section, recipe.copies, rngs, parts)
     final = output_root / output.path
     final.parent.mkdir(parents=True, exist_ok=True)
     temp = fsutil.stage_bytes(final, table.data)

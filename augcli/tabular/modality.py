@@ -89,7 +89,9 @@ class TabularModality(BaseModality):
     def render(self, source: Path, section: Section, rngs: Iterable[np.random.Generator]) -> list[Rendered]:
         raise NotImplementedError("tables are rendered whole: see render_table")
 
-    def render_table(self, source: Path, section: Section, copies: int, rngs: FileRngs) -> Rendered:
-        from augcli.tabular import table
+    def render_table(
+        self, source: Path, section: Section, copies: int, rngs: FileRngs, parts: list[Any] | None = None
+    ) -> Rendered:
+        from augcli.tabular import table  # pandas: imported by runs that have tables only
 
         return table.render(source, section, copies, rngs)
