@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from augcli.errors import InputError
@@ -293,3 +293,33 @@ def test_tokens_always_rejoin_and_words_alternate_with_separators(text):
     every_other = set(range(0, len(expected), 2))
     remaining = words("".join(F.delete(tokens, expected, every_other)))
     assert remaining == [tokens[i] for k, i in enumerate(expected) if k not in every_other]
+
+
+def reference_insert(tokens: list[str], words: list[int], insertions: list[tuple[int, str]]) -> list[str]:
+    """Insert one word at a time into a list of words and separators, the slow obvious way."""
+    slots: list[list[str]] = [[] for _ in range(len(words) + 1)]
+    for slot, word in insertions:
+        slots[slot].append(word)
+    out: list[str] = []
+    for i, token in enumerate(tokens):
+        if i in words:
+            for word in slots[words.index(i)]:
+                out += [word, " "]
+        out.append(token)
+        if words and i == words[-1]:
+            for word in slots[len(words)]:
+                out += [" ", word]
+    return out
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.text(alphabet=st.sampled_from(list("ab .,!")), min_size=1, max_size=30),
+    st.lists(st.tuples(st.integers(0, 20), st.sampled_from(["x", "y", "z"])), max_size=20),
+)
+def test_insert_splices_and_merges_alike(text, insertions):
+    tokens = F.tokenize(text)
+    positions = list(F.word_positions(tokens))
+    assume(positions)  # insertions go next to words; random_insertion never calls it without any
+    insertions = [(slot % (len(positions) + 1), word) for slot, word in insertions]
+    assert F.insert(tokens, positions, insertions) == reference_insert(tokens, positions, insertions)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 
+_FEW = 8  # up to this many insertions are spliced in one by one; more are merged in one pass
 _TOKEN = re.compile(r"\w+(?:['’-]\w+)*|\W+")
 
 
@@ -37,12 +38,25 @@ def match_case(model: str, word: str) -> str:
 
 def replace(tokens: list[str], replacements: dict[int, str]) -> list[str]:
     """Tokens with some replaced (token index -> new text)."""
-    return [replacements.get(i, token) for i, token in enumerate(tokens)]
+    out = list(tokens)
+    for i, token in replacements.items():
+        out[i] = token
+    return out
 
 
 def insert(tokens: list[str], words: list[int], insertions: list[tuple[int, str]]) -> list[str]:
     """Insert words at word slots: slot k goes before the k-th word, slot len(words) right after the
     last word (before any closing punctuation)."""
+    if len(insertions) <= _FEW:  # the usual case: splice them in (C-level copies)
+        out = list(tokens)
+        last = words[-1] if words else len(tokens) - 1
+        # back to front, so earlier splices do not move later slots; a slot's words keep their order
+        for _, (slot, word) in sorted(enumerate(insertions), key=lambda item: (item[1][0], item[0]), reverse=True):
+            if slot < len(words):
+                out[words[slot] : words[slot]] = [word, " "]
+            else:
+                out[last + 1 : last + 1] = [" ", word]
+        return out
     before: dict[int, list[str]] = {}
     for slot, word in insertions:
         before.setdefault(slot, []).append(word)
@@ -61,12 +75,10 @@ def insert(tokens: list[str], words: list[int], insertions: list[tuple[int, str]
 
 def swap(tokens: list[str], words: list[int], pairs: list[tuple[int, int]]) -> list[str]:
     """Swap words pairwise, in order (word indices); separators stay in place."""
-    order = list(range(len(words)))
-    for a, b in pairs:
-        order[a], order[b] = order[b], order[a]
     out = list(tokens)
-    for slot, source in enumerate(order):
-        out[words[slot]] = tokens[words[source]]
+    for a, b in pairs:
+        i, j = words[a], words[b]
+        out[i], out[j] = out[j], out[i]
     return out
 
 

@@ -36,6 +36,7 @@ def _random(rng: np.random.Generator) -> random.Random:
 class TextModality(BaseModality):
     name = "text"
     default_include = ("*.txt", "*.jsonl")
+    preload = ("augcli.text.warm",)
     options = {
         "unit": Choice("line", ["line", "file"], ".txt: each non-empty line is a sample, or the whole file is one"),
         "columns": Names(("text",), "CSV / TSV / JSONL: the text column(s); every other column is carried unchanged"),

@@ -48,29 +48,34 @@ class BatchedTransform(TextTransform):
         raise NotImplementedError
 
 
+def _two_distinct(rand: random.Random, count: int) -> tuple[int, int]:
+    """Two different indices below `count` (cheaper than rand.sample for a pair)."""
+    a = rand.randrange(count)
+    b = rand.randrange(count - 1)
+    return a, b + (b >= a)
+
+
 def synonym_replacement(tokens, words, rand, lexicon, alpha):
     """Replace n distinct non-stop words (every occurrence) with a random synonym each."""
-    seen: dict[str, tuple[str, ...]] = {}
-    for i in words:
-        lowered = tokens[i].lower()
-        if lowered not in seen:
-            seen[lowered] = lexicon.replaceable(lowered)
-    candidates = [word for word, synonyms in seen.items() if synonyms]
-    rand.shuffle(candidates)
-    chosen = {word: rand.choice(seen[word]) for word in candidates[: word_count(alpha, len(words))]}
-    replacements = {i: F.match_case(tokens[i], chosen[tokens[i].lower()]) for i in words if tokens[i].lower() in chosen}
+    stop, table = lexicon.stop_words, lexicon.synonyms
+    lowered = {i: tokens[i].lower() for i in words}
+    candidates = list(dict.fromkeys(w for w in lowered.values() if w not in stop and w in table))
+    count = min(word_count(alpha, len(words)), len(candidates))
+    chosen = {word: rand.choice(table[word]) for word in rand.sample(candidates, count)}
+    replacements = {i: F.match_case(tokens[i], chosen[w]) for i, w in lowered.items() if w in chosen}
     return F.replace(tokens, replacements)
 
 
 def random_insertion(tokens, words, rand, lexicon, alpha):
     """n times: a random synonym of a random non-stop word, inserted at a random word position."""
-    seeds = [tokens[i] for i in words if lexicon.replaceable(tokens[i])]
+    stop, table = lexicon.stop_words, lexicon.synonyms
+    seeds = [table[w] for w in (tokens[i].lower() for i in words) if w not in stop and w in table]
     if not seeds:
         return tokens
-    insertions = []
-    for _ in range(word_count(alpha, len(words))):
-        synonym = rand.choice(lexicon.replaceable(rand.choice(seeds)))
-        insertions.append((rand.randint(0, len(words)), synonym))
+    slots = len(words) + 1
+    insertions = [
+        (rand.randrange(slots), rand.choice(rand.choice(seeds))) for _ in range(word_count(alpha, len(words)))
+    ]
     return F.insert(tokens, words, insertions)
 
 
@@ -78,11 +83,7 @@ def random_swap(tokens, words, rand, lexicon, alpha):
     """n times: swap two random words."""
     if len(words) < 2:
         return tokens
-    pairs = []
-    for _ in range(word_count(alpha, len(words))):
-        a, b = rand.sample(range(len(words)), 2)
-        pairs.append((a, b))
-    return F.swap(tokens, words, pairs)
+    return F.swap(tokens, words, [_two_distinct(rand, len(words)) for _ in range(word_count(alpha, len(words)))])
 
 
 def random_deletion(tokens, words, rand, lexicon, p_word):
