@@ -399,3 +399,23 @@ def test_two_images_sharing_a_stem_are_a_plan_error(tmp_path):
     Image.fromarray(np.zeros((H, W, 3), np.uint8)).save(data / "images" / "train" / "im0.jpg")
     result = invoke("run", recipe(tmp_path, "yolo", IDENTITY), data, tmp_path / "out")
     assert result.exit_code == 2 and "share a stem" in result.output
+
+
+@pytest.mark.parametrize(
+    ("xml", "message"),
+    [
+        ("<annotation><object><name>red</name>", "im0.xml: not valid XML"),
+        ("<annotation><object><bndbox><xmin>1</xmin></bndbox></object></annotation>", "im0.xml, object 1: needs <name>"),
+        (
+            "<annotation><object><name>red</name><bndbox><xmin>9</xmin><ymin>1</ymin><xmax>3</xmax><ymax>5</ymax>"
+            "</bndbox></object></annotation>",
+            "im0.xml, object 1: box of negative size",
+        ),
+    ],
+)
+def test_bad_voc_files_fail_that_image_only(tmp_path, xml, message):
+    data = detection_dataset(tmp_path / "data", "voc")
+    (data / "labels" / "train" / "im0.xml").write_text(xml)
+    result = invoke("run", recipe(tmp_path, "voc", IDENTITY), data, tmp_path / "out")
+    assert result.exit_code == 1 and f"failed: images/train/im0.png: {message}" in result.output
+    assert (tmp_path / "out" / "labels" / "train" / "im1_aug0.xml").exists()
