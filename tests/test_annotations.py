@@ -405,7 +405,10 @@ def test_two_images_sharing_a_stem_are_a_plan_error(tmp_path):
     ("xml", "message"),
     [
         ("<annotation><object><name>red</name>", "im0.xml: not valid XML"),
-        ("<annotation><object><bndbox><xmin>1</xmin></bndbox></object></annotation>", "im0.xml, object 1: needs <name>"),
+        (
+            "<annotation><object><bndbox><xmin>1</xmin></bndbox></object></annotation>",
+            "im0.xml, object 1: needs <name>",
+        ),
         (
             "<annotation><object><name>red</name><bndbox><xmin>9</xmin><ymin>1</ymin><xmax>3</xmax><ymax>5</ymax>"
             "</bndbox></object></annotation>",
