@@ -9,6 +9,7 @@ numpy Generator call costs ten times as much; it is seeded per file and copy, ne
 from __future__ import annotations
 
 import random
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -55,7 +56,9 @@ def _two_distinct(rand: random.Random, count: int) -> tuple[int, int]:
     return a, b + (b >= a)
 
 
-def synonym_replacement(tokens, words, rand, lexicon, alpha):
+def synonym_replacement(
+    tokens: list[str], words: Sequence[int], rand: random.Random, lexicon: Lexicon, alpha: float
+) -> list[str]:
     """Replace n distinct non-stop words (every occurrence) with a random synonym each."""
     stop, table = lexicon.stop_words, lexicon.synonyms
     lowered = {i: tokens[i].lower() for i in words}
@@ -66,7 +69,9 @@ def synonym_replacement(tokens, words, rand, lexicon, alpha):
     return F.replace(tokens, replacements)
 
 
-def random_insertion(tokens, words, rand, lexicon, alpha):
+def random_insertion(
+    tokens: list[str], words: Sequence[int], rand: random.Random, lexicon: Lexicon, alpha: float
+) -> list[str]:
     """n times: a random synonym of a random non-stop word, inserted at a random word position."""
     stop, table = lexicon.stop_words, lexicon.synonyms
     seeds = [table[w] for w in (tokens[i].lower() for i in words) if w not in stop and w in table]
@@ -79,14 +84,18 @@ def random_insertion(tokens, words, rand, lexicon, alpha):
     return F.insert(tokens, words, insertions)
 
 
-def random_swap(tokens, words, rand, lexicon, alpha):
+def random_swap(
+    tokens: list[str], words: Sequence[int], rand: random.Random, lexicon: Lexicon, alpha: float
+) -> list[str]:
     """n times: swap two random words."""
     if len(words) < 2:
         return tokens
     return F.swap(tokens, words, [_two_distinct(rand, len(words)) for _ in range(word_count(alpha, len(words)))])
 
 
-def random_deletion(tokens, words, rand, lexicon, p_word):
+def random_deletion(
+    tokens: list[str], words: Sequence[int], rand: random.Random, lexicon: Lexicon, p_word: float
+) -> list[str]:
     """Delete each word with probability p_word; never all of them (one random word survives)."""
     if len(words) < 2:
         return tokens

@@ -12,6 +12,7 @@ import functools
 import importlib.util
 import os
 from pathlib import Path
+from typing import Any
 
 INSTALL_HINT = "pip install torch 'augcli[translate]' (on these machines: pip install torch==2.13.0 first)"
 
@@ -27,7 +28,7 @@ def model_folder(root: Path, source: str, target: str) -> Path:
 
 
 @functools.lru_cache(maxsize=4)
-def load(folder: str):
+def load(folder: str) -> tuple[Any, Any]:
     """(tokenizer, model) from a local folder; nothing is downloaded."""
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
