@@ -329,3 +329,12 @@ def test_insert_splices_and_merges_alike(text, insertions):
     assume(positions)  # insertions go next to words; random_insertion never calls it without any
     insertions = [(slot % (len(positions) + 1), word) for slot, word in insertions]
     assert F.insert(tokens, positions, insertions) == reference_insert(tokens, positions, insertions)
+
+
+def test_jsonl_lines_end_only_at_line_breaks_not_at_unicode_separators(tmp_path):
+    source = tmp_path / "t.jsonl"
+    source.write_text('{"text": "first part\u2028second part here", "label": 1}\n', encoding="utf-8")
+    table = render_copies(source, "text:\n  transforms: [random_swap]\n", 1)
+    lines = table.data.decode().split("\n")
+    assert len(lines) == 3 and lines[-1] == ""  # the original and its copy, U+2028 kept inside
+    assert json.loads(lines[1])["label"] == 1 and "\u2028" in json.loads(lines[1])["text"]

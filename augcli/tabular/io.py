@@ -1,28 +1,21 @@
 """Table load and save with pandas: CSV/TSV (encoding, BOM and line endings kept), Parquet with pyarrow.
 
-A CSV is first scanned with the csv module so a ragged row is reported with its line number
-(pandas would silently pad a short row with blanks); then pandas reads it with its usual type
-inference. `Source` keeps what is needed to write the output table in the input's own dialect.
+A CSV is first scanned with the csv module (textfile.delimited) so a ragged row is reported with
+its line number; then pandas reads it with its usual type inference. `Source` keeps what is
+needed to write the output table in the input's own dialect.
 """
 
 from __future__ import annotations
 
-import csv
 import io
-from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
 
-from augcli.errors import InputError
+from augcli.textfile import Stored, UnreadableFile, decode, delimited
 
-BOM = b"\xef\xbb\xbf"
 PARQUET_SUFFIXES = (".parquet", ".pq")
-
-
-class UnreadableTable(InputError):
-    """A table that cannot be parsed (empty, ragged, not text, not Parquet)."""
 
 
 @dataclass(frozen=True)
@@ -31,47 +24,29 @@ class Source:
 
     kind: str  # csv | parquet
     separator: str = ","
-    bom: bool = False
-    line_ending: str = "\n"
+    stored: Stored = field(default_factory=Stored)
     booleans: dict[str, tuple[str, str]] = field(default_factory=dict)  # column -> its spelling of true, false
     header: str = ""  # the header line and the data rows as they were written, so the original rows
     body: str = ""  # can be copied through verbatim instead of being formatted again
 
 
 def _delimited(path: Path, raw: bytes) -> tuple[pd.DataFrame, Source]:
-    bom = raw.startswith(BOM)
-    try:
-        text = raw[len(BOM) if bom else 0 :].decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise UnreadableTable(f"not UTF-8 text (byte {exc.start}): save it as UTF-8") from None
+    text, stored = decode(raw, "UTF-8", "save it as UTF-8")
     separator = "\t" if path.suffix.lower() in (".tsv", ".tab") else ","
-    line_ending = "\r\n" if "\r\n" in text[:65536] else "\n"
-    stream = io.StringIO(text, newline="")
-    reader = csv.reader(stream, delimiter=separator)
-    header = next(reader, None)
-    if not header:
-        raise UnreadableTable("empty table: no header row")
-    body_start = stream.tell()
-    duplicates = sorted(name for name, count in Counter(header).items() if count > 1)
-    if duplicates:
-        raise UnreadableTable(f"duplicate column names: {', '.join(duplicates)}")
+    header, body_start, rows = delimited(text, separator)
     sample: list[list[str]] = []  # the first rows, to learn how booleans are spelt
-    for row in reader:
+    for row in rows:
         if len(sample) < 200:
             sample.append(row)
-        if row and len(row) != len(header):
-            raise UnreadableTable(
-                f"ragged table: line {reader.line_num} has {len(row)} fields, the header has {len(header)}"
-            )
     try:
         frame = pd.read_csv(io.StringIO(text), sep=separator, skip_blank_lines=True)
     except (pd.errors.ParserError, ValueError) as exc:
-        raise UnreadableTable(f"cannot parse the table: {exc}") from None
+        raise UnreadableFile(f"cannot parse the table: {exc}") from None
     body = text[body_start:]
     if body and not body.endswith(("\n", "\r")):
-        body += line_ending
+        body += stored.line_ending
     booleans = _boolean_spelling(frame, header, sample)
-    return frame, Source("csv", separator, bom, line_ending, booleans, text[:body_start], body)
+    return frame, Source("csv", separator, stored, booleans, text[:body_start], body)
 
 
 def _boolean_spelling(frame: pd.DataFrame, header: list[str], sample: list[list[str]]) -> dict[str, tuple[str, str]]:
@@ -90,15 +65,13 @@ def _boolean_spelling(frame: pd.DataFrame, header: list[str], sample: list[list[
 def load(path: Path) -> tuple[pd.DataFrame, Source]:
     """Read a whole table; refuse empty, ragged or undecodable ones with a reason."""
     raw = path.read_bytes()
-    if not raw.strip():
-        raise UnreadableTable("empty file")
     if path.suffix.lower() in PARQUET_SUFFIXES:
         try:
             return pd.read_parquet(io.BytesIO(raw)), Source("parquet")
         except ImportError:
-            raise UnreadableTable("reading Parquet needs pyarrow: pip install 'augcli[parquet]'") from None
+            raise UnreadableFile("reading Parquet needs pyarrow: pip install 'augcli[parquet]'") from None
         except Exception as exc:  # pyarrow raises its own error types
-            raise UnreadableTable(f"cannot read Parquet: {exc}") from None
+            raise UnreadableFile(f"cannot read Parquet: {exc}") from None
     return _delimited(path, raw)
 
 
@@ -118,8 +91,8 @@ def dump(frame: pd.DataFrame, source: Source, verbatim_originals: bool = False) 
         for name, (true, false) in source.booleans.items():
             frame[name] = frame[name].map({True: true, False: false})
     text = frame.to_csv(
-        index=False, header=not verbatim_originals, sep=source.separator, lineterminator=source.line_ending
+        index=False, header=not verbatim_originals, sep=source.separator, lineterminator=source.stored.line_ending
     )
     if verbatim_originals:
         text = source.header + source.body + text
-    return (BOM if source.bom else b"") + text.encode("utf-8")
+    return source.stored.encode(text)

@@ -20,6 +20,7 @@ from augcli.params import Choice, Names, Text
 from augcli.seeding import FileRngs
 from augcli.text import io, lexicon
 from augcli.text.transforms import BatchedTransform, Lexicon, run
+from augcli.textfile import decode, split_lines
 from augcli.transforms import Composition, Transform, leaves
 
 if TYPE_CHECKING:
@@ -94,9 +95,9 @@ class TextModality(BaseModality):
 
     def render(self, source: Path, section: Section, rngs: Iterable[np.random.Generator]) -> list[Rendered]:
         """A .txt file: each copy has the same lines, each non-empty one augmented (or the whole file)."""
-        text, stored = io.decode(source, section.options["encoding"])
+        text, stored = decode(source.read_bytes(), section.options["encoding"], io.ENCODING_HINT)
         words = self._lexicon(section)
-        pieces = io.split_lines(text) if section.options["unit"] == "line" else [text]
+        pieces = split_lines(text) if section.options["unit"] == "line" else [text]
         samples = [k for k, piece in enumerate(pieces) if k % 2 == 0 and piece.strip()]
         copies = []
         for rng in rngs:
@@ -117,7 +118,7 @@ class TextModality(BaseModality):
         """The table, its rows as editable cells, and where the text is: (row, column) of every
         non-empty string cell of the text columns."""
         options = section.options
-        text, stored = io.decode(source, options["encoding"])
+        text, stored = decode(source.read_bytes(), options["encoding"], io.ENCODING_HINT)
         delimiter = TABLE_SUFFIXES[source.suffix.lower()]
         columns = options["columns"]
         if delimiter is None:
