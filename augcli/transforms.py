@@ -105,6 +105,20 @@ class Transform:
         return [Applied(self, params, info)], self.output_info(info, params)
 
 
+SEED_LIMIT = 2**63  # seeds handed to kernels that draw their own noise are below this
+
+
+def uniform(rng: np.random.Generator, span: tuple[float, float]) -> float:
+    """A value drawn from [lo, hi]; a fixed range draws nothing (so adding `p` cannot shift other draws)."""
+    lo, hi = span
+    return float(lo) if lo == hi else float(rng.uniform(lo, hi))
+
+
+def draw_seed(rng: np.random.Generator) -> int:
+    """A seed for a kernel's own generator, recorded in the manifest so its noise replays."""
+    return int(rng.integers(SEED_LIMIT))
+
+
 def register(modality: str):
     """Class decorator: add a transform to the registry under its recipe key."""
 

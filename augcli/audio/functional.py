@@ -63,13 +63,17 @@ def pitch_shift(samples: np.ndarray, sample_rate: int, semitones: float) -> np.n
     return shifted.astype(np.float32)
 
 
-def speed(samples: np.ndarray, factor: float) -> np.ndarray:
-    """Play `factor` times faster: duration / factor, every frequency * factor (a resampling)."""
+def resample(samples: np.ndarray, from_rate: float, to_rate: float) -> np.ndarray:
+    """The same sound at another sample rate (soxr, high quality)."""
     import soxr
 
-    frames = np.ascontiguousarray(samples.T)
-    changed = soxr.resample(frames, factor, 1.0, quality="HQ")
+    changed = soxr.resample(np.ascontiguousarray(samples.T), from_rate, to_rate, quality="HQ")
     return np.ascontiguousarray(changed.T, dtype=np.float32)
+
+
+def speed(samples: np.ndarray, factor: float) -> np.ndarray:
+    """Play `factor` times faster: duration / factor, every frequency * factor (a resampling)."""
+    return resample(samples, factor, 1.0)
 
 
 def shift(samples: np.ndarray, frames: int, rollover: bool) -> np.ndarray:

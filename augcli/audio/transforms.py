@@ -11,16 +11,15 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
 from augcli.audio import functional as F
 from augcli.errors import InputError
 from augcli.params import Choice, Flag, Number, Span, Text
-from augcli.transforms import Transform, register
+from augcli.transforms import Transform, draw_seed, register, uniform
 
-_SEED_LIMIT = 2**63
 AUDIO_SUFFIXES = (".wav", ".flac", ".ogg", ".oga", ".mp3", ".aif", ".aiff", ".au", ".w64", ".caf")
 
 
@@ -34,11 +33,6 @@ class AudioInfo:
 
 class Skipped(Exception):
     """A transform that cannot act on this audio (e.g. noise at an SNR on silence) and left it as is."""
-
-
-def _uniform(rng: np.random.Generator, span: tuple[float, float]) -> float:
-    lo, hi = span
-    return float(lo) if lo == hi else float(rng.uniform(lo, hi))
 
 
 class AudioTransform(Transform):
@@ -60,7 +54,7 @@ class AddNoise(AudioTransform):
     snr_db = Span([5.0, 40.0], "signal-to-noise ratio in dB")
 
     def sample(self, rng: np.random.Generator, info: AudioInfo) -> dict[str, Any]:
-        return {"snr_db": _uniform(rng, self.snr_db), "seed": int(rng.integers(_SEED_LIMIT))}
+        return {"snr_db": uniform(rng, self.snr_db), "seed": draw_seed(rng)}
 
     def apply(self, samples: np.ndarray, sample_rate: int, snr_db: float, seed: int) -> np.ndarray:
         noise = F.gaussian_noise(samples.shape, seed)
@@ -76,12 +70,7 @@ def _noise_clip(path: str, rate: int) -> np.ndarray:
         decoded = io.load(Path(path))
     except (InputError, OSError) as exc:
         raise InputError(f"background noise file {path}: {exc}") from None
-    samples = decoded.samples
-    if decoded.rate != rate:
-        import soxr
-
-        samples = np.ascontiguousarray(soxr.resample(samples.T, decoded.rate, rate, quality="HQ").T)
-    return samples
+    return decoded.samples if decoded.rate == rate else F.resample(decoded.samples, decoded.rate, rate)
 
 
 @register("audio")
@@ -110,7 +99,7 @@ class BackgroundNoise(AudioTransform):
         return {
             "file": self.files[int(rng.integers(len(self.files)))],
             "start": float(rng.random()),
-            "snr_db": _uniform(rng, self.snr_db),
+            "snr_db": uniform(rng, self.snr_db),
         }
 
     def apply(self, samples: np.ndarray, sample_rate: int, file: str, start: float, snr_db: float) -> np.ndarray:
@@ -128,7 +117,7 @@ class TimeStretch(AudioTransform):
     rate = Span([0.8, 1.25], "tempo factor (> 1 faster, shorter)", lo=0.05, hi=20.0)
 
     def sample(self, rng: np.random.Generator, info: AudioInfo) -> dict[str, Any]:
-        return {"rate": _uniform(rng, self.rate)}
+        return {"rate": uniform(rng, self.rate)}
 
     def apply(self, samples: np.ndarray, sample_rate: int, rate: float) -> np.ndarray:
         return F.time_stretch(samples, rate)
@@ -141,7 +130,7 @@ class PitchShift(AudioTransform):
     semitones = Span(2.0, "shift in semitones", scalar="symmetric", lo=-24.0, hi=24.0)
 
     def sample(self, rng: np.random.Generator, info: AudioInfo) -> dict[str, Any]:
-        return {"semitones": _uniform(rng, self.semitones)}
+        return {"semitones": uniform(rng, self.semitones)}
 
     def apply(self, samples: np.ndarray, sample_rate: int, semitones: float) -> np.ndarray:
         return F.pitch_shift(samples, sample_rate, semitones)
@@ -154,7 +143,7 @@ class Speed(AudioTransform):
     factor = Span([0.9, 1.1], "speed factor (> 1 faster, higher)", lo=0.05, hi=20.0)
 
     def sample(self, rng: np.random.Generator, info: AudioInfo) -> dict[str, Any]:
-        return {"factor": _uniform(rng, self.factor)}
+        return {"factor": uniform(rng, self.factor)}
 
     def apply(self, samples: np.ndarray, sample_rate: int, factor: float) -> np.ndarray:
         return F.speed(samples, factor)
@@ -173,7 +162,7 @@ class Compress(AudioTransform):
 
     def sample(self, rng: np.random.Generator, info: AudioInfo) -> dict[str, Any]:
         keys = ("threshold_db", "ratio", "attack_ms", "release_ms", "knee_db", "makeup_db")
-        return {key: _uniform(rng, getattr(self, key)) for key in keys}
+        return {key: uniform(rng, getattr(self, key)) for key in keys}
 
     def apply(self, samples: np.ndarray, sample_rate: int, **params: Any) -> np.ndarray:
         return F.compress(samples, sample_rate, **params)
@@ -186,7 +175,7 @@ class Gain(AudioTransform):
     gain_db = Span(6.0, "gain in dB", scalar="symmetric", lo=-96.0, hi=96.0)
 
     def sample(self, rng: np.random.Generator, info: AudioInfo) -> dict[str, Any]:
-        return {"gain_db": _uniform(rng, self.gain_db)}
+        return {"gain_db": uniform(rng, self.gain_db)}
 
     def apply(self, samples: np.ndarray, sample_rate: int, gain_db: float) -> np.ndarray:
         return F.gain(samples, gain_db)
@@ -200,7 +189,7 @@ class Shift(AudioTransform):
     rollover = Flag(True, "wrap the audio that falls off one end around to the other (else silence)")
 
     def sample(self, rng: np.random.Generator, info: AudioInfo) -> dict[str, Any]:
-        return {"fraction": _uniform(rng, self.fraction)}
+        return {"fraction": uniform(rng, self.fraction)}
 
     def apply(self, samples: np.ndarray, sample_rate: int, fraction: float) -> np.ndarray:
         return F.shift(samples, round(fraction * samples.shape[-1]), self.rollover)
@@ -229,7 +218,7 @@ class TimeMask(AudioTransform):
     fraction = Span([0.01, 0.2], "length of the silenced span as a fraction of the duration", lo=0.0, hi=1.0)
 
     def sample(self, rng: np.random.Generator, info: AudioInfo) -> dict[str, Any]:
-        fraction = _uniform(rng, self.fraction)
+        fraction = uniform(rng, self.fraction)
         return {"fraction": fraction, "start": float(rng.uniform(0.0, 1.0 - fraction))}
 
     def apply(self, samples: np.ndarray, sample_rate: int, fraction: float, start: float) -> np.ndarray:
@@ -242,36 +231,38 @@ class Filter(AudioTransform):
     zero_phase = Flag(True, "filter forwards and backwards: no delay (doubles the steepness)")
 
 
-def _nyquist_capped(rng: np.random.Generator, span: tuple[float, float], info: AudioInfo) -> float:
-    """A cutoff drawn from `span`, kept below 0.95 x Nyquist so the filter exists at this rate."""
-    cap = 0.95 * info.rate / 2.0
-    return min(_uniform(rng, span), cap)
+def _highest_cutoff(rate: int) -> float:
+    """0.95 x Nyquist: the highest cutoff a Butterworth filter is designed with at this rate."""
+    return 0.95 * rate / 2.0
+
+
+class _CutoffFilter(Filter):
+    """A low- or high-pass at a cutoff drawn from `cutoff_hz`, capped just below Nyquist."""
+
+    kind: ClassVar[str] = ""
+    cutoff_hz: tuple[float, float]
+
+    def sample(self, rng: np.random.Generator, info: AudioInfo) -> dict[str, Any]:
+        return {"cutoff_hz": min(uniform(rng, self.cutoff_hz), _highest_cutoff(info.rate))}
+
+    def apply(self, samples: np.ndarray, sample_rate: int, cutoff_hz: float) -> np.ndarray:
+        return F.butterworth(samples, sample_rate, self.kind, cutoff_hz, self.order, self.zero_phase)
 
 
 @register("audio")
-class LowPass(Filter):
+class LowPass(_CutoffFilter):
     """Butterworth low-pass at a random cutoff (capped just below Nyquist)."""
 
+    kind = "lowpass"
     cutoff_hz = Span([150.0, 7500.0], "cutoff frequency in Hz", lo=1.0, lo_open=True)
-
-    def sample(self, rng: np.random.Generator, info: AudioInfo) -> dict[str, Any]:
-        return {"cutoff_hz": _nyquist_capped(rng, self.cutoff_hz, info)}
-
-    def apply(self, samples: np.ndarray, sample_rate: int, cutoff_hz: float) -> np.ndarray:
-        return F.butterworth(samples, sample_rate, "lowpass", cutoff_hz, self.order, self.zero_phase)
 
 
 @register("audio")
-class HighPass(Filter):
+class HighPass(_CutoffFilter):
     """Butterworth high-pass at a random cutoff (capped just below Nyquist)."""
 
+    kind = "highpass"
     cutoff_hz = Span([20.0, 2400.0], "cutoff frequency in Hz", lo=1.0, lo_open=True)
-
-    def sample(self, rng: np.random.Generator, info: AudioInfo) -> dict[str, Any]:
-        return {"cutoff_hz": _nyquist_capped(rng, self.cutoff_hz, info)}
-
-    def apply(self, samples: np.ndarray, sample_rate: int, cutoff_hz: float) -> np.ndarray:
-        return F.butterworth(samples, sample_rate, "highpass", cutoff_hz, self.order, self.zero_phase)
 
 
 @register("audio")
@@ -282,15 +273,13 @@ class BandPass(Filter):
     bandwidth_fraction = Span([0.5, 1.5], "bandwidth as a fraction of the centre", lo=0.01, hi=1.99)
 
     def sample(self, rng: np.random.Generator, info: AudioInfo) -> dict[str, Any]:
-        center = _nyquist_capped(rng, self.center_hz, info)
-        width = _uniform(rng, self.bandwidth_fraction) * center
+        highest = _highest_cutoff(info.rate)
+        center = min(uniform(rng, self.center_hz), highest)
+        width = uniform(rng, self.bandwidth_fraction) * center
         low = center - width / 2.0
-        high = min(center + width / 2.0, 0.95 * info.rate / 2.0)
-        return {"low_hz": low, "high_hz": max(high, low * 1.01)}
+        return {"low_hz": low, "high_hz": max(min(center + width / 2.0, highest), low * 1.01)}
 
     def apply(self, samples: np.ndarray, sample_rate: int, low_hz: float, high_hz: float) -> np.ndarray:
-        if high_hz >= sample_rate / 2.0:
-            return F.butterworth(samples, sample_rate, "highpass", low_hz, self.order, self.zero_phase)
         return F.butterworth(samples, sample_rate, "bandpass", (low_hz, high_hz), self.order, self.zero_phase)
 
 
@@ -301,7 +290,7 @@ class ClippingDistortion(AudioTransform):
     percent = Span([0.0, 40.0], "percentage of samples (by magnitude) that get clipped", lo=0.0, hi=100.0)
 
     def sample(self, rng: np.random.Generator, info: AudioInfo) -> dict[str, Any]:
-        return {"percent": _uniform(rng, self.percent)}
+        return {"percent": uniform(rng, self.percent)}
 
     def apply(self, samples: np.ndarray, sample_rate: int, percent: float) -> np.ndarray:
         return F.clip_top(samples, percent)
@@ -314,7 +303,7 @@ class Normalize(AudioTransform):
     peak_db = Span(0.0, "target peak level in dBFS", lo=-96.0, hi=0.0)
 
     def sample(self, rng: np.random.Generator, info: AudioInfo) -> dict[str, Any]:
-        return {"peak_db": _uniform(rng, self.peak_db)}
+        return {"peak_db": uniform(rng, self.peak_db)}
 
     def apply(self, samples: np.ndarray, sample_rate: int, peak_db: float) -> np.ndarray:
         return _not_silent(F.peak_normalize(samples, peak_db), "silent input")

@@ -16,9 +16,7 @@ from augcli.image import color, geometry
 from augcli.image import functional as F
 from augcli.image.ops import Kernel, Op, Recolor, Warp, run_ops
 from augcli.params import Choice, Fill, Flag, IntList, Number, Size, Span
-from augcli.transforms import Transform, register
-
-_SEED_LIMIT = 2**63
+from augcli.transforms import Transform, draw_seed, register, uniform
 
 
 @dataclass(frozen=True)
@@ -36,17 +34,8 @@ class ImageInfo:
         return cls(w, h, F.colour_count(pixels), pixels.ndim == 3 and pixels.shape[2] in (2, 4))
 
 
-def _uniform(rng: np.random.Generator, span: tuple[float, float]) -> float:
-    lo, hi = span
-    return float(lo) if lo == hi else float(rng.uniform(lo, hi))
-
-
 def _integer(rng: np.random.Generator, span: tuple[int, int]) -> int:
     return int(rng.integers(span[0], span[1] + 1))
-
-
-def _seed(rng: np.random.Generator) -> int:
-    return int(rng.integers(_SEED_LIMIT))
 
 
 class ImageTransform(Transform):
@@ -131,7 +120,7 @@ class Rotate(Geometric, Resampling, Bordered):
     degrees = Span(15, "angle range in degrees", scalar="symmetric", lo=-360, hi=360)
 
     def sample(self, rng, info):
-        return {"angle": _uniform(rng, self.degrees)}
+        return {"angle": uniform(rng, self.degrees)}
 
     def geometry(self, info, angle):
         return _same_size(geometry.rotation(angle, info.width, info.height), info)
@@ -145,8 +134,8 @@ class Scale(Geometric, Resampling, Bordered):
     keep_aspect = Flag(True, "one factor for both axes; false draws x and y separately")
 
     def sample(self, rng, info):
-        sx = _uniform(rng, self.factor)
-        return {"x": sx, "y": sx if self.keep_aspect else _uniform(rng, self.factor)}
+        sx = uniform(rng, self.factor)
+        return {"x": sx, "y": sx if self.keep_aspect else uniform(rng, self.factor)}
 
     def geometry(self, info, x, y):
         return _same_size(geometry.scaling(x, y, info.width, info.height), info)
@@ -160,7 +149,7 @@ class Translate(Geometric, Bordered):
     y = Span(0.1, "vertical shift as a fraction of the height", scalar="symmetric", lo=-1, hi=1)
 
     def sample(self, rng, info):
-        return {"dx": round(_uniform(rng, self.x) * info.width), "dy": round(_uniform(rng, self.y) * info.height)}
+        return {"dx": round(uniform(rng, self.x) * info.width), "dy": round(uniform(rng, self.y) * info.height)}
 
     def geometry(self, info, dx, dy):
         return _same_size(geometry.translation(dx, dy), info)
@@ -174,7 +163,7 @@ class Shear(Geometric, Resampling, Bordered):
     y = Span(0, "vertical shear angle range in degrees", scalar="symmetric", lo=-80, hi=80)
 
     def sample(self, rng, info):
-        return {"x": _uniform(rng, self.x), "y": _uniform(rng, self.y)}
+        return {"x": uniform(rng, self.x), "y": uniform(rng, self.y)}
 
     def geometry(self, info, x, y):
         return _same_size(geometry.shearing(x, y, info.width, info.height), info)
@@ -193,12 +182,12 @@ class Affine(Geometric, Resampling, Bordered):
 
     def sample(self, rng, info):
         return {
-            "angle": _uniform(rng, self.degrees),
-            "scale": _uniform(rng, self.scale),
-            "dx": _uniform(rng, self.translate_x) * info.width,
-            "dy": _uniform(rng, self.translate_y) * info.height,
-            "shear_x": _uniform(rng, self.shear_x),
-            "shear_y": _uniform(rng, self.shear_y),
+            "angle": uniform(rng, self.degrees),
+            "scale": uniform(rng, self.scale),
+            "dx": uniform(rng, self.translate_x) * info.width,
+            "dy": uniform(rng, self.translate_y) * info.height,
+            "shear_x": uniform(rng, self.shear_x),
+            "shear_y": uniform(rng, self.shear_y),
         }
 
     def geometry(self, info, angle, scale, dx, dy, shear_x, shear_y):
@@ -282,8 +271,8 @@ class RandomResizedCrop(Geometric, Resampling):
         area = w * h
         log_ratio = (math.log(self.ratio[0]), math.log(self.ratio[1]))
         for _ in range(10):
-            target = area * _uniform(rng, self.scale)
-            aspect = math.exp(_uniform(rng, log_ratio))
+            target = area * uniform(rng, self.scale)
+            aspect = math.exp(uniform(rng, log_ratio))
             cw, ch = round(math.sqrt(target * aspect)), round(math.sqrt(target / aspect))
             if 0 < cw <= w and 0 < ch <= h:
                 return {
@@ -364,7 +353,7 @@ class _FactorAdjust(_ColourAdjust):
     adjust: Any = None
 
     def sample(self, rng, info):
-        return {"factor": _uniform(rng, self.factor)}
+        return {"factor": uniform(rng, self.factor)}
 
     def colour_map(self, channels, factor):
         return type(self).adjust(factor, channels)
@@ -398,7 +387,7 @@ class Hue(_ColourAdjust):
     shift = Span(0.05, "shift range, fractions of a full turn", scalar="symmetric", lo=-0.5, hi=0.5)
 
     def sample(self, rng, info):
-        return {"shift": _uniform(rng, self.shift)}
+        return {"shift": uniform(rng, self.shift)}
 
     def colour_map(self, channels, shift):
         return color.hue(shift, channels)
@@ -435,7 +424,7 @@ class ColorJitter(_ColourAdjust):
     def sample(self, rng, info):
         active = self._active()
         order = [active[i] for i in rng.permutation(len(active))]
-        return {"order": order, **{name: _uniform(rng, getattr(self, name)) for name in order}}
+        return {"order": order, **{name: uniform(rng, getattr(self, name)) for name in order}}
 
     def colour_map(self, channels, order, **factors):
         cmap = color.identity(channels)
@@ -477,7 +466,7 @@ class Gamma(_KernelTransform):
     kernel = F.gamma
 
     def sample(self, rng, info):
-        return {"gamma": _uniform(rng, self.gamma)}
+        return {"gamma": uniform(rng, self.gamma)}
 
 
 @register("image")
@@ -506,7 +495,7 @@ class Solarize(_KernelTransform):
     kernel = F.solarize
 
     def sample(self, rng, info):
-        return {"threshold": _uniform(rng, self.threshold)}
+        return {"threshold": uniform(rng, self.threshold)}
 
 
 @register("image")
@@ -517,7 +506,7 @@ class Sharpness(_KernelTransform):
     kernel = F.sharpness
 
     def sample(self, rng, info):
-        return {"factor": _uniform(rng, self.factor)}
+        return {"factor": uniform(rng, self.factor)}
 
 
 # --- noise and degradation --------------------------------------------------------------------
@@ -532,7 +521,7 @@ class GaussianNoise(_KernelTransform):
     kernel = F.gaussian_noise
 
     def sample(self, rng, info):
-        return {"std": _uniform(rng, self.std), "seed": _seed(rng), "per_channel": self.per_channel}
+        return {"std": uniform(rng, self.std), "seed": draw_seed(rng), "per_channel": self.per_channel}
 
 
 @register("image")
@@ -544,7 +533,7 @@ class SaltPepper(_KernelTransform):
     kernel = F.salt_pepper
 
     def sample(self, rng, info):
-        return {"amount": _uniform(rng, self.amount), "salt_ratio": self.salt_ratio, "seed": _seed(rng)}
+        return {"amount": uniform(rng, self.amount), "salt_ratio": self.salt_ratio, "seed": draw_seed(rng)}
 
 
 @register("image")
@@ -555,7 +544,7 @@ class GaussianBlur(_KernelTransform):
     kernel = F.gaussian_blur
 
     def sample(self, rng, info):
-        return {"sigma": _uniform(rng, self.sigma)}
+        return {"sigma": uniform(rng, self.sigma)}
 
 
 @register("image")
@@ -567,7 +556,7 @@ class MotionBlur(_KernelTransform):
     kernel = F.motion_blur
 
     def sample(self, rng, info):
-        return {"length": _integer(rng, self.length), "angle": _uniform(rng, self.angle)}
+        return {"length": _integer(rng, self.length), "angle": uniform(rng, self.angle)}
 
 
 @register("image")
@@ -589,7 +578,7 @@ class Downscale(_KernelTransform, Resampling):
     kernel = F.downscale
 
     def sample(self, rng, info):
-        return {"factor": _uniform(rng, self.factor), "interpolation": self.interpolation}
+        return {"factor": uniform(rng, self.factor), "interpolation": self.interpolation}
 
 
 # --- occlusion --------------------------------------------------------------------------------
@@ -605,7 +594,7 @@ class _Occlusion(_KernelTransform):
         if self.fill == "constant":
             params["value"] = list(self.value)
         if self.fill == "random":
-            params["seed"] = _seed(rng)
+            params["seed"] = draw_seed(rng)
         return params
 
 
@@ -619,8 +608,8 @@ class RandomErasing(_Occlusion):
     def sample(self, rng, info):
         log_ratio = (math.log(self.ratio[0]), math.log(self.ratio[1]))
         for _ in range(10):
-            target = info.width * info.height * _uniform(rng, self.area)
-            aspect = math.exp(_uniform(rng, log_ratio))
+            target = info.width * info.height * uniform(rng, self.area)
+            aspect = math.exp(uniform(rng, log_ratio))
             h, w = round(math.sqrt(target * aspect)), round(math.sqrt(target / aspect))
             if 0 < h < info.height and 0 < w < info.width:
                 box = [_integer(rng, (0, info.height - h)), _integer(rng, (0, info.width - w)), h, w]
@@ -639,7 +628,7 @@ class Cutout(_Occlusion):
     def sample(self, rng, info):
         boxes = []
         for _ in range(_integer(rng, self.holes)):
-            side = max(1, round(_uniform(rng, self.size) * min(info.width, info.height)))
+            side = max(1, round(uniform(rng, self.size) * min(info.width, info.height)))
             cy, cx = _integer(rng, (0, info.height - 1)), _integer(rng, (0, info.width - 1))
             top, left = max(0, cy - side // 2), max(0, cx - side // 2)
             bottom, right = min(info.height, cy - side // 2 + side), min(info.width, cx - side // 2 + side)

@@ -21,17 +21,16 @@ from augcli.seeding import FileRngs
 from augcli.text import io, lexicon
 from augcli.text.transforms import BatchedTransform, Lexicon, run
 from augcli.textfile import decode, split_lines
-from augcli.transforms import Composition, Transform, leaves
+from augcli.transforms import Composition, Transform, draw_seed, leaves
 
 if TYPE_CHECKING:
     from augcli.recipe import Section
 
 TABLE_SUFFIXES = {".csv": ",", ".tsv": "\t", ".jsonl": None}
-_SEED_LIMIT = 2**63
 
 
 def _random(rng: np.random.Generator) -> random.Random:
-    return random.Random(int(rng.integers(_SEED_LIMIT)))
+    return random.Random(draw_seed(rng))
 
 
 class TextModality(BaseModality):
