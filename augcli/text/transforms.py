@@ -9,9 +9,10 @@ numpy Generator call costs ten times as much; it is seeded per file and copy, ne
 from __future__ import annotations
 
 import random
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import ClassVar
 
 from augcli.params import Choice, Flag, Number, Text
 from augcli.text import functional as F
@@ -105,44 +106,46 @@ def random_deletion(
     return F.delete(tokens, words, doomed)
 
 
+class _EdaOperation(TextTransform):
+    """One EDA operation: `operation` is its function, called with the transform's one amount."""
+
+    operation: ClassVar[Callable[..., list[str]]]
+    amount: ClassVar[str]  # the name of the parameter that says how much
+
+    def edit(self, tokens, words, rand, lexicon):
+        return type(self).operation(tokens, words, rand, lexicon, getattr(self, self.amount))
+
+
 @register("text")
-class SynonymReplacement(TextTransform):
+class SynonymReplacement(_EdaOperation):
     """EDA: replace n = max(1, round(alpha x words)) distinct non-stop words with a random synonym."""
 
     alpha = Number(0.1, "share of words to replace", lo=0.0, hi=1.0)
-
-    def edit(self, tokens, words, rand, lexicon):
-        return synonym_replacement(tokens, words, rand, lexicon, self.alpha)
+    operation, amount = synonym_replacement, "alpha"
 
 
 @register("text")
-class RandomInsertion(TextTransform):
+class RandomInsertion(_EdaOperation):
     """EDA: n times, insert a random synonym of a random non-stop word at a random position."""
 
     alpha = Number(0.1, "insertions per word of the sample", lo=0.0, hi=1.0)
-
-    def edit(self, tokens, words, rand, lexicon):
-        return random_insertion(tokens, words, rand, lexicon, self.alpha)
+    operation, amount = random_insertion, "alpha"
 
 
 @register("text")
-class RandomSwap(TextTransform):
+class RandomSwap(_EdaOperation):
     """EDA: n times, swap two random words (punctuation stays where it was)."""
 
     alpha = Number(0.1, "swaps per word of the sample", lo=0.0, hi=1.0)
-
-    def edit(self, tokens, words, rand, lexicon):
-        return random_swap(tokens, words, rand, lexicon, self.alpha)
+    operation, amount = random_swap, "alpha"
 
 
 @register("text")
-class RandomDeletion(TextTransform):
+class RandomDeletion(_EdaOperation):
     """EDA: delete each word with probability p_word, never all of them."""
 
     p_word = Number(0.1, "chance that each word is deleted", lo=0.0, hi=1.0)
-
-    def edit(self, tokens, words, rand, lexicon):
-        return random_deletion(tokens, words, rand, lexicon, self.p_word)
+    operation, amount = random_deletion, "p_word"
 
 
 @register("text")
@@ -153,16 +156,16 @@ class Eda(TextTransform):
     alpha_ri = Number(0.1, "random_insertion alpha", lo=0.0, hi=1.0)
     alpha_rs = Number(0.1, "random_swap alpha", lo=0.0, hi=1.0)
     p_rd = Number(0.1, "random_deletion p_word", lo=0.0, hi=1.0)
+    OPERATIONS: ClassVar = (
+        (synonym_replacement, "alpha_sr"),
+        (random_insertion, "alpha_ri"),
+        (random_swap, "alpha_rs"),
+        (random_deletion, "p_rd"),
+    )
 
     def edit(self, tokens, words, rand, lexicon):
-        choice = rand.randrange(4)
-        if choice == 0:
-            return synonym_replacement(tokens, words, rand, lexicon, self.alpha_sr)
-        if choice == 1:
-            return random_insertion(tokens, words, rand, lexicon, self.alpha_ri)
-        if choice == 2:
-            return random_swap(tokens, words, rand, lexicon, self.alpha_rs)
-        return random_deletion(tokens, words, rand, lexicon, self.p_rd)
+        operation, amount = self.OPERATIONS[rand.randrange(4)]
+        return operation(tokens, words, rand, lexicon, getattr(self, amount))
 
 
 _LETTERS = "abcdefghijklmnopqrstuvwxyz"
