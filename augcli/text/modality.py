@@ -86,26 +86,32 @@ class TextModality(BaseModality):
             lexicon.thesaurus(options["thesaurus"], options["thesaurus_mode"]), lexicon.stop_words(options["stopwords"])
         )
 
+    def _augment(self, section: Section, texts: list[str], rng: np.random.Generator) -> tuple[list[str], list[int]]:
+        """One copy of every sample, and how many samples each transform fired on."""
+        fired: dict[int, int] = {}
+        done = run(section.transforms, texts, _random(rng), self._lexicon(section), fired)
+        return done, [fired.get(id(t), 0) for t in leaves(section.transforms)]
+
     @staticmethod
-    def _records(section: Section, fired: dict[int, int]) -> list[dict[str, Any]]:
+    def _records(section: Section, counts: list[int]) -> list[dict[str, Any]]:
+        """The manifest's record of a copy: each transform's settings and its sample count."""
         return [
-            {"name": t.name, "params": t.settings(), "samples": fired.get(id(t), 0)} for t in leaves(section.transforms)
+            {"name": t.name, "params": t.settings(), "samples": n}
+            for t, n in zip(leaves(section.transforms), counts, strict=True)
         ]
 
     def render(self, source: Path, section: Section, rngs: Iterable[np.random.Generator]) -> list[Rendered]:
         """A .txt file: each copy has the same lines, each non-empty one augmented (or the whole file)."""
         text, stored = decode(source.read_bytes(), section.options["encoding"], io.ENCODING_HINT)
-        words = self._lexicon(section)
         pieces = split_lines(text) if section.options["unit"] == "line" else [text]
         samples = [k for k, piece in enumerate(pieces) if k % 2 == 0 and piece.strip()]
         copies = []
         for rng in rngs:
-            fired: dict[int, int] = {}
             out = list(pieces)
-            done = run(section.transforms, [pieces[k] for k in samples], _random(rng), words, fired)
-            for k, text in zip(samples, done, strict=True):
-                out[k] = text
-            copies.append(Rendered(stored.encode("".join(out)), self._records(section, fired)))
+            done, counts = self._augment(section, [pieces[k] for k in samples], rng)
+            for k, changed in zip(samples, done, strict=True):
+                out[k] = changed
+            copies.append(Rendered(stored.encode("".join(out)), self._records(section, counts)))
         return copies
 
     def table_parts(self, relative: str, section: Section, copies: int) -> int:
@@ -136,20 +142,7 @@ class TextModality(BaseModality):
     def render_table_part(self, source: Path, section: Section, copies: int, rngs: FileRngs, part: int) -> Any:
         """Copy `part` of every text cell, and how often each transform fired."""
         _, cells, places = self._read_table(source, section)
-        return self._variant(section, cells, places, rngs, part)
-
-    def _variant(
-        self, section: Section, cells: list[Any], places: list, rngs: FileRngs, copy: int
-    ) -> tuple[list[str], list[int]]:
-        fired: dict[int, int] = {}
-        texts = run(
-            section.transforms,
-            [cells[r][j] for r, j in places],
-            _random(rngs.copy(copy)),
-            self._lexicon(section),
-            fired,
-        )
-        return texts, [fired.get(id(t), 0) for t in leaves(section.transforms)]
+        return self._augment(section, [cells[r][j] for r, j in places], rngs.copy(part))
 
     def render_table(
         self, source: Path, section: Section, copies: int, rngs: FileRngs, parts: list[Any] | None = None
@@ -158,7 +151,8 @@ class TextModality(BaseModality):
         `parts` are the copies already made elsewhere (render_table_part), in copy order."""
         table, cells, places = self._read_table(source, section)
         if parts is None:
-            parts = [self._variant(section, cells, places, rngs, k) for k in range(copies)]
+            texts = [cells[r][j] for r, j in places]
+            parts = [self._augment(section, texts, rngs.copy(k)) for k in range(copies)]
         variants = [dict(zip(places, texts, strict=True)) for texts, _ in parts]
         out: list[Any] = []
         for r, (row, original) in enumerate(zip(cells, table.rows, strict=True)):
@@ -173,11 +167,8 @@ class TextModality(BaseModality):
             data = io.write_csv(table, out)
         else:
             data = table.stored.encode("".join(line + table.stored.line_ending for line in out))
-        counts = [sum(column) for column in zip(*(fired for _, fired in parts), strict=True)] if parts else []
-        records = [
-            {"name": t.name, "params": t.settings(), "samples": counts[i] if counts else 0}
-            for i, t in enumerate(leaves(section.transforms))
-        ]
+        counts = [sum(column) for column in zip(*(fired for _, fired in parts), strict=True)]
+        records = self._records(section, counts or [0] * len(leaves(section.transforms)))
         count = len(table.rows)
         rows = {"original": count if section.keep_original else 0, "augmented": count * copies, "synthetic": 0}
         return Rendered(data, records, rows)
