@@ -283,3 +283,13 @@ def test_parquet_keeps_its_schema(tmp_path):
     out = pd.read_parquet(io.BytesIO(rendered.data))
     assert out.dtypes.to_dict() == frame.dtypes.to_dict() and len(out) == 180
     assert out.iloc[:60].equals(frame)
+
+
+def test_column_std_matches_pandas_and_is_zero_without_two_values(recwarn):
+    from augcli.tabular.functional import column_std
+
+    values = np.array([[1.0, 5.0, np.nan], [3.0, np.nan, np.nan], [8.0, np.nan, np.nan]])
+    std = column_std(values)
+    assert std[0] == pytest.approx(pd.Series([1.0, 3.0, 8.0]).std()) and std[1] == 0.0 and std[2] == 0.0
+    assert column_std(np.zeros((0, 2))).tolist() == [0.0, 0.0]
+    assert not [w for w in recwarn if issubclass(w.category, RuntimeWarning)]

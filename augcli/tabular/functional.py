@@ -33,7 +33,8 @@ def finish_numeric(values: np.ndarray, bounds: tuple[float, float] | None, integ
 
 def column_std(values: np.ndarray) -> np.ndarray:
     """Each column's sample standard deviation (ddof=1, as pandas), ignoring NaN; 0 for < 2 values."""
-    counts = np.sum(~np.isnan(values), axis=0)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        std = np.nanstd(values, axis=0, ddof=1) if values.size else np.zeros(values.shape[1])
-    return np.where(counts >= 2, std, 0.0)
+    std = np.zeros(values.shape[1])
+    enough = np.sum(~np.isnan(values), axis=0) >= 2
+    if enough.any():
+        std[enough] = np.nanstd(values[:, enough], axis=0, ddof=1)
+    return std
