@@ -293,3 +293,11 @@ def test_column_std_matches_pandas_and_is_zero_without_two_values(recwarn):
     assert std[0] == pytest.approx(pd.Series([1.0, 3.0, 8.0]).std()) and std[1] == 0.0 and std[2] == 0.0
     assert column_std(np.zeros((0, 2))).tolist() == [0.0, 0.0]
     assert not [w for w in recwarn if issubclass(w.category, RuntimeWarning)]
+
+
+def test_categorical_resample_without_a_label_draws_from_the_whole_column(tmp_path):
+    frame = pd.DataFrame({"city": ["a"] * 90 + ["b"] * 10, "v": np.arange(100.0)})
+    _, out = render(write_table(tmp_path / "t.csv", frame), "tabular:\n  transforms: [categorical_resample]\n", 20)
+    drawn = out["city"].iloc[100:]
+    assert set(drawn) == {"a", "b"} and (drawn == "b").mean() == pytest.approx(0.1, abs=0.02)
+    assert (out["v"].iloc[100:].to_numpy() == np.tile(frame["v"].to_numpy(), 20)).all()

@@ -107,11 +107,9 @@ class CategoricalResample(TableTransform):
     def sample_rows(self, rng: np.random.Generator, rows: np.ndarray, block: Block) -> dict[str, Any]:
         """For each row and column, a donor row of the same class (any row when there is no label)."""
         width = len(self._columns(block))
-        donors = np.empty((rows.size, width), dtype=np.int64)
         if block.labels is None:
-            total = next(iter(block.originals.values())).size if block.originals else 0
-            donors[:] = rng.integers(total, size=donors.shape) if total else 0
-            return {"donors": donors}
+            return {"donors": rng.integers(block.numeric.shape[0], size=(rows.size, width))}
+        donors = np.empty((rows.size, width), dtype=np.int64)
         row_labels = block.labels[rows]
         for label, members in block.class_rows.items():
             mine = np.flatnonzero(row_labels == label)
