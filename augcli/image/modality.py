@@ -142,34 +142,30 @@ class ImageModality(FileModality):
         return io.output_suffix(source_suffix, section.options["output"])
 
     def render(self, source: Path, section: Section, rngs: Iterable[np.random.Generator]) -> list[Rendered]:
+        """Decode once; per copy plan, warp and encode. With annotations, the copy's moved boxes and
+        mask ride along in `extra` for companion_files to write."""
         decoded = io.load(source)
         info = ImageInfo.of(decoded.pixels)
         layout: Layout | None = section.bound.get("layout")
-        if layout is None:
-            copies = []
-            for rng in rngs:
-                applied, _ = plan_pipeline(section.transforms, rng, info)
-                pixels = run_ops(decoded.pixels, [a.transform.op(a.info, **a.params) for a in applied])
-                copies.append(
-                    Rendered(io.encode(pixels, decoded, section.options["output"]), [a.record() for a in applied])
-                )
-            return copies
-        return self._render_annotated(source, decoded, info, section, layout, rngs)
-
-    def _render_annotated(self, source, decoded, info, section, layout, rngs) -> list[Rendered]:
-        relative = source.relative_to(layout.input_root).as_posix()
-        found = companions.read(layout, relative, (info.width, info.height))
-        options = section.options["boxes"]
+        found = None
+        if layout is not None:
+            found = companions.read(layout, source.relative_to(layout.input_root).as_posix(), (info.width, info.height))
         copies = []
         for rng in rngs:
-            applied, boxes, notes = self._plan_with_boxes(section, rng, info, layout, found, options)
+            if found is None:
+                applied, _ = plan_pipeline(section.transforms, rng, info)
+                boxes, notes = [], []
+            else:
+                applied, boxes, notes = self._plan_with_boxes(section, rng, info, layout, found)
             pixels = run_ops(decoded.pixels, [a.transform.op(a.info, **a.params) for a in applied])
-            mask = companions.move_mask(layout, found.mask.values, applied) if found.mask is not None else None
             data = io.encode(pixels, decoded, section.options["output"])
+            records = [a.record() for a in applied] + notes
+            if found is None:
+                copies.append(Rendered(data, records))
+                continue
+            mask = companions.move_mask(layout, found.mask.values, applied) if found.mask is not None else None
             moved = ((pixels.shape[1], pixels.shape[0]), boxes, mask, found)
-            copies.append(
-                Rendered(data, [a.record() for a in applied] + notes, warnings=tuple(found.warnings), extra=moved)
-            )
+            copies.append(Rendered(data, records, warnings=tuple(found.warnings), extra=moved))
         return copies
 
     def companion_files(self, section: Section, source: Path, output: str, rendered: Rendered | None) -> Written | None:
@@ -196,10 +192,9 @@ class ImageModality(FileModality):
         return files
 
     @staticmethod
-    def _plan_with_boxes(
-        section, rng, info, layout, found, options
-    ) -> tuple[list[Applied], list, list[dict[str, Any]]]:
+    def _plan_with_boxes(section, rng, info, layout, found) -> tuple[list[Applied], list, list[dict[str, Any]]]:
         """Plan a copy; when a crop dropped every box, draw again (max_tries), then maybe drop the crops."""
+        options = section.options["boxes"]
         for attempt in range(options["max_tries"]):
             applied, _ = plan_pipeline(section.transforms, rng, info)
             boxes = companions.move_boxes(layout, found.boxes, applied)
