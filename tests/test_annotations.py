@@ -422,3 +422,11 @@ def test_bad_voc_files_fail_that_image_only(tmp_path, xml, message):
     result = invoke("run", recipe(tmp_path, "voc", IDENTITY), data, tmp_path / "out")
     assert result.exit_code == 1 and f"failed: images/train/im0.png: {message}" in result.output
     assert (tmp_path / "out" / "labels" / "train" / "im1_aug0.xml").exists()
+
+
+def test_originals_carry_their_label_and_mask_files_byte_for_byte(tmp_path):
+    data = detection_dataset(tmp_path / "data", "yolo")
+    out = tmp_path / "out"
+    assert invoke("run", recipe(tmp_path, "yolo", GEOMETRIC, copies=1), data, out).exit_code == 0
+    for relative in ("labels/train/im1.txt", "masks/train/im1.png", "images/train/im1.png"):
+        assert (out / relative).read_bytes() == (data / relative).read_bytes()

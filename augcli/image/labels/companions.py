@@ -56,6 +56,13 @@ class Layout:
         path = PurePosixPath(self.masks or "") / PurePosixPath(key)
         return str(path.parent), path.stem + self.mask_suffix
 
+    def mask_file(self, key: str) -> Path | None:
+        """The input mask of the image with this key, if there is one."""
+        if not self.masks:
+            return None
+        folder, stem = self.mask_folder_and_stem(key)
+        return masks.find(self.input_root / folder, stem)
+
     def reserved(self) -> list[str]:
         """Paths under INPUT that hold annotations, not samples: no section claims them."""
         return [p for p in (self.labels, self.masks, self.classes) if p]
@@ -88,11 +95,9 @@ def read(layout: Layout, relative: str, size: tuple[int, int]) -> Annotations:
         dataset = coco.load(str(layout.input_root / layout.labels))
         found.boxes, found.warnings = coco.boxes_of(dataset, key)
         found.coco_image = dataset.by_file.get(key)
-    if layout.masks:
-        folder, stem = layout.mask_folder_and_stem(key)
-        path = masks.find(layout.input_root / folder, stem)
-        if path is not None:
-            found.mask = masks.load(path, size)
+    mask = layout.mask_file(key)
+    if mask is not None:
+        found.mask = masks.load(mask, size)
     return found
 
 
@@ -225,11 +230,9 @@ def original(layout: Layout, relative: str, output_relative: str) -> Written:
     label = layout.label_path(key)
     if label is not None and (layout.input_root / label).exists():
         written.files.append((label, (layout.input_root / label).read_bytes()))
-    if layout.masks:
-        folder, stem = layout.mask_folder_and_stem(key)
-        path = masks.find(layout.input_root / folder, stem)
-        if path is not None:
-            written.files.append((str(PurePosixPath(folder) / path.name), path.read_bytes()))
+    mask = layout.mask_file(key)
+    if mask is not None:
+        written.files.append((mask.relative_to(layout.input_root).as_posix(), mask.read_bytes()))
     if layout.format == "coco":
         dataset = coco.load(str(layout.input_root / layout.labels))
         image = dataset.by_file.get(key)
