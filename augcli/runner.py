@@ -11,6 +11,7 @@ import os
 import sys
 import time
 import traceback
+from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -186,15 +187,11 @@ def _tasks(plan: Plan, recipe: Recipe) -> list[Task]:
 
 
 def _results(plan: Plan, recipe: Recipe, output_root: Path, workers: int) -> Iterator[JobResult]:
-    if workers <= 1 or len(plan.jobs) == 0:  # in this process; OpenCV may use its own threads
-        for job in plan.jobs:
-            yield process(job, recipe, output_root)
-        return
-    tasks = _tasks(plan, recipe)
-    if len(tasks) <= 1:
+    tasks = _tasks(plan, recipe) if workers > 1 else []
+    if len(tasks) <= 1:  # in this process; OpenCV may use its own threads
         yield from (process(job, recipe, output_root) for job in plan.jobs)
         return
-    expected = {job.relative: sum(1 for j, _ in tasks if j is job) for job in plan.jobs}
+    expected = Counter(job.relative for job, _ in tasks)
     parts: dict[str, dict[int, object]] = {}
     failed: set[str] = set()
     with pool.context().Pool(workers, initializer=_init_worker, initargs=(recipe, output_root)) as workers_pool:
