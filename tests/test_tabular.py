@@ -301,3 +301,10 @@ def test_categorical_resample_without_a_label_draws_from_the_whole_column(tmp_pa
     drawn = out["city"].iloc[100:]
     assert set(drawn) == {"a", "b"} and (drawn == "b").mean() == pytest.approx(0.1, abs=0.02)
     assert (out["v"].iloc[100:].to_numpy() == np.tile(frame["v"].to_numpy(), 20)).all()
+
+
+def test_a_table_already_balanced_gets_no_synthetic_rows(tmp_path):
+    path = write_table(tmp_path / "t.csv", pd.DataFrame({"x": [1.0, 2.0, 3.0, 4.0], "label": ["a", "a", "b", "b"]}))
+    rendered, out = render(path, "tabular:\n  label: label\n  resample: {method: smote}\n", 0)
+    assert len(out) == 4 and rendered.rows["synthetic"] == 0 and rendered.warnings == ()
+    assert rendered.records[-1]["rows"] == 0 and "nothing to add" in rendered.notes[-1]

@@ -148,6 +148,10 @@ def resample(
         raise ResampleError(f"sampling_strategy {options['sampling_strategy']!r}: {exc}") from None
     sizes = labels.value_counts()
     plan = {c: int(n) for c, n in plan.items() if n > 0}
+    record["params"]["sampling_strategy"] = _plain(options["sampling_strategy"])
+    if not plan:
+        notes.append("the classes already have the rows sampling_strategy asks for: nothing to add")
+        return Resampled(frame.iloc[0:0], record, [], notes)
     warned = []
     singles = {c: n for c, n in plan.items() if sizes[c] < 2 and method in _NEIGHBOUR_METHODS}
     for c in singles:
@@ -177,7 +181,6 @@ def resample(
         parts_y.append(y)
     synthetic = pd.concat(parts_x, ignore_index=True)
     synthetic[schema.label] = pd.concat(parts_y, ignore_index=True).to_numpy()
-    record["params"]["sampling_strategy"] = _plain(options["sampling_strategy"])
     record["rows"] = len(synthetic)
     record["per_class"] = {_name(c): n for c, n in sorted(plan.items(), key=lambda item: _name(item[0]))}
     if singles:
