@@ -14,16 +14,14 @@ Prints seconds of audio processed per second for each tool and the ratio to audi
 from __future__ import annotations
 
 import argparse
-import multiprocessing
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
 import soundfile as sf
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import WORK, default_workers, fastest_of, fresh, print_table, run_augcli
+from common import WORK, default_workers, fastest_of, print_table, run_augcli, run_per_file
 
 RECIPE = """\
 seed: 1
@@ -96,11 +94,7 @@ def _audiomentations_job(args: tuple[str, str, int]) -> int:
 
 
 def run_audiomentations(paths: list[Path], copies: int, workers: int) -> float:
-    out = fresh(WORK / "out_audiomentations")
-    started = time.perf_counter()
-    with multiprocessing.get_context("forkserver").Pool(workers, initializer=_audiomentations_init) as pool:
-        sum(pool.imap_unordered(_audiomentations_job, [(str(p), str(out), copies) for p in paths]))
-    return time.perf_counter() - started
+    return run_per_file("audiomentations", _audiomentations_job, paths, copies, workers, _audiomentations_init)
 
 
 def main() -> None:

@@ -15,7 +15,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import io
-import multiprocessing
 import os
 import sys
 import time
@@ -25,7 +24,7 @@ import numpy as np
 from PIL import Image, ImageDraw
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import WORK, default_workers, fastest_of, fresh, print_table, run_augcli
+from common import WORK, default_workers, fastest_of, fresh, print_table, run_augcli, run_per_file
 
 RECIPE = """\
 seed: 1
@@ -107,11 +106,7 @@ def _albumentations_job(args: tuple[str, str, int]) -> int:
 
 
 def run_albumentations(paths: list[Path], copies: int, workers: int) -> float:
-    out = fresh(WORK / "out_albumentations")
-    started = time.perf_counter()
-    with multiprocessing.get_context("forkserver").Pool(workers, initializer=_albumentations_init) as pool:
-        sum(pool.imap_unordered(_albumentations_job, [(str(p), str(out), copies) for p in paths]))
-    return time.perf_counter() - started
+    return run_per_file("albumentations", _albumentations_job, paths, copies, workers, _albumentations_init)
 
 
 # --- the floor: decode once, encode N times, no transform ------------------------------------
@@ -127,11 +122,7 @@ def _floor_job(args: tuple[str, str, int]) -> int:
 
 
 def run_floor(paths: list[Path], copies: int, workers: int) -> float:
-    out = fresh(WORK / "out_floor")
-    started = time.perf_counter()
-    with multiprocessing.get_context("forkserver").Pool(workers) as pool:
-        sum(pool.imap_unordered(_floor_job, [(str(p), str(out), copies) for p in paths]))
-    return time.perf_counter() - started
+    return run_per_file("floor", _floor_job, paths, copies, workers)
 
 
 # --- Augmentor: its own Pipeline.sample ------------------------------------------------------

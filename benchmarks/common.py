@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 import platform
 import shutil
@@ -30,6 +31,22 @@ def run_augcli(recipe_text: str, inputs: Path, workers: int, name: str = "recipe
     command = [sys.executable, "-m", "augcli", "run", str(recipe), str(inputs), str(out), "-q"]
     started = time.perf_counter()
     subprocess.run([*command, "--workers", str(workers)], check=True, stderr=subprocess.DEVNULL)
+    return time.perf_counter() - started
+
+
+def run_per_file(
+    name: str,
+    job: Callable[[tuple[str, str, int]], int],
+    paths: list[Path],
+    copies: int,
+    workers: int,
+    initializer: Callable[[], None] | None = None,
+) -> float:
+    """A peer's per-file job over a forkserver pool of `workers`, outputs under WORK/out_<name>; seconds."""
+    out = fresh(WORK / f"out_{name}")
+    started = time.perf_counter()
+    with multiprocessing.get_context("forkserver").Pool(workers, initializer=initializer) as pool:
+        sum(pool.imap_unordered(job, [(str(p), str(out), copies) for p in paths]))
     return time.perf_counter() - started
 
 
