@@ -430,3 +430,16 @@ def test_originals_carry_their_label_and_mask_files_byte_for_byte(tmp_path):
     assert invoke("run", recipe(tmp_path, "yolo", GEOMETRIC, copies=1), data, out).exit_code == 0
     for relative in ("labels/train/im1.txt", "masks/train/im1.png", "images/train/im1.png"):
         assert (out / relative).read_bytes() == (data / relative).read_bytes()
+
+
+def test_label_files_without_an_image_are_reported_and_voc_keeps_other_fields(tmp_path):
+    data = detection_dataset(tmp_path / "data", "voc")
+    (data / "labels" / "train" / "ghost.xml").write_text("<annotation></annotation>")
+    out = tmp_path / "out"
+    result = invoke("run", recipe(tmp_path, "voc", GEOMETRIC, copies=1), data, out)
+    assert result.exit_code == 0 and "1 label file(s) have no image, e.g. labels/train/ghost.xml" in result.output
+    root = ET.parse(out / "labels" / "train" / "im0_aug0.xml").getroot()
+    assert root.findtext("size/depth") == "3"
+    assert all(o.findtext("difficult") == "0" for o in root.iter("object"))
+    with Image.open(out / "images" / "train" / "im0_aug0.png") as image:
+        assert (int(root.findtext("size/width")), int(root.findtext("size/height"))) == image.size

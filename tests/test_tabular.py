@@ -308,3 +308,29 @@ def test_a_table_already_balanced_gets_no_synthetic_rows(tmp_path):
     rendered, out = render(path, "tabular:\n  label: label\n  resample: {method: smote}\n", 0)
     assert len(out) == 4 and rendered.rows["synthetic"] == 0 and rendered.warnings == ()
     assert rendered.records[-1]["rows"] == 0 and "nothing to add" in rendered.notes[-1]
+
+
+@pytest.mark.parametrize("method", ["borderline_smote", "adasyn", "random_oversample"])
+def test_every_resampling_method_adds_minority_rows(tmp_path, method):
+    rng = np.random.default_rng(3)
+    label = np.array(["rare"] * 20 + ["common"] * 80)
+    frame = pd.DataFrame(
+        {"x": rng.normal(0, 1, 100) + (label == "rare") * 1.5, "y": rng.normal(0, 1, 100), "label": label}
+    )
+    rendered, out = render(
+        write_table(tmp_path / "t.csv", frame), f"tabular:\n  label: label\n  resample: {{method: {method}}}\n", 0
+    )
+    synthetic = out.iloc[100:]
+    assert rendered.records[-1]["name"] == method and len(synthetic) == rendered.rows["synthetic"] > 0
+    assert set(synthetic["label"]) == {"rare"}
+    if method == "random_oversample":  # without shrinkage: copies of minority rows
+        rare = {tuple(r) for r in frame.loc[frame["label"] == "rare", ["x", "y"]].round(9).to_numpy()}
+        assert all(tuple(r) in rare for r in synthetic[["x", "y"]].round(9).to_numpy())
+
+
+def test_random_oversample_with_shrinkage_jitters_the_copies(tmp_path):
+    frame = pd.DataFrame({"x": np.arange(12.0), "label": ["a"] * 10 + ["b"] * 2})
+    section = "tabular:\n  label: label\n  resample: {method: random_oversample, shrinkage: 1.0}\n"
+    _, out = render(write_table(tmp_path / "t.csv", frame), section, 0)
+    synthetic = out["x"].iloc[12:]
+    assert len(synthetic) == 8 and not synthetic.isin([10.0, 11.0]).all()
