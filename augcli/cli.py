@@ -1,7 +1,8 @@
 """Command line: `augcli run`, `augcli validate`, `augcli transforms`.
 
-Exit codes: 0 everything written; 1 some inputs failed (the rest were written); 2 usage, recipe
-or output-folder error (nothing written); 130 interrupted.
+Exit codes: 0 everything up to date; 1 some inputs failed (the rest were written; manifest.csv not
+replaced), `--check` found OUTPUT out of date, or `verify` found a difference; 2 usage, recipe or
+output-folder error (nothing written); 130 interrupted.
 """
 
 from __future__ import annotations
@@ -52,27 +53,46 @@ def main() -> None:
 @click.option("--seed", type=click.IntRange(0), help="Random seed (overrides the recipe).")
 @click.option("--workers", type=click.IntRange(1), help="Worker processes [default: all cores].")
 @click.option("--dry-run", is_flag=True, help="Print the plan and write nothing.")
-@click.option("--overwrite", is_flag=True, help="Allow a non-empty OUTPUT; replaces files of the same names.")
+@click.option(
+    "--check", is_flag=True, help="Write nothing; exit 0 if OUTPUT is up to date, else 1 and what would change."
+)
+@click.option("--rebuild", is_flag=True, help="Remake every output, even those up to date.")
+@click.option(
+    "--overwrite", is_flag=True, help="Allow an OUTPUT holding files no augcli run wrote; replaces same names."
+)
+@click.option("--allow-failures", is_flag=True, help="Exit 0 and write the manifest even if some inputs failed.")
+@click.option("--allow-empty", is_flag=True, help="Exit 0 when the recipe matches no file under INPUT.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
-@click.option("-v", "--verbose", is_flag=True, help="Tracebacks for failed files, the unclaimed files.")
-def run(recipe, input_dir, output_dir, copies, seed, workers, dry_run, overwrite, quiet, verbose) -> None:
-    """Augment every file under INPUT into OUTPUT as RECIPE says."""
-    from augcli import pool
+@click.option("-v", "--verbose", is_flag=True, help="Tracebacks for failed files, the skipped files and why.")
+def run(
+    recipe,
+    input_dir,
+    output_dir,
+    copies,
+    seed,
+    workers,
+    dry_run,
+    check,
+    rebuild,
+    overwrite,
+    allow_failures,
+    allow_empty,
+    quiet,
+    verbose,
+) -> None:
+    """Bring OUTPUT up to date with RECIPE and INPUT: make what is new or changed, delete what is gone."""
 
     config = _load(recipe)
-    workers = workers or default_workers()
-    if workers > 1 and not dry_run:
-        pool.start_server(_preload(config))  # now: its imports overlap the plan and ours
-
-    from augcli import runner
-    from augcli.plan import PlanError, build_plan
-
     if copies is not None:
         config.copies = copies
     if seed is not None:
         config.seed = seed
+
+    from augcli import runner
+    from augcli.plan import PlanError, build_plan
+
     try:
-        runner.check_output(input_dir, output_dir, overwrite)
+        runner.check_output(input_dir, output_dir, overwrite or check)
         plan = build_plan(config, input_dir)
     except (runner.OutputError, PlanError) as exc:
         _fail(str(exc))
@@ -81,11 +101,57 @@ def run(recipe, input_dir, output_dir, copies, seed, workers, dry_run, overwrite
     if verbose:
         for relative in plan.unclaimed:
             click.echo(f"augcli: skipped (no section claims it): {relative}", err=True)
+        for relative, kind in plan.special:
+            click.echo(f"augcli: skipped ({kind}, never opened): {relative}", err=True)
+    if not plan.jobs and not allow_empty:
+        _fail(_nothing_matched(config, plan))
     if dry_run:
         _print_plan(plan)
         return
-    if not plan.jobs:
-        click.echo("augcli: warning: no input file matched any section's include globs", err=True)
+    if check:
+        sys.exit(_check(plan, config, output_dir))
+    workers = min(workers or default_workers(), max(len(plan.jobs), 1))
+    _run(plan, config, output_dir, runner.Options(workers, rebuild, overwrite, allow_failures), quiet, verbose)
+
+
+def _nothing_matched(config, plan) -> str:
+    """The zero-match error: the include globs, and the file names nearest to them."""
+    import difflib
+
+    globs = "; ".join(f"{name}: {', '.join(s.include)}" for name, s in config.sections.items())
+    names = [relative.rsplit("/", 1)[-1] for relative in plan.unclaimed]
+    if not names:
+        return f"no file under INPUT matches the include globs ({globs}): INPUT holds no files (--allow-empty accepts)"
+    patterns = [glob for s in config.sections.values() for glob in s.include]
+    ranked = sorted(set(names), key=lambda n: -max(difflib.SequenceMatcher(None, n, p).ratio() for p in patterns))
+    return (
+        f"no file under INPUT matches the include globs ({globs}); nearest file names: {', '.join(ranked[:5])}. "
+        "Fix the section's include: globs, or pass --allow-empty to accept"
+    )
+
+
+def _check(plan, config, output_dir: Path) -> int:
+    """`run --check`: 0 when OUTPUT is up to date, else 1 with what would be made, changed, deleted."""
+    from augcli import runner
+
+    report = runner.check(plan, config, output_dir)
+    if report.up_to_date:
+        click.echo(f"augcli: {output_dir} is up to date ({len(plan.jobs):,} files in)", err=True)
+        return 0
+    click.echo(f"augcli: {output_dir} is out of date:", err=True)
+    for label, paths in (("made", report.new), ("changed", report.changed), ("deleted", report.removed)):
+        shown = ", ".join(paths[: runner.SHOWN]) + (", ..." if len(paths) > runner.SHOWN else "")
+        click.echo(f"  {len(paths):,} output(s) would be {label}" + (f": {shown}" if paths else ""), err=True)
+    if report.manifest_stale:
+        click.echo("  manifest.csv would be rewritten (the last run did not finish, or failed)", err=True)
+    return 1
+
+
+def _run(plan, config, output_dir: Path, options, quiet: bool, verbose: bool) -> None:
+    from augcli import pool, runner, state
+
+    if options.workers > 1 and len(plan.jobs) > 1:
+        pool.start_server(_preload(config))  # its imports overlap the key computation
 
     def report(result: runner.JobResult) -> None:
         for warning in result.warnings:
@@ -97,17 +163,46 @@ def run(recipe, input_dir, output_dir, copies, seed, workers, dry_run, overwrite
             if verbose and result.details:
                 click.echo(result.details, err=True)
 
-    show_bar = not quiet and sys.stderr.isatty()
+    options.progress = not quiet and sys.stderr.isatty()
+    fresh = not output_dir.exists()
+    had_state = (output_dir / state.STATE_DIR).is_dir()
     try:
-        summary = runner.run(plan, config, output_dir, workers, show_bar, report)
+        with state.locked(output_dir):
+            summary = runner.run(plan, config, output_dir, options, report)
+    except state.LockedError as exc:
+        _fail(str(exc))
+    except runner.OutputError as exc:  # found before anything was written: leave no trace
+        _undo_state_folder(output_dir, fresh, had_state)
+        _fail(str(exc))
     except KeyboardInterrupt:
-        click.echo("augcli: interrupted; files already renamed into place are complete", err=True)
+        click.echo("augcli: interrupted; finished outputs are kept and a rerun makes the rest", err=True)
         sys.exit(EXIT_INTERRUPTED)
-    except OSError as exc:  # OUTPUT itself or its manifest cannot be written
+    except OSError as exc:  # OUTPUT itself, its state or its manifest cannot be written (disk full, ...)
         _fail(f"cannot write to OUTPUT {output_dir}: {exc}", EXIT_FAILED_INPUTS)
     click.echo(summary.line(), err=True)
     if summary.failures:
-        sys.exit(EXIT_FAILED_INPUTS)
+        if options.allow_failures:
+            click.echo(
+                "augcli: failures accepted (--allow-failures); they are listed in .augcli/failures.csv", err=True
+            )
+        else:
+            click.echo(
+                f"augcli: manifest.csv not updated: {len(summary.failures)} input(s) failed "
+                f"(listed in {output_dir / state.STATE_DIR / state.FAILURES}); fix them and rerun",
+                err=True,
+            )
+            sys.exit(EXIT_FAILED_INPUTS)
+
+
+def _undo_state_folder(output_dir: Path, fresh: bool, had_state: bool) -> None:
+    import shutil
+
+    if fresh:
+        shutil.rmtree(output_dir, ignore_errors=True)
+    elif not had_state:
+        from augcli import state
+
+        shutil.rmtree(output_dir / state.STATE_DIR, ignore_errors=True)
 
 
 def _preload(config) -> list[str]:
@@ -138,6 +233,29 @@ def _print_plan(plan) -> None:
     if len(outputs) > DRY_RUN_SHOWN:
         click.echo(f"  ... and {len(outputs) - DRY_RUN_SHOWN} more")
     click.echo("dry run: nothing written")
+
+
+@main.command()
+@click.argument("output_dir", metavar="OUTPUT", type=click.Path(exists=True, file_okay=False, path_type=Path))
+def verify(output_dir: Path) -> None:
+    """Re-hash every file manifest.csv lists; exit 0 when all match, 1 with what is missing,
+    modified or unlisted."""
+    from augcli import verify as checker
+
+    try:
+        found = checker.verify(output_dir)
+    except checker.VerifyError as exc:
+        _fail(str(exc))
+    for label, paths in (("missing", found.missing), ("modified", found.modified), ("unlisted", found.unlisted)):
+        for path in paths:
+            click.echo(f"augcli: {label}: {path}", err=True)
+    click.echo(
+        f"augcli: {found.checked:,} files checked: {len(found.missing)} missing, {len(found.modified)} modified, "
+        f"{len(found.unlisted)} unlisted",
+        err=True,
+    )
+    if not found.ok:
+        sys.exit(EXIT_FAILED_INPUTS)
 
 
 @main.command()

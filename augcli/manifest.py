@@ -1,18 +1,25 @@
-"""manifest.csv: one row per file written, sorted by output path; same run, same bytes."""
+"""manifest.csv: one row per file in OUTPUT, sorted by output path; same run, same bytes.
+
+Every field round-trips through Python's csv module and pandas whatever it holds: fields with a
+comma, quote, tab, carriage return, newline or a leading = + - @ are quoted. Paths are the file
+names as UTF-8; a name that is not valid UTF-8 (Linux allows any bytes) is written with each
+undecodable byte as `\\xNN` after the marker `bytes:` — lossless, and `decode_path` reverses it.
+"""
 
 from __future__ import annotations
 
 import csv
-import io
 import json
+import os
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from augcli.fsutil import write_atomic
-
-COLUMNS = ("output", "source", "modality", "copy", "transforms", "rows")
+COLUMNS = ("output", "source", "modality", "copy", "transforms", "rows", "sha256")
+BYTES_MARK = "bytes:"
+_ESCAPED = re.compile(r"\\x([0-9a-f]{2})|\\\\")
 
 
 @dataclass(frozen=True)
@@ -23,34 +30,68 @@ class Row:
     copy: int | None  # None for an original
     transforms: tuple[dict[str, Any], ...] = ()
     rows: dict[str, int] | None = None  # a table's row counts by kind (original, augmented, synthetic)
+    sha256: str = ""
 
     def cells(self) -> list[str]:
         applied = _json(list(self.transforms))
         counts = "" if self.rows is None else _json(self.rows)
-        return [self.output, self.source, self.modality, "" if self.copy is None else str(self.copy), applied, counts]
+        copy = "" if self.copy is None else str(self.copy)
+        return [encode_path(self.output), encode_path(self.source), self.modality, copy, applied, counts, self.sha256]
 
 
 def _json(value: Any) -> str:
     return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
 
 
-def render(rows: Iterable[Row]) -> bytes:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(COLUMNS)
-    for row in sorted(rows, key=lambda r: r.output):
-        writer.writerow(row.cells())
-    return buffer.getvalue().encode("utf-8")
-
-
-def write(path: Path, rows: Iterable[Row]) -> None:
-    write_atomic(path, render(rows))
-
-
-def read_outputs(path: Path) -> list[str]:
-    """The output paths an earlier manifest lists (empty if there is none or it is unreadable)."""
+def encode_path(path: str) -> str:
+    """A path as the manifest writes it: itself when it is valid UTF-8, else the lossless `bytes:` form."""
     try:
-        with path.open(newline="", encoding="utf-8") as handle:
-            return [row["output"] for row in csv.DictReader(handle) if row.get("output")]
-    except (OSError, UnicodeDecodeError, csv.Error, KeyError):
-        return []
+        path.encode("utf-8")
+    except UnicodeEncodeError:
+        return BYTES_MARK + _escape_bytes(os.fsencode(path))
+    return path if not path.startswith(BYTES_MARK) else BYTES_MARK + _escape_bytes(os.fsencode(path))
+
+
+def _escape_bytes(raw: bytes) -> str:
+    """Backslashes doubled, undecodable bytes as \\xNN, everything else as UTF-8 text."""
+    out = []
+    text = raw.decode("utf-8", "surrogateescape")
+    for char in text:
+        if "\udc80" <= char <= "\udcff":
+            out.append(f"\\x{ord(char) - 0xDC00:02x}")
+        elif char == "\\":
+            out.append("\\\\")
+        else:
+            out.append(char)
+    return "".join(out)
+
+
+def decode_path(cell: str) -> str:
+    """The file name (as Python's os functions take it) that a manifest cell stands for."""
+    if not cell.startswith(BYTES_MARK):
+        return cell
+    body = cell[len(BYTES_MARK) :]
+    raw = _ESCAPED.sub(lambda m: "\\" if m.group(0) == "\\\\" else chr(0xDC00 + int(m.group(1), 16)), body)
+    return os.fsdecode(raw.encode("utf-8", "surrogateescape"))
+
+
+def render(rows: Iterable[list[str]]) -> bytes:
+    """The manifest's bytes from row cells (see Row.cells), sorted by output path."""
+    lines = [",".join(COLUMNS)]
+    lines += [",".join(map(_field, cells)) for cells in sorted(rows, key=lambda cells: cells[0])]
+    return ("\n".join(lines) + "\n").encode("utf-8")
+
+
+_NEEDS_QUOTES = re.compile(r'[,"\r\n\t]|^[=+\-@ ]|\s$')
+
+
+def _field(cell: str) -> str:
+    """A CSV field: quoted (quotes doubled) when a reader could split or misread it; csv.writer
+    leaves a carriage return unquoted when the line ends in a bare newline, which splits the row."""
+    return '"' + cell.replace('"', '""') + '"' if _NEEDS_QUOTES.search(cell) else cell
+
+
+def read(path: Path) -> list[dict[str, str]]:
+    """The rows of a manifest, as dicts by column (raises OSError / csv.Error / UnicodeDecodeError)."""
+    with path.open(newline="", encoding="utf-8") as handle:
+        return list(csv.DictReader(handle))

@@ -11,7 +11,7 @@ import numpy as np
 
 from augcli.params import Param
 from augcli.seeding import FileRngs
-from augcli.transforms import Transform
+from augcli.transforms import Composition, Transform
 
 if TYPE_CHECKING:
     from augcli.recipe import Section
@@ -64,6 +64,15 @@ class Modality(Protocol):
     def companion_files(self, section: Section, source: Path, output: str, rendered: Rendered | None) -> Any:
         """Files that go with one output (annotations), or None."""
 
+    def section_files(self, section: Section) -> list[str]:
+        """Files and folders every output of the section depends on (a COCO json, a noise folder)."""
+
+    def input_files(self, section: Section, relative: str) -> list[str]:
+        """Files one input's outputs depend on besides the input (its label file, its mask)."""
+
+    def original_settings(self, section: Section) -> Any:
+        """The settings an untouched original's outputs depend on (how its companions are found)."""
+
     def finish(self, section: Section, entries: list[tuple[str, dict[str, Any]]]) -> list[tuple[str, bytes]]:
         """Files written once per run from the outputs' entries (a COCO json)."""
 
@@ -87,6 +96,14 @@ class Modality(Protocol):
         """One part (a copy) of a table, made on its own in a worker."""
 
 
+def transform_files(transforms: list[Transform]) -> list[str]:
+    """Files and folders the transforms read (a noise folder, translation models)."""
+    found: list[str] = []
+    for transform in transforms:
+        found += transform_files(transform.children) if isinstance(transform, Composition) else transform.dependencies()
+    return found
+
+
 class BaseModality:
     """Defaults every modality shares; each overrides what it does differently."""
 
@@ -105,6 +122,15 @@ class BaseModality:
         return []
 
     def companion_files(self, section: Section, source: Path, output: str, rendered: Rendered | None) -> Any:
+        return None
+
+    def section_files(self, section: Section) -> list[str]:
+        return transform_files(section.transforms)
+
+    def input_files(self, section: Section, relative: str) -> list[str]:
+        return []
+
+    def original_settings(self, section: Section) -> Any:
         return None
 
     def finish(self, section: Section, entries: list[tuple[str, dict[str, Any]]]) -> list[tuple[str, bytes]]:

@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import fnmatch
 import os
+import stat
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
 from augcli.recipe import Recipe, Section
+from augcli.storage import file_kind
 
 MANIFEST_NAME = "manifest.csv"
 
@@ -42,6 +44,7 @@ class Job:
 class Plan:
     jobs: list[Job] = field(default_factory=list)
     unclaimed: list[str] = field(default_factory=list)
+    special: list[tuple[str, str]] = field(default_factory=list)  # FIFOs, sockets, devices: never opened
     warnings: list[str] = field(default_factory=list)  # about the dataset: labels without images, ...
 
     @property
@@ -49,36 +52,49 @@ class Plan:
         return sum(len(job.outputs) for job in self.jobs)
 
 
-def walk(root: Path) -> Iterator[tuple[Path, str]]:
+def walk(root: Path, special: list[tuple[str, str]] | None = None) -> Iterator[tuple[Path, str]]:
     """Every file below `root` in sorted order, as (path, POSIX relative path).
 
-    Directory symlinks are followed, but each real directory is entered once, so a symlink
-    loop cannot hang the walk. Hidden files and folders (names starting with '.') are skipped.
+    Iterative, so a tree thousands of folders deep cannot overflow the stack. Directory symlinks
+    are followed, but each real directory is entered once, so a symlink loop cannot hang the walk.
+    FIFOs, sockets and devices (directly or through a link) are never yielded: they go to
+    `special` with the reason. A link that cannot be resolved (dangling, a loop) is yielded: that
+    one input fails with its reason. Hidden files and folders (names starting with '.') are skipped.
     """
     seen: set[tuple[int, int]] = set()
+    stack: list[Iterator[tuple[os.DirEntry, PurePosixPath]]] = []
 
-    def visit(folder: Path, relative: PurePosixPath) -> Iterator[tuple[Path, str]]:
+    def enter(folder: Path, relative: PurePosixPath) -> None:
         try:
-            stat = folder.stat()
+            info = folder.stat()
+            if (info.st_dev, info.st_ino) in seen:
+                return
+            seen.add((info.st_dev, info.st_ino))
+            with os.scandir(folder) as scan:
+                entries = sorted(scan, key=lambda e: os.fsencode(e.name))
         except OSError:
             return
-        if (stat.st_dev, stat.st_ino) in seen:
-            return
-        seen.add((stat.st_dev, stat.st_ino))
-        try:
-            entries = sorted(os.scandir(folder), key=lambda e: e.name)
-        except OSError:
-            return
-        for entry in entries:
-            if entry.name.startswith("."):
-                continue
-            path, rel = Path(entry.path), relative / entry.name
-            if entry.is_dir(follow_symlinks=True):
-                yield from visit(path, rel)
-            elif entry.is_file(follow_symlinks=True) or entry.is_symlink():
-                yield path, rel.as_posix()
+        stack.append(iter([(entry, relative / entry.name) for entry in entries if not entry.name.startswith(".")]))
 
-    yield from visit(root, PurePosixPath())
+    enter(root, PurePosixPath())
+    while stack:
+        item = next(stack[-1], None)
+        if item is None:
+            stack.pop()
+            continue
+        entry, rel = item
+        try:
+            info = os.stat(entry.path)
+        except OSError:  # a dangling link or a link loop: the file is tried and fails with its reason
+            if entry.is_symlink():
+                yield Path(entry.path), rel.as_posix()
+            continue
+        if stat.S_ISDIR(info.st_mode):
+            enter(Path(entry.path), rel)
+        elif stat.S_ISREG(info.st_mode):
+            yield Path(entry.path), rel.as_posix()
+        elif special is not None:
+            special.append((rel.as_posix(), file_kind(info.st_mode)))
 
 
 def matches(relative: str, patterns: tuple[str, ...]) -> bool:
@@ -114,7 +130,7 @@ def build_plan(recipe: Recipe, input_root: Path) -> Plan:
             raise PlanError(str(exc)) from None
         reserved += [p.strip("/") for p in prepared.reserved]
     claimed: dict[str, list[str]] = {name: [] for name in recipe.sections}
-    for path, relative in walk(input_root):
+    for path, relative in walk(input_root, plan.special):
         if any(relative == r or relative.startswith(r + "/") for r in reserved):
             continue  # annotation files and masks: they travel with their images
         owners = [name for name, section in recipe.sections.items() if claims(section, relative)]

@@ -1,12 +1,17 @@
-"""Run a plan: jobs over a process pool, each file decoded once, every output written atomically.
+"""Run a plan like a build tool: make only what is out of date, never lose a good output.
 
-A job stages all of its outputs under temporary names and renames them into place only when all
-of them were made, so a file that fails leaves nothing behind, and a killed run leaves no
-half-written file under a final name.
+Each output unit (a file and its companions: label, mask) has a key (keys.py). A unit whose key
+and files match the state (state.py) is left alone; the others are made by the executor, each job
+staging its units under temporary names and renaming them into place only when all were made, so
+a failed input keeps its earlier outputs and a killed run leaves no half-written file. Records are
+journalled as units complete; outputs of removed inputs are deleted, and manifest.csv replaced,
+only once the rest of the run succeeded.
 """
 
 from __future__ import annotations
 
+import errno
+import hashlib
 import os
 import sys
 import time
@@ -14,44 +19,90 @@ import traceback
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePosixPath
+from typing import Any
 
-from augcli import fsutil, manifest, pool
+from augcli import keys, manifest, state
 from augcli.errors import InputError
+from augcli.executor import LocalExecutor, WorkerDied
 from augcli.manifest import Row
-from augcli.plan import MANIFEST_NAME, Job, Plan
+from augcli.plan import MANIFEST_NAME, Job, Output, Plan
 from augcli.recipe import Recipe
 from augcli.seeding import FileRngs, rng_for
+from augcli.storage import NotRegularFileError, OutputTree, Staged, open_input
+
+MAX_WORKER_DEATHS = 2  # a file that killed this many workers is not tried again until it changes
+SHOWN = 5
 
 
 class OutputError(Exception):
-    """OUTPUT cannot be used as asked (inside INPUT, not empty without --overwrite, ...)."""
+    """OUTPUT cannot be used as asked (inside INPUT, foreign files without --overwrite, a link, ...)."""
+
+
+@dataclass
+class Made:
+    """One unit written: its files as [cells of the manifest row, size, mtime_ns], and a COCO entry."""
+
+    output: str
+    files: list[list[Any]]
+    entry: dict[str, Any] | None = None
 
 
 @dataclass
 class JobResult:
     relative: str
-    rows: list[Row] = field(default_factory=list)
+    made: list[Made] = field(default_factory=list)
     warnings: tuple[str, ...] = ()
     notes: tuple[str, ...] = ()  # shown with --verbose
-    entries: list[tuple[str, dict]] = field(default_factory=list)  # per output, for a run-wide file (COCO)
     error: str | None = None
     details: str | None = None  # traceback, shown with --verbose
+    died: bool = False  # its worker died
 
 
 @dataclass
 class Summary:
     files: int = 0
-    written: int = 0
+    current: int = 0  # files whose outputs were all up to date
+    made: int = 0  # files (re)made
+    written: int = 0  # output files written
+    removed: int = 0  # output files deleted
     skipped: int = 0
     failures: list[JobResult] = field(default_factory=list)
     seconds: float = 0.0
 
     def line(self) -> str:
         return (
-            f"augcli: {self.files} files in, {self.written} outputs written, {self.skipped} skipped, "
-            f"{len(self.failures)} failed, {self.seconds:.1f} s"
+            f"augcli: {self.files:,} files in: {self.current:,} up to date, {self.made:,} made "
+            f"({self.written:,} outputs), {self.removed:,} removed, {len(self.failures):,} failed, "
+            f"{self.skipped:,} skipped, {self.seconds:.1f} s"
         )
+
+
+# -- what is out of date ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Task:
+    """A job's outputs to make (all of them, or those out of date); `part` a table's copy made apart."""
+
+    job: Job
+    outputs: tuple[Output, ...]
+    part: int | None = None
+
+
+@dataclass
+class Status:
+    """How OUTPUT stands against the plan: what to make, what to delete, what stays."""
+
+    tasks: list[Task] = field(default_factory=list)
+    unit_keys: dict[str, str | None] = field(default_factory=dict)  # every planned unit -> its key now
+    job_hashes: dict[str, dict[str, list[Any]]] = field(default_factory=dict)  # per input: hashes to journal
+    source_hashes: dict[str, str | None] = field(default_factory=dict)  # per input: its content hash
+    current_jobs: int = 0
+    new: list[str] = field(default_factory=list)  # units to make that OUTPUT has no record of
+    changed: list[str] = field(default_factory=list)  # recorded units whose key or files changed
+    removed: list[str] = field(default_factory=list)  # recorded units no longer planned
+    blocked: dict[str, str] = field(default_factory=dict)  # input -> why it is not tried (killed workers)
 
 
 def _inside(path: Path, folder: Path) -> bool:
@@ -59,7 +110,8 @@ def _inside(path: Path, folder: Path) -> bool:
 
 
 def check_output(input_root: Path, output_root: Path, overwrite: bool) -> None:
-    """Refuse an OUTPUT that overlaps INPUT, is a file, or holds files without --overwrite."""
+    """Refuse an OUTPUT that overlaps INPUT, is a file, or holds files no augcli run wrote
+    (no state folder) without --overwrite."""
     real_in, real_out = input_root.resolve(), output_root.resolve()
     if _inside(real_out, real_in):
         raise OutputError(f"OUTPUT {output_root} is INPUT or lies inside it: choose a folder outside {input_root}")
@@ -67,216 +119,466 @@ def check_output(input_root: Path, output_root: Path, overwrite: bool) -> None:
         raise OutputError(f"INPUT {input_root} lies inside OUTPUT {output_root}: choose a separate output folder")
     if real_out.exists() and not real_out.is_dir():
         raise OutputError(f"OUTPUT {output_root} exists and is not a folder")
-    if real_out.is_dir() and any(real_out.iterdir()) and not overwrite:
+    if overwrite or not real_out.is_dir() or (real_out / state.STATE_DIR).is_dir():
+        return
+    if any(real_out.iterdir()):
         raise OutputError(
-            f"OUTPUT {output_root} already holds files: pass --overwrite to replace them, or pick an empty folder"
+            f"OUTPUT {output_root} holds files that no augcli run wrote: pass --overwrite to write there anyway "
+            "(files of the same names are replaced), or pick an empty folder"
         )
+
+
+def _file_is_current(output_root: Path, entry: list[Any]) -> bool:
+    cells, size, mtime_ns = entry
+    try:
+        info = os.lstat(output_root / manifest.decode_path(cells[0]))
+    except OSError:
+        return False
+    return info.st_size == size and info.st_mtime_ns == mtime_ns
+
+
+def _is_current(output_root: Path, record: dict[str, Any] | None, key: str | None) -> bool:
+    if record is None or key is None or record["key"] != key:
+        return False
+    return all(_file_is_current(output_root, entry) for entry in record["files"])
+
+
+def assess(plan: Plan, recipe: Recipe, output_root: Path, known: state.State, rebuild: bool) -> Status:
+    """Key every planned unit and compare it with the state: nothing is written."""
+    from augcli.modalities import MODALITIES
+
+    status = Status()
+    hasher = keys.Hasher(known.hashes)
+    section_keys, original_keys = {}, {}
+    for name, section in recipe.sections.items():
+        modality = MODALITIES[section.modality]
+        files = [hasher.tree(f) for f in sorted(modality.section_files(section))]
+        transforms = [keys.canonical_transform(t) for t in section.transforms]
+        section_keys[name] = keys.digest(keys.FORMAT_VERSION, name, transforms, section.options, files)
+        original_keys[name] = keys.digest(keys.FORMAT_VERSION, name, modality.original_settings(section), files)
+    sources = hasher.many([os.fsdecode(job.source) for job in plan.jobs])
+    for job in plan.jobs:
+        modality = MODALITIES[job.modality]
+        section = recipe.sections[job.modality]
+        source = os.fsdecode(job.source)
+        companions = modality.input_files(section, job.relative)
+        content = [sources[source], [hasher.file(path) for path in companions]]
+        status.source_hashes[job.relative] = sources[source]
+        status.job_hashes[job.relative] = {p: hasher.fresh[p] for p in [source, *companions] if p in hasher.fresh}
+        needed = []
+        for output in job.outputs:
+            if sources[source] is None:
+                key = None  # unreadable: it is tried, and fails with its reason
+            elif job.table:
+                key = keys.digest(section_keys[job.modality], recipe.seed, recipe.copies, recipe.keep_original, content)
+            elif output.copy is None:
+                key = keys.digest(original_keys[job.modality], content, output.path)
+            else:
+                key = keys.digest(section_keys[job.modality], recipe.seed, content, output.copy, output.path)
+            status.unit_keys[output.path] = key
+            record = known.units.get(output.path)
+            if rebuild or not _is_current(output_root, record, key):
+                needed.append(output)
+                (status.new if record is None else status.changed).append(output.path)
+        if not needed:
+            status.current_jobs += 1
+            continue
+        deaths = known.deaths.get(job.relative)
+        if deaths and deaths[0] >= MAX_WORKER_DEATHS and deaths[1] == sources[source] and not rebuild:
+            status.blocked[job.relative] = (
+                f"skipped: it killed {deaths[0]} workers in earlier runs; change the file, or pass --rebuild "
+                "to try it again"
+            )
+            continue
+        status.tasks += _split(job, tuple(needed), recipe)
+    planned = set(status.unit_keys)
+    status.removed = sorted(u for u, record in known.units.items() if u not in planned and not record.get("run"))
+    return status
+
+
+def _split(job: Job, outputs: tuple[Output, ...], recipe: Recipe) -> list[Task]:
+    """A job whole, or a big table's copies as parts that keep every core busy (each copy has its
+    own generator, so the result does not depend on how the parts were spread)."""
+    from augcli.modalities import MODALITIES
+
+    parts = MODALITIES[job.modality].table_parts(job.relative, recipe.sections[job.modality], recipe.copies)
+    if not job.table or parts <= 1:
+        return [Task(job, outputs)]
+    return [Task(job, outputs, k) for k in range(parts)]
+
+
+def foreign_files(status: Status, output_root: Path, known: state.State) -> list[str]:
+    """Units about to be made whose path holds a file that no augcli run recorded."""
+    owned = {manifest.decode_path(path) for path in known.owned()}
+    return [path for path in status.new if path not in owned and os.path.lexists(output_root / path)]
+
+
+def unsafe_folders(status: Status, tree: OutputTree) -> list[str]:
+    """Why some output folders cannot be written: a link or a file on the way."""
+    folders = sorted({str(PurePosixPath(o.path).parent) for task in status.tasks for o in task.outputs})
+    problems = [tree.check_folder("" if folder == "." else folder) for folder in folders]
+    return sorted({p for p in problems if p})
+
+
+# -- making one input's outputs (in a worker) ---------------------------------------------------
 
 
 def _failure_reason(exc: BaseException) -> str:
     if isinstance(exc, (InputError, OSError)):
         return str(exc)
+    if isinstance(exc, MemoryError):
+        return "out of memory while making this file"
+    if isinstance(exc, RecursionError):
+        return "the file is nested too deeply to read"
     return f"internal error ({type(exc).__name__}: {exc}); rerun with --verbose for the traceback"
 
 
-def _process_table(job: Job, recipe: Recipe, output_root: Path, parts: list | None = None) -> JobResult:
-    """One input table in, one output table out: its rows, their variants and synthetic rows.
-    `parts` are its copies when they were made in parallel (see _results)."""
+def _check_regular(source: Path) -> None:
+    """Fail a FIFO, socket or device (it may have replaced the file since the plan), a dangling link
+    or a link loop before reading it, with a reason a user understands."""
+    try:
+        with open_input(source):
+            pass
+    except NotRegularFileError:
+        raise
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise InputError("symbolic link loop: the link resolves to itself") from None
+        if isinstance(exc, FileNotFoundError) and source.is_symlink():
+            raise InputError(f"broken symbolic link (to {os.readlink(source)})") from None
+        raise InputError(f"cannot open: {exc.strerror}") from None
+
+
+class _Stager:
+    """Stages a job's files and commits them together, or discards them all."""
+
+    def __init__(self, tree: OutputTree, job: Job) -> None:
+        self.tree, self.job = tree, job
+        self.staged: list[tuple[Staged, Row]] = []
+        self.units: list[tuple[str, int, dict[str, Any] | None]] = []  # output, files staged so far, entry
+
+    def stage(self, relative: str, data: bytes | None, row: Row) -> None:
+        staged = self.tree.stage(relative, data, None if data is not None else self.job.source)
+        self.staged.append((staged, row))
+
+    def end_unit(self, output: str, entry: dict[str, Any] | None = None) -> None:
+        self.units.append((output, len(self.staged), entry))
+
+    def commit(self) -> list[Made]:
+        stamps = [self.tree.commit(staged) for staged, _ in self.staged]
+        made, start = [], 0
+        for output, end, entry in self.units:
+            files = []
+            for (staged, row), stamp in zip(self.staged[start:end], stamps[start:end], strict=True):
+                cells = Row(row.output, row.source, row.modality, row.copy, row.transforms, row.rows, staged.sha256)
+                files.append([cells.cells(), stamp.size, stamp.mtime_ns])
+            made.append(Made(output, files, entry))
+            start = end
+        self.staged.clear()
+        return made
+
+    def discard(self) -> None:
+        for staged, _ in self.staged:
+            self.tree.discard(staged)
+
+
+def _make_table(task: Task, recipe: Recipe, stager: _Stager, parts: list | None) -> JobResult:
+    """One input table in, one output table out: its rows, their variants and synthetic rows."""
     from augcli.modalities import MODALITIES
 
+    job = task.job
     (output,) = job.outputs
     section = recipe.sections[job.modality]
     rngs = FileRngs(recipe.seed, job.relative)
-    modality = MODALITIES[job.modality]
-    table = modality.render_table(job.source, section, recipe.copies, rngs, parts)
-    final = output_root / output.path
-    final.parent.mkdir(parents=True, exist_ok=True)
-    temp = fsutil.stage_bytes(final, table.data)
-    os.replace(temp, final)
+    table = MODALITIES[job.modality].render_table(job.source, section, recipe.copies, rngs, parts)
     row = Row(output.path, job.relative, job.modality, None, tuple(table.records), table.rows)
-    return JobResult(job.relative, [row], table.warnings, table.notes)
+    stager.stage(output.path, table.data, row)
+    stager.end_unit(output.path)
+    return JobResult(job.relative, stager.commit(), table.warnings, table.notes)
 
 
-def process(job: Job, recipe: Recipe, output_root: Path, parts: list | None = None) -> JobResult:
-    """Make every output of one input file; on any failure, leave none of them behind."""
+def process(task: Task, recipe: Recipe, tree: OutputTree, parts: list | None = None) -> JobResult:
+    """Make the task's outputs of one input file; on any failure, leave none of them behind."""
     from augcli.modalities import MODALITIES
 
-    staged: list[tuple[Path, Path]] = []
+    job = task.job
+    stager = _Stager(tree, job)
     try:
+        _check_regular(job.source)
         if job.table:
-            return _process_table(job, recipe, output_root, parts)
-        copies = [o.copy for o in job.outputs if o.copy is not None]
-        rngs = [rng_for(recipe.seed, job.relative, copy) for copy in copies]
+            return _make_table(task, recipe, stager, parts)
+        copies = [o.copy for o in task.outputs if o.copy is not None]
         section = recipe.sections[job.modality]
         modality = MODALITIES[job.modality]
+        rngs = [rng_for(recipe.seed, job.relative, copy) for copy in copies]
         rendered = iter(modality.render(job.source, section, rngs) if copies else [])
-        result = JobResult(job.relative)
         warnings: dict[str, None] = {}
-
-        def stage(relative: str, data: bytes | None, copy: int | None, records: tuple = ()) -> None:
-            final = output_root / relative
-            final.parent.mkdir(parents=True, exist_ok=True)
-            temp = fsutil.stage_copy(job.source, final) if data is None else fsutil.stage_bytes(final, data)
-            staged.append((temp, final))
-            result.rows.append(Row(relative, job.relative, job.modality, copy, records))
-
-        for output in job.outputs:
+        for output in task.outputs:
             copy = next(rendered) if output.copy is not None else None
             records = tuple(copy.records) if copy is not None else ()
-            stage(output.path, None if copy is None else copy.data, output.copy, records)
+            row = Row(output.path, job.relative, job.modality, output.copy, records)
+            stager.stage(output.path, None if copy is None else copy.data, row)
             warnings.update(dict.fromkeys(copy.warnings if copy is not None else ()))
             extra = modality.companion_files(section, job.source, output.path, copy)
+            entry = None
             if extra is not None:
                 for relative, data in extra.files:
-                    stage(relative, data, output.copy, records)
-                if extra.coco_entry is not None:
-                    result.entries.append((output.path, extra.coco_entry))
-        for temp, final in staged:
-            os.replace(temp, final)
-        result.warnings = tuple(warnings)
-        return result
+                    stager.stage(relative, data, Row(relative, job.relative, job.modality, output.copy, records))
+                entry = extra.coco_entry
+            stager.end_unit(output.path, entry)
+        return JobResult(job.relative, stager.commit(), tuple(warnings))
     except Exception as exc:  # one bad file must never stop the run
-        for temp, _ in staged:
-            temp.unlink(missing_ok=True)
+        stager.discard()
         return JobResult(job.relative, error=_failure_reason(exc), details=traceback.format_exc())
 
 
-_STATE: dict[str, object] = {}
+_WORKER: dict[str, Any] = {}
 
 
 def _init_worker(recipe: Recipe, output_root: Path) -> None:
     import cv2
 
     cv2.setNumThreads(1)  # one process per core already; OpenCV's threads would only contend
-    _STATE.update(recipe=recipe, output_root=output_root)
+    _WORKER.update(recipe=recipe, tree=OutputTree(output_root))
 
 
-Task = tuple[Job, int | None]  # a whole job (None), or one part of a table job
-
-
-def _run_task(task: Task, recipe: Recipe, output_root: Path) -> tuple[Task, object]:
+def _run_task(task: Task) -> object:
     """A whole job's JobResult, or a part's payload (a failed part: a JobResult with the error)."""
     from augcli.modalities import MODALITIES
 
-    job, part = task
-    if part is None:
-        return task, process(job, recipe, output_root)
+    recipe: Recipe = _WORKER["recipe"]
+    job = task.job
+    if task.part is None:
+        return process(task, recipe, _WORKER["tree"])
     try:
+        _check_regular(job.source)
         rngs = FileRngs(recipe.seed, job.relative)
         section = recipe.sections[job.modality]
-        return task, MODALITIES[job.modality].render_table_part(job.source, section, recipe.copies, rngs, part)
+        return MODALITIES[job.modality].render_table_part(job.source, section, recipe.copies, rngs, task.part)
     except Exception as exc:  # reported once for the whole file
-        return task, JobResult(job.relative, error=_failure_reason(exc), details=traceback.format_exc())
+        return JobResult(job.relative, error=_failure_reason(exc), details=traceback.format_exc())
 
 
-def _task_in_worker(task: Task) -> tuple[Task, object]:
-    return _run_task(task, _STATE["recipe"], _STATE["output_root"])  # type: ignore[arg-type]
-
-
-def _tasks(plan: Plan, recipe: Recipe) -> list[Task]:
-    """Every job whole, except big-table jobs whose copies can be made apart: one task per part,
-    so a single large table keeps every core busy (each copy has its own generator, so the
-    result does not depend on how the parts were spread)."""
-    from augcli.modalities import MODALITIES
-
-    tasks: list[Task] = []
-    for job in plan.jobs:
-        parts = MODALITIES[job.modality].table_parts(job.relative, recipe.sections[job.modality], recipe.copies)
-        tasks += [(job, None)] if not job.table or parts <= 1 else [(job, k) for k in range(parts)]
-    return tasks
-
-
-def _results(plan: Plan, recipe: Recipe, output_root: Path, workers: int) -> Iterator[JobResult]:
-    tasks = _tasks(plan, recipe) if workers > 1 else []
-    if len(tasks) <= 1:  # in this process; OpenCV may use its own threads
-        yield from (process(job, recipe, output_root) for job in plan.jobs)
+def _results(tasks: list[Task], recipe: Recipe, tree: OutputTree, workers: int) -> Iterator[JobResult]:
+    """Every task's result; table parts are gathered and their table assembled here."""
+    if workers <= 1 or len(tasks) <= 1:  # in this process; OpenCV may use its own threads
+        for task in tasks:
+            if task.part in (None, 0):
+                yield process(Task(task.job, task.outputs), recipe, tree)
         return
-    expected = Counter(job.relative for job, _ in tasks)
+    expected = Counter(task.job.relative for task in tasks)
     parts: dict[str, dict[int, object]] = {}
     failed: set[str] = set()
-    with pool.context().Pool(workers, initializer=_init_worker, initargs=(recipe, output_root)) as workers_pool:
-        for (job, part), outcome in workers_pool.imap_unordered(_task_in_worker, tasks, chunksize=1):
-            if part is None:
-                yield outcome  # type: ignore[misc]
-            elif isinstance(outcome, JobResult):
-                if job.relative not in failed:
-                    failed.add(job.relative)
-                    yield outcome
-            elif job.relative not in failed:
-                done = parts.setdefault(job.relative, {})
-                done[part] = outcome
-                if len(done) == expected[job.relative]:
-                    del parts[job.relative]
-                    yield process(job, recipe, output_root, [done[k] for k in sorted(done)])
+    executor = LocalExecutor(workers, _run_task, _init_worker, (recipe, tree.root))
+    for task, outcome in executor.map(tasks):
+        relative = task.job.relative
+        if isinstance(outcome, WorkerDied):
+            outcome = JobResult(relative, error=str(outcome), died=True)
+        if task.part is None:
+            yield outcome  # type: ignore[misc]
+        elif isinstance(outcome, JobResult):
+            if relative not in failed:
+                failed.add(relative)
+                yield outcome
+        elif relative not in failed:
+            done = parts.setdefault(relative, {})
+            done[task.part] = outcome
+            if len(done) == expected[relative]:
+                del parts[relative]
+                yield process(Task(task.job, task.outputs), recipe, tree, [done[k] for k in sorted(done)])
 
 
-def _finish(recipe: Recipe, output_root: Path, entries: list[tuple[str, dict]]) -> list[Row]:
-    """Run-wide files built from every output's entry (a COCO json), written atomically."""
-    from augcli.modalities import MODALITIES
-
-    rows = []
-    for section in recipe.sections.values():
-        for relative, data in MODALITIES[section.modality].finish(section, entries):
-            final = output_root / relative
-            final.parent.mkdir(parents=True, exist_ok=True)
-            fsutil.write_atomic(final, data)
-            rows.append(Row(relative, relative, section.modality, None))
-    return rows
+# -- the run ------------------------------------------------------------------------------------
 
 
-def _remove_stale(output_root: Path, previous: list[str], rows: list[Row]) -> None:
-    """With --overwrite: delete files the previous manifest listed that this run did not write."""
-    current = {row.output for row in rows}
-    for relative in previous:
-        if relative not in current:
-            target = output_root / relative
-            if _inside(target.resolve(), output_root.resolve()) and target.is_file():
-                target.unlink()
+@dataclass
+class Options:
+    workers: int = 1
+    rebuild: bool = False
+    overwrite: bool = False
+    allow_failures: bool = False
+    progress: bool = False
+
+
+def _record(source: str, key: str | None, made: Made, run_wide: bool = False) -> dict[str, Any]:
+    """A unit's state record; `run_wide` marks files built from every output (a COCO json)."""
+    return {"key": key, "source": source, "files": made.files, "entry": made.entry, "run": run_wide}
+
+
+class _Run:
+    """One run's bookkeeping: the state, its journal, OUTPUT's tree."""
+
+    def __init__(self, output_root: Path, known: state.State, tree: OutputTree) -> None:
+        self.root, self.known, self.tree = output_root, known, tree
+        self.journal = state.Journal(output_root)
+
+    def put(self, unit: str, record: dict[str, Any], hashes: dict[str, list[Any]] | None = None) -> None:
+        old = self.known.units.get(unit)
+        if old is not None:  # companions the new record no longer has are deleted after success
+            kept = {entry[0][0] for entry in record["files"]}
+            self.garbage([entry[0][0] for entry in old["files"] if entry[0][0] not in kept])
+        self.known.units[unit] = record
+        self.journal.put(unit, record, hashes)
+
+    def garbage(self, paths: list[str]) -> None:
+        if paths:
+            self.known.garbage.update(paths)
+            self.journal.garbage(paths)
+
+    def write_atomic(self, relative: str, data: bytes) -> None:
+        self.tree.write(relative, data)
 
 
 def run(
     plan: Plan,
     recipe: Recipe,
     output_root: Path,
-    workers: int,
-    progress: bool = False,
+    options: Options,
     report: Callable[[JobResult], None] | None = None,
 ) -> Summary:
-    """Execute the plan and write the manifest; per-file failures are collected, never raised.
+    """Bring OUTPUT up to date with the plan; per-file failures are collected, never raised.
 
+    Raises OutputError (nothing written yet) when OUTPUT holds foreign files or links on the way.
     `report` sees every result that failed or carries warnings or notes, as it arrives.
     """
+    started = time.perf_counter()
+    known = state.load(output_root)
+    status = assess(plan, recipe, output_root, known, options.rebuild)
+    if not options.overwrite:
+        foreign = foreign_files(status, output_root, known)
+        if foreign:
+            raise OutputError(
+                f"OUTPUT holds {len(foreign)} file(s) that no augcli run recorded where outputs go, e.g. "
+                f"{foreign[0]}: pass --overwrite to replace them"
+            )
+    summary = Summary(files=len(plan.jobs), skipped=len(plan.unclaimed) + len(plan.special))
+    summary.current = status.current_jobs
+    with OutputTree(output_root) as tree:
+        unsafe = unsafe_folders(status, tree)
+        if unsafe:
+            raise OutputError(unsafe[0])
+        tree.remove_temps()
+        work = _Run(output_root, known, tree)
+        try:
+            summary.failures += [JobResult(rel, error=why) for rel, why in status.blocked.items()]
+            _make(status, recipe, work, options, summary, report)
+            ok = not summary.failures or options.allow_failures
+            if ok:
+                summary.written += _finish(recipe, work, status)
+                summary.removed = _remove(work, status)
+            work.journal.sync()
+            if ok:
+                manifest_bytes = manifest.render(entry[0] for rec in known.units.values() for entry in rec["files"])
+                if tree.read(MANIFEST_NAME) != manifest_bytes:
+                    tree.write(MANIFEST_NAME, manifest_bytes)
+            state.write_failures(
+                output_root, [(f.relative, f.error or "") for f in summary.failures], work.write_atomic
+            )
+            state.save(output_root, known, work.write_atomic)
+        finally:
+            work.journal.close()
+    summary.failures.sort(key=lambda r: r.relative)
+    summary.seconds = time.perf_counter() - started
+    return summary
+
+
+def _make(status: Status, recipe: Recipe, work: _Run, options: Options, summary: Summary, report) -> None:
+    """Run the tasks; journal each unit as it lands; collect failures."""
     from tqdm import tqdm
 
-    started = time.perf_counter()
-    output_root.mkdir(parents=True, exist_ok=True)
-    fsutil.remove_temps(output_root)
-    previous = manifest.read_outputs(output_root / MANIFEST_NAME)
-    summary = Summary(files=len(plan.jobs), skipped=len(plan.unclaimed))
-    rows: list[Row] = []
-    entries: list[tuple[str, dict]] = []
-    bar = tqdm(total=len(plan.jobs), unit="file", file=sys.stderr, disable=not progress, dynamic_ncols=True)
+    bar = tqdm(
+        total=summary.files,
+        initial=summary.current,
+        unit="file",
+        file=sys.stderr,
+        disable=not options.progress,
+        dynamic_ncols=True,
+    )
     try:
-        for result in _results(plan, recipe, output_root, workers):
+        for result in _results(status.tasks, recipe, work.tree, options.workers):
             if result.error is None:
-                rows.extend(result.rows)
-                entries.extend(result.entries)
+                hashes = status.job_hashes.get(result.relative)
+                for made in result.made:
+                    work.put(made.output, _record(result.relative, status.unit_keys.get(made.output), made), hashes)
+                    summary.written += len(made.files)
+                summary.made += 1
+                if result.relative in work.known.deaths:
+                    del work.known.deaths[result.relative]
             else:
                 summary.failures.append(result)
+                if result.died:
+                    count = work.known.deaths.get(result.relative, [0, None])[0] + 1
+                    work.known.deaths[result.relative] = [count, status.source_hashes.get(result.relative)]
             if report is not None and (result.error or result.warnings or result.notes):
                 bar.clear()
                 report(result)
                 bar.refresh()
             bar.update(1)
-    except BaseException:
-        fsutil.remove_temps(output_root)
-        raise
     finally:
         bar.close()
-    rows += _finish(recipe, output_root, entries)
-    _remove_stale(output_root, previous, rows)
-    manifest.write(output_root / MANIFEST_NAME, rows)
-    summary.written = len(rows)
-    summary.failures.sort(key=lambda r: r.relative)
-    summary.seconds = time.perf_counter() - started
-    return summary
+
+
+def _finish(recipe: Recipe, work: _Run, status: Status) -> int:
+    """Run-wide files built from every current output's entry (a COCO json), written when their
+    bytes changed; those no section makes any more are deleted. Returns how many were written."""
+    from augcli.modalities import MODALITIES
+
+    units = work.known.units
+    entries = sorted((u, r["entry"]) for u, r in units.items() if r.get("entry") is not None and u in status.unit_keys)
+    produced: set[str] = set()
+    written = 0
+    for section in recipe.sections.values():
+        for relative, data in MODALITIES[section.modality].finish(section, entries):
+            produced.add(relative)
+            sha = hashlib.sha256(data).hexdigest()
+            if _is_current(work.root, units.get(relative), sha):
+                continue
+            stamp = work.tree.write(relative, data)
+            cells = Row(relative, relative, section.modality, None, sha256=sha).cells()
+            work.put(relative, _record(relative, sha, Made(relative, [[cells, stamp.size, stamp.mtime_ns]]), True))
+            written += 1
+    status.removed += sorted(u for u, r in units.items() if r.get("run") and u not in produced)
+    return written
+
+
+def _remove(work: _Run, status: Status) -> int:
+    """Delete the outputs of units no longer planned, and companions a remade unit dropped."""
+    units = work.known.units
+    gone = set(status.removed)
+    kept = {entry[0][0] for unit, record in units.items() if unit not in gone for entry in record["files"]}
+    doomed = [entry[0][0] for unit in status.removed if unit in units for entry in units[unit]["files"]]
+    removed = 0
+    for path in sorted(set(doomed) | work.known.garbage):
+        if path not in kept and work.tree.remove(manifest.decode_path(path)):
+            removed += 1
+    for unit in status.removed:
+        if units.pop(unit, None) is not None:
+            work.journal.delete(unit)
+    work.known.garbage.clear()
+    return removed
+
+
+@dataclass
+class CheckReport:
+    new: list[str]
+    changed: list[str]
+    removed: list[str]
+    manifest_stale: bool
+
+    @property
+    def up_to_date(self) -> bool:
+        return not (self.new or self.changed or self.removed or self.manifest_stale)
+
+
+def check(plan: Plan, recipe: Recipe, output_root: Path) -> CheckReport:
+    """What a run would do to OUTPUT, without writing anything (`run --check`)."""
+    known = state.load(output_root)
+    status = assess(plan, recipe, output_root, known, rebuild=False)
+    stale = True
+    if not (status.tasks or status.removed):
+        expected = manifest.render(entry[0] for record in known.units.values() for entry in record["files"])
+        try:
+            stale = (output_root / MANIFEST_NAME).read_bytes() != expected
+        except OSError:
+            stale = True
+    return CheckReport(status.new, status.changed, status.removed, stale)

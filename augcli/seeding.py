@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import hashlib
+import os
 
 import numpy as np
 
 
 def stable_hash(text: str) -> int:
-    """A 64-bit digest that is the same in every process and Python version (unlike hash())."""
-    return int.from_bytes(hashlib.blake2b(text.encode("utf-8"), digest_size=8).digest(), "big")
+    """A 64-bit digest that is the same in every process and Python version (unlike hash()).
+    It hashes the name's raw bytes, so a file name that is not valid UTF-8 works too."""
+    return int.from_bytes(hashlib.blake2b(os.fsencode(text), digest_size=8).digest(), "big")
 
 
 def rng_for(seed: int, relative_path: str, copy: int) -> np.random.Generator:

@@ -85,6 +85,11 @@ class Transform:
         """Resolve and check the files a transform reads (relative paths start at the recipe's folder)."""
         return []
 
+    def dependencies(self) -> list[str]:
+        """Files or folders this transform reads (resolved by check_files): their content is part of
+        every output's up-to-date key."""
+        return []
+
     def sample(self, rng: np.random.Generator, info: Any) -> dict[str, Any]:
         """Draw this output's parameters; JSON-friendly values only (they go into the manifest)."""
         return {}

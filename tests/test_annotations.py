@@ -345,8 +345,8 @@ def test_dataset_problems_are_reported(tmp_path):
     (data / "annotations.json").write_text(json.dumps(coco))
     Image.fromarray(np.zeros((10, 10), np.uint8), mode="L").save(data / "masks" / "train" / "im1.png")
     Image.fromarray(np.zeros((H, W), np.uint8), mode="L").save(data / "masks" / "train" / "lonely.png")
-    result = invoke("run", recipe(tmp_path, "coco", IDENTITY), data, tmp_path / "out")
-    assert result.exit_code == 1
+    result = invoke("run", recipe(tmp_path, "coco", IDENTITY), data, tmp_path / "out", "--allow-failures")
+    assert result.exit_code == 0
     output = result.output
     assert "annotations.json lists 1 image(s) that are not under INPUT, e.g. train/ghost.png" in output
     assert "1 annotation(s) name images it does not list (skipped), e.g. id 500" in output

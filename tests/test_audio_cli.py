@@ -51,8 +51,8 @@ def test_audio_run_is_byte_identical_across_worker_counts(audio_dataset, audio_r
     digests = []
     for workers in (1, 2):
         out = tmp_path / f"out{workers}"
-        result = invoke("run", audio_recipe, audio_dataset, out, "--workers", workers)
-        assert result.exit_code == 1, result.output  # broken.wav fails, the rest are written
+        result = invoke("run", audio_recipe, audio_dataset, out, "--workers", workers, "--allow-failures")
+        assert result.exit_code == 0, result.output  # broken.wav fails, the rest are written
         assert "failed: music/broken.wav: cannot decode audio" in result.output
         digests.append(tree_digest(out))
     assert digests[0] == digests[1]
@@ -61,7 +61,7 @@ def test_audio_run_is_byte_identical_across_worker_counts(audio_dataset, audio_r
 
 def test_audio_copies_keep_format_rate_channels_and_record_skips(audio_dataset, audio_recipe, tmp_path):
     out = tmp_path / "out"
-    invoke("run", audio_recipe, audio_dataset, out)
+    invoke("run", audio_recipe, audio_dataset, out, "--allow-failures")
     for name, (rate, channels, fmt, subtype) in {
         "speech/b_aug0.flac": (44100, 2, "FLAC", "PCM_24"),
         "speech/a_aug1.wav": (16000, 1, "WAV", "PCM_16"),
@@ -72,7 +72,7 @@ def test_audio_copies_keep_format_rate_channels_and_record_skips(audio_dataset, 
     rows = {row["output"]: row for row in read_manifest(out)}
     silent = json.loads(rows["music/silent_aug0.wav"]["transforms"])
     assert silent[0] == {"name": "add_noise", "params": silent[0]["params"], "skipped": "silent input"}
-    written = {p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file()}
+    written = {p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file() and ".augcli" not in p.parts}
     assert set(rows) == written - {"manifest.csv"}
 
 

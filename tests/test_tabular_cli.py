@@ -39,8 +39,8 @@ def test_tables_are_byte_identical_across_worker_counts_and_problems_are_reporte
     digests = []
     for workers in (1, 2):
         out = tmp_path / f"out{workers}"
-        result = invoke("run", recipe, data, out, "--workers", workers)
-        assert result.exit_code == 1, result.output
+        result = invoke("run", recipe, data, out, "--workers", workers, "--allow-failures")
+        assert result.exit_code == 0, result.output
         assert "failed: b/ragged.csv: ragged table: line 3 has 3 fields, the header has 2" in result.output
         assert "failed: c/nolabel.csv: label column 'label' not in this table (its columns: x, klass)" in result.output
         assert "warning: b/tiny.csv: class 'q' has one row, too few to interpolate: its 6 new rows repeat it" in (

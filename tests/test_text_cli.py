@@ -21,8 +21,8 @@ def test_text_run_is_byte_identical_across_worker_counts(tmp_path):
     recipe.write_text("seed: 9\ncopies: 3\ntext:\n  transforms:\n    - eda\n    - keyboard_typo: {p: 0.5}\n")
     digests = []
     for workers in (1, 2):
-        result = invoke("run", recipe, data, tmp_path / f"out{workers}", "--workers", workers)
-        assert result.exit_code == 1 and result.output.count("failed: b.jsonl: line 2 is not JSON") == 1
+        result = invoke("run", recipe, data, tmp_path / f"out{workers}", "--workers", workers, "--allow-failures")
+        assert result.exit_code == 0 and result.output.count("failed: b.jsonl: line 2 is not JSON") == 1
         digests.append(tree_digest(tmp_path / f"out{workers}"))
     assert digests[0] == digests[1]
     assert len(digests[0]) == 1 + 2 * 4 + 1  # manifest, two .txt x (original + 3 copies), one table

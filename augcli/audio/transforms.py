@@ -95,6 +95,9 @@ class BackgroundNoise(AudioTransform):
             return [("path", f"noise folder {folder} holds no audio files ({', '.join(AUDIO_SUFFIXES)})")]
         return []
 
+    def dependencies(self) -> list[str]:
+        return [self.folder]
+
     def sample(self, rng: np.random.Generator, info: AudioInfo) -> dict[str, Any]:
         return {
             "file": self.files[int(rng.integers(len(self.files)))],

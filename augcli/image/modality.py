@@ -141,6 +141,24 @@ class ImageModality(FileModality):
     def output_suffix(self, source_suffix: str, section: Section) -> str:
         return io.output_suffix(source_suffix, section.options["output"])
 
+    def section_files(self, section: Section) -> list[str]:
+        layout: Layout | None = section.bound.get("layout")
+        named = []
+        if layout is not None:
+            named = [layout.classes, layout.labels if layout.format == "coco" else None]
+        return super().section_files(section) + [str(layout.input_root / p) for p in named if p]
+
+    def input_files(self, section: Section, relative: str) -> list[str]:
+        layout: Layout | None = section.bound.get("layout")
+        key = layout.key(relative) if layout is not None else None
+        if key is None:
+            return []
+        label, mask = layout.label_path(key), layout.mask_file(key)
+        return [str(p) for p in (label and layout.input_root / label, mask) if p]
+
+    def original_settings(self, section: Section) -> Any:
+        return {key: section.options[key] for key in ("images", "annotations", "masks")}
+
     def render(self, source: Path, section: Section, rngs: Iterable[np.random.Generator]) -> list[Rendered]:
         """Decode once; per copy plan, warp and encode. With annotations, the copy's moved boxes and
         mask ride along in `extra` for companion_files to write."""

@@ -73,6 +73,11 @@ class TextModality(BaseModality):
                 problems.append(("stopwords", str(exc)))
         return problems
 
+    def section_files(self, section: Section) -> list[str]:
+        options = section.options
+        named = [options["thesaurus"], None if options["stopwords"] in ("english", "none") else options["stopwords"]]
+        return super().section_files(section) + [path for path in named if path]
+
     def layout(self, relative: str, section: Section) -> str:
         return "table" if PurePosixPath(relative).suffix.lower() in TABLE_SUFFIXES else "copies"
 

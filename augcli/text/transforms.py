@@ -273,6 +273,9 @@ class BackTranslation(BatchedTransform):
         self.folders = (str(there), str(back))
         return []
 
+    def dependencies(self) -> list[str]:
+        return list(self.folders)
+
     def edit_batch(self, texts: list[str], rand: random.Random) -> list[str]:
         from augcli.text import translate
 

@@ -1,0 +1,94 @@
+"""Up-to-date keys: a digest of everything an output's bytes depend on.
+
+An output's key covers the input's content, the files that travel with it (a label, a mask), the
+files its section reads (a COCO json, a noise folder, a thesaurus), the section's canonical
+settings, the seed, the copy index, and FORMAT_VERSION. Content is hashed once and cached by
+size, mtime and inode, as rsync does, so an unchanged file is never read again.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+from augcli.storage import sha256_file
+from augcli.transforms import Composition, Transform
+
+# Bump whenever a change to augcli alters the bytes of any output: every output is then remade.
+FORMAT_VERSION = 1
+_HASH_THREADS = 4
+
+
+def digest(*parts: Any) -> str:
+    """A stable digest of JSON-friendly parts (sorted keys: dict order never matters)."""
+    text = json.dumps(parts, sort_keys=True, separators=(",", ":"), default=str, ensure_ascii=False)
+    return hashlib.blake2b(text.encode("utf-8", "surrogateescape"), digest_size=16).hexdigest()
+
+
+def canonical_transform(transform: Transform) -> list[Any]:
+    """A transform as its name, parsed settings and children: equal settings, equal keys."""
+    children = [canonical_transform(c) for c in transform.children] if isinstance(transform, Composition) else []
+    return [transform.name, transform.settings(), children]
+
+
+class Hasher:
+    """sha256 of files by content, reusing the cached hash of a file whose stat did not change."""
+
+    def __init__(self, cache: dict[str, list[Any]]) -> None:
+        self.cache = cache
+        self.fresh: dict[str, list[Any]] = {}  # hashed in this run: journalled with the outputs
+
+    def _cached(self, path: str, info: os.stat_result) -> str | None:
+        entry = self.cache.get(path)
+        if entry and entry[0] == info.st_size and entry[1] == info.st_mtime_ns and entry[2] == info.st_ino:
+            return entry[3]
+        return None
+
+    def file(self, path: str | Path) -> str | None:
+        """The content hash, or None when the file cannot be read (that input fails later, with its reason)."""
+        path = os.fsdecode(path)
+        try:
+            info = os.stat(path)
+            known = self._cached(path, info)
+            if known is not None:
+                return known
+            sha = sha256_file(Path(path))
+        except OSError:
+            return None
+        self.cache[path] = self.fresh[path] = [info.st_size, info.st_mtime_ns, info.st_ino, sha]
+        return sha
+
+    def many(self, paths: list[str]) -> dict[str, str | None]:
+        """Hash many files; the uncached ones on a few threads (hashlib and reads release the GIL)."""
+        result: dict[str, str | None] = {}
+        todo = []
+        for path in paths:
+            try:
+                info = os.stat(path)
+            except OSError:
+                result[path] = None
+                continue
+            known = self._cached(path, info)
+            if known is None:
+                todo.append(path)
+            else:
+                result[path] = known
+        if len(todo) > 8:
+            with ThreadPoolExecutor(_HASH_THREADS) as threads:
+                result.update(zip(todo, threads.map(self.file, todo), strict=True))
+        else:
+            result.update((path, self.file(path)) for path in todo)
+        return result
+
+    def tree(self, path: str | Path) -> str | None:
+        """A file's hash, or a folder's: the names and hashes of every file below it."""
+        path = Path(path)
+        if not path.is_dir():
+            return self.file(path)
+        files = sorted(p for p in path.rglob("*") if p.is_file())
+        hashes = self.many([os.fsdecode(p) for p in files])
+        return digest([[p.relative_to(path).as_posix(), hashes[os.fsdecode(p)]] for p in files])

@@ -1,0 +1,195 @@
+"""What an OUTPUT holds and why: the state that makes reruns incremental and resumable.
+
+It lives in OUTPUT/.augcli/:
+
+- state.json    a snapshot: every output unit (a file and its companions) with the key it was
+                made from and what its files looked like, plus the cache of input hashes;
+- journal.jsonl append-only, one line per unit made or removed since the snapshot, fsynced in
+                batches, so a killed run loses at most the last batch and a rerun resumes;
+- lock          held (flock) by the run that owns OUTPUT; the kernel drops it when that run dies;
+- failures.csv  the inputs that failed in the last run, with their reasons.
+
+A unit's key is a digest of everything its bytes depend on (see keys.py); a unit is up to date
+when the key recorded equals the key now and its files are still as they were written.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import errno
+import io
+import json
+import os
+import time
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+STATE_DIR = ".augcli"
+SNAPSHOT = "state.json"
+JOURNAL = "journal.jsonl"
+LOCK = "lock"
+FAILURES = "failures.csv"
+SNAPSHOT_VERSION = 1
+FSYNC_EVERY_RECORDS = 256
+FSYNC_EVERY_SECONDS = 1.0
+
+Record = dict[str, Any]  # {"key", "source", "files": [[manifest cells, size, mtime_ns], ...], "entry", "run"}
+HashEntry = list[Any]  # [size, mtime_ns, inode, sha256]
+
+
+class LockedError(Exception):
+    """Another run holds OUTPUT."""
+
+
+@dataclass
+class State:
+    units: dict[str, Record] = field(default_factory=dict)
+    hashes: dict[str, HashEntry] = field(default_factory=dict)
+    deaths: dict[str, list[Any]] = field(default_factory=dict)  # input -> [workers it killed, its hash then]
+    garbage: set[str] = field(default_factory=set)  # files a remade unit no longer has: deleted after success
+    found: bool = False  # an earlier run left state here
+
+    def owned(self) -> set[str]:
+        """Every file the state says augcli wrote, as manifest cells name them."""
+        return {f[0][0] for record in self.units.values() for f in record["files"]}
+
+
+def state_dir(output_root: Path) -> Path:
+    return output_root / STATE_DIR
+
+
+def load(output_root: Path) -> State:
+    """The snapshot plus every complete journal line after it (a torn last line is ignored)."""
+    folder = state_dir(output_root)
+    state = State()
+    snapshot = folder / SNAPSHOT
+    try:
+        data = json.loads(snapshot.read_bytes())
+        if data.get("version") == SNAPSHOT_VERSION:
+            state.units, state.hashes = data["units"], data["hashes"]
+            state.deaths = data.get("deaths", {})
+            state.garbage = set(data.get("garbage", []))
+        state.found = True
+    except FileNotFoundError:
+        pass
+    except (OSError, ValueError, KeyError, TypeError):
+        state.found = True  # damaged: start from nothing, every output is remade
+    try:
+        with (folder / JOURNAL).open("rb") as handle:
+            state.found = True
+            for line in handle:
+                try:
+                    entry = json.loads(line)
+                except ValueError:
+                    break  # the torn tail of a killed run
+                _replay(state, entry)
+    except FileNotFoundError:
+        pass
+    return state
+
+
+def _replay(state: State, entry: dict[str, Any]) -> None:
+    if "put" in entry:
+        state.units[entry["put"]] = entry["record"]
+    elif "del" in entry:
+        state.units.pop(entry["del"], None)
+    state.hashes.update(entry.get("hashes", {}))
+    state.deaths.update(entry.get("deaths", {}))
+    state.garbage.update(entry.get("garbage", []))
+
+
+class Journal:
+    """Appends unit records as they complete; flushed and fsynced in batches and on close."""
+
+    def __init__(self, output_root: Path) -> None:
+        folder = state_dir(output_root)
+        folder.mkdir(exist_ok=True)
+        self._handle = (folder / JOURNAL).open("ab")
+        self._pending = 0
+        self._last_sync = time.monotonic()
+
+    def put(self, unit: str, record: Record, hashes: dict[str, HashEntry] | None = None) -> None:
+        self._append({"put": unit, "record": record, "hashes": hashes or {}})
+
+    def delete(self, unit: str) -> None:
+        self._append({"del": unit})
+
+    def garbage(self, paths: list[str]) -> None:
+        self._append({"garbage": paths})
+
+    def _append(self, entry: dict[str, Any]) -> None:
+        self._handle.write(json.dumps(entry, separators=(",", ":")).encode() + b"\n")
+        self._pending += 1
+        if self._pending >= FSYNC_EVERY_RECORDS or time.monotonic() - self._last_sync > FSYNC_EVERY_SECONDS:
+            self.sync()
+
+    def sync(self) -> None:
+        if self._pending:
+            self._handle.flush()
+            os.fsync(self._handle.fileno())
+            self._pending = 0
+        self._last_sync = time.monotonic()
+
+    def close(self) -> None:
+        with contextlib.suppress(OSError):
+            self.sync()
+        self._handle.close()
+
+
+def save(output_root: Path, state: State, write_atomic) -> None:
+    """Write the snapshot atomically, then drop the journal it now contains."""
+    data = {
+        "version": SNAPSHOT_VERSION,
+        "units": state.units,
+        "hashes": state.hashes,
+        "deaths": state.deaths,
+        "garbage": sorted(state.garbage),
+    }
+    write_atomic(f"{STATE_DIR}/{SNAPSHOT}", json.dumps(data, separators=(",", ":"), sort_keys=True).encode())
+    with contextlib.suppress(FileNotFoundError):
+        (state_dir(output_root) / JOURNAL).unlink()
+
+
+def write_failures(output_root: Path, failures: Iterable[tuple[str, str]], write_atomic) -> None:
+    """OUTPUT/.augcli/failures.csv: the inputs that failed in the last run (removed when none did)."""
+    rows = list(failures)
+    path = state_dir(output_root) / FAILURES
+    if not rows:
+        with contextlib.suppress(FileNotFoundError):
+            path.unlink()
+        return
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n", quoting=csv.QUOTE_NONNUMERIC)
+    writer.writerow(["source", "error"])
+    writer.writerows(rows)
+    write_atomic(f"{STATE_DIR}/{FAILURES}", buffer.getvalue().encode("utf-8", "surrogateescape"))
+
+
+@contextlib.contextmanager
+def locked(output_root: Path) -> Iterator[None]:
+    """Hold OUTPUT for this run; a second run exits at once naming the holder's PID. The lock of a
+    process that died is free again (the kernel releases flock locks with their holder)."""
+    import fcntl
+
+    folder = state_dir(output_root)
+    folder.mkdir(parents=True, exist_ok=True)
+    fd = os.open(folder / LOCK, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o644)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError as exc:
+            if exc.errno not in (errno.EWOULDBLOCK, errno.EACCES):
+                raise
+            holder = os.pread(fd, 64, 0).decode(errors="replace").strip() or "unknown"
+            raise LockedError(
+                f"OUTPUT {output_root} is in use by another augcli run (PID {holder}): wait for it to finish, "
+                "or stop it"
+            ) from None
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+        yield
+    finally:
+        os.close(fd)

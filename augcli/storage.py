@@ -1,0 +1,278 @@
+"""Where output bytes go: a local OUTPUT tree that is written only inside itself.
+
+Every write, rename, mkdir and delete is made relative to an open folder descriptor, folder by
+folder with O_NOFOLLOW, so a symbolic link inside OUTPUT (say `out/cats -> ../in/cats`) can never
+redirect a write into INPUT or anywhere else: it is refused, naming the link. A final name that is a
+link is replaced itself (rename never follows it), never its target. Files are staged under a short
+hidden temporary name in their final folder and renamed into place, so a killed run leaves no
+half-written file under a real name.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import hashlib
+import os
+import stat
+from collections import OrderedDict
+from dataclasses import dataclass
+from pathlib import Path
+
+TEMP_PREFIX = ".augcli-tmp-"
+_FOLDER_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
+_CREATE_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
+_CACHED_FOLDERS = 64
+_CHUNK = 1 << 20
+
+
+class UnsafePathError(OSError):
+    """A path inside OUTPUT passes through a symbolic link or a non-folder; nothing was written there."""
+
+
+@dataclass(frozen=True)
+class FileStamp:
+    """What a written file looked like, so a later run can tell whether it is still ours."""
+
+    size: int
+    mtime_ns: int
+    sha256: str
+
+
+def is_temp_name(name: str) -> bool:
+    return name.startswith(TEMP_PREFIX)
+
+
+class OutputTree:
+    """OUTPUT's real folder, opened once; all paths are POSIX and relative to it."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        root.mkdir(parents=True, exist_ok=True)
+        self._root_fd = os.open(root, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+        self._folders: OrderedDict[str, int] = OrderedDict()
+        self._counter = 0
+
+    def close(self) -> None:
+        for fd in self._folders.values():
+            os.close(fd)
+        self._folders.clear()
+        os.close(self._root_fd)
+
+    def __enter__(self) -> OutputTree:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- folders ---------------------------------------------------------------------------------
+
+    def folder(self, relative: str, create: bool = True) -> int:
+        """A descriptor of the real folder `relative` (made if missing), reached without following links."""
+        if relative in ("", "."):
+            return self._root_fd
+        fd = self._folders.get(relative)
+        if fd is not None:
+            self._folders.move_to_end(relative)
+            return fd
+        parent_path, _, name = relative.rpartition("/")
+        parent = self.folder(parent_path, create)
+        fd = self._open_child(parent, name, relative, create)
+        self._folders[relative] = fd
+        if len(self._folders) > _CACHED_FOLDERS:
+            _, old = self._folders.popitem(last=False)
+            os.close(old)
+        return fd
+
+    def _open_child(self, parent: int, name: str, relative: str, create: bool) -> int:
+        try:
+            return os.open(name, _FOLDER_FLAGS, dir_fd=parent)
+        except FileNotFoundError:
+            if not create:
+                raise
+            with contextlib.suppress(FileExistsError):
+                os.mkdir(name, dir_fd=parent)
+            return self._open_child(parent, name, relative, create=False)
+        except OSError as exc:
+            if exc.errno in (errno.ELOOP, errno.ENOTDIR):
+                raise UnsafePathError(exc.errno, self._why_unsafe(parent, name, relative)) from None
+            raise
+
+    def _why_unsafe(self, parent: int, name: str, relative: str) -> str:
+        try:
+            info = os.stat(name, dir_fd=parent, follow_symlinks=False)
+        except OSError:
+            return f"OUTPUT/{relative} cannot be opened as a folder"
+        if stat.S_ISLNK(info.st_mode):
+            target = os.readlink(name, dir_fd=parent)
+            return (
+                f"OUTPUT/{relative} is a symbolic link (to {target}): augcli never writes through a link "
+                "inside OUTPUT; remove the link or choose another OUTPUT"
+            )
+        return f"OUTPUT/{relative} is a file where a folder is needed: remove it or choose another OUTPUT"
+
+    def check_folder(self, relative: str) -> str | None:
+        """Why the folder `relative` could not be written safely (a link on the way), or None.
+        Nothing is created."""
+        try:
+            self.folder(relative, create=False)
+        except UnsafePathError as exc:
+            return exc.strerror
+        except OSError:
+            return None  # missing: it will be made
+        return None
+
+    # -- files -----------------------------------------------------------------------------------
+
+    def _split(self, relative: str) -> tuple[int, str]:
+        folder, _, name = relative.rpartition("/")
+        return self.folder(folder), name
+
+    def _temp_name(self) -> str:
+        self._counter += 1
+        return f"{TEMP_PREFIX}{os.getpid()}-{self._counter}"  # short: any legal final name fits beside it
+
+    def stage(self, relative: str, data: bytes | None = None, source: Path | None = None) -> Staged:
+        """Write `data` (or copy `source`) under a temporary name in the final folder."""
+        folder, name = self._split(relative)
+        temp = self._temp_name()
+        digest = hashlib.sha256()
+        fd = os.open(temp, _CREATE_FLAGS, 0o644, dir_fd=folder)
+        try:
+            with os.fdopen(fd, "wb", closefd=True) as handle:
+                if data is not None:
+                    digest.update(data)
+                    handle.write(data)
+                else:
+                    with open_input(source) as reader:  # type: ignore[arg-type]
+                        while chunk := reader.read(_CHUNK):
+                            digest.update(chunk)
+                            handle.write(chunk)
+        except BaseException:
+            _unlink_quietly(temp, folder)
+            raise
+        return Staged(relative, name, temp, folder, digest.hexdigest())
+
+    def commit(self, staged: Staged) -> FileStamp:
+        """Rename a staged file into place (a link of that name is replaced, not followed)."""
+        os.replace(staged.temp, staged.name, src_dir_fd=staged.folder, dst_dir_fd=staged.folder)
+        info = os.stat(staged.name, dir_fd=staged.folder, follow_symlinks=False)
+        return FileStamp(info.st_size, info.st_mtime_ns, staged.sha256)
+
+    def discard(self, staged: Staged) -> None:
+        _unlink_quietly(staged.temp, staged.folder)
+
+    def write(self, relative: str, data: bytes) -> FileStamp:
+        """Stage and commit in one step."""
+        staged = self.stage(relative, data)
+        try:
+            return self.commit(staged)
+        except BaseException:
+            self.discard(staged)
+            raise
+
+    def stat(self, relative: str) -> os.stat_result | None:
+        """The file itself (a link is not followed), or None when it is absent or unreachable safely."""
+        try:
+            folder, name = relative.rpartition("/")[0], relative.rpartition("/")[2]
+            return os.stat(name, dir_fd=self.folder(folder, create=False), follow_symlinks=False)
+        except OSError:
+            return None
+
+    def read(self, relative: str) -> bytes | None:
+        try:
+            folder, _, name = relative.rpartition("/")
+            fd = os.open(name, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC, dir_fd=self.folder(folder, create=False))
+        except OSError:
+            return None
+        with os.fdopen(fd, "rb") as handle:
+            return handle.read()
+
+    def remove(self, relative: str) -> bool:
+        """Delete one file (a link itself, never its target); then drop folders it left empty."""
+        try:
+            folder, _, name = relative.rpartition("/")
+            os.unlink(name, dir_fd=self.folder(folder, create=False))
+        except FileNotFoundError:
+            return False
+        except IsADirectoryError:
+            return False
+        self._prune(relative.rpartition("/")[0])
+        return True
+
+    def _prune(self, folder: str) -> None:
+        while folder:
+            parent, _, name = folder.rpartition("/")
+            fd = self._folders.pop(folder, None)
+            if fd is not None:
+                os.close(fd)
+            try:
+                os.rmdir(name, dir_fd=self.folder(parent, create=False))
+            except OSError:
+                return  # not empty, or gone: stop climbing
+            folder = parent
+
+    def remove_temps(self) -> int:
+        """Delete temporary files a killed run left behind; links are never followed."""
+        removed = 0
+        for folder, dirs, files in os.walk(self.root):
+            dirs[:] = [d for d in dirs if not os.path.islink(os.path.join(folder, d))]
+            for name in files:
+                if is_temp_name(name):
+                    Path(folder, name).unlink(missing_ok=True)
+                    removed += 1
+        return removed
+
+
+@dataclass(frozen=True)
+class Staged:
+    relative: str
+    name: str
+    temp: str
+    folder: int
+    sha256: str
+
+
+def _unlink_quietly(name: str, folder: int) -> None:
+    with contextlib.suppress(OSError):
+        os.unlink(name, dir_fd=folder)
+
+
+class NotRegularFileError(OSError):
+    """An input that is a FIFO, socket or device: never opened for reading."""
+
+
+def open_input(path: Path):
+    """Open an input read-only, refusing anything but a regular file before a byte is read
+    (a FIFO would block the worker, /dev/zero would never end)."""
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise NotRegularFileError(errno.EINVAL, f"{path.name} is not a regular file ({file_kind(info.st_mode)})")
+        os.set_blocking(fd, True)
+        return os.fdopen(fd, "rb")
+    except BaseException:
+        os.close(fd)
+        raise
+
+
+def file_kind(mode: int) -> str:
+    for test, name in (
+        (stat.S_ISFIFO, "a FIFO"),
+        (stat.S_ISSOCK, "a socket"),
+        (stat.S_ISCHR, "a character device"),
+        (stat.S_ISBLK, "a block device"),
+        (stat.S_ISDIR, "a folder"),
+    ):
+        if test(mode):
+            return name
+    return "not a regular file"
+
+
+def sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open_input(path) as handle:
+        while chunk := handle.read(_CHUNK):
+            digest.update(chunk)
+    return digest.hexdigest()
