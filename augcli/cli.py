@@ -116,18 +116,22 @@ def run(
 
 def _nothing_matched(config, plan) -> str:
     """The zero-match error: the include globs, and the file names nearest to them."""
-    import difflib
-
     globs = "; ".join(f"{name}: {', '.join(s.include)}" for name, s in config.sections.items())
     names = [relative.rsplit("/", 1)[-1] for relative in plan.unclaimed]
     if not names:
         return f"no file under INPUT matches the include globs ({globs}): INPUT holds no files (--allow-empty accepts)"
     patterns = [glob for s in config.sections.values() for glob in s.include]
-    ranked = sorted(set(names), key=lambda n: -max(difflib.SequenceMatcher(None, n, p).ratio() for p in patterns))
+    ranked = sorted(set(names), key=lambda n: -max(_likeness(n.lower(), p.lower()) for p in patterns))
     return (
         f"no file under INPUT matches the include globs ({globs}); nearest file names: {', '.join(ranked[:5])}. "
         "Fix the section's include: globs, or pass --allow-empty to accept"
     )
+
+
+def _likeness(name: str, pattern: str) -> float:
+    import difflib
+
+    return difflib.SequenceMatcher(None, name, pattern).ratio()
 
 
 def _check(plan, config, output_dir: Path) -> int:

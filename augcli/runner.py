@@ -209,7 +209,7 @@ def _split(job: Job, outputs: tuple[Output, ...], recipe: Recipe) -> list[Task]:
 
 def foreign_files(status: Status, output_root: Path, known: state.State) -> list[str]:
     """Units about to be made whose path holds a file that no augcli run recorded."""
-    owned = {manifest.decode_path(path) for path in known.owned()}
+    owned = {manifest.decode_path(path) for path in known.owned() | known.garbage}
     return [path for path in status.new if path not in owned and os.path.lexists(output_root / path)]
 
 
@@ -460,7 +460,10 @@ def run(
         tree.remove_temps()
         work = _Run(output_root, known, tree)
         try:
-            summary.failures += [JobResult(rel, error=why) for rel, why in status.blocked.items()]
+            for relative, why in status.blocked.items():
+                summary.failures.append(JobResult(relative, error=why))
+                if report is not None:
+                    report(summary.failures[-1])
             _make(status, recipe, work, options, summary, report)
             ok = not summary.failures or options.allow_failures
             if ok:
@@ -486,6 +489,9 @@ def _make(status: Status, recipe: Recipe, work: _Run, options: Options, summary:
     """Run the tasks; journal each unit as it lands; collect failures."""
     from tqdm import tqdm
 
+    # Paths about to be written are ours even if a kill loses their records: a rerun may replace
+    # them, and a successful run deletes those that no record claims.
+    work.garbage(sorted({manifest.encode_path(o.path) for task in status.tasks for o in task.outputs}))
     bar = tqdm(
         total=summary.files,
         initial=summary.current,

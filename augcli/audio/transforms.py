@@ -9,6 +9,7 @@ Transforms that can push samples past full scale (gain, noise, makeup gain) say 
 from __future__ import annotations
 
 import functools
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
@@ -61,9 +62,17 @@ class AddNoise(AudioTransform):
         return _not_silent(F.mix_at_snr(samples, noise, snr_db), "silent input")
 
 
-@functools.lru_cache(maxsize=16)
 def _noise_clip(path: str, rate: int) -> np.ndarray:
-    """A noise file decoded and resampled to `rate`, kept per process (a folder is reused for every copy)."""
+    """A noise file decoded and resampled to `rate`, kept per process while the file is unchanged."""
+    try:
+        info = os.stat(path)
+    except OSError as exc:
+        raise InputError(f"background noise file {path}: {exc.strerror}") from None
+    return _decoded_noise(path, rate, info.st_size, info.st_mtime_ns)
+
+
+@functools.lru_cache(maxsize=16)
+def _decoded_noise(path: str, rate: int, size: int, mtime_ns: int) -> np.ndarray:
     from augcli.audio import io
 
     try:

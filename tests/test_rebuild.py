@@ -1,0 +1,392 @@
+"""The make-like run model: incremental reruns, failures that lose nothing, --check, verify, the lock."""
+
+from __future__ import annotations
+
+import errno
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from PIL import Image
+
+from augcli import state, storage
+from tests.conftest import RECIPE, gradient_rgb, write_image
+from tests.test_annotations import GEOMETRIC, detection_dataset, recipe
+from tests.test_cli import invoke, read_manifest, tree_digest
+
+
+def stamps(folder: Path) -> dict[str, tuple[int, int]]:
+    """(inode, mtime_ns) of every output file: equal stamps mean the file was not rewritten."""
+    return {
+        p.relative_to(folder).as_posix(): (p.stat().st_ino, p.stat().st_mtime_ns)
+        for p in folder.rglob("*")
+        if p.is_file() and ".augcli" not in p.relative_to(folder).parts
+    }
+
+
+def clean_run(recipe_file: Path, data: Path, where: Path, *extra: str) -> dict[str, str]:
+    shutil.rmtree(where, ignore_errors=True)
+    result = invoke("run", recipe_file, data, where, "--workers", "1", *extra)
+    assert result.exit_code == 0, result.output
+    return tree_digest(where)
+
+
+def touched(before: dict, after: dict) -> set[str]:
+    return {path for path in after if before.get(path) != after[path]}
+
+
+def test_a_rerun_with_nothing_changed_touches_nothing(dataset, recipe_file, tmp_path):
+    out = tmp_path / "out"
+    assert invoke("run", recipe_file, dataset, out, "--workers", "2").exit_code == 0
+    before = stamps(out)
+    result = invoke("run", recipe_file, dataset, out, "--workers", "2")
+    assert result.exit_code == 0
+    assert "augcli: 5 files in: 5 up to date, 0 made (0 outputs), 0 removed, 0 failed, 1 skipped" in result.stderr
+    assert stamps(out) == before
+    assert invoke("run", recipe_file, dataset, out, "--check").exit_code == 0
+
+
+def test_a_changed_input_remakes_its_outputs_and_no_others(dataset, recipe_file, tmp_path):
+    out = tmp_path / "out"
+    assert invoke("run", recipe_file, dataset, out).exit_code == 0
+    before = stamps(out)
+    write_image(dataset / "cats" / "cat1.jpg", gradient_rgb(seed=99), quality=90)
+    os.utime(dataset / "dogs" / "dog0.png")  # touched, same bytes: hashed again, found unchanged
+    check = invoke("run", recipe_file, dataset, out, "--check")
+    assert check.exit_code == 1
+    assert "4 output(s) would be changed: cats/cat1.jpg, cats/cat1_aug0.jpg" in check.stderr
+    assert stamps(out) == before  # --check wrote nothing
+    result = invoke("run", recipe_file, dataset, out)
+    assert "5 files in: 4 up to date, 1 made (4 outputs), 0 removed" in result.stderr
+    assert touched(before, stamps(out)) == {f"cats/cat1{s}.jpg" for s in ("", "_aug0", "_aug1", "_aug2")} | {
+        "manifest.csv"
+    }
+    assert tree_digest(out) == clean_run(recipe_file, dataset, tmp_path / "clean")
+
+
+def test_recipe_edits_redo_exactly_the_outputs_they_affect(dataset, tmp_path):
+    out, clean = tmp_path / "out", tmp_path / "clean"
+    recipe_file = tmp_path / "r.yaml"
+    recipe_file.write_text(RECIPE)
+    assert invoke("run", recipe_file, dataset, out).exit_code == 0
+    originals = {f"cats/cat{i}.jpg" for i in range(3)} | {f"dogs/dog{i}.png" for i in range(2)}
+
+    # Fewer copies: the extra copies go, nothing else is rewritten.
+    before = stamps(out)
+    assert invoke("run", recipe_file, dataset, out, "--copies", "2").exit_code == 0
+    after = stamps(out)
+    assert set(before) - set(after) == {f"cats/cat{i}_aug2.jpg" for i in range(3)} | {
+        "dogs/dog0_aug2.png",
+        "dogs/dog1_aug2.png",
+    }
+    assert touched(before, after) == {"manifest.csv"}
+    assert tree_digest(out) == clean_run(recipe_file, dataset, clean, "--copies", "2")
+
+    # Changed transforms: every copy is remade, the originals stay.
+    before = after
+    recipe_file.write_text(RECIPE.replace("degrees: 20", "degrees: 5"))
+    assert invoke("run", recipe_file, dataset, out, "--copies", "2").exit_code == 0
+    after = stamps(out)
+    assert touched(before, after) == (set(after) - originals)
+    assert tree_digest(out) == clean_run(recipe_file, dataset, clean, "--copies", "2")
+
+    # A new seed: the same; keep_original false: the originals go.
+    before = after
+    recipe_file.write_text(RECIPE.replace("degrees: 20", "degrees: 5").replace("seed: 7", "seed: 8"))
+    assert invoke("run", recipe_file, dataset, out, "--copies", "2").exit_code == 0
+    assert touched(before, stamps(out)) == (set(after) - originals)
+    recipe_file.write_text("keep_original: false\n" + recipe_file.read_text())
+    assert invoke("run", recipe_file, dataset, out, "--copies", "2").exit_code == 0
+    assert not originals & set(stamps(out))
+    assert tree_digest(out) == clean_run(recipe_file, dataset, clean, "--copies", "2")
+
+    # The output format: copies renamed (old ones deleted).
+    recipe_file.write_text(recipe_file.read_text() + "  output: {format: png}\n")
+    assert invoke("run", recipe_file, dataset, out, "--copies", "2").exit_code == 0
+    assert not list(out.rglob("*_aug*.jpg")) and len(list(out.rglob("*_aug*.png"))) == 10
+    assert tree_digest(out) == clean_run(recipe_file, dataset, clean, "--copies", "2")
+
+    # A section removed from the recipe: all its outputs are deleted, and their folders.
+    recipe_file.write_text("text:\n  transforms: [eda]\n")
+    (dataset / "notes.txt").write_text("A quiet line of text to keep.\n")
+    assert invoke("run", recipe_file, dataset, out).exit_code == 0
+    assert sorted(p.relative_to(out).as_posix() for p in out.iterdir() if p.name != ".augcli") == [
+        "README.txt",
+        "README_aug0.txt",
+        "manifest.csv",
+        "notes.txt",
+        "notes_aug0.txt",
+    ]
+
+
+def test_removed_inputs_lose_their_outputs_and_folders(dataset, recipe_file, tmp_path):
+    out = tmp_path / "out"
+    assert invoke("run", recipe_file, dataset, out).exit_code == 0
+    shutil.rmtree(dataset / "dogs")
+    (dataset / "cats" / "cat2.jpg").unlink()
+    result = invoke("run", recipe_file, dataset, out)
+    assert result.exit_code == 0 and "2 files in: 2 up to date, 0 made (0 outputs), 12 removed" in result.stderr
+    assert not (out / "dogs").exists()
+    assert tree_digest(out) == clean_run(recipe_file, dataset, tmp_path / "clean")
+
+
+def test_a_label_file_is_part_of_its_images_key(tmp_path):
+    data = detection_dataset(tmp_path / "data", "yolo")
+    recipe_file = recipe(tmp_path, "yolo", GEOMETRIC)
+    out = tmp_path / "out"
+    assert invoke("run", recipe_file, data, out).exit_code == 0
+    before = stamps(out)
+    label = data / "labels" / "train" / "im1.txt"
+    label.write_text(label.read_text().splitlines()[0] + "\n")  # one object fewer
+    assert invoke("run", recipe_file, data, out).exit_code == 0
+    changed = touched(before, stamps(out))
+    assert changed == {
+        f"{folder}/train/im1{suffix}.{ext}"
+        for folder, ext in (("images", "png"), ("labels", "txt"), ("masks", "png"))
+        for suffix in ("", "_aug0", "_aug1")
+    } | {"manifest.csv"}
+    assert tree_digest(out) == clean_run(recipe_file, data, tmp_path / "clean")
+
+
+def test_a_noise_folder_is_part_of_every_audio_outputs_key(tmp_path):
+    import numpy as np
+    import soundfile as sf
+
+    data, noise = tmp_path / "data", tmp_path / "noise"
+    data.mkdir()
+    noise.mkdir()
+    tone = np.sin(np.arange(8000) * 0.05).astype(np.float32) * 0.5
+    sf.write(data / "a.wav", tone, 8000, subtype="PCM_16")
+    sf.write(noise / "hum.wav", np.cos(np.arange(4000) * 0.3).astype(np.float32) * 0.3, 8000, subtype="PCM_16")
+    recipe_file = tmp_path / "r.yaml"
+    recipe_file.write_text("copies: 1\naudio:\n  transforms:\n    - background_noise: {path: noise, snr_db: 3}\n")
+    out = tmp_path / "out"
+    assert invoke("run", recipe_file, data, out).exit_code == 0
+    copy = (out / "a_aug0.wav").read_bytes()
+    assert invoke("run", recipe_file, data, out, "--check").exit_code == 0
+    sf.write(noise / "hum.wav", np.sin(np.arange(4000) * 0.9).astype(np.float32) * 0.3, 8000, subtype="PCM_16")
+    assert invoke("run", recipe_file, data, out, "--check").exit_code == 1
+    assert invoke("run", recipe_file, data, out).exit_code == 0
+    assert (out / "a_aug0.wav").read_bytes() != copy
+
+
+def test_rebuild_remakes_everything_to_the_same_bytes(dataset, recipe_file, tmp_path):
+    out = tmp_path / "out"
+    assert invoke("run", recipe_file, dataset, out).exit_code == 0
+    before, digest = stamps(out), tree_digest(out)
+    assert invoke("run", recipe_file, dataset, out, "--rebuild").exit_code == 0
+    after = stamps(out)
+    assert all(before[p][0] != after[p][0] for p in before if p != "manifest.csv")  # new files
+    assert tree_digest(out) == digest
+
+
+def test_foreign_files_are_refused_without_overwrite(dataset, recipe_file, tmp_path):
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "mine.txt").write_text("keep")
+    result = invoke("run", recipe_file, dataset, out)
+    assert result.exit_code == 2 and "no augcli run wrote" in result.stderr and "--overwrite" in result.stderr
+    assert sorted(p.name for p in out.iterdir()) == ["mine.txt"]
+    assert invoke("run", recipe_file, dataset, out, "--overwrite").exit_code == 0
+    # A file of an output's name that no run recorded is never replaced silently.
+    write_image(dataset / "cats" / "cat9.jpg", gradient_rgb(seed=9))
+    (out / "cats" / "cat9_aug1.jpg").write_bytes(b"someone else's")
+    result = invoke("run", recipe_file, dataset, out)
+    assert result.exit_code == 2 and "cats/cat9" in result.stderr
+    assert (out / "cats" / "cat9_aug1.jpg").read_bytes() == b"someone else's"
+    assert not (out / "cats" / "cat9.jpg").exists()  # refused before anything was written
+    assert invoke("run", recipe_file, dataset, out, "--overwrite").exit_code == 0
+    assert (out / "mine.txt").read_text() == "keep"
+
+
+def test_a_failed_input_keeps_its_outputs_and_the_manifest_stays_old(dataset, recipe_file, tmp_path):
+    out = tmp_path / "out"
+    assert invoke("run", recipe_file, dataset, out).exit_code == 0
+    manifest_before = (out / "manifest.csv").read_bytes()
+    good = {p: (out / p).read_bytes() for p in ("cats/cat0.jpg", "cats/cat0_aug1.jpg")}
+    (dataset / "cats" / "cat0.jpg").write_bytes(b"\xff\xd8 corrupt now")
+    (dataset / "dogs" / "dog1.png").unlink()
+    mtime = (out / "manifest.csv").stat().st_mtime_ns
+    result = invoke("run", recipe_file, dataset, out)
+    assert result.exit_code == 1 and "failed: cats/cat0.jpg: cannot decode image" in result.stderr
+    assert "manifest.csv not updated" in result.stderr
+    assert {p: (out / p).read_bytes() for p in good} == good  # earlier outputs intact
+    assert (out / "dogs" / "dog1_aug0.png").exists()  # removal waits for a successful run
+    assert (out / "manifest.csv").read_bytes() == manifest_before
+    assert (out / "manifest.csv").stat().st_mtime_ns == mtime
+    failures = (out / ".augcli" / "failures.csv").read_text()
+    assert failures.startswith('"source","error"\n"cats/cat0.jpg","cannot decode image')
+    assert invoke("run", recipe_file, dataset, out, "--check").exit_code == 1
+    # The next run tries it again; accepted failures give exit 0 and a manifest of what is there.
+    result = invoke("run", recipe_file, dataset, out, "--allow-failures")
+    assert result.exit_code == 0 and "failed: cats/cat0.jpg" in result.stderr
+    assert not (out / "dogs" / "dog1_aug0.png").exists()
+    assert {row["output"] for row in read_manifest(out)} >= set(good)
+    assert invoke("verify", out).exit_code == 0
+    write_image(dataset / "cats" / "cat0.jpg", gradient_rgb(seed=0), quality=90)
+    assert invoke("run", recipe_file, dataset, out).exit_code == 0
+    assert not (out / ".augcli" / "failures.csv").exists()
+    assert tree_digest(out) == clean_run(recipe_file, dataset, tmp_path / "clean")
+
+
+def test_a_recipe_matching_nothing_exits_2_naming_globs_and_near_names(tmp_path, recipe_file):
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "a.JPG2").write_bytes(b"x")
+    (data / "b.txt").write_text("x")
+    result = invoke("run", recipe_file, data, tmp_path / "out")
+    assert result.exit_code == 2 and not (tmp_path / "out").exists()
+    assert "no file under INPUT matches the include globs (image: *.jpg, *.jpeg" in result.stderr
+    assert "nearest file names: a.JPG2" in result.stderr and "--allow-empty" in result.stderr
+    result = invoke("run", recipe_file, data, tmp_path / "out", "--allow-empty")
+    assert result.exit_code == 0 and (tmp_path / "out" / "manifest.csv").read_text().startswith("output,")
+
+
+def test_check_on_a_missing_output_writes_nothing(dataset, recipe_file, tmp_path):
+    result = invoke("run", recipe_file, dataset, tmp_path / "out", "--check")
+    assert result.exit_code == 1 and "20 output(s) would be made: cats/cat0.jpg" in result.stderr
+    assert not (tmp_path / "out").exists()
+
+
+def test_verify_finds_missing_modified_and_unlisted_files(dataset, recipe_file, tmp_path):
+    out = tmp_path / "out"
+    assert invoke("run", recipe_file, dataset, out).exit_code == 0
+    rows = read_manifest(out)
+    assert all(len(row["sha256"]) == 64 for row in rows)
+    assert invoke("verify", out).exit_code == 0
+    (out / "cats" / "cat0_aug0.jpg").unlink()
+    (out / "dogs" / "dog0.png").write_bytes(b"changed")
+    (out / "cats" / "stray.jpg").write_bytes(b"x")
+    result = invoke("verify", out)
+    assert result.exit_code == 1
+    assert "missing: cats/cat0_aug0.jpg" in result.stderr and "modified: dogs/dog0.png" in result.stderr
+    assert "unlisted: cats/stray.jpg" in result.stderr
+    assert "20 files checked: 1 missing, 1 modified, 1 unlisted" in result.stderr
+    # A rerun repairs what it owns; the stray file is not its own and stays.
+    assert invoke("run", recipe_file, dataset, out).exit_code == 0
+    result = invoke("verify", out)
+    assert result.exit_code == 1 and "0 missing, 0 modified, 1 unlisted" in result.stderr
+
+
+def test_a_second_run_on_the_same_output_is_refused_naming_the_holder(dataset, recipe_file, tmp_path):
+    out = tmp_path / "out"
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import sys, time; from pathlib import Path; from augcli import state\n"
+            "with state.locked(Path(sys.argv[1])):\n    print('held', flush=True); time.sleep(60)",
+            str(out),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        result = invoke("run", recipe_file, dataset, out)
+        assert result.exit_code == 2 and f"in use by another augcli run (PID {holder.pid})" in result.stderr
+    finally:
+        holder.kill()
+        holder.wait()
+    assert (out / ".augcli" / "lock").read_text().strip() == str(holder.pid)  # a dead holder's lock...
+    assert invoke("run", recipe_file, dataset, out).exit_code == 0  # ...is taken over
+
+
+def test_a_full_disk_fails_cleanly_and_keeps_earlier_outputs(dataset, recipe_file, tmp_path, monkeypatch):
+    """ENOSPC injected at the write layer after some files (a real small filesystem: test_hostile)."""
+    out = tmp_path / "out"
+    assert invoke("run", recipe_file, dataset, out, "--copies", "1").exit_code == 0
+    before = tree_digest(out)
+    real_stage, calls = storage.OutputTree.stage, []
+
+    def stage(self, relative, data=None, source=None):
+        calls.append(relative)
+        if len(calls) > 3:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return real_stage(self, relative, data, source)
+
+    monkeypatch.setattr(storage.OutputTree, "stage", stage)
+    result = invoke("run", recipe_file, dataset, out, "--seed", "2", "--copies", "1", "--workers", "1")
+    assert result.exit_code == 1 and "No space left on device" in result.stderr
+    after = tree_digest(out)
+    assert after["manifest.csv"] == before["manifest.csv"]
+    assert set(after) == set(before)  # nothing lost, nothing half-made
+    assert not [p for p in out.rglob(".augcli-tmp-*")]
+    monkeypatch.setattr(storage.OutputTree, "stage", real_stage)
+    assert invoke("run", recipe_file, dataset, out, "--seed", "2", "--copies", "1").exit_code == 0
+    assert tree_digest(out) == clean_run(recipe_file, dataset, tmp_path / "clean", "--seed", "2", "--copies", "1")
+
+
+def test_a_file_that_killed_two_workers_is_not_tried_again_until_it_changes(dataset, recipe_file, tmp_path):
+    out = tmp_path / "out"
+    assert invoke("run", recipe_file, dataset, out).exit_code == 0
+    write_image(dataset / "cats" / "cat0.jpg", gradient_rgb(seed=50), quality=90)
+    known = state.load(out)
+    sha = storage.sha256_file(dataset / "cats" / "cat0.jpg")
+    known.deaths["cats/cat0.jpg"] = [2, sha]
+    state.save(out, known, lambda relative, data: (out / relative).write_bytes(data))
+    result = invoke("run", recipe_file, dataset, out)
+    assert result.exit_code == 1 and "cats/cat0.jpg: skipped: it killed 2 workers" in result.stderr
+    assert invoke("run", recipe_file, dataset, out, "--rebuild").exit_code == 0
+    assert "cats/cat0.jpg" not in state.load(out).deaths
+
+
+def _run_args(recipe_file: Path, data: Path, out: Path, *extra: str) -> list[str]:
+    return [sys.executable, "-m", "augcli", "run", str(recipe_file), str(data), str(out), *extra]
+
+
+def test_a_killed_run_resumes_and_does_not_redo_journalled_outputs(tmp_path, recipe_file):
+    data = tmp_path / "big"
+    for i in range(30):
+        write_image(data / f"img{i:02d}.png", gradient_rgb(320, 240, seed=i), compress_level=0)
+    out = tmp_path / "out"
+    proc = subprocess.Popen(
+        _run_args(recipe_file, data, out, "--copies", "6", "--workers", "2"),
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    deadline = time.monotonic() + 60
+    journal = out / ".augcli" / "journal.jsonl"
+    while proc.poll() is None and time.monotonic() < deadline:
+        if journal.exists() and journal.read_bytes().count(b"\n") >= 40:
+            break
+        time.sleep(0.01)
+    os.killpg(proc.pid, 9)
+    proc.wait()
+    assert not (out / "manifest.csv").exists(), "the run finished before it could be killed"
+    known = state.load(out)
+    assert known.units, "nothing was journalled before the kill"
+    done = {path: (out / path).stat().st_mtime_ns for path in known.units}
+    result = subprocess.run(_run_args(recipe_file, data, out, "--copies", "6"), capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert all((out / path).stat().st_mtime_ns == mtime for path, mtime in done.items())
+    clean = tmp_path / "clean"
+    assert subprocess.run(_run_args(recipe_file, data, clean, "--copies", "6"), check=False).returncode == 0
+    assert tree_digest(out) == tree_digest(clean)
+
+
+def test_a_torn_journal_line_is_ignored(dataset, recipe_file, tmp_path):
+    out = tmp_path / "out"
+    assert invoke("run", recipe_file, dataset, out).exit_code == 0
+    known = state.load(out)
+    _, record = next(iter(known.units.items()))
+    journal = out / ".augcli" / "journal.jsonl"
+    journal.write_text(json.dumps({"put": "cats/x.jpg", "record": record}) + '\n{"put": "cats/y.j')
+    assert set(state.load(out).units) == set(known.units) | {"cats/x.jpg"}
+    assert invoke("run", recipe_file, dataset, out).exit_code == 0
+    assert "cats/x.jpg" not in state.load(out).units and not journal.exists()
+
+
+def test_manifest_rows_match_the_files_and_hash_them(dataset, recipe_file, tmp_path):
+    out = tmp_path / "out"
+    assert invoke("run", recipe_file, dataset, out).exit_code == 0
+    import hashlib
+
+    for row in read_manifest(out):
+        assert hashlib.sha256((out / row["output"]).read_bytes()).hexdigest() == row["sha256"]
+    with Image.open(out / "cats" / "cat0_aug0.jpg") as image:
+        image.load()
