@@ -17,9 +17,14 @@ class ParamError(ValueError):
     `key` names a sub-key when the error lies inside a nested mapping (see `Options`).
     """
 
-    def __init__(self, message: str, key: str | None = None) -> None:
+    def __init__(self, message: str, key: str | None = None, problems: list[tuple[tuple, str]] | None = None):
         super().__init__(message)
         self.key = key
+        self.problems = problems  # every problem of a nested mapping: (key path inside it, message)
+
+    def all(self) -> list[tuple[tuple, str]]:
+        """(key path, message) for each problem, so validation can report them all at once."""
+        return self.problems or [((self.key,) if self.key else (), str(self))]
 
 
 _MISSING = object()
@@ -268,15 +273,19 @@ class Options(Param):
             value = {}
         if not isinstance(value, dict):
             raise ParamError(f"expected a mapping of {', '.join(self.fields)}, got {value!r}")
+        problems: list[tuple[tuple, str]] = []
         for key in value:
             if key not in self.fields:
-                raise ParamError(f"unknown key '{key}'{did_you_mean(str(key), self.fields)}", key=str(key))
+                problems.append(((str(key),), f"unknown key '{key}'{did_you_mean(str(key), self.fields)}"))
         parsed = {}
         for key, param in self.fields.items():
             try:
                 parsed[key] = param.parse(value[key]) if key in value else param.default_value()
             except ParamError as exc:
-                raise ParamError(str(exc), key=key) from None
+                problems += [((key, *inner), message) for inner, message in exc.all()]
+        if problems:
+            (first_key, first_message), *_ = problems
+            raise ParamError(first_message, key=str(first_key[0]) if first_key else None, problems=problems)
         return parsed
 
     def show_default(self) -> str:

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from augcli.params import Flag, Number, ParamError
+from augcli.storage import NotRegularFileError, open_input
 from augcli.suggest import did_you_mean
 from augcli.transforms import Composition, Transform, transforms_for
 from augcli.yamlsource import KeyPath, LineMap, YamlSourceError, format_path, load_with_lines
@@ -21,6 +22,7 @@ GLOBAL_KEYS = {
     "keep_original": Flag(True, "also place the untouched input in OUTPUT"),
 }
 SECTION_KEYS = ("include", "exclude", "transforms")
+MAX_RECIPE_BYTES = 1 << 20
 
 
 class RecipeError(Exception):
@@ -72,7 +74,8 @@ class _Checker:
         try:
             return param.parse(value)
         except ParamError as exc:
-            self.fail(path + ((exc.key,) if exc.key else ()), str(exc))
+            for inner, message in exc.all():
+                self.fail(path + inner, message)
             return None
 
 
@@ -241,9 +244,17 @@ def load_recipe(path: str | Path) -> Recipe:
     """Read and validate a recipe file."""
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        with open_input(path) as handle:  # a FIFO or a device is refused before a byte is read
+            data = handle.read(MAX_RECIPE_BYTES + 1)
+        if len(data) > MAX_RECIPE_BYTES:
+            raise RecipeError([f"{path}: the recipe is over {MAX_RECIPE_BYTES // 1024} KiB; is it the right file?"])
+        text = data.decode("utf-8")
     except FileNotFoundError:
         raise RecipeError([f"{path}: recipe file not found"]) from None
+    except IsADirectoryError:
+        raise RecipeError([f"{path}: is a folder, not a recipe file"]) from None
+    except NotRegularFileError as exc:
+        raise RecipeError([f"{path}: a recipe must be a regular file: {exc.strerror}"]) from None
     except (OSError, UnicodeDecodeError) as exc:
         raise RecipeError([f"{path}: cannot read the recipe: {exc}"]) from None
     return parse_recipe(text, str(path), path.parent)

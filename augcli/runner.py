@@ -117,6 +117,9 @@ def check_output(input_root: Path, output_root: Path, overwrite: bool) -> None:
         raise OutputError(f"OUTPUT {output_root} is INPUT or lies inside it: choose a folder outside {input_root}")
     if _inside(real_in, real_out):
         raise OutputError(f"INPUT {input_root} lies inside OUTPUT {output_root}: choose a separate output folder")
+    problem = state.check_state_dir(output_root)
+    if problem:
+        raise OutputError(problem)
     if real_out.exists() and not real_out.is_dir():
         raise OutputError(f"OUTPUT {output_root} exists and is not a folder")
     if overwrite or not real_out.is_dir() or (real_out / state.STATE_DIR).is_dir():
@@ -265,7 +268,15 @@ class _Stager:
         self.units.append((output, len(self.staged), entry))
 
     def commit(self) -> list[Made]:
-        stamps = [self.tree.commit(staged) for staged, _ in self.staged]
+        stamps = []
+        for index, (staged, _) in enumerate(self.staged):
+            try:
+                stamps.append(self.tree.commit(staged))
+            except BaseException:
+                for later, _ in self.staged[index + 1 :]:
+                    self.tree.discard(later)
+                self.staged.clear()
+                raise
         made, start = [], 0
         for output, end, entry in self.units:
             files = []

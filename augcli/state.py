@@ -61,6 +61,16 @@ def state_dir(output_root: Path) -> Path:
     return output_root / STATE_DIR
 
 
+def check_state_dir(output_root: Path) -> str | None:
+    """Why OUTPUT's state folder cannot be used (it is a link, or a file), or None."""
+    folder = state_dir(output_root)
+    if folder.is_symlink():
+        return f"{folder} is a symbolic link: augcli keeps its state only in a real folder; remove the link"
+    if folder.exists() and not folder.is_dir():
+        return f"{folder} is not a folder: remove it"
+    return None
+
+
 def load(output_root: Path) -> State:
     """The snapshot plus every complete journal line after it (a torn last line is ignored)."""
     folder = state_dir(output_root)
@@ -107,7 +117,8 @@ class Journal:
     def __init__(self, output_root: Path) -> None:
         folder = state_dir(output_root)
         folder.mkdir(exist_ok=True)
-        self._handle = (folder / JOURNAL).open("ab")
+        flags = os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC
+        self._handle = os.fdopen(os.open(folder / JOURNAL, flags, 0o644), "ab")
         self._pending = 0
         self._last_sync = time.monotonic()
 

@@ -75,14 +75,22 @@ class OutputTree:
         if fd is not None:
             self._folders.move_to_end(relative)
             return fd
-        parent_path, _, name = relative.rpartition("/")
-        parent = self.folder(parent_path, create)
-        fd = self._open_child(parent, name, relative, create)
+        parts = relative.split("/")
+        known = len(parts) - 1  # the deepest ancestor already open (iterative: trees may be deep)
+        while known > 0 and "/".join(parts[:known]) not in self._folders:
+            known -= 1
+        fd = self._folders["/".join(parts[:known])] if known else self._root_fd
+        for depth in range(known, len(parts)):
+            path = "/".join(parts[: depth + 1])
+            fd = self._open_child(fd, parts[depth], path, create)
+            self._remember(path, fd)
+        return fd
+
+    def _remember(self, relative: str, fd: int) -> None:
         self._folders[relative] = fd
         if len(self._folders) > _CACHED_FOLDERS:
             _, old = self._folders.popitem(last=False)
             os.close(old)
-        return fd
 
     def _open_child(self, parent: int, name: str, relative: str, create: bool) -> int:
         try:
@@ -151,25 +159,28 @@ class OutputTree:
         except BaseException:
             _unlink_quietly(temp, folder)
             raise
-        return Staged(relative, name, temp, folder, digest.hexdigest())
+        # Its own descriptor of the folder: the cache may close the shared one before the commit.
+        return Staged(relative, name, temp, os.dup(folder), digest.hexdigest())
 
     def commit(self, staged: Staged) -> FileStamp:
         """Rename a staged file into place (a link of that name is replaced, not followed)."""
-        os.replace(staged.temp, staged.name, src_dir_fd=staged.folder, dst_dir_fd=staged.folder)
-        info = os.stat(staged.name, dir_fd=staged.folder, follow_symlinks=False)
+        try:
+            os.replace(staged.temp, staged.name, src_dir_fd=staged.folder, dst_dir_fd=staged.folder)
+            info = os.stat(staged.name, dir_fd=staged.folder, follow_symlinks=False)
+        except BaseException:
+            self.discard(staged)
+            raise
+        os.close(staged.folder)
         return FileStamp(info.st_size, info.st_mtime_ns, staged.sha256)
 
     def discard(self, staged: Staged) -> None:
         _unlink_quietly(staged.temp, staged.folder)
+        with contextlib.suppress(OSError):
+            os.close(staged.folder)
 
     def write(self, relative: str, data: bytes) -> FileStamp:
         """Stage and commit in one step."""
-        staged = self.stage(relative, data)
-        try:
-            return self.commit(staged)
-        except BaseException:
-            self.discard(staged)
-            raise
+        return self.commit(self.stage(relative, data))
 
     def stat(self, relative: str) -> os.stat_result | None:
         """The file itself (a link is not followed), or None when it is absent or unreachable safely."""

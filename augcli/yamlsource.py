@@ -42,34 +42,72 @@ class LineMap:
         return self._lines.get(())
 
 
-def _walk(node: yaml.Node, path: KeyPath, lines: LineMap) -> None:
-    lines.add(path, node.start_mark.line + 1)
-    if isinstance(node, yaml.MappingNode):
-        seen: set[str] = set()
-        for key_node, value_node in node.value:
-            key = str(key_node.value)
-            if key in seen:
-                raise YamlSourceError(
-                    f"duplicate key '{key}' in {format_path(path) or 'the recipe'}", key_node.start_mark.line + 1
-                )
-            seen.add(key)
-            lines.add(path + (key,), key_node.start_mark.line + 1)
-            _walk(value_node, path + (key,), lines)
-    elif isinstance(node, yaml.SequenceNode):
-        for index, item in enumerate(node.value):
-            _walk(item, path + (index,), lines)
+MAX_NODES = 20_000  # a recipe is a few hundred; aliases that expand past this are a "billion laughs"
+MAX_DEPTH = 50
+
+
+def _walk(root: yaml.Node, lines: LineMap) -> None:
+    """Record every key's line, iteratively, counting nodes as aliases expand them."""
+    stack: list[tuple[yaml.Node, KeyPath]] = [(root, ())]
+    visited = 0
+    while stack:
+        node, path = stack.pop()
+        visited += 1
+        if visited > MAX_NODES:
+            raise YamlSourceError(
+                f"the recipe expands to more than {MAX_NODES:,} values (nested aliases?): refused", None
+            )
+        if len(path) > MAX_DEPTH:
+            raise YamlSourceError(f"nested more than {MAX_DEPTH} levels deep", node.start_mark.line + 1)
+        lines.add(path, node.start_mark.line + 1)
+        if isinstance(node, yaml.MappingNode):
+            seen: set[str] = set()
+            children = []
+            for key_node, value_node in node.value:
+                key = str(key_node.value) if isinstance(key_node, yaml.ScalarNode) else "<complex key>"
+                if key in seen:
+                    raise YamlSourceError(
+                        f"duplicate key '{key}' in {format_path(path) or 'the recipe'}", key_node.start_mark.line + 1
+                    )
+                seen.add(key)
+                lines.add(path + (key,), key_node.start_mark.line + 1)
+                children.append((value_node, path + (key,)))
+            stack.extend(reversed(children))
+        elif isinstance(node, yaml.SequenceNode):
+            stack.extend((item, path + (index,)) for index, item in reversed(list(enumerate(node.value))))
+
+
+_OPENERS = (yaml.FlowSequenceStartToken, yaml.FlowMappingStartToken, yaml.BlockMappingStartToken)
+_OPENERS += (yaml.BlockSequenceStartToken,)
+_CLOSERS = (yaml.FlowSequenceEndToken, yaml.FlowMappingEndToken, yaml.BlockEndToken)
+
+
+def _check_depth(text: str) -> None:
+    """Refuse deep nesting from the tokens, before PyYAML's recursive composer overflows the stack."""
+    depth = 0
+    for token in yaml.scan(text, Loader=yaml.SafeLoader):
+        if isinstance(token, _OPENERS):
+            depth += 1
+            if depth > MAX_DEPTH:
+                raise YamlSourceError(f"nested more than {MAX_DEPTH} levels deep", token.start_mark.line + 1)
+        elif isinstance(token, _CLOSERS):
+            depth -= 1
 
 
 def load_with_lines(text: str) -> tuple[Any, LineMap]:
-    """Parse YAML text safely; return the data and where each key path was written."""
+    """Parse YAML text safely; return the data and where each key path was written. Nesting and
+    alias expansion are bounded, so a hostile recipe is refused in well under a second."""
     loader = yaml.SafeLoader(text)
     try:
+        _check_depth(text)
         node = loader.get_single_node()
         lines = LineMap()
         if node is None:
             return None, lines
-        _walk(node, (), lines)
+        _walk(node, lines)
         return loader.construct_document(node), lines
+    except RecursionError:
+        raise YamlSourceError(f"nested more than {MAX_DEPTH} levels deep", None) from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         problem = " ".join(str(part) for part in (exc.context, exc.problem) if part)
