@@ -16,6 +16,7 @@ import hashlib
 import os
 import stat
 from collections import OrderedDict
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -167,8 +168,11 @@ class OutputTree:
         try:
             os.replace(staged.temp, staged.name, src_dir_fd=staged.folder, dst_dir_fd=staged.folder)
             info = os.stat(staged.name, dir_fd=staged.folder, follow_symlinks=False)
-        except BaseException:
+        except BaseException as exc:
             self.discard(staged)
+            if isinstance(exc, OSError) and exc.errno == errno.ENAMETOOLONG:
+                size = len(os.fsencode(staged.name))
+                raise OSError(exc.errno, f"output name too long ({size} bytes; most file systems allow 255)") from None
             raise
         os.close(staged.folder)
         return FileStamp(info.st_size, info.st_mtime_ns, staged.sha256)
@@ -204,10 +208,10 @@ class OutputTree:
         try:
             folder, _, name = relative.rpartition("/")
             os.unlink(name, dir_fd=self.folder(folder, create=False))
-        except FileNotFoundError:
-            return False
-        except IsADirectoryError:
-            return False
+        except OSError as exc:
+            if exc.errno in (errno.ENOENT, errno.EISDIR, errno.ENOTDIR, errno.ENAMETOOLONG):
+                return False  # not there (or never could be): nothing to delete
+            raise
         self._prune(relative.rpartition("/")[0])
         return True
 
@@ -226,13 +230,29 @@ class OutputTree:
     def remove_temps(self) -> int:
         """Delete temporary files a killed run left behind; links are never followed."""
         removed = 0
-        for folder, dirs, files in os.walk(self.root):
-            dirs[:] = [d for d in dirs if not os.path.islink(os.path.join(folder, d))]
-            for name in files:
-                if is_temp_name(name):
-                    Path(folder, name).unlink(missing_ok=True)
+        for folder, entries in walk_tree(self.root):
+            for entry in entries:
+                if is_temp_name(entry.name) and not entry.is_dir(follow_symlinks=False):
+                    Path(folder, entry.name).unlink(missing_ok=True)
                     removed += 1
         return removed
+
+
+def walk_tree(root: Path, skip: tuple[str, ...] = ()) -> Iterator[tuple[str, list[os.DirEntry]]]:
+    """Every folder below `root` (links not followed) with its entries, iteratively: Python 3.11's
+    os.walk recurses and fails on trees about 1,000 folders deep. `skip`: top-level names left out."""
+    stack = [str(root)]
+    while stack:
+        folder = stack.pop()
+        try:
+            with os.scandir(folder) as scan:
+                entries = list(scan)
+        except OSError:
+            continue
+        if folder == str(root):
+            entries = [e for e in entries if e.name not in skip]
+        yield folder, entries
+        stack.extend(e.path for e in entries if e.is_dir(follow_symlinks=False))
 
 
 @dataclass(frozen=True)

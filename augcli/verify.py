@@ -12,7 +12,7 @@ from pathlib import Path
 from augcli import manifest
 from augcli.plan import MANIFEST_NAME
 from augcli.state import STATE_DIR
-from augcli.storage import sha256_file
+from augcli.storage import sha256_file, walk_tree
 
 _THREADS = 4
 
@@ -59,12 +59,12 @@ def verify(output_root: Path) -> Verified:
     with ThreadPoolExecutor(_THREADS) as threads:
         hashes = dict(zip(present, threads.map(lambda p: _hash(output_root / p), present), strict=True))
     found.modified = sorted(path for path, sha in hashes.items() if sha != listed[path])
-    for folder, dirs, files in os.walk(output_root):
+    for folder, entries in walk_tree(output_root, skip=(STATE_DIR,)):
         relative = Path(folder).relative_to(output_root).as_posix()
-        if relative == ".":
-            dirs[:] = [d for d in dirs if d != STATE_DIR]
-        for name in files + [d for d in dirs if os.path.islink(os.path.join(folder, d))]:
-            path = name if relative == "." else f"{relative}/{name}"
+        for entry in entries:
+            if entry.is_dir(follow_symlinks=False):
+                continue
+            path = entry.name if relative == "." else f"{relative}/{entry.name}"
             if path not in listed and path != MANIFEST_NAME:
                 found.unlisted.append(path)
     found.unlisted.sort()

@@ -306,7 +306,7 @@ def test_a_crop_that_drops_every_box_is_redrawn_or_left_out(tmp_path):
     ("label", "message"),
     [
         ("0 0.5 0.5 0.2\n", "im0.txt, line 1: expected 'class cx cy w h', got 4 fields"),
-        ("0 0.5 0.5 0.2 0.2\n0 0.5 half 0.2 0.2\n", "im0.txt, line 2: not numbers"),
+        ("0 0.5 0.5 0.2 0.2\n0 0.5 half 0.2 0.2\n", "im0.txt, line 2: coordinates are not numbers"),
         ("0 0.5 0.5 0 0.2\n", "im0.txt, line 1: box of zero or negative size"),
         ("0 1.5 0.5 0.2 0.2\n", "im0.txt, line 1: box .* lies outside the image"),
         ("7 0.5 0.5 0.2 0.2\n", r"im0.txt, line 1: class id 7 is not in the class list \(the class list has 2\)"),

@@ -110,8 +110,13 @@ def butterworth(
     from scipy import signal
 
     sections = signal.butter(order, cutoff_hz, btype=kind, fs=sample_rate, output="sos")
-    run = signal.sosfiltfilt if zero_phase else signal.sosfilt
-    return run(sections, samples, axis=-1).astype(np.float32)
+    if not zero_phase:
+        return signal.sosfilt(sections, samples, axis=-1).astype(np.float32)
+    trailing_zeros = min(int((sections[:, 2] == 0).sum()), int((sections[:, 5] == 0).sum()))
+    padding = 3 * (2 * len(sections) + 1 - trailing_zeros)  # scipy's own default pad length for sosfiltfilt
+    if samples.shape[-1] <= padding:
+        raise ValueError(f"{samples.shape[-1]} samples are too few for a zero-phase filter (it needs {padding + 1})")
+    return signal.sosfiltfilt(sections, samples, axis=-1, padlen=padding).astype(np.float32)
 
 
 def clip_top(samples: np.ndarray, percent: float) -> np.ndarray:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -9,6 +10,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from augcli.audio import io
+from augcli.audio.io import UnsupportedAudio
 from augcli.audio.transforms import AUDIO_SUFFIXES, AudioInfo, Skipped
 from augcli.modality import FileModality, Rendered
 from augcli.params import Choice, Flag, Options
@@ -47,9 +49,13 @@ class AudioModality(FileModality):
             for step in applied:
                 record = step.record()
                 try:
-                    samples = step.transform.apply(samples, decoded.rate, **step.params)
+                    with warnings.catch_warnings():  # a library's warning about one file is not for the terminal
+                        warnings.simplefilter("ignore")
+                        samples = step.transform.apply(samples, decoded.rate, **step.params)
                 except Skipped as skipped:
                     record["skipped"] = str(skipped)
+                except (ValueError, FloatingPointError) as exc:  # e.g. audio too short for the operation
+                    raise UnsupportedAudio(f"{step.transform.name} cannot process this audio: {exc}") from None
                 records.append(record)
             data = io.encode(samples, decoded, section.options["output"])
             copies.append(Rendered(data, records))

@@ -42,6 +42,21 @@ def _missing(names: list[str], frame: pd.DataFrame, what: str) -> None:
         )
 
 
+def _refuse_blank_labels(frame: pd.DataFrame, label: str) -> None:
+    """A row without a class cannot be resampled or given a same-class donor: name the rows."""
+    column = frame[label]
+    blank = column.isna().to_numpy()
+    if column.dtype == object:
+        blank = blank | column.map(lambda v: isinstance(v, str) and not v.strip()).to_numpy(dtype=bool)
+    if blank.any():
+        rows = np.flatnonzero(blank) + 1
+        shown = ", ".join(map(str, rows[:10])) + (f" and {rows.size - 10} more" if rows.size > 10 else "")
+        raise TableMismatch(
+            f"label column {label!r} is empty in row(s) {shown} (data rows, after the header): give every row "
+            "its class, or drop those rows"
+        )
+
+
 def _first_non_number(column: pd.Series) -> tuple[int, Any] | None:
     import pandas as pd
 
@@ -59,6 +74,8 @@ def infer(frame: pd.DataFrame, options: dict[str, Any]) -> Schema:
 
     label = options["label"]
     _missing([label] if label else [], frame, "label column")
+    if label:
+        _refuse_blank_labels(frame, label)
     notes = []
     absent = [n for n in (*options["ignore"], *options["categorical"]) if n not in frame.columns]
     if absent:  # tables of one dataset may differ in their extra columns: say so, go on

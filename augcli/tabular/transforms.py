@@ -109,7 +109,7 @@ class CategoricalResample(TableTransform):
         width = len(self._columns(block))
         if block.labels is None:
             return {"donors": rng.integers(block.numeric.shape[0], size=(rows.size, width))}
-        donors = np.empty((rows.size, width), dtype=np.int64)
+        donors = np.repeat(rows[:, None], width, axis=1)  # a row of no known class keeps its own values
         row_labels = block.labels[rows]
         for label, members in block.class_rows.items():
             mine = np.flatnonzero(row_labels == label)

@@ -56,6 +56,10 @@ def read_jsonl(text: str, stored: Stored, columns: tuple[str, ...]) -> Table:
             record = json.loads(line)
         except json.JSONDecodeError as exc:
             raise UnreadableFile(f"line {number} is not JSON: {exc.msg} (column {exc.colno})") from None
+        except RecursionError:
+            raise UnreadableFile(f"line {number} is nested too deeply to read") from None
+        except ValueError as exc:  # e.g. an integer of more than 4,300 digits
+            raise UnreadableFile(f"line {number} cannot be read: {exc}") from None
         if not isinstance(record, dict):
             raise UnreadableFile(f"line {number} is a JSON {type(record).__name__}, not an object")
         absent = [c for c in columns if c not in record]

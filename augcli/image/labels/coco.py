@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from augcli.image.labels.shapes import Box, polygon_area
-from augcli.image.labels.yolo import BadLabels
+from augcli.image.labels.yolo import BadLabels, finite
 
 
 @dataclass
@@ -56,16 +56,20 @@ def boxes_of(dataset: Dataset, file_name: str) -> tuple[list[Box], list[str]]:
         name = f"COCO annotation {annotation.get('id')}"
         if annotation.get("category_id") not in dataset.categories:
             raise BadLabels(f"{name} has category {annotation.get('category_id')}, which 'categories' lacks")
-        try:
-            x, y, w, h = (float(v) for v in annotation["bbox"])
-        except (KeyError, TypeError, ValueError):
-            raise BadLabels(f"{name}: bbox must be [x, y, width, height]") from None
+        bbox = annotation.get("bbox")
+        if not isinstance(bbox, list) or len(bbox) != 4:
+            raise BadLabels(f"{name}: bbox must be [x, y, width, height]")
+        x, y, w, h = finite(bbox, f"{name}: bbox")
         if w <= 0 or h <= 0:
             raise BadLabels(f"{name}: box of zero or negative size ({w} x {h})")
         segmentation = annotation.get("segmentation")
         polygons: tuple = ()
         if isinstance(segmentation, list):
-            polygons = tuple(tuple(float(v) for v in polygon) for polygon in segmentation if len(polygon) >= 6)
+            polygons = tuple(
+                tuple(finite(polygon, f"{name}: segmentation"))
+                for polygon in segmentation
+                if isinstance(polygon, list) and len(polygon) >= 6
+            )
         elif segmentation:
             warnings.append(f"COCO annotation {annotation.get('id')}: run-length mask dropped (it cannot move)")
         extra = {k: v for k, v in annotation.items() if k not in ("id", "image_id", "bbox", "area", "segmentation")}

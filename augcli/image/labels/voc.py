@@ -7,7 +7,7 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 from augcli.image.labels.shapes import Box
-from augcli.image.labels.yolo import BadLabels
+from augcli.image.labels.yolo import BadLabels, finite
 
 
 def read(path: Path) -> tuple[list[Box], ET.ElementTree | None]:
@@ -25,10 +25,7 @@ def read(path: Path) -> tuple[list[Box], ET.ElementTree | None]:
         box = node.find("bndbox")
         if not name or box is None:
             raise BadLabels(f"{where}: needs <name> and <bndbox>")
-        try:
-            xmin, ymin, xmax, ymax = (float(box.findtext(k) or "") for k in ("xmin", "ymin", "xmax", "ymax"))
-        except ValueError:
-            raise BadLabels(f"{where}: xmin, ymin, xmax and ymax must be numbers") from None
+        xmin, ymin, xmax, ymax = finite((box.findtext(k) or "" for k in ("xmin", "ymin", "xmax", "ymax")), where)
         if xmax < xmin or ymax < ymin:
             raise BadLabels(f"{where}: box of negative size ({xmin}, {ymin}, {xmax}, {ymax})")
         boxes.append(Box(xmin - 1, ymin - 1, xmax, ymax, name, extra={"index": index - 1}))

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import math
+from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
 from augcli.errors import InputError
 from augcli.image.labels.shapes import Box
@@ -12,6 +15,18 @@ ROUNDING = 0.01  # coordinates this far outside [0, 1] are rounding noise: clipp
 
 class BadLabels(InputError):
     """A label file that cannot be read; the message names the file and the line."""
+
+
+def finite(values: Iterable[Any], where: str) -> list[float]:
+    """Coordinates as floats; NaN, inf or text fail the image (never boxes that silently vanish)."""
+    try:
+        numbers = [float(v) for v in values]
+    except (TypeError, ValueError):
+        raise BadLabels(f"{where}: coordinates are not numbers") from None
+    for value in numbers:
+        if not math.isfinite(value):
+            raise BadLabels(f"{where}: coordinate {value} is not a finite number")
+    return numbers
 
 
 def read(path: Path, width: int, height: int, class_count: int | None) -> tuple[list[Box], list[str]]:
@@ -28,9 +43,9 @@ def read(path: Path, width: int, height: int, class_count: int | None) -> tuple[
             raise BadLabels(f"{where}: expected 'class cx cy w h', got {len(fields)} fields")
         try:
             label = int(fields[0])
-            cx, cy, w, h = (float(v) for v in fields[1:])
         except ValueError:
-            raise BadLabels(f"{where}: not numbers: {line.strip()!r}") from None
+            raise BadLabels(f"{where}: the class id is not a whole number: {line.strip()!r}") from None
+        cx, cy, w, h = finite(fields[1:], where)
         if label < 0 or (class_count is not None and label >= class_count):
             known = f" (the class list has {class_count})" if class_count is not None else ""
             raise BadLabels(f"{where}: class id {label} is not in the class list{known}")
