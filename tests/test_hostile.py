@@ -462,7 +462,7 @@ def test_ctrl_c_prints_one_line(tmp_path, recipe_file):
     os.killpg(proc.pid, signal.SIGINT)  # the terminal sends it to the whole group
     _, stderr = proc.communicate(timeout=TIMEOUT)
     assert proc.returncode == 130, stderr
-    assert "Traceback" not in stderr and stderr.count("interrupted") == 1
+    assert "Traceback" not in stderr and stderr.count("interrupted") == 1, stderr
     assert not list(out.rglob(".augcli-tmp-*"))
     assert augcli("run", recipe_file, data, out, "--copies", "6").returncode == 0
 

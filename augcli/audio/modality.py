@@ -12,6 +12,7 @@ import numpy as np
 from augcli.audio import io
 from augcli.audio.io import UnsupportedAudio
 from augcli.audio.transforms import AUDIO_SUFFIXES, AudioInfo, Skipped
+from augcli.errors import InputError
 from augcli.modality import FileModality, Rendered
 from augcli.params import Choice, Flag, Options
 from augcli.transforms import plan_pipeline
@@ -54,6 +55,8 @@ class AudioModality(FileModality):
                         samples = step.transform.apply(samples, decoded.rate, **step.params)
                 except Skipped as skipped:
                     record["skipped"] = str(skipped)
+                except InputError:
+                    raise
                 except (ValueError, FloatingPointError) as exc:  # e.g. audio too short for the operation
                     raise UnsupportedAudio(f"{step.transform.name} cannot process this audio: {exc}") from None
                 records.append(record)
