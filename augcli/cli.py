@@ -93,7 +93,7 @@ def run(
 
     try:
         runner.check_output(input_dir, output_dir, overwrite or check)
-        plan = build_plan(config, input_dir)
+        plan = build_plan(config, input_dir.resolve())  # one spelling of each path: stable hash-cache keys
     except (runner.OutputError, PlanError) as exc:
         _fail(str(exc))
     for warning in plan.warnings:

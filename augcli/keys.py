@@ -29,6 +29,12 @@ def digest(*parts: Any) -> str:
     return hashlib.blake2b(text.encode("utf-8", "surrogateescape"), digest_size=16).hexdigest()
 
 
+def fast_digest(*parts: str | int | bool) -> str:
+    """A digest of plain values (hashes, numbers, a path), without JSON: it runs once per output."""
+    text = "\x00".join(map(str, parts))
+    return hashlib.blake2b(text.encode("utf-8", "surrogateescape"), digest_size=16).hexdigest()
+
+
 def canonical_transform(transform: Transform) -> list[Any]:
     """A transform as its name, parsed settings and children: equal settings, equal keys."""
     children = [canonical_transform(c) for c in transform.children] if isinstance(transform, Composition) else []
@@ -41,8 +47,10 @@ class Hasher:
     def __init__(self, cache: dict[str, list[Any]]) -> None:
         self.cache = cache
         self.fresh: dict[str, list[Any]] = {}  # hashed in this run: journalled with the outputs
+        self.used: set[str] = set()  # every path asked for: what the cache keeps
 
     def _cached(self, path: str, info: os.stat_result) -> str | None:
+        self.used.add(path)
         entry = self.cache.get(path)
         if entry and entry[0] == info.st_size and entry[1] == info.st_mtime_ns and entry[2] == info.st_ino:
             return entry[3]

@@ -11,7 +11,7 @@ import os
 import stat
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 
 from augcli.recipe import Recipe, Section
 from augcli.storage import file_kind
@@ -62,11 +62,11 @@ def walk(root: Path, special: list[tuple[str, str]] | None = None) -> Iterator[t
     one input fails with its reason. Hidden files and folders (names starting with '.') are skipped.
     """
     seen: set[tuple[int, int]] = set()
-    stack: list[Iterator[tuple[os.DirEntry, PurePosixPath]]] = []
+    stack: list[Iterator[tuple[os.DirEntry, str]]] = []
 
-    def enter(folder: Path, relative: PurePosixPath) -> None:
+    def enter(folder: str, relative: str) -> None:
         try:
-            info = folder.stat()
+            info = os.stat(folder)
             if (info.st_dev, info.st_ino) in seen:
                 return
             seen.add((info.st_dev, info.st_ino))
@@ -74,27 +74,35 @@ def walk(root: Path, special: list[tuple[str, str]] | None = None) -> Iterator[t
                 entries = sorted(scan, key=lambda e: os.fsencode(e.name))
         except OSError:
             return
-        stack.append(iter([(entry, relative / entry.name) for entry in entries if not entry.name.startswith(".")]))
+        prefix = relative + "/" if relative else ""
+        stack.append(iter([(entry, prefix + entry.name) for entry in entries if not entry.name.startswith(".")]))
 
-    enter(root, PurePosixPath())
+    enter(str(root), "")
     while stack:
         item = next(stack[-1], None)
         if item is None:
             stack.pop()
             continue
         entry, rel = item
+        if not entry.is_symlink():  # the folder listing's own type: no system call
+            if entry.is_dir(follow_symlinks=False):
+                enter(entry.path, rel)
+                continue
+            if entry.is_file(follow_symlinks=False):
+                yield Path(entry.path), rel
+                continue
         try:
             info = os.stat(entry.path)
         except OSError:  # a dangling link or a link loop: the file is tried and fails with its reason
             if entry.is_symlink():
-                yield Path(entry.path), rel.as_posix()
+                yield Path(entry.path), rel
             continue
         if stat.S_ISDIR(info.st_mode):
-            enter(Path(entry.path), rel)
+            enter(entry.path, rel)
         elif stat.S_ISREG(info.st_mode):
-            yield Path(entry.path), rel.as_posix()
+            yield Path(entry.path), rel
         elif special is not None:
-            special.append((rel.as_posix(), file_kind(info.st_mode)))
+            special.append((rel, file_kind(info.st_mode)))
 
 
 def matches(relative: str, patterns: tuple[str, ...]) -> bool:
@@ -110,9 +118,11 @@ def claims(section: Section, relative: str) -> bool:
 
 def copy_name(relative: str, copy: int, copies: int, suffix: str) -> str:
     """`<stem>_aug<k><suffix>` with k zero-padded to the width of copies - 1."""
-    path = PurePosixPath(relative)
+    folder, slash, name = relative.rpartition("/")
+    dot = name.rfind(".")
+    stem = name[:dot] if 0 < dot < len(name) - 1 else name  # as PurePosixPath.stem, without its cost
     width = len(str(max(copies - 1, 0)))
-    return str(path.with_name(f"{path.stem}_aug{copy:0{width}d}{suffix}"))
+    return f"{folder}{slash}{stem}_aug{copy:0{width}d}{suffix}"
 
 
 def build_plan(recipe: Recipe, input_root: Path) -> Plan:
@@ -148,7 +158,9 @@ def build_plan(recipe: Recipe, input_root: Path) -> Plan:
         if table:
             outputs = [Output(relative, None)]
         else:
-            suffix = modality.output_suffix(PurePosixPath(relative).suffix, section)
+            name = relative.rpartition("/")[2]
+            dot = name.rfind(".")
+            suffix = modality.output_suffix(name[dot:] if 0 < dot < len(name) - 1 else "", section)
             outputs = [Output(relative, None)] if recipe.keep_original else []
             outputs += [Output(copy_name(relative, k, recipe.copies, suffix), k) for k in range(recipe.copies)]
         for output in outputs:

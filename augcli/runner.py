@@ -103,6 +103,8 @@ class Status:
     changed: list[str] = field(default_factory=list)  # recorded units whose key or files changed
     removed: list[str] = field(default_factory=list)  # recorded units no longer planned
     blocked: dict[str, str] = field(default_factory=dict)  # input -> why it is not tried (killed workers)
+    hashes_used: set[str] = field(default_factory=set)  # the cache entries still needed
+    hashes_changed: bool = False
 
 
 def _inside(path: Path, folder: Path) -> bool:
@@ -131,19 +133,19 @@ def check_output(input_root: Path, output_root: Path, overwrite: bool) -> None:
         )
 
 
-def _file_is_current(output_root: Path, entry: list[Any]) -> bool:
-    cells, size, mtime_ns = entry
-    try:
-        info = os.lstat(output_root / manifest.decode_path(cells[0]))
-    except OSError:
-        return False
-    return info.st_size == size and info.st_mtime_ns == mtime_ns
-
-
 def _is_current(output_root: Path, record: dict[str, Any] | None, key: str | None) -> bool:
+    """The record's key is the key now, and each of its files is still as it was written."""
     if record is None or key is None or record["key"] != key:
         return False
-    return all(_file_is_current(output_root, entry) for entry in record["files"])
+    root = os.fsdecode(output_root) + "/"
+    for cells, size, mtime_ns in record["files"]:
+        try:
+            info = os.lstat(root + manifest.decode_path(cells[0]))
+        except OSError:
+            return False
+        if info.st_size != size or info.st_mtime_ns != mtime_ns:
+            return False
+    return True
 
 
 def assess(plan: Plan, recipe: Recipe, output_root: Path, known: state.State, rebuild: bool) -> Status:
@@ -165,7 +167,7 @@ def assess(plan: Plan, recipe: Recipe, output_root: Path, known: state.State, re
         section = recipe.sections[job.modality]
         source = os.fsdecode(job.source)
         companions = modality.input_files(section, job.relative)
-        content = [sources[source], [hasher.file(path) for path in companions]]
+        content = keys.digest(sources[source], [hasher.file(path) for path in companions])
         status.source_hashes[job.relative] = sources[source]
         status.job_hashes[job.relative] = {p: hasher.fresh[p] for p in [source, *companions] if p in hasher.fresh}
         needed = []
@@ -173,11 +175,13 @@ def assess(plan: Plan, recipe: Recipe, output_root: Path, known: state.State, re
             if sources[source] is None:
                 key = None  # unreadable: it is tried, and fails with its reason
             elif job.table:
-                key = keys.digest(section_keys[job.modality], recipe.seed, recipe.copies, recipe.keep_original, content)
+                key = keys.fast_digest(
+                    section_keys[job.modality], recipe.seed, recipe.copies, recipe.keep_original, content
+                )
             elif output.copy is None:
-                key = keys.digest(original_keys[job.modality], content, output.path)
+                key = keys.fast_digest(original_keys[job.modality], content, output.path)
             else:
-                key = keys.digest(section_keys[job.modality], recipe.seed, content, output.copy, output.path)
+                key = keys.fast_digest(section_keys[job.modality], recipe.seed, content, output.copy, output.path)
             status.unit_keys[output.path] = key
             record = known.units.get(output.path)
             if rebuild or not _is_current(output_root, record, key):
@@ -194,6 +198,8 @@ def assess(plan: Plan, recipe: Recipe, output_root: Path, known: state.State, re
             )
             continue
         status.tasks += _split(job, tuple(needed), recipe)
+    status.hashes_used = hasher.used
+    status.hashes_changed = bool(hasher.fresh) or len(hasher.used) != len(known.hashes)
     planned = set(status.unit_keys)
     status.removed = sorted(u for u, record in known.units.items() if u not in planned and not record.get("run"))
     return status
@@ -481,19 +487,33 @@ def run(
                 summary.written += _finish(recipe, work, status)
                 summary.removed = _remove(work, status)
             work.journal.sync()
-            if ok:
+            if ok and (work.journal.entries or not _manifest_is_current(output_root, known)):
                 manifest_bytes = manifest.render(entry[0] for rec in known.units.values() for entry in rec["files"])
                 if tree.read(MANIFEST_NAME) != manifest_bytes:
                     tree.write(MANIFEST_NAME, manifest_bytes)
-            state.write_failures(
-                output_root, [(f.relative, f.error or "") for f in summary.failures], work.write_atomic
-            )
-            state.save(output_root, known, work.write_atomic)
+                info = os.lstat(output_root / MANIFEST_NAME)
+                known.manifest = [info.st_size, info.st_mtime_ns]
+                work.journal.entries += 1  # the snapshot must remember the stamp
+            failures = [(f.relative, f.error or "") for f in summary.failures]
+            if failures or (output_root / state.STATE_DIR / state.FAILURES).exists():
+                state.write_failures(output_root, failures, work.write_atomic)
+            if work.journal.entries or status.hashes_changed or summary.failures:
+                known.hashes = {path: known.hashes[path] for path in status.hashes_used if path in known.hashes}
+                state.save(output_root, known, work.write_atomic)
         finally:
             work.journal.close()
     summary.failures.sort(key=lambda r: r.relative)
     summary.seconds = time.perf_counter() - started
     return summary
+
+
+def _manifest_is_current(output_root: Path, known: state.State) -> bool:
+    """manifest.csv is the one the last successful run wrote (a no-op run need not render it)."""
+    try:
+        info = os.lstat(output_root / MANIFEST_NAME)
+    except OSError:
+        return False
+    return known.manifest == [info.st_size, info.st_mtime_ns]
 
 
 def _make(status: Status, recipe: Recipe, work: _Run, options: Options, summary: Summary, report) -> None:

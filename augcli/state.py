@@ -50,6 +50,7 @@ class State:
     hashes: dict[str, HashEntry] = field(default_factory=dict)
     deaths: dict[str, list[Any]] = field(default_factory=dict)  # input -> [workers it killed, its hash then]
     garbage: set[str] = field(default_factory=set)  # files a remade unit no longer has: deleted after success
+    manifest: list[int] | None = None  # [size, mtime_ns] of the manifest the last successful run wrote
     found: bool = False  # an earlier run left state here
 
     def owned(self) -> set[str]:
@@ -82,6 +83,7 @@ def load(output_root: Path) -> State:
             state.units, state.hashes = data["units"], data["hashes"]
             state.deaths = data.get("deaths", {})
             state.garbage = set(data.get("garbage", []))
+            state.manifest = data.get("manifest")
         state.found = True
     except FileNotFoundError:
         pass
@@ -115,11 +117,10 @@ class Journal:
     """Appends unit records as they complete; flushed and fsynced in batches and on close."""
 
     def __init__(self, output_root: Path) -> None:
-        folder = state_dir(output_root)
-        folder.mkdir(exist_ok=True)
-        flags = os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC
-        self._handle = os.fdopen(os.open(folder / JOURNAL, flags, 0o644), "ab")
+        self._path = state_dir(output_root) / JOURNAL
+        self._handle: Any = None  # opened at the first entry: a no-op run writes nothing
         self._pending = 0
+        self.entries = 0
         self._last_sync = time.monotonic()
 
     def put(self, unit: str, record: Record, hashes: dict[str, HashEntry] | None = None) -> None:
@@ -132,6 +133,11 @@ class Journal:
         self._append({"garbage": paths})
 
     def _append(self, entry: dict[str, Any]) -> None:
+        if self._handle is None:
+            self._path.parent.mkdir(exist_ok=True)
+            flags = os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC
+            self._handle = os.fdopen(os.open(self._path, flags, 0o644), "ab")
+        self.entries += 1
         self._handle.write(json.dumps(entry, separators=(",", ":")).encode() + b"\n")
         self._pending += 1
         if self._pending >= FSYNC_EVERY_RECORDS or time.monotonic() - self._last_sync > FSYNC_EVERY_SECONDS:
@@ -145,6 +151,8 @@ class Journal:
         self._last_sync = time.monotonic()
 
     def close(self) -> None:
+        if self._handle is None:
+            return
         with contextlib.suppress(OSError):
             self.sync()
         self._handle.close()
@@ -158,6 +166,7 @@ def save(output_root: Path, state: State, write_atomic) -> None:
         "hashes": state.hashes,
         "deaths": state.deaths,
         "garbage": sorted(state.garbage),
+        "manifest": state.manifest,
     }
     write_atomic(f"{STATE_DIR}/{SNAPSHOT}", json.dumps(data, separators=(",", ":"), sort_keys=True).encode())
     with contextlib.suppress(FileNotFoundError):

@@ -1,0 +1,105 @@
+"""Rebuild benchmark: what a rerun costs when nothing or little changed (issue: the make-like run model).
+
+Workload: 10,000 small PNG images (64x48) in 10 class folders, 4 copies each (50,000 outputs with the
+originals). Timed as whole processes (start-up included), best of `--repeat`:
+
+- full:  a first run into an empty OUTPUT;
+- no-op: a rerun with nothing changed (target: under 2 s);
+- 1%:    a rerun after rewriting 1% of the inputs (target: under 5% of a full run, plus start-up);
+- check: `run --check` on the up-to-date OUTPUT;
+- start: `augcli --version`, the interpreter and import floor.
+
+    python benchmarks/bench_rebuild.py [--files 10000] [--copies 4] [--repeat 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from common import WORK, fresh
+
+RECIPE = """\
+seed: 1
+copies: {copies}
+image:
+  transforms:
+    - hflip: {{p: 0.5}}
+    - rotate: {{degrees: 10}}
+    - color_jitter: {{brightness: 0.2, contrast: 0.2}}
+"""
+
+
+def make_inputs(folder: Path, count: int) -> list[Path]:
+    if folder.exists() and len(list(folder.rglob("*.png"))) == count:
+        return sorted(folder.rglob("*.png"))
+    fresh(folder)
+    rng = np.random.default_rng(0)
+    paths = []
+    for i in range(count):
+        path = folder / f"class{i % 10}" / f"img{i:05d}.png"
+        path.parent.mkdir(exist_ok=True)
+        Image.fromarray(rng.integers(0, 255, (48, 64, 3), dtype=np.uint8)).save(path, compress_level=1)
+        paths.append(path)
+    return paths
+
+
+def timed(*args: str) -> float:
+    started = time.perf_counter()
+    proc = subprocess.run([sys.executable, "-m", "augcli", *args], capture_output=True, text=True)
+    elapsed = time.perf_counter() - started
+    if proc.returncode not in (0, 1) or (proc.returncode == 1 and "--check" not in args):
+        raise SystemExit(proc.stderr)
+    return elapsed
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--files", type=int, default=10_000)
+    parser.add_argument("--copies", type=int, default=4)
+    parser.add_argument("--repeat", type=int, default=3)
+    args = parser.parse_args()
+    inputs = make_inputs(WORK / "rebuild_in", args.files)
+    recipe = WORK / "rebuild.yaml"
+    recipe.write_text(RECIPE.format(copies=args.copies))
+    out = WORK / "rebuild_out"
+    run = ["run", str(recipe), str(WORK / "rebuild_in"), str(out), "-q"]
+    best: dict[str, float] = {}
+
+    def keep(name: str, seconds: float) -> None:
+        best[name] = min(best.get(name, float("inf")), seconds)
+
+    rng = np.random.default_rng(1)
+    for _ in range(args.repeat):
+        shutil.rmtree(out, ignore_errors=True)
+        keep("full", timed(*run))
+        keep("no-op", timed(*run))
+        keep("check", timed(*run, "--check"))
+        changed = rng.choice(len(inputs), size=max(1, len(inputs) // 100), replace=False)
+        for index in changed:
+            Image.fromarray(rng.integers(0, 255, (48, 64, 3), dtype=np.uint8)).save(inputs[index])
+        keep("1% changed", timed(*run))
+        keep("start-up", timed("--version"))
+    full, start = best["full"], best["start-up"]
+    print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}")
+    print(f"{args.files:,} images x {args.copies} copies; fastest of {args.repeat}\n")
+    print("| run | seconds | vs full run |")
+    print("|---|---:|---:|")
+    for name, seconds in best.items():
+        print(f"| {name} | {seconds:.2f} | {seconds / full:.1%} |")
+    above = best["1% changed"] - start
+    print(f"\n1% changed, start-up excluded: {above:.2f} s = {above / (full - start):.1%} of a full run")
+
+
+if __name__ == "__main__":
+    main()
