@@ -75,10 +75,19 @@ def decode_path(cell: str) -> str:
     return os.fsdecode(raw.encode("utf-8", "surrogateescape"))
 
 
-def render(rows: Iterable[list[str]]) -> bytes:
-    """The manifest's bytes from row cells (see Row.cells), sorted by output path."""
-    lines = [",".join(COLUMNS)]
-    lines += [",".join(map(_field, cells)) for cells in sorted(rows, key=lambda cells: cells[0])]
+def entry(cells: list[str], size: int, mtime_ns: int) -> list[Any]:
+    """A file as the state keeps it: [path cell, its manifest line, size, mtime_ns]. The line is
+    made once, when the file is written, so a rerun renders the manifest by joining lines."""
+    return [cells[0], line(cells), size, mtime_ns]
+
+
+def line(cells: list[str]) -> str:
+    return ",".join(map(_field, cells))
+
+
+def render(entries: Iterable[list[Any]]) -> bytes:
+    """The manifest's bytes from state entries (see `entry`), sorted by output path."""
+    lines = [",".join(COLUMNS)] + [e[1] for e in sorted(entries, key=lambda e: e[0])]
     return ("\n".join(lines) + "\n").encode("utf-8")
 
 

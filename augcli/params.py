@@ -199,10 +199,15 @@ class Flag(Param):
         return value
 
 
-class Size(Param):
-    """An output size in pixels: [height, width], or one number for a square."""
+MAX_SIDE = 16384  # pixels per side of an output size a recipe may ask for
+MAX_PIXELS = 8192 * 8192  # ... and in all (below Pillow's decompression-bomb limit)
 
-    kind = "[height, width] or int"
+
+class Size(Param):
+    """An output size in pixels: [height, width], or one number for a square, up to MAX_SIDE per
+    side and MAX_PIXELS in all."""
+
+    kind = f"[height, width] or int (at most {MAX_SIDE} per side, {MAX_PIXELS:,} pixels)"
 
     def parse(self, value: Any) -> tuple[int, int] | None:
         if value is None and not self.required:
@@ -213,7 +218,12 @@ class Size(Param):
             raise ParamError(f"expected [height, width] or one number, got {value!r}")
         if not all(_is_number(v) and float(v).is_integer() and v >= 1 for v in value):
             raise ParamError(f"sizes are whole numbers >= 1, got {value!r}")
-        return (int(value[0]), int(value[1]))
+        height, width = int(value[0]), int(value[1])
+        if max(height, width) > MAX_SIDE or height * width > MAX_PIXELS:
+            raise ParamError(
+                f"{height}x{width} is too large: at most {MAX_SIDE} pixels per side and {MAX_PIXELS:,} in all"
+            )
+        return (height, width)
 
 
 class Fill(Param):

@@ -10,6 +10,7 @@ only once the rest of the run succeeded.
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import hashlib
 import os
@@ -41,7 +42,7 @@ class OutputError(Exception):
 
 @dataclass
 class Made:
-    """One unit written: its files as [cells of the manifest row, size, mtime_ns], and a COCO entry."""
+    """One unit written: its files as [path cell, manifest line, size, mtime_ns], and a COCO entry."""
 
     output: str
     files: list[list[Any]]
@@ -138,9 +139,9 @@ def _is_current(output_root: Path, record: dict[str, Any] | None, key: str | Non
     if record is None or key is None or record["key"] != key:
         return False
     root = os.fsdecode(output_root) + "/"
-    for cells, size, mtime_ns in record["files"]:
+    for path, _, size, mtime_ns in record["files"]:
         try:
-            info = os.lstat(root + manifest.decode_path(cells[0]))
+            info = os.lstat(root + manifest.decode_path(path))
         except OSError:
             return False
         if info.st_size != size or info.st_mtime_ns != mtime_ns:
@@ -288,7 +289,7 @@ class _Stager:
             files = []
             for (staged, row), stamp in zip(self.staged[start:end], stamps[start:end], strict=True):
                 cells = Row(row.output, row.source, row.modality, row.copy, row.transforms, row.rows, staged.sha256)
-                files.append([cells.cells(), stamp.size, stamp.mtime_ns])
+                files.append(manifest.entry(cells.cells(), stamp.size, stamp.mtime_ns))
             made.append(Made(output, files, entry))
             start = end
         self.staged.clear()
@@ -387,22 +388,25 @@ def _results(tasks: list[Task], recipe: Recipe, tree: OutputTree, workers: int) 
     parts: dict[str, dict[int, object]] = {}
     failed: set[str] = set()
     executor = LocalExecutor(workers, _run_task, _init_worker, (recipe, tree.root))
-    for task, outcome in executor.map(tasks):
-        relative = task.job.relative
-        if isinstance(outcome, WorkerDied):
-            outcome = JobResult(relative, error=str(outcome), died=True)
-        if task.part is None:
-            yield outcome  # type: ignore[misc]
-        elif isinstance(outcome, JobResult):
-            if relative not in failed:
-                failed.add(relative)
-                yield outcome
-        elif relative not in failed:
-            done = parts.setdefault(relative, {})
-            done[task.part] = outcome
-            if len(done) == expected[relative]:
-                del parts[relative]
-                yield process(Task(task.job, task.outputs), recipe, tree, [done[k] for k in sorted(done)])
+    try:
+        for task, outcome in executor.map(tasks):
+            relative = task.job.relative
+            if isinstance(outcome, WorkerDied):
+                outcome = JobResult(relative, error=str(outcome), died=True)
+            if task.part is None:
+                yield outcome  # type: ignore[misc]
+            elif isinstance(outcome, JobResult):
+                if relative not in failed:
+                    failed.add(relative)
+                    yield outcome
+            elif relative not in failed:
+                done = parts.setdefault(relative, {})
+                done[task.part] = outcome
+                if len(done) == expected[relative]:
+                    del parts[relative]
+                    yield process(Task(task.job, task.outputs), recipe, tree, [done[k] for k in sorted(done)])
+    finally:
+        executor.shutdown()  # at once, also when the caller stops early (Ctrl-C)
 
 
 # -- the run ------------------------------------------------------------------------------------
@@ -432,8 +436,8 @@ class _Run:
     def put(self, unit: str, record: dict[str, Any], hashes: dict[str, list[Any]] | None = None) -> None:
         old = self.known.units.get(unit)
         if old is not None:  # companions the new record no longer has are deleted after success
-            kept = {entry[0][0] for entry in record["files"]}
-            self.garbage([entry[0][0] for entry in old["files"] if entry[0][0] not in kept])
+            kept = {entry[0] for entry in record["files"]}
+            self.garbage([entry[0] for entry in old["files"] if entry[0] not in kept])
         self.known.units[unit] = record
         self.journal.put(unit, record, hashes)
 
@@ -481,14 +485,18 @@ def run(
                 summary.failures.append(JobResult(relative, error=why))
                 if report is not None:
                     report(summary.failures[-1])
-            _make(status, recipe, work, options, summary, report)
+            try:
+                _make(status, recipe, work, options, summary, report)
+            except BaseException:  # Ctrl-C, a full state disk: workers are stopped; drop their temporaries
+                tree.remove_temps()
+                raise
             ok = not summary.failures or options.allow_failures
             if ok:
                 summary.written += _finish(recipe, work, status)
                 summary.removed = _remove(work, status)
             work.journal.sync()
             if ok and (work.journal.entries or not _manifest_is_current(output_root, known)):
-                manifest_bytes = manifest.render(entry[0] for rec in known.units.values() for entry in rec["files"])
+                manifest_bytes = manifest.render(e for rec in known.units.values() for e in rec["files"])
                 if tree.read(MANIFEST_NAME) != manifest_bytes:
                     tree.write(MANIFEST_NAME, manifest_bytes)
                 info = os.lstat(output_root / MANIFEST_NAME)
@@ -532,25 +540,26 @@ def _make(status: Status, recipe: Recipe, work: _Run, options: Options, summary:
         dynamic_ncols=True,
     )
     try:
-        for result in _results(status.tasks, recipe, work.tree, options.workers):
-            if result.error is None:
-                hashes = status.job_hashes.get(result.relative)
-                for made in result.made:
-                    work.put(made.output, _record(result.relative, status.unit_keys.get(made.output), made), hashes)
-                    summary.written += len(made.files)
-                summary.made += 1
-                if result.relative in work.known.deaths:
-                    del work.known.deaths[result.relative]
-            else:
-                summary.failures.append(result)
-                if result.died:
-                    count = work.known.deaths.get(result.relative, [0, None])[0] + 1
-                    work.known.deaths[result.relative] = [count, status.source_hashes.get(result.relative)]
-            if report is not None and (result.error or result.warnings or result.notes):
-                bar.clear()
-                report(result)
-                bar.refresh()
-            bar.update(1)
+        with contextlib.closing(_results(status.tasks, recipe, work.tree, options.workers)) as results:
+            for result in results:
+                if result.error is None:
+                    hashes = status.job_hashes.get(result.relative)
+                    for made in result.made:
+                        work.put(made.output, _record(result.relative, status.unit_keys.get(made.output), made), hashes)
+                        summary.written += len(made.files)
+                    summary.made += 1
+                    if result.relative in work.known.deaths:
+                        del work.known.deaths[result.relative]
+                else:
+                    summary.failures.append(result)
+                    if result.died:
+                        count = work.known.deaths.get(result.relative, [0, None])[0] + 1
+                        work.known.deaths[result.relative] = [count, status.source_hashes.get(result.relative)]
+                if report is not None and (result.error or result.warnings or result.notes):
+                    bar.clear()
+                    report(result)
+                    bar.refresh()
+                bar.update(1)
     finally:
         bar.close()
 
@@ -571,8 +580,10 @@ def _finish(recipe: Recipe, work: _Run, status: Status) -> int:
             if _is_current(work.root, units.get(relative), sha):
                 continue
             stamp = work.tree.write(relative, data)
-            cells = Row(relative, relative, section.modality, None, sha256=sha).cells()
-            work.put(relative, _record(relative, sha, Made(relative, [[cells, stamp.size, stamp.mtime_ns]]), True))
+            entry = manifest.entry(
+                Row(relative, relative, section.modality, None, sha256=sha).cells(), stamp.size, stamp.mtime_ns
+            )
+            work.put(relative, _record(relative, sha, Made(relative, [entry]), True))
             written += 1
     status.removed += sorted(u for u, r in units.items() if r.get("run") and u not in produced)
     return written
@@ -582,8 +593,8 @@ def _remove(work: _Run, status: Status) -> int:
     """Delete the outputs of units no longer planned, and companions a remade unit dropped."""
     units = work.known.units
     gone = set(status.removed)
-    kept = {entry[0][0] for unit, record in units.items() if unit not in gone for entry in record["files"]}
-    doomed = [entry[0][0] for unit in status.removed if unit in units for entry in units[unit]["files"]]
+    kept = {entry[0] for unit, record in units.items() if unit not in gone for entry in record["files"]}
+    doomed = [entry[0] for unit in status.removed if unit in units for entry in units[unit]["files"]]
     removed = 0
     for path in sorted(set(doomed) | work.known.garbage):
         if path not in kept and work.tree.remove(manifest.decode_path(path)):
@@ -613,7 +624,7 @@ def check(plan: Plan, recipe: Recipe, output_root: Path) -> CheckReport:
     status = assess(plan, recipe, output_root, known, rebuild=False)
     stale = True
     if not (status.tasks or status.removed):
-        expected = manifest.render(entry[0] for record in known.units.values() for entry in record["files"])
+        expected = manifest.render(e for record in known.units.values() for e in record["files"])
         try:
             stale = (output_root / MANIFEST_NAME).read_bytes() != expected
         except OSError:

@@ -32,11 +32,11 @@ SNAPSHOT = "state.json"
 JOURNAL = "journal.jsonl"
 LOCK = "lock"
 FAILURES = "failures.csv"
-SNAPSHOT_VERSION = 1
+SNAPSHOT_VERSION = 2
 FSYNC_EVERY_RECORDS = 256
 FSYNC_EVERY_SECONDS = 1.0
 
-Record = dict[str, Any]  # {"key", "source", "files": [[manifest cells, size, mtime_ns], ...], "entry", "run"}
+Record = dict[str, Any]  # {"key", "source", "files": [[path cell, manifest line, size, mtime_ns], ...], "entry", "run"}
 HashEntry = list[Any]  # [size, mtime_ns, inode, sha256]
 
 
@@ -55,7 +55,7 @@ class State:
 
     def owned(self) -> set[str]:
         """Every file the state says augcli wrote, as manifest cells name them."""
-        return {f[0][0] for record in self.units.values() for f in record["files"]}
+        return {f[0] for record in self.units.values() for f in record["files"]}
 
 
 def state_dir(output_root: Path) -> Path:

@@ -280,6 +280,34 @@ def test_billion_laughs_and_deep_nesting_are_refused_fast(shapes, tmp_path):
         assert time.monotonic() - started < 1.0
 
 
+@pytest.mark.parametrize(
+    ("section", "message"),
+    [
+        ("image:\n  transforms:\n    - random_resized_crop: {size: [60000, 60000]}\n", "too large: at most 16384"),
+        ("image:\n  transforms:\n    - resize: {size: [10000, 10000]}\n", "67,108,864 in all"),
+        ("image:\n  transforms:\n    - resize: {shorter_side: 100000000}\n", "must be <= 16384"),
+        ("audio:\n  transforms:\n    - pad_or_crop: {duration_s: 1.0e+12}\n", "must be <= 3600"),
+    ],
+)
+def test_sizes_too_large_for_any_input_are_refused_at_validation(section, message):
+    from augcli.recipe import RecipeError, parse_recipe
+
+    with pytest.raises(RecipeError, match=message):
+        parse_recipe(section)
+
+
+def test_a_copy_over_the_pixel_limit_fails_that_file_before_allocating(tmp_path):
+    data = tmp_path / "in"
+    write_image(data / "panorama.png", gradient_rgb(400, 4))
+    write_image(data / "normal.png", gradient_rgb(40, 30))
+    recipe = tmp_path / "r.yaml"
+    recipe.write_text("copies: 1\nimage:\n  transforms:\n    - resize: {shorter_side: 4000}\n")
+    result = augcli("run", recipe, data, tmp_path / "out", "--allow-failures")
+    assert result.returncode == 0, result.stderr
+    assert "failed: panorama.png: this copy would be 400000x4000 pixels" in result.stderr
+    assert "failed: normal.png" not in result.stderr
+
+
 def test_workers_are_capped_at_the_number_of_files(shapes, mixed_recipe, tmp_path):
     result = augcli("run", mixed_recipe, shapes, tmp_path / "out", "--workers", "64")
     assert result.returncode == 0, result.stderr

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import warnings
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -40,10 +40,10 @@ class AudioModality(FileModality):
     def output_suffix(self, source_suffix: str, section: Section) -> str:
         return io.output_suffix(source_suffix, section.options["output"])
 
-    def render(self, source: Path, section: Section, rngs: Iterable[np.random.Generator]) -> list[Rendered]:
+    def render(self, source: Path, section: Section, rngs: Iterable[np.random.Generator]) -> Iterator[Rendered]:
+        """Decode once; make the copies one at a time (each is written before the next is made)."""
         decoded = io.load(source)
         info = AudioInfo(decoded.rate, decoded.channels)
-        copies = []
         for rng in rngs:
             applied, _ = plan_pipeline(section.transforms, rng, info)
             samples, records = decoded.samples, []
@@ -61,5 +61,4 @@ class AudioModality(FileModality):
                     raise UnsupportedAudio(f"{step.transform.name} cannot process this audio: {exc}") from None
                 records.append(record)
             data = io.encode(samples, decoded, section.options["output"])
-            copies.append(Rendered(data, records))
-        return copies
+            yield Rendered(data, records)

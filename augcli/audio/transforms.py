@@ -335,7 +335,7 @@ class Trim(AudioTransform):
 class PadOrCrop(AudioTransform):
     """Make every copy exactly `duration_s` long: crop longer audio, pad shorter audio with silence."""
 
-    duration_s = Number(doc="target duration in seconds", lo=0.0, lo_open=True)
+    duration_s = Number(doc="target duration in seconds (at most an hour)", lo=0.0, lo_open=True, hi=3600.0)
     position = Choice("random", ["random", "start", "center"], "where the crop is taken / the audio is placed")
 
     def sample(self, rng: np.random.Generator, info: AudioInfo) -> dict[str, Any]:

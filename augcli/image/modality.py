@@ -6,7 +6,7 @@ image/labels/): the same sampled parameters, one geometric step at a time.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
 
@@ -26,6 +26,23 @@ if TYPE_CHECKING:
     from augcli.recipe import Section
 
 CROPPING = (image_transforms.RandomResizedCrop, image_transforms.Crop, image_transforms.CenterCrop)
+
+
+def _check_output_size(applied: list[Applied]) -> None:
+    """Refuse a copy larger than Pillow's decompression-bomb limit before a pixel is allocated
+    (an input's size can make a safe-looking recipe produce one, e.g. shorter_side on a panorama)."""
+    from PIL import Image
+
+    if not applied:
+        return
+    last = applied[-1]
+    out = last.transform.output_info(last.info, last.params)
+    limit = Image.MAX_IMAGE_PIXELS
+    if limit and out.width * out.height > limit:
+        raise io.UnsupportedImage(
+            f"this copy would be {out.width}x{out.height} pixels ({out.width * out.height:,}), over the "
+            f"{limit:,}-pixel limit: lower the output size"
+        )
 
 
 class ImageModality(FileModality):
@@ -159,32 +176,32 @@ class ImageModality(FileModality):
     def original_settings(self, section: Section) -> Any:
         return {key: section.options[key] for key in ("images", "annotations", "masks")}
 
-    def render(self, source: Path, section: Section, rngs: Iterable[np.random.Generator]) -> list[Rendered]:
-        """Decode once; per copy plan, warp and encode. With annotations, the copy's moved boxes and
-        mask ride along in `extra` for companion_files to write."""
+    def render(self, source: Path, section: Section, rngs: Iterable[np.random.Generator]) -> Iterator[Rendered]:
+        """Decode once; per copy plan, warp and encode, one copy at a time (the caller writes each
+        before the next is made, so memory does not grow with `copies`). With annotations, the
+        copy's moved boxes and mask ride along in `extra` for companion_files to write."""
         decoded = io.load(source)
         info = ImageInfo.of(decoded.pixels)
         layout: Layout | None = section.bound.get("layout")
         found = None
         if layout is not None:
             found = companions.read(layout, source.relative_to(layout.input_root).as_posix(), (info.width, info.height))
-        copies = []
         for rng in rngs:
             if found is None:
                 applied, _ = plan_pipeline(section.transforms, rng, info)
                 boxes, notes = [], []
             else:
                 applied, boxes, notes = self._plan_with_boxes(section, rng, info, layout, found)
+            _check_output_size(applied)
             pixels = run_ops(decoded.pixels, [a.transform.op(a.info, **a.params) for a in applied])
             data = io.encode(pixels, decoded, section.options["output"])
             records = [a.record() for a in applied] + notes
             if found is None:
-                copies.append(Rendered(data, records))
+                yield Rendered(data, records)
                 continue
             mask = companions.move_mask(layout, found.mask.values, applied) if found.mask is not None else None
             moved = ((pixels.shape[1], pixels.shape[0]), boxes, mask, found)
-            copies.append(Rendered(data, records, warnings=tuple(found.warnings), extra=moved))
-        return copies
+            yield Rendered(data, records, warnings=tuple(found.warnings), extra=moved)
 
     def companion_files(self, section: Section, source: Path, output: str, rendered: Rendered | None) -> Written | None:
         """The annotation files that go with one output image (an original when `rendered` is None)."""

@@ -15,7 +15,7 @@ import numpy as np
 from augcli.image import color, geometry
 from augcli.image import functional as F
 from augcli.image.ops import Kernel, Op, Recolor, Warp, run_ops
-from augcli.params import Choice, Fill, Flag, IntList, Number, Size, Span
+from augcli.params import MAX_SIDE, Choice, Fill, Flag, IntList, Number, Size, Span
 from augcli.transforms import Transform, draw_seed, register, uniform
 
 
@@ -312,7 +312,7 @@ class Resize(Geometric, Resampling):
     """Resize to `size`, or so the shorter side is `shorter_side` keeping the aspect ratio."""
 
     size = Size(None, "output [height, width]")
-    shorter_side = Number(None, "length of the shorter side in pixels", integer=True, lo=1)
+    shorter_side = Number(None, "length of the shorter side in pixels", integer=True, lo=1, hi=MAX_SIDE)
 
     def check(self):
         if (self.size is None) == (self.shorter_side is None):
