@@ -75,20 +75,15 @@ def decode_path(cell: str) -> str:
     return os.fsdecode(raw.encode("utf-8", "surrogateescape"))
 
 
-def entry(cells: list[str], size: int, mtime_ns: int) -> list[Any]:
-    """A file as the state keeps it: [path cell, its manifest line, size, mtime_ns]. The line is
-    made once, when the file is written, so a rerun renders the manifest by joining lines."""
-    return [cells[0], line(cells), size, mtime_ns]
-
-
 def line(cells: list[str]) -> str:
+    """One row as CSV text. Made once, when the file is written: a rerun joins the lines it kept."""
     return ",".join(map(_field, cells))
 
 
-def render(entries: Iterable[list[Any]]) -> bytes:
-    """The manifest's bytes from state entries (see `entry`), sorted by output path."""
-    lines = [",".join(COLUMNS)] + [e[1] for e in sorted(entries, key=lambda e: e[0])]
-    return ("\n".join(lines) + "\n").encode("utf-8")
+def render(lines: Iterable[tuple[str, str]]) -> bytes:
+    """The manifest's bytes from (path cell, line) pairs, sorted by output path."""
+    rows = [",".join(COLUMNS)] + [text for _, text in sorted(lines)]
+    return ("\n".join(rows) + "\n").encode("utf-8")
 
 
 _NEEDS_QUOTES = re.compile(r'[,"\r\n\t]|^[=+\-@ ]|\s$')

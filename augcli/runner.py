@@ -42,7 +42,7 @@ class OutputError(Exception):
 
 @dataclass
 class Made:
-    """One unit written: its files as [path cell, manifest line, size, mtime_ns], and a COCO entry."""
+    """One unit written: its files as [path cell, size, mtime_ns, manifest line], and a COCO entry."""
 
     output: str
     files: list[list[Any]]
@@ -139,7 +139,7 @@ def _is_current(output_root: Path, record: dict[str, Any] | None, key: str | Non
     if record is None or key is None or record["key"] != key:
         return False
     root = os.fsdecode(output_root) + "/"
-    for path, _, size, mtime_ns in record["files"]:
+    for path, size, mtime_ns in record["files"]:
         try:
             info = os.lstat(root + manifest.decode_path(path))
         except OSError:
@@ -289,7 +289,8 @@ class _Stager:
             files = []
             for (staged, row), stamp in zip(self.staged[start:end], stamps[start:end], strict=True):
                 cells = Row(row.output, row.source, row.modality, row.copy, row.transforms, row.rows, staged.sha256)
-                files.append(manifest.entry(cells.cells(), stamp.size, stamp.mtime_ns))
+                values = cells.cells()
+                files.append([values[0], stamp.size, stamp.mtime_ns, manifest.line(values)])
             made.append(Made(output, files, entry))
             start = end
         self.staged.clear()
@@ -423,7 +424,8 @@ class Options:
 
 def _record(source: str, key: str | None, made: Made, run_wide: bool = False) -> dict[str, Any]:
     """A unit's state record; `run_wide` marks files built from every output (a COCO json)."""
-    return {"key": key, "source": source, "files": made.files, "entry": made.entry, "run": run_wide}
+    files = [entry[:3] for entry in made.files]
+    return {"key": key, "source": source, "files": files, "entry": made.entry, "run": run_wide}
 
 
 class _Run:
@@ -433,13 +435,16 @@ class _Run:
         self.root, self.known, self.tree = output_root, known, tree
         self.journal = state.Journal(output_root)
 
-    def put(self, unit: str, record: dict[str, Any], hashes: dict[str, list[Any]] | None = None) -> None:
+    def put(self, made: Made, record: dict[str, Any], hashes: dict[str, list[Any]] | None = None) -> None:
+        unit = made.output
+        lines = {entry[0]: entry[3] for entry in made.files}
         old = self.known.units.get(unit)
         if old is not None:  # companions the new record no longer has are deleted after success
             kept = {entry[0] for entry in record["files"]}
             self.garbage([entry[0] for entry in old["files"] if entry[0] not in kept])
         self.known.units[unit] = record
-        self.journal.put(unit, record, hashes)
+        self.known.set_lines(lines)
+        self.journal.put(unit, record, lines, hashes)
 
     def garbage(self, paths: list[str]) -> None:
         if paths:
@@ -496,7 +501,7 @@ def run(
                 summary.removed = _remove(work, status)
             work.journal.sync()
             if ok and (work.journal.entries or not _manifest_is_current(output_root, known)):
-                manifest_bytes = manifest.render(e for rec in known.units.values() for e in rec["files"])
+                manifest_bytes = _render_manifest(known)
                 if tree.read(MANIFEST_NAME) != manifest_bytes:
                     tree.write(MANIFEST_NAME, manifest_bytes)
                 info = os.lstat(output_root / MANIFEST_NAME)
@@ -513,6 +518,11 @@ def run(
     summary.failures.sort(key=lambda r: r.relative)
     summary.seconds = time.perf_counter() - started
     return summary
+
+
+def _render_manifest(known: state.State) -> bytes:
+    lines = known.lines()
+    return manifest.render((f[0], lines[f[0]]) for record in known.units.values() for f in record["files"])
 
 
 def _manifest_is_current(output_root: Path, known: state.State) -> bool:
@@ -545,7 +555,7 @@ def _make(status: Status, recipe: Recipe, work: _Run, options: Options, summary:
                 if result.error is None:
                     hashes = status.job_hashes.get(result.relative)
                     for made in result.made:
-                        work.put(made.output, _record(result.relative, status.unit_keys.get(made.output), made), hashes)
+                        work.put(made, _record(result.relative, status.unit_keys.get(made.output), made), hashes)
                         summary.written += len(made.files)
                     summary.made += 1
                     if result.relative in work.known.deaths:
@@ -580,10 +590,9 @@ def _finish(recipe: Recipe, work: _Run, status: Status) -> int:
             if _is_current(work.root, units.get(relative), sha):
                 continue
             stamp = work.tree.write(relative, data)
-            entry = manifest.entry(
-                Row(relative, relative, section.modality, None, sha256=sha).cells(), stamp.size, stamp.mtime_ns
-            )
-            work.put(relative, _record(relative, sha, Made(relative, [entry]), True))
+            cells = Row(relative, relative, section.modality, None, sha256=sha).cells()
+            made = Made(relative, [[cells[0], stamp.size, stamp.mtime_ns, manifest.line(cells)]])
+            work.put(made, _record(relative, sha, made, True))
             written += 1
     status.removed += sorted(u for u, r in units.items() if r.get("run") and u not in produced)
     return written
@@ -624,7 +633,7 @@ def check(plan: Plan, recipe: Recipe, output_root: Path) -> CheckReport:
     status = assess(plan, recipe, output_root, known, rebuild=False)
     stale = True
     if not (status.tasks or status.removed):
-        expected = manifest.render(e for record in known.units.values() for e in record["files"])
+        expected = _render_manifest(known)
         try:
             stale = (output_root / MANIFEST_NAME).read_bytes() != expected
         except OSError:

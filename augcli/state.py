@@ -29,14 +29,15 @@ from typing import Any
 
 STATE_DIR = ".augcli"
 SNAPSHOT = "state.json"
+LINES = "lines.json"  # every file's manifest line: read only when the manifest must be rendered
 JOURNAL = "journal.jsonl"
 LOCK = "lock"
 FAILURES = "failures.csv"
-SNAPSHOT_VERSION = 2
+SNAPSHOT_VERSION = 3
 FSYNC_EVERY_RECORDS = 256
 FSYNC_EVERY_SECONDS = 1.0
 
-Record = dict[str, Any]  # {"key", "source", "files": [[path cell, manifest line, size, mtime_ns], ...], "entry", "run"}
+Record = dict[str, Any]  # {"key", "source", "files": [[path cell, size, mtime_ns], ...], "entry", "run"}
 HashEntry = list[Any]  # [size, mtime_ns, inode, sha256]
 
 
@@ -52,6 +53,27 @@ class State:
     garbage: set[str] = field(default_factory=set)  # files a remade unit no longer has: deleted after success
     manifest: list[int] | None = None  # [size, mtime_ns] of the manifest the last successful run wrote
     found: bool = False  # an earlier run left state here
+    folder: Path | None = None
+    _lines: dict[str, str] | None = None
+    _line_updates: dict[str, str] = field(default_factory=dict)
+
+    def lines(self) -> dict[str, str]:
+        """Each file's manifest line, by path cell (loaded on first use: a no-op run never needs it)."""
+        if self._lines is None:
+            self._lines = {}
+            if self.folder is not None and (self.folder / SNAPSHOT).exists():
+                try:
+                    self._lines = json.loads((self.folder / LINES).read_bytes())
+                except (OSError, ValueError) as exc:
+                    raise OSError(
+                        f"the state in {self.folder} is damaged ({exc}): delete that folder and rerun with --overwrite"
+                    ) from None
+            self._lines.update(self._line_updates)
+            self._line_updates = {}
+        return self._lines
+
+    def set_lines(self, updates: dict[str, str]) -> None:
+        (self._lines if self._lines is not None else self._line_updates).update(updates)
 
     def owned(self) -> set[str]:
         """Every file the state says augcli wrote, as manifest cells name them."""
@@ -75,7 +97,7 @@ def check_state_dir(output_root: Path) -> str | None:
 def load(output_root: Path) -> State:
     """The snapshot plus every complete journal line after it (a torn last line is ignored)."""
     folder = state_dir(output_root)
-    state = State()
+    state = State(folder=folder)
     snapshot = folder / SNAPSHOT
     try:
         data = json.loads(snapshot.read_bytes())
@@ -106,6 +128,7 @@ def load(output_root: Path) -> State:
 def _replay(state: State, entry: dict[str, Any]) -> None:
     if "put" in entry:
         state.units[entry["put"]] = entry["record"]
+        state.set_lines(entry.get("lines", {}))
     elif "del" in entry:
         state.units.pop(entry["del"], None)
     state.hashes.update(entry.get("hashes", {}))
@@ -123,8 +146,8 @@ class Journal:
         self.entries = 0
         self._last_sync = time.monotonic()
 
-    def put(self, unit: str, record: Record, hashes: dict[str, HashEntry] | None = None) -> None:
-        self._append({"put": unit, "record": record, "hashes": hashes or {}})
+    def put(self, unit: str, record: Record, lines: dict[str, str], hashes: dict[str, HashEntry] | None = None) -> None:
+        self._append({"put": unit, "record": record, "lines": lines, "hashes": hashes or {}})
 
     def delete(self, unit: str) -> None:
         self._append({"del": unit})
@@ -168,6 +191,10 @@ def save(output_root: Path, state: State, write_atomic) -> None:
         "garbage": sorted(state.garbage),
         "manifest": state.manifest,
     }
+    if state._lines is not None or state._line_updates or not (state_dir(output_root) / LINES).exists():
+        owned = state.owned()
+        lines = {path: line for path, line in state.lines().items() if path in owned}
+        write_atomic(f"{STATE_DIR}/{LINES}", json.dumps(lines, separators=(",", ":"), sort_keys=True).encode())
     write_atomic(f"{STATE_DIR}/{SNAPSHOT}", json.dumps(data, separators=(",", ":"), sort_keys=True).encode())
     with contextlib.suppress(FileNotFoundError):
         (state_dir(output_root) / JOURNAL).unlink()

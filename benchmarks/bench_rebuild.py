@@ -7,7 +7,9 @@ originals). Timed as whole processes (start-up included), best of `--repeat`:
 - no-op: a rerun with nothing changed (target: under 2 s);
 - 1%:    a rerun after rewriting 1% of the inputs (target: under 5% of a full run, plus start-up);
 - check: `run --check` on the up-to-date OUTPUT;
-- start: `augcli --version`, the interpreter and import floor.
+- start: `augcli --version`, the interpreter and import floor;
+
+and the main process's peak resident memory (VmHWM) in the full and no-op runs (target: < 200 MB).
 
     python benchmarks/bench_rebuild.py [--files 10000] [--copies 4] [--repeat 3]
 """
@@ -54,12 +56,36 @@ def make_inputs(folder: Path, count: int) -> list[Path]:
     return paths
 
 
-def timed(*args: str) -> float:
+PEAK_RSS_MB: dict[str, float] = {}
+
+
+def _peak_rss_mb(pid: int) -> float | None:
+    """VmHWM of one process (its own peak resident memory, workers not included)."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        return None
+    return None
+
+
+def timed(*args: str, name: str = "") -> float:
+    """Seconds for one augcli process; its main process's peak memory goes to PEAK_RSS_MB[name]."""
     started = time.perf_counter()
-    proc = subprocess.run([sys.executable, "-m", "augcli", *args], capture_output=True, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "augcli", *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    peak = 0.0
+    while proc.poll() is None:
+        peak = max(peak, _peak_rss_mb(proc.pid) or 0.0)
+        time.sleep(0.05)
     elapsed = time.perf_counter() - started
+    _, stderr = proc.communicate()
     if proc.returncode not in (0, 1) or (proc.returncode == 1 and "--check" not in args):
-        raise SystemExit(proc.stderr)
+        raise SystemExit(stderr)
+    if name:
+        PEAK_RSS_MB[name] = max(PEAK_RSS_MB.get(name, 0.0), peak)
     return elapsed
 
 
@@ -82,8 +108,8 @@ def main() -> None:
     rng = np.random.default_rng(1)
     for _ in range(args.repeat):
         shutil.rmtree(out, ignore_errors=True)
-        keep("full", timed(*run))
-        keep("no-op", timed(*run))
+        keep("full", timed(*run, name="full"))
+        keep("no-op", timed(*run, name="no-op"))
         keep("check", timed(*run, "--check"))
         changed = rng.choice(len(inputs), size=max(1, len(inputs) // 100), replace=False)
         for index in changed:
@@ -99,6 +125,8 @@ def main() -> None:
         print(f"| {name} | {seconds:.2f} | {seconds / full:.1%} |")
     above = best["1% changed"] - start
     print(f"\n1% changed, start-up excluded: {above:.2f} s = {above / (full - start):.1%} of a full run")
+    for name, megabytes in PEAK_RSS_MB.items():
+        print(f"main process peak memory, {name} run: {megabytes:.0f} MB (workers not included)")
 
 
 if __name__ == "__main__":
