@@ -451,9 +451,6 @@ class _Run:
             self.known.garbage.update(paths)
             self.journal.garbage(paths)
 
-    def write_atomic(self, relative: str, data: bytes) -> None:
-        self.tree.write(relative, data)
-
 
 def run(
     plan: Plan,
@@ -509,10 +506,10 @@ def run(
                 work.journal.entries += 1  # the snapshot must remember the stamp
             failures = [(f.relative, f.error or "") for f in summary.failures]
             if failures or (output_root / state.STATE_DIR / state.FAILURES).exists():
-                state.write_failures(output_root, failures, work.write_atomic)
+                state.write_failures(output_root, failures, tree.write_chunks)
             if work.journal.entries or status.hashes_changed or summary.failures:
                 known.hashes = {path: known.hashes[path] for path in status.hashes_used if path in known.hashes}
-                state.save(output_root, known, work.write_atomic)
+                state.save(output_root, known, tree.write_chunks)
         finally:
             work.journal.close()
     summary.failures.sort(key=lambda r: r.relative)

@@ -181,7 +181,19 @@ class Journal:
         self._handle.close()
 
 
-def save(output_root: Path, state: State, write_atomic) -> None:
+def _json_chunks(value: Any) -> Iterator[bytes]:
+    """A JSON document in pieces, so a large state is never one string in memory."""
+    encoder = json.JSONEncoder(separators=(",", ":"), sort_keys=True)
+    batch: list[str] = []
+    for piece in encoder.iterencode(value):
+        batch.append(piece)
+        if len(batch) >= 4096:
+            yield "".join(batch).encode()
+            batch.clear()
+    yield "".join(batch).encode()
+
+
+def save(output_root: Path, state: State, write_chunks) -> None:
     """Write the snapshot atomically, then drop the journal it now contains."""
     data = {
         "version": SNAPSHOT_VERSION,
@@ -194,13 +206,13 @@ def save(output_root: Path, state: State, write_atomic) -> None:
     if state._lines is not None or state._line_updates or not (state_dir(output_root) / LINES).exists():
         owned = state.owned()
         lines = {path: line for path, line in state.lines().items() if path in owned}
-        write_atomic(f"{STATE_DIR}/{LINES}", json.dumps(lines, separators=(",", ":"), sort_keys=True).encode())
-    write_atomic(f"{STATE_DIR}/{SNAPSHOT}", json.dumps(data, separators=(",", ":"), sort_keys=True).encode())
+        write_chunks(f"{STATE_DIR}/{LINES}", _json_chunks(lines))
+    write_chunks(f"{STATE_DIR}/{SNAPSHOT}", _json_chunks(data))
     with contextlib.suppress(FileNotFoundError):
         (state_dir(output_root) / JOURNAL).unlink()
 
 
-def write_failures(output_root: Path, failures: Iterable[tuple[str, str]], write_atomic) -> None:
+def write_failures(output_root: Path, failures: Iterable[tuple[str, str]], write_chunks) -> None:
     """OUTPUT/.augcli/failures.csv: the inputs that failed in the last run (removed when none did)."""
     rows = list(failures)
     path = state_dir(output_root) / FAILURES
@@ -212,7 +224,7 @@ def write_failures(output_root: Path, failures: Iterable[tuple[str, str]], write
     writer = csv.writer(buffer, lineterminator="\n", quoting=csv.QUOTE_NONNUMERIC)
     writer.writerow(["source", "error"])
     writer.writerows(rows)
-    write_atomic(f"{STATE_DIR}/{FAILURES}", buffer.getvalue().encode("utf-8", "surrogateescape"))
+    write_chunks(f"{STATE_DIR}/{FAILURES}", [buffer.getvalue().encode("utf-8", "surrogateescape")])
 
 
 @contextlib.contextmanager

@@ -16,7 +16,7 @@ import hashlib
 import os
 import stat
 from collections import OrderedDict
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -141,8 +141,11 @@ class OutputTree:
         self._counter += 1
         return f"{TEMP_PREFIX}{os.getpid()}-{self._counter}"  # short: any legal final name fits beside it
 
-    def stage(self, relative: str, data: bytes | None = None, source: Path | None = None) -> Staged:
-        """Write `data` (or copy `source`) under a temporary name in the final folder."""
+    def stage(
+        self, relative: str, data: bytes | None = None, source: Path | None = None, chunks: Iterable[bytes] = ()
+    ) -> Staged:
+        """Write `data` (or copy `source`, or the `chunks` as they come) under a temporary name in
+        the final folder."""
         folder, name = self._split(relative)
         temp = self._temp_name()
         digest = hashlib.sha256()
@@ -152,8 +155,12 @@ class OutputTree:
                 if data is not None:
                     digest.update(data)
                     handle.write(data)
+                elif source is None:
+                    for chunk in chunks:
+                        digest.update(chunk)
+                        handle.write(chunk)
                 else:
-                    with open_input(source) as reader:  # type: ignore[arg-type]
+                    with open_input(source) as reader:
                         while chunk := reader.read(_CHUNK):
                             digest.update(chunk)
                             handle.write(chunk)
@@ -185,6 +192,10 @@ class OutputTree:
     def write(self, relative: str, data: bytes) -> FileStamp:
         """Stage and commit in one step."""
         return self.commit(self.stage(relative, data))
+
+    def write_chunks(self, relative: str, chunks: Iterable[bytes]) -> FileStamp:
+        """Stage and commit bytes that are made as they are written (a large JSON document)."""
+        return self.commit(self.stage(relative, chunks=chunks))
 
     def stat(self, relative: str) -> os.stat_result | None:
         """The file itself (a link is not followed), or None when it is absent or unreachable safely."""

@@ -328,7 +328,7 @@ def test_a_file_that_killed_two_workers_is_not_tried_again_until_it_changes(data
     known = state.load(out)
     sha = storage.sha256_file(dataset / "cats" / "cat0.jpg")
     known.deaths["cats/cat0.jpg"] = [2, sha]
-    state.save(out, known, lambda relative, data: (out / relative).write_bytes(data))
+    state.save(out, known, lambda relative, chunks: (out / relative).write_bytes(b"".join(chunks)))
     result = invoke("run", recipe_file, dataset, out)
     assert result.exit_code == 1 and "cats/cat0.jpg: skipped: it killed 2 workers" in result.stderr
     assert invoke("run", recipe_file, dataset, out, "--rebuild").exit_code == 0
