@@ -303,11 +303,11 @@ def test_a_full_disk_fails_cleanly_and_keeps_earlier_outputs(dataset, recipe_fil
     before = tree_digest(out)
     real_stage, calls = storage.OutputTree.stage, []
 
-    def stage(self, relative, data=None, source=None):
+    def stage(self, relative, data=None, source=None, chunks=()):
         calls.append(relative)
         if len(calls) > 3:
             raise OSError(errno.ENOSPC, "No space left on device")
-        return real_stage(self, relative, data, source)
+        return real_stage(self, relative, data, source, chunks)
 
     monkeypatch.setattr(storage.OutputTree, "stage", stage)
     result = invoke("run", recipe_file, dataset, out, "--seed", "2", "--copies", "1", "--workers", "1")
