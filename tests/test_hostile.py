@@ -123,6 +123,52 @@ def test_stale_removal_never_follows_a_link(shapes, mixed_recipe, tmp_path):
     assert input_hashes(shapes) == before
 
 
+@pytest.fixture
+def small_disk(tmp_path: Path):
+    """A 2 MiB tmpfs, mounted as root where the machine allows it (CI and these machines do)."""
+    mount = tmp_path / "disk"
+    mount.mkdir()
+    if os.geteuid() != 0:
+        pytest.skip("mounting a small file system needs root")
+    done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=2m", "tmpfs", str(mount)], capture_output=True)
+    if done.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here: {done.stderr.decode().strip()}")
+    try:
+        yield mount
+    finally:
+        subprocess.run(["umount", "-l", str(mount)], check=False)
+
+
+def test_a_real_full_disk_fails_cleanly_and_keeps_every_earlier_output(small_disk, tmp_path, recipe_file):
+    data = tmp_path / "in"
+    for i in range(6):
+        write_image(data / f"img{i}.png", gradient_rgb(64, 48, seed=i), compress_level=0)
+    out = small_disk / "out"
+    assert augcli("run", recipe_file, data, out, "--copies", "2").returncode == 0
+    before = tree_digest(out)
+    filler = small_disk / "filler"
+    free = os.statvfs(small_disk).f_bavail * os.statvfs(small_disk).f_frsize
+    filler.write_bytes(b"\0" * max(free - 20_000, 0))  # room for a few files, not for a new seed's copies
+    result = augcli("run", recipe_file, data, out, "--copies", "2", "--seed", "5")
+    assert result.returncode == 1, result.stderr
+    assert "No space left on device" in result.stderr and "Traceback" not in result.stderr
+    after = tree_digest(out)
+    assert after["manifest.csv"] == before["manifest.csv"] and set(after) == set(before)
+    from PIL import Image
+
+    for path in after:  # every file is whole: its earlier self or its complete successor
+        if path.endswith(".png"):
+            with Image.open(out / path) as image:
+                image.load()
+    assert all(after[p] == before[p] for p in after if "_aug" not in p)  # originals untouched
+    assert not list(out.rglob(".augcli-tmp-*"))
+    filler.unlink()
+    assert augcli("run", recipe_file, data, out, "--copies", "2", "--seed", "5").returncode == 0
+    clean = tmp_path / "clean"
+    assert augcli("run", recipe_file, data, clean, "--copies", "2", "--seed", "5").returncode == 0
+    assert tree_digest(out) == tree_digest(clean)
+
+
 # -- 2. nothing hangs ------------------------------------------------------------------------------
 
 
