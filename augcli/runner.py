@@ -482,6 +482,7 @@ def run(
             raise OutputError(unsafe[0])
         tree.remove_temps()
         work = _Run(output_root, known, tree)
+        stale_state = bool(known.garbage) or (output_root / state.STATE_DIR / state.JOURNAL).exists()
         try:
             for relative, why in status.blocked.items():
                 summary.failures.append(JobResult(relative, error=why))
@@ -507,7 +508,7 @@ def run(
             failures = [(f.relative, f.error or "") for f in summary.failures]
             if failures or (output_root / state.STATE_DIR / state.FAILURES).exists():
                 state.write_failures(output_root, failures, tree.write_chunks)
-            if work.journal.entries or status.hashes_changed or summary.failures:
+            if work.journal.entries or status.hashes_changed or summary.failures or stale_state:
                 known.hashes = {path: known.hashes[path] for path in status.hashes_used if path in known.hashes}
                 state.save(output_root, known, tree.write_chunks)
         finally:

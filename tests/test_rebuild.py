@@ -390,3 +390,27 @@ def test_manifest_rows_match_the_files_and_hash_them(dataset, recipe_file, tmp_p
         assert hashlib.sha256((out / row["output"]).read_bytes()).hexdigest() == row["sha256"]
     with Image.open(out / "cats" / "cat0_aug0.jpg") as image:
         image.load()
+
+
+def test_a_companion_the_input_no_longer_has_is_deleted(tmp_path):
+    data = detection_dataset(tmp_path / "data", "yolo")
+    recipe_file = recipe(tmp_path, "yolo", GEOMETRIC)
+    out = tmp_path / "out"
+    assert invoke("run", recipe_file, data, out).exit_code == 0
+    assert (out / "masks" / "train" / "im1_aug0.png").exists()
+    (data / "masks" / "train" / "im1.png").unlink()
+    assert invoke("run", recipe_file, data, out).exit_code == 0
+    assert not list((out / "masks" / "train").glob("im1*"))
+    assert tree_digest(out) == clean_run(recipe_file, data, tmp_path / "clean")
+
+
+def test_files_a_killed_run_wrote_but_never_recorded_are_ours_to_delete(dataset, recipe_file, tmp_path):
+    out = tmp_path / "out"
+    assert invoke("run", recipe_file, dataset, out).exit_code == 0
+    # As a kill between rename and journal leaves it: a file on disk, named in the journal as pending only.
+    (out / "cats" / "gone_aug0.jpg").write_bytes(b"made by a killed run")
+    journal = out / ".augcli" / "journal.jsonl"
+    journal.write_text(json.dumps({"garbage": ["cats/gone_aug0.jpg"]}) + "\n")
+    assert invoke("run", recipe_file, dataset, out).exit_code == 0
+    assert not (out / "cats" / "gone_aug0.jpg").exists()
+    assert tree_digest(out) == clean_run(recipe_file, dataset, tmp_path / "clean")
