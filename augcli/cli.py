@@ -111,6 +111,10 @@ def run(
     if check:
         sys.exit(_check(plan, config, output_dir))
     workers = min(workers or default_workers(), max(len(plan.jobs), 1))
+    if not verbose:  # files made in this process: library warnings stay off the terminal, as in workers
+        import warnings
+
+        warnings.simplefilter("ignore")
     _run(plan, config, output_dir, runner.Options(workers, rebuild, overwrite, allow_failures), quiet, verbose)
 
 

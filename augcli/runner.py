@@ -17,6 +17,7 @@ import os
 import sys
 import time
 import traceback
+import warnings
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -358,6 +359,7 @@ def _init_worker(recipe: Recipe, output_root: Path) -> None:
     import cv2
 
     cv2.setNumThreads(1)  # one process per core already; OpenCV's threads would only contend
+    warnings.simplefilter("ignore")  # a library's warning about one file never reaches the terminal raw
     _WORKER.update(recipe=recipe, tree=OutputTree(output_root))
 
 
