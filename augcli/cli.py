@@ -8,6 +8,7 @@ output-folder error (nothing written); 130 interrupted.
 from __future__ import annotations
 
 import os
+import signal
 import sys
 from pathlib import Path
 
@@ -39,7 +40,18 @@ def _load(recipe_path: str):
         sys.exit(EXIT_USAGE)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class _Commands(click.Group):
+    """Ctrl-C anywhere (planning, hashing, verify) is one line and exit 130, never a traceback."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except KeyboardInterrupt:
+            click.echo("augcli: interrupted", err=True)
+            sys.exit(EXIT_INTERRUPTED)
+
+
+@click.group(cls=_Commands, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="augcli")
 def main() -> None:
     """Offline dataset augmentation from one YAML recipe, reproducible to the byte."""
@@ -172,6 +184,7 @@ def _run(plan, config, output_dir: Path, options, quiet: bool, verbose: bool) ->
                 click.echo(result.details, err=True)
 
     options.progress = not quiet and sys.stderr.isatty()
+    signal.signal(signal.SIGINT, _on_interrupt)
     fresh = not output_dir.exists()
     had_state = (output_dir / state.STATE_DIR).is_dir()
     try:
@@ -200,6 +213,13 @@ def _run(plan, config, output_dir: Path, options, quiet: bool, verbose: bool) ->
                 err=True,
             )
             sys.exit(EXIT_FAILED_INPUTS)
+
+
+def _on_interrupt(number: int, frame) -> None:
+    from augcli import runner
+
+    runner.INTERRUPTED.set()
+    signal.default_int_handler(number, frame)
 
 
 def _undo_state_folder(output_dir: Path, fresh: bool, had_state: bool) -> None:

@@ -15,6 +15,7 @@ import errno
 import hashlib
 import os
 import sys
+import threading
 import time
 import traceback
 import warnings
@@ -33,6 +34,7 @@ from augcli.recipe import Recipe
 from augcli.seeding import FileRngs, rng_for
 from augcli.storage import NotRegularFileError, OutputTree, Staged, open_input
 
+INTERRUPTED = threading.Event()  # set by the CLI's SIGINT handler
 MAX_WORKER_DEATHS = 2  # a file that killed this many workers is not tried again until it changes
 SHOWN = 5
 
@@ -467,6 +469,7 @@ def run(
     `report` sees every result that failed or carries warnings or notes, as it arrives.
     """
     started = time.perf_counter()
+    INTERRUPTED.clear()
     known = state.load(output_root)
     status = assess(plan, recipe, output_root, known, options.rebuild)
     if not options.overwrite:
@@ -552,6 +555,8 @@ def _make(status: Status, recipe: Recipe, work: _Run, options: Options, summary:
     try:
         with contextlib.closing(_results(status.tasks, recipe, work.tree, options.workers)) as results:
             for result in results:
+                if INTERRUPTED.is_set():  # a library may turn Ctrl-C into an error of its own (pandas does)
+                    raise KeyboardInterrupt
                 if result.error is None:
                     hashes = status.job_hashes.get(result.relative)
                     for made in result.made:
