@@ -414,3 +414,21 @@ def test_files_a_killed_run_wrote_but_never_recorded_are_ours_to_delete(dataset,
     assert invoke("run", recipe_file, dataset, out).exit_code == 0
     assert not (out / "cats" / "gone_aug0.jpg").exists()
     assert tree_digest(out) == clean_run(recipe_file, dataset, tmp_path / "clean")
+
+
+def test_each_copy_is_written_before_the_next_is_made(dataset, recipe_file, tmp_path, monkeypatch):
+    """Memory does not grow with `copies`: the runner stages every copy as the modality yields it."""
+    from augcli.image.modality import ImageModality
+
+    real_render, out = ImageModality.render, tmp_path / "out"
+    seen: list[int] = []
+
+    def render(self, source, section, rngs):
+        for made, copy in enumerate(real_render(self, source, section, rngs)):
+            staged = [p for p in out.rglob(".augcli-tmp-*")]
+            seen.append(len(staged) - made)  # the original is staged first, then one file per copy
+            yield copy
+
+    monkeypatch.setattr(ImageModality, "render", render)
+    assert invoke("run", recipe_file, dataset, out, "--workers", "1").exit_code == 0
+    assert seen and set(seen) == {1}
