@@ -26,12 +26,13 @@ class WorkerDied(Exception):
 def death_reason(exitcode: int | None) -> str:
     if exitcode is not None and exitcode < 0:
         number = -exitcode
+        if number == signal.SIGKILL:  # what the out-of-memory killer sends
+            return f"worker died: killed by signal {number} (out of memory?)"
         try:
             name = signal.Signals(number).name
         except ValueError:
-            name = f"signal {number}"
-        hint = " (out of memory?)" if number == signal.SIGKILL else ""
-        return f"worker died: killed by signal {number} ({name}){hint}"
+            name = "unknown"
+        return f"worker died: killed by signal {number} ({name})"
     return f"worker died: exit status {exitcode}"
 
 

@@ -97,6 +97,28 @@ def test_a_file_link_inside_output_is_replaced_not_its_target(shapes, mixed_reci
     assert input_hashes(shapes) == before
 
 
+def test_output_that_is_a_link_into_input_is_refused(shapes, mixed_recipe, tmp_path):
+    before = input_hashes(shapes)
+    os.symlink(shapes / "circle", tmp_path / "out")
+    result = augcli("run", mixed_recipe, shapes, tmp_path / "out", "--overwrite")
+    assert result.returncode == 2 and "is INPUT or lies inside it" in result.stderr
+    assert input_hashes(shapes) == before
+
+
+def test_a_hard_link_to_an_input_in_output_is_replaced_never_written_through(shapes, mixed_recipe, tmp_path):
+    out = tmp_path / "out"
+    assert augcli("run", mixed_recipe, shapes, out).returncode == 0
+    before = input_hashes(shapes)
+    for name in ("c0.png", "c0_aug0.png"):  # the same inode as the input, under an output's name
+        (out / "circle" / name).unlink()
+        os.link(shapes / "circle" / "c0.png", out / "circle" / name)
+    (out / "table" / "t.csv").unlink()
+    os.link(shapes / "table" / "t.csv", out / "table" / "t.csv")
+    assert augcli("run", mixed_recipe, shapes, out, "--seed", "3").returncode == 0
+    assert input_hashes(shapes) == before
+    assert (out / "circle" / "c0_aug0.png").stat().st_ino != (shapes / "circle" / "c0.png").stat().st_ino
+
+
 def test_a_linked_state_folder_is_refused(shapes, mixed_recipe, tmp_path):
     out, elsewhere = tmp_path / "out", tmp_path / "elsewhere"
     elsewhere.mkdir()
@@ -223,10 +245,18 @@ def test_a_killed_worker_fails_its_file_and_the_run_finishes(tmp_path, recipe_fi
     os.kill(victim, signal.SIGKILL)
     _, stderr = proc.communicate(timeout=TIMEOUT)
     assert proc.returncode == 1, stderr
-    assert "worker died: killed by signal 9 (SIGKILL) (out of memory?)" in stderr
+    assert "worker died: killed by signal 9 (out of memory?)" in stderr
     assert stderr.count("augcli: failed:") == 1
     rerun = augcli("run", recipe_file, data, out, "--copies", "8")
     assert rerun.returncode == 0 and "23 up to date, 1 made" in rerun.stderr
+
+
+def test_every_death_is_named():
+    from augcli.executor import death_reason
+
+    assert death_reason(-9) == "worker died: killed by signal 9 (out of memory?)"
+    assert death_reason(-11) == "worker died: killed by signal 11 (SIGSEGV)"
+    assert death_reason(3) == "worker died: exit status 3"
 
 
 def test_special_files_are_skipped_and_never_opened(shapes, mixed_recipe, tmp_path):
