@@ -270,9 +270,18 @@ class _Stager:
         self.staged: list[tuple[Staged, Row]] = []
         self.units: list[tuple[str, int, dict[str, Any] | None]] = []  # output, files staged so far, entry
 
-    def stage(self, relative: str, data: bytes | None, row: Row) -> None:
-        staged = self.tree.stage(relative, data, None if data is not None else self.job.source)
+    def stage(self, relative: str, data: bytes | Iterator[bytes] | None, row: Row) -> None:
+        if data is None:
+            staged = self.tree.stage(relative, source=self.job.source)
+        elif isinstance(data, bytes):
+            staged = self.tree.stage(relative, data)
+        else:  # made while it is written (a large table)
+            staged = self.tree.stage(relative, chunks=data)
         self.staged.append((staged, row))
+
+    def replace_row(self, row: Row) -> None:
+        """The last staged file's manifest row, once what it records is known."""
+        self.staged[-1] = (self.staged[-1][0], row)
 
     def end_unit(self, output: str, entry: dict[str, Any] | None = None) -> None:
         self.units.append((output, len(self.staged), entry))
@@ -313,8 +322,8 @@ def _make_table(task: Task, recipe: Recipe, stager: _Stager, parts: list | None)
     section = recipe.sections[job.modality]
     rngs = FileRngs(recipe.seed, job.relative)
     table = MODALITIES[job.modality].render_table(job.source, section, recipe.copies, rngs, parts)
-    row = Row(output.path, job.relative, job.modality, None, tuple(table.records), table.rows)
-    stager.stage(output.path, table.data, row)
+    stager.stage(output.path, table.data, Row(output.path, job.relative, job.modality, None))
+    stager.replace_row(Row(output.path, job.relative, job.modality, None, tuple(table.records), table.rows))
     stager.end_unit(output.path)
     return JobResult(job.relative, stager.commit(), table.warnings, table.notes)
 

@@ -45,11 +45,11 @@ def _delimited(path: Path, raw: bytes) -> tuple[pd.DataFrame, Source]:
     body = text[body_start:]
     if body and not body.endswith(("\n", "\r")):
         body += stored.line_ending
-    booleans = _boolean_spelling(frame, header, sample)
+    booleans = boolean_spelling(frame, header, sample)
     return frame, Source("csv", separator, stored, booleans, text[:body_start], body)
 
 
-def _boolean_spelling(frame: pd.DataFrame, header: list[str], sample: list[list[str]]) -> dict[str, tuple[str, str]]:
+def boolean_spelling(frame: pd.DataFrame, header: list[str], sample: list[list[str]]) -> dict[str, tuple[str, str]]:
     """How each boolean column wrote true and false (pandas would write True / False)."""
     spelling = {}
     for j, name in enumerate(header):
@@ -75,6 +75,17 @@ def load(path: Path) -> tuple[pd.DataFrame, Source]:
     return _delimited(path, raw)
 
 
+def csv_text(
+    frame: pd.DataFrame, separator: str, stored: Stored, booleans: dict[str, tuple[str, str]], header: bool
+) -> str:
+    """Rows as CSV text in the input's dialect: its separator, line ending and spelling of booleans."""
+    if booleans:
+        frame = frame.copy()
+        for name, (true, false) in booleans.items():
+            frame[name] = frame[name].map({True: true, False: false})
+    return frame.to_csv(index=False, header=header, sep=separator, lineterminator=stored.line_ending)
+
+
 def dump(frame: pd.DataFrame, source: Source, verbatim_originals: bool = False) -> bytes:
     """Encode a table the way its input was stored.
 
@@ -86,13 +97,7 @@ def dump(frame: pd.DataFrame, source: Source, verbatim_originals: bool = False) 
         buffer = io.BytesIO()
         frame.to_parquet(buffer, index=False)
         return buffer.getvalue()
-    if source.booleans:
-        frame = frame.copy()
-        for name, (true, false) in source.booleans.items():
-            frame[name] = frame[name].map({True: true, False: false})
-    text = frame.to_csv(
-        index=False, header=not verbatim_originals, sep=source.separator, lineterminator=source.stored.line_ending
-    )
+    text = csv_text(frame, source.separator, source.stored, source.booleans, not verbatim_originals)
     if verbatim_originals:
         text = source.header + source.body + text
     return source.stored.encode(text)

@@ -52,11 +52,12 @@ def _finish_synthetic(rows: pd.DataFrame, schema: Schema, clip: bool) -> pd.Data
     return rows
 
 
-def _restore_dtypes(table: pd.DataFrame, like: pd.DataFrame) -> pd.DataFrame:
-    """Every column back to the input's dtype; integers and booleans with gaps become nullable."""
+def _restore_dtypes(table: pd.DataFrame, like: pd.DataFrame, gaps_of: dict[str, bool] | None = None) -> pd.DataFrame:
+    """Every column back to the input's dtype; integers and booleans with gaps become nullable.
+    `gaps_of`: which columns have gaps in the whole output, when `table` is one chunk of it."""
     for name in like.columns:
         dtype = like[name].dtype
-        gaps = table[name].isna().any()
+        gaps = gaps_of[name] if gaps_of is not None else table[name].isna().any()
         if pd.api.types.is_integer_dtype(dtype) and gaps:
             table[name] = table[name].astype("Int64")
         elif pd.api.types.is_bool_dtype(dtype) and gaps:
@@ -68,6 +69,10 @@ def _restore_dtypes(table: pd.DataFrame, like: pd.DataFrame) -> pd.DataFrame:
 
 def render(source: Path, section: Section, copies: int, rngs: FileRngs) -> Rendered:
     """The output table of one input table: originals, `copies` variants of every row, synthetic rows."""
+    from augcli.tabular import stream
+
+    if stream.worth_streaming(source, section):
+        return stream.render(source, section, copies, rngs)
     frame, stored = io.load(source)
     options = section.options
     schema = infer(frame, options)

@@ -31,6 +31,8 @@ class Block:
     column_std: np.ndarray  # per numeric feature, of the original rows
     originals: dict[str, np.ndarray]  # the original categorical values, donors for categorical_resample
     class_rows: dict[Any, np.ndarray] = field(default_factory=dict)
+    table_rows: int | None = None  # rows of the whole table, when the block is a chunk of it
+    first_row: int = 0  # the whole table's index of the block's first row
 
     def numeric_columns(self, names: tuple[str, ...], transform: str) -> list[int]:
         if not names:
@@ -108,8 +110,9 @@ class CategoricalResample(TableTransform):
         """For each row and column, a donor row of the same class (any row when there is no label)."""
         width = len(self._columns(block))
         if block.labels is None:
-            return {"donors": rng.integers(block.numeric.shape[0], size=(rows.size, width))}
-        donors = np.repeat(rows[:, None], width, axis=1)  # a row of no known class keeps its own values
+            total = block.table_rows if block.table_rows is not None else block.numeric.shape[0]
+            return {"donors": rng.integers(total, size=(rows.size, width))}
+        donors = np.repeat(rows[:, None] + block.first_row, width, axis=1)  # no known class: its own values
         row_labels = block.labels[rows]
         for label, members in block.class_rows.items():
             mine = np.flatnonzero(row_labels == label)

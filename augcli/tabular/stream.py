@@ -1,0 +1,223 @@
+"""Large CSV/TSV tables augmented in chunks of rows, so memory stays near one parsed table.
+
+A first pass reads the table whole once for what every row needs to know of all the others (the
+column roles, each column's spread and range, the categorical values and classes that
+categorical_resample draws donors from), then drops it. Each copy then re-reads the file in
+chunks of CHUNK_ROWS rows with the same column types, augments a chunk and writes it, one at a
+time; the original rows are copied through from the file's bytes. A copy's generator runs over
+the chunks in order, so the output depends on the seed and CHUNK_ROWS, never on anything else, and
+a table of at most CHUNK_ROWS rows comes out byte for byte as the whole-table path makes it.
+
+Resampling needs the whole table at once (its neighbours span every row), and Parquet is read
+whole: both stay on the whole-table path (table.py).
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+from collections.abc import Iterator
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from augcli.modality import Rendered
+from augcli.seeding import FileRngs
+from augcli.tabular import io
+from augcli.tabular.schema import Schema, infer
+from augcli.tabular.transforms import Block, TableTransform, route
+from augcli.textfile import Stored, UnreadableFile
+from augcli.transforms import leaves
+
+if TYPE_CHECKING:
+    from augcli.recipe import Section
+
+STREAM_BYTES = 32 << 20  # tables at least this large are streamed
+CHUNK_ROWS = 65_536
+_READ_BYTES = 1 << 20
+
+
+def worth_streaming(source: Path, section: Section) -> bool:
+    """A large CSV/TSV whose section has no resampling (that needs the whole table)."""
+    if source.suffix.lower() in io.PARQUET_SUFFIXES or section.options["resample"]["method"] != "none":
+        return False
+    try:
+        return source.stat().st_size >= STREAM_BYTES
+    except OSError:
+        return False
+
+
+@dataclass
+class _Survey:
+    """What the first pass learnt of the whole table."""
+
+    separator: str
+    stored: Stored
+    booleans: dict[str, tuple[str, str]]
+    dtypes: dict[str, Any]  # as pandas read each column: the chunks are read alike
+    converted: list[str]  # object columns the schema turned into numbers
+    like: pd.DataFrame  # no rows; the columns and their final dtypes
+    gaps: dict[str, bool]  # which columns have missing values anywhere
+    schema: Schema
+    base: Block  # the whole-table facts; numeric left empty
+    rows: int
+    ends_with_newline: bool
+    notes: list[str] = field(default_factory=list)
+
+
+def _check_text(path: Path, separator: str) -> tuple[Stored, bool, list[list[str]], list[str]]:
+    """Stream the file once: UTF-8 throughout, a header without duplicates, no ragged row. Returns
+    how it is stored, whether it ends with a line break, the first rows and the header."""
+    with path.open("rb") as raw:
+        head = raw.read(_READ_BYTES)
+        if not head:
+            raise UnreadableFile("empty file")
+        bom = head.startswith(codecs.BOM_UTF8)
+        raw.seek(-1, 2)
+        ends_with_newline = raw.read(1) in (b"\n", b"\r")
+    line_ending = "\r\n" if b"\r\n" in head else ("\r" if b"\r" in head and b"\n" not in head else "\n")
+    sample: list[list[str]] = []
+    with path.open(encoding="utf-8-sig", newline="") as text:
+        reader = csv.reader(text, delimiter=separator)
+        try:
+            header = next(reader, None)
+            if not header:
+                raise UnreadableFile("empty table: no header row")
+            if len(set(header)) != len(header):
+                raise UnreadableFile(
+                    f"duplicate column names: {', '.join(sorted({h for h in header if header.count(h) > 1}))}"
+                )
+            for row in reader:
+                if not row:
+                    continue
+                if len(row) != len(header):
+                    raise UnreadableFile(
+                        f"ragged table: line {reader.line_num} has {len(row)} fields, the header has {len(header)}"
+                    )
+                if len(sample) < 200:
+                    sample.append(row)
+        except UnicodeDecodeError:
+            raise UnreadableFile(f"not UTF-8 text (near line {reader.line_num + 1}): save it as UTF-8") from None
+    return Stored("utf-8", bom, line_ending), ends_with_newline, sample, header
+
+
+def _read(path: Path, separator: str, **options: Any) -> Any:
+    return pd.read_csv(path, sep=separator, skip_blank_lines=True, encoding="utf-8-sig", **options)
+
+
+def _survey(path: Path, section: Section) -> _Survey:
+    separator = "\t" if path.suffix.lower() in (".tsv", ".tab") else ","
+    stored, ends_with_newline, sample, header = _check_text(path, separator)
+    try:
+        frame = _read(path, separator)
+    except (pd.errors.ParserError, ValueError) as exc:
+        raise UnreadableFile(f"cannot parse the table: {exc}") from None
+    booleans = io.boolean_spelling(frame, header, sample)
+    dtypes = frame.dtypes.to_dict()
+    schema = infer(frame, section.options)
+    converted = [name for name in frame.columns if frame[name].dtype != dtypes[name]]
+    from augcli.tabular.table import _block
+
+    base = _block(frame, schema)
+    base = replace(base, numeric=np.empty((0, len(schema.numeric))), table_rows=len(frame))
+    gaps = {name: bool(frame[name].isna().any()) for name in frame.columns}
+    return _Survey(
+        separator,
+        stored,
+        booleans,
+        dtypes,
+        converted,
+        frame.iloc[0:0],
+        gaps,
+        schema,
+        base,
+        len(frame),
+        ends_with_newline,
+        list(schema.notes),
+    )
+
+
+def _chunks(path: Path, survey: _Survey) -> Iterator[tuple[int, pd.DataFrame]]:
+    """(first row, rows) of the table, read with the first pass's column types."""
+    first = 0
+    for chunk in _read(path, survey.separator, dtype=survey.dtypes, chunksize=CHUNK_ROWS):
+        for name in survey.converted:
+            chunk[name] = pd.to_numeric(chunk[name])
+        chunk.index = range(first, first + len(chunk))
+        yield first, chunk
+        first += len(chunk)
+
+
+def render(source: Path, section: Section, copies: int, rngs: FileRngs) -> Rendered:
+    """The output table of one large table, as bytes made chunk by chunk while they are written.
+    `records` is filled when the last chunk has been made."""
+    from augcli.tabular.table import _restore_dtypes, _variant
+
+    survey = _survey(source, section)
+    options = section.options
+    marker = options["provenance_column"]
+    if marker is not None and marker in survey.like.columns:
+        from augcli.tabular.schema import TableMismatch
+
+        raise TableMismatch(f"provenance_column {marker!r} already is a column of this table: pick another name")
+    verbatim = section.keep_original and marker is None
+    fired = {id(t): 0 for t in leaves(section.transforms)}
+    records: list[dict[str, Any]] = []
+    made = copies if section.transforms else 0
+
+    def text(part: pd.DataFrame, origin: list[str] | None, header: bool) -> bytes:
+        part = _restore_dtypes(part, survey.like, survey.gaps)
+        if marker is not None:
+            part[marker] = origin
+        return io.csv_text(part, survey.separator, survey.stored, survey.booleans, header).encode("utf-8")
+
+    def data() -> Iterator[bytes]:
+        header = True
+        if verbatim:
+            with source.open("rb") as raw:
+                while block := raw.read(_READ_BYTES):
+                    yield block
+            if not survey.ends_with_newline:
+                yield survey.stored.line_ending.encode()
+            header = False
+        elif survey.stored.bom:
+            yield codecs.BOM_UTF8
+        if section.keep_original and not verbatim:
+            for _, chunk in _chunks(source, survey):
+                yield text(chunk, ["original"] * len(chunk), header)
+                header = False
+        for copy in range(made):
+            rng = rngs.copy(copy)
+            for first, chunk in _chunks(source, survey):
+                block = _chunk_block(survey, chunk, first)
+                for transform, rows in route(section.transforms, rng, np.arange(len(chunk))):
+                    assert isinstance(transform, TableTransform)
+                    transform.apply_rows(block, rows, **transform.sample_rows(rng, rows, block))
+                    fired[id(transform)] += rows.size
+                origin = [str(i) for i in range(first, first + len(chunk))]
+                yield text(_variant(chunk.reset_index(drop=True), block, options["clip"]), origin, header)
+                header = False
+        if header:  # no rows were written at all: the header alone
+            yield text(survey.like.copy(), [], True)
+        records.extend(
+            {"name": t.name, "params": t.settings(), "rows": fired[id(t)]} for t in leaves(section.transforms)
+        )
+
+    counts = {
+        "original": survey.rows if section.keep_original else 0,
+        "augmented": survey.rows * made,
+        "synthetic": 0,
+    }
+    return Rendered(data(), records, counts, (), tuple(survey.notes))
+
+
+def _chunk_block(survey: _Survey, chunk: pd.DataFrame, first: int) -> Block:
+    """A chunk's rows as a block; spread, donors and classes are the whole table's."""
+    schema = survey.schema
+    numeric = chunk[schema.numeric].to_numpy(dtype=np.float64, na_value=np.nan)
+    categorical = {name: chunk[name].to_numpy(dtype=object).copy() for name in schema.categorical}
+    labels = chunk[schema.label].to_numpy(dtype=object) if schema.label else None
+    return replace(survey.base, numeric=numeric, categorical=categorical, labels=labels, first_row=first)
