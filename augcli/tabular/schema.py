@@ -42,14 +42,14 @@ def _missing(names: list[str], frame: pd.DataFrame, what: str) -> None:
         )
 
 
-def _refuse_blank_labels(frame: pd.DataFrame, label: str) -> None:
+def _refuse_blank_labels(frame: pd.DataFrame, label: str, first_row: int = 0) -> None:
     """A row without a class cannot be resampled or given a same-class donor: name the rows."""
     column = frame[label]
     blank = column.isna().to_numpy()
     if column.dtype == object:
         blank = blank | column.map(lambda v: isinstance(v, str) and not v.strip()).to_numpy(dtype=bool)
     if blank.any():
-        rows = np.flatnonzero(blank) + 1
+        rows = np.flatnonzero(blank) + 1 + first_row
         shown = ", ".join(map(str, rows[:10])) + (f" and {rows.size - 10} more" if rows.size > 10 else "")
         raise TableMismatch(
             f"label column {label!r} is empty in row(s) {shown} (data rows, after the header): give every row "
@@ -68,14 +68,15 @@ def _first_non_number(column: pd.Series) -> tuple[int, Any] | None:
     return row, column.iloc[row]
 
 
-def infer(frame: pd.DataFrame, options: dict[str, Any]) -> Schema:
-    """Roles of every column of `frame` as the section's options and the data say."""
+def infer(frame: pd.DataFrame, options: dict[str, Any], first_row: int = 0) -> Schema:
+    """Roles of every column of `frame` as the section's options and the data say. `first_row`:
+    the table's number of the frame's first row, when it is one chunk of a larger table."""
     import pandas as pd
 
     label = options["label"]
     _missing([label] if label else [], frame, "label column")
     if label:
-        _refuse_blank_labels(frame, label)
+        _refuse_blank_labels(frame, label, first_row)
     notes = []
     absent = [n for n in (*options["ignore"], *options["categorical"]) if n not in frame.columns]
     if absent:  # tables of one dataset may differ in their extra columns: say so, go on

@@ -26,6 +26,7 @@ import pandas as pd
 
 from augcli.modality import Rendered
 from augcli.seeding import FileRngs
+from augcli.tabular import functional as F
 from augcli.tabular import io
 from augcli.tabular.schema import Schema, infer
 from augcli.tabular.transforms import Block, TableTransform, route
@@ -108,35 +109,109 @@ def _read(path: Path, separator: str, **options: Any) -> Any:
     return pd.read_csv(path, sep=separator, skip_blank_lines=True, encoding="utf-8-sig", **options)
 
 
-def _survey(path: Path, section: Section) -> _Survey:
+def _unify(known: Any, seen: Any) -> Any:
+    """One dtype for a column across chunks: equal ones, or whole and decimal numbers as float64.
+    Anything else (a column that is numbers in one chunk and text in another): None."""
+    if known is None or known == seen:
+        return seen
+    numbers = (pd.api.types.is_integer_dtype, pd.api.types.is_float_dtype)
+    if all(any(test(d) for test in numbers) for d in (known, seen)):
+        return np.dtype(np.float64)
+    return None
+
+
+class _Spread:
+    """Each numeric column's count, mean and sum of squared deviations, merged chunk by chunk
+    (Chan et al.), for the whole table's sample standard deviation."""
+
+    def __init__(self, columns: int) -> None:
+        self.count, self.mean, self.m2 = np.zeros(columns), np.zeros(columns), np.zeros(columns)
+        self.chunks = 0
+        self.first: np.ndarray | None = None
+
+    def add(self, values: np.ndarray) -> None:
+        self.chunks += 1
+        if self.chunks == 1:
+            self.first = F.column_std(values)  # one chunk: exactly the whole-table path's figure
+        count = np.sum(~np.isnan(values), axis=0).astype(float)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            mean = np.where(count > 0, np.nansum(values, axis=0) / np.maximum(count, 1), 0.0)
+            m2 = np.nansum((values - mean) ** 2, axis=0)
+            total = self.count + count
+            delta = mean - self.mean
+            self.mean = np.where(total > 0, self.mean + delta * count / np.maximum(total, 1), 0.0)
+            self.m2 = self.m2 + m2 + delta**2 * self.count * count / np.maximum(total, 1)
+        self.count = total
+
+    def std(self) -> np.ndarray:
+        if self.chunks == 1 and self.first is not None:
+            return self.first
+        std = np.zeros_like(self.m2)
+        enough = self.count >= 2
+        std[enough] = np.sqrt(self.m2[enough] / (self.count[enough] - 1))
+        return std
+
+
+def _survey(path: Path, section: Section) -> _Survey | None:
+    """The whole table's facts from one pass over its chunks; None when the chunks disagree on a
+    column's role (say, numbers in one chunk and text in another): that table is made whole."""
     separator = "\t" if path.suffix.lower() in (".tsv", ".tab") else ","
     stored, ends_with_newline, sample, header = _check_text(path, separator)
+    options = section.options
+    read: dict[str, Any] = {}
+    final: dict[str, Any] = {}
+    gaps: dict[str, bool] = {}
+    bounds: dict[str, tuple[float, float]] = {}
+    originals: dict[str, list[np.ndarray]] = {}
+    members: dict[Any, list[np.ndarray]] = {}
+    schema: Schema | None = None
+    integer: set[str] = set()
+    notes: list[str] = []
+    spread: _Spread | None = None
+    booleans: dict[str, tuple[str, str]] = {}
+    rows = 0
     try:
-        frame = _read(path, separator)
+        chunks = _read(path, separator, chunksize=CHUNK_ROWS)
+        for chunk in chunks:
+            if not rows:
+                booleans = io.boolean_spelling(chunk, header, sample)
+            for name, dtype in chunk.dtypes.items():
+                read[name] = _unify(read.get(name), dtype)
+            found = infer(chunk, options, rows)
+            if schema is None:
+                schema, integer, spread = found, set(found.integer), _Spread(len(found.numeric))
+            elif (found.numeric, found.categorical) != (schema.numeric, schema.categorical):
+                return None
+            integer &= found.integer
+            notes += [note for note in found.notes if note not in notes]
+            for name, dtype in chunk.dtypes.items():
+                final[name] = _unify(final.get(name), dtype)
+                gaps[name] = gaps.get(name, False) or bool(chunk[name].isna().any())
+            for name, (lo, hi) in found.bounds.items():
+                old = bounds.get(name, (lo, hi))
+                bounds[name] = (min(old[0], lo), max(old[1], hi))
+            spread.add(chunk[schema.numeric].to_numpy(dtype=np.float64, na_value=np.nan))
+            for name in schema.categorical:
+                originals.setdefault(name, []).append(chunk[name].to_numpy(dtype=object))
+            if schema.label:
+                labels = chunk[schema.label].to_numpy(dtype=object)
+                for label in chunk[schema.label].dropna().unique():
+                    members.setdefault(label, []).append(np.flatnonzero(labels == label) + rows)
+            rows += len(chunk)
     except (pd.errors.ParserError, ValueError) as exc:
+        if isinstance(exc, UnreadableFile):
+            raise
         raise UnreadableFile(f"cannot parse the table: {exc}") from None
-    booleans = io.boolean_spelling(frame, header, sample)
-    dtypes = frame.dtypes.to_dict()
-    schema = infer(frame, section.options)
-    converted = [name for name in frame.columns if frame[name].dtype != dtypes[name]]
-    from augcli.tabular.table import _block
-
-    base = _block(frame, schema)
-    base = replace(base, numeric=np.empty((0, len(schema.numeric))), table_rows=len(frame))
-    gaps = {name: bool(frame[name].isna().any()) for name in frame.columns}
+    if schema is None or any(d is None for d in [*read.values(), *final.values()]) or not rows:
+        return None  # no rows (the whole path says so), or types that differ between chunks
+    converted = [name for name in final if final[name] != read[name]]
+    schema = Schema(schema.label, schema.ignore, schema.numeric, schema.categorical, integer, bounds, notes)
+    class_rows = {label: np.concatenate(members[label]) for label in sorted(members, key=str)}
+    cats = {name: np.concatenate(parts) for name, parts in originals.items()}
+    base = Block(schema, np.empty((0, len(schema.numeric))), {}, None, spread.std(), cats, class_rows, rows)
+    like = pd.DataFrame({name: pd.Series(dtype=dtype) for name, dtype in final.items()})
     return _Survey(
-        separator,
-        stored,
-        booleans,
-        dtypes,
-        converted,
-        frame.iloc[0:0],
-        gaps,
-        schema,
-        base,
-        len(frame),
-        ends_with_newline,
-        list(schema.notes),
+        separator, stored, booleans, read, converted, like, gaps, schema, base, rows, ends_with_newline, notes
     )
 
 
@@ -157,6 +232,10 @@ def render(source: Path, section: Section, copies: int, rngs: FileRngs) -> Rende
     from augcli.tabular.table import _restore_dtypes, _variant
 
     survey = _survey(source, section)
+    if survey is None:
+        from augcli.tabular.table import render_whole
+
+        return render_whole(source, section, copies, rngs)
     options = section.options
     marker = options["provenance_column"]
     if marker is not None and marker in survey.like.columns:

@@ -73,6 +73,11 @@ def render(source: Path, section: Section, copies: int, rngs: FileRngs) -> Rende
 
     if stream.worth_streaming(source, section):
         return stream.render(source, section, copies, rngs)
+    return render_whole(source, section, copies, rngs)
+
+
+def render_whole(source: Path, section: Section, copies: int, rngs: FileRngs) -> Rendered:
+    """The whole-table path: read it, augment every copy, resample, write it, all in memory."""
     frame, stored = io.load(source)
     options = section.options
     schema = infer(frame, options)
