@@ -108,3 +108,34 @@ def test_a_large_table_is_streamed_and_a_ragged_one_named(tmp_path, monkeypatch)
         MODALITIES["tabular"].render_table(path, section, 1, FileRngs(0, "bad.csv"))
     smote = parse_recipe("tabular:\n  label: label\n  resample: {method: smote}\n").sections["tabular"]
     assert not stream.worth_streaming(path, smote)  # resampling needs the whole table
+
+
+def test_chunks_that_disagree_fall_back_to_the_whole_table(tmp_path, monkeypatch):
+    monkeypatch.setattr(stream, "CHUNK_ROWS", 10)
+    frame = table(40)
+    frame["mixed"] = [str(i) for i in range(39)] + ["unknown"]  # numbers in three chunks, text in the last
+    frame["gappy"] = pd.array([i if i != 33 else None for i in range(40)], dtype="Int64")  # ints, one gap
+    path = write_table(tmp_path / "t.csv", frame)
+    monkeypatch.setattr(stream, "STREAM_BYTES", 0)
+    recipe = parse_recipe(f"seed: 3\ncopies: 2\n{NOISE}")
+    assert stream._survey(path, recipe.sections["tabular"]) is None  # 'mixed' changes role
+    streamed, _ = render(path, NOISE, True, monkeypatch)
+    whole, _ = render(path, NOISE, False, monkeypatch)
+    assert streamed == whole
+    path = write_table(tmp_path / "u.csv", frame.drop(columns=["mixed"]))
+    survey = stream._survey(path, recipe.sections["tabular"])
+    assert survey is not None and "gappy" not in survey.schema.integer and survey.gaps["gappy"]
+    data, _ = render(path, NOISE, True, monkeypatch)
+    out = pd.read_csv(io.BytesIO(data))
+    assert len(out) == 120 and out["gappy"].isna().sum() == 3
+
+
+def test_a_blank_label_in_a_later_chunk_is_named_by_its_row(tmp_path, monkeypatch):
+    monkeypatch.setattr(stream, "CHUNK_ROWS", 10)
+    monkeypatch.setattr(stream, "STREAM_BYTES", 0)
+    frame = table(30)
+    frame["label"] = frame["label"].astype(object)
+    frame.loc[24, "label"] = None
+    path = write_table(tmp_path / "t.csv", frame)
+    with pytest.raises(Exception, match=r"label column 'label' is empty in row\(s\) 25 "):
+        render(path, NOISE, True, monkeypatch)
