@@ -7,6 +7,7 @@ output-folder error (nothing written); 130 interrupted.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import sys
@@ -168,10 +169,9 @@ def _check(plan, config, output_dir: Path) -> int:
 
 
 def _run(plan, config, output_dir: Path, options, quiet: bool, verbose: bool) -> None:
-    from augcli import pool, runner, state
+    from augcli import runner, state
 
-    if options.workers > 1 and len(plan.jobs) > 1:
-        pool.start_server(_preload(config))  # its imports overlap the key computation
+    options.preload = _preload(config)
 
     def report(result: runner.JobResult) -> None:
         for warning in result.warnings:
@@ -184,7 +184,8 @@ def _run(plan, config, output_dir: Path, options, quiet: bool, verbose: bool) ->
                 click.echo(result.details, err=True)
 
     options.progress = not quiet and sys.stderr.isatty()
-    signal.signal(signal.SIGINT, _on_interrupt)
+    with contextlib.suppress(ValueError):  # only the main thread may set it
+        signal.signal(signal.SIGINT, _on_interrupt)
     fresh = not output_dir.exists()
     had_state = (output_dir / state.STATE_DIR).is_dir()
     try:

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from augcli import keys, manifest, state
+from augcli import keys, manifest, pool, state
 from augcli.errors import InputError
 from augcli.executor import LocalExecutor, WorkerDied
 from augcli.manifest import Row
@@ -434,6 +434,7 @@ class Options:
     overwrite: bool = False
     allow_failures: bool = False
     progress: bool = False
+    preload: list[str] = field(default_factory=list)  # heavy modules the worker pool imports once
 
 
 def _record(source: str, key: str | None, made: Made, run_wide: bool = False) -> dict[str, Any]:
@@ -481,7 +482,12 @@ def run(
     started = time.perf_counter()
     INTERRUPTED.clear()
     known = state.load(output_root)
+    pool_started = options.workers > 1 and len(plan.jobs) > 1 and not known.units
+    if pool_started:  # a first run has work for sure: the pool's imports overlap the hashing
+        pool.start_server(options.preload)
     status = assess(plan, recipe, output_root, known, options.rebuild)
+    if not pool_started and options.workers > 1 and len(status.tasks) > 1:
+        pool.start_server(options.preload)
     if not options.overwrite:
         foreign = foreign_files(status, output_root, known)
         if foreign:
