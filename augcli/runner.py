@@ -153,8 +153,16 @@ def _is_current(output_root: Path, record: dict[str, Any] | None, key: str | Non
     return True
 
 
-def assess(plan: Plan, recipe: Recipe, output_root: Path, known: state.State, rebuild: bool) -> Status:
-    """Key every planned unit and compare it with the state: nothing is written."""
+def assess(
+    plan: Plan,
+    recipe: Recipe,
+    output_root: Path,
+    known: state.State,
+    rebuild: bool,
+    work_found: Callable[[], None] = lambda: None,
+) -> Status:
+    """Key every planned unit and compare it with the state: nothing is written. `work_found` is
+    called as soon as something is out of date (the worker pool can start while the rest is keyed)."""
     from augcli.modalities import MODALITIES
 
     status = Status()
@@ -167,6 +175,8 @@ def assess(plan: Plan, recipe: Recipe, output_root: Path, known: state.State, re
         section_keys[name] = keys.digest(keys.FORMAT_VERSION, name, transforms, section.options, files)
         original_keys[name] = keys.digest(keys.FORMAT_VERSION, name, modality.original_settings(section), files)
     sources = hasher.many([os.fsdecode(job.source) for job in plan.jobs])
+    if hasher.fresh or rebuild:
+        work_found()
     for job in plan.jobs:
         modality = MODALITIES[job.modality]
         section = recipe.sections[job.modality]
@@ -195,6 +205,7 @@ def assess(plan: Plan, recipe: Recipe, output_root: Path, known: state.State, re
         if not needed:
             status.current_jobs += 1
             continue
+        work_found()
         deaths = known.deaths.get(job.relative)
         if deaths and deaths[0] >= MAX_WORKER_DEATHS and deaths[1] == sources[source] and not rebuild:
             status.blocked[job.relative] = (
@@ -482,12 +493,16 @@ def run(
     started = time.perf_counter()
     INTERRUPTED.clear()
     known = state.load(output_root)
-    pool_started = options.workers > 1 and len(plan.jobs) > 1 and not known.units
-    if pool_started:  # a first run has work for sure: the pool's imports overlap the hashing
-        pool.start_server(options.preload)
-    status = assess(plan, recipe, output_root, known, options.rebuild)
-    if not pool_started and options.workers > 1 and len(status.tasks) > 1:
-        pool.start_server(options.preload)
+    pool_wanted = [options.workers > 1 and len(plan.jobs) > 1]
+
+    def start_pool() -> None:  # at the first sign of work: the pool's imports overlap the keying
+        if pool_wanted[0]:
+            pool_wanted[0] = False
+            pool.start_server(options.preload)
+
+    if not known.units:  # a first run has work for sure
+        start_pool()
+    status = assess(plan, recipe, output_root, known, options.rebuild, start_pool)
     if not options.overwrite:
         foreign = foreign_files(status, output_root, known)
         if foreign:
