@@ -96,7 +96,16 @@ class Number(Param):
 
     @property
     def kind(self) -> str:  # type: ignore[override]
-        return "int" if self.integer else "number"
+        return ("int" if self.integer else "number") + self.bounds()
+
+    def bounds(self) -> str:
+        """The accepted range as the reference shows it: ' in [lo, hi]', ' > lo', ' <= hi' or ''."""
+        lo = None if self.lo is None else f"{'(' if self.lo_open else '['}{_fmt(self.lo)}"
+        if lo is not None and self.hi is not None:
+            return f" in {lo}, {_fmt(self.hi)}]"
+        if lo is not None:
+            return f" {'>' if self.lo_open else '>='} {_fmt(self.lo)}"
+        return "" if self.hi is None else f" <= {_fmt(self.hi)}"
 
     def _check(self, value: Any) -> float | int:
         if not _is_number(value):
@@ -148,7 +157,7 @@ class Span(Number):
 
     @property
     def kind(self) -> str:  # type: ignore[override]
-        return f"{'int' if self.integer else 'number'} range ({self._SHORTHAND_DOC[self.scalar]})"
+        return f"{'int' if self.integer else 'number'} range{self.bounds()} ({self._SHORTHAND_DOC[self.scalar]})"
 
     def parse(self, value: Any) -> tuple[float, float]:
         if _is_number(value):

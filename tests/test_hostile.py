@@ -576,3 +576,14 @@ def test_input_tree_is_unchanged_after_a_run(shapes, mixed_recipe, tmp_path):
     assert augcli("run", mixed_recipe, shapes, tmp_path / "out").returncode == 0
     assert input_hashes(shapes) == before
     assert tree_digest(tmp_path / "out")
+
+
+def test_size_limits_are_shown_in_the_reference():
+    from click.testing import CliRunner
+
+    from augcli.cli import main
+
+    listing = CliRunner().invoke(main, ["transforms"]).output
+    assert "shorter_side = -  (int in [1, 16384])" in listing
+    assert "duration_s = required  (number in (0, 3600])" in listing
+    assert "(at most 16384 per side, 67,108,864 pixels)" in listing
