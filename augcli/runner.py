@@ -448,10 +448,15 @@ class Options:
     preload: list[str] = field(default_factory=list)  # heavy modules the worker pool imports once
 
 
-def _record(source: str, key: str | None, made: Made, run_wide: bool = False) -> dict[str, Any]:
-    """A unit's state record; `run_wide` marks files built from every output (a COCO json)."""
-    files = [entry[:3] for entry in made.files]
-    return {"key": key, "source": source, "files": files, "entry": made.entry, "run": run_wide}
+def _record(key: str | None, made: Made, run_wide: bool = False) -> dict[str, Any]:
+    """A unit's state record, as small as it can be (a state holds one per output); `run_wide`
+    marks files built from every output (a COCO json)."""
+    record: dict[str, Any] = {"key": key, "files": [entry[:3] for entry in made.files]}
+    if made.entry is not None:
+        record["entry"] = made.entry
+    if run_wide:
+        record["run"] = True
+    return record
 
 
 class _Run:
@@ -591,7 +596,7 @@ def _make(status: Status, recipe: Recipe, work: _Run, options: Options, summary:
                 if result.error is None:
                     hashes = status.job_hashes.get(result.relative)
                     for made in result.made:
-                        work.put(made, _record(result.relative, status.unit_keys.get(made.output), made), hashes)
+                        work.put(made, _record(status.unit_keys.get(made.output), made), hashes)
                         summary.written += len(made.files)
                     summary.made += 1
                     if result.relative in work.known.deaths:
@@ -616,7 +621,7 @@ def _finish(recipe: Recipe, work: _Run, status: Status) -> int:
     from augcli.modalities import MODALITIES
 
     units = work.known.units
-    entries = sorted((u, r["entry"]) for u, r in units.items() if r.get("entry") is not None and u in status.unit_keys)
+    entries = sorted((u, r["entry"]) for u, r in units.items() if "entry" in r and u in status.unit_keys)
     produced: set[str] = set()
     written = 0
     for section in recipe.sections.values():
@@ -628,7 +633,7 @@ def _finish(recipe: Recipe, work: _Run, status: Status) -> int:
             stamp = work.tree.write(relative, data)
             cells = Row(relative, relative, section.modality, None, sha256=sha).cells()
             made = Made(relative, [[cells[0], stamp.size, stamp.mtime_ns, manifest.line(cells)]])
-            work.put(made, _record(relative, sha, made, True))
+            work.put(made, _record(sha, made, True))
             written += 1
     status.removed += sorted(u for u, r in units.items() if r.get("run") and u not in produced)
     return written

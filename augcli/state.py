@@ -33,11 +33,11 @@ LINES = "lines.json"  # every file's manifest line: read only when the manifest 
 JOURNAL = "journal.jsonl"
 LOCK = "lock"
 FAILURES = "failures.csv"
-SNAPSHOT_VERSION = 3
+SNAPSHOT_VERSION = 4
 FSYNC_EVERY_RECORDS = 256
 FSYNC_EVERY_SECONDS = 1.0
 
-Record = dict[str, Any]  # {"key", "source", "files": [[path cell, size, mtime_ns], ...], "entry", "run"}
+Record = dict[str, Any]  # {"key", "files": [[path cell, size, mtime_ns], ...], "entry"?, "run"?}
 HashEntry = list[Any]  # [size, mtime_ns, inode, sha256]
 
 
