@@ -21,6 +21,7 @@ EXIT_FAILED_INPUTS = 1
 EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130
 DRY_RUN_SHOWN = 10
+CHECK_SHOWN = 5
 
 
 def _fail(message: str, code: int = EXIT_USAGE) -> None:
@@ -161,7 +162,7 @@ def _check(plan, config, output_dir: Path) -> int:
         return 0
     click.echo(f"augcli: {output_dir} is out of date:", err=True)
     for label, paths in (("made", report.new), ("changed", report.changed), ("deleted", report.removed)):
-        shown = ", ".join(paths[: runner.SHOWN]) + (", ..." if len(paths) > runner.SHOWN else "")
+        shown = ", ".join(paths[:CHECK_SHOWN]) + (", ..." if len(paths) > CHECK_SHOWN else "")
         click.echo(f"  {len(paths):,} output(s) would be {label}" + (f": {shown}" if paths else ""), err=True)
     if report.manifest_stale:
         click.echo("  manifest.csv would be rewritten (the last run did not finish, or failed)", err=True)

@@ -36,7 +36,6 @@ from augcli.storage import NotRegularFileError, OutputTree, Staged, open_input
 
 INTERRUPTED = threading.Event()  # set by the CLI's SIGINT handler
 MAX_WORKER_DEATHS = 2  # a file that killed this many workers is not tried again until it changes
-SHOWN = 5
 
 
 class OutputError(Exception):

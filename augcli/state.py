@@ -52,7 +52,6 @@ class State:
     deaths: dict[str, list[Any]] = field(default_factory=dict)  # input -> [workers it killed, its hash then]
     garbage: set[str] = field(default_factory=set)  # files a remade unit no longer has: deleted after success
     manifest: list[int] | None = None  # [size, mtime_ns] of the manifest the last successful run wrote
-    found: bool = False  # an earlier run left state here
     folder: Path | None = None
     _lines: dict[str, str] | None = None
     _line_updates: dict[str, str] = field(default_factory=dict)
@@ -106,14 +105,12 @@ def load(output_root: Path) -> State:
             state.deaths = data.get("deaths", {})
             state.garbage = set(data.get("garbage", []))
             state.manifest = data.get("manifest")
-        state.found = True
     except FileNotFoundError:
         pass
     except (OSError, ValueError, KeyError, TypeError):
-        state.found = True  # damaged: start from nothing, every output is remade
+        pass  # damaged: start from nothing, every output is remade (its files then count as foreign)
     try:
         with (folder / JOURNAL).open("rb") as handle:
-            state.found = True
             for line in handle:
                 try:
                     entry = json.loads(line)

@@ -197,14 +197,6 @@ class OutputTree:
         """Stage and commit bytes that are made as they are written (a large JSON document)."""
         return self.commit(self.stage(relative, chunks=chunks))
 
-    def stat(self, relative: str) -> os.stat_result | None:
-        """The file itself (a link is not followed), or None when it is absent or unreachable safely."""
-        try:
-            folder, name = relative.rpartition("/")[0], relative.rpartition("/")[2]
-            return os.stat(name, dir_fd=self.folder(folder, create=False), follow_symlinks=False)
-        except OSError:
-            return None
-
     def read(self, relative: str) -> bytes | None:
         try:
             folder, _, name = relative.rpartition("/")

@@ -14,6 +14,7 @@ import re
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
 from augcli.errors import InputError
 
@@ -46,8 +47,13 @@ def decode(raw: bytes, encoding: str, hint: str) -> tuple[str, Stored]:
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
         raise UnreadableFile(f"not {encoding} text (line {line}, byte {exc.start}): {hint}") from None
+    return text, Stored(encoding, bom, line_ending(text))
+
+
+def line_ending(text: str) -> str:
+    """The file's first line break (CRLF, LF or CR), or LF for a single line."""
     found = _LINE_BREAK.search(text)
-    return text, Stored(encoding, bom, found.group(0) if found else "\n")
+    return found.group(0) if found else "\n"
 
 
 def split_lines(text: str) -> list[str]:
@@ -61,22 +67,28 @@ def delimited(text: str, delimiter: str) -> tuple[list[str], int, Iterator[list[
     checked to have as many fields as the header as it is read."""
     stream = io.StringIO(text, newline="")
     reader = csv.reader(stream, delimiter=delimiter)
+    header = read_header(reader)
+    return header, stream.tell(), checked_rows(reader, header)
+
+
+def read_header(reader: Any) -> list[str]:
+    """A csv reader's first row, refused when missing or when it names a column twice."""
     header = next(reader, None)
     if not header:
         raise UnreadableFile("empty table: no header row")
     duplicates = sorted(name for name, count in Counter(header).items() if count > 1)
     if duplicates:
         raise UnreadableFile(f"duplicate column names: {', '.join(duplicates)}")
-    body_start = stream.tell()
+    return header
 
-    def rows() -> Iterator[list[str]]:
-        for row in reader:
-            if not row:
-                continue
-            if len(row) != len(header):
-                raise UnreadableFile(
-                    f"ragged table: line {reader.line_num} has {len(row)} fields, the header has {len(header)}"
-                )
-            yield row
 
-    return header, body_start, rows()
+def checked_rows(reader: Any, header: list[str]) -> Iterator[list[str]]:
+    """The reader's remaining rows (blank lines skipped), each checked to have the header's width."""
+    for row in reader:
+        if not row:
+            continue
+        if len(row) != len(header):
+            raise UnreadableFile(
+                f"ragged table: line {reader.line_num} has {len(row)} fields, the header has {len(header)}"
+            )
+        yield row

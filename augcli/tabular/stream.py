@@ -30,7 +30,7 @@ from augcli.tabular import functional as F
 from augcli.tabular import io
 from augcli.tabular.schema import Schema, infer
 from augcli.tabular.transforms import Block, TableTransform, route
-from augcli.textfile import Stored, UnreadableFile
+from augcli.textfile import Stored, UnreadableFile, checked_rows, line_ending, read_header
 from augcli.transforms import leaves
 
 if TYPE_CHECKING:
@@ -79,30 +79,18 @@ def _check_text(path: Path, separator: str) -> tuple[Stored, bool, list[list[str
         bom = head.startswith(codecs.BOM_UTF8)
         raw.seek(-1, 2)
         ends_with_newline = raw.read(1) in (b"\n", b"\r")
-    line_ending = "\r\n" if b"\r\n" in head else ("\r" if b"\r" in head and b"\n" not in head else "\n")
+    ending = line_ending(head.decode("utf-8", "ignore"))
     sample: list[list[str]] = []
     with path.open(encoding="utf-8-sig", newline="") as text:
         reader = csv.reader(text, delimiter=separator)
         try:
-            header = next(reader, None)
-            if not header:
-                raise UnreadableFile("empty table: no header row")
-            if len(set(header)) != len(header):
-                raise UnreadableFile(
-                    f"duplicate column names: {', '.join(sorted({h for h in header if header.count(h) > 1}))}"
-                )
-            for row in reader:
-                if not row:
-                    continue
-                if len(row) != len(header):
-                    raise UnreadableFile(
-                        f"ragged table: line {reader.line_num} has {len(row)} fields, the header has {len(header)}"
-                    )
+            header = read_header(reader)
+            for row in checked_rows(reader, header):
                 if len(sample) < 200:
                     sample.append(row)
         except UnicodeDecodeError:
             raise UnreadableFile(f"not UTF-8 text (near line {reader.line_num + 1}): save it as UTF-8") from None
-    return Stored("utf-8", bom, line_ending), ends_with_newline, sample, header
+    return Stored("utf-8", bom, ending), ends_with_newline, sample, header
 
 
 def _read(path: Path, separator: str, **options: Any) -> Any:
