@@ -432,3 +432,35 @@ def test_each_copy_is_written_before_the_next_is_made(dataset, recipe_file, tmp_
     monkeypatch.setattr(ImageModality, "render", render)
     assert invoke("run", recipe_file, dataset, out, "--workers", "1").exit_code == 0
     assert seen and set(seen) == {1}
+
+
+def test_a_manifest_deleted_or_edited_by_hand_is_written_again(dataset, recipe_file, tmp_path):
+    out = tmp_path / "out"
+    assert invoke("run", recipe_file, dataset, out).exit_code == 0
+    manifest = (out / "manifest.csv").read_bytes()
+    (out / "manifest.csv").unlink()
+    assert invoke("run", recipe_file, dataset, out, "--check").exit_code == 1
+    assert invoke("run", recipe_file, dataset, out).exit_code == 0
+    assert (out / "manifest.csv").read_bytes() == manifest
+    (out / "manifest.csv").write_bytes(manifest + b"extra,row\n")
+    assert invoke("run", recipe_file, dataset, out).exit_code == 0
+    assert (out / "manifest.csv").read_bytes() == manifest
+
+
+def test_an_input_replaced_by_same_size_same_time_content_is_remade(dataset, recipe_file, tmp_path):
+    """The hash cache trusts size, mtime and inode together: a file swapped in with `cp -p`-like
+    size and time but other bytes is a new inode, so it is hashed again."""
+    out = tmp_path / "out"
+    source = write_image(dataset / "dogs" / "dog0.png", gradient_rgb(40, 30, seed=1), compress_level=0)
+    assert invoke("run", recipe_file, dataset, out).exit_code == 0
+    before = stamps(out)
+    info = source.stat()
+    replacement = write_image(dataset / "dogs" / "dog0.tmp.png", gradient_rgb(40, 30, seed=2), compress_level=0)
+    os.utime(replacement, ns=(info.st_atime_ns, info.st_mtime_ns))  # uncompressed: the same size too
+    os.replace(replacement, source)
+    assert source.stat().st_size == info.st_size and source.stat().st_mtime_ns == info.st_mtime_ns
+    result = invoke("run", recipe_file, dataset, out)
+    assert "5 files in: 4 up to date" in result.stderr
+    assert touched(before, stamps(out)) == {f"dogs/dog0{s}.png" for s in ("", "_aug0", "_aug1", "_aug2")} | {
+        "manifest.csv"
+    }

@@ -46,11 +46,15 @@ def render(path, section_yaml: str, streamed: bool, monkeypatch, copies: int = 2
         (MIXED, False, {}),
         (NOISE + "  provenance_column: origin\n", True, {"sep": "\t"}),
         (MIXED + "  provenance_column: origin\n", False, {"encoding": "utf-8-sig"}),
+        (NOISE, True, {"no_final_newline": True}),
     ],
 )
 def test_one_chunk_gives_the_whole_table_paths_bytes(tmp_path, monkeypatch, section, keep, write):
     suffix = ".tsv" if write.get("sep") == "\t" else ".csv"
+    clipped = write.pop("no_final_newline", False)
     path = write_table(tmp_path / f"t{suffix}", table(), **write)
+    if clipped:
+        path.write_bytes(path.read_bytes().rstrip(b"\n"))
     whole, whole_rendered = render(path, section, False, monkeypatch, keep=keep)
     streamed, streamed_rendered = render(path, section, True, monkeypatch, keep=keep)
     assert isinstance(whole_rendered.data, bytes) and not isinstance(streamed_rendered.data, bytes)
