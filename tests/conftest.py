@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -21,6 +22,18 @@ def write_image(path: Path, pixels: np.ndarray, **save) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     Image.fromarray(pixels).save(path, **save)
     return path
+
+
+def write_images(folder: Path, count: int, width: int, height: int) -> Path:
+    """Uncompressed PNGs big enough that a run of them can be interrupted mid-way."""
+    for i in range(count):
+        write_image(folder / f"img{i:02d}.png", gradient_rgb(width, height, seed=i), compress_level=0)
+    return folder
+
+
+def augcli_command(*args: object) -> list[str]:
+    """augcli as a real process, with this interpreter."""
+    return [sys.executable, "-m", "augcli", *map(str, args)]
 
 
 @pytest.fixture

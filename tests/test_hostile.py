@@ -11,7 +11,6 @@ import os
 import signal
 import socket
 import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -22,7 +21,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from augcli import manifest
-from tests.conftest import gradient_rgb, write_image
+from tests.conftest import augcli_command, gradient_rgb, write_image, write_images
 from tests.test_cli import read_manifest, tree_digest
 
 TIMEOUT = 60
@@ -30,9 +29,7 @@ TIMEOUT = 60
 
 def augcli(*args: object, timeout: float = TIMEOUT) -> subprocess.CompletedProcess:
     """A real augcli process; a hang fails the test instead of the suite."""
-    return subprocess.run(
-        [sys.executable, "-m", "augcli", *map(str, args)], capture_output=True, text=True, timeout=timeout
-    )
+    return subprocess.run(augcli_command(*args), capture_output=True, text=True, timeout=timeout)
 
 
 def input_hashes(root: Path) -> dict[str, str]:
@@ -212,24 +209,10 @@ def _descendants(pid: int) -> list[int]:
 
 
 def test_a_killed_worker_fails_its_file_and_the_run_finishes(tmp_path, recipe_file):
-    data = tmp_path / "big"
-    for i in range(24):
-        write_image(data / f"img{i:02d}.png", gradient_rgb(400, 300, seed=i), compress_level=0)
+    data = write_images(tmp_path / "big", 24, 400, 300)
     out = tmp_path / "out"
     proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "augcli",
-            "run",
-            str(recipe_file),
-            str(data),
-            str(out),
-            "--copies",
-            "8",
-            "--workers",
-            "2",
-        ],
+        augcli_command("run", recipe_file, data, out, "--copies", "8", "--workers", "2"),
         stderr=subprocess.PIPE,
         text=True,
     )
@@ -384,7 +367,15 @@ def test_a_copy_over_the_pixel_limit_fails_that_file_before_allocating(tmp_path)
     assert "failed: normal.png" not in result.stderr
 
 
-def test_workers_are_capped_at_the_number_of_files(shapes, mixed_recipe, tmp_path):
+def test_workers_are_capped_at_the_number_of_tasks(shapes, mixed_recipe, tmp_path):
+    from augcli.executor import LocalExecutor
+
+    executor = LocalExecutor(64, abs, int, ())
+    results, alive = {}, []
+    for task, result in executor.map([-1, -2, -3]):
+        results[task] = result
+        alive.append(len(executor.workers))
+    assert results == {-1: 1, -2: 2, -3: 3} and max(alive) == 3 and not executor.workers
     result = augcli("run", mixed_recipe, shapes, tmp_path / "out", "--workers", "64")
     assert result.returncode == 0, result.stderr
 
@@ -538,24 +529,10 @@ def test_any_malformed_recipe_is_a_recipe_error_never_a_crash(value):
 
 
 def test_ctrl_c_prints_one_line(tmp_path, recipe_file):
-    data = tmp_path / "big"
-    for i in range(30):
-        write_image(data / f"img{i:02d}.png", gradient_rgb(320, 240, seed=i), compress_level=0)
+    data = write_images(tmp_path / "big", 30, 320, 240)
     out = tmp_path / "out"
     proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "augcli",
-            "run",
-            str(recipe_file),
-            str(data),
-            str(out),
-            "--copies",
-            "6",
-            "--workers",
-            "2",
-        ],
+        augcli_command("run", recipe_file, data, out, "--copies", "6", "--workers", "2"),
         stderr=subprocess.PIPE,
         text=True,
         start_new_session=True,

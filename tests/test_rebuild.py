@@ -14,7 +14,7 @@ from pathlib import Path
 from PIL import Image
 
 from augcli import state, storage
-from tests.conftest import RECIPE, gradient_rgb, write_image
+from tests.conftest import RECIPE, augcli_command, gradient_rgb, write_image, write_images
 from tests.test_annotations import GEOMETRIC, detection_dataset, recipe
 from tests.test_cli import invoke, read_manifest, tree_digest
 
@@ -335,17 +335,11 @@ def test_a_file_that_killed_two_workers_is_not_tried_again_until_it_changes(data
     assert "cats/cat0.jpg" not in state.load(out).deaths
 
 
-def _run_args(recipe_file: Path, data: Path, out: Path, *extra: str) -> list[str]:
-    return [sys.executable, "-m", "augcli", "run", str(recipe_file), str(data), str(out), *extra]
-
-
 def test_a_killed_run_resumes_and_does_not_redo_journalled_outputs(tmp_path, recipe_file):
-    data = tmp_path / "big"
-    for i in range(30):
-        write_image(data / f"img{i:02d}.png", gradient_rgb(320, 240, seed=i), compress_level=0)
+    data = write_images(tmp_path / "big", 30, 320, 240)
     out = tmp_path / "out"
     proc = subprocess.Popen(
-        _run_args(recipe_file, data, out, "--copies", "6", "--workers", "2"),
+        augcli_command("run", recipe_file, data, out, "--copies", "6", "--workers", "2"),
         stderr=subprocess.DEVNULL,
         start_new_session=True,
     )
@@ -361,11 +355,13 @@ def test_a_killed_run_resumes_and_does_not_redo_journalled_outputs(tmp_path, rec
     known = state.load(out)
     assert known.units, "nothing was journalled before the kill"
     done = {path: (out / path).stat().st_mtime_ns for path in known.units}
-    result = subprocess.run(_run_args(recipe_file, data, out, "--copies", "6"), capture_output=True, text=True)
+    result = subprocess.run(
+        augcli_command("run", recipe_file, data, out, "--copies", "6"), capture_output=True, text=True
+    )
     assert result.returncode == 0, result.stderr
     assert all((out / path).stat().st_mtime_ns == mtime for path, mtime in done.items())
     clean = tmp_path / "clean"
-    assert subprocess.run(_run_args(recipe_file, data, clean, "--copies", "6"), check=False).returncode == 0
+    assert subprocess.run(augcli_command("run", recipe_file, data, clean, "--copies", "6"), check=False).returncode == 0
     assert tree_digest(out) == tree_digest(clean)
 
 
