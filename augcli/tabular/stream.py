@@ -27,11 +27,10 @@ import pandas as pd
 from augcli.modality import Rendered
 from augcli.seeding import FileRngs
 from augcli.tabular import functional as F
-from augcli.tabular import io
+from augcli.tabular import io, table
 from augcli.tabular.schema import Schema, infer
-from augcli.tabular.transforms import Block, TableTransform, route
+from augcli.tabular.transforms import Block, Fired, augment
 from augcli.textfile import Stored, UnreadableFile, checked_rows, line_ending, read_header
-from augcli.transforms import leaves
 
 if TYPE_CHECKING:
     from augcli.recipe import Section
@@ -217,26 +216,18 @@ def _chunks(path: Path, survey: _Survey) -> Iterator[tuple[int, pd.DataFrame]]:
 def render(source: Path, section: Section, copies: int, rngs: FileRngs) -> Rendered:
     """The output table of one large table, as bytes made chunk by chunk while they are written.
     `records` is filled when the last chunk has been made."""
-    from augcli.tabular.table import _restore_dtypes, _variant
-
     survey = _survey(source, section)
     if survey is None:
-        from augcli.tabular.table import render_whole
-
-        return render_whole(source, section, copies, rngs)
+        return table.render_whole(source, section, copies, rngs)
     options = section.options
-    marker = options["provenance_column"]
-    if marker is not None and marker in survey.like.columns:
-        from augcli.tabular.schema import TableMismatch
-
-        raise TableMismatch(f"provenance_column {marker!r} already is a column of this table: pick another name")
+    marker = table.provenance_column(options, survey.like.columns)
     verbatim = section.keep_original and marker is None
-    fired = {id(t): 0 for t in leaves(section.transforms)}
+    fired = Fired(section.transforms)
     records: list[dict[str, Any]] = []
     made = copies if section.transforms else 0
 
     def text(part: pd.DataFrame, origin: list[str] | None, header: bool) -> bytes:
-        part = _restore_dtypes(part, survey.like, survey.gaps)
+        part = table.restore_dtypes(part, survey.like, survey.gaps)
         if marker is not None:
             part[marker] = origin
         return io.csv_text(part, survey.separator, survey.stored, survey.booleans, header).encode("utf-8")
@@ -260,18 +251,13 @@ def render(source: Path, section: Section, copies: int, rngs: FileRngs) -> Rende
             rng = rngs.copy(copy)
             for first, chunk in _chunks(source, survey):
                 block = _chunk_block(survey, chunk, first)
-                for transform, rows in route(section.transforms, rng, np.arange(len(chunk))):
-                    assert isinstance(transform, TableTransform)
-                    transform.apply_rows(block, rows, **transform.sample_rows(rng, rows, block))
-                    fired[id(transform)] += rows.size
+                augment(section.transforms, rng, block, fired)
                 origin = [str(i) for i in range(first, first + len(chunk))]
-                yield text(_variant(chunk.reset_index(drop=True), block, options["clip"]), origin, header)
+                yield text(table.variant(chunk.reset_index(drop=True), block, options["clip"]), origin, header)
                 header = False
         if header:  # no rows were written at all: the header alone
             yield text(survey.like.copy(), [], True)
-        records.extend(
-            {"name": t.name, "params": t.settings(), "rows": fired[id(t)]} for t in leaves(section.transforms)
-        )
+        records.extend(fired.records())
 
     counts = {
         "original": survey.rows if section.keep_original else 0,

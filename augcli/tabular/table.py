@@ -16,11 +16,18 @@ from augcli.tabular import functional as F
 from augcli.tabular import io
 from augcli.tabular.resample import resample
 from augcli.tabular.schema import Schema, TableMismatch, infer
-from augcli.tabular.transforms import Block, TableTransform, route
-from augcli.transforms import leaves
+from augcli.tabular.transforms import Block, Fired, augment
 
 if TYPE_CHECKING:
     from augcli.recipe import Section
+
+
+def provenance_column(options: dict, columns) -> str | None:
+    """The section's provenance column, refused when the table already has a column of that name."""
+    marker = options["provenance_column"]
+    if marker is not None and marker in columns:
+        raise TableMismatch(f"provenance_column {marker!r} already is a column of this table: pick another name")
+    return marker
 
 
 def _block(frame: pd.DataFrame, schema: Schema) -> Block:
@@ -34,7 +41,7 @@ def _block(frame: pd.DataFrame, schema: Schema) -> Block:
     return Block(schema, numeric, {}, labels, F.column_std(numeric), originals, class_rows)
 
 
-def _variant(frame: pd.DataFrame, block: Block, clip: bool) -> pd.DataFrame:
+def variant(frame: pd.DataFrame, block: Block, clip: bool) -> pd.DataFrame:
     out = frame.copy()
     schema = block.schema
     for j, name in enumerate(schema.numeric):
@@ -52,7 +59,7 @@ def _finish_synthetic(rows: pd.DataFrame, schema: Schema, clip: bool) -> pd.Data
     return rows
 
 
-def _restore_dtypes(table: pd.DataFrame, like: pd.DataFrame, gaps_of: dict[str, bool] | None = None) -> pd.DataFrame:
+def restore_dtypes(table: pd.DataFrame, like: pd.DataFrame, gaps_of: dict[str, bool] | None = None) -> pd.DataFrame:
     """Every column back to the input's dtype; integers and booleans with gaps become nullable.
     `gaps_of`: which columns have gaps in the whole output, when `table` is one chunk of it."""
     for name in like.columns:
@@ -81,9 +88,7 @@ def render_whole(source: Path, section: Section, copies: int, rngs: FileRngs) ->
     frame, stored = io.load(source)
     options = section.options
     schema = infer(frame, options)
-    marker = options["provenance_column"]
-    if marker is not None and marker in frame.columns:
-        raise TableMismatch(f"provenance_column {marker!r} already is a column of this table: pick another name")
+    marker = provenance_column(options, frame.columns)
     warnings: list[str] = [] if len(frame) else ["the table has no rows"]
     notes = list(schema.notes)
     parts, origin = [], []
@@ -91,19 +96,15 @@ def render_whole(source: Path, section: Section, copies: int, rngs: FileRngs) ->
     if section.keep_original:
         parts.append(frame.iloc[0:0] if verbatim else frame)  # verbatim: copied from the input text
         origin += [] if verbatim else ["original"] * len(frame)
-    fired = {id(t): 0 for t in leaves(section.transforms)}
+    fired = Fired(section.transforms)
     base = _block(frame, schema)
-    everyone = np.arange(len(frame))
     for copy in range(copies if section.transforms else 0):
         rng = rngs.copy(copy)
         block = replace(base, numeric=base.numeric.copy(), categorical={k: v.copy() for k, v in base.originals.items()})
-        for transform, rows in route(section.transforms, rng, everyone):
-            assert isinstance(transform, TableTransform)
-            transform.apply_rows(block, rows, **transform.sample_rows(rng, rows, block))
-            fired[id(transform)] += rows.size
-        parts.append(_variant(frame, block, options["clip"]))
+        augment(section.transforms, rng, block, fired)
+        parts.append(variant(frame, block, options["clip"]))
         origin += [str(i) for i in range(len(frame))]
-    records = [{"name": t.name, "params": t.settings(), "rows": fired[id(t)]} for t in leaves(section.transforms)]
+    records = fired.records()
     multiplicity = int(section.keep_original) + (copies if section.transforms else 0)
     synthetic = resample(frame, schema, options | options["resample"], rngs.step("resample"), multiplicity)
     if synthetic is not None:
@@ -114,7 +115,7 @@ def render_whole(source: Path, section: Section, copies: int, rngs: FileRngs) ->
             parts.append(_finish_synthetic(synthetic.rows.reindex(columns=frame.columns), schema, options["clip"]))
             origin += [f"synthetic:{synthetic.record['name']}"] * len(synthetic.rows)
     table = pd.concat(parts, ignore_index=True) if parts else frame.iloc[0:0]
-    table = _restore_dtypes(table, frame)
+    table = restore_dtypes(table, frame)
     if marker is not None:
         table[marker] = origin
     counts = {

@@ -16,7 +16,7 @@ import numpy as np
 from augcli.params import Names, Span
 from augcli.tabular import functional as F
 from augcli.tabular.schema import Schema, TableMismatch
-from augcli.transforms import OneOf, SomeOf, Transform, register
+from augcli.transforms import OneOf, SomeOf, Transform, leaves, register
 
 
 @dataclass
@@ -153,3 +153,22 @@ def _route_one(transform: Transform, rng: np.random.Generator, rows: np.ndarray)
         chosen = ranks < counts[:, None]
         return [step for i, child in enumerate(children) for step in _route_one(child, rng, rows[chosen[:, i]])]
     return [(transform, rows)]
+
+
+class Fired:
+    """How many rows each row-level transform touched: what a table's manifest records of it."""
+
+    def __init__(self, transforms: list[Transform]) -> None:
+        self.transforms = leaves(transforms)
+        self.counts = {id(t): 0 for t in self.transforms}
+
+    def records(self) -> list[dict[str, Any]]:
+        return [{"name": t.name, "params": t.settings(), "rows": self.counts[id(t)]} for t in self.transforms]
+
+
+def augment(transforms: list[Transform], rng: np.random.Generator, block: Block, fired: Fired) -> None:
+    """One copy of every row of `block`: route the rows through the pipeline, draw, apply, count."""
+    for transform, rows in route(transforms, rng, np.arange(block.numeric.shape[0])):
+        assert isinstance(transform, TableTransform)
+        transform.apply_rows(block, rows, **transform.sample_rows(rng, rows, block))
+        fired.counts[id(transform)] += rows.size
