@@ -122,6 +122,8 @@ def run(
     if dry_run:
         _print_plan(plan)
         return
+    if not quiet:
+        _print_balance(plan, lambda line: click.echo("augcli:" + line[1:], err=True))
     if check:
         sys.exit(_check(plan, config, output_dir))
     workers = min(workers or default_workers(), max(len(plan.jobs), 1))
@@ -249,6 +251,16 @@ def default_workers() -> int:
         return os.cpu_count() or 1
 
 
+def _print_balance(plan, echo) -> None:
+    """Copies per class of every balanced section."""
+    for section, classes in plan.balance.items():
+        parts = []
+        for label, (files, low, high) in classes.items():
+            copies = f"{low}" if low == high else f"{low}-{high}"
+            parts.append(f"{label} {files} file{'s' if files != 1 else ''} x {copies} copies")
+        echo(f"  {section} balance: " + "; ".join(parts))
+
+
 def _print_plan(plan) -> None:
     counts: dict[str, int] = {}
     for job in plan.jobs:
@@ -257,6 +269,9 @@ def _print_plan(plan) -> None:
     click.echo(
         f"plan: {len(plan.jobs)} files ({per_modality}), {plan.output_count} outputs, {len(plan.unclaimed)} skipped"
     )
+    for split, (augmented, passed) in sorted(plan.splits.items()):
+        click.echo(f"  split {split}: {augmented} augmented, {passed} passed through")
+    _print_balance(plan, click.echo)
     outputs = [output.path for job in plan.jobs for output in job.outputs]
     for path in outputs[:DRY_RUN_SHOWN]:
         click.echo(f"  {path}")
@@ -300,8 +315,9 @@ def validate(recipe) -> None:
 @main.command("transforms")
 @click.argument("modality", required=False)
 @click.option("--markdown", is_flag=True, help="Print the reference as the README's Markdown tables.")
-def list_transforms(modality, markdown) -> None:
-    """List every transform with its parameters, defaults and meaning."""
+@click.option("--keys", is_flag=True, help="List the recipe's keys (top level and each section's) instead.")
+def list_transforms(modality, markdown, keys) -> None:
+    """List every transform with its parameters, defaults and meaning (--keys: the recipe's keys)."""
     from augcli import docs
     from augcli.modalities import MODALITIES
     from augcli.suggest import did_you_mean
@@ -309,4 +325,7 @@ def list_transforms(modality, markdown) -> None:
     if modality is not None and modality not in MODALITIES:
         _fail(f"unknown modality '{modality}'{did_you_mean(modality, MODALITIES)} (available: {', '.join(MODALITIES)})")
     chosen = [modality] if modality else list(MODALITIES)
+    if keys:
+        click.echo(docs.markdown_keys(chosen) if markdown else docs.text_keys(chosen), nl=False)
+        return
     click.echo(docs.markdown_reference(chosen) if markdown else docs.text_reference(chosen), nl=False)

@@ -1,4 +1,5 @@
-"""The transform reference, read from the registry so it cannot drift from the code."""
+"""The transform and recipe-key references, read from the declarations so they cannot drift from
+the code."""
 
 from __future__ import annotations
 
@@ -40,5 +41,53 @@ def markdown_reference(modalities: list[str]) -> str:
         for name, description, params in _rows(modality):
             cell = "<br>".join(f"`{key}` = `{default}`: {doc} ({kind})" for key, kind, default, doc in params)
             out.append(f"| `{name}` | {_cell(description)} | {_cell(cell)} |")
+        out.append("")
+    return "\n".join(out)
+
+
+def _key_rows(params: dict, prefix: str = "") -> list[tuple[str, str, str, str]]:
+    """(key, kind, default, meaning) for declared keys, nested mappings flattened as a.b."""
+    from augcli.params import Options
+
+    rows = []
+    for key, param in params.items():
+        if isinstance(param, Options):
+            rows.append((prefix + key, "mapping", "", param.doc))
+            rows += _key_rows(param.fields, prefix + key + ".")
+        else:
+            default = "" if key == "transforms" else param.show_default()
+            rows.append((prefix + key, param.kind, default, param.doc))
+    return rows
+
+
+def _key_groups(modalities: list[str]) -> list[tuple[str, list[tuple[str, str, str, str]]]]:
+    from augcli.modalities import MODALITIES
+    from augcli.recipe import BALANCED, GLOBAL_KEYS, SECTION_KEYS
+
+    groups = [("top level", _key_rows(GLOBAL_KEYS))]
+    for name in modalities:
+        common = {k: p for k, p in SECTION_KEYS.items() if k != "balance" or name in BALANCED}
+        groups.append((f"{name} section", _key_rows({**common, **MODALITIES[name].options})))
+    return groups
+
+
+def text_keys(modalities: list[str]) -> str:
+    """The recipe's keys for the terminal."""
+    out = []
+    for title, rows in _key_groups(modalities):
+        out.append(f"{title} keys")
+        for key, kind, default, doc in rows:
+            shown = f" = {default}" if default else ""
+            out.append(f"  {key}{shown}  ({kind}) {doc}")
+        out.append("")
+    return "\n".join(out)
+
+
+def markdown_keys(modalities: list[str]) -> str:
+    """The README's recipe-key tables."""
+    out = []
+    for title, rows in _key_groups(modalities):
+        out += [f"#### {title}", "", "| key | kind | default | meaning |", "|---|---|---|---|"]
+        out += [f"| `{key}` | {_cell(kind)} | {_cell(default)} | {_cell(doc)} |" for key, kind, default, doc in rows]
         out.append("")
     return "\n".join(out)

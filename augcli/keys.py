@@ -19,7 +19,7 @@ from augcli.storage import sha256_file
 from augcli.transforms import Composition, Transform
 
 # Bump whenever a change to augcli alters the bytes of any output: every output is then remade.
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 _HASH_THREADS = 4
 
 

@@ -1,5 +1,8 @@
 """manifest.csv: one row per file in OUTPUT, sorted by output path; same run, same bytes.
 
+`kind` says what a row is (original, copy, passthrough, table, dataset); `copy` is the copy number,
+-1 for every row that is not an augmented copy, so pandas reads the column as integers.
+
 Every field round-trips through Python's csv module and pandas whatever it holds: fields with a
 comma, quote, tab, carriage return, newline or a leading = + - @ are quoted. Paths are the file
 names as UTF-8; a name that is not valid UTF-8 (Linux allows any bytes) is written with each
@@ -17,7 +20,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-COLUMNS = ("output", "source", "modality", "copy", "transforms", "rows", "sha256")
+COLUMNS = ("output", "source", "modality", "kind", "copy", "class", "transforms", "rows", "sha256")
+KINDS = ("original", "copy", "passthrough", "table", "dataset")
+NOT_A_COPY = -1  # `copy` of a row that is not an augmented copy: the column stays integer for pandas
 BYTES_MARK = "bytes:"
 _ESCAPED = re.compile(r"\\x([0-9a-f]{2})|\\\\")
 
@@ -31,12 +36,17 @@ class Row:
     transforms: tuple[dict[str, Any], ...] = ()
     rows: dict[str, int] | None = None  # a table's row counts by kind (original, augmented, synthetic)
     sha256: str = ""
+    kind: str = ""  # one of KINDS; empty: "copy" when `copy` is set, else "original"
+    group: str = ""  # the `class` column: the source's class in a balanced section
 
     def cells(self) -> list[str]:
         applied = _json(list(self.transforms))
         counts = "" if self.rows is None else _json(self.rows)
-        copy = "" if self.copy is None else str(self.copy)
-        return [encode_path(self.output), encode_path(self.source), self.modality, copy, applied, counts, self.sha256]
+        kind = self.kind or ("original" if self.copy is None else "copy")
+        copy = str(NOT_A_COPY if self.copy is None else self.copy)
+        cells = [encode_path(self.output), encode_path(self.source), self.modality, kind, copy, self.group, applied]
+        cells.append(counts)
+        return [*cells, self.sha256]
 
 
 def _json(value: Any) -> str:
@@ -86,7 +96,7 @@ def render(lines: Iterable[tuple[str, str]]) -> bytes:
     return ("\n".join(rows) + "\n").encode("utf-8")
 
 
-_NEEDS_QUOTES = re.compile(r'[,"\r\n\t]|^[=+\-@ ]|\s$')
+_NEEDS_QUOTES = re.compile(r'[,"\r\n\t]|^[=+\-@ ](?!\d+$)|\s$')  # -1 is a number, not a formula
 
 
 def _field(cell: str) -> str:

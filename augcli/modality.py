@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -35,9 +35,11 @@ class Rendered:
 
 @dataclass(frozen=True)
 class Prepared:
-    """What a section learnt of INPUT before the walk: folders that hold annotations, not samples."""
+    """What a section learnt of INPUT before the walk: folders that hold annotations, not samples,
+    and the dataset's named splits (split -> folders under INPUT, from an ultralytics data.yaml)."""
 
     reserved: tuple[str, ...] = ()
+    splits: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
 
 class Modality(Protocol):
@@ -63,6 +65,9 @@ class Modality(Protocol):
 
     def companion_files(self, section: Section, source: Path, output: str, rendered: Rendered | None) -> Any:
         """Files that go with one output (annotations), or None."""
+
+    def classes_of(self, section: Section, relatives: list[str]) -> dict[str, str]:
+        """Each file's class for `balance:` (raise ValueError if one cannot be read)."""
 
     def section_files(self, section: Section) -> list[str]:
         """Files and folders every output of the section depends on (a COCO json, a noise folder)."""
@@ -123,6 +128,10 @@ class BaseModality:
 
     def companion_files(self, section: Section, source: Path, output: str, rendered: Rendered | None) -> Any:
         return None
+
+    def classes_of(self, section: Section, relatives: list[str]) -> dict[str, str]:
+        """The parent folder is the class (ImageFolder-style class folders); files at the top: "(top)"."""
+        return {relative: relative.rpartition("/")[0].rpartition("/")[2] or "(top)" for relative in relatives}
 
     def section_files(self, section: Section) -> list[str]:
         return transform_files(section.transforms)

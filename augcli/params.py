@@ -340,3 +340,47 @@ class Names(Param):
         if not _is_list(values) or not all(isinstance(v, (str, int)) and not isinstance(v, bool) for v in values):
             raise ParamError(f"expected a column name or a list of column names, got {value!r}")
         return tuple(str(v) for v in values)
+
+
+class Indices(Param):
+    """A list of whole numbers 0 or more (e.g. keypoint indices); empty or absent means none."""
+
+    kind = "list of indices"
+
+    def parse(self, value: Any) -> tuple[int, ...] | None:
+        if value is None:
+            return None
+        if not _is_list(value) or not all(isinstance(v, int) and not isinstance(v, bool) and v >= 0 for v in value):
+            raise ParamError(f"expected a list of whole numbers from 0, e.g. [0, 2, 1, 4, 3], got {value!r}")
+        return tuple(value)
+
+
+class Globs(Param):
+    """A list of globs (one glob alone is a list of one)."""
+
+    kind = "list of globs"
+
+    def parse(self, value: Any) -> tuple[str, ...]:
+        if value is None:
+            return ()
+        values = [value] if isinstance(value, str) else value
+        if not _is_list(values) or not all(isinstance(v, str) and v.strip() for v in values):
+            raise ParamError(f'expected a glob or a list of globs, e.g. ["val/**", "test/**"], got {value!r}')
+        return tuple(values)
+
+
+class Target(Param):
+    """How many files each class should end with: `max` (as many as the largest class) or a number."""
+
+    kind = "max or a number"
+
+    def parse(self, value: Any) -> str | int | None:
+        if value is None or value is False:
+            return None
+        if value == "max":
+            return "max"
+        if isinstance(value, int) and not isinstance(value, bool) and value >= 1:
+            return value
+        raise ParamError(
+            f"expected max (as many files as the largest class) or a number of files per class, got {value!r}"
+        )

@@ -38,6 +38,8 @@ class Job:
     modality: str
     outputs: tuple[Output, ...]
     table: bool = False  # one output table holding originals and copies (see Modality.layout)
+    passthrough: bool = False  # copied into OUTPUT untouched (a validation or test split)
+    group: str = ""  # its class, when the section is balanced
 
 
 @dataclass
@@ -46,6 +48,9 @@ class Plan:
     unclaimed: list[str] = field(default_factory=list)
     special: list[tuple[str, str]] = field(default_factory=list)  # FIFOs, sockets, devices: never opened
     warnings: list[str] = field(default_factory=list)  # about the dataset: labels without images, ...
+    splits: dict[str, list[int]] = field(default_factory=dict)  # split -> [files augmented, passed through]
+    balance: dict[str, dict[str, tuple[int, int, int]]] = field(default_factory=dict)  # section -> class ->
+    # (input files, fewest copies, most copies)
 
     @property
     def output_count(self) -> int:
@@ -125,6 +130,45 @@ def copy_name(relative: str, copy: int, copies: int, suffix: str) -> str:
     return f"{folder}{slash}{stem}_aug{copy:0{width}d}{suffix}"
 
 
+def tail_matches(relative: str, patterns: tuple[str, ...]) -> bool:
+    """A glob matches the path or any tail of it that starts a folder: val/** matches images/val/a.jpg."""
+    parts = relative.split("/")
+    return any(matches("/".join(parts[i:]), patterns) for i in range(len(parts)))
+
+
+SPLIT_NAMES = {"train": "train", "training": "train", "val": "val", "valid": "val", "validation": "val"}
+SPLIT_NAMES |= {"test": "test", "testing": "test"}
+
+
+def split_of(relative: str, splits: dict[str, tuple[str, ...]]) -> str:
+    """The split a file belongs to: the data.yaml split whose folder holds it, else the first folder
+    named like a split (train, val, valid, test, ...), else "all"."""
+    for split, folders in splits.items():
+        if any(not f or relative.startswith(f.rstrip("/") + "/") for f in folders):
+            return split
+    for part in relative.split("/")[:-1]:
+        if part.lower() in SPLIT_NAMES:
+            return SPLIT_NAMES[part.lower()]
+    return "all"
+
+
+def balanced_copies(classes: dict[str, str], target: str | int, copies: int, keep_original: bool) -> dict[str, int]:
+    """Copies per file so each class ends with about `target` files ("max": the largest class's
+    count), never fewer than `copies`. A class's extra copies go one by one to its files in path order."""
+    members: dict[str, list[str]] = {}
+    for relative in sorted(classes):
+        members.setdefault(classes[relative], []).append(relative)
+    per_file = 1 + copies if keep_original else max(copies, 1)
+    goal = max(len(m) for m in members.values()) * per_file if target == "max" else int(target)
+    result = {}
+    for files in members.values():
+        needed = max(goal - (len(files) if keep_original else 0), 0)
+        base, extra = divmod(needed, len(files))
+        for index, relative in enumerate(files):
+            result[relative] = max(copies, base + (1 if index < extra else 0))
+    return result
+
+
 def build_plan(recipe: Recipe, input_root: Path) -> Plan:
     """Match every file to a section and name its outputs; raise PlanError on any conflict."""
     from augcli.modalities import MODALITIES
@@ -133,13 +177,16 @@ def build_plan(recipe: Recipe, input_root: Path) -> Plan:
     conflicts: list[str] = []
     written_by: dict[str, str] = {MANIFEST_NAME: "(the manifest)"}
     reserved: list[str] = []
+    splits: dict[str, tuple[str, ...]] = {}
     for section in recipe.sections.values():
         try:
             prepared = MODALITIES[section.modality].prepare(section, input_root)
         except ValueError as exc:
             raise PlanError(str(exc)) from None
         reserved += [p.strip("/") for p in prepared.reserved]
+        splits.update(prepared.splits)
     claimed: dict[str, list[str]] = {name: [] for name in recipe.sections}
+    found: list[tuple[Path, str, str]] = []
     for path, relative in walk(input_root, plan.special):
         if any(relative == r or relative.startswith(r + "/") for r in reserved):
             continue  # annotation files and masks: they travel with their images
@@ -152,29 +199,99 @@ def build_plan(recipe: Recipe, input_root: Path) -> Plan:
                 f"{relative} is claimed by both the {owners[0]} and {owners[1]} sections: narrow their include globs"
             )
             continue
-        section = recipe.sections[owners[0]]
-        modality = MODALITIES[section.modality]
-        table = modality.layout(relative, section) == "table"
-        if table:
-            outputs = [Output(relative, None)]
-        else:
-            name = relative.rpartition("/")[2]
-            dot = name.rfind(".")
-            suffix = modality.output_suffix(name[dot:] if 0 < dot < len(name) - 1 else "", section)
-            outputs = [Output(relative, None)] if recipe.keep_original else []
-            outputs += [Output(copy_name(relative, k, recipe.copies, suffix), k) for k in range(recipe.copies)]
-        for output in outputs:
-            other = written_by.setdefault(output.path, relative)
-            if other != relative:
-                conflicts.append(f"{relative} and {other} would both write {output.path}")
-        plan.jobs.append(Job(path, relative, section.modality, tuple(outputs), table))
+        found.append((path, relative, owners[0]))
         claimed[owners[0]].append(relative)
     for name, section in recipe.sections.items():
         try:
             plan.warnings += MODALITIES[section.modality].review(section, claimed[name])
         except ValueError as exc:  # e.g. a COCO file that is not COCO: no image could use it
             raise PlanError(str(exc)) from None
+    companions = {
+        os.path.relpath(path, input_root).replace(os.sep, "/")
+        for _, relative, name in found
+        for path in MODALITIES[recipe.sections[name].modality].input_files(recipe.sections[name], relative)
+    }
+    plan.unclaimed = [relative for relative in plan.unclaimed if relative not in companions]  # labels travel along
+    copies = _copies_per_file(recipe, found, plan)
+    for path, relative, name in found:
+        section = recipe.sections[name]
+        modality = MODALITIES[section.modality]
+        passing = tail_matches(relative, section.passthrough)
+        table = not passing and modality.layout(relative, section) == "table"
+        if table or passing:
+            outputs = [Output(relative, None)]
+        else:
+            base = relative.rpartition("/")[2]
+            dot = base.rfind(".")
+            suffix = modality.output_suffix(base[dot:] if 0 < dot < len(base) - 1 else "", section)
+            count, widest, group = copies.get(relative, (recipe.copies, recipe.copies, ""))
+            outputs = [Output(relative, None)] if recipe.keep_original else []
+            outputs += [Output(copy_name(relative, k, widest, suffix), k) for k in range(count)]
+        for output in outputs:
+            other = written_by.setdefault(output.path, relative)
+            if other != relative:
+                conflicts.append(f"{relative} and {other} would both write {output.path}")
+        label = copies[relative][2] if relative in copies else ""
+        plan.jobs.append(Job(path, relative, section.modality, tuple(outputs), table, passing, label))
+        counts = plan.splits.setdefault(split_of(relative, splits), [0, 0])
+        counts[1 if passing else 0] += 1
+    plan.warnings += _split_warnings(plan, splits)
     if conflicts:
         shown = conflicts[:10] + ([f"... and {len(conflicts) - 10} more"] if len(conflicts) > 10 else [])
         raise PlanError("the recipe does not fit the dataset:\n  " + "\n  ".join(shown))
     return plan
+
+
+def _copies_per_file(recipe: Recipe, found: list[tuple[Path, str, str]], plan: Plan) -> dict[str, tuple[int, int, str]]:
+    """(copies of this file, the most copies in its section, its class) for files of balanced sections."""
+    from augcli.modalities import MODALITIES
+
+    result: dict[str, tuple[int, int, str]] = {}
+    for name, section in recipe.sections.items():
+        if section.balance is None:
+            continue
+        modality = MODALITIES[section.modality]
+        augmented = [
+            relative
+            for _, relative, owner in found
+            if owner == name
+            and not tail_matches(relative, section.passthrough)
+            and modality.layout(relative, section) != "table"
+        ]
+        if not augmented:
+            continue
+        try:
+            classes = modality.classes_of(section, augmented)
+        except ValueError as exc:
+            raise PlanError(str(exc)) from None
+        counts = balanced_copies(classes, section.balance, recipe.copies, recipe.keep_original)
+        widest = max(counts.values())
+        result.update({relative: (count, widest, classes[relative]) for relative, count in counts.items()})
+        summary: dict[str, tuple[int, int, int]] = {}
+        for relative, label in classes.items():
+            files, low, high = summary.get(label, (0, counts[relative], counts[relative]))
+            summary[label] = (files + 1, min(low, counts[relative]), max(high, counts[relative]))
+        plan.balance[name] = dict(sorted(summary.items()))
+    return result
+
+
+def _split_warnings(plan: Plan, splits: dict[str, tuple[str, ...]]) -> list[str]:
+    """Warn when the recipe augments files of a split that data.yaml names for validation or testing."""
+    warnings = []
+    for split in ("val", "test", "minival"):
+        augmented = [
+            job.relative
+            for job in plan.jobs
+            if not job.passthrough
+            and split_of(job.relative, {split: splits.get(split, ())}) == split
+            and splits.get(split)
+        ]
+        if augmented:
+            folders = ", ".join(splits[split])
+            globs = ", ".join(f'"{f.rstrip("/")}/**"' for f in splits[split])
+            warnings.append(
+                f"data.yaml names {folders} as the {split} split, but the recipe augments its {len(augmented)} "
+                f"file(s) (e.g. {augmented[0]}): evaluation data would leak augmented copies. Add passthrough: "
+                f"[{globs}] to the section to carry it over untouched"
+            )
+    return warnings

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from augcli.params import Flag, Number, ParamError
+from augcli.params import Flag, Globs, Number, Param, ParamError, Target
 from augcli.storage import NotRegularFileError, open_input
 from augcli.suggest import did_you_mean
 from augcli.transforms import Composition, Transform, transforms_for
@@ -21,7 +21,23 @@ GLOBAL_KEYS = {
     "copies": Number(1, "augmented copies per input file; --copies overrides", integer=True, lo=0, hi=100000),
     "keep_original": Flag(True, "also place the untouched input in OUTPUT"),
 }
-SECTION_KEYS = ("include", "exclude", "transforms")
+SECTION_KEYS = {
+    "include": Globs(None, "files the section claims (default: the modality's file types)"),
+    "exclude": Globs((), "files it leaves alone, even when include matches"),
+    "transforms": Param(None, "the list of transforms each copy goes through, in order"),
+    "passthrough": Globs(
+        (),
+        "claimed files copied into OUTPUT untouched, with their labels and masks, never augmented (e.g. "
+        '["val/**", "test/**"]); a glob also matches any tail of the path, so val/** matches images/val/a.jpg',
+    ),
+    "balance": Target(
+        None,
+        "give smaller classes more copies until each class has about max (as many files as the largest) "
+        "or this many files; copies is the floor. Classes: the parent folder, or an image's rarest box class",
+    ),
+}
+SECTION_KEYS["transforms"].kind = "list of transforms"
+BALANCED = ("image", "audio", "text")  # modalities whose copies are files of their own, counted per class
 MAX_RECIPE_BYTES = 1 << 20
 
 
@@ -43,6 +59,8 @@ class Section:
     transforms: list[Transform]
     options: dict[str, Any] = field(default_factory=dict)
     keep_original: bool = True  # the recipe's, for modalities that write originals and copies into one table
+    passthrough: tuple[str, ...] = ()  # globs of claimed files copied untouched (validation and test splits)
+    balance: str | int | None = None  # per-class target: "max" or a number of files
     bound: dict[str, Any] = field(default_factory=dict)  # what the plan learnt of INPUT (annotation layout)
 
 
@@ -179,6 +197,13 @@ def _section(check: _Checker, name: str, node: Any) -> Section | None:
             _unknown_key(check, str(key), valid, path, f"key in the {name} section")
     include = _globs(check, node["include"], path + ("include",)) if "include" in node else modality.default_include
     exclude = _globs(check, node["exclude"], path + ("exclude",)) if "exclude" in node else ()
+    passthrough = check.param(SECTION_KEYS["passthrough"], node.get("passthrough"), path + ("passthrough",))
+    balance = check.param(SECTION_KEYS["balance"], node.get("balance"), path + ("balance",))
+    if balance is not None and name not in BALANCED:
+        check.fail(
+            path + ("balance",),
+            "tables are balanced by resample: {method: random_oversample} (or smote), which makes rows, not files",
+        )
     options = {
         key: check.param(param, node[key], path + (key,)) if key in node else param.default_value()
         for key, param in modality.options.items()
@@ -195,7 +220,7 @@ def _section(check: _Checker, name: str, node: Any) -> Section | None:
     if not check.problems:
         for key, message in modality.check_options(options, transforms, check.base_dir):
             check.fail(path + (key,) if key in node else path, message)
-    return Section(name, include, exclude, transforms, options)
+    return Section(name, include, exclude, transforms, options, passthrough=passthrough or (), balance=balance)
 
 
 def parse_recipe(text: str, source: str = "recipe", base_dir: Path | None = None) -> Recipe:

@@ -11,6 +11,7 @@ only once the rest of the run succeeded.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import errno
 import hashlib
 import os
@@ -311,8 +312,7 @@ class _Stager:
         for output, end, entry in self.units:
             files = []
             for (staged, row), stamp in zip(self.staged[start:end], stamps[start:end], strict=True):
-                cells = Row(row.output, row.source, row.modality, row.copy, row.transforms, row.rows, staged.sha256)
-                values = cells.cells()
+                values = dataclasses.replace(row, sha256=staged.sha256).cells()
                 files.append([values[0], stamp.size, stamp.mtime_ns, manifest.line(values)])
             made.append(Made(output, files, entry))
             start = end
@@ -333,8 +333,9 @@ def _make_table(task: Task, recipe: Recipe, stager: _Stager, parts: list | None)
     section = recipe.sections[job.modality]
     rngs = FileRngs(recipe.seed, job.relative)
     table = MODALITIES[job.modality].render_table(job.source, section, recipe.copies, rngs, parts)
-    stager.stage(output.path, table.data, Row(output.path, job.relative, job.modality, None))
-    stager.replace_row(Row(output.path, job.relative, job.modality, None, tuple(table.records), table.rows))
+    stager.stage(output.path, table.data, Row(output.path, job.relative, job.modality, None, kind="table"))
+    records = tuple(table.records)
+    stager.replace_row(Row(output.path, job.relative, job.modality, None, records, table.rows, kind="table"))
     stager.end_unit(output.path)
     return JobResult(job.relative, stager.commit(), table.warnings, table.notes)
 
@@ -358,14 +359,16 @@ def process(task: Task, recipe: Recipe, tree: OutputTree, parts: list | None = N
         for output in task.outputs:
             copy = next(rendered) if output.copy is not None else None
             records = tuple(copy.records) if copy is not None else ()
-            row = Row(output.path, job.relative, job.modality, output.copy, records)
+            kind = "passthrough" if job.passthrough else ""
+            row = Row(output.path, job.relative, job.modality, output.copy, records, kind=kind, group=job.group)
             stager.stage(output.path, None if copy is None else copy.data, row)
             warnings.update(dict.fromkeys(copy.warnings if copy is not None else ()))
             extra = modality.companion_files(section, job.source, output.path, copy)
             entry = None
             if extra is not None:
                 for relative, data in extra.files:
-                    stager.stage(relative, data, Row(relative, job.relative, job.modality, output.copy, records))
+                    companion = dataclasses.replace(row, output=relative)
+                    stager.stage(relative, data, companion)
                 entry = extra.coco_entry
             stager.end_unit(output.path, entry)
         return JobResult(job.relative, stager.commit(), tuple(warnings))
@@ -630,7 +633,7 @@ def _finish(recipe: Recipe, work: _Run, status: Status) -> int:
             if _is_current(work.root, units.get(relative), sha):
                 continue
             stamp = work.tree.write(relative, data)
-            cells = Row(relative, relative, section.modality, None, sha256=sha).cells()
+            cells = Row(relative, relative, section.modality, None, sha256=sha, kind="dataset").cells()
             made = Made(relative, [[cells[0], stamp.size, stamp.mtime_ns, manifest.line(cells)]])
             work.put(made, _record(sha, made, True))
             written += 1

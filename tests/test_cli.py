@@ -53,15 +53,18 @@ def test_run_writes_copies_originals_and_manifest(dataset, recipe_file, tmp_path
     )
     assert (out / "cats" / "cat0.jpg").read_bytes() == (dataset / "cats" / "cat0.jpg").read_bytes()
     rows = read_manifest(out)
-    assert list(rows[0]) == ["output", "source", "modality", "copy", "transforms", "rows", "sha256"]
+    assert list(rows[0]) == ["output", "source", "modality", "kind", "copy", "class", "transforms", "rows", "sha256"]
     assert {row["rows"] for row in rows} == {""}  # row counts are for tables only
     assert [r["output"] for r in rows] == sorted(r["output"] for r in rows) and len(rows) == 5 * 4
     copy = next(r for r in rows if r["output"] == "dogs/dog1_aug2.png")
-    assert (copy["source"], copy["modality"], copy["copy"]) == ("dogs/dog1.png", "image", "2")
+    assert (copy["source"], copy["modality"], copy["kind"], copy["copy"]) == ("dogs/dog1.png", "image", "copy", "2")
     applied = json.loads(copy["transforms"])
     assert {"rotate", "random_resized_crop", "color_jitter"} <= {t["name"] for t in applied}
     original = next(r for r in rows if r["output"] == "dogs/dog1.png")
-    assert original["copy"] == "" and original["transforms"] == "[]"
+    assert (original["kind"], original["copy"], original["transforms"]) == ("original", "-1", "[]")
+    import pandas
+
+    assert pandas.read_csv(out / "manifest.csv")["copy"].dtype == "int64"  # training code filters on it as is
     with Image.open(out / "dogs" / "dog1_aug2.png") as image:
         assert image.size == (40, 30) and image.mode == "RGB"
     assert "augcli: 5 files in: 0 up to date, 5 made (20 outputs), 0 removed, 0 failed, " in result.stderr

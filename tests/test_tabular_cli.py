@@ -51,7 +51,7 @@ def test_tables_are_byte_identical_across_worker_counts_and_problems_are_reporte
     assert sorted(digests[0]) == ["a/train.csv", "b/more.tsv", "b/tiny.csv", "manifest.csv"]
     rows = {row["output"]: row for row in read_manifest(tmp_path / "out1")}
     assert json.loads(rows["a/train.csv"]["rows"]) == {"original": 80, "augmented": 160, "synthetic": 144}
-    assert rows["a/train.csv"]["copy"] == ""
+    assert (rows["a/train.csv"]["kind"], rows["a/train.csv"]["copy"]) == ("table", "-1")
     train = pd.read_csv(tmp_path / "out1" / "a" / "train.csv")
     assert train["label"].value_counts().to_dict() == {"common": 192, "rare": 192}
 

@@ -14,12 +14,12 @@ import numpy as np
 
 from augcli.image import io
 from augcli.image import transforms as image_transforms
-from augcli.image.labels import coco, companions, yolo
+from augcli.image.labels import coco, companions, dataset_yaml, yolo
 from augcli.image.labels.companions import Layout, Written
 from augcli.image.ops import run_ops
 from augcli.image.transforms import ImageInfo
 from augcli.modality import FileModality, Prepared, Rendered
-from augcli.params import Choice, Flag, Number, Options, Text
+from augcli.params import Choice, Flag, Indices, Number, Options, Text
 from augcli.transforms import Applied, Transform, plan_pipeline
 
 if TYPE_CHECKING:
@@ -45,6 +45,14 @@ def _check_output_size(applied: list[Applied]) -> None:
         )
 
 
+def _mirrors(transforms: list[Transform]) -> bool:
+    """Whether any step of the recipe can mirror a copy (left and right keypoints trade places)."""
+    for transform in transforms:
+        if transform.name in ("hflip", "vflip", "transpose") or _mirrors(getattr(transform, "children", [])):
+            return True
+    return False
+
+
 class ImageModality(FileModality):
     name = "image"
     default_include = ("*.jpg", "*.jpeg", "*.png", "*.webp", "*.bmp", "*.tif", "*.tiff", "*.gif")
@@ -62,8 +70,14 @@ class ImageModality(FileModality):
         "annotations": Options(
             {
                 "format": Choice("none", ["none", "yolo", "coco", "voc"], "box format"),
-                "path": Text(None, "labels folder (yolo, voc) or COCO json, relative to INPUT"),
-                "classes": Text(None, "yolo: classes.txt or data.yaml listing the classes, relative to INPUT"),
+                "path": Text(
+                    None,
+                    "labels folder (voc; yolo without it: ultralytics' rule, images/ -> labels/) or COCO json, "
+                    "relative to INPUT",
+                ),
+                "classes": Text(
+                    None, "yolo: data.yaml (default: INPUT's, if any) or classes.txt listing the classes, under INPUT"
+                ),
             },
             "bounding boxes that move with their image",
         ),
@@ -80,6 +94,16 @@ class ImageModality(FileModality):
                 ),
             },
             "segmentation masks that move with their image (written as PNG)",
+        ),
+        "keypoints": Options(
+            {
+                "flip_idx": Indices(
+                    None,
+                    "which keypoint takes each one's place in a mirrored copy (default: data.yaml's flip_idx, "
+                    "or COCO's left_/right_ keypoint names)",
+                ),
+            },
+            "pose keypoints (COCO keypoints, YOLO pose labels) that move with their image",
         ),
         "boxes": Options(
             {
@@ -103,10 +127,9 @@ class ImageModality(FileModality):
         self, options: dict[str, Any], transforms: list[Transform], base_dir: Path
     ) -> list[tuple[str, str]]:
         annotations, problems = options["annotations"], []
-        if annotations["format"] != "none" and annotations["path"] is None:
-            problems.append(
-                ("annotations", f"format {annotations['format']} needs 'path' (labels folder or COCO json)")
-            )
+        if annotations["format"] in ("coco", "voc") and annotations["path"] is None:
+            what = "the COCO json" if annotations["format"] == "coco" else "the labels folder"
+            problems.append(("annotations", f"format {annotations['format']} needs 'path' ({what}), relative to INPUT"))
         if annotations["format"] == "none" and annotations["path"] is not None:
             problems.append(("annotations", "give the 'format' of the labels: yolo, coco or voc"))
         if annotations["classes"] is not None and annotations["format"] != "yolo":
@@ -122,38 +145,83 @@ class ImageModality(FileModality):
 
     def prepare(self, section: Section, input_root: Path) -> Prepared:
         options = section.options
+        section.bound["input_root"] = input_root
         annotations, mask_options, box_options = options["annotations"], options["masks"], options["boxes"]
+        classes_file = annotations["classes"]
+        if classes_file is None and annotations["format"] == "yolo":
+            classes_file = dataset_yaml.find(input_root)
+        dataset = None
+        if classes_file is not None and PurePosixPath(classes_file).suffix.lower() in (".yaml", ".yml"):
+            try:
+                dataset = dataset_yaml.read(input_root, classes_file)
+            except ValueError as exc:
+                raise ValueError(f"image.annotations.classes: {exc}") from None
+        splits = dataset.splits if dataset is not None else {}
         if annotations["format"] == "none" and mask_options["path"] is None:
-            return Prepared()
+            return Prepared(splits=splits)
         for key, relative in (("annotations.path", annotations["path"]), ("masks.path", mask_options["path"])):
             if relative is not None and not (input_root / relative).exists():
                 raise ValueError(f"image.{key}: {relative} not found under INPUT {input_root}")
-        classes = None
-        if annotations["classes"] is not None:
+        classes = dataset.class_count if dataset is not None else None
+        if classes is None and classes_file is not None:
             try:
-                classes = yolo.class_count(input_root / annotations["classes"])
+                classes = yolo.class_count(input_root / classes_file)
             except (OSError, ValueError) as exc:
-                raise ValueError(f"image.annotations.classes: cannot read {annotations['classes']}: {exc}") from None
+                raise ValueError(f"image.annotations.classes: cannot read {classes_file}: {exc}") from None
+        flip_idx = options["keypoints"]["flip_idx"]
+        try:
+            if flip_idx is not None:
+                kpt_shape = dataset.kpt_shape if dataset is not None else None
+                flip_idx = dataset_yaml.check_flip_idx(flip_idx, kpt_shape and kpt_shape[0], "keypoints.flip_idx")
+            elif dataset is not None:
+                flip_idx = dataset.flip_idx
+            elif annotations["format"] == "coco" and annotations["path"] is not None:
+                flip_idx = coco.flip_idx(coco.load(str(input_root / annotations["path"])))
+        except ValueError as exc:
+            raise ValueError(f"image.{exc}") from None
         layout = Layout(
             input_root,
             options["images"].strip("/"),
             annotations["format"],
             annotations["path"],
             classes,
-            annotations["classes"],
+            classes_file,
             mask_options["path"],
             mask_options["suffix"],
             mask_options["erase_value"],
             box_options["min_visibility"],
             box_options["min_size"],
             box_options["from"] == "polygons",
+            dataset,
+            tuple(flip_idx or ()),
         )
         section.bound["layout"] = layout
-        return Prepared(reserved=tuple(layout.reserved()))
+        return Prepared(reserved=tuple(layout.reserved()), splits=splits)
 
     def review(self, section: Section, claimed: list[str]) -> list[str]:
+        """Refuse layouts that would lose labels; warn about unused masks, orphans, unswapped keypoints."""
         layout: Layout | None = section.bound.get("layout")
-        return companions.orphans(layout, claimed) if layout is not None else []
+        input_root = section.bound.get("input_root")
+        warnings = companions.check_claims(input_root, claimed, layout is not None and bool(layout.masks))
+        if layout is None:
+            return warnings
+        warnings += list(layout.dataset.warnings) if layout.dataset is not None else []
+        warnings += companions.check_pairing(layout, claimed)
+        has_keypoints = layout.kpt_shape is not None or (layout.format == "coco" and coco.has_keypoints(layout))
+        if has_keypoints and not layout.flip_idx and _mirrors(section.transforms):
+            warnings.append(
+                "the recipe flips images but no flip_idx says which keypoints trade places (left eye <-> right "
+                "eye): mirrored copies keep left labels on the right. Add flip_idx to data.yaml, or "
+                "keypoints: {flip_idx: [...]} to the image section"
+            )
+        return warnings
+
+    def classes_of(self, section: Section, relatives: list[str]) -> dict[str, str]:
+        """With annotations, an image's class is its rarest object class; else its parent folder."""
+        layout: Layout | None = section.bound.get("layout")
+        if layout is None or layout.format == "none":
+            return super().classes_of(section, relatives)
+        return companions.rarest_classes(layout, relatives)
 
     def output_suffix(self, source_suffix: str, section: Section) -> str:
         return io.output_suffix(source_suffix, section.options["output"])
@@ -219,7 +287,9 @@ class ImageModality(FileModality):
         if layout is None:
             return []
         files = []
-        if layout.classes is not None:  # the output dataset needs its class list too
+        if layout.dataset is not None:  # data.yaml, pointing at OUTPUT
+            files.append((layout.classes, dataset_yaml.rewrite(layout.input_root, layout.dataset)))
+        elif layout.classes is not None:  # the output dataset needs its class list too
             files.append((layout.classes, (layout.input_root / layout.classes).read_bytes()))
         if layout.format == "coco":
             head = coco.load(str(layout.input_root / layout.labels)).head

@@ -1,7 +1,7 @@
 """COCO detection JSON: one file for the whole dataset, read once per process, written once per run.
 
-Boxes are [x, y, width, height] in pixels; polygon segmentations move with the image (run-length
-encoded ones cannot, and are dropped with a warning). The output gets fresh image and annotation
+Boxes are [x, y, width, height] in pixels; polygon segmentations and keypoints move with the image
+(run-length encoded masks cannot, and are dropped with a warning). The output gets fresh image and annotation
 ids in the order of the output paths, the input's categories and `info` / `licenses` as they were.
 """
 
@@ -47,6 +47,39 @@ def load(path: str) -> Dataset:
     return dataset
 
 
+def _keypoints(flat: Any, name: str) -> tuple[tuple[float, float, int], ...]:
+    """COCO keypoints [x1, y1, v1, ...] as (x, y, v) triples; v 0 is a keypoint that is not labelled."""
+    if flat is None:
+        return ()
+    if not isinstance(flat, list) or len(flat) % 3:
+        raise BadLabels(f"{name}: keypoints must be a list of x, y, v triples")
+    values = finite(flat, f"{name}: keypoints")
+    return tuple(
+        (values[i], values[i + 1], int(values[i + 2])) if values[i + 2] > 0 else (0.0, 0.0, 0)
+        for i in range(0, len(values), 3)
+    )
+
+
+def flip_idx(dataset: Dataset) -> tuple[int, ...]:
+    """Left/right keypoint pairs from the categories' keypoint names (left_eye <-> right_eye)."""
+    for category in dataset.head.get("categories", []):
+        names = category.get("keypoints") if isinstance(category, dict) else None
+        if not isinstance(names, list) or not names:
+            continue
+        index = {str(n): i for i, n in enumerate(names)}
+        swapped = []
+        for i, name in enumerate(map(str, names)):
+            other = name.replace("left", "\0").replace("right", "left").replace("\0", "right")
+            swapped.append(index.get(other, i))
+        return tuple(swapped)
+    return ()
+
+
+def has_keypoints(layout: Any) -> bool:
+    dataset = load(str(layout.input_root / layout.labels))
+    return any(isinstance(c, dict) and c.get("keypoints") for c in dataset.head.get("categories", []))
+
+
 def boxes_of(dataset: Dataset, file_name: str) -> tuple[list[Box], list[str]]:
     image = dataset.by_file.get(file_name)
     if image is None:
@@ -72,8 +105,10 @@ def boxes_of(dataset: Dataset, file_name: str) -> tuple[list[Box], list[str]]:
             )
         elif segmentation:
             warnings.append(f"COCO annotation {annotation.get('id')}: run-length mask dropped (it cannot move)")
-        extra = {k: v for k, v in annotation.items() if k not in ("id", "image_id", "bbox", "area", "segmentation")}
-        boxes.append(Box(x, y, x + w, y + h, annotation["category_id"], polygons, extra))
+        keypoints = _keypoints(annotation.get("keypoints"), name)
+        skipped = ("id", "image_id", "bbox", "area", "segmentation", "keypoints", "num_keypoints")
+        extra = {k: v for k, v in annotation.items() if k not in skipped}
+        boxes.append(Box(x, y, x + w, y + h, annotation["category_id"], polygons, extra, keypoints=keypoints))
     return boxes, warnings
 
 
@@ -92,6 +127,11 @@ def entry(file_name: str, width: int, height: int, boxes: list[Box], like: dict[
         else:
             annotation["segmentation"] = []
             annotation["area"] = round(box.area, 3)
+        if box.keypoints:
+            annotation["keypoints"] = [
+                v for x, y, visible in box.keypoints for v in (round(x, 3), round(y, 3), visible)
+            ]
+            annotation["num_keypoints"] = sum(1 for *_, visible in box.keypoints if visible > 0)
         annotations.append(annotation)
     return {"image": image, "annotations": annotations}
 

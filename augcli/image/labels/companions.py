@@ -4,7 +4,9 @@ write them in the input's format beside the copy.
 Paths: `images`, the annotation path and the mask folder are relative to INPUT (a dataset's own
 layout, e.g. images/, labels/, masks/). An image at images/train/a.jpg pairs with
 labels/train/a.txt (YOLO), labels/train/a.xml (VOC), the COCO entry whose file_name is
-train/a.jpg, and masks/train/a<suffix>.png. Outputs mirror that under OUTPUT.
+train/a.jpg, and masks/train/a<suffix>.png. YOLO labels with no `path` follow ultralytics' own
+rule: the last images/ folder of the image's path becomes labels/, the suffix .txt. Outputs
+mirror that under OUTPUT.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import numpy as np
 
 from augcli.image import functional as F
 from augcli.image.labels import coco, masks, shapes, voc, yolo
+from augcli.image.labels.dataset_yaml import DatasetFile
 from augcli.image.labels.shapes import Box
 from augcli.image.ops import Kernel, Op, Warp, run_ops
 from augcli.transforms import Applied
@@ -38,6 +41,17 @@ class Layout:
     min_visibility: float = 0.0
     min_size: float = 1.0
     from_polygons: bool = False
+    dataset: DatasetFile | None = None  # the ultralytics data.yaml, when `classes` is one
+    flip_idx: tuple[int, ...] = ()  # which keypoint takes which one's place when a copy is mirrored
+
+    @property
+    def kpt_shape(self) -> tuple[int, int] | None:
+        return self.dataset.kpt_shape if self.dataset is not None else None
+
+    @property
+    def ultralytics_rule(self) -> bool:
+        """YOLO labels found the way ultralytics finds them (no labels folder named)."""
+        return self.format == "yolo" and self.labels is None
 
     def key(self, relative: str) -> str | None:
         """The image's path relative to the images folder (None if it lies outside)."""
@@ -47,12 +61,18 @@ class Layout:
         return relative[len(prefix) :] if relative.startswith(prefix) else None
 
     def label_path(self, key: str) -> str | None:
+        if self.ultralytics_rule:
+            return ultralytics_label(f"{self.images.rstrip('/')}/{key}" if self.images else key)
         if self.format in ("yolo", "voc") and self.labels is not None:
             suffix = ".txt" if self.format == "yolo" else ".xml"
             return str(PurePosixPath(self.labels) / PurePosixPath(key).with_suffix(suffix))
         return None
 
     def mask_folder_and_stem(self, key: str) -> tuple[str, str]:
+        """With no `images` folder named, a mask pairs by ultralytics' rule: the path after the image's
+        last images/ folder (images/train/a.jpg -> <masks>/train/a.png)."""
+        if not self.images:
+            key = ("/" + key).rpartition("/images/")[2].lstrip("/")
         path = PurePosixPath(self.masks or "") / PurePosixPath(key)
         return str(path.parent), path.stem + self.mask_suffix
 
@@ -66,6 +86,14 @@ class Layout:
     def reserved(self) -> list[str]:
         """Paths under INPUT that hold annotations, not samples: no section claims them."""
         return [p for p in (self.labels, self.masks, self.classes) if p]
+
+
+def ultralytics_label(relative: str) -> str:
+    """images/train/a.jpg -> labels/train/a.txt: the last images/ folder becomes labels/ (a label
+    sits beside its image when the path has no images/ folder)."""
+    head, found, tail = ("/" + relative).rpartition("/images/")
+    path = f"{head}/labels/{tail}" if found else "/" + relative
+    return str(PurePosixPath(path.lstrip("/")).with_suffix(".txt"))
 
 
 @dataclass
@@ -87,7 +115,7 @@ def read(layout: Layout, relative: str, size: tuple[int, int]) -> Annotations:
     width, height = size
     if layout.format == "yolo":
         found.boxes, found.warnings = yolo.read(
-            layout.input_root / layout.label_path(key), width, height, layout.class_count
+            layout.input_root / layout.label_path(key), width, height, layout.class_count, layout.kpt_shape
         )
     elif layout.format == "voc":
         found.boxes, found.voc_tree = voc.read(layout.input_root / layout.label_path(key))
@@ -111,7 +139,7 @@ def move_boxes(layout: Layout, boxes: list[Box], steps: list[Applied]) -> list[B
     for step in steps:
         if _is_geometric(step):
             matrix, size = step.transform.geometry(step.info, **step.params)
-            moved = [shapes.move(box, matrix, size, layout.from_polygons) for box in moved]
+            moved = [shapes.move(box, matrix, size, layout.from_polygons, layout.flip_idx) for box in moved]
     return [box for box in moved if shapes.keep(box, layout.min_visibility, layout.min_size)]
 
 
@@ -157,7 +185,8 @@ def write(
         return written
     width, height = size
     if layout.format == "yolo":
-        written.files.append((layout.label_path(key), yolo.write(boxes, width, height)))
+        dims = layout.kpt_shape[1] if layout.kpt_shape else None
+        written.files.append((layout.label_path(key), yolo.write(boxes, width, height, dims)))
     elif layout.format == "voc":
         data = voc.write(found.voc_tree, boxes, width, height, PurePosixPath(output_relative).name)
         written.files.append((layout.label_path(key), data))
@@ -169,27 +198,121 @@ def write(
     return written
 
 
-def orphans(layout: Layout, claimed: list[str]) -> list[str]:
-    """Warnings for annotation files and masks whose image is not among the claimed files, and
-    COCO entries whose image file is missing."""
+def _class_names(layout: Layout, relative: str) -> set[str]:
+    """The classes of one image's objects, read without decoding the image."""
+    key = layout.key(relative)
+    if key is None:
+        return set()
+    if layout.format == "coco":
+        dataset = coco.load(str(layout.input_root / layout.labels))
+        image = dataset.by_file.get(key)
+        names = {c.get("id"): str(c.get("name", c.get("id"))) for c in dataset.head.get("categories", [])}
+        annotations = dataset.annotations.get(image["id"], []) if image is not None else []
+        return {names.get(a.get("category_id"), str(a.get("category_id"))) for a in annotations}
+    path = layout.input_root / (layout.label_path(key) or "")
+    if not path.is_file():
+        return set()
+    if layout.format == "voc":
+        _, tree = voc.read(path)
+        return {node.findtext("name") or "" for node in tree.getroot().findall("object")} if tree else set()
+    names = layout.dataset.names if layout.dataset is not None else ()
+    ids = {line.split()[0] for line in path.read_text(encoding="utf-8-sig").splitlines() if line.strip()}
+    return {names[int(i)] if i.isdigit() and int(i) < len(names) else i for i in ids}
+
+
+def rarest_classes(layout: Layout, relatives: list[str]) -> dict[str, str]:
+    """Each image's rarest class (the one fewest images hold), so balancing copies the images that
+    carry rare objects; an image without objects is "(no objects)"."""
+    held = {relative: _class_names(layout, relative) for relative in relatives}
+    frequency: dict[str, int] = {}
+    for names in held.values():
+        for name in names:
+            frequency[name] = frequency.get(name, 0) + 1
+    return {
+        relative: min(names, key=lambda n: (frequency[n], n)) if names else "(no objects)"
+        for relative, names in held.items()
+    }
+
+
+def _stem(relative: str) -> str:
+    return str(PurePosixPath(relative).with_suffix(""))
+
+
+def _label_roots(layout: Layout, claimed: list[str]) -> list[str]:
+    """The folders under INPUT that hold this layout's label files."""
+    if layout.format not in ("yolo", "voc"):
+        return []
+    if not layout.ultralytics_rule:
+        return [layout.labels] if layout.labels else []
+    roots = set()
+    for relative in claimed:
+        label = layout.label_path(layout.key(relative) or "")
+        head, found, _ = ("/" + (label or "")).rpartition("/labels/")
+        if found:
+            roots.add((head + "/labels").lstrip("/"))
+    return sorted(roots)
+
+
+def _misplaced_labels(layout: Layout, unlabeled: list[str], expected: set[str]) -> dict[str, str]:
+    """Label files anywhere under INPUT named like an image that has none: image -> that file."""
+    suffix = ".txt" if layout.format == "yolo" else ".xml"
+    wanted = {PurePosixPath(r).stem: r for r in reversed(unlabeled)}
+    found: dict[str, str] = {}
+    for path in layout.input_root.rglob(f"*{suffix}"):
+        relative = path.relative_to(layout.input_root).as_posix()
+        image = wanted.get(path.stem)
+        if image is not None and relative not in expected and image not in found:
+            found[image] = relative
+    return found
+
+
+def _layout_hint(layout: Layout, image: str, label: str) -> str:
+    """What to write so that `image` pairs with `label`."""
+    if layout.labels and label.startswith(layout.labels.rstrip("/") + "/"):
+        inner = _stem(label[len(layout.labels.rstrip("/")) + 1 :])
+        stem = _stem(image)
+        if stem.endswith("/" + inner):
+            return f"set images: {stem[: -len(inner) - 1]} (the folder the label paths mirror)"
+    return (
+        "name both sides: 'images:' (the folder that image paths start from) and 'annotations.path:' (the labels "
+        "folder), or use ultralytics' layout (images/... beside labels/...) and leave 'path' out"
+    )
+
+
+def check_pairing(layout: Layout, claimed: list[str]) -> list[str]:
+    """Warnings for annotation files and masks whose image is not among the claimed files; raise
+    ValueError when the layout is probably wrong (most images without labels while label files
+    pair with nothing: the run would write copies with empty labels)."""
     stems: dict[str, str] = {}
     for relative in claimed:
         key = layout.key(relative)
         if key is None:
             continue
-        other = stems.setdefault(str(PurePosixPath(key).with_suffix("")), relative)
+        other = stems.setdefault(_stem(key), relative)
         if other != relative:
             raise ValueError(f"{other} and {relative} share a stem: their labels and masks would be the same files")
     keys = set(stems)
+    inside = [r for r in claimed if layout.key(r) is not None]
     warnings = []
-    if layout.format in ("yolo", "voc") and layout.labels:
+    if layout.format in ("yolo", "voc"):
         suffix = ".txt" if layout.format == "yolo" else ".xml"
-        folder = layout.input_root / layout.labels
+        expected = {layout.label_path(layout.key(r)): r for r in inside}
+        unlabeled = [image for label, image in expected.items() if not (layout.input_root / label).is_file()]
         lonely = sorted(
             p.relative_to(layout.input_root).as_posix()
-            for p in folder.rglob(f"*{suffix}")
-            if p.relative_to(folder).with_suffix("").as_posix() not in keys
+            for root in _label_roots(layout, claimed)
+            for p in (layout.input_root / root).rglob(f"*{suffix}")
+            if p.relative_to(layout.input_root).as_posix() not in expected
         )
+        if claimed and len(unlabeled) * 2 > len(claimed):
+            misplaced = _misplaced_labels(layout, unlabeled, set(expected))
+            if misplaced or lonely:
+                image, label = next(iter(misplaced.items())) if misplaced else (unlabeled[0], lonely[0])
+                raise ValueError(
+                    f"{len(unlabeled)} of {len(claimed)} images have no {layout.format} label file while label files "
+                    f"pair with no image: e.g. {image} looks for {layout.label_path(layout.key(image))}, but {label} "
+                    f"exists. The copies would have empty labels; {_layout_hint(layout, image, label)}"
+                )
         if lonely:
             warnings.append(f"{len(lonely)} label file(s) have no image, e.g. {lonely[0]}")
     if layout.format == "coco":
@@ -200,25 +323,55 @@ def orphans(layout: Layout, claimed: list[str]) -> list[str]:
                 f"(skipped), e.g. id {dataset.stray[0]}"
             )
         named = set(dataset.by_file)
-        absent = sorted(name for name in named if str(PurePosixPath(name).with_suffix("")) not in keys)
+        absent = sorted(name for name in named if _stem(name) not in keys)
+        unlabeled = [r for r in inside if layout.key(r) not in named]
+        if absent and claimed and len(unlabeled) * 2 > len(claimed):
+            raise ValueError(
+                f"{len(unlabeled)} of {len(claimed)} images are not in {layout.labels}, which lists images that are "
+                f"not under INPUT: e.g. {unlabeled[0]} looks for file_name {layout.key(unlabeled[0])}, but the file "
+                f"lists {absent[0]}. Set 'images:' to the folder that COCO file names start from"
+            )
         if absent:
             warnings.append(f"{layout.labels} lists {len(absent)} image(s) that are not under INPUT, e.g. {absent[0]}")
     if layout.masks:
-        folder = layout.input_root / layout.masks
-        lonely = []
-        for p in sorted(folder.rglob("*")):
-            if p.is_file() and p.suffix.lower() in masks.SUFFIXES:
-                stem = p.relative_to(folder).with_suffix("").as_posix()
-                image = (
-                    stem[: len(stem) - len(layout.mask_suffix)]
-                    if layout.mask_suffix and stem.endswith(layout.mask_suffix)
-                    else stem
-                )
-                if image not in keys:
-                    lonely.append(p.relative_to(layout.input_root).as_posix())
+        expected_masks = {"/".join(layout.mask_folder_and_stem(layout.key(r))).lstrip("/") for r in inside}
+        lonely = [
+            p.relative_to(layout.input_root).as_posix()
+            for p in sorted((layout.input_root / layout.masks).rglob("*"))
+            if p.suffix.lower() in masks.SUFFIXES
+            and p.relative_to(layout.input_root).with_suffix("").as_posix() not in expected_masks
+            and p.is_file()
+        ]
         if lonely:
             warnings.append(f"{len(lonely)} mask(s) have no image, e.g. {lonely[0]}")
     return warnings
+
+
+def check_claims(input_root: Path, claimed: list[str], masks_named: bool) -> list[str]:
+    """Refuse pictures that sit in a labels/ or masks/ folder beside an images/ folder (they are
+    annotations: augmenting them with draws of their own breaks the pairs); warn about a masks/
+    folder beside images/ that the section does not name."""
+    sibling_masks: set[str] = set()
+    for relative in claimed:
+        parts = relative.split("/")[:-1]
+        for i, part in enumerate(parts):
+            if part.lower() in ("labels", "masks") and (input_root.joinpath(*parts[:i], "images")).is_dir():
+                folder = "/".join(parts[: i + 1])
+                key = "masks: {path: " + folder + "}" if part.lower() == "masks" else "annotations: {format: ...}"
+                raise ValueError(
+                    f"{relative} would be augmented as a picture, but it sits in {folder}/ beside "
+                    f"{'/'.join([*parts[:i], 'images'])}/: it is an annotation. Add {key} to the image section so it "
+                    f'moves with its image, or exclude: ["{folder}/**"] to leave it out'
+                )
+            if part.lower() == "images" and (input_root.joinpath(*parts[:i], "masks")).is_dir():
+                sibling_masks.add("/".join([*parts[:i], "masks"]))
+    if masks_named:
+        return []
+    return [
+        f"{folder}/ beside the images is not used: add masks: {{path: {folder}}} to the image section to move "
+        "the masks with their images"
+        for folder in sorted(sibling_masks)
+    ]
 
 
 def original(layout: Layout, relative: str, output_relative: str) -> Written:

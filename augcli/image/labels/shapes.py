@@ -25,6 +25,8 @@ class Box:
     polygons: tuple[tuple[float, ...], ...] = ()  # flat x, y, x, y, ... in pixel edges
     extra: dict[str, Any] = field(default_factory=dict)  # kept as read: VOC difficult, COCO iscrowd, ...
     unclipped: tuple[float, float, float, float] | None = None  # where it would be had nothing clipped it
+    keypoints: tuple[tuple[float, float, int], ...] = ()  # (x, y, visibility) in pixel edges; 0: not in the image
+    outline: bool = False  # the polygon is the object (YOLO segment): its box is always the polygon's
 
     @property
     def width(self) -> float:
@@ -82,10 +84,38 @@ def polygon_area(flat: tuple[float, ...] | np.ndarray) -> float:
     return float(abs(np.dot(x, np.roll(y, -1)) - np.dot(y, np.roll(x, -1))) / 2.0)
 
 
-def move(box: Box, matrix: np.ndarray, size: tuple[int, int], from_polygons: bool) -> Box:
-    """A box after one geometric step onto a (width, height) canvas: the tight box of its moved
-    corners (or of its moved polygons, when `from_polygons` and it has any), clipped to the canvas."""
+def mirrors(matrix: np.ndarray) -> bool:
+    """Whether a step turns the picture into its mirror image (a flip): left and right trade places."""
+    return bool(np.linalg.det(matrix) < 0)
+
+
+def move_keypoints(
+    points: tuple[tuple[float, float, int], ...], matrix: np.ndarray, size: tuple[int, int], flip_idx: tuple[int, ...]
+) -> tuple[tuple[float, float, int], ...]:
+    """Keypoints after one step: moved, set to (0, 0, 0) once they leave the canvas (they do not come
+    back with a later pad), and swapped left for right by `flip_idx` when the step mirrors."""
+    if not points:
+        return points
     width, height = size
+    xy = _map(np.array([(x, y) for x, y, _ in points], dtype=float), matrix)
+    moved = []
+    for (x, y), (_, _, visible) in zip(xy.tolist(), points, strict=True):
+        inside = visible > 0 and 0.0 <= x <= width and 0.0 <= y <= height
+        moved.append((x, y, visible) if inside else (0.0, 0.0, 0))
+    if flip_idx and mirrors(matrix):
+        moved = [moved[i] for i in flip_idx]
+    return tuple(moved)
+
+
+def move(
+    box: Box, matrix: np.ndarray, size: tuple[int, int], from_polygons: bool, flip_idx: tuple[int, ...] = ()
+) -> Box:
+    """A box after one geometric step onto a (width, height) canvas: the tight box of its moved
+    corners (or of its moved polygons, when `from_polygons` or the polygon is the object), clipped to
+    the canvas; its keypoints move with it."""
+    width, height = size
+    from_polygons = from_polygons or box.outline
+    keypoints = move_keypoints(box.keypoints, matrix, size, flip_idx)
     polygons = []
     for flat in box.polygons:
         moved = clip_polygon(_map(np.asarray(flat, dtype=float).reshape(-1, 2), matrix), width, height)
@@ -97,7 +127,7 @@ def move(box: Box, matrix: np.ndarray, size: tuple[int, int], from_polygons: boo
     else:
         points = clip_polygon(_map(_corners(box.x0, box.y0, box.x1, box.y1), matrix), width, height)
     if len(points) == 0:
-        return replace(box, x0=0.0, y0=0.0, x1=0.0, y1=0.0, polygons=(), unclipped=unclipped)
+        return replace(box, x0=0.0, y0=0.0, x1=0.0, y1=0.0, polygons=(), unclipped=unclipped, keypoints=keypoints)
     x0, y0, x1, y1 = _tight(points)
     return replace(
         box,
@@ -107,6 +137,7 @@ def move(box: Box, matrix: np.ndarray, size: tuple[int, int], from_polygons: boo
         y1=min(y1, float(height)),
         polygons=tuple(polygons),
         unclipped=unclipped,
+        keypoints=keypoints,
     )
 
 

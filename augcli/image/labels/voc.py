@@ -1,4 +1,5 @@
-"""Pascal VOC annotation files: one XML per image, boxes in 1-based inclusive pixel indices."""
+"""Pascal VOC annotation files: one XML per image, boxes in 1-based inclusive pixel indices; an
+object the image border cut in a copy gets <truncated>1</truncated>."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ import copy
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
-from augcli.image.labels.shapes import Box
+from augcli.image.labels.shapes import Box, visibility
 from augcli.image.labels.yolo import BadLabels, finite
 
 
@@ -59,6 +60,12 @@ def write(tree: ET.ElementTree | None, boxes: list[Box], width: int, height: int
         values = (round(box.x0) + 1, round(box.y0) + 1, round(box.x1), round(box.y1))
         for key, value in zip(("xmin", "ymin", "xmax", "ymax"), values, strict=True):
             (bndbox.find(key) if bndbox.find(key) is not None else ET.SubElement(bndbox, key)).text = str(value)
+        if visibility(box) < 1.0 - 1e-9:  # the border cut part of it off in this copy
+            truncated = node.find("truncated")
+            if truncated is None:
+                truncated = ET.Element("truncated")
+                node.insert(list(node).index(bndbox), truncated)
+            truncated.text = "1"
         root.append(node)
     ET.indent(root)
     return ET.tostring(root, encoding="utf-8", xml_declaration=False) + b"\n"
