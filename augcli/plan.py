@@ -224,7 +224,7 @@ def build_plan(recipe: Recipe, input_root: Path) -> Plan:
             base = relative.rpartition("/")[2]
             dot = base.rfind(".")
             suffix = modality.output_suffix(base[dot:] if 0 < dot < len(base) - 1 else "", section)
-            count, widest, group = copies.get(relative, (recipe.copies, recipe.copies, ""))
+            count, widest, _ = copies.get(relative, (recipe.copies, recipe.copies, ""))
             outputs = [Output(relative, None)] if recipe.keep_original else []
             outputs += [Output(copy_name(relative, k, widest, suffix), k) for k in range(count)]
         for output in outputs:
