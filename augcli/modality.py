@@ -33,6 +33,14 @@ class Rendered:
     extra: Any = None  # what the modality needs to write the copy's companion files (moved boxes, mask)
 
 
+@dataclass
+class Written:
+    """Files that go with one output (its labels, its mask), and its entry for a run-wide file (COCO)."""
+
+    files: list[tuple[str, bytes]] = field(default_factory=list)  # (path relative to OUTPUT, bytes)
+    coco_entry: dict[str, Any] | None = None
+
+
 @dataclass(frozen=True)
 class Prepared:
     """What a section learnt of INPUT before the walk: folders that hold annotations, not samples,

@@ -16,3 +16,9 @@ fi
 target="."
 [ -n "$extras" ] && target=".[$extras]"
 pip_install -e "$target"
+# The test extra checks outputs with ultralytics' own dataset code (tests/test_ultralytics.py).
+# Installed without its dependencies: they would pull torchvision and a CUDA torch of several GB,
+# and its dataset code needs only what augcli and the test extra already install.
+if [[ "$extras" == *test* ]] && ! .venv/bin/python -m pip show --quiet ultralytics 2>/dev/null; then
+  pip_install --no-deps "ultralytics==8.4.190"
+fi

@@ -1,4 +1,5 @@
-"""Regenerate the README's transform reference from the registry (augcli transforms --markdown)."""
+"""Regenerate the README's transform and recipe-key references from the declarations
+(augcli transforms --markdown, augcli transforms --keys --markdown)."""
 
 from __future__ import annotations
 
@@ -7,16 +8,20 @@ from pathlib import Path
 from augcli import docs
 from augcli.modalities import MODALITIES
 
-START, END = "<!-- transforms:start -->\n", "<!-- transforms:end -->"
+
+def _replace(text: str, name: str, body: str) -> str:
+    start, end = f"<!-- {name}:start -->\n", f"<!-- {name}:end -->"
+    head, rest = text.split(start, 1)
+    _, tail = rest.split(end, 1)
+    return head + start + body.strip() + "\n" + end + tail
 
 
 def main() -> None:
     readme = Path(__file__).resolve().parent.parent / "README.md"
     text = readme.read_text(encoding="utf-8")
-    head, rest = text.split(START, 1)
-    _, tail = rest.split(END, 1)
-    reference = docs.markdown_reference(list(MODALITIES)).strip() + "\n"
-    readme.write_text(head + START + reference + END + tail, encoding="utf-8")
+    text = _replace(text, "transforms", docs.markdown_reference(list(MODALITIES)))
+    text = _replace(text, "keys", docs.markdown_keys(list(MODALITIES)))
+    readme.write_text(text, encoding="utf-8")
 
 
 if __name__ == "__main__":

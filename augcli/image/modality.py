@@ -15,10 +15,10 @@ import numpy as np
 from augcli.image import io
 from augcli.image import transforms as image_transforms
 from augcli.image.labels import coco, companions, dataset_yaml, yolo
-from augcli.image.labels.companions import Layout, Written
+from augcli.image.labels.companions import Layout
 from augcli.image.ops import run_ops
 from augcli.image.transforms import ImageInfo
-from augcli.modality import FileModality, Prepared, Rendered
+from augcli.modality import FileModality, Prepared, Rendered, Written
 from augcli.params import Choice, Flag, Indices, Number, Options, Text
 from augcli.transforms import Applied, Transform, plan_pipeline
 

@@ -54,6 +54,11 @@ class TabularModality(BaseModality):
         "categorical": Names((), "columns to treat as categorical; otherwise non-numeric columns are"),
         "clip": Flag(True, "keep numeric features within the min / max observed in the input"),
         "provenance_column": Text(None, "add a column saying where each row came from"),
+        "id_column": Text(
+            None,
+            "an integer id column: never a feature; synthetic rows get new ids after the largest, so the column "
+            "stays integer for pandas readers",
+        ),
         "missing": Choice("refuse", ["refuse", "drop", "fill_median"], "missing feature values and resampling"),
         "resample": Options(
             {

@@ -82,6 +82,12 @@ def infer(frame: pd.DataFrame, options: dict[str, Any], first_row: int = 0) -> S
     if absent:  # tables of one dataset may differ in their extra columns: say so, go on
         notes.append(f"listed column(s) {', '.join(map(repr, absent))} not in this table")
     ignore = [n for n in options["ignore"] if n in frame.columns]
+    identifier = options.get("id_column")
+    if identifier is not None:
+        _missing([identifier], frame, "id_column")
+        if not pd.api.types.is_integer_dtype(frame[identifier]):
+            raise TableMismatch(f"id_column {identifier!r} holds values that are not whole numbers")
+        ignore.append(identifier)
     categorical = [n for n in options["categorical"] if n in frame.columns]
     numeric = []
     for name in frame.columns:

@@ -112,7 +112,12 @@ def render_whole(source: Path, section: Section, copies: int, rngs: FileRngs) ->
         notes += synthetic.notes
         records.append(synthetic.record)
         if len(synthetic.rows):
-            parts.append(_finish_synthetic(synthetic.rows.reindex(columns=frame.columns), schema, options["clip"]))
+            rows = _finish_synthetic(synthetic.rows.reindex(columns=frame.columns), schema, options["clip"])
+            identifier = options["id_column"]
+            if identifier is not None:  # new ids after the largest: the column stays integer
+                start = int(frame[identifier].max()) + 1 if len(frame) else 0
+                rows[identifier] = np.arange(start, start + len(rows), dtype=np.int64)
+            parts.append(rows)
             origin += [f"synthetic:{synthetic.record['name']}"] * len(synthetic.rows)
     table = pd.concat(parts, ignore_index=True) if parts else frame.iloc[0:0]
     table = restore_dtypes(table, frame)

@@ -1,8 +1,9 @@
 """The text modality: plain-text files line by line, labelled tables (CSV, TSV, JSONL) row by row.
 
 A `.txt` copy is a file of its own with the same lines, line i augmented from line i, so
-line-aligned label files still line up. A table yields one output table: each input row, then its
-`copies` augmented rows, with every column but the text ones carried unchanged.
+line-aligned label files still line up: a companion `<stem>.labels` is copied beside each copy. A
+table yields one output table: each input row, then its `copies` augmented rows, with every column
+but the text ones carried unchanged.
 """
 
 from __future__ import annotations
@@ -10,23 +11,26 @@ from __future__ import annotations
 import codecs
 import random
 from collections.abc import Iterable
+from dataclasses import replace
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from augcli.modality import BaseModality, Rendered
-from augcli.params import Choice, Names, Text
+from augcli.modality import BaseModality, Prepared, Rendered, Written
+from augcli.params import Choice, Flag, Names, Text
 from augcli.seeding import FileRngs
 from augcli.text import io, lexicon
 from augcli.text.transforms import BatchedTransform, Lexicon, run
-from augcli.textfile import decode, split_lines
+from augcli.textfile import UnreadableFile, decode, split_lines
 from augcli.transforms import Composition, Transform, draw_seed, leaves
 
 if TYPE_CHECKING:
     from augcli.recipe import Section
 
 TABLE_SUFFIXES = {".csv": ",", ".tsv": "\t", ".jsonl": None}
+LABELS_SUFFIX = ".labels"  # reviews.txt + reviews.labels: one label per line, copied beside each copy
+UNIQUE_TRIES = 5  # unique: a sample that came out unchanged is drawn again up to this often
 
 
 def _random(rng: np.random.Generator) -> random.Random:
@@ -44,6 +48,12 @@ class TextModality(BaseModality):
         "thesaurus_mode": Choice("add", ["add", "replace"], "add to the shipped WordNet synonyms, or use yours alone"),
         "stopwords": Text("english", "words never replaced: english (built in), none, or a file, one word per line"),
         "encoding": Text("utf-8", "the files' text encoding (a UTF-8 BOM is kept)"),
+        "provenance_column": Text(
+            None, "CSV / TSV / JSONL: add a column saying where each row came from (original, copy 0, copy 1, ...)"
+        ),
+        "unique": Flag(
+            False, f"draw a sample again (up to {UNIQUE_TRIES} tries) when its copy came out equal to the original"
+        ),
     }
 
     def check_options(
@@ -92,18 +102,61 @@ class TextModality(BaseModality):
         )
 
     def _augment(self, section: Section, texts: list[str], rng: np.random.Generator) -> tuple[list[str], list[int]]:
-        """One copy of every sample, and how many samples each transform fired on."""
+        """One copy of every sample, and how many samples each transform fired on; with `unique`,
+        then how many were drawn again and how many still equal their original."""
         fired: dict[int, int] = {}
-        done = run(section.transforms, texts, _random(rng), self._lexicon(section), fired)
-        return done, [fired.get(id(t), 0) for t in leaves(section.transforms)]
+        draws, lexicon = _random(rng), self._lexicon(section)
+        done = run(section.transforms, texts, draws, lexicon, fired)
+        counts = [fired.get(id(t), 0) for t in leaves(section.transforms)]
+        if not section.options["unique"]:
+            return done, counts
+        redrawn = set()
+        for _ in range(UNIQUE_TRIES):
+            same = [i for i, (before, after) in enumerate(zip(texts, done, strict=True)) if before == after]
+            if not same:
+                break
+            redrawn.update(same)
+            again = run(section.transforms, [texts[i] for i in same], draws, lexicon, {})
+            for i, text in zip(same, again, strict=True):
+                done[i] = text
+        identical = sum(1 for before, after in zip(texts, done, strict=True) if before == after)
+        return done, [*counts, len(redrawn), identical]
 
     @staticmethod
     def _records(section: Section, counts: list[int]) -> list[dict[str, Any]]:
-        """The manifest's record of a copy: each transform's settings and its sample count."""
-        return [
-            {"name": t.name, "params": t.settings(), "samples": n}
-            for t, n in zip(leaves(section.transforms), counts, strict=True)
-        ]
+        """The manifest's record of a copy: each transform's settings and its sample count (and
+        `unique`'s redraws)."""
+        steps = leaves(section.transforms)
+        records = [{"name": t.name, "params": t.settings(), "samples": n} for t, n in zip(steps, counts, strict=False)]
+        if section.options["unique"]:
+            redrawn, identical = counts[len(steps) :] or [0, 0]
+            params = {"tries": UNIQUE_TRIES, "identical": identical}
+            records.append({"name": "unique", "params": params, "samples": redrawn})
+        return records
+
+    @staticmethod
+    def _labels_file(source: Path) -> Path | None:
+        """A .txt file's line-aligned label file (`reviews.labels` beside `reviews.txt`), if any."""
+        if source.suffix.lower() != ".txt":
+            return None
+        labels = source.with_suffix(LABELS_SUFFIX)
+        return labels if labels.is_file() else None
+
+    def input_files(self, section: Section, relative: str) -> list[str]:
+        root = section.bound.get("input_root")
+        labels = self._labels_file(root / relative) if root is not None else None
+        return [str(labels)] if labels is not None else []
+
+    def prepare(self, section: Section, input_root: Path) -> Prepared:
+        section.bound["input_root"] = input_root
+        return Prepared()
+
+    def companion_files(self, section: Section, source: Path, output: str, rendered: Rendered | None) -> Any:
+        """The label file beside each copy (and the original), byte for byte: lines still align."""
+        labels = self._labels_file(source)
+        if labels is None:
+            return None
+        return Written([(str(PurePosixPath(output).with_suffix(LABELS_SUFFIX)), labels.read_bytes())])
 
     def render(self, source: Path, section: Section, rngs: Iterable[np.random.Generator]) -> list[Rendered]:
         """A .txt file: each copy has the same lines, each non-empty one augmented (or the whole file)."""
@@ -159,17 +212,28 @@ class TextModality(BaseModality):
             texts = [cells[r][j] for r, j in places]
             parts = [self._augment(section, texts, rngs.copy(k)) for k in range(copies)]
         variants = [dict(zip(places, texts, strict=True)) for texts, _ in parts]
+        marker = section.options["provenance_column"]
+        taken = marker in table.header if table.kind == "csv" else any(marker in record for _, record in table.rows)
+        if marker is not None and taken:
+            raise UnreadableFile(f"provenance_column {marker!r} already is a column of this table: pick another name")
         out: list[Any] = []
         for r, (row, original) in enumerate(zip(cells, table.rows, strict=True)):
             if section.keep_original:
-                out.append(row if table.kind == "csv" else original[0])
-            for changed in variants:
-                if table.kind == "csv":
-                    out.append([changed.get((r, j), cell) for j, cell in enumerate(row)])
+                if marker is None:
+                    out.append(row if table.kind == "csv" else original[0])
+                elif table.kind == "csv":
+                    out.append([*row, "original"])
                 else:
-                    out.append(io.jsonl_line({key: changed.get((r, key), value) for key, value in row.items()}))
+                    out.append(io.jsonl_line({**row, marker: "original"}))
+            for k, changed in enumerate(variants):
+                tag = {} if marker is None else {marker: f"copy {k}"}
+                if table.kind == "csv":
+                    out.append([changed.get((r, j), cell) for j, cell in enumerate(row)] + list(tag.values()))
+                else:
+                    out.append(io.jsonl_line({key: changed.get((r, key), value) for key, value in row.items()} | tag))
         if table.kind == "csv":
-            data = io.write_csv(table, out)
+            header = table.header + ([marker] if marker is not None else [])
+            data = io.write_csv(replace(table, header=header), out)
         else:
             data = table.stored.encode("".join(line + table.stored.line_ending for line in out))
         counts = [sum(column) for column in zip(*(fired for _, fired in parts), strict=True)]

@@ -22,6 +22,7 @@ from augcli.image.labels import coco, masks, shapes, voc, yolo
 from augcli.image.labels.dataset_yaml import DatasetFile
 from augcli.image.labels.shapes import Box
 from augcli.image.ops import Kernel, Op, Warp, run_ops
+from augcli.modality import Written
 from augcli.transforms import Applied
 
 
@@ -163,14 +164,6 @@ def move_mask(layout: Layout, values: np.ndarray, steps: list[Applied]) -> np.nd
     return run_ops(values, ops)
 
 
-@dataclass
-class Written:
-    """A copy's (or an original's) annotation files, and its entry for a COCO output."""
-
-    files: list[tuple[str, bytes]] = field(default_factory=list)  # (path relative to OUTPUT, bytes)
-    coco_entry: dict[str, Any] | None = None
-
-
 def write(
     layout: Layout,
     output_relative: str,
@@ -254,16 +247,26 @@ def _label_roots(layout: Layout, claimed: list[str]) -> list[str]:
 
 
 def _misplaced_labels(layout: Layout, unlabeled: list[str], expected: set[str]) -> dict[str, str]:
-    """Label files anywhere under INPUT named like an image that has none: image -> that file."""
+    """Label files anywhere under INPUT named like an image that has none: image -> that file (of
+    several, the one whose folders match the image's most closely)."""
     suffix = ".txt" if layout.format == "yolo" else ".xml"
-    wanted = {PurePosixPath(r).stem: r for r in reversed(unlabeled)}
-    found: dict[str, str] = {}
+    by_stem: dict[str, list[str]] = {}
+    for image in unlabeled:
+        by_stem.setdefault(PurePosixPath(image).stem, []).append(image)
+    best: dict[str, tuple[int, str]] = {}
     for path in layout.input_root.rglob(f"*{suffix}"):
         relative = path.relative_to(layout.input_root).as_posix()
-        image = wanted.get(path.stem)
-        if image is not None and relative not in expected and image not in found:
-            found[image] = relative
-    return found
+        if relative in expected:
+            continue
+        for image in by_stem.get(path.stem, []):
+            shared = 0
+            for a, b in zip(reversed(image.split("/")[:-1]), reversed(relative.split("/")[:-1]), strict=False):
+                if a != b:
+                    break
+                shared += 1
+            if image not in best or (-shared, relative) < (-best[image][0], best[image][1]):
+                best[image] = (shared, relative)
+    return {image: best[image][1] for image in sorted(best)}
 
 
 def _layout_hint(layout: Layout, image: str, label: str) -> str:

@@ -1,0 +1,85 @@
+"""augcli's output passes ultralytics' own dataset checks, with no warning: check_det_dataset and a
+YOLODataset for detect, segment and pose, each split found, no label missing or corrupt."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.test_cli import invoke
+from tests.test_layouts import ultralytics_dataset
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def ultralytics_report(data_yaml: Path, task: str, tmp_path: Path) -> dict:
+    env = dict(os.environ, YOLO_CONFIG_DIR=str(tmp_path / "ultralytics"), YOLO_OFFLINE="1")
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "tests" / "ultralytics_check.py"), str(data_yaml), task],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def assert_clean(report: dict, images: dict[str, int]) -> None:
+    assert report["warnings"] == []
+    for split, count in images.items():
+        found = report[split]
+        assert (found["images"], found["found"], found["missing"], found["corrupt"]) == (count, count, 0, 0), found
+        assert found["msgs"] == []
+
+
+@pytest.mark.parametrize(
+    ("recipe", "sample", "task", "images"),
+    [
+        ("detection.yaml", "detection", "detect", {"train": 20, "val": 2}),
+        ("pose.yaml", "pose", "pose", {"train": 16, "val": 1}),
+    ],
+)
+def test_shipped_samples_pass_ultralytics_checks(tmp_path, recipe, sample, task, images):
+    out = tmp_path / "out"
+    result = invoke("run", ROOT / "configs" / recipe, ROOT / "sample_data" / sample, out)
+    assert result.exit_code == 0, result.output
+    report = ultralytics_report(out / "data.yaml", task, tmp_path)
+    assert_clean(report, images)
+    assert report["paths"] == [str(out / "images" / "train"), str(out / "images" / "val")]  # OUTPUT, not INPUT
+    if task == "pose":
+        assert report["kpt_shape"] == [5, 3] and report["train"]["keypoints"] == [[1, 5, 3]]
+        assert "keypoints" in report["train"]["item"]
+
+
+def test_segment_labels_pass_ultralytics_checks(tmp_path):
+    data = ultralytics_dataset(tmp_path / "data", data_yaml="train: images/train\nval: images/val\nnames: [r, g]\n")
+    for label in (data / "labels").rglob("*.txt"):  # each box as a four-corner polygon
+        lines = []
+        for line in label.read_text().splitlines():
+            c, cx, cy, w, h = line.split()
+            x0, y0, x1, y1 = (
+                float(cx) - float(w) / 2,
+                float(cy) - float(h) / 2,
+                float(cx) + float(w) / 2,
+                float(cy) + float(h) / 2,
+            )
+            lines.append(f"{c} {x0:.6f} {y0:.6f} {x1:.6f} {y0:.6f} {x1:.6f} {y1:.6f} {x0:.6f} {y1:.6f}")
+        label.write_text("\n".join(lines) + "\n")
+    recipe = tmp_path / "seg.yaml"
+    recipe.write_text(
+        "copies: 3\nimage:\n  annotations: {format: yolo}\n  passthrough: [val/**]\n"
+        "  transforms: [hflip, {rotate: {degrees: 20}}, {random_resized_crop: {scale: [0.6, 1], size: [48, 64]}}]\n"
+    )
+    out = tmp_path / "out"
+    result = invoke("run", recipe, data, out)
+    assert result.exit_code == 0, result.output
+    report = ultralytics_report(out / "data.yaml", "segment", tmp_path)
+    assert_clean(report, {"train": 12, "val": 3})
+    assert report["train"]["segments"] == report["train"]["instances"] > 12
