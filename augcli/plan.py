@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from augcli.balance import balanced_copies
 from augcli.recipe import Recipe, Section
 from augcli.storage import file_kind
 
@@ -150,23 +151,6 @@ def split_of(relative: str, splits: dict[str, tuple[str, ...]]) -> str:
         if part.lower() in SPLIT_NAMES:
             return SPLIT_NAMES[part.lower()]
     return "all"
-
-
-def balanced_copies(classes: dict[str, str], target: str | int, copies: int, keep_original: bool) -> dict[str, int]:
-    """Copies per file so each class ends with about `target` files ("max": the largest class's
-    count), never fewer than `copies`. A class's extra copies go one by one to its files in path order."""
-    members: dict[str, list[str]] = {}
-    for relative in sorted(classes):
-        members.setdefault(classes[relative], []).append(relative)
-    per_file = 1 + copies if keep_original else max(copies, 1)
-    goal = max(len(m) for m in members.values()) * per_file if target == "max" else int(target)
-    result = {}
-    for files in members.values():
-        needed = max(goal - (len(files) if keep_original else 0), 0)
-        base, extra = divmod(needed, len(files))
-        for index, relative in enumerate(files):
-            result[relative] = max(copies, base + (1 if index < extra else 0))
-    return result
 
 
 def build_plan(recipe: Recipe, input_root: Path) -> Plan:

@@ -20,7 +20,8 @@ from augcli.image.labels.companions import Layout
 from augcli.image.labels.shapes import Box
 from augcli.image.ops import run_ops
 from augcli.image.transforms import ImageInfo
-from augcli.plan import balanced_copies, split_of, tail_matches
+from augcli.balance import balanced_copies
+from augcli.plan import split_of, tail_matches
 from augcli.recipe import parse_recipe
 from augcli.transforms import plan_pipeline
 from tests.test_annotations import EXACT, ROTATING, detection_dataset, scene

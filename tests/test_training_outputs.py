@@ -95,3 +95,19 @@ def test_synthetic_rows_keep_an_integer_id_column(tmp_path):
     (tmp_path / "recipe.yaml").write_text(bad)
     result = invoke("run", tmp_path / "recipe.yaml", tmp_path / "data", tmp_path / "out2")
     assert result.exit_code == 1 and "id_column 'x' holds values that are not whole numbers" in result.output
+
+
+def test_balance_gives_rows_of_smaller_classes_more_copies_in_text_tables(tmp_path):
+    rows = "".join(f"{i},good film number {i} here,pos\n" for i in range(4)) + "9,bad film right there,neg\n"
+    recipe = "copies: 1\ntext:\n  include: ['*.csv']\n  label: label\n  balance: max\n  provenance_column: p\n"
+    result, out = run(tmp_path, recipe + "  transforms: [random_swap]\n", {"t.csv": "id,text,label\n" + rows})
+    assert result.exit_code == 0, result.output
+    table = pd.read_csv(out / "t.csv")
+    assert table["label"].value_counts().to_dict() == {"pos": 8, "neg": 8}
+    assert list(table[table["id"] == 9]["p"]) == ["original"] + [f"copy {k}" for k in range(7)]
+    (record,) = [r for r in json.loads(read_manifest(out)[0]["transforms"]) if r["name"] == "balance"]
+    assert record["params"]["classes"] == {"neg": {"rows": 1, "copies": [7, 7]}, "pos": {"rows": 4, "copies": [1, 1]}}
+    assert json.loads(read_manifest(out)[0]["rows"]) == {"original": 5, "augmented": 11, "synthetic": 0}
+    (tmp_path / "recipe.yaml").write_text(recipe.replace("  label: label\n", "") + "  transforms: [random_swap]\n")
+    result = invoke("run", tmp_path / "recipe.yaml", tmp_path / "data", tmp_path / "out2")
+    assert result.exit_code == 1 and "balance needs the table's class column: add label: <column>" in result.output

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from augcli.balance import balanced_copies
 from augcli.modality import BaseModality, Prepared, Rendered, Written
 from augcli.params import Choice, Flag, Names, Text
 from augcli.seeding import FileRngs
@@ -37,6 +38,17 @@ def _random(rng: np.random.Generator) -> random.Random:
     return random.Random(draw_seed(rng))
 
 
+def _balance_record(section: Section, table: io.Table, cells: list[Any], per_row: list[int]) -> dict[str, Any]:
+    """The manifest's record of a balanced table: rows and copies per row for each class."""
+    label = section.options["label"]
+    where = table.header.index(label) if table.kind == "csv" else label
+    classes: dict[str, list[int]] = {}
+    for row, count in zip(cells, per_row, strict=True):
+        classes.setdefault(str(row[where]), []).append(count)
+    summary = {name: {"rows": len(c), "copies": [min(c), max(c)]} for name, c in sorted(classes.items())}
+    return {"name": "balance", "params": {"target": section.balance, "label": label, "classes": summary}}
+
+
 class TextModality(BaseModality):
     name = "text"
     default_include = ("*.txt", "*.jsonl")
@@ -50,6 +62,9 @@ class TextModality(BaseModality):
         "encoding": Text("utf-8", "the files' text encoding (a UTF-8 BOM is kept)"),
         "provenance_column": Text(
             None, "CSV / TSV / JSONL: add a column saying where each row came from (original, copy 0, copy 1, ...)"
+        ),
+        "label": Text(
+            None, "CSV / TSV / JSONL: the class column; with balance, rows of smaller classes get more copies"
         ),
         "unique": Flag(
             False, f"draw a sample again (up to {UNIQUE_TRIES} tries) when its copy came out equal to the original"
@@ -173,8 +188,29 @@ class TextModality(BaseModality):
         return copies
 
     def table_parts(self, relative: str, section: Section, copies: int) -> int:
-        """A table's copies can be made apart (each has its own generator): one part per copy."""
-        return copies if self.layout(relative, section) == "table" else 1
+        """A table's copies can be made apart (each has its own generator): one part per copy. A
+        balanced table is made whole: how many copies its rows get is known once it is read."""
+        return copies if self.layout(relative, section) == "table" and section.balance is None else 1
+
+    @staticmethod
+    def _row_copies(section: Section, table: io.Table, cells: list[Any], copies: int) -> list[int] | None:
+        """With balance, each row's copies by its class in the `label` column (None: every row `copies`)."""
+        if section.balance is None:
+            return None
+        label = section.options["label"]
+        if label is None or (table.kind == "csv" and label not in table.header):
+            raise UnreadableFile(
+                "balance needs the table's class column: add label: <column> to the text section"
+                + (f" (this table's columns: {', '.join(table.header)})" if table.kind == "csv" else "")
+            )
+        where = table.header.index(label) if table.kind == "csv" else label
+        classes = {}
+        for r, row in enumerate(cells):
+            if table.kind != "csv" and label not in row:
+                raise UnreadableFile(f"row {r + 1} has no {label!r} key (balance counts rows by it)")
+            classes[r] = str(row[where])
+        counts = balanced_copies(classes, section.balance, copies, section.keep_original)
+        return [counts[r] for r in range(len(cells))]
 
     @staticmethod
     def _read_table(source: Path, section: Section) -> tuple[io.Table, list[Any], list[tuple[int, Any]]]:
@@ -208,10 +244,16 @@ class TextModality(BaseModality):
         """A CSV / TSV / JSONL table: each row, then its copies; only the text columns change.
         `parts` are the copies already made elsewhere (render_table_part), in copy order."""
         table, cells, places = self._read_table(source, section)
+        per_row = self._row_copies(section, table, cells, copies)
         if parts is None:
-            texts = [cells[r][j] for r, j in places]
-            parts = [self._augment(section, texts, rngs.copy(k)) for k in range(copies)]
-        variants = [dict(zip(places, texts, strict=True)) for texts, _ in parts]
+            parts = []
+            for k in range(max(per_row, default=0) if per_row is not None else copies):
+                chosen = places if per_row is None else [(r, j) for r, j in places if per_row[r] > k]
+                texts, fired = self._augment(section, [cells[r][j] for r, j in chosen], rngs.copy(k))
+                parts.append((dict(zip(chosen, texts, strict=True)), fired))
+        else:
+            parts = [(dict(zip(places, texts, strict=True)), fired) for texts, fired in parts]
+        variants = [changed for changed, _ in parts]
         marker = section.options["provenance_column"]
         taken = marker in table.header if table.kind == "csv" else any(marker in record for _, record in table.rows)
         if marker is not None and taken:
@@ -225,7 +267,7 @@ class TextModality(BaseModality):
                     out.append([*row, "original"])
                 else:
                     out.append(io.jsonl_line({**row, marker: "original"}))
-            for k, changed in enumerate(variants):
+            for k, changed in enumerate(variants[: per_row[r]] if per_row is not None else variants):
                 tag = {} if marker is None else {marker: f"copy {k}"}
                 if table.kind == "csv":
                     out.append([changed.get((r, j), cell) for j, cell in enumerate(row)] + list(tag.values()))
@@ -239,5 +281,8 @@ class TextModality(BaseModality):
         counts = [sum(column) for column in zip(*(fired for _, fired in parts), strict=True)]
         records = self._records(section, counts or [0] * len(leaves(section.transforms)))
         count = len(table.rows)
-        rows = {"original": count if section.keep_original else 0, "augmented": count * copies, "synthetic": 0}
+        made = sum(per_row) if per_row is not None else count * copies
+        if per_row is not None:
+            records.append(_balance_record(section, table, cells, per_row))
+        rows = {"original": count if section.keep_original else 0, "augmented": made, "synthetic": 0}
         return Rendered(data, records, rows)
