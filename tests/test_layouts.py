@@ -15,12 +15,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from PIL import Image
 
+from augcli.balance import balanced_copies
 from augcli.image.labels import companions, dataset_yaml, shapes, yolo
 from augcli.image.labels.companions import Layout
 from augcli.image.labels.shapes import Box
 from augcli.image.ops import run_ops
 from augcli.image.transforms import ImageInfo
-from augcli.balance import balanced_copies
 from augcli.plan import split_of, tail_matches
 from augcli.recipe import parse_recipe
 from augcli.transforms import plan_pipeline
