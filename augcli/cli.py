@@ -304,6 +304,47 @@ def verify(output_dir: Path) -> None:
 
 
 @main.command()
+@click.argument("output_dir", metavar="OUTPUT", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.argument("row_or_path", metavar="ROW-OR-PATH", required=False)
+@click.option("-o", "--out", "out_file", type=click.Path(dir_okay=False, path_type=Path), help="Write the bytes here.")
+@click.option("--all", "every", is_flag=True, help="Replay every row of the manifest.")
+@click.option("--recipe", type=click.Path(dir_okay=False, path_type=Path), help="The recipe (default: the run's).")
+@click.option(
+    "--input", "input_dir", type=click.Path(file_okay=False, path_type=Path), help="INPUT (default: the run's)."
+)
+def replay(output_dir: Path, row_or_path, out_file, every, recipe, input_dir) -> None:
+    """Make one output again from its manifest row's recorded parameters (ROW-OR-PATH: a row
+    number, 1 for the first row, or the output path) and compare it with the file on disk:
+    exit 0 when the bytes are identical, 1 when they differ."""
+    from augcli.replay import Replayer, ReplayFailed, find_row, rows, write_to
+
+    if every == (row_or_path is not None):
+        _fail("give ROW-OR-PATH or --all")
+    try:
+        replayer = Replayer(output_dir, recipe, input_dir)
+        all_rows = rows(output_dir)
+        chosen = all_rows if every else [find_row(all_rows, row_or_path)]
+        differing = 0
+        for row in chosen:
+            done = replayer.replay(row)
+            differing += not done.identical
+            if not every or not done.identical:
+                verdict = "identical to the file on disk" if done.identical else "DIFFERS from the file on disk"
+                click.echo(f"augcli: replayed {done.output} from its manifest row: {verdict}", err=True)
+            if out_file is not None:
+                write_to(out_file, done.data)
+    except ReplayFailed as exc:
+        _fail(str(exc))
+    if every:
+        click.echo(
+            f"augcli: {len(chosen):,} rows replayed: {len(chosen) - differing:,} identical, {differing} differ",
+            err=True,
+        )
+    if differing:
+        sys.exit(EXIT_FAILED_INPUTS)
+
+
+@main.command()
 @click.argument("recipe", type=click.Path(dir_okay=False))
 def validate(recipe) -> None:
     """Check RECIPE; exit 0 when valid, 2 with every problem listed."""

@@ -50,6 +50,7 @@ class Plan:
     special: list[tuple[str, str]] = field(default_factory=list)  # FIFOs, sockets, devices: never opened
     warnings: list[str] = field(default_factory=list)  # about the dataset: labels without images, ...
     splits: dict[str, list[int]] = field(default_factory=dict)  # split -> [files augmented, passed through]
+    input_root: Path | None = None
     balance: dict[str, dict[str, tuple[int, int, int]]] = field(default_factory=dict)  # section -> class ->
     # (input files, fewest copies, most copies)
 
@@ -157,7 +158,7 @@ def build_plan(recipe: Recipe, input_root: Path) -> Plan:
     """Match every file to a section and name its outputs; raise PlanError on any conflict."""
     from augcli.modalities import MODALITIES
 
-    plan = Plan()
+    plan = Plan(input_root=input_root)
     conflicts: list[str] = []
     written_by: dict[str, str] = {MANIFEST_NAME: "(the manifest)"}
     reserved: list[str] = []
@@ -185,17 +186,20 @@ def build_plan(recipe: Recipe, input_root: Path) -> Plan:
             continue
         found.append((path, relative, owners[0]))
         claimed[owners[0]].append(relative)
-    for name, section in recipe.sections.items():
-        try:
-            plan.warnings += MODALITIES[section.modality].review(section, claimed[name])
-        except ValueError as exc:  # e.g. a COCO file that is not COCO: no image could use it
-            raise PlanError(str(exc)) from None
     companions = {
         os.path.relpath(path, input_root).replace(os.sep, "/")
         for _, relative, name in found
         for path in MODALITIES[recipe.sections[name].modality].input_files(recipe.sections[name], relative)
     }
-    plan.unclaimed = [relative for relative in plan.unclaimed if relative not in companions]  # labels travel along
+    if companions:  # label files travel with their images, even where another section's globs match them
+        found = [item for item in found if item[1] not in companions]
+        claimed = {name: [r for r in files if r not in companions] for name, files in claimed.items()}
+        plan.unclaimed = [relative for relative in plan.unclaimed if relative not in companions]
+    for name, section in recipe.sections.items():
+        try:
+            plan.warnings += MODALITIES[section.modality].review(section, claimed[name])
+        except ValueError as exc:  # e.g. a COCO file that is not COCO: no image could use it
+            raise PlanError(str(exc)) from None
     copies = _copies_per_file(recipe, found, plan)
     for path, relative, name in found:
         section = recipe.sections[name]

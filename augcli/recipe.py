@@ -71,6 +71,8 @@ class Recipe:
     keep_original: bool
     sections: dict[str, Section]
     source: str = "recipe"
+    text: str = ""  # the recipe as written (kept in OUTPUT/.augcli/run.json for `augcli replay`)
+    base_dir: Path | None = None  # where its relative paths start
 
 
 class _Checker:
@@ -262,7 +264,7 @@ def parse_recipe(text: str, source: str = "recipe", base_dir: Path | None = None
         raise RecipeError(check.messages())
     for section in sections.values():
         section.keep_original = values["keep_original"]
-    return Recipe(values["seed"], values["copies"], values["keep_original"], sections, source)
+    return Recipe(values["seed"], values["copies"], values["keep_original"], sections, source, text, check.base_dir)
 
 
 def load_recipe(path: str | Path) -> Recipe:

@@ -548,6 +548,8 @@ def run(
                 info = os.lstat(output_root / MANIFEST_NAME)
                 known.manifest = [info.st_size, info.st_mtime_ns]
                 work.journal.entries += 1  # the snapshot must remember the stamp
+            if plan.input_root is not None and (work.journal.entries or summary.written):
+                state.write_run_info(output_root, run_info(recipe, plan.input_root), tree.write_chunks)
             failures = [(f.relative, f.error or "") for f in summary.failures]
             if failures or (output_root / state.STATE_DIR / state.FAILURES).exists():
                 state.write_failures(output_root, failures, tree.write_chunks)
@@ -559,6 +561,18 @@ def run(
     summary.failures.sort(key=lambda r: r.relative)
     summary.seconds = time.perf_counter() - started
     return summary
+
+
+def run_info(recipe: Recipe, input_root: Path) -> dict[str, Any]:
+    """What `augcli replay` needs to make an output again: the recipe as it was, and INPUT."""
+    return {
+        "recipe": recipe.source,
+        "recipe_text": recipe.text,
+        "recipe_folder": os.fsdecode(recipe.base_dir) if recipe.base_dir is not None else None,
+        "input": os.fsdecode(input_root),
+        "seed": recipe.seed,
+        "copies": recipe.copies,
+    }
 
 
 def _render_manifest(known: state.State) -> bytes:

@@ -209,6 +209,25 @@ def save(output_root: Path, state: State, write_chunks) -> None:
         (state_dir(output_root) / JOURNAL).unlink()
 
 
+RUN_INFO = "run.json"
+
+
+def write_run_info(output_root: Path, info: dict[str, Any], write_chunks) -> None:
+    """OUTPUT/.augcli/run.json: the recipe (its text and where it was), INPUT, seed and copies of the
+    last run that changed OUTPUT, so `augcli replay` can make any output again."""
+    data = json.dumps(info, indent=1, ensure_ascii=False, sort_keys=True).encode("utf-8", "surrogateescape")
+    path = state_dir(output_root) / RUN_INFO
+    if not path.exists() or path.read_bytes() != data:
+        write_chunks(f"{STATE_DIR}/{RUN_INFO}", [data])
+
+
+def read_run_info(output_root: Path) -> dict[str, Any] | None:
+    try:
+        return json.loads((state_dir(output_root) / RUN_INFO).read_text(encoding="utf-8", errors="surrogateescape"))
+    except (OSError, ValueError):
+        return None
+
+
 def write_failures(output_root: Path, failures: Iterable[tuple[str, str]], write_chunks) -> None:
     """OUTPUT/.augcli/failures.csv: the inputs that failed in the last run (removed when none did)."""
     rows = list(failures)

@@ -158,6 +158,35 @@ def plan_pipeline(transforms: Sequence[Transform], rng: np.random.Generator, inf
     return applied, info
 
 
+class ReplayError(ValueError):
+    """Recorded parameters that do not fit the recipe's transforms (another recipe, an edited record)."""
+
+
+def replay_pipeline(transforms: Sequence[Transform], records: Sequence[dict[str, Any]], info: Any) -> list[Applied]:
+    """The steps a copy took, rebuilt from its manifest records with no randomness: each record is
+    matched, in order, to the next transform of the recipe with its name (a one_of's pick, some_of's
+    subset), and its recorded parameters are used as they are. Records of no transform (notes such
+    as `boxes` or `unique`) are passed over."""
+    steps = leaves(transforms)
+    names = {t.name for t in steps}
+    applied: list[Applied] = []
+    position = 0
+    for record in records:
+        name = record.get("name")
+        if name not in names:
+            continue
+        while position < len(steps) and steps[position].name != name:
+            position += 1
+        if position == len(steps):
+            raise ReplayError(f"the record of {name} does not follow the recipe's order of transforms")
+        transform = steps[position]
+        position += 1
+        params = dict(record.get("params", {}))
+        applied.append(Applied(transform, params, info))
+        info = transform.output_info(info, params)
+    return applied
+
+
 class Composition(Transform):
     """A transform made of child transforms; the recipe builder fills `children`."""
 

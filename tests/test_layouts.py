@@ -549,3 +549,17 @@ def test_readme_documents_every_recipe_key():
 
     readme = (ROOT / "README.md").read_text()
     assert docs.markdown_keys(list(MODALITIES)) in readme
+
+
+def test_yolo_label_files_are_never_claimed_as_text_samples(tmp_path):
+    data = ultralytics_dataset(tmp_path / "data", splits=("train",))
+    (data / "notes.txt").write_text("a note about the data\n")
+    recipe = yolo_recipe(tmp_path, extra="").read_text() + "text:\n  transforms: [random_swap]\n"
+    (tmp_path / "both.yaml").write_text(recipe)
+    result = invoke("run", tmp_path / "both.yaml", data, tmp_path / "out")
+    assert result.exit_code == 0, result.output
+    rows = read_manifest(tmp_path / "out")
+    assert {r["modality"] for r in rows if r["output"].startswith("labels/")} == {"image"}
+    assert (tmp_path / "out" / "notes_aug0.txt").exists()
+    labels = yolo.read(tmp_path / "out" / "labels" / "train" / "im0_aug0.txt", W, H, 2)[0]
+    assert len(labels) == 2  # moved boxes, not a text copy of the label file

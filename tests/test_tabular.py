@@ -163,7 +163,7 @@ def test_provenance_column_and_manifest_counts(tmp_path):
     assert rendered.rows == {"original": 60, "augmented": 120, "synthetic": 120}
     assert out["label"].value_counts().to_dict() == {"common": 150, "rare": 150}
     names = [r["name"] for r in rendered.records]
-    assert names == ["gaussian_noise", "smote"] and rendered.records[0]["rows"] == 120
+    assert names == ["gaussian_noise", "draws", "smote"] and rendered.records[0]["rows"] == 120
     assert json.loads(json.dumps(rendered.records)) == rendered.records
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import warnings
 from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -15,7 +15,7 @@ from augcli.audio.transforms import AUDIO_SUFFIXES, AudioInfo, Skipped
 from augcli.errors import InputError
 from augcli.modality import FileModality, Rendered
 from augcli.params import Choice, Flag, Options
-from augcli.transforms import plan_pipeline
+from augcli.transforms import Applied, plan_pipeline, replay_pipeline
 
 if TYPE_CHECKING:
     from augcli.recipe import Section
@@ -43,22 +43,48 @@ class AudioModality(FileModality):
     def render(self, source: Path, section: Section, rngs: Iterable[np.random.Generator]) -> Iterator[Rendered]:
         """Decode once; make the copies one at a time (each is written before the next is made)."""
         decoded = io.load(source)
-        info = AudioInfo(decoded.rate, decoded.channels)
         for rng in rngs:
-            applied, _ = plan_pipeline(section.transforms, rng, info)
-            samples, records = decoded.samples, []
-            for step in applied:
-                record = step.record()
-                try:
-                    with warnings.catch_warnings():  # a library's warning about one file is not for the terminal
-                        warnings.simplefilter("ignore")
-                        samples = step.transform.apply(samples, decoded.rate, **step.params)
-                except Skipped as skipped:
-                    record["skipped"] = str(skipped)
-                except InputError:
-                    raise
-                except (ValueError, FloatingPointError) as exc:  # e.g. audio too short for the operation
-                    raise UnsupportedAudio(f"{step.transform.name} cannot process this audio: {exc}") from None
-                records.append(record)
-            data = io.encode(samples, decoded, section.options["output"])
-            yield Rendered(data, records)
+            samples, records = augment_audio(section, decoded.samples, decoded.rate, rng)
+            yield Rendered(io.encode(samples, decoded, section.options["output"]), records)
+
+    def replay(self, source: Path, section: Section, records: list[dict[str, Any]]) -> Rendered:
+        """One copy made again from its manifest records, with no randomness."""
+        decoded = io.load(source)
+        samples, records = replay_audio(section, decoded.samples, decoded.rate, records)
+        return Rendered(io.encode(samples, decoded, section.options["output"]), records)
+
+
+def augment_audio(
+    section: Section, samples: np.ndarray, rate: int, rng: np.random.Generator
+) -> tuple[np.ndarray, list[dict[str, Any]]]:
+    """One copy of decoded audio ((channels, frames) float32) and its records: what `run` writes and
+    what the Python API returns, by one code path."""
+    channels = samples.shape[0] if samples.ndim == 2 else 1
+    applied, _ = plan_pipeline(section.transforms, rng, AudioInfo(rate, channels))
+    return _apply(samples, rate, applied)
+
+
+def replay_audio(
+    section: Section, samples: np.ndarray, rate: int, records: list[dict[str, Any]]
+) -> tuple[np.ndarray, list[dict[str, Any]]]:
+    """A copy rebuilt from its records: the recorded parameters, no randomness."""
+    channels = samples.shape[0] if samples.ndim == 2 else 1
+    return _apply(samples, rate, replay_pipeline(section.transforms, records, AudioInfo(rate, channels)))
+
+
+def _apply(samples: np.ndarray, rate: int, applied: list[Applied]) -> tuple[np.ndarray, list[dict[str, Any]]]:
+    records = []
+    for step in applied:
+        record = step.record()
+        try:
+            with warnings.catch_warnings():  # a library's warning about one file is not for the terminal
+                warnings.simplefilter("ignore")
+                samples = step.transform.apply(samples, rate, **step.params)
+        except Skipped as skipped:
+            record["skipped"] = str(skipped)
+        except InputError:
+            raise
+        except (ValueError, FloatingPointError) as exc:  # e.g. audio too short for the operation
+            raise UnsupportedAudio(f"{step.transform.name} cannot process this audio: {exc}") from None
+        records.append(record)
+    return samples, records

@@ -40,7 +40,7 @@ class Decoded:
     info: dict[str, Any] = field(default_factory=dict)  # icc_profile, dpi
 
 
-def _to_array(image: Image.Image) -> tuple[np.ndarray, Image.Image | None]:
+def to_array(image: Image.Image) -> tuple[np.ndarray, Image.Image | None]:
     mode = image.mode
     palette = None
     if mode == "P":
@@ -84,7 +84,7 @@ def load(path: Path) -> Decoded:
                 if image.getexif().get(_ORIENTATION, 1) != 1:  # transposing copies: only when needed
                     image = ImageOps.exif_transpose(image)
                 image.load()
-                pixels, palette = _to_array(image)
+                pixels, palette = to_array(image)
                 mode = image.mode
         except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
             raise UnsupportedImage(f"refused as a decompression bomb ({exc})") from None

@@ -7,6 +7,7 @@ image/labels/): the same sampled parameters, one geometric step at a time.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
 
@@ -15,12 +16,13 @@ import numpy as np
 from augcli.image import io
 from augcli.image import transforms as image_transforms
 from augcli.image.labels import coco, companions, dataset_yaml, yolo
-from augcli.image.labels.companions import Layout
+from augcli.image.labels.companions import Annotations, Layout
+from augcli.image.labels.shapes import Box
 from augcli.image.ops import run_ops
 from augcli.image.transforms import ImageInfo
 from augcli.modality import FileModality, Prepared, Rendered, Written
 from augcli.params import Choice, Flag, Indices, Number, Options, Text
-from augcli.transforms import Applied, Transform, plan_pipeline
+from augcli.transforms import Applied, Transform, plan_pipeline, replay_pipeline
 
 if TYPE_CHECKING:
     from augcli.recipe import Section
@@ -248,28 +250,31 @@ class ImageModality(FileModality):
         """Decode once; per copy plan, warp and encode, one copy at a time (the caller writes each
         before the next is made, so memory does not grow with `copies`). With annotations, the
         copy's moved boxes and mask ride along in `extra` for companion_files to write."""
-        decoded = io.load(source)
-        info = ImageInfo.of(decoded.pixels)
-        layout: Layout | None = section.bound.get("layout")
-        found = None
-        if layout is not None:
-            found = companions.read(layout, source.relative_to(layout.input_root).as_posix(), (info.width, info.height))
+        decoded, found = self._load(source, section)
         for rng in rngs:
-            if found is None:
-                applied, _ = plan_pipeline(section.transforms, rng, info)
-                boxes, notes = [], []
-            else:
-                applied, boxes, notes = self._plan_with_boxes(section, rng, info, layout, found)
-            _check_output_size(applied)
-            pixels = run_ops(decoded.pixels, [a.transform.op(a.info, **a.params) for a in applied])
-            data = io.encode(pixels, decoded, section.options["output"])
-            records = [a.record() for a in applied] + notes
-            if found is None:
-                yield Rendered(data, records)
-                continue
-            mask = companions.move_mask(layout, found.mask.values, applied) if found.mask is not None else None
-            moved = ((pixels.shape[1], pixels.shape[0]), boxes, mask, found)
-            yield Rendered(data, records, warnings=tuple(found.warnings), extra=moved)
+            yield self._rendered(decoded, section, found, augment_pixels(section, decoded.pixels, rng, found))
+
+    def replay(self, source: Path, section: Section, records: list[dict[str, Any]]) -> Rendered:
+        """One copy made again from its manifest records, with no randomness."""
+        decoded, found = self._load(source, section)
+        return self._rendered(decoded, section, found, replay_pixels(section, decoded.pixels, records, found))
+
+    @staticmethod
+    def _load(source: Path, section: Section) -> tuple[io.Decoded, Annotations | None]:
+        decoded = io.load(source)
+        layout: Layout | None = section.bound.get("layout")
+        if layout is None:
+            return decoded, None
+        height, width = decoded.pixels.shape[:2]
+        return decoded, companions.read(layout, source.relative_to(layout.input_root).as_posix(), (width, height))
+
+    @staticmethod
+    def _rendered(decoded: io.Decoded, section: Section, found: Annotations | None, copy: ImageCopy) -> Rendered:
+        data = io.encode(copy.pixels, decoded, section.options["output"])
+        if found is None:
+            return Rendered(data, copy.records)
+        moved = ((copy.pixels.shape[1], copy.pixels.shape[0]), copy.boxes, copy.mask, found)
+        return Rendered(data, copy.records, warnings=tuple(found.warnings), extra=moved)
 
     def companion_files(self, section: Section, source: Path, output: str, rendered: Rendered | None) -> Written | None:
         """The annotation files that go with one output image (an original when `rendered` is None)."""
@@ -296,19 +301,81 @@ class ImageModality(FileModality):
             files.append((layout.labels, coco.assemble(head, entries)))
         return files
 
-    @staticmethod
-    def _plan_with_boxes(section, rng, info, layout, found) -> tuple[list[Applied], list, list[dict[str, Any]]]:
-        """Plan a copy; when a crop dropped every box, draw again (max_tries), then maybe drop the crops."""
-        options = section.options["boxes"]
-        for attempt in range(options["max_tries"]):
-            applied, _ = plan_pipeline(section.transforms, rng, info)
-            boxes = companions.move_boxes(layout, found.boxes, applied)
-            if boxes or not found.boxes:
-                notes = [{"name": "boxes", "params": {"tries": attempt + 1}}] if attempt else []
-                return applied, boxes, notes
-        if options["bbox_safe"]:
-            uncropped = [t for t in section.transforms if not isinstance(t, CROPPING)]
-            applied, _ = plan_pipeline(uncropped, rng, info)
-            boxes = companions.move_boxes(layout, found.boxes, applied)
-            return applied, boxes, [{"name": "boxes", "params": {"tries": options["max_tries"], "bbox_safe": True}}]
-        return applied, boxes, [{"name": "boxes", "params": {"tries": options["max_tries"], "all_dropped": True}}]
+
+@dataclass
+class ImageCopy:
+    """One augmented image and what moved with it."""
+
+    pixels: np.ndarray
+    records: list[dict[str, Any]]
+    boxes: list[Box] = field(default_factory=list)
+    mask: np.ndarray | None = None
+    applied: list[Applied] = field(default_factory=list)  # the steps, for keypoints of no box
+
+
+def layout_of(section: Section) -> Layout:
+    """The section's annotation settings: bound to INPUT by a run, or on their own (the Python API)."""
+    layout = section.bound.get("layout")
+    if layout is not None:
+        return layout
+    options = section.options
+    return Layout(
+        Path("."),
+        erase_value=options["masks"]["erase_value"],
+        min_visibility=options["boxes"]["min_visibility"],
+        min_size=options["boxes"]["min_size"],
+        from_polygons=options["boxes"]["from"] == "polygons",
+        flip_idx=tuple(options["keypoints"]["flip_idx"] or ()),
+    )
+
+
+def augment_pixels(
+    section: Section, pixels: np.ndarray, rng: np.random.Generator, found: Annotations | None = None
+) -> ImageCopy:
+    """One copy of decoded pixels (and of the boxes and mask in `found`): what `run` writes and what
+    the Python API returns, by one code path."""
+    info = ImageInfo.of(pixels)
+    if found is None:
+        applied, _ = plan_pipeline(section.transforms, rng, info)
+        return _apply(section, pixels, applied, None, [])
+    applied, notes = _plan_with_boxes(section, rng, info, layout_of(section), found)
+    return _apply(section, pixels, applied, found, notes)
+
+
+def replay_pixels(
+    section: Section, pixels: np.ndarray, records: list[dict[str, Any]], found: Annotations | None = None
+) -> ImageCopy:
+    """A copy rebuilt from its records: the recorded parameters, no randomness."""
+    applied = replay_pipeline(section.transforms, records, ImageInfo.of(pixels))
+    notes = [r for r in records if r.get("name") == "boxes"]
+    return _apply(section, pixels, applied, found, notes)
+
+
+def _apply(
+    section: Section, pixels: np.ndarray, applied: list[Applied], found: Annotations | None, notes: list
+) -> ImageCopy:
+    _check_output_size(applied)
+    out = run_ops(pixels, [a.transform.op(a.info, **a.params) for a in applied])
+    records = [a.record() for a in applied] + notes
+    if found is None:
+        return ImageCopy(out, records, applied=applied)
+    layout = layout_of(section)
+    boxes = companions.move_boxes(layout, found.boxes, applied)
+    mask = companions.move_mask(layout, found.mask.values, applied) if found.mask is not None else None
+    return ImageCopy(out, records, boxes, mask, applied)
+
+
+def _plan_with_boxes(
+    section: Section, rng: np.random.Generator, info: ImageInfo, layout: Layout, found: Annotations
+) -> tuple[list[Applied], list[dict[str, Any]]]:
+    """Plan a copy; when a crop dropped every box, draw again (max_tries), then maybe drop the crops."""
+    options = section.options["boxes"]
+    for attempt in range(options["max_tries"]):
+        applied, _ = plan_pipeline(section.transforms, rng, info)
+        if not found.boxes or companions.move_boxes(layout, found.boxes, applied):
+            return applied, [{"name": "boxes", "params": {"tries": attempt + 1}}] if attempt else []
+    if options["bbox_safe"]:
+        uncropped = [t for t in section.transforms if not isinstance(t, CROPPING)]
+        applied, _ = plan_pipeline(uncropped, rng, info)
+        return applied, [{"name": "boxes", "params": {"tries": options["max_tries"], "bbox_safe": True}}]
+    return applied, [{"name": "boxes", "params": {"tries": options["max_tries"], "all_dropped": True}}]

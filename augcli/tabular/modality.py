@@ -99,4 +99,10 @@ class TabularModality(BaseModality):
     ) -> Rendered:
         from augcli.tabular import table  # pandas: imported by runs that have tables only
 
-        return table.render(source, section, copies, rngs)
+        return table.render(source, section, copies, table.Draws(rngs))
+
+    def replay_table(self, source: Path, section: Section, copies: int, records: list[dict[str, Any]]) -> Rendered:
+        """A table made again from the seeds and random_state its record names."""
+        from augcli.tabular import table
+
+        return table.render(source, section, copies, table.Draws(records=records))

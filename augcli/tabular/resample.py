@@ -7,6 +7,7 @@ class with a single row cannot be interpolated and is repeated instead (with a w
 from __future__ import annotations
 
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -119,7 +120,7 @@ def _fit(sampler: Any, features: pd.DataFrame, labels: pd.Series) -> tuple[pd.Da
 
 
 def resample(
-    frame: pd.DataFrame, schema: Schema, options: dict[str, Any], rng: np.random.Generator, multiplicity: int = 1
+    frame: pd.DataFrame, schema: Schema, options: dict[str, Any], draw_state: Callable[[], int], multiplicity: int = 1
 ) -> Resampled | None:
     """Synthetic rows for `frame` as the section's `resample:` says; None when it asks for none.
 
@@ -137,7 +138,7 @@ def resample(
         raise ResampleError("resampling needs at least one feature column besides the label and ignored ones")
     features, labels, notes = _complete(frame[columns], frame[schema.label], schema, options["missing"])
     classes = sorted(pd.unique(labels), key=_name)
-    seed = int(rng.integers(2**31 - 1))
+    seed = draw_state()  # imbalanced-learn's random_state: drawn, or the one a record replays
     record: dict[str, Any] = {"name": method, "params": {"random_state": seed}, "rows": 0}
     if len(classes) < 2:
         return Resampled(frame.iloc[0:0], record, [f"only one class in {schema.label!r}: nothing to resample"], notes)

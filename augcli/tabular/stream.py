@@ -25,7 +25,6 @@ import numpy as np
 import pandas as pd
 
 from augcli.modality import Rendered
-from augcli.seeding import FileRngs
 from augcli.tabular import functional as F
 from augcli.tabular import io, table
 from augcli.tabular.schema import Schema, infer
@@ -213,12 +212,12 @@ def _chunks(path: Path, survey: _Survey) -> Iterator[tuple[int, pd.DataFrame]]:
         first += len(chunk)
 
 
-def render(source: Path, section: Section, copies: int, rngs: FileRngs) -> Rendered:
+def render(source: Path, section: Section, copies: int, draws: table.Draws) -> Rendered:
     """The output table of one large table, as bytes made chunk by chunk while they are written.
     `records` is filled when the last chunk has been made."""
     survey = _survey(source, section)
     if survey is None:
-        return table.render_whole(source, section, copies, rngs)
+        return table.render_whole(source, section, copies, draws)
     options = section.options
     marker = table.provenance_column(options, survey.like.columns)
     verbatim = section.keep_original and marker is None
@@ -248,7 +247,7 @@ def render(source: Path, section: Section, copies: int, rngs: FileRngs) -> Rende
                 yield text(chunk, ["original"] * len(chunk), header)
                 header = False
         for copy in range(made):
-            rng = rngs.copy(copy)
+            rng = draws.copy(copy)
             for first, chunk in _chunks(source, survey):
                 block = _chunk_block(survey, chunk, first)
                 augment(section.transforms, rng, block, fired)
@@ -257,7 +256,7 @@ def render(source: Path, section: Section, copies: int, rngs: FileRngs) -> Rende
                 header = False
         if header:  # no rows were written at all: the header alone
             yield text(survey.like.copy(), [], True)
-        records.extend(fired.records())
+        records.extend([*fired.records(), draws.record()])
 
     counts = {
         "original": survey.rows if section.keep_original else 0,

@@ -17,9 +17,38 @@ from augcli.tabular import io
 from augcli.tabular.resample import resample
 from augcli.tabular.schema import Schema, TableMismatch, infer
 from augcli.tabular.transforms import Block, Fired, augment
+from augcli.transforms import ReplayError, draw_seed
 
 if TYPE_CHECKING:
     from augcli.recipe import Section
+
+
+class Draws:
+    """Where a table's randomness comes from: the file's generators (a run), or the seeds its
+    manifest record names (a replay). Each copy's rows draw from a generator seeded by one recorded
+    seed, and the resampler from one recorded random_state, so the record replays the table."""
+
+    def __init__(self, rngs: FileRngs | None = None, records: list[dict] | None = None) -> None:
+        self.rngs, self.seeds = rngs, []
+        self.recorded = next((r["params"] for r in records or [] if r.get("name") == "draws"), None)
+        self.resampled = next(
+            (r["params"]["random_state"] for r in records or [] if "random_state" in r.get("params", {})), None
+        )
+        if records is not None and self.recorded is None:
+            raise ReplayError("the record has no 'draws' entry (written by an augcli before replay was possible)")
+
+    def copy(self, copy: int) -> np.random.Generator:
+        seed = int(self.recorded["seeds"][copy]) if self.recorded is not None else draw_seed(self.rngs.copy(copy))
+        self.seeds.append(seed)
+        return np.random.default_rng(seed)
+
+    def resample_seed(self) -> int:
+        if self.resampled is not None:
+            return int(self.resampled)
+        return int(self.rngs.step("resample").integers(2**31 - 1))
+
+    def record(self) -> dict:
+        return {"name": "draws", "params": {"seeds": list(self.seeds)}}
 
 
 def provenance_column(options: dict, columns) -> str | None:
@@ -74,16 +103,29 @@ def restore_dtypes(table: pd.DataFrame, like: pd.DataFrame, gaps_of: dict[str, b
     return table
 
 
-def render(source: Path, section: Section, copies: int, rngs: FileRngs) -> Rendered:
+def augment_frame(frame: pd.DataFrame, section: Section, rng: np.random.Generator) -> tuple[pd.DataFrame, list[dict]]:
+    """One augmented variant of every row of a frame (the Python API's call), as a run makes a copy."""
+    options = section.options
+    frame = frame.copy()  # infer may turn columns of numbers written as text into numbers
+    schema = infer(frame, options)
+    fired = Fired(section.transforms)
+    base = _block(frame, schema)
+    block = replace(base, numeric=base.numeric.copy(), categorical={k: v.copy() for k, v in base.originals.items()})
+    augment(section.transforms, rng, block, fired)
+    out = restore_dtypes(variant(frame, block, options["clip"]).reset_index(drop=True), frame)
+    return out, fired.records()
+
+
+def render(source: Path, section: Section, copies: int, draws: Draws) -> Rendered:
     """The output table of one input table: originals, `copies` variants of every row, synthetic rows."""
     from augcli.tabular import stream
 
     if stream.worth_streaming(source, section):
-        return stream.render(source, section, copies, rngs)
-    return render_whole(source, section, copies, rngs)
+        return stream.render(source, section, copies, draws)
+    return render_whole(source, section, copies, draws)
 
 
-def render_whole(source: Path, section: Section, copies: int, rngs: FileRngs) -> Rendered:
+def render_whole(source: Path, section: Section, copies: int, draws: Draws) -> Rendered:
     """The whole-table path: read it, augment every copy, resample, write it, all in memory."""
     frame, stored = io.load(source)
     options = section.options
@@ -99,14 +141,14 @@ def render_whole(source: Path, section: Section, copies: int, rngs: FileRngs) ->
     fired = Fired(section.transforms)
     base = _block(frame, schema)
     for copy in range(copies if section.transforms else 0):
-        rng = rngs.copy(copy)
+        rng = draws.copy(copy)
         block = replace(base, numeric=base.numeric.copy(), categorical={k: v.copy() for k, v in base.originals.items()})
         augment(section.transforms, rng, block, fired)
         parts.append(variant(frame, block, options["clip"]))
         origin += [str(i) for i in range(len(frame))]
-    records = fired.records()
+    records = [*fired.records(), draws.record()]
     multiplicity = int(section.keep_original) + (copies if section.transforms else 0)
-    synthetic = resample(frame, schema, options | options["resample"], rngs.step("resample"), multiplicity)
+    synthetic = resample(frame, schema, options | options["resample"], draws.resample_seed, multiplicity)
     if synthetic is not None:
         warnings += synthetic.warnings
         notes += synthetic.notes

@@ -11,7 +11,7 @@ from __future__ import annotations
 import codecs
 import random
 from collections.abc import Iterable
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
 
@@ -24,7 +24,7 @@ from augcli.seeding import FileRngs
 from augcli.text import io, lexicon
 from augcli.text.transforms import BatchedTransform, Lexicon, run
 from augcli.textfile import UnreadableFile, decode, split_lines
-from augcli.transforms import Composition, Transform, draw_seed, leaves
+from augcli.transforms import Composition, ReplayError, Transform, draw_seed, leaves
 
 if TYPE_CHECKING:
     from augcli.recipe import Section
@@ -34,8 +34,72 @@ LABELS_SUFFIX = ".labels"  # reviews.txt + reviews.labels: one label per line, c
 UNIQUE_TRIES = 5  # unique: a sample that came out unchanged is drawn again up to this often
 
 
-def _random(rng: np.random.Generator) -> random.Random:
-    return random.Random(draw_seed(rng))
+@dataclass
+class Edited:
+    """One copy of a batch of samples: the texts, how many samples each transform fired on, the
+    seed every edit was drawn from (so the copy replays), and unique's redraws."""
+
+    texts: list[str]
+    fired: list[int]
+    seed: int
+    redrawn: int = 0
+    identical: int = 0
+
+
+def _lexicon(section: Section) -> Lexicon:
+    options = section.options
+    return Lexicon(
+        lexicon.thesaurus(options["thesaurus"], options["thesaurus_mode"]), lexicon.stop_words(options["stopwords"])
+    )
+
+
+def augment_texts(section: Section, texts: list[str], rng: np.random.Generator) -> Edited:
+    """One copy of every sample: what `run` writes and what the Python API returns, by one path."""
+    return edit_texts(section, texts, draw_seed(rng))
+
+
+def edit_texts(section: Section, texts: list[str], seed: int) -> Edited:
+    """One copy of every sample, its edits drawn from random.Random(seed) (a recorded seed replays
+    it); with `unique`, a sample that came out unchanged is drawn again, up to UNIQUE_TRIES times."""
+    fired: dict[int, int] = {}
+    draws, words = random.Random(seed), _lexicon(section)
+    done = run(section.transforms, texts, draws, words, fired)
+    edited = Edited(done, [fired.get(id(t), 0) for t in leaves(section.transforms)], seed)
+    if not section.options["unique"]:
+        return edited
+    redrawn = set()
+    for _ in range(UNIQUE_TRIES):
+        same = [i for i, (before, after) in enumerate(zip(texts, done, strict=True)) if before == after]
+        if not same:
+            break
+        redrawn.update(same)
+        again = run(section.transforms, [texts[i] for i in same], draws, words, {})
+        for i, text in zip(same, again, strict=True):
+            done[i] = text
+    edited.redrawn = len(redrawn)
+    edited.identical = sum(1 for before, after in zip(texts, done, strict=True) if before == after)
+    return edited
+
+
+def records_of(section: Section, copies: list[Edited]) -> list[dict[str, Any]]:
+    """The manifest's record of a file's copies (one, or a table's all): each transform's settings
+    and its sample count, unique's redraws, and the seeds the edits were drawn from."""
+    steps = leaves(section.transforms)
+    counts = [sum(edited.fired[i] for edited in copies) for i in range(len(steps))]
+    records = [{"name": t.name, "params": t.settings(), "samples": n} for t, n in zip(steps, counts, strict=True)]
+    if section.options["unique"]:
+        params = {"tries": UNIQUE_TRIES, "identical": sum(e.identical for e in copies)}
+        records.append({"name": "unique", "params": params, "samples": sum(e.redrawn for e in copies)})
+    records.append({"name": "draws", "params": {"seeds": [edited.seed for edited in copies]}})
+    return records
+
+
+def recorded_seeds(records: list[dict[str, Any]]) -> list[int]:
+    """The seeds a file's copies drew their edits from, as records_of wrote them."""
+    for record in records:
+        if record.get("name") == "draws":
+            return [int(seed) for seed in record["params"]["seeds"]]
+    raise ReplayError("the record has no 'draws' entry (written by an augcli before replay was possible)")
 
 
 def _balance_record(section: Section, table: io.Table, cells: list[Any], per_row: list[int]) -> dict[str, Any]:
@@ -110,46 +174,6 @@ class TextModality(BaseModality):
         return source_suffix
 
     @staticmethod
-    def _lexicon(section: Section) -> Lexicon:
-        options = section.options
-        return Lexicon(
-            lexicon.thesaurus(options["thesaurus"], options["thesaurus_mode"]), lexicon.stop_words(options["stopwords"])
-        )
-
-    def _augment(self, section: Section, texts: list[str], rng: np.random.Generator) -> tuple[list[str], list[int]]:
-        """One copy of every sample, and how many samples each transform fired on; with `unique`,
-        then how many were drawn again and how many still equal their original."""
-        fired: dict[int, int] = {}
-        draws, lexicon = _random(rng), self._lexicon(section)
-        done = run(section.transforms, texts, draws, lexicon, fired)
-        counts = [fired.get(id(t), 0) for t in leaves(section.transforms)]
-        if not section.options["unique"]:
-            return done, counts
-        redrawn = set()
-        for _ in range(UNIQUE_TRIES):
-            same = [i for i, (before, after) in enumerate(zip(texts, done, strict=True)) if before == after]
-            if not same:
-                break
-            redrawn.update(same)
-            again = run(section.transforms, [texts[i] for i in same], draws, lexicon, {})
-            for i, text in zip(same, again, strict=True):
-                done[i] = text
-        identical = sum(1 for before, after in zip(texts, done, strict=True) if before == after)
-        return done, [*counts, len(redrawn), identical]
-
-    @staticmethod
-    def _records(section: Section, counts: list[int]) -> list[dict[str, Any]]:
-        """The manifest's record of a copy: each transform's settings and its sample count (and
-        `unique`'s redraws)."""
-        steps = leaves(section.transforms)
-        records = [{"name": t.name, "params": t.settings(), "samples": n} for t, n in zip(steps, counts, strict=False)]
-        if section.options["unique"]:
-            redrawn, identical = counts[len(steps) :] or [0, 0]
-            params = {"tries": UNIQUE_TRIES, "identical": identical}
-            records.append({"name": "unique", "params": params, "samples": redrawn})
-        return records
-
-    @staticmethod
     def _labels_file(source: Path) -> Path | None:
         """A .txt file's line-aligned label file (`reviews.labels` beside `reviews.txt`), if any."""
         if source.suffix.lower() != ".txt":
@@ -175,17 +199,24 @@ class TextModality(BaseModality):
 
     def render(self, source: Path, section: Section, rngs: Iterable[np.random.Generator]) -> list[Rendered]:
         """A .txt file: each copy has the same lines, each non-empty one augmented (or the whole file)."""
+        return [
+            self._text_copy(source, section, lambda texts, rng=rng: augment_texts(section, texts, rng)) for rng in rngs
+        ]
+
+    def replay(self, source: Path, section: Section, records: list[dict[str, Any]]) -> Rendered:
+        """One .txt copy made again from the seed its record names."""
+        (seed,) = recorded_seeds(records)
+        return self._text_copy(source, section, lambda texts: edit_texts(section, texts, seed))
+
+    @staticmethod
+    def _text_copy(source: Path, section: Section, edit) -> Rendered:
         text, stored = decode(source.read_bytes(), section.options["encoding"], io.ENCODING_HINT)
         pieces = split_lines(text) if section.options["unit"] == "line" else [text]
         samples = [k for k, piece in enumerate(pieces) if k % 2 == 0 and piece.strip()]
-        copies = []
-        for rng in rngs:
-            out = list(pieces)
-            done, counts = self._augment(section, [pieces[k] for k in samples], rng)
-            for k, changed in zip(samples, done, strict=True):
-                out[k] = changed
-            copies.append(Rendered(stored.encode("".join(out)), self._records(section, counts)))
-        return copies
+        edited = edit([pieces[k] for k in samples])
+        for k, changed in zip(samples, edited.texts, strict=True):
+            pieces[k] = changed
+        return Rendered(stored.encode("".join(pieces)), records_of(section, [edited]))
 
     def table_parts(self, relative: str, section: Section, copies: int) -> int:
         """A table's copies can be made apart (each has its own generator): one part per copy. A
@@ -236,24 +267,29 @@ class TextModality(BaseModality):
     def render_table_part(self, source: Path, section: Section, copies: int, rngs: FileRngs, part: int) -> Any:
         """Copy `part` of every text cell, and how often each transform fired."""
         _, cells, places = self._read_table(source, section)
-        return self._augment(section, [cells[r][j] for r, j in places], rngs.copy(part))
+        return augment_texts(section, [cells[r][j] for r, j in places], rngs.copy(part))
 
     def render_table(
         self, source: Path, section: Section, copies: int, rngs: FileRngs, parts: list[Any] | None = None
     ) -> Rendered:
         """A CSV / TSV / JSONL table: each row, then its copies; only the text columns change.
         `parts` are the copies already made elsewhere (render_table_part), in copy order."""
+        return self._table(source, section, copies, lambda k, texts: augment_texts(section, texts, rngs.copy(k)), parts)
+
+    def replay_table(self, source: Path, section: Section, copies: int, records: list[dict[str, Any]]) -> Rendered:
+        """A table made again from the seeds its record names, one per copy."""
+        seeds = recorded_seeds(records)
+        return self._table(source, section, copies, lambda k, texts: edit_texts(section, texts, seeds[k]))
+
+    def _table(self, source: Path, section: Section, copies: int, edit, parts: list[Edited] | None = None) -> Rendered:
         table, cells, places = self._read_table(source, section)
         per_row = self._row_copies(section, table, cells, copies)
-        if parts is None:
-            parts = []
-            for k in range(max(per_row, default=0) if per_row is not None else copies):
-                chosen = places if per_row is None else [(r, j) for r, j in places if per_row[r] > k]
-                texts, fired = self._augment(section, [cells[r][j] for r, j in chosen], rngs.copy(k))
-                parts.append((dict(zip(chosen, texts, strict=True)), fired))
-        else:
-            parts = [(dict(zip(places, texts, strict=True)), fired) for texts, fired in parts]
-        variants = [changed for changed, _ in parts]
+        variants, made = [], []
+        for k in range(max(per_row, default=0) if per_row is not None else copies):
+            chosen = places if per_row is None else [(r, j) for r, j in places if per_row[r] > k]
+            edited = parts[k] if parts is not None else edit(k, [cells[r][j] for r, j in chosen])
+            variants.append(dict(zip(chosen, edited.texts, strict=True)))
+            made.append(edited)
         marker = section.options["provenance_column"]
         taken = marker in table.header if table.kind == "csv" else any(marker in record for _, record in table.rows)
         if marker is not None and taken:
@@ -278,8 +314,7 @@ class TextModality(BaseModality):
             data = io.write_csv(replace(table, header=header), out)
         else:
             data = table.stored.encode("".join(line + table.stored.line_ending for line in out))
-        counts = [sum(column) for column in zip(*(fired for _, fired in parts), strict=True)]
-        records = self._records(section, counts or [0] * len(leaves(section.transforms)))
+        records = records_of(section, made)
         count = len(table.rows)
         made = sum(per_row) if per_row is not None else count * copies
         if per_row is not None:

@@ -144,6 +144,17 @@ def move_boxes(layout: Layout, boxes: list[Box], steps: list[Applied]) -> list[B
     return [box for box in moved if shapes.keep(box, layout.min_visibility, layout.min_size)]
 
 
+def move_points(
+    points: tuple[tuple[float, float, int], ...], steps: list[Applied], flip_idx: tuple[int, ...]
+) -> tuple[tuple[float, float, int], ...]:
+    """Keypoints that belong to no box through every geometric step of a copy."""
+    for step in steps:
+        if _is_geometric(step):
+            matrix, size = step.transform.geometry(step.info, **step.params)
+            points = shapes.move_keypoints(points, matrix, size, flip_idx)
+    return points
+
+
 def move_mask(layout: Layout, values: np.ndarray, steps: list[Applied]) -> np.ndarray:
     """The mask through the same geometric steps, nearest-neighbour (class values are never mixed);
     erasing transforms write `erase_value` into it when one is set."""

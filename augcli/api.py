@@ -1,0 +1,155 @@
+"""The public Python API: one recipe offline and online.
+
+`load_recipe` validates a recipe as the CLI does; `Recipe.pipeline(modality)` gives a callable that
+augments one sample (a numpy array, a PIL image, a string, a DataFrame) the way `augcli run` makes
+a copy, by the same code: the modality functions the runner calls for files are the ones these
+call for samples. `Pipeline.for_output` is the generator the offline run uses for an output, and
+`Pipeline.replay` applies a manifest row's recorded parameters with no randomness.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from augcli import recipe as _recipe
+from augcli.recipe import RecipeError
+from augcli.seeding import FileRngs, rng_for
+from augcli.transforms import ReplayError
+
+BOX_FORMATS = ("xyxy", "xywh", "yolo")  # pixel corners (Pascal VOC), pixel x, y, w, h (COCO), normalised cx cy w h
+
+
+@dataclass
+class Augmented:
+    """What a pipeline returns: the augmented sample in the kind it was given, the records the
+    manifest would hold for it, and the targets that moved with an image. Unpacks as
+    `sample, records = pipeline(...)`."""
+
+    sample: Any
+    records: list[dict[str, Any]]
+    boxes: np.ndarray | None = None
+    labels: list[Any] | None = None
+    mask: np.ndarray | None = None
+    keypoints: np.ndarray | None = None
+
+    def __iter__(self) -> Iterator[Any]:
+        yield self.sample
+        yield self.records
+
+
+class Recipe:
+    """A validated recipe: its seed, copies and one section per modality."""
+
+    def __init__(self, inner: _recipe.Recipe) -> None:
+        self._inner = inner
+
+    @property
+    def seed(self) -> int:
+        """The recipe's seed (every output's generator derives from it)."""
+        return self._inner.seed
+
+    @property
+    def copies(self) -> int:
+        """How many augmented copies `augcli run` makes of each input."""
+        return self._inner.copies
+
+    @property
+    def modalities(self) -> list[str]:
+        """The modalities the recipe has a section for."""
+        return list(self._inner.sections)
+
+    def pipeline(self, modality: str) -> Pipeline:
+        """The section of `modality` as a callable: image, audio, text or tabular."""
+        if modality not in self._inner.sections:
+            have = ", ".join(self._inner.sections) or "none"
+            raise KeyError(f"the recipe has no {modality} section (it has: {have})")
+        return Pipeline(self._inner, modality)
+
+
+def load_recipe(path: str | Path) -> Recipe:
+    """Read and validate a recipe file; raise RecipeError with every located problem."""
+    return Recipe(_recipe.load_recipe(path))
+
+
+def parse_recipe(text: str, base_dir: str | Path | None = None) -> Recipe:
+    """Validate recipe text; relative paths in it start at `base_dir` (default: the working folder)."""
+    return Recipe(_recipe.parse_recipe(text, "recipe", Path(base_dir) if base_dir is not None else None))
+
+
+class Pipeline:
+    """One section of a recipe as a callable. `pipeline(sample, rng)` returns an `Augmented`."""
+
+    def __init__(self, recipe: _recipe.Recipe, modality: str) -> None:
+        from augcli.modalities import MODALITIES
+
+        self._recipe = recipe
+        self.modality = modality
+        self._section = recipe.sections[modality]
+        self._modality = MODALITIES[modality]
+
+    def __repr__(self) -> str:
+        return f"Pipeline({self.modality}, {len(self._section.transforms)} transforms, seed {self._recipe.seed})"
+
+    def for_output(self, relative_path: str, copy: int) -> np.random.Generator:
+        """The generator `augcli run` uses for copy `copy` of the input at `relative_path` (POSIX,
+        relative to INPUT): rendering that file with it gives the run's bytes."""
+        return rng_for(self._recipe.seed, relative_path, copy)
+
+    def claims(self, relative_path: str) -> bool:
+        """Whether the section's include / exclude globs take the file at `relative_path`."""
+        from augcli.plan import claims
+
+        return claims(self._section, relative_path)
+
+    def __call__(self, sample: Any, rng: np.random.Generator | None = None, **targets: Any) -> Augmented:
+        """Augment one sample. Images: a HxW or HxWxC uint8/uint16 array or a PIL image, with
+        optional `boxes=` (N x 4, in `box_format=` xyxy, xywh or yolo) and `labels=`, `mask=` (HxW)
+        and `keypoints=` (K x 2|3, or N x K x 2|3 with boxes). Audio: float32 samples, (frames,) or
+        (channels, frames), with `sample_rate=`. Text: a string or a list of strings. Tabular: a
+        DataFrame (one augmented variant of every row). Without `rng`, fresh entropy is used."""
+        rng = rng if rng is not None else np.random.default_rng()
+        return self._run(sample, rng, None, targets)
+
+    def replay(self, sample: Any, records: Sequence[dict[str, Any]], **targets: Any) -> Augmented:
+        """Apply recorded parameters (an `Augmented.records`, or a manifest row's `transforms`
+        parsed from JSON) to `sample` with no randomness; takes the same targets as a call."""
+        return self._run(sample, None, list(records), targets)
+
+    def render(self, path: str | Path, copy: int = 0, *, input_root: str | Path | None = None) -> bytes:
+        """The bytes `augcli run` writes for copy `copy` of the file at `path` (for a table: the
+        whole output table). With `input_root`, the path relative to it names the output, as in a
+        run over that folder, and annotations pair as they do there."""
+        source = Path(path)
+        root = Path(input_root) if input_root is not None else source.parent
+        relative = source.resolve().relative_to(root.resolve()).as_posix()
+        if input_root is not None:
+            self._modality.prepare(self._section, root.resolve())
+        if self._modality.layout(relative, self._section) == "table":
+            rngs = FileRngs(self._recipe.seed, relative)
+            data = self._modality.render_table(source, self._section, self._recipe.copies, rngs).data
+            return data if isinstance(data, bytes) else b"".join(data)  # a large table is made in chunks
+        (rendered,) = list(self._modality.render(source, self._section, [self.for_output(relative, copy)]))
+        return rendered.data
+
+    def _run(self, sample: Any, rng: np.random.Generator | None, records: list | None, targets: dict) -> Augmented:
+        from augcli import online
+
+        run = {"image": online.image, "audio": online.audio, "text": online.text, "tabular": online.tabular}
+        return run[self.modality](self._section, sample, rng, records, targets)
+
+
+__all__ = [
+    "BOX_FORMATS",
+    "Augmented",
+    "Pipeline",
+    "Recipe",
+    "RecipeError",
+    "ReplayError",
+    "load_recipe",
+    "parse_recipe",
+]

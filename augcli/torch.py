@@ -1,0 +1,96 @@
+"""A recipe in a PyTorch training loop: `AugmentedDataset` augments an image or audio folder on the
+fly, the same way `augcli run` would, with a fresh draw every epoch.
+
+Reproducible per (seed, epoch, index) with any `num_workers`: each item's generator derives from
+those three only, never from global state or the worker id. torch is imported when this module is
+(`pip install torch`); augcli itself does not need it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+try:
+    import torch
+    from torch.utils.data import Dataset
+except ImportError as exc:  # pragma: no cover - exercised only without torch
+    raise ImportError(
+        "augcli.torch needs PyTorch: pip install torch (the CPU build is enough); augcli's other parts work without it"
+    ) from exc
+
+from augcli.api import Pipeline, Recipe, load_recipe
+
+
+def item_rng(seed: int, epoch: int, index: int) -> np.random.Generator:
+    """The generator of one item in one epoch: a function of (seed, epoch, index) alone."""
+    return np.random.default_rng([seed, epoch, index])
+
+
+class AugmentedDataset(Dataset):
+    """An ImageFolder-style folder (root/<class>/<file>) whose items are augmented on every read.
+
+    `recipe`: a Recipe or a recipe path; `modality`: "image" (items are CxHxW uint8 tensors, or
+    HxW for grey) or "audio" (channels x frames float32 tensors); `seed` defaults to the
+    recipe's. Call `set_epoch(e)` before each epoch (as with DistributedSampler) for new draws.
+    `transform` runs on the tensor after augmentation (normalisation, say).
+    """
+
+    def __init__(
+        self,
+        root: str | Path,
+        recipe: Recipe | str | Path,
+        *,
+        modality: str = "image",
+        seed: int | None = None,
+        epoch: int = 0,
+        transform: Callable[[Any], Any] | None = None,
+    ) -> None:
+        from augcli.plan import walk
+
+        self.recipe = recipe if isinstance(recipe, Recipe) else load_recipe(recipe)
+        self.pipeline: Pipeline = self.recipe.pipeline(modality)
+        self.modality = modality
+        self.seed = self.recipe.seed if seed is None else seed
+        self.epoch = epoch
+        self.transform = transform
+        self.root = Path(root)
+        pipeline = self.pipeline
+        files = [
+            (path, relative) for path, relative in walk(self.root) if "/" in relative and pipeline.claims(relative)
+        ]
+        if not files:
+            raise FileNotFoundError(f"no {modality} files in class folders under {self.root}")
+        self.classes = sorted({relative.split("/", 1)[0] for _, relative in files})
+        self.class_to_idx = {name: i for i, name in enumerate(self.classes)}
+        self.samples = [(path, self.class_to_idx[relative.split("/", 1)[0]]) for path, relative in files]
+
+    def set_epoch(self, epoch: int) -> None:
+        """Draw new augmentations for epoch `epoch` (the same ones whenever it is replayed)."""
+        self.epoch = epoch
+
+    def __len__(self) -> int:
+        return len(self.samples)
+
+    def __getitem__(self, index: int) -> tuple[Any, int]:
+        path, label = self.samples[index]
+        rng = item_rng(self.seed, self.epoch, index)
+        if self.modality == "image":
+            from augcli.image import io
+
+            pixels = self.pipeline(io.load(path).pixels, rng).sample
+            tensor = torch.from_numpy(np.ascontiguousarray(pixels))
+            tensor = tensor.permute(2, 0, 1) if tensor.ndim == 3 else tensor
+        else:
+            from augcli.audio import io as audio_io
+
+            decoded = audio_io.load(path)
+            samples = self.pipeline(np.array(decoded.samples), rng, sample_rate=decoded.rate).sample
+            tensor = torch.from_numpy(np.ascontiguousarray(samples.reshape(decoded.channels, -1)))
+        return (self.transform(tensor) if self.transform is not None else tensor), label
+
+
+__all__ = ["AugmentedDataset", "item_rng"]
