@@ -48,6 +48,7 @@ class AugmentedDataset(Dataset):
         seed: int | None = None,
         epoch: int = 0,
         transform: Callable[[Any], Any] | None = None,
+        decoder: str = "opencv",
     ) -> None:
         from augcli.plan import walk
 
@@ -57,6 +58,9 @@ class AugmentedDataset(Dataset):
         self.seed = self.recipe.seed if seed is None else seed
         self.epoch = epoch
         self.transform = transform
+        if decoder not in ("opencv", "pillow"):
+            raise ValueError(f"decoder is opencv or pillow, got {decoder!r}")
+        self.decoder = decoder
         self.root = Path(root)
         pipeline = self.pipeline
         files = [
@@ -67,6 +71,17 @@ class AugmentedDataset(Dataset):
         self.classes = sorted({relative.split("/", 1)[0] for _, relative in files})
         self.class_to_idx = {name: i for i, name in enumerate(self.classes)}
         self.samples = [(path, self.class_to_idx[relative.split("/", 1)[0]]) for path, relative in files]
+
+    def _pixels(self, path: Path) -> np.ndarray:
+        if self.decoder == "opencv" and path.suffix.lower() in (".jpg", ".jpeg"):
+            import cv2
+
+            decoded = cv2.imread(str(path), cv2.IMREAD_COLOR)  # applies EXIF orientation
+            if decoded is not None:
+                return cv2.cvtColor(decoded, cv2.COLOR_BGR2RGB)
+        from augcli.image import io
+
+        return io.load(path).pixels
 
     def set_epoch(self, epoch: int) -> None:
         """Draw new augmentations for epoch `epoch` (the same ones whenever it is replayed)."""
@@ -79,9 +94,7 @@ class AugmentedDataset(Dataset):
         path, label = self.samples[index]
         rng = item_rng(self.seed, self.epoch, index)
         if self.modality == "image":
-            from augcli.image import io
-
-            pixels = self.pipeline(io.load(path).pixels, rng).sample
+            pixels = self.pipeline(self._pixels(path), rng).sample
             tensor = torch.from_numpy(np.ascontiguousarray(pixels))
             tensor = tensor.permute(2, 0, 1) if tensor.ndim == 3 else tensor
         else:
