@@ -304,3 +304,54 @@ def test_huggingface_map_is_the_same_whatever_the_batch_size(tmp_path):
     assert sum(a != b for a, b in zip(small["text"], texts, strict=True)) >= 5
     indexed = dataset.add_column("index", list(range(10))).with_transform(augment)
     assert indexed[0:10]["text"] == small["text"]
+
+
+# --- every transform's record is complete ---------------------------------------------------------
+
+NEEDS = {
+    "crop": "{size: [20, 30]}",
+    "center_crop": "{size: [20, 30]}",
+    "resize": "{size: [30, 40]}",
+    "color_jitter": "{brightness: 0.3, contrast: 0.3, saturation: 0.3, hue: 0.1}",
+    "pad_or_crop": "{duration_s: 0.3}",
+}
+SKIPPED = {"one_of", "some_of", "background_noise", "back_translation"}  # compositions; files and models elsewhere
+
+
+def _each(modality: str) -> list[str]:
+    from augcli.transforms import transforms_for
+
+    return sorted(set(transforms_for(modality)) - SKIPPED)
+
+
+@pytest.mark.parametrize("name", _each("image"))
+def test_every_image_transform_replays_from_its_record(name):
+    pipeline = augcli.parse_recipe(f"image:\n  transforms: [{{{name}: {NEEDS.get(name, '{}')}}}]\n").pipeline("image")
+    pixels = np.random.default_rng(1).integers(0, 256, (36, 48, 3), dtype=np.uint8)
+    for seed in range(3):
+        made = pipeline(pixels, np.random.default_rng(seed))
+        again = pipeline.replay(pixels, json.loads(json.dumps(made.records)))
+        assert np.array_equal(made.sample, again.sample), (name, made.records)
+
+
+@pytest.mark.parametrize("name", _each("audio"))
+def test_every_audio_transform_replays_from_its_record(name):
+    pipeline = augcli.parse_recipe(f"audio:\n  transforms: [{{{name}: {NEEDS.get(name, '{}')}}}]\n").pipeline("audio")
+    samples = sine(330.0, 8000, 0.5, channels=2)
+    for seed in range(2):
+        made = pipeline(samples, np.random.default_rng(seed), sample_rate=8000)
+        again = pipeline.replay(samples, json.loads(json.dumps(made.records)), sample_rate=8000)
+        assert np.array_equal(made.sample, again.sample), (name, made.records)
+
+
+@pytest.mark.parametrize("name", _each("text") + _each("tabular"))
+def test_every_text_and_table_transform_replays_from_its_record(name):
+    frame = pd.DataFrame({"x": np.linspace(0, 1, 20), "c": list("abcd") * 5, "y": [0, 1] * 10})
+    modality = "text" if name in _each("text") else "tabular"
+    extra = "  label: y\n" if modality == "tabular" else ""
+    pipeline = augcli.parse_recipe(f"{modality}:\n{extra}  transforms: [{name}]\n").pipeline(modality)
+    sample = ["The quick brown fox jumps over the lazy dog", "a small house"] if modality == "text" else frame
+    for seed in range(3):
+        made = pipeline(sample, np.random.default_rng(seed))
+        again = pipeline.replay(sample, json.loads(json.dumps(made.records)))
+        assert again.sample.equals(made.sample) if modality == "tabular" else again.sample == made.sample, name
