@@ -67,6 +67,7 @@ def main() -> None:
 @click.option("--seed", type=click.IntRange(0), help="Random seed (overrides the recipe).")
 @click.option("--workers", type=click.IntRange(1), help="Worker processes [default: all cores].")
 @click.option("--dry-run", is_flag=True, help="Print the plan and write nothing.")
+@click.option("--report", "make_report", is_flag=True, help="Also write OUTPUT/report.html (needs augcli[report]).")
 @click.option(
     "--check", is_flag=True, help="Write nothing; exit 0 if OUTPUT is up to date, else 1 and what would change."
 )
@@ -86,6 +87,7 @@ def run(
     seed,
     workers,
     dry_run,
+    make_report,
     check,
     rebuild,
     overwrite,
@@ -131,7 +133,48 @@ def run(
         import warnings
 
         warnings.simplefilter("ignore")
-    _run(plan, config, output_dir, runner.Options(workers, rebuild, overwrite, allow_failures), quiet, verbose)
+    if make_report:
+        from augcli import report
+
+        try:
+            report.require()
+        except ImportError as exc:
+            _fail(str(exc))
+    try:
+        _run(plan, config, output_dir, runner.Options(workers, rebuild, overwrite, allow_failures), quiet, verbose)
+    except SystemExit as exc:  # failed inputs: the report lists them; other exits wrote nothing to report on
+        if make_report and exc.code == EXIT_FAILED_INPUTS:
+            _write_report(output_dir)
+        raise
+    if make_report:
+        _write_report(output_dir)
+
+
+def _write_report(output_dir: Path) -> None:
+    from augcli.report import run_report
+
+    try:
+        written = run_report.write(output_dir)
+    except (run_report.ReportError, OSError) as exc:
+        click.echo(f"augcli: no report: {exc}", err=True)
+        return
+    click.echo(f"augcli: report: {written}", err=True)
+
+
+@main.command("report")
+@click.argument("output_dir", metavar="OUTPUT", type=click.Path(exists=True, file_okay=False, path_type=Path))
+def report_command(output_dir: Path) -> None:
+    """Write OUTPUT/report.html for the run that made OUTPUT: summary, recipe, how often each
+    transform fired, sampled parameters, class counts, and a sample of the outputs."""
+    from augcli import report
+    from augcli.report import run_report
+
+    try:
+        report.require()
+        written = run_report.write(output_dir)
+    except (ImportError, run_report.ReportError) as exc:
+        _fail(str(exc))
+    click.echo(f"augcli: report: {written}", err=True)
 
 
 def _nothing_matched(config, plan) -> str:
@@ -342,6 +385,48 @@ def replay(output_dir: Path, row_or_path, out_file, every, recipe, input_dir) ->
         )
     if differing:
         sys.exit(EXIT_FAILED_INPUTS)
+
+
+@main.command()
+@click.argument("recipe", type=click.Path(dir_okay=False))
+@click.argument("input_dir", metavar="INPUT", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("-o", "--out", "destination", type=click.Path(dir_okay=False, path_type=Path), help="Where to write it.")
+@click.option("--files", type=click.IntRange(1), default=8, show_default=True, help="Inputs per section.")
+@click.option("--copies", type=click.IntRange(1), default=6, show_default=True, help="Copies per input.")
+@click.option("--seed", type=click.IntRange(0), help="Override the recipe's seed.")
+@click.option("--format", "fmt", type=click.Choice(["html", "png"]), default="html", show_default=True)
+@click.option("--open", "open_it", is_flag=True, help="Open the page in the browser.")
+def preview(recipe, input_dir: Path, destination, files, copies, seed, fmt, open_it) -> None:
+    """Render a few inputs per section and their copies, exactly as `run` would make them, into
+    one self-contained page (default preview.html) or a PNG contact sheet; nothing else is written."""
+    from augcli import report
+    from augcli.plan import PlanError, build_plan
+
+    try:
+        report.require()
+    except ImportError as exc:
+        _fail(str(exc))
+    config = _load(recipe)
+    if seed is not None:
+        config.seed = seed
+    try:
+        plan = build_plan(config, input_dir.resolve())
+    except PlanError as exc:
+        _fail(str(exc))
+    for warning in plan.warnings:
+        click.echo(f"augcli: warning: {warning}", err=True)
+    if not plan.jobs:
+        _fail(_nothing_matched(config, plan))
+    from augcli.report import preview as previewer
+
+    destination = destination or Path(f"preview.{fmt}")
+    sections = previewer.write(config, plan, destination, files, copies, fmt)
+    shown = sum(len(s["files"]) for s in sections)
+    click.echo(f"augcli: preview of {shown} file(s), {copies} copies each: {destination}", err=True)
+    if open_it:
+        import webbrowser
+
+        webbrowser.open(destination.resolve().as_uri())
 
 
 @main.command()

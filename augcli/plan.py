@@ -18,6 +18,7 @@ from augcli.recipe import Recipe, Section
 from augcli.storage import file_kind
 
 MANIFEST_NAME = "manifest.csv"
+REPORT_NAME = "report.html"  # written by `run --report` and `augcli report`
 
 
 class PlanError(Exception):

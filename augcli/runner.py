@@ -74,6 +74,11 @@ class Summary:
     failures: list[JobResult] = field(default_factory=list)
     seconds: float = 0.0
 
+    def record(self) -> dict[str, Any]:
+        """The counts, for the run report (OUTPUT/.augcli/run.json)."""
+        counts = {key: getattr(self, key) for key in ("files", "current", "made", "written", "removed", "skipped")}
+        return counts | {"failed": len(self.failures), "seconds": round(self.seconds, 2)}
+
     def line(self) -> str:
         line = (
             f"augcli: {self.files:,} files in: {self.current:,} up to date, {self.made:,} made "
@@ -548,8 +553,10 @@ def run(
                 info = os.lstat(output_root / MANIFEST_NAME)
                 known.manifest = [info.st_size, info.st_mtime_ns]
                 work.journal.entries += 1  # the snapshot must remember the stamp
-            if plan.input_root is not None and (work.journal.entries or summary.written):
-                state.write_run_info(output_root, run_info(recipe, plan.input_root), tree.write_chunks)
+            if plan.input_root is not None:
+                summary.seconds = time.perf_counter() - started
+                info = run_info(recipe, plan.input_root) | {"summary": summary.record()}
+                state.write_run_info(output_root, info, tree.write_chunks)
             failures = [(f.relative, f.error or "") for f in summary.failures]
             if failures or (output_root / state.STATE_DIR / state.FAILURES).exists():
                 state.write_failures(output_root, failures, tree.write_chunks)

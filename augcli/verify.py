@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from augcli import manifest
-from augcli.plan import MANIFEST_NAME
+from augcli.plan import MANIFEST_NAME, REPORT_NAME
 from augcli.state import STATE_DIR
 from augcli.storage import sha256_file, walk_tree
 
@@ -65,7 +65,7 @@ def verify(output_root: Path) -> Verified:
             if entry.is_dir(follow_symlinks=False):
                 continue
             path = entry.name if relative == "." else f"{relative}/{entry.name}"
-            if path not in listed and path != MANIFEST_NAME:
+            if path not in listed and path not in (MANIFEST_NAME, REPORT_NAME):
                 found.unlisted.append(path)
     found.unlisted.sort()
     return found

@@ -72,6 +72,15 @@ def load(path: Path) -> Decoded:
     return Decoded(samples, int(rate), fmt, subtype)
 
 
+def load_bytes(data: bytes) -> Decoded:
+    """Audio encoded in memory (a copy as `run` writes it), decoded as `load` decodes a file."""
+    import io as _io
+
+    with sf.SoundFile(_io.BytesIO(data)) as handle:
+        samples = handle.read(dtype="float32", always_2d=True)
+        return Decoded(np.ascontiguousarray(samples.T), int(handle.samplerate), handle.format, handle.subtype)
+
+
 def _bytes_per_sample(subtype: str) -> int:
     digits = re.search(r"(\d+)$", subtype)
     if digits:

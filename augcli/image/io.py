@@ -100,6 +100,15 @@ def load(path: Path) -> Decoded:
     return Decoded(pixels, fmt, mode, palette, info)
 
 
+def load_bytes(data: bytes) -> np.ndarray:
+    """The pixels of an encoded image held in memory (a copy as `run` writes it)."""
+    import io as _io
+
+    with Image.open(_io.BytesIO(data)) as image:
+        image.load()
+        return to_array(image)[0]
+
+
 def output_format(decoded_format: str, options: dict[str, Any]) -> str:
     """The Pillow format to write: the section's `output.format`, else the input's."""
     wanted = options.get("format", "same")

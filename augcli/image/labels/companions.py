@@ -202,26 +202,31 @@ def write(
     return written
 
 
-def _class_names(layout: Layout, relative: str) -> set[str]:
-    """The classes of one image's objects, read without decoding the image."""
+def class_names_of(layout: Layout, relative: str) -> list[str]:
+    """The class of every object of one image (a class once per object), without decoding it."""
     key = layout.key(relative)
     if key is None:
-        return set()
+        return []
     if layout.format == "coco":
         dataset = coco.load(str(layout.input_root / layout.labels))
         image = dataset.by_file.get(key)
         names = {c.get("id"): str(c.get("name", c.get("id"))) for c in dataset.head.get("categories", [])}
         annotations = dataset.annotations.get(image["id"], []) if image is not None else []
-        return {names.get(a.get("category_id"), str(a.get("category_id"))) for a in annotations}
+        return [names.get(a.get("category_id"), str(a.get("category_id"))) for a in annotations]
     path = layout.input_root / (layout.label_path(key) or "")
     if not path.is_file():
-        return set()
+        return []
     if layout.format == "voc":
         _, tree = voc.read(path)
-        return {node.findtext("name") or "" for node in tree.getroot().findall("object")} if tree else set()
+        return [node.findtext("name") or "" for node in tree.getroot().findall("object")] if tree else []
     names = layout.dataset.names if layout.dataset is not None else ()
-    ids = {line.split()[0] for line in path.read_text(encoding="utf-8-sig").splitlines() if line.strip()}
-    return {names[int(i)] if i.isdigit() and int(i) < len(names) else i for i in ids}
+    ids = [line.split()[0] for line in path.read_text(encoding="utf-8-sig").splitlines() if line.strip()]
+    return [names[int(i)] if i.isdigit() and int(i) < len(names) else i for i in ids]
+
+
+def _class_names(layout: Layout, relative: str) -> set[str]:
+    """The classes of one image's objects, read without decoding the image."""
+    return set(class_names_of(layout, relative))
 
 
 def rarest_classes(layout: Layout, relatives: list[str]) -> dict[str, str]:

@@ -1,0 +1,18 @@
+"""See what a recipe does: `augcli preview` (copies of a few inputs, before a run) and the run
+report (what a run made), as one self-contained HTML page or a PNG contact sheet.
+
+Copies are rendered by the modality functions `augcli run` uses, so a preview shows the bytes a
+run writes. Plots are drawn by matplotlib (Agg) and the page comes from one Jinja2 template; both
+are the `report` extra (`pip install 'augcli[report]'`).
+"""
+
+MISSING = "augcli preview and reports need matplotlib and Jinja2: pip install 'augcli[report]'"
+
+
+def require() -> None:
+    """Fail with the install line when the report extra is missing."""
+    try:
+        import jinja2  # noqa: F401
+        import matplotlib  # noqa: F401
+    except ImportError:
+        raise ImportError(MISSING) from None

@@ -1,0 +1,268 @@
+"""`augcli preview`: a few inputs per section and their copies, rendered exactly as `run` makes
+them (same generators, same bytes), shown per modality. Nothing is written but the page."""
+
+from __future__ import annotations
+
+import io
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from augcli.plan import Job, Plan, split_of
+from augcli.recipe import Recipe
+from augcli.report import draw, plots
+from augcli.report.textdiff import diff, operations
+from augcli.seeding import FileRngs, rng_for, stable_hash
+
+TEXT_SAMPLES = 8  # lines (or rows) of a text file shown with their copies
+TABLE_FEATURES = 8
+
+
+@dataclass
+class Cell:
+    """One original or copy: its label, the bytes `run` writes, and what the page shows of it."""
+
+    label: str
+    data: bytes
+    records: list[dict[str, Any]] = field(default_factory=list)
+    image: str = ""  # data URI
+    audio: str = ""
+    plot: str = ""
+    pixels: np.ndarray | None = None  # for the contact sheet
+
+    @property
+    def caption(self) -> str:
+        return "; ".join(_describe(r) for r in self.records) or "untouched"
+
+
+@dataclass
+class Shown:
+    """One chosen input and what the page shows of it."""
+
+    source: str
+    split: str
+    cells: list[Cell] = field(default_factory=list)
+    samples: list[dict[str, Any]] = field(default_factory=list)  # text: original and copies as diffs
+    plots: list[str] = field(default_factory=list)  # tables
+    notes: list[str] = field(default_factory=list)
+    error: str = ""
+
+
+def _describe(record: dict[str, Any]) -> str:
+    params = record.get("params") or {}
+    shown = ", ".join(f"{k} {_short(v)}" for k, v in params.items() if k != "seeds")
+    return f"{record.get('name')}({shown})" if shown else str(record.get("name"))
+
+
+def _short(value: Any) -> str:
+    if isinstance(value, float):
+        return f"{value:.3g}"
+    if isinstance(value, list) and len(value) > 4:
+        return f"[{len(value)} values]"
+    return json.dumps(value) if isinstance(value, (list, dict)) else str(value)
+
+
+def choose(jobs: list[Job], count: int, seed: int, splits: dict[str, tuple[str, ...]]) -> list[Job]:
+    """`count` jobs by a seeded choice, spread over class folders and splits: one from each group in
+    turn (groups and their members in a seeded order)."""
+    rng = np.random.default_rng([seed, stable_hash("preview")])
+    groups: dict[tuple[str, str], list[Job]] = {}
+    for job in jobs:
+        key = (split_of(job.relative, splits), job.relative.rpartition("/")[0])
+        groups.setdefault(key, []).append(job)
+    order = [groups[key] for key in sorted(groups)]
+    rng.shuffle(order)
+    queues = [list(rng.permutation(len(members))) for members in order]
+    chosen: list[Job] = []
+    while len(chosen) < count and any(queues):
+        for members, queue in zip(order, queues, strict=True):
+            if queue and len(chosen) < count:
+                chosen.append(members[queue.pop(0)])
+    return sorted(chosen, key=lambda job: job.relative)
+
+
+def build(plan: Plan, recipe: Recipe, files: int, copies: int, splits: dict[str, tuple[str, ...]]) -> list[dict]:
+    """The page's sections: per modality, the chosen inputs with their originals and copies."""
+    sections = []
+    for name, section in recipe.sections.items():
+        jobs = [job for job in plan.jobs if job.modality == name and not job.passthrough]
+        shown = []
+        for job in choose(jobs, files, recipe.seed, splits):
+            item = Shown(job.relative, split_of(job.relative, splits))
+            try:
+                SHOW[name](item, job, section, recipe, copies)
+            except Exception as exc:  # one bad input shows its error; the page is still made
+                item.error = str(exc) or type(exc).__name__
+            shown.append(item)
+        sections.append({"modality": name, "files": shown, "total": len(jobs)})
+    return sections
+
+
+# --- per modality ---------------------------------------------------------------------------------
+
+
+def _image(item: Shown, job: Job, section: Any, recipe: Recipe, copies: int) -> None:
+    from augcli.image import io as image_io
+    from augcli.image.modality import ImageModality
+
+    modality = ImageModality()
+    decoded, found = modality._load(job.source, section)
+    ignore = section.options["masks"]["erase_value"]
+    original = draw.overlay(
+        decoded.pixels, found.boxes if found else (), found.mask.values if found and found.mask else None, ignore
+    )
+    item.cells.append(_picture("original", job.source.read_bytes(), [], original))
+    rngs = [rng_for(recipe.seed, job.relative, k) for k in range(copies)]
+    for k, rendered in enumerate(modality.render(job.source, section, rngs)):
+        pixels = image_io.load_bytes(rendered.data)
+        boxes, mask = ((), None)
+        if rendered.extra is not None:
+            _, boxes, mask, _ = rendered.extra
+        item.cells.append(
+            _picture(f"copy {k}", rendered.data, rendered.records, draw.overlay(pixels, boxes, mask, ignore))
+        )
+
+
+def _picture(label: str, data: bytes, records: list, shown: np.ndarray) -> Cell:
+    small = draw.thumbnail(shown)
+    return Cell(label, data, records, image=draw.data_uri(draw.png(small), "image/png"), pixels=small)
+
+
+def _audio(item: Shown, job: Job, section: Any, recipe: Recipe, copies: int) -> None:
+    from augcli.audio import io as audio_io
+    from augcli.audio.modality import AudioModality
+
+    decoded = audio_io.load(job.source)
+    item.cells.append(_sound("original", job.source.read_bytes(), [], decoded.samples, decoded.rate, job.source.suffix))
+    rngs = [rng_for(recipe.seed, job.relative, k) for k in range(copies)]
+    suffix = AudioModality().output_suffix(job.source.suffix, section)
+    for k, rendered in enumerate(AudioModality().render(job.source, section, rngs)):
+        copy = audio_io.load_bytes(rendered.data)
+        item.cells.append(_sound(f"copy {k}", rendered.data, rendered.records, copy.samples, copy.rate, suffix))
+
+
+MIME = {".wav": "audio/wav", ".flac": "audio/flac", ".ogg": "audio/ogg", ".oga": "audio/ogg", ".mp3": "audio/mpeg"}
+
+
+def _sound(label: str, data: bytes, records: list, samples: np.ndarray, rate: int, suffix: str) -> Cell:
+    picture = plots.audio(samples, rate, label)
+    cell = Cell(label, data, records, plot=draw.data_uri(picture, "image/png"))
+    cell.audio = draw.data_uri(data, MIME.get(suffix.lower(), "audio/wav"))
+    from PIL import Image
+
+    cell.pixels = np.asarray(Image.open(io.BytesIO(picture)).convert("RGB"))
+    return cell
+
+
+def _text(item: Shown, job: Job, section: Any, recipe: Recipe, copies: int) -> None:
+    from augcli.text.modality import TextModality
+
+    modality = TextModality()
+    if job.table:
+        _, cells, places = modality._read_table(job.source, section)
+        texts = [cells[r][j] for r, j in places]
+        rngs = FileRngs(recipe.seed, job.relative)
+        made = [
+            modality.render_table_part(job.source, section, recipe.copies, rngs, k).texts for k in range(recipe.copies)
+        ]
+        item.notes.append(f"{len(texts)} text cells; {recipe.copies} copies of each, as the run writes them")
+    else:
+        from augcli.text.io import ENCODING_HINT
+        from augcli.textfile import decode, split_lines
+
+        text, _ = decode(job.source.read_bytes(), section.options["encoding"], ENCODING_HINT)
+        pieces = split_lines(text) if section.options["unit"] == "line" else [text]
+        texts = [p for k, p in enumerate(pieces) if k % 2 == 0 and p.strip()]
+        rngs_ = [rng_for(recipe.seed, job.relative, k) for k in range(copies)]
+        made = []
+        for rendered in modality.render(job.source, section, rngs_):
+            copy, _ = decode(rendered.data, section.options["encoding"], ENCODING_HINT)
+            parts = split_lines(copy) if section.options["unit"] == "line" else [copy]
+            made.append([p for k, p in enumerate(parts) if k % 2 == 0 and p.strip()])
+    for index in range(min(TEXT_SAMPLES, len(texts))):
+        rows = []
+        for k, copy in enumerate(made):
+            pieces = diff(texts[index], copy[index])
+            rows.append({"label": f"copy {k}", "pieces": pieces, "operations": operations(pieces)})
+        item.samples.append({"original": texts[index], "copies": rows})
+
+
+def _tabular(item: Shown, job: Job, section: Any, recipe: Recipe, copies: int) -> None:
+    import pandas as pd
+
+    from augcli.tabular.modality import TabularModality
+
+    rendered = TabularModality().render_table(job.source, section, recipe.copies, FileRngs(recipe.seed, job.relative))
+    data = rendered.data if isinstance(rendered.data, bytes) else b"".join(rendered.data)
+    separator = "\t" if job.source.suffix.lower() == ".tsv" else ","
+    table = (
+        pd.read_csv(io.BytesIO(data), sep=separator)
+        if job.source.suffix.lower() != ".parquet"
+        else (pd.read_parquet(io.BytesIO(data)))
+    )
+    counts = rendered.rows or {}
+    bounds = np.cumsum([0, counts.get("original", 0), counts.get("augmented", 0), counts.get("synthetic", 0)])
+    kinds = {
+        name: table.iloc[bounds[i] : bounds[i + 1]] for i, name in enumerate(("original", "augmented", "synthetic"))
+    }
+    original = kinds["original"] if len(kinds["original"]) else pd.read_csv(job.source, sep=separator)
+    numeric = [c for c in table.columns if pd.api.types.is_numeric_dtype(table[c]) and c != section.options["label"]]
+    for column in numeric[:TABLE_FEATURES]:
+        groups = {name: frame[column].to_numpy(dtype=np.float64, na_value=np.nan) for name, frame in kinds.items()}
+        item.plots.append(draw.data_uri(plots.distributions(groups, column), "image/png"))
+    label = section.options["label"]
+    if label and label in table.columns:
+        before = original[label].astype(str).value_counts().to_dict()
+        after = table[label].astype(str).value_counts().to_dict()
+        item.plots.append(draw.data_uri(plots.counts(before, after, f"{label}: rows per class"), "image/png"))
+    item.notes.append(", ".join(f"{v:,} {k}" for k, v in counts.items()) + " rows")
+
+
+SHOW = {"image": _image, "audio": _audio, "text": _text, "tabular": _tabular}
+
+
+def contact_sheet(sections: list[dict]) -> bytes:
+    """Images and spectrograms only: one row per input."""
+    rows = []
+    for section in sections:
+        for item in section["files"]:
+            cells = [(c.pixels, c.label) for c in item.cells if c.pixels is not None]
+            if cells:
+                rows.append((f"{section['modality']}: {item.source}", cells))
+    return draw.contact_sheet(rows)
+
+
+def write(recipe: Recipe, plan: Plan, destination: Path, files: int, copies: int, fmt: str) -> list[dict]:
+    """Make the preview of `plan` and write it to `destination` (HTML page or PNG contact sheet)."""
+    from augcli import __version__
+    from augcli.report import page
+
+    splits = {}
+    for section in recipe.sections.values():
+        layout = section.bound.get("layout")
+        if layout is not None and layout.dataset is not None:
+            splits.update(layout.dataset.splits)
+    sections = build(plan, recipe, files, copies, splits)
+    if fmt == "png":
+        data = contact_sheet(sections)
+    else:
+        html = page.render(
+            title=f"augcli preview: {recipe.source}",
+            subtitle=f"seed {recipe.seed}; {files} file(s) per section, {copies} copies each, made as `augcli run` "
+            f"makes them (augcli {__version__})",
+            summary=[],
+            failures=[],
+            recipe_text=recipe.text,
+            fired=[],
+            parameters=[],
+            classes=[],
+            sections=sections,
+        )
+        data = html.encode("utf-8")
+    temporary = destination.with_name(f".{destination.name}.augcli-tmp")
+    temporary.write_bytes(data)
+    temporary.replace(destination)
+    return sections

@@ -1,0 +1,368 @@
+"""The run report (OUTPUT/report.html): what the last run did, read from OUTPUT alone (the manifest,
+the state and .augcli/run.json), so `augcli report OUTPUT` makes it again for any finished run."""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import json
+from collections import Counter, defaultdict
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from augcli import manifest, state
+from augcli.plan import MANIFEST_NAME, REPORT_NAME, split_of
+from augcli.recipe import Recipe, RecipeError, parse_recipe
+from augcli.report import draw, plots
+from augcli.report.preview import Cell, Shown, _picture, _sound
+from augcli.report.textdiff import diff, operations
+from augcli.transforms import Composition, OneOf, SomeOf
+
+GRID_FILES = 4
+GRID_COPIES = 4
+
+
+class ReportError(Exception):
+    """OUTPUT holds no finished run to report on."""
+
+
+def expected_shares(transforms: list[Any], chance: float = 1.0) -> list[tuple[Any, float]]:
+    """Each leaf transform with the chance that it fires in a copy, compositions included."""
+    out: list[tuple[Any, float]] = []
+    for transform in transforms:
+        here = chance * transform.p
+        if isinstance(transform, OneOf):
+            weights = transform.weights or [1.0] * len(transform.children)
+            for child, weight in zip(transform.children, weights, strict=True):
+                out += expected_shares([child], here * weight / sum(weights))
+        elif isinstance(transform, SomeOf):
+            lo, hi = transform.n if transform.n is not None else (1, len(transform.children))
+            out += expected_shares(transform.children, here * (lo + hi) / 2 / len(transform.children))
+        elif isinstance(transform, Composition):
+            out += expected_shares(transform.children, here)
+        else:
+            out.append((transform, here))
+    return out
+
+
+def _numbers(params: dict[str, Any], prefix: str = "") -> list[tuple[str, float]]:
+    """Numeric parameters of a record (seeds left out), nested ones as a.b."""
+    found = []
+    for key, value in params.items():
+        if key in ("seed", "seeds", "random_state"):
+            continue
+        if isinstance(value, bool):
+            continue
+        if isinstance(value, (int, float)):
+            found.append((prefix + key, float(value)))
+        elif isinstance(value, dict):
+            found += _numbers(value, prefix + key + ".")
+    return found
+
+
+def build(output_root: Path) -> dict[str, Any]:
+    """The report's content."""
+    path = output_root / MANIFEST_NAME
+    if not path.is_file():
+        raise ReportError(f"{output_root} has no {MANIFEST_NAME}: run augcli run first (a failed run writes none)")
+    rows = manifest.read(path)
+    info = state.read_run_info(output_root) or {}
+    known = state.load(output_root)
+    main = set(known.units)
+    recipe = _recipe(info)
+    copies = [r for r in rows if r["kind"] == "copy" and manifest.decode_path(r["output"]) in main]
+    context = {
+        "title": f"augcli run report: {output_root}",
+        "subtitle": f"recipe {info.get('recipe', '?')}; INPUT {info.get('input', '?')}; seed {info.get('seed', '?')}",
+        "summary": _summary(info, rows),
+        "failures": _failures(output_root),
+        "recipe_text": info.get("recipe_text", ""),
+        "fired": _fired(recipe, rows, copies),
+        "parameters": _parameters(copies),
+        "classes": _classes(output_root, recipe, rows, main),
+        "sections": _grid(output_root, recipe, rows, main, info),
+    }
+    return context
+
+
+def _recipe(info: dict[str, Any]) -> Recipe | None:
+    if not info.get("recipe_text"):
+        return None
+    try:
+        folder = info.get("recipe_folder")
+        return parse_recipe(info["recipe_text"], info.get("recipe", "recipe"), Path(folder) if folder else None)
+    except RecipeError:
+        return None
+
+
+def _summary(info: dict[str, Any], rows: list[dict[str, str]]) -> list[tuple[str, str]]:
+    counts = info.get("summary", {})
+    by_kind = Counter(r["kind"] for r in rows)
+    shown = [
+        ("input files", f"{counts.get('files', '?'):,}" if isinstance(counts.get("files"), int) else "?"),
+        ("up to date / made", f"{counts.get('current', '?')} / {counts.get('made', '?')}"),
+        ("outputs written / removed", f"{counts.get('written', '?')} / {counts.get('removed', '?')}"),
+        ("failed", str(counts.get("failed", "?"))),
+        ("seconds", str(counts.get("seconds", "?"))),
+        ("files in OUTPUT (manifest rows)", ", ".join(f"{n:,} {k}" for k, n in sorted(by_kind.items()))),
+    ]
+    return shown
+
+
+def _failures(output_root: Path) -> list[tuple[str, str]]:
+    path = state.state_dir(output_root) / state.FAILURES
+    if not path.is_file():
+        return []
+    with path.open(newline="", encoding="utf-8", errors="surrogateescape") as handle:
+        return [(row["source"], row["error"]) for row in csv.DictReader(handle)]
+
+
+def _fired(recipe: Recipe | None, rows: list[dict[str, str]], copies: list[dict[str, str]]) -> list[dict[str, Any]]:
+    """Per transform: how many copies it fired in (file copies), or rows it touched (tables)."""
+    table = []
+    if recipe is None:
+        return table
+    for name, section in recipe.sections.items():
+        section_copies = [r for r in copies if r["modality"] == name]
+        tables = [r for r in rows if r["modality"] == name and r["kind"] == "table"]
+        for transform, share in expected_shares(section.transforms):
+            if section_copies:
+                fired = sum(
+                    any(rec.get("name") == transform.name for rec in json.loads(r["transforms"]))
+                    for r in section_copies
+                )
+                total = len(section_copies)
+            elif tables:
+                fired = sum(
+                    rec.get("rows", rec.get("samples", 0))
+                    for r in tables
+                    for rec in json.loads(r["transforms"])
+                    if rec.get("name") == transform.name
+                )
+                total = sum(json.loads(r["rows"] or "{}").get("augmented", 0) for r in tables)
+            else:
+                continue
+            table.append(
+                {
+                    "section": name,
+                    "name": transform.name,
+                    "p": f"{share:.3g}",
+                    "fired": fired,
+                    "copies": total,
+                    "share": f"{fired / total:.3f}" if total else "-",
+                }
+            )
+    return table
+
+
+def fired_counts(rows: list[dict[str, str]]) -> Counter:
+    """How many copy rows record each (modality, transform): what the report's table counts."""
+    counted: Counter = Counter()
+    for row in rows:
+        if row["kind"] == "copy":
+            for name in {rec.get("name") for rec in json.loads(row["transforms"])}:
+                counted[(row["modality"], name)] += 1
+    return counted
+
+
+def _parameters(copies: list[dict[str, str]]) -> list[dict[str, str]]:
+    values: dict[tuple[str, str, str], list[float]] = defaultdict(list)
+    for row in copies:
+        for record in json.loads(row["transforms"]):
+            for key, value in _numbers(record.get("params") or {}):
+                values[(row["modality"], str(record.get("name")), key)].append(value)
+    shown = []
+    for (modality, name, key), numbers in sorted(values.items()):
+        if len(numbers) >= 2 and len(set(numbers)) > 1:
+            title = f"{modality} {name}.{key} ({len(numbers)} copies)"
+            shown.append({"title": title, "image": draw.data_uri(plots.parameter(numbers, title), "image/png")})
+    return shown
+
+
+def _classes(
+    output_root: Path, recipe: Recipe | None, rows: list[dict[str, str]], main: set[str]
+) -> list[dict[str, str]]:
+    """Per split, before and after: objects per class for annotated images (read from the label
+    files in OUTPUT), rows per class for tables with a label column, else files per class (the
+    `class` column, or the parent folder)."""
+    before: dict[tuple[str, str], Counter] = defaultdict(Counter)
+    after: dict[tuple[str, str], Counter] = defaultdict(Counter)
+    seen: set[str] = set()
+    for row in rows:
+        output = manifest.decode_path(row["output"])
+        if output not in main or row["kind"] == "dataset":
+            continue
+        source = manifest.decode_path(row["source"])
+        split = split_of(source, {})
+        if row["kind"] == "table":
+            what, counted, original = _table_classes(output_root, recipe, row)
+        else:
+            objects = _object_classes(output_root, recipe, output)
+            if objects is not None:
+                what, counted = "objects", objects
+            else:
+                what = "files"
+                counted = Counter([row.get("class") or source.rpartition("/")[0].rpartition("/")[2] or "(top)"])
+            original = counted if source not in seen and row["kind"] != "copy" else None
+        if not counted:
+            continue
+        after[(what, split)].update(counted)
+        if original is not None:
+            before[(what, split)].update(original)
+        seen.add(source)
+    shown = []
+    for what, split in sorted(after):
+        title = f"{what} per class, split {split}"
+        image = plots.counts(dict(before[(what, split)]), dict(after[(what, split)]), title)
+        shown.append({"title": title, "image": draw.data_uri(image, "image/png")})
+    return shown
+
+
+def _object_classes(output_root: Path, recipe: Recipe | None, relative: str) -> Counter | None:
+    """The classes of the objects an output image's label file holds (None: no annotations)."""
+    if recipe is None or "image" not in recipe.sections:
+        return None
+    layout = _output_layout(output_root, recipe)
+    if layout is None or layout.format == "none":
+        return None
+    from augcli.image.labels import companions
+
+    return Counter(companions.class_names_of(layout, relative))
+
+
+def _table_classes(output_root: Path, recipe: Recipe | None, row: dict[str, str]) -> tuple[str, Counter, Counter]:
+    """Rows per class of an output table (its label column), and of its original rows."""
+    section = recipe.sections.get(row["modality"]) if recipe is not None else None
+    label = section.options.get("label") if section is not None else None
+    if not label:
+        return "rows", Counter(), Counter()
+    import pandas as pd
+
+    path = output_root / manifest.decode_path(row["output"])
+    if path.suffix.lower() == ".parquet":
+        table = pd.read_parquet(path)
+    elif path.suffix.lower() == ".jsonl":
+        table = pd.read_json(path, lines=True)
+    else:
+        table = pd.read_csv(path, sep="\t" if path.suffix.lower() == ".tsv" else ",")
+    if label not in table.columns:
+        return "rows", Counter(), Counter()
+    counts = json.loads(row["rows"] or "{}")
+    labels = table[label].astype(str)
+    original = Counter(labels.iloc[: counts.get("original", 0)]) if counts.get("original") else Counter()
+    return "rows", Counter(labels), original
+
+
+def _output_layout(output_root: Path, recipe: Recipe):
+    """The image section's annotation layout bound to OUTPUT (which mirrors INPUT's layout)."""
+    from augcli.image.modality import ImageModality
+
+    section = recipe.sections["image"]
+    if "layout" not in section.bound:
+        with contextlib.suppress(ValueError):
+            ImageModality().prepare(section, output_root)
+        section.bound.setdefault("layout", None)
+    return section.bound.get("layout")
+
+
+def _grid(
+    output_root: Path, recipe: Recipe | None, rows: list[dict[str, str]], main: set[str], info: dict[str, Any]
+) -> list[dict[str, Any]]:
+    """A few sources with the original and copies actually written, as the preview shows them."""
+    groups: dict[tuple[str, str], list[dict[str, str]]] = defaultdict(list)
+    for row in rows:
+        if manifest.decode_path(row["output"]) in main and row["kind"] in ("original", "copy"):
+            groups[(row["modality"], manifest.decode_path(row["source"]))].append(row)
+    sections: dict[str, list[Shown]] = defaultdict(list)
+    rng = np.random.default_rng(int(info.get("seed", 0)))
+    by_modality: dict[str, list[tuple[str, str]]] = defaultdict(list)
+    for key, members in groups.items():
+        if any(r["kind"] == "copy" for r in members):
+            by_modality[key[0]].append(key)
+    for modality, keys in sorted(by_modality.items()):
+        keys.sort()
+        picked = sorted(rng.choice(len(keys), size=min(GRID_FILES, len(keys)), replace=False).tolist())
+        for index in picked:
+            shown = Shown(keys[index][1], split_of(keys[index][1], {}))
+            members = sorted(groups[keys[index]], key=lambda r: (r["kind"] != "original", int(r["copy"])))
+            for row in members[: GRID_COPIES + 1]:
+                try:
+                    cell = _cell(output_root, recipe, row)
+                except Exception as exc:  # a file changed since: show why, make the rest
+                    shown.error = f"{row['output']}: {exc}"
+                    continue
+                if cell is not None:
+                    shown.cells.append(cell)
+                    if modality == "text":
+                        _text_diffs(shown, output_root, members)
+                        break
+            sections[modality].append(shown)
+    return [{"modality": name, "files": files} for name, files in sections.items()]
+
+
+def _cell(output_root: Path, recipe: Recipe | None, row: dict[str, str]) -> Cell | None:
+    output = output_root / manifest.decode_path(row["output"])
+    label = "original" if row["kind"] == "original" else f"copy {row['copy']}"
+    records = json.loads(row["transforms"])
+    if row["modality"] == "image":
+        from augcli.image import io as image_io
+
+        pixels = image_io.load(output).pixels
+        boxes, mask, ignore = _annotations(output_root, recipe, manifest.decode_path(row["output"]), pixels)
+        return _picture(label, b"", records, draw.overlay(pixels, boxes, mask, ignore))
+    if row["modality"] == "audio":
+        from augcli.audio import io as audio_io
+
+        decoded = audio_io.load(output)
+        return _sound(label, output.read_bytes(), records, decoded.samples, decoded.rate, output.suffix)
+    if row["modality"] == "text" and output.suffix.lower() == ".txt":
+        return Cell(label, b"", records)
+    return None
+
+
+def _annotations(output_root: Path, recipe: Recipe | None, relative: str, pixels: np.ndarray):
+    """The boxes and mask written beside an output image, read back from OUTPUT."""
+    if recipe is None or "image" not in recipe.sections:
+        return (), None, None
+    from augcli.image.labels import companions
+
+    layout = _output_layout(output_root, recipe)
+    if layout is None:
+        return (), None, None
+    height, width = pixels.shape[:2]
+    found = companions.read(layout, relative, (width, height))
+    return found.boxes, found.mask.values if found.mask is not None else None, layout.erase_value
+
+
+def _text_diffs(shown: Shown, output_root: Path, members: list[dict[str, str]]) -> None:
+    from augcli.textfile import decode
+
+    original = next((r for r in members if r["kind"] == "original"), None)
+    if original is None:
+        return
+    lines = decode((output_root / original["output"]).read_bytes(), "utf-8", "")[0].splitlines()
+    copies = [r for r in members if r["kind"] == "copy"][:GRID_COPIES]
+    made = [decode((output_root / r["output"]).read_bytes(), "utf-8", "")[0].splitlines() for r in copies]
+    shown.cells = []
+    for index, text in enumerate(lines[:8]):
+        if not text.strip():
+            continue
+        rows = []
+        for row, copy in zip(copies, made, strict=True):
+            pieces = diff(text, copy[index] if index < len(copy) else "")
+            rows.append({"label": f"copy {row['copy']}", "pieces": pieces, "operations": operations(pieces)})
+        shown.samples.append({"original": text, "copies": rows})
+
+
+def write(output_root: Path) -> Path:
+    """Make OUTPUT/report.html from what OUTPUT holds."""
+    from augcli.report import page
+
+    html = page.render(**build(output_root))
+    destination = output_root / REPORT_NAME
+    temporary = output_root / state.STATE_DIR / f".{REPORT_NAME}.tmp"
+    temporary.write_text(html, encoding="utf-8")
+    temporary.replace(destination)
+    return destination
