@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import signal
 import sys
 from pathlib import Path
@@ -68,6 +69,17 @@ def main() -> None:
 @click.option("--workers", type=click.IntRange(1), help="Worker processes [default: all cores].")
 @click.option("--dry-run", is_flag=True, help="Print the plan and write nothing.")
 @click.option("--report", "make_report", is_flag=True, help="Also write OUTPUT/report.html (needs augcli[report]).")
+@click.option("--shard", type=str, help="Make only shard K of N (K from 0), e.g. 3/8; then augcli merge OUTPUT.")
+@click.option(
+    "--executor",
+    type=click.Choice(["local", "dask"]),
+    default="local",
+    show_default=True,
+    help="local: a process pool here; dask: a Dask cluster (augcli[dask]).",
+)
+@click.option(
+    "--scheduler", help="With --executor dask: the scheduler's address (tcp://host:8786); none starts a local cluster."
+)
 @click.option(
     "--check", is_flag=True, help="Write nothing; exit 0 if OUTPUT is up to date, else 1 and what would change."
 )
@@ -88,6 +100,9 @@ def run(
     workers,
     dry_run,
     make_report,
+    shard,
+    executor,
+    scheduler,
     check,
     rebuild,
     overwrite,
@@ -107,11 +122,16 @@ def run(
     from augcli import runner
     from augcli.plan import PlanError, build_plan
 
+    part = _parse_shard(shard) if shard is not None else None
     try:
         runner.check_output(input_dir, output_dir, overwrite or check)
         plan = build_plan(config, input_dir.resolve())  # one spelling of each path: stable hash-cache keys
     except (runner.OutputError, PlanError) as exc:
         _fail(str(exc))
+    if part is not None:
+        from augcli.plan import take_shard
+
+        take_shard(plan, *part)
     for warning in plan.warnings:
         click.echo(f"augcli: warning: {warning}", err=True)
     if verbose:
@@ -127,7 +147,7 @@ def run(
     if not quiet:
         _print_balance(plan, lambda line: click.echo("augcli:" + line[1:], err=True))
     if check:
-        sys.exit(_check(plan, config, output_dir))
+        sys.exit(_check(plan, config, output_dir, part))
     workers = min(workers or default_workers(), max(len(plan.jobs), 1))
     if not verbose:  # files made in this process: library warnings stay off the terminal, as in workers
         import warnings
@@ -140,8 +160,13 @@ def run(
             report.require()
         except ImportError as exc:
             _fail(str(exc))
+    if scheduler is not None and executor != "dask":
+        _fail("--scheduler goes with --executor dask")
+    options = runner.Options(
+        workers, rebuild, overwrite, allow_failures, shard=part, executor=executor, scheduler=scheduler
+    )
     try:
-        _run(plan, config, output_dir, runner.Options(workers, rebuild, overwrite, allow_failures), quiet, verbose)
+        _run(plan, config, output_dir, options, quiet, verbose)
     except SystemExit as exc:  # failed inputs: the report lists them; other exits wrote nothing to report on
         if make_report and exc.code == EXIT_FAILED_INPUTS:
             _write_report(output_dir)
@@ -177,6 +202,33 @@ def report_command(output_dir: Path) -> None:
     click.echo(f"augcli: report: {written}", err=True)
 
 
+def _parse_shard(text: str) -> tuple[int, int]:
+    """K/N with 0 <= K < N: SLURM's --array=0-(N-1) gives K as $SLURM_ARRAY_TASK_ID."""
+    match = re.fullmatch(r"\s*(\d+)\s*/\s*(\d+)\s*", text)
+    if not match or int(match.group(2)) < 1 or int(match.group(1)) >= int(match.group(2)):
+        _fail(f"--shard takes K/N with 0 <= K < N (e.g. 0/4 ... 3/4), got {text!r}")
+    return int(match.group(1)), int(match.group(2))
+
+
+@main.command()
+@click.argument("output_dir", metavar="OUTPUT", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option(
+    "--input", "input_dir", type=click.Path(file_okay=False, path_type=Path), help="INPUT (default: the run's)."
+)
+def merge(output_dir: Path, input_dir) -> None:
+    """Join the parts `run --shard K/N` wrote into OUTPUT's manifest.csv (and run-wide files such
+    as a COCO json), byte for byte what one run would write; every part must be complete."""
+    from augcli import merge as merger
+    from augcli import state
+
+    try:
+        done = merger.merge(output_dir, input_dir)
+    except (merger.MergeError, state.LockedError) as exc:
+        _fail(str(exc))
+    extra = f", and {', '.join(done.run_wide)}" if done.run_wide else ""
+    click.echo(f"augcli: merged {done.shards} shards: manifest.csv lists {done.files:,} files{extra}", err=True)
+
+
 def _nothing_matched(config, plan) -> str:
     """The zero-match error: the include globs, and the file names nearest to them."""
     globs = "; ".join(f"{name}: {', '.join(s.include)}" for name, s in config.sections.items())
@@ -197,11 +249,11 @@ def _likeness(name: str, pattern: str) -> float:
     return difflib.SequenceMatcher(None, name, pattern).ratio()
 
 
-def _check(plan, config, output_dir: Path) -> int:
+def _check(plan, config, output_dir: Path, part=None) -> int:
     """`run --check`: 0 when OUTPUT is up to date, else 1 with what would be made, changed, deleted."""
     from augcli import runner
 
-    report = runner.check(plan, config, output_dir)
+    report = runner.check(plan, config, output_dir, part)
     if report.up_to_date:
         click.echo(f"augcli: {output_dir} is up to date ({len(plan.jobs):,} files in)", err=True)
         return 0
@@ -235,7 +287,7 @@ def _run(plan, config, output_dir: Path, options, quiet: bool, verbose: bool) ->
     fresh = not output_dir.exists()
     had_state = (output_dir / state.STATE_DIR).is_dir()
     try:
-        with state.locked(output_dir):
+        with state.locked(output_dir, options.place):
             summary = runner.run(plan, config, output_dir, options, report)
     except state.LockedError as exc:
         _fail(str(exc))
@@ -251,12 +303,13 @@ def _run(plan, config, output_dir: Path, options, quiet: bool, verbose: bool) ->
     if summary.failures:
         if options.allow_failures:
             click.echo(
-                "augcli: failures accepted (--allow-failures); they are listed in .augcli/failures.csv", err=True
+                f"augcli: failures accepted (--allow-failures); they are listed in {options.place}/failures.csv",
+                err=True,
             )
         else:
             click.echo(
-                f"augcli: manifest.csv not updated: {len(summary.failures)} input(s) failed "
-                f"(listed in {output_dir / state.STATE_DIR / state.FAILURES}); fix them and rerun",
+                f"augcli: {options.manifest_name} not updated: {len(summary.failures)} input(s) failed "
+                f"(listed in {output_dir / options.place / state.FAILURES}); fix them and rerun",
                 err=True,
             )
             sys.exit(EXIT_FAILED_INPUTS)

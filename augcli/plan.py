@@ -133,6 +133,20 @@ def copy_name(relative: str, copy: int, copies: int, suffix: str) -> str:
     return f"{folder}{slash}{stem}_aug{copy:0{width}d}{suffix}"
 
 
+def shard_of(relative: str, shards: int) -> int:
+    """The shard an input belongs to: a stable hash of its path, so shards are disjoint, cover every
+    input, and do not move when other files come or go."""
+    from augcli.seeding import stable_hash
+
+    return stable_hash("shard:" + relative) % shards
+
+
+def take_shard(plan: Plan, index: int, shards: int) -> None:
+    """Keep the jobs of shard `index` of `shards` (the whole dataset was planned: balance and
+    layout checks saw every file)."""
+    plan.jobs = [job for job in plan.jobs if shard_of(job.relative, shards) == index]
+
+
 def tail_matches(relative: str, patterns: tuple[str, ...]) -> bool:
     """A glob matches the path or any tail of it that starts a folder: val/** matches images/val/a.jpg."""
     parts = relative.split("/")

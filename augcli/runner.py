@@ -385,12 +385,12 @@ def process(task: Task, recipe: Recipe, tree: OutputTree, parts: list | None = N
 _WORKER: dict[str, Any] = {}
 
 
-def _init_worker(recipe: Recipe, output_root: Path) -> None:
+def _init_worker(recipe: Recipe, output_root: Path, tag: str = "") -> None:
     import cv2
 
     cv2.setNumThreads(1)  # one process per core already; OpenCV's threads would only contend
     warnings.simplefilter("ignore")  # a library's warning about one file never reaches the terminal raw
-    _WORKER.update(recipe=recipe, tree=OutputTree(output_root))
+    _WORKER.update(recipe=recipe, tree=OutputTree(output_root, tag))
 
 
 def _run_task(task: Task) -> object:
@@ -410,9 +410,20 @@ def _run_task(task: Task) -> object:
         return JobResult(job.relative, error=_failure_reason(exc), details=traceback.format_exc())
 
 
-def _results(tasks: list[Task], recipe: Recipe, tree: OutputTree, workers: int) -> Iterator[JobResult]:
+def _executor(options: Options, recipe: Recipe, tree: OutputTree):
+    """The engine that runs the tasks: the local process pool, or a Dask cluster."""
+    initargs = (recipe, tree.root, tree.tag)
+    if options.executor == "dask":
+        from augcli.dask_executor import DaskExecutor
+
+        return DaskExecutor(options.workers, _run_task, _init_worker, initargs, options.scheduler)
+    return LocalExecutor(options.workers, _run_task, _init_worker, initargs)
+
+
+def _results(tasks: list[Task], recipe: Recipe, tree: OutputTree, options: Options) -> Iterator[JobResult]:
     """Every task's result; table parts are gathered and their table assembled here."""
-    if workers <= 1 or len(tasks) <= 1:  # in this process; OpenCV may use its own threads
+    local = options.executor == "local"
+    if local and (options.workers <= 1 or len(tasks) <= 1):  # in this process; OpenCV may use its own threads
         for task in tasks:
             if task.part in (None, 0):
                 yield process(Task(task.job, task.outputs), recipe, tree)
@@ -420,7 +431,7 @@ def _results(tasks: list[Task], recipe: Recipe, tree: OutputTree, workers: int) 
     expected = Counter(task.job.relative for task in tasks)
     parts: dict[str, dict[int, object]] = {}
     failed: set[str] = set()
-    executor = LocalExecutor(workers, _run_task, _init_worker, (recipe, tree.root))
+    executor = _executor(options, recipe, tree)
     try:
         for task, outcome in executor.map(tasks):
             relative = task.job.relative
@@ -453,6 +464,19 @@ class Options:
     allow_failures: bool = False
     progress: bool = False
     preload: list[str] = field(default_factory=list)  # heavy modules the worker pool imports once
+    shard: tuple[int, int] | None = None  # (K, N): this run makes shard K of N (see plan.shard_of)
+    executor: str = "local"  # local (a process pool on this machine) or dask
+    scheduler: str | None = None  # dask: the scheduler's address; none starts a LocalCluster
+
+    @property
+    def place(self) -> str:
+        """The state folder: OUTPUT/.augcli, or this shard's own folder inside it."""
+        return state.shard_folder(self.shard)
+
+    @property
+    def manifest_name(self) -> str:
+        """manifest.csv, or this shard's manifest part (`augcli merge` joins the parts)."""
+        return MANIFEST_NAME if self.shard is None else f"{self.place}/{MANIFEST_NAME}"
 
 
 def _record(key: str | None, made: Made, run_wide: bool = False) -> dict[str, Any]:
@@ -469,9 +493,9 @@ def _record(key: str | None, made: Made, run_wide: bool = False) -> dict[str, An
 class _Run:
     """One run's bookkeeping: the state, its journal, OUTPUT's tree."""
 
-    def __init__(self, output_root: Path, known: state.State, tree: OutputTree) -> None:
+    def __init__(self, output_root: Path, known: state.State, tree: OutputTree, place: str = state.STATE_DIR) -> None:
         self.root, self.known, self.tree = output_root, known, tree
-        self.journal = state.Journal(output_root)
+        self.journal = state.Journal(output_root, place)
 
     def put(self, made: Made, record: dict[str, Any], hashes: dict[str, list[Any]] | None = None) -> None:
         unit = made.output
@@ -504,8 +528,9 @@ def run(
     """
     started = time.perf_counter()
     INTERRUPTED.clear()
-    known = state.load(output_root)
-    pool_wanted = [options.workers > 1 and len(plan.jobs) > 1]
+    place = options.place
+    known = state.load(output_root, place)
+    pool_wanted = [options.executor == "local" and options.workers > 1 and len(plan.jobs) > 1]
 
     def start_pool() -> None:  # at the first sign of work: the pool's imports overlap the keying
         if pool_wanted[0]:
@@ -524,13 +549,14 @@ def run(
             )
     summary = Summary(files=len(plan.jobs), skipped=len(plan.unclaimed) + len(plan.special))
     summary.current = status.current_jobs
-    with OutputTree(output_root) as tree:
+    tag = "" if options.shard is None else f"s{options.shard[0]}of{options.shard[1]}-"
+    with OutputTree(output_root, tag) as tree:
         unsafe = unsafe_folders(status, tree)
         if unsafe:
             raise OutputError(unsafe[0])
-        tree.remove_temps()
-        work = _Run(output_root, known, tree)
-        stale_state = bool(known.garbage) or (output_root / state.STATE_DIR / state.JOURNAL).exists()
+        tree.remove_temps()  # a shard removes only its own: another shard may be writing beside it
+        work = _Run(output_root, known, tree, place)
+        stale_state = bool(known.garbage) or (output_root / place / state.JOURNAL).exists()
         try:
             for relative, why in status.blocked.items():
                 summary.failures.append(JobResult(relative, error=why))
@@ -541,28 +567,33 @@ def run(
             except BaseException:  # Ctrl-C, a full state disk: workers are stopped; drop their temporaries
                 tree.remove_temps()
                 raise
+            if options.executor != "local" or any(f.died for f in summary.failures):
+                tree.remove_temps()  # a lost worker's half-written files (its tasks ran again elsewhere)
             ok = not summary.failures or options.allow_failures
             if ok:
-                summary.written += _finish(recipe, work, status)
+                if options.shard is None:  # run-wide files need every shard's entries: `augcli merge`
+                    summary.written += _finish(recipe, work, status)
                 summary.removed = _remove(work, status)
             work.journal.sync()
-            if ok and (work.journal.entries or not _manifest_is_current(output_root, known)):
+            name = options.manifest_name
+            if ok and (work.journal.entries or not _manifest_is_current(output_root, known, name)):
                 manifest_bytes = _render_manifest(known)
-                if tree.read(MANIFEST_NAME) != manifest_bytes:
-                    tree.write(MANIFEST_NAME, manifest_bytes)
-                info = os.lstat(output_root / MANIFEST_NAME)
+                if tree.read(name) != manifest_bytes:
+                    tree.write(name, manifest_bytes)
+                info = os.lstat(output_root / name)
                 known.manifest = [info.st_size, info.st_mtime_ns]
                 work.journal.entries += 1  # the snapshot must remember the stamp
             if plan.input_root is not None:
                 summary.seconds = time.perf_counter() - started
-                info = run_info(recipe, plan.input_root) | {"summary": summary.record()}
-                state.write_run_info(output_root, info, tree.write_chunks)
+                info = run_info(recipe, plan.input_root) | {"summary": summary.record(), "shard": options.shard}
+                info["complete"] = ok
+                state.write_run_info(output_root, info, tree.write_chunks, place)
             failures = [(f.relative, f.error or "") for f in summary.failures]
-            if failures or (output_root / state.STATE_DIR / state.FAILURES).exists():
-                state.write_failures(output_root, failures, tree.write_chunks)
+            if failures or (output_root / place / state.FAILURES).exists():
+                state.write_failures(output_root, failures, tree.write_chunks, place)
             if work.journal.entries or status.hashes_changed or summary.failures or stale_state:
                 known.hashes = {path: known.hashes[path] for path in status.hashes_used if path in known.hashes}
-                state.save(output_root, known, tree.write_chunks)
+                state.save(output_root, known, tree.write_chunks, place)
         finally:
             work.journal.close()
     summary.failures.sort(key=lambda r: r.relative)
@@ -587,10 +618,10 @@ def _render_manifest(known: state.State) -> bytes:
     return manifest.render((f[0], lines[f[0]]) for record in known.units.values() for f in record["files"])
 
 
-def _manifest_is_current(output_root: Path, known: state.State) -> bool:
+def _manifest_is_current(output_root: Path, known: state.State, name: str = MANIFEST_NAME) -> bool:
     """manifest.csv is the one the last successful run wrote (a no-op run need not render it)."""
     try:
-        info = os.lstat(output_root / MANIFEST_NAME)
+        info = os.lstat(output_root / name)
     except OSError:
         return False
     return known.manifest == [info.st_size, info.st_mtime_ns]
@@ -612,7 +643,7 @@ def _make(status: Status, recipe: Recipe, work: _Run, options: Options, summary:
         dynamic_ncols=True,
     )
     try:
-        with contextlib.closing(_results(status.tasks, recipe, work.tree, options.workers)) as results:
+        with contextlib.closing(_results(status.tasks, recipe, work.tree, options)) as results:
             for result in results:
                 if INTERRUPTED.is_set():  # a library may turn Ctrl-C into an error of its own (pandas does)
                     raise KeyboardInterrupt
@@ -691,15 +722,16 @@ class CheckReport:
         return not (self.new or self.changed or self.removed or self.manifest_stale)
 
 
-def check(plan: Plan, recipe: Recipe, output_root: Path) -> CheckReport:
-    """What a run would do to OUTPUT, without writing anything (`run --check`)."""
-    known = state.load(output_root)
+def check(plan: Plan, recipe: Recipe, output_root: Path, shard: tuple[int, int] | None = None) -> CheckReport:
+    """What a run would do to OUTPUT (or one shard of it), without writing anything (`run --check`)."""
+    options = Options(shard=shard)
+    known = state.load(output_root, options.place)
     status = assess(plan, recipe, output_root, known, rebuild=False)
     stale = True
     if not (status.tasks or status.removed):
         expected = _render_manifest(known)
         try:
-            stale = (output_root / MANIFEST_NAME).read_bytes() != expected
+            stale = (output_root / options.manifest_name).read_bytes() != expected
         except OSError:
             stale = True
     return CheckReport(status.new, status.changed, status.removed, stale)

@@ -79,8 +79,14 @@ class State:
         return {f[0] for record in self.units.values() for f in record["files"]}
 
 
-def state_dir(output_root: Path) -> Path:
-    return output_root / STATE_DIR
+def state_dir(output_root: Path, folder: str = STATE_DIR) -> Path:
+    """Where a run's state lives: OUTPUT/.augcli, or a shard's own folder inside it."""
+    return output_root / folder
+
+
+def shard_folder(shard: tuple[int, int] | None) -> str:
+    """The state folder of shard K of N (each shard has its own state, lock and manifest part)."""
+    return STATE_DIR if shard is None else f"{STATE_DIR}/shards/{shard[0]}-of-{shard[1]}"
 
 
 def check_state_dir(output_root: Path) -> str | None:
@@ -93,9 +99,9 @@ def check_state_dir(output_root: Path) -> str | None:
     return None
 
 
-def load(output_root: Path) -> State:
+def load(output_root: Path, place: str = STATE_DIR) -> State:
     """The snapshot plus every complete journal line after it (a torn last line is ignored)."""
-    folder = state_dir(output_root)
+    folder = state_dir(output_root, place)
     state = State(folder=folder)
     snapshot = folder / SNAPSHOT
     try:
@@ -136,8 +142,8 @@ def _replay(state: State, entry: dict[str, Any]) -> None:
 class Journal:
     """Appends unit records as they complete; flushed and fsynced in batches and on close."""
 
-    def __init__(self, output_root: Path) -> None:
-        self._path = state_dir(output_root) / JOURNAL
+    def __init__(self, output_root: Path, place: str = STATE_DIR) -> None:
+        self._path = state_dir(output_root, place) / JOURNAL
         self._handle: Any = None  # opened at the first entry: a no-op run writes nothing
         self._pending = 0
         self.entries = 0
@@ -190,7 +196,7 @@ def _json_chunks(value: Any) -> Iterator[bytes]:
     yield "".join(batch).encode()
 
 
-def save(output_root: Path, state: State, write_chunks) -> None:
+def save(output_root: Path, state: State, write_chunks, place: str = STATE_DIR) -> None:
     """Write the snapshot atomically, then drop the journal it now contains."""
     data = {
         "version": SNAPSHOT_VERSION,
@@ -200,38 +206,41 @@ def save(output_root: Path, state: State, write_chunks) -> None:
         "garbage": sorted(state.garbage),
         "manifest": state.manifest,
     }
-    if state._lines is not None or state._line_updates or not (state_dir(output_root) / LINES).exists():
+    if state._lines is not None or state._line_updates or not (state_dir(output_root, place) / LINES).exists():
         owned = state.owned()
         lines = {path: line for path, line in state.lines().items() if path in owned}
-        write_chunks(f"{STATE_DIR}/{LINES}", _json_chunks(lines))
-    write_chunks(f"{STATE_DIR}/{SNAPSHOT}", _json_chunks(data))
+        write_chunks(f"{place}/{LINES}", _json_chunks(lines))
+    write_chunks(f"{place}/{SNAPSHOT}", _json_chunks(data))
     with contextlib.suppress(FileNotFoundError):
-        (state_dir(output_root) / JOURNAL).unlink()
+        (state_dir(output_root, place) / JOURNAL).unlink()
 
 
 RUN_INFO = "run.json"
 
 
-def write_run_info(output_root: Path, info: dict[str, Any], write_chunks) -> None:
+def write_run_info(output_root: Path, info: dict[str, Any], write_chunks, place: str = STATE_DIR) -> None:
     """OUTPUT/.augcli/run.json: the recipe (its text and where it was), INPUT, seed and copies of the
     last run that changed OUTPUT, so `augcli replay` can make any output again."""
     data = json.dumps(info, indent=1, ensure_ascii=False, sort_keys=True).encode("utf-8", "surrogateescape")
-    path = state_dir(output_root) / RUN_INFO
+    path = state_dir(output_root, place) / RUN_INFO
     if not path.exists() or path.read_bytes() != data:
-        write_chunks(f"{STATE_DIR}/{RUN_INFO}", [data])
+        write_chunks(f"{place}/{RUN_INFO}", [data])
 
 
-def read_run_info(output_root: Path) -> dict[str, Any] | None:
+def read_run_info(output_root: Path, place: str = STATE_DIR) -> dict[str, Any] | None:
     try:
-        return json.loads((state_dir(output_root) / RUN_INFO).read_text(encoding="utf-8", errors="surrogateescape"))
+        text = (state_dir(output_root, place) / RUN_INFO).read_text(encoding="utf-8", errors="surrogateescape")
+        return json.loads(text)
     except (OSError, ValueError):
         return None
 
 
-def write_failures(output_root: Path, failures: Iterable[tuple[str, str]], write_chunks) -> None:
+def write_failures(
+    output_root: Path, failures: Iterable[tuple[str, str]], write_chunks, place: str = STATE_DIR
+) -> None:
     """OUTPUT/.augcli/failures.csv: the inputs that failed in the last run (removed when none did)."""
     rows = list(failures)
-    path = state_dir(output_root) / FAILURES
+    path = state_dir(output_root, place) / FAILURES
     if not rows:
         with contextlib.suppress(FileNotFoundError):
             path.unlink()
@@ -240,16 +249,16 @@ def write_failures(output_root: Path, failures: Iterable[tuple[str, str]], write
     writer = csv.writer(buffer, lineterminator="\n", quoting=csv.QUOTE_NONNUMERIC)
     writer.writerow(["source", "error"])
     writer.writerows(rows)
-    write_chunks(f"{STATE_DIR}/{FAILURES}", [buffer.getvalue().encode("utf-8", "surrogateescape")])
+    write_chunks(f"{place}/{FAILURES}", [buffer.getvalue().encode("utf-8", "surrogateescape")])
 
 
 @contextlib.contextmanager
-def locked(output_root: Path) -> Iterator[None]:
-    """Hold OUTPUT for this run; a second run exits at once naming the holder's PID. The lock of a
-    process that died is free again (the kernel releases flock locks with their holder)."""
+def locked(output_root: Path, place: str = STATE_DIR) -> Iterator[None]:
+    """Hold OUTPUT (or one shard of it) for this run; a second run exits at once naming the holder's
+    PID. The lock of a process that died is free again (the kernel releases flock locks with their holder)."""
     import fcntl
 
-    folder = state_dir(output_root)
+    folder = state_dir(output_root, place)
     folder.mkdir(parents=True, exist_ok=True)
     fd = os.open(folder / LOCK, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o644)
     try:

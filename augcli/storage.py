@@ -47,8 +47,9 @@ def is_temp_name(name: str) -> bool:
 class OutputTree:
     """OUTPUT's real folder, opened once; all paths are POSIX and relative to it."""
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, tag: str = "") -> None:
         self.root = root
+        self.tag = tag  # in temporary names: a shard's run removes only its own leftovers
         root.mkdir(parents=True, exist_ok=True)
         self._root_fd = os.open(root, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
         self._folders: OrderedDict[str, int] = OrderedDict()
@@ -139,7 +140,7 @@ class OutputTree:
 
     def _temp_name(self) -> str:
         self._counter += 1
-        return f"{TEMP_PREFIX}{os.getpid()}-{self._counter}"  # short: any legal final name fits beside it
+        return f"{TEMP_PREFIX}{self.tag}{os.getpid()}-{self._counter}"  # short: any legal final name fits beside it
 
     def stage(
         self, relative: str, data: bytes | None = None, source: Path | None = None, chunks: Iterable[bytes] = ()
@@ -235,7 +236,7 @@ class OutputTree:
         removed = 0
         for folder, entries in walk_tree(self.root):
             for entry in entries:
-                if is_temp_name(entry.name) and not entry.is_dir(follow_symlinks=False):
+                if entry.name.startswith(TEMP_PREFIX + self.tag) and not entry.is_dir(follow_symlinks=False):
                     Path(folder, entry.name).unlink(missing_ok=True)
                     removed += 1
         return removed

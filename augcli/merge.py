@@ -1,0 +1,132 @@
+"""`augcli merge OUTPUT`: join the parts that `run --shard K/N` wrote into the one manifest.csv (and
+the run-wide files, such as a COCO json or data.yaml) that a single run would have written.
+
+Each shard keeps its own state, lock and manifest part in OUTPUT/.augcli/shards/K-of-N/. Merging
+checks that all N parts are there and complete (their run finished, no input failed, no journal
+of a killed run, the same recipe, seed and INPUT), then writes the joined files and OUTPUT's own
+state, so `verify`, `replay`, `report` and a later single run see one finished OUTPUT.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from augcli import manifest, state
+from augcli.plan import MANIFEST_NAME
+from augcli.recipe import RecipeError, parse_recipe
+from augcli.storage import OutputTree
+
+_SHARD = re.compile(r"^(\d+)-of-(\d+)$")
+
+
+class MergeError(Exception):
+    """The parts are not all there, not complete, or not from one recipe."""
+
+
+@dataclass
+class Merged:
+    shards: int
+    files: int
+    run_wide: list[str]
+
+
+def _parts(output_root: Path) -> dict[int, str]:
+    folder = output_root / state.STATE_DIR / "shards"
+    found: dict[int, dict[int, str]] = {}
+    for entry in sorted(folder.iterdir()) if folder.is_dir() else []:
+        match = _SHARD.match(entry.name)
+        if match and entry.is_dir() and not entry.is_symlink():
+            found.setdefault(int(match.group(2)), {})[int(match.group(1))] = f"{state.STATE_DIR}/shards/{entry.name}"
+    if not found:
+        raise MergeError(f"{output_root} holds no shard parts: run augcli run ... --shard K/N first")
+    if len(found) > 1:
+        raise MergeError(f"{output_root} holds parts of runs split {sorted(found)} ways: delete the stale ones")
+    ((count, parts),) = found.items()
+    absent = [str(k) for k in range(count) if k not in parts]
+    if absent:
+        raise MergeError(f"shard(s) {', '.join(absent)} of {count} are missing: run them (--shard K/{count}) and merge")
+    return parts
+
+
+def merge(output_root: Path, input_root: Path | None = None) -> Merged:
+    """Check every part, then write manifest.csv, the run-wide files and OUTPUT's merged state."""
+    from augcli.modalities import MODALITIES
+    from augcli.runner import _record
+
+    parts = _parts(output_root)
+    infos = {}
+    merged = state.State()
+    for index, place in sorted(parts.items()):
+        info = state.read_run_info(output_root, place) or {}
+        problem = None
+        if (output_root / place / state.JOURNAL).exists():
+            problem = "its last run was stopped before it finished"
+        elif not info.get("complete") or info.get("summary", {}).get("failed", 1):
+            problem = f"its last run did not finish cleanly ({info.get('summary', {}).get('failed', '?')} failed)"
+        known = state.load(output_root, place)
+        part = output_root / place / MANIFEST_NAME
+        try:
+            stamp = os.lstat(part)
+            if known.manifest != [stamp.st_size, stamp.st_mtime_ns]:
+                problem = problem or "its manifest part does not match its state"
+        except OSError:
+            problem = problem or "it has no manifest part"
+        if problem:
+            raise MergeError(f"shard {index} of {len(parts)} is not complete: {problem}; rerun it and merge again")
+        infos[index] = info
+        lines = known.lines()
+        for unit, record in known.units.items():
+            if record.get("run"):
+                continue
+            merged.units[unit] = record
+            merged.set_lines({f[0]: lines[f[0]] for f in record["files"]})
+        merged.hashes.update(known.hashes)
+    same = {(i.get("recipe_text"), i.get("seed"), i.get("copies"), i.get("input")) for i in infos.values()}
+    if len(same) != 1:
+        raise MergeError("the shards were made with different recipes, seeds, copies or INPUTs: rerun them alike")
+    info = infos[0]
+    try:
+        folder = info.get("recipe_folder")
+        recipe = parse_recipe(info["recipe_text"], info.get("recipe", "recipe"), Path(folder) if folder else None)
+    except (RecipeError, KeyError) as exc:
+        raise MergeError(f"the shards' recipe no longer validates: {exc}") from None
+    root = input_root or Path(info["input"])
+    if not root.is_dir():
+        raise MergeError(f"INPUT {root} is not reachable from here: pass --input (run-wide files are built from it)")
+    entries = sorted((u, r["entry"]) for u, r in merged.units.items() if "entry" in r)
+    written = []
+    with state.locked(output_root), OutputTree(output_root) as tree:
+        for name, section in recipe.sections.items():
+            modality = MODALITIES[section.modality]
+            modality.prepare(section, root.resolve())
+            for relative, data in modality.finish(section, entries):
+                stamp = tree.write(relative, data)
+                sha = hashlib.sha256(data).hexdigest()
+                cells = manifest.Row(relative, relative, name, None, sha256=sha, kind="dataset").cells()
+                made = _made(relative, cells, stamp)
+                merged.units[relative] = _record(sha, made, True)
+                merged.set_lines({cells[0]: manifest.line(cells)})
+                written.append(relative)
+        data = manifest.render((f[0], merged.lines()[f[0]]) for r in merged.units.values() for f in r["files"])
+        if tree.read(MANIFEST_NAME) != data:
+            tree.write(MANIFEST_NAME, data)
+        stamp = os.lstat(output_root / MANIFEST_NAME)
+        merged.manifest = [stamp.st_size, stamp.st_mtime_ns]
+        summary = {
+            key: sum(i.get("summary", {}).get(key, 0) for i in infos.values()) for key in info.get("summary", {})
+        }
+        state.write_run_info(
+            output_root, info | {"shard": None, "summary": summary, "merged": len(parts)}, tree.write_chunks
+        )
+        state.save(output_root, merged, tree.write_chunks)
+    return Merged(len(parts), sum(len(r["files"]) for r in merged.units.values()), written)
+
+
+def _made(relative: str, cells: list[str], stamp) -> object:
+    from augcli.runner import Made
+
+    return Made(relative, [[cells[0], stamp.size, stamp.mtime_ns, manifest.line(cells)]])
