@@ -62,8 +62,8 @@ def main() -> None:
 
 @main.command()
 @click.argument("recipe", type=click.Path(dir_okay=False))
-@click.argument("input_dir", metavar="INPUT", type=click.Path(exists=True, file_okay=False, path_type=Path))
-@click.argument("output_dir", metavar="OUTPUT", type=click.Path(path_type=Path))
+@click.argument("input_dir", metavar="INPUT")
+@click.argument("output_dir", metavar="OUTPUT")
 @click.option("--copies", type=click.IntRange(0, 100000), help="Augmented copies per file (overrides the recipe).")
 @click.option("--seed", type=click.IntRange(0), help="Random seed (overrides the recipe).")
 @click.option("--workers", type=click.IntRange(1), help="Worker processes [default: all cores].")
@@ -123,6 +123,8 @@ def run(
     from augcli.plan import PlanError, build_plan
 
     part = _parse_shard(shard) if shard is not None else None
+    input_text = input_dir
+    input_dir, output_dir, mirror = _places(input_dir, output_dir, pull_output=not dry_run)
     try:
         runner.check_output(input_dir, output_dir, overwrite or check)
         plan = build_plan(config, input_dir.resolve())  # one spelling of each path: stable hash-cache keys
@@ -162,17 +164,59 @@ def run(
             _fail(str(exc))
     if scheduler is not None and executor != "dask":
         _fail("--scheduler goes with --executor dask")
-    options = runner.Options(
-        workers, rebuild, overwrite, allow_failures, shard=part, executor=executor, scheduler=scheduler
-    )
+    from augcli import remote
+
+    options = runner.Options(workers, rebuild, overwrite, allow_failures, shard=part, executor=executor)
+    options.scheduler = scheduler
+    options.input_url = input_text if remote.is_url(input_text) else None
     try:
         _run(plan, config, output_dir, options, quiet, verbose)
     except SystemExit as exc:  # failed inputs: the report lists them; other exits wrote nothing to report on
-        if make_report and exc.code == EXIT_FAILED_INPUTS:
-            _write_report(output_dir)
+        if exc.code == EXIT_FAILED_INPUTS:
+            if make_report:
+                _write_report(output_dir)
+            _push(mirror, options)
         raise
     if make_report:
         _write_report(output_dir)
+    _push(mirror, options)
+
+
+def _places(input_text: str, output_text: str, pull_output: bool = True):
+    """INPUT and OUTPUT as local folders: a URL's local mirror (pulled up to date), or the path.
+    Returns (input, output, the OUTPUT's mirror or None)."""
+    from augcli import remote
+
+    try:
+        if remote.is_url(input_text):
+            input_dir = remote.Mirror(input_text).pull()
+            click.echo(f"augcli: INPUT {input_text} pulled into {input_dir}", err=True)
+        else:
+            input_dir = remote.local_path(input_text)
+            if not input_dir.is_dir():
+                _fail(f"INPUT {input_text} is not a folder")
+        mirror = None
+        if remote.is_url(output_text):
+            mirror = remote.Mirror(output_text)
+            output_dir = mirror.pull() if pull_output else mirror.local
+        else:
+            output_dir = remote.local_path(output_text)
+    except remote.RemoteError as exc:
+        _fail(str(exc))
+    return input_dir, output_dir, mirror
+
+
+def _push(mirror, options) -> None:
+    """Send what the run changed to the remote OUTPUT (whole objects; manifest last)."""
+    if mirror is None:
+        return
+    from augcli import remote
+
+    try:
+        uploaded, deleted = mirror.push(options.place, options.manifest_name)
+    except remote.RemoteError as exc:
+        _fail(str(exc), EXIT_FAILED_INPUTS)
+    click.echo(f"augcli: {mirror.url}: {uploaded} object(s) written, {deleted} deleted", err=True)
 
 
 def _write_report(output_dir: Path) -> None:
@@ -211,19 +255,27 @@ def _parse_shard(text: str) -> tuple[int, int]:
 
 
 @main.command()
-@click.argument("output_dir", metavar="OUTPUT", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.argument("output_dir", metavar="OUTPUT")
 @click.option(
     "--input", "input_dir", type=click.Path(file_okay=False, path_type=Path), help="INPUT (default: the run's)."
 )
-def merge(output_dir: Path, input_dir) -> None:
+def merge(output_dir: str, input_dir) -> None:
     """Join the parts `run --shard K/N` wrote into OUTPUT's manifest.csv (and run-wide files such
     as a COCO json), byte for byte what one run would write; every part must be complete."""
     from augcli import merge as merger
-    from augcli import state
+    from augcli import remote, state
 
+    mirror = None
     try:
-        done = merger.merge(output_dir, input_dir)
-    except (merger.MergeError, state.LockedError) as exc:
+        if remote.is_url(output_dir):
+            mirror = remote.Mirror(output_dir)
+            local = mirror.pull(state.STATE_DIR)  # the shards' states and manifest parts
+        else:
+            local = remote.local_path(output_dir)
+        done = merger.merge(local, input_dir)
+        if mirror is not None:
+            mirror.push()
+    except (merger.MergeError, state.LockedError, remote.RemoteError) as exc:
         _fail(str(exc))
     extra = f", and {', '.join(done.run_wide)}" if done.run_wide else ""
     click.echo(f"augcli: merged {done.shards} shards: manifest.csv lists {done.files:,} files{extra}", err=True)

@@ -70,10 +70,11 @@ def merge(output_root: Path, input_root: Path | None = None) -> Merged:
         known = state.load(output_root, place)
         part = output_root / place / MANIFEST_NAME
         try:
-            stamp = os.lstat(part)
-            if known.manifest != [stamp.st_size, stamp.st_mtime_ns]:
+            lines = known.lines()
+            expected = manifest.render((f[0], lines[f[0]]) for r in known.units.values() for f in r["files"])
+            if part.read_bytes() != expected:
                 problem = problem or "its manifest part does not match its state"
-        except OSError:
+        except (OSError, KeyError):
             problem = problem or "it has no manifest part"
         if problem:
             raise MergeError(f"shard {index} of {len(parts)} is not complete: {problem}; rerun it and merge again")
@@ -85,7 +86,10 @@ def merge(output_root: Path, input_root: Path | None = None) -> Merged:
             merged.units[unit] = record
             merged.set_lines({f[0]: lines[f[0]] for f in record["files"]})
         merged.hashes.update(known.hashes)
-    same = {(i.get("recipe_text"), i.get("seed"), i.get("copies"), i.get("input")) for i in infos.values()}
+    same = {
+        (i.get("recipe_text"), i.get("seed"), i.get("copies"), i.get("input_url") or i.get("input"))
+        for i in infos.values()
+    }
     if len(same) != 1:
         raise MergeError("the shards were made with different recipes, seeds, copies or INPUTs: rerun them alike")
     info = infos[0]
@@ -94,6 +98,10 @@ def merge(output_root: Path, input_root: Path | None = None) -> Merged:
         recipe = parse_recipe(info["recipe_text"], info.get("recipe", "recipe"), Path(folder) if folder else None)
     except (RecipeError, KeyError) as exc:
         raise MergeError(f"the shards' recipe no longer validates: {exc}") from None
+    if input_root is None and info.get("input_url"):
+        from augcli import remote
+
+        input_root = remote.Mirror(info["input_url"]).pull()  # run-wide files (data.yaml, COCO) read INPUT
     root = input_root or Path(info["input"])
     if not root.is_dir():
         raise MergeError(f"INPUT {root} is not reachable from here: pass --input (run-wide files are built from it)")

@@ -465,6 +465,7 @@ class Options:
     progress: bool = False
     preload: list[str] = field(default_factory=list)  # heavy modules the worker pool imports once
     shard: tuple[int, int] | None = None  # (K, N): this run makes shard K of N (see plan.shard_of)
+    input_url: str | None = None  # INPUT as the user named it, when it is a URL (INPUT is then its mirror)
     executor: str = "local"  # local (a process pool on this machine) or dask
     scheduler: str | None = None  # dask: the scheduler's address; none starts a LocalCluster
 
@@ -586,6 +587,7 @@ def run(
             if plan.input_root is not None:
                 summary.seconds = time.perf_counter() - started
                 info = run_info(recipe, plan.input_root) | {"summary": summary.record(), "shard": options.shard}
+                info["input_url"] = options.input_url
                 info["complete"] = ok
                 state.write_run_info(output_root, info, tree.write_chunks, place)
             failures = [(f.relative, f.error or "") for f in summary.failures]

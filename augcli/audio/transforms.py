@@ -86,19 +86,31 @@ def _decoded_noise(path: str, rate: int, size: int, mtime_ns: int) -> np.ndarray
 class BackgroundNoise(AudioTransform):
     """Mix a random clip from a folder of noise recordings at a random SNR (looped or cropped to length)."""
 
-    path = Text(doc="folder of noise files (wav, flac, ogg, ...), relative to the recipe's folder")
+    path = Text(doc="folder of noise files (wav, flac, ogg, ...), relative to the recipe's folder, or a URL (s3://...)")
     snr_db = Span([3.0, 30.0], "signal-to-noise ratio in dB")
 
     files: tuple[str, ...] = ()
     folder: str = ""
 
     def check_files(self, base_dir: Path) -> list[tuple[str, str]]:
-        folder = (base_dir / self.path).resolve()
+        from augcli import remote
+
+        if remote.is_url(self.path):  # a local mirror of the remote folder, pulled up to date
+            try:
+                folder = remote.Mirror(self.path).pull()
+            except remote.RemoteError as exc:
+                return [("path", str(exc))]
+        else:
+            folder = (base_dir / self.path).resolve()
         if not folder.is_dir():
             return [("path", f"noise folder {folder} does not exist: give a folder of noise recordings")]
         self.folder = str(folder)
         self.files = tuple(
-            sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.suffix.lower() in AUDIO_SUFFIXES)
+            sorted(
+                p.relative_to(folder).as_posix()
+                for p in folder.rglob("*")
+                if p.suffix.lower() in AUDIO_SUFFIXES and not p.relative_to(folder).as_posix().startswith(".")
+            )
         )
         if not self.files:
             return [("path", f"noise folder {folder} holds no audio files ({', '.join(AUDIO_SUFFIXES)})")]

@@ -1,0 +1,174 @@
+"""INPUT and OUTPUT as fsspec URLs (s3://bucket/prefix, gs://..., memory://... for tests).
+
+augcli works on a local mirror of each remote folder, kept in step by object listings:
+- `pull` brings the mirror up to date with the remote folder: only objects whose size or ETag
+  (or modification time, where a store has no ETag) changed are fetched;
+- `push` sends back what a run changed: every file the run's state owns whose bytes changed since
+  the last push, uploaded as one whole object each (a PUT is atomic: readers see the old object or
+  the new one, never half of one); files the state no longer owns are deleted; the state comes
+  next and manifest.csv last, so a manifest in the bucket only ever lists objects that are there.
+Files no augcli state owns are never touched, so shards pushing into one bucket at the same time
+do not interfere. Credentials come from each backend's own environment and configuration (for S3:
+AWS_* variables, ~/.aws); augcli never prints them. `pip install 'augcli[s3]'` (or gcsfs, adlfs).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+from augcli import state
+from augcli.plan import MANIFEST_NAME
+
+RECORD = f"{state.STATE_DIR}/mirror.json"  # what was pulled or pushed, to compare with the next listing
+
+
+def is_url(text: str | os.PathLike) -> bool:
+    """Whether a command-line path names a remote folder (file:// and plain paths are local)."""
+    text = os.fspath(text)
+    return "://" in text and not text.startswith("file://")
+
+
+def local_path(text: str) -> Path:
+    """A plain path, or the path of a file:// URL."""
+    return Path(text[len("file://") :]) if text.startswith("file://") else Path(text)
+
+
+def cache_root() -> Path:
+    base = os.environ.get("AUGCLI_CACHE") or os.path.join(os.path.expanduser("~"), ".cache", "augcli")
+    return Path(base) / "mirrors"
+
+
+class RemoteError(Exception):
+    """A remote folder that cannot be listed, read or written (the message names the URL, not secrets)."""
+
+
+class Mirror:
+    """A remote folder and its local mirror."""
+
+    def __init__(self, url: str, local: Path | None = None) -> None:
+        try:
+            import fsspec
+        except ImportError:
+            raise RemoteError(f"{url}: URLs need fsspec and the store's package: pip install 'augcli[s3]'") from None
+        try:
+            self.fs, root = fsspec.core.url_to_fs(url)
+        except (ImportError, ValueError) as exc:
+            raise RemoteError(f"{url}: {exc}") from None
+        self.url, self.root = url, root.rstrip("/")
+        self.local = local or cache_root() / hashlib.sha256(url.encode()).hexdigest()[:24]
+        self.local.mkdir(parents=True, exist_ok=True)
+        (self.local / state.STATE_DIR).mkdir(exist_ok=True)
+        record = self.local / RECORD
+        self.record: dict[str, Any] = json.loads(record.read_text()) if record.is_file() else {}
+        self.record.setdefault("remote", {})  # relative -> remote version (size, etag/mtime)
+        self.record.setdefault("local", {})  # relative -> [size, mtime_ns] when pulled or pushed
+
+    def _version(self, info: dict[str, Any]) -> list[Any]:
+        """What changes when an object does: its size and ETag (or its time, where there is none)."""
+        keys = ("ETag", "etag", "mtime", "LastModified", "created")
+        tag = next((info[k] for k in keys if info.get(k)), None)
+        if hasattr(tag, "timestamp"):  # a listing and info() may give one time as a float or a datetime
+            tag = tag.timestamp()
+        return [int(info.get("size") or 0), str(tag)]
+
+    def listing(self, under: str = "") -> dict[str, dict[str, Any]]:
+        """Every object below the folder (or below `under` in it), by path relative to the folder."""
+        base = f"{self.root}/{under}".rstrip("/")
+        self.fs.invalidate_cache()  # another machine may have written since this process last listed
+        try:
+            found = self.fs.find(base, detail=True, withdirs=False) if self.fs.exists(base) else {}
+        except OSError as exc:
+            raise RemoteError(f"cannot list {self.url}: {exc}") from None
+        prefix = self.root + "/"
+        out = {}
+        for path, info in found.items():
+            path = path.rstrip("/")
+            if path.startswith(prefix) and info.get("type", "file") == "file" and not path.endswith(RECORD):
+                out[path[len(prefix) :]] = info
+        return out
+
+    def _stamp(self, relative: str) -> list[int]:
+        info = os.lstat(self.local / relative)
+        return [info.st_size, info.st_mtime_ns]
+
+    def pull(self, under: str = "") -> Path:
+        """Bring the mirror up to date with the remote folder (or its `under` part); returns it."""
+        remote = self.listing(under)
+        for relative, info in sorted(remote.items()):
+            version = self._version(info)
+            target = self.local / relative
+            current = self.record["remote"].get(relative) == version and target.is_file()
+            if current and self.record["local"].get(relative) == self._stamp(relative):
+                continue
+            target.parent.mkdir(parents=True, exist_ok=True)
+            temporary = target.with_name(f".{target.name}.augcli-pull")
+            try:
+                self.fs.get_file(f"{self.root}/{relative}", str(temporary))
+            except OSError as exc:
+                raise RemoteError(f"cannot read {self.url}/{relative}: {exc}") from None
+            os.replace(temporary, target)
+            self.record["remote"][relative] = version
+            self.record["local"][relative] = self._stamp(relative)
+        for relative in [r for r in self.record["remote"] if r.startswith(under) and r not in remote]:
+            (self.local / relative).unlink(missing_ok=True)  # gone from the remote folder
+            self.record["remote"].pop(relative, None)
+            self.record["local"].pop(relative, None)
+        self._save()
+        return self.local
+
+    def push(self, place: str = state.STATE_DIR, manifest: str = MANIFEST_NAME) -> tuple[int, int]:
+        """Upload what the state at `place` owns and changed; delete what it no longer owns.
+        Returns (objects uploaded, objects deleted)."""
+        from augcli.manifest import decode_path
+
+        known = state.load(self.local, place)
+        owned = {decode_path(cell) for cell in known.owned()}
+        previously = set(self.record.get("owned", {}).get(place, []))
+        uploads = [r for r in sorted(owned) if (self.local / r).is_file() and self._changed(r)]
+        folder = self.local / place
+        extras = [
+            p.relative_to(self.local).as_posix()
+            for p in sorted(folder.iterdir())
+            if p.is_file() and p.name not in (state.LOCK, state.JOURNAL, "mirror.json", "mirror.json.tmp")
+        ]
+        uploaded = 0
+        for relative in uploads + [r for r in extras if r != manifest and self._changed(r)]:
+            self._put(relative)
+            uploaded += 1
+        deleted = 0
+        for relative in sorted(previously - owned):
+            if not (self.local / relative).exists():
+                with contextlib.suppress(FileNotFoundError):
+                    self.fs.rm_file(f"{self.root}/{relative}")
+                self.record["remote"].pop(relative, None)
+                self.record["local"].pop(relative, None)
+                deleted += 1
+        if (self.local / manifest).is_file() and self._changed(manifest):
+            self._put(manifest)  # last: it lists only objects that are already there
+            uploaded += 1
+        self.record.setdefault("owned", {})[place] = sorted(owned)
+        self._save()
+        return uploaded, deleted
+
+    def _changed(self, relative: str) -> bool:
+        return self.record["local"].get(relative) != self._stamp(relative)
+
+    def _put(self, relative: str) -> None:
+        try:
+            self.fs.put_file(str(self.local / relative), f"{self.root}/{relative}")
+            info = self.fs.info(f"{self.root}/{relative}")
+        except OSError as exc:
+            raise RemoteError(f"cannot write {self.url}/{relative}: {exc}") from None
+        self.record["remote"][relative] = self._version(info)
+        self.record["local"][relative] = self._stamp(relative)
+
+    def _save(self) -> None:
+        path = self.local / RECORD
+        temporary = path.with_name(path.name + ".tmp")
+        temporary.write_text(json.dumps(self.record, sort_keys=True))
+        os.replace(temporary, path)

@@ -1,0 +1,140 @@
+"""INPUT and OUTPUT in object storage: a real S3 API (moto's server on 127.0.0.1) through s3fs,
+and fsspec's memory:// store. Runs from bucket to bucket and from a folder to a bucket, reruns
+that send only what changed, and shards that merge in the bucket."""
+
+from __future__ import annotations
+
+import os
+import socket
+from pathlib import Path
+
+import pytest
+
+from tests.test_cli import invoke, read_manifest, tree_digest
+from tests.test_layouts import ultralytics_dataset
+
+pytest.importorskip("s3fs")
+pytest.importorskip("moto")
+
+SECRET = "very-secret-key-never-printed"
+RECIPE = """\
+seed: 3
+copies: 2
+image:
+  annotations: {format: yolo}
+  transforms: [hflip, {rotate: {degrees: 10}}]
+"""
+
+
+@pytest.fixture(scope="module")
+def s3(tmp_path_factory):
+    """A moto S3 server on 127.0.0.1, s3fs pointed at it; stopped at the end."""
+    import fsspec
+    from moto.server import ThreadedMotoServer
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    endpoint = f"http://127.0.0.1:{port}"
+    saved = {k: os.environ.get(k) for k in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_ENDPOINT_URL")}
+    os.environ.update(AWS_ACCESS_KEY_ID="testing", AWS_SECRET_ACCESS_KEY=SECRET, AWS_ENDPOINT_URL=endpoint)
+    fsspec.config.conf["s3"] = {"endpoint_url": endpoint}
+    fs = fsspec.filesystem("s3", endpoint_url=endpoint, skip_instance_cache=True)
+    for bucket in ("data", "out", "shards"):
+        fs.mkdir(bucket)
+    yield fs
+    fsspec.config.conf.pop("s3", None)
+    for key, value in saved.items():
+        if value is None:
+            os.environ.pop(key, None)
+        else:
+            os.environ[key] = value
+    server.stop()
+
+
+@pytest.fixture
+def cache(tmp_path, monkeypatch) -> Path:
+    monkeypatch.setenv("AUGCLI_CACHE", str(tmp_path / "cache"))
+    return tmp_path / "cache"
+
+
+def upload(fs, local: Path, url: str) -> None:
+    for path in sorted(local.rglob("*")):
+        if path.is_file():
+            fs.put_file(str(path), f"{url}/{path.relative_to(local).as_posix()}")
+
+
+def bucket_digest(fs, url: str) -> dict[str, str]:
+    import hashlib
+
+    root = url.split("://", 1)[1]
+    return {
+        path[len(root) + 1 :]: hashlib.sha256(fs.cat_file(path)).hexdigest()
+        for path in fs.find(root)
+        if "/.augcli/" not in path and not path.endswith("/.augcli")
+    }
+
+
+def test_bucket_to_bucket_run_matches_a_local_run_and_reruns_send_only_changes(s3, cache, tmp_path):
+    data = ultralytics_dataset(tmp_path / "data", per_split=3)
+    upload(s3, data, "data/set1")
+    recipe = tmp_path / "recipe.yaml"
+    recipe.write_text(RECIPE)
+    local = tmp_path / "local"
+    assert invoke("run", recipe, data, local).exit_code == 0
+    result = invoke("run", recipe, "s3://data/set1", "s3://out/run1")
+    assert result.exit_code == 0, result.output
+    assert bucket_digest(s3, "s3://out/run1") == tree_digest(local)
+    assert SECRET not in result.output
+    again = invoke("run", recipe, "s3://data/set1", "s3://out/run1")
+    # nothing made: only .augcli/run.json (the last run's summary) is sent again
+    assert "0 made (0 outputs)" in again.output and "1 object(s) written, 0 deleted" in again.output
+    s3.pipe_file("data/set1/images/train/im0.png", (data / "images" / "train" / "im1.png").read_bytes())
+    (data / "images" / "train" / "im0.png").write_bytes((data / "images" / "train" / "im1.png").read_bytes())
+    changed = invoke("run", recipe, "s3://data/set1", "s3://out/run1")
+    assert " 1 made (6 outputs)" in changed.output  # im0, its two copies and their three label files
+    assert "object(s) written" in changed.output
+    assert invoke("run", recipe, data, local).exit_code == 0
+    assert bucket_digest(s3, "s3://out/run1") == tree_digest(local)
+    manifest = s3.cat_file("out/run1/manifest.csv")
+    assert manifest == (local / "manifest.csv").read_bytes()
+
+
+def test_local_folder_to_bucket_and_memory_store(s3, cache, tmp_path):
+    import fsspec
+
+    data = ultralytics_dataset(tmp_path / "data", per_split=2)
+    recipe = tmp_path / "recipe.yaml"
+    recipe.write_text(RECIPE)
+    assert invoke("run", recipe, data, "s3://out/from-local").exit_code == 0
+    local = tmp_path / "local"
+    assert invoke("run", recipe, data, local).exit_code == 0
+    assert bucket_digest(s3, "s3://out/from-local") == tree_digest(local)
+    memory = fsspec.filesystem("memory")
+    upload(memory, data, "/augcli-test-in")
+    assert invoke("run", recipe, "memory://augcli-test-in", "memory://augcli-test-out").exit_code == 0
+    assert memory.cat_file("/augcli-test-out/manifest.csv") == (local / "manifest.csv").read_bytes()
+    (data / "images" / "train" / "im0.png").unlink()  # removed inputs' objects are deleted
+    assert invoke("run", recipe, data, "s3://out/from-local").exit_code == 0
+    s3.invalidate_cache()
+    assert not s3.exists("out/from-local/images/train/im0_aug0.png")
+
+
+def test_shards_on_separate_machines_merge_in_the_bucket(s3, tmp_path, monkeypatch):
+    data = ultralytics_dataset(tmp_path / "data", per_split=3)
+    upload(s3, data, "data/set2")
+    recipe = tmp_path / "recipe.yaml"
+    recipe.write_text(RECIPE)
+    for k in range(2):  # each shard with its own cache: as on its own machine
+        monkeypatch.setenv("AUGCLI_CACHE", str(tmp_path / f"machine{k}"))
+        result = invoke("run", recipe, "s3://data/set2", "s3://shards/out", "--shard", f"{k}/2")
+        assert result.exit_code == 0, result.output
+    monkeypatch.setenv("AUGCLI_CACHE", str(tmp_path / "machine2"))
+    result = invoke("merge", "s3://shards/out")  # INPUT: the shards' bucket, pulled here
+    assert result.exit_code == 0, result.output
+    local = tmp_path / "local"
+    assert invoke("run", recipe, data, local).exit_code == 0
+    assert bucket_digest(s3, "s3://shards/out") == tree_digest(local)
+    assert len(read_manifest(local)) == len(s3.cat_file("shards/out/manifest.csv").decode().splitlines()) - 1
