@@ -1,8 +1,9 @@
 """The Dask executor: the same tasks as the local pool, on a Dask distributed cluster.
 
 Workers read their inputs and write their outputs themselves (OUTPUT must be reachable from every
-worker: a shared file system, or object storage); the client only gathers each task's small
-result, the manifest records. Tasks go to the scheduler as they are, the recipe once per worker.
+worker: a shared file system); the client only gathers each task's small result, the manifest
+records. Tasks go to the scheduler in batches (about 8 per worker; Dask spends a few milliseconds
+on each task it schedules), the recipe once per worker.
 A worker lost mid-run costs the re-execution of the tasks it held: Dask reschedules them, and as
 every output depends only on its own generator, the bytes are the same. `pip install 'augcli[dask]'`.
 """
@@ -17,13 +18,15 @@ from augcli.executor import WorkerDied
 _SETUP: dict[str, Any] = {}
 
 
-def _call(task: Any, func: Callable[[Any], Any], initializer: Callable[..., None], initargs: tuple) -> Any:
-    """Run one task on a worker, setting the worker up on its first task (per process)."""
-    key = id(initargs[0]) if initargs else 0
-    if _SETUP.get("key") != key:
+CHUNKS_PER_WORKER = 8  # tasks go in batches: Dask costs a few ms per task it schedules
+
+
+def _call(tasks: list[Any], func: Callable[[Any], Any], initializer: Callable[..., None], initargs: tuple, run: str):
+    """Run a batch of tasks on a worker, setting the worker up on its first batch of each run."""
+    if _SETUP.get("run") != run:
         initializer(*initargs)
-        _SETUP["key"] = key
-    return func(task)
+        _SETUP["run"] = run
+    return [func(task) for task in tasks]
 
 
 class DaskExecutor:
@@ -43,7 +46,7 @@ class DaskExecutor:
             from distributed import Client, LocalCluster
         except ImportError:
             raise ImportError("--executor dask needs Dask: pip install 'augcli[dask]'") from None
-        self.func, self.initializer, self.initargs = func, initializer, initargs
+        self.func, self.initializer, self.initargs, self.workers = func, initializer, initargs, workers
         self.cluster = None
         if scheduler is None:
             self.cluster = LocalCluster(
@@ -55,23 +58,29 @@ class DaskExecutor:
         self.futures: list[Any] = []
 
     def map(self, tasks: list[Any]) -> Iterator[tuple[Any, Any]]:
+        import uuid
+
         from distributed import as_completed
         from distributed.scheduler import KilledWorker
 
+        run = uuid.uuid4().hex  # a long-lived cluster's workers set up again for each run
         shared = self.client.scatter(list(self.initargs), broadcast=True)
+        workers = max(len(self.client.scheduler_info().get("workers", {})), self.workers, 1)
+        size = max(1, min(64, len(tasks) // (workers * CHUNKS_PER_WORKER)))
+        batches = [tasks[i : i + size] for i in range(0, len(tasks), size)]
         by_key = {}
-        for index, task in enumerate(tasks):
+        for index, batch in enumerate(batches):
             future = self.client.submit(
-                _call, task, self.func, self.initializer, shared, key=f"augcli-task-{index}", pure=False
+                _call, batch, self.func, self.initializer, shared, run, key=f"augcli-{run}-{index}", pure=False
             )
-            by_key[future.key] = task
+            by_key[future.key] = batch
             self.futures.append(future)
         for future in as_completed(self.futures):
-            task = by_key[future.key]
+            batch = by_key[future.key]
             try:
-                yield task, future.result()
+                yield from zip(batch, future.result(), strict=True)
             except KilledWorker as exc:  # it took down every worker that tried it
-                yield task, WorkerDied(f"worker died: Dask gave up on it ({exc})")
+                yield from ((task, WorkerDied(f"worker died: Dask gave up on it ({exc})")) for task in batch)
             finally:
                 future.release()
 

@@ -138,3 +138,20 @@ def test_shards_on_separate_machines_merge_in_the_bucket(s3, tmp_path, monkeypat
     assert invoke("run", recipe, data, local).exit_code == 0
     assert bucket_digest(s3, "s3://shards/out") == tree_digest(local)
     assert len(read_manifest(local)) == len(s3.cat_file("shards/out/manifest.csv").decode().splitlines()) - 1
+
+
+def test_a_noise_folder_may_be_a_url(cache, tmp_path):
+    import fsspec
+
+    from tests.audio_signals import sine, write_audio
+
+    memory = fsspec.filesystem("memory")
+    write_audio(tmp_path / "hum.wav", sine(50.0, 8000, 0.3), 8000, subtype="PCM_16")
+    memory.put_file(str(tmp_path / "hum.wav"), "/augcli-test-noise/hum.wav")
+    write_audio(tmp_path / "data" / "a.wav", sine(440.0, 8000, 0.4), 8000, subtype="PCM_16")
+    recipe = tmp_path / "noise.yaml"
+    recipe.write_text("copies: 1\naudio:\n  transforms: [{background_noise: {path: 'memory://augcli-test-noise'}}]\n")
+    result = invoke("run", recipe, tmp_path / "data", tmp_path / "out")
+    assert result.exit_code == 0, result.output
+    (row,) = [r for r in read_manifest(tmp_path / "out") if r["kind"] == "copy"]
+    assert '"file":"hum.wav"' in row["transforms"]
