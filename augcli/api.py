@@ -17,9 +17,9 @@ from typing import Any
 import numpy as np
 
 from augcli import recipe as _recipe
-from augcli.recipe import RecipeError
+from augcli.recipe import RecipeError as RecipeError  # re-exported: augcli.RecipeError
 from augcli.seeding import FileRngs, rng_for
-from augcli.transforms import ReplayError
+from augcli.transforms import ReplayError as ReplayError  # re-exported: augcli.ReplayError
 
 BOX_FORMATS = ("xyxy", "xywh", "yolo")  # pixel corners (Pascal VOC), pixel x, y, w, h (COCO), normalised cx cy w h
 
@@ -141,15 +141,3 @@ class Pipeline:
 
         run = {"image": online.image, "audio": online.audio, "text": online.text, "tabular": online.tabular}
         return run[self.modality](self._section, sample, rng, records, targets)
-
-
-__all__ = [
-    "BOX_FORMATS",
-    "Augmented",
-    "Pipeline",
-    "Recipe",
-    "RecipeError",
-    "ReplayError",
-    "load_recipe",
-    "parse_recipe",
-]
