@@ -563,3 +563,20 @@ def test_yolo_label_files_are_never_claimed_as_text_samples(tmp_path):
     assert (tmp_path / "out" / "notes_aug0.txt").exists()
     labels = yolo.read(tmp_path / "out" / "labels" / "train" / "im0_aug0.txt", W, H, 2)[0]
     assert len(labels) == 2  # moved boxes, not a text copy of the label file
+
+
+def test_a_coco_rerun_writes_the_json_a_clean_run_writes(tmp_path):
+    data = detection_dataset(tmp_path / "data", "coco")
+    recipe = write_recipe(
+        tmp_path,
+        "copies: 2\nimage:\n  images: images\n  annotations: {format: coco, path: annotations.json}\n"
+        "  masks: {path: masks}\n  transforms: [hflip, {rotate: {degrees: 10}}]\n",
+    )
+    out, clean = tmp_path / "out", tmp_path / "clean"
+    assert invoke("run", recipe, data, out).exit_code == 0
+    Image.fromarray(np.full((H, W, 3), 90, np.uint8)).save(data / "images" / "train" / "im1.png")
+    rerun = invoke("run", recipe, data, out)  # entries of untouched images come back from the state
+    assert rerun.exit_code == 0 and " 1 made (" in rerun.output
+    assert invoke("run", recipe, data, clean).exit_code == 0
+    assert (out / "annotations.json").read_bytes() == (clean / "annotations.json").read_bytes()
+    assert tree_digest(out) == tree_digest(clean)

@@ -137,9 +137,12 @@ def entry(file_name: str, width: int, height: int, boxes: list[Box], like: dict[
 
 
 def assemble(head: dict[str, Any], entries: list[tuple[str, dict[str, Any]]]) -> bytes:
-    """The output COCO file: entries sorted by output path, ids 1, 2, 3, ... in that order."""
+    """The output COCO file: entries sorted by output path, ids 1, 2, 3, ... in that order. Each
+    entry's keys are put in sorted order first: an entry made in this run and one read back from
+    the state (saved with sorted keys) must give the same bytes."""
     images, annotations = [], []
     for image_id, (_, item) in enumerate(sorted(entries, key=lambda e: e[0]), start=1):
+        item = json.loads(json.dumps(item, sort_keys=True))
         images.append({"id": image_id, **item["image"]})
         for annotation in item["annotations"]:
             annotations.append({"id": len(annotations) + 1, "image_id": image_id, **annotation})
