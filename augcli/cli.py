@@ -211,9 +211,11 @@ def _push(mirror, options) -> None:
     if mirror is None:
         return
     from augcli import remote
+    from augcli.plan import REPORT_NAME
 
     try:
         uploaded, deleted = mirror.push(options.place, options.manifest_name)
+        uploaded += mirror.push_file(REPORT_NAME)
     except remote.RemoteError as exc:
         _fail(str(exc), EXIT_FAILED_INPUTS)
     click.echo(f"augcli: {mirror.url}: {uploaded} object(s) written, {deleted} deleted", err=True)

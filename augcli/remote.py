@@ -155,6 +155,14 @@ class Mirror:
         self._save()
         return uploaded, deleted
 
+    def push_file(self, relative: str) -> bool:
+        """Upload one file no state owns (the run report) when it changed; True if it was sent."""
+        if not (self.local / relative).is_file() or not self._changed(relative):
+            return False
+        self._put(relative)
+        self._save()
+        return True
+
     def _changed(self, relative: str) -> bool:
         return self.record["local"].get(relative) != self._stamp(relative)
 

@@ -108,10 +108,13 @@ def test_local_folder_to_bucket_and_memory_store(s3, cache, tmp_path):
     data = ultralytics_dataset(tmp_path / "data", per_split=2)
     recipe = tmp_path / "recipe.yaml"
     recipe.write_text(RECIPE)
-    assert invoke("run", recipe, data, "s3://out/from-local").exit_code == 0
+    assert invoke("run", recipe, data, "s3://out/from-local", "--report").exit_code == 0
+    assert b"augcli run report" in s3.cat_file("out/from-local/report.html")
     local = tmp_path / "local"
     assert invoke("run", recipe, data, local).exit_code == 0
-    assert bucket_digest(s3, "s3://out/from-local") == tree_digest(local)
+    assert {k: v for k, v in bucket_digest(s3, "s3://out/from-local").items() if k != "report.html"} == tree_digest(
+        local
+    )
     memory = fsspec.filesystem("memory")
     upload(memory, data, "/augcli-test-in")
     assert invoke("run", recipe, "memory://augcli-test-in", "memory://augcli-test-out").exit_code == 0
