@@ -35,7 +35,8 @@ class AugmentedDataset(Dataset):
 
     `recipe`: a Recipe or a recipe path; `modality`: "image" (items are CxHxW uint8 tensors, or
     HxW for grey) or "audio" (channels x frames float32 tensors); `seed` defaults to the
-    recipe's. Call `set_epoch(e)` before each epoch (as with DistributedSampler) for new draws.
+    recipe's (`epoch_seed` is another name for it). Call `set_epoch(e)` before each epoch (as
+    with DistributedSampler) for new draws.
     `transform` runs on the tensor after augmentation (normalisation, say).
     """
 
@@ -46,6 +47,7 @@ class AugmentedDataset(Dataset):
         *,
         modality: str = "image",
         seed: int | None = None,
+        epoch_seed: int | None = None,
         epoch: int = 0,
         transform: Callable[[Any], Any] | None = None,
         decoder: str = "opencv",
@@ -55,7 +57,10 @@ class AugmentedDataset(Dataset):
         self.recipe = recipe if isinstance(recipe, Recipe) else load_recipe(recipe)
         self.pipeline: Pipeline = self.recipe.pipeline(modality)
         self.modality = modality
-        self.seed = self.recipe.seed if seed is None else seed
+        if seed is not None and epoch_seed is not None and seed != epoch_seed:
+            raise ValueError("give seed or epoch_seed (the same thing), not two different values")
+        chosen = seed if seed is not None else epoch_seed
+        self.seed = self.recipe.seed if chosen is None else chosen
         self.epoch = epoch
         self.transform = transform
         if decoder not in ("opencv", "pillow"):
