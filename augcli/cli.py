@@ -169,6 +169,8 @@ def run(
     options = runner.Options(workers, rebuild, overwrite, allow_failures, shard=part, executor=executor)
     options.scheduler = scheduler
     options.input_url = input_text if remote.is_url(input_text) else None
+    if mirror is not None:
+        options.upload = remote.Uploader(mirror.url, output_dir)
     try:
         _run(plan, config, output_dir, options, quiet, verbose)
     except SystemExit as exc:  # failed inputs: the report lists them; other exits wrote nothing to report on
@@ -214,8 +216,8 @@ def _push(mirror, options) -> None:
     from augcli.plan import REPORT_NAME
 
     try:
-        uploaded, deleted = mirror.push(options.place, options.manifest_name)
-        uploaded += mirror.push_file(REPORT_NAME)
+        uploaded, deleted = mirror.push(options.place, options.manifest_name, options.sent)
+        uploaded += mirror.push_file(REPORT_NAME) + len(options.sent)
     except remote.RemoteError as exc:
         _fail(str(exc), EXIT_FAILED_INPUTS)
     click.echo(f"augcli: {mirror.url}: {uploaded} object(s) written, {deleted} deleted", err=True)

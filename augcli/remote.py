@@ -43,6 +43,34 @@ def cache_root() -> Path:
     return Path(base) / "mirrors"
 
 
+class Uploader:
+    """Sends the files of finished outputs from a worker straight to the remote OUTPUT, each as one
+    whole object: workers write outputs themselves, the client only sends the state and the
+    manifest. Picklable (the filesystem is made in each worker)."""
+
+    def __init__(self, url: str, local: Path) -> None:
+        self.url, self.local = url, local
+        self._fs: Any = None
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {"url": self.url, "local": self.local, "_fs": None}
+
+    def __call__(self, paths: list[str]) -> list[str]:
+        """Upload these paths (relative to OUTPUT); returns those sent (a failure leaves the rest to push)."""
+        import fsspec
+
+        if self._fs is None:
+            self._fs, self._root = fsspec.core.url_to_fs(self.url)
+        sent = []
+        for relative in paths:
+            try:
+                self._fs.put_file(str(self.local / relative), f"{self._root.rstrip('/')}/{relative}")
+            except OSError:
+                break
+            sent.append(relative)
+        return sent
+
+
 class RemoteError(Exception):
     """A remote folder that cannot be listed, read or written (the message names the URL, not secrets)."""
 
@@ -121,10 +149,19 @@ class Mirror:
         self._save()
         return self.local
 
-    def push(self, place: str = state.STATE_DIR, manifest: str = MANIFEST_NAME) -> tuple[int, int]:
-        """Upload what the state at `place` owns and changed; delete what it no longer owns.
-        Returns (objects uploaded, objects deleted)."""
+    def push(
+        self, place: str = state.STATE_DIR, manifest: str = MANIFEST_NAME, sent: list[str] = ()
+    ) -> tuple[int, int]:
+        """Upload what the state at `place` owns and changed; delete what it no longer owns; `sent`:
+        files the workers already uploaded. Returns (objects uploaded, objects deleted)."""
         from augcli.manifest import decode_path
+
+        if sent:
+            listed = self.listing()
+            for relative in sent:
+                if relative in listed and (self.local / relative).is_file():
+                    self.record["remote"][relative] = self._version(listed[relative])
+                    self.record["local"][relative] = self._stamp(relative)
 
         known = state.load(self.local, place)
         owned = {decode_path(cell) for cell in known.owned()}

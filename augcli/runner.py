@@ -61,6 +61,7 @@ class JobResult:
     error: str | None = None
     details: str | None = None  # traceback, shown with --verbose
     died: bool = False  # its worker died
+    sent: list[str] = field(default_factory=list)  # files uploaded to a remote OUTPUT by the worker
 
 
 @dataclass
@@ -73,6 +74,7 @@ class Summary:
     skipped: int = 0
     failures: list[JobResult] = field(default_factory=list)
     seconds: float = 0.0
+    sent: list[str] = field(default_factory=list)  # files the workers uploaded to a remote OUTPUT
 
     def record(self) -> dict[str, Any]:
         """The counts, for the run report (OUTPUT/.augcli/run.json)."""
@@ -385,12 +387,20 @@ def process(task: Task, recipe: Recipe, tree: OutputTree, parts: list | None = N
 _WORKER: dict[str, Any] = {}
 
 
-def _init_worker(recipe: Recipe, output_root: Path, tag: str = "") -> None:
+def _init_worker(recipe: Recipe, output_root: Path, tag: str = "", upload: Callable | None = None) -> None:
     import cv2
 
     cv2.setNumThreads(1)  # one process per core already; OpenCV's threads would only contend
     warnings.simplefilter("ignore")  # a library's warning about one file never reaches the terminal raw
-    _WORKER.update(recipe=recipe, tree=OutputTree(output_root, tag))
+    output_root.mkdir(parents=True, exist_ok=True)  # a worker on another machine writes its own copy
+    _WORKER.update(recipe=recipe, tree=OutputTree(output_root, tag), upload=upload)
+
+
+def _send(result: JobResult, upload: Callable | None) -> JobResult:
+    """Upload a finished job's files to a remote OUTPUT (one whole object each), where there is one."""
+    if upload is not None and result.made:
+        result.sent = upload([manifest.decode_path(f[0]) for made in result.made for f in made.files])
+    return result
 
 
 def _run_task(task: Task) -> object:
@@ -400,7 +410,7 @@ def _run_task(task: Task) -> object:
     recipe: Recipe = _WORKER["recipe"]
     job = task.job
     if task.part is None:
-        return process(task, recipe, _WORKER["tree"])
+        return _send(process(task, recipe, _WORKER["tree"]), _WORKER.get("upload"))
     try:
         _check_regular(job.source)
         rngs = FileRngs(recipe.seed, job.relative)
@@ -412,7 +422,7 @@ def _run_task(task: Task) -> object:
 
 def _executor(options: Options, recipe: Recipe, tree: OutputTree):
     """The engine that runs the tasks: the local process pool, or a Dask cluster."""
-    initargs = (recipe, tree.root, tree.tag)
+    initargs = (recipe, tree.root, tree.tag, options.upload)
     if options.executor == "dask":
         from augcli.dask_executor import DaskExecutor
 
@@ -426,7 +436,7 @@ def _results(tasks: list[Task], recipe: Recipe, tree: OutputTree, options: Optio
     if local and (options.workers <= 1 or len(tasks) <= 1):  # in this process; OpenCV may use its own threads
         for task in tasks:
             if task.part in (None, 0):
-                yield process(Task(task.job, task.outputs), recipe, tree)
+                yield _send(process(Task(task.job, task.outputs), recipe, tree), options.upload)
         return
     expected = Counter(task.job.relative for task in tasks)
     parts: dict[str, dict[int, object]] = {}
@@ -448,7 +458,8 @@ def _results(tasks: list[Task], recipe: Recipe, tree: OutputTree, options: Optio
                 done[task.part] = outcome
                 if len(done) == expected[relative]:
                     del parts[relative]
-                    yield process(Task(task.job, task.outputs), recipe, tree, [done[k] for k in sorted(done)])
+                    made = process(Task(task.job, task.outputs), recipe, tree, [done[k] for k in sorted(done)])
+                    yield _send(made, options.upload)
     finally:
         executor.shutdown()  # at once, also when the caller stops early (Ctrl-C)
 
@@ -466,6 +477,8 @@ class Options:
     preload: list[str] = field(default_factory=list)  # heavy modules the worker pool imports once
     shard: tuple[int, int] | None = None  # (K, N): this run makes shard K of N (see plan.shard_of)
     input_url: str | None = None  # INPUT as the user named it, when it is a URL (INPUT is then its mirror)
+    upload: Callable | None = None  # remote OUTPUT: sends each job's files from the worker that made them
+    sent: list[str] = field(default_factory=list)  # what the workers sent (filled by the run)
     executor: str = "local"  # local (a process pool on this machine) or dask
     scheduler: str | None = None  # dask: the scheduler's address; none starts a LocalCluster
 
@@ -598,6 +611,7 @@ def run(
                 state.save(output_root, known, tree.write_chunks, place)
         finally:
             work.journal.close()
+    options.sent = summary.sent
     summary.failures.sort(key=lambda r: r.relative)
     summary.seconds = time.perf_counter() - started
     return summary
@@ -655,6 +669,7 @@ def _make(status: Status, recipe: Recipe, work: _Run, options: Options, summary:
                         work.put(made, _record(status.unit_keys.get(made.output), made), hashes)
                         summary.written += len(made.files)
                     summary.made += 1
+                    summary.sent += result.sent
                     if result.relative in work.known.deaths:
                         del work.known.deaths[result.relative]
                 else:

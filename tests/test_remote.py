@@ -77,7 +77,12 @@ def bucket_digest(fs, url: str) -> dict[str, str]:
     }
 
 
-def test_bucket_to_bucket_run_matches_a_local_run_and_reruns_send_only_changes(s3, cache, tmp_path):
+def test_bucket_to_bucket_run_matches_a_local_run_and_reruns_send_only_changes(s3, cache, tmp_path, monkeypatch):
+    from augcli import remote
+
+    pushed = []
+    push = remote.Mirror.push
+    monkeypatch.setattr(remote.Mirror, "push", lambda self, *a: pushed.append(a) or push(self, *a))
     data = ultralytics_dataset(tmp_path / "data", per_split=3)
     upload(s3, data, "data/set1")
     recipe = tmp_path / "recipe.yaml"
@@ -87,6 +92,7 @@ def test_bucket_to_bucket_run_matches_a_local_run_and_reruns_send_only_changes(s
     result = invoke("run", recipe, "s3://data/set1", "s3://out/run1")
     assert result.exit_code == 0, result.output
     assert bucket_digest(s3, "s3://out/run1") == tree_digest(local)
+    assert len(pushed[-1][2]) == 36  # the workers sent all 36 files (18 images, 18 labels) themselves
     assert SECRET not in result.output
     again = invoke("run", recipe, "s3://data/set1", "s3://out/run1")
     # nothing made: only .augcli/run.json (the last run's summary) is sent again
