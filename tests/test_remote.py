@@ -41,17 +41,29 @@ def s3(tmp_path_factory):
     saved = {k: os.environ.get(k) for k in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_ENDPOINT_URL")}
     os.environ.update(AWS_ACCESS_KEY_ID="testing", AWS_SECRET_ACCESS_KEY=SECRET, AWS_ENDPOINT_URL=endpoint)
     fsspec.config.conf["s3"] = {"endpoint_url": endpoint}
+    _restart_worker_server()  # workers must see these variables, as they would in a fresh augcli process
     fs = fsspec.filesystem("s3", endpoint_url=endpoint, skip_instance_cache=True)
     for bucket in ("data", "out", "shards"):
         fs.mkdir(bucket)
     yield fs
     fsspec.config.conf.pop("s3", None)
+    _restart_worker_server()
     for key, value in saved.items():
         if value is None:
             os.environ.pop(key, None)
         else:
             os.environ[key] = value
     server.stop()
+
+
+def _restart_worker_server() -> None:
+    """The fork server of augcli's worker pool lives as long as this test process and keeps the
+    environment it started with; stop it so the next run starts one that sees the S3 settings."""
+    from multiprocessing import forkserver
+
+    server = getattr(forkserver, "_forkserver", None)
+    if server is not None and hasattr(server, "_stop"):
+        server._stop()
 
 
 @pytest.fixture
