@@ -21,7 +21,7 @@ import numpy as np
 import soundfile as sf
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import WORK, default_workers, fastest_of, print_table, run_augcli, run_per_file
+from common import WORK, default_workers, fastest_of, print_table, run_augcli, run_peer_process, run_per_file
 
 RECIPE = """\
 seed: 1
@@ -104,13 +104,20 @@ def main() -> None:
     parser.add_argument("--copies", type=int, default=3)
     parser.add_argument("--workers", type=int, default=default_workers())
     parser.add_argument("--repeat", type=int, default=3, help="runs per tool; the fastest counts")
+    parser.add_argument("--peer", help=argparse.SUPPRESS)  # run the peer in this process (timed from outside)
     args = parser.parse_args()
 
     inputs = WORK / f"audio_{args.files}x{args.seconds:g}s"
     paths = make_inputs(inputs, args.files, args.seconds)
+    if args.peer:
+        run_audiomentations(paths, args.copies, args.workers)
+        return
+    size = ("--files", args.files, "--seconds", args.seconds, "--copies", args.copies, "--workers", args.workers)
     tools = {
         f"augcli ({args.workers} workers)": lambda: run_augcli_audio(inputs, args.copies, args.workers),
-        f"audiomentations ({args.workers} processes)": lambda: run_audiomentations(paths, args.copies, args.workers),
+        f"audiomentations ({args.workers} processes, own process)": lambda: run_peer_process(
+            __file__, "audiomentations", *size
+        ),
     }
     results = fastest_of(tools, args.repeat)
     audio_seconds = args.files * args.seconds * args.copies

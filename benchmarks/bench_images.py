@@ -24,7 +24,16 @@ import numpy as np
 from PIL import Image, ImageDraw
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import WORK, default_workers, fastest_of, fresh, print_table, run_augcli, run_per_file
+from common import (
+    WORK,
+    default_workers,
+    fastest_of,
+    fresh,
+    print_table,
+    run_augcli,
+    run_peer_process,
+    run_per_file,
+)
 
 RECIPE = """\
 seed: 1
@@ -157,18 +166,28 @@ def main() -> None:
         "--repeat", type=int, default=3, help="runs per tool; the fastest counts (shared machines are noisy)"
     )
     parser.add_argument("--skip", nargs="*", default=[], help="tools to leave out: albumentations augmentor")
+    parser.add_argument("--peer", help=argparse.SUPPRESS)  # run one peer in this process (timed from outside)
     args = parser.parse_args()
 
     inputs = WORK / f"input_{args.images}"
     paths = make_inputs(inputs, args.images)
     outputs = args.images * args.copies
+    if args.peer:
+        peers = {
+            "albumentations": lambda: run_albumentations(paths, args.copies, args.workers),
+            "augmentor": lambda: run_augmentor(inputs, outputs),
+            "floor": lambda: run_floor(paths, args.copies, args.workers),
+        }
+        peers[args.peer]()
+        return
+    size = ("--images", args.images, "--copies", args.copies, "--workers", args.workers)
     tools = {
         f"augcli ({args.workers} workers)": lambda: run_augcli_images(inputs, args.copies, args.workers),
         "augcli (1 worker)": lambda: run_augcli_images(inputs, args.copies, 1),
-        f"albumentations ({args.workers} processes)": lambda: run_albumentations(paths, args.copies, args.workers),
-        "Augmentor (Pipeline.sample)": lambda: run_augmentor(inputs, outputs),
-        f"floor: decode + {args.copies} encodes ({args.workers} processes)": lambda: run_floor(
-            paths, args.copies, args.workers
+        f"albumentations ({args.workers} processes)": lambda: run_peer_process(__file__, "albumentations", *size),
+        "Augmentor (Pipeline.sample)": lambda: run_peer_process(__file__, "augmentor", *size),
+        f"floor: decode + {args.copies} encodes ({args.workers} processes)": lambda: run_peer_process(
+            __file__, "floor", *size
         ),
     }
     tools = {name: run for name, run in tools.items() if name.split()[0].lower() not in args.skip}

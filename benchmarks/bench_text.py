@@ -20,7 +20,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import WORK, default_workers, fastest_of, fresh, print_table, run_augcli
+from common import WORK, default_workers, fastest_of, fresh, print_table, run_augcli, run_peer_process
 
 RECIPE = """\
 seed: 1
@@ -98,13 +98,20 @@ def main() -> None:
     parser.add_argument("--copies", type=int, default=4)
     parser.add_argument("--workers", type=int, default=default_workers())
     parser.add_argument("--repeat", type=int, default=3, help="runs per tool; the fastest counts")
+    parser.add_argument("--peer", help=argparse.SUPPRESS)  # run the peer in this process (timed from outside)
     args = parser.parse_args()
 
     folder = WORK / f"text_{args.sentences}"
     path = make_input(folder, args.sentences)
+    if args.peer:
+        run_nlpaug(path, args.copies, args.workers)
+        return
+    size = ("--sentences", args.sentences, "--copies", args.copies, "--workers", args.workers)
     tools = {
         "augcli (end to end, subprocess)": lambda: run_augcli(RECIPE.format(copies=args.copies), folder, args.workers),
-        f"nlpaug RandomWordAug ({args.workers} processes)": lambda: run_nlpaug(path, args.copies, args.workers),
+        f"nlpaug RandomWordAug ({args.workers} processes, own process)": lambda: run_peer_process(
+            __file__, "nlpaug", *size
+        ),
     }
     results = fastest_of(tools, args.repeat)
     augmented = args.sentences * args.copies

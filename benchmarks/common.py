@@ -50,14 +50,27 @@ def run_per_file(
     return time.perf_counter() - started
 
 
+SPREAD: dict[str, tuple[float, float]] = {}  # each tool's fastest and slowest round, for the table
+
+
 def fastest_of(tools: dict[str, Callable[[], float]], repeat: int) -> dict[str, float]:
     """Rounds of every tool in turn, keeping each tool's fastest: load on a shared machine drifts,
     and interleaving spreads the drift over all tools instead of favouring whichever ran first."""
-    results = {name: float("inf") for name in tools}
+    rounds: dict[str, list[float]] = {name: [] for name in tools}
     for _ in range(repeat):
         for name, run in tools.items():
-            results[name] = min(results[name], run())
-    return results
+            rounds[name].append(run())
+    SPREAD.clear()
+    SPREAD.update({name: (min(times), max(times)) for name, times in rounds.items()})
+    return {name: min(times) for name, times in rounds.items()}
+
+
+def run_peer_process(script: str, peer: str, *args: object) -> float:
+    """A peer timed as a whole process (interpreter start-up and imports included), as augcli is."""
+    command = [sys.executable, script, "--peer", peer, *map(str, args)]
+    started = time.perf_counter()
+    subprocess.run(command, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return time.perf_counter() - started
 
 
 def default_workers() -> int:
@@ -70,8 +83,9 @@ def print_table(results: dict[str, float], work: float, unit: str, reference_pre
     machine = f"{platform.machine()}, {os.cpu_count()} cores, {platform.system()}"
     print(f"machine: {machine}, Python {platform.python_version()}")
     print(f"each tool: fastest of {repeat} interleaved rounds\n")
-    print(f"| tool | seconds | {unit}/s | vs {reference_prefix} |")
-    print("|---|---:|---:|---:|")
+    print(f"| tool | seconds | {unit}/s | vs {reference_prefix} | spread of rounds |")
+    print("|---|---:|---:|---:|---:|")
     for name, seconds in results.items():
         ratio = f"{reference / seconds:.2f}x" if reference else "-"
-        print(f"| {name} | {seconds:.2f} | {work / seconds:.0f} | {ratio} |")
+        low, high = SPREAD.get(name, (seconds, seconds))
+        print(f"| {name} | {seconds:.2f} | {work / seconds:.0f} | {ratio} | {low:.2f}-{high:.2f} s |")
