@@ -392,6 +392,7 @@ def _init_worker(recipe: Recipe, output_root: Path, tag: str = "", upload: Calla
 
     cv2.setNumThreads(1)  # one process per core already; OpenCV's threads would only contend
     warnings.simplefilter("ignore")  # a library's warning about one file never reaches the terminal raw
+    pool.tune_allocator()
     output_root.mkdir(parents=True, exist_ok=True)  # a worker on another machine writes its own copy
     _WORKER.update(recipe=recipe, tree=OutputTree(output_root, tag), upload=upload)
 
@@ -434,6 +435,7 @@ def _results(tasks: list[Task], recipe: Recipe, tree: OutputTree, options: Optio
     """Every task's result; table parts are gathered and their table assembled here."""
     local = options.executor == "local"
     if local and (options.workers <= 1 or len(tasks) <= 1):  # in this process; OpenCV may use its own threads
+        pool.tune_allocator()
         for task in tasks:
             if task.part in (None, 0):
                 yield _send(process(Task(task.job, task.outputs), recipe, tree), options.upload)
