@@ -96,6 +96,9 @@ class AugmentedDataset(Dataset):
         return len(self.samples)
 
     def __getitem__(self, index: int) -> tuple[Any, int]:
+        from augcli.pool import tune_allocator
+
+        tune_allocator()  # once per process: large buffers stay in the heap (see augcli.pool)
         path, label = self.samples[index]
         rng = item_rng(self.seed, self.epoch, index)
         if self.modality == "image":
