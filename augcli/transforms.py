@@ -29,8 +29,13 @@ class Applied:
     params: dict[str, Any]
     info: Any
 
-    def record(self) -> dict[str, Any]:
-        return {"name": self.transform.name, "params": self.params}
+    def record(self, step: int | None = None) -> dict[str, Any]:
+        """The manifest's record; `step` (the transform's place among the recipe's leaves) is added
+        when the recipe lists a transform of this name more than once, so replay finds the right one."""
+        record = {"name": self.transform.name, "params": self.params}
+        if step is not None:
+            record["step"] = step
+        return record
 
 
 def _snake(name: str) -> str:
@@ -162,6 +167,14 @@ class ReplayError(ValueError):
     """Recorded parameters that do not fit the recipe's transforms (another recipe, an edited record)."""
 
 
+def records_of(transforms: Sequence[Transform], applied: Sequence[Applied]) -> list[dict[str, Any]]:
+    """The records of a copy's steps, each with its `step` when its name is not unique in the recipe."""
+    steps = leaves(transforms)
+    names = [t.name for t in steps]
+    places = {id(t): i for i, t in enumerate(steps)}
+    return [a.record(places.get(id(a.transform)) if names.count(a.transform.name) > 1 else None) for a in applied]
+
+
 def replay_pipeline(transforms: Sequence[Transform], records: Sequence[dict[str, Any]], info: Any) -> list[Applied]:
     """The steps a copy took, rebuilt from its manifest records with no randomness: each record is
     matched, in order, to the next transform of the recipe with its name (a one_of's pick, some_of's
@@ -175,6 +188,8 @@ def replay_pipeline(transforms: Sequence[Transform], records: Sequence[dict[str,
         name = record.get("name")
         if name not in names:
             continue
+        if isinstance(record.get("step"), int) and record["step"] >= position:
+            position = record["step"]  # a recipe that lists this transform more than once
         while position < len(steps) and steps[position].name != name:
             position += 1
         if position == len(steps):

@@ -355,3 +355,22 @@ def test_every_text_and_table_transform_replays_from_its_record(name):
         made = pipeline(sample, np.random.default_rng(seed))
         again = pipeline.replay(sample, json.loads(json.dumps(made.records)))
         assert again.sample.equals(made.sample) if modality == "tabular" else again.sample == made.sample, name
+
+
+def test_a_transform_listed_twice_replays_against_the_right_one():
+    pipeline = augcli.parse_recipe(
+        "image:\n  transforms:\n    - rotate: {p: 0.5, degrees: 40, interpolation: nearest}\n"
+        "    - rotate: {degrees: 40, interpolation: bicubic}\n"
+    ).pipeline("image")
+    pixels = np.random.default_rng(2).integers(0, 256, (30, 40, 3), dtype=np.uint8)
+    for seed in range(12):
+        made = pipeline(pixels, np.random.default_rng(seed))
+        steps = [record["step"] for record in made.records]
+        assert steps in ([0, 1], [1])  # the step names which of the two rotations made the record
+        assert np.array_equal(pipeline.replay(pixels, made.records).sample, made.sample), seed
+    sound = augcli.parse_recipe("audio:\n  transforms: [{gain: {p: 0.5, gain_db: 3}}, {gain: {gain_db: [-6, -2]}}]\n")
+    audio = sound.pipeline("audio")
+    samples = sine(200.0, 8000, 0.2)
+    for seed in range(6):
+        made = audio(samples, np.random.default_rng(seed), sample_rate=8000)
+        assert np.array_equal(audio.replay(samples, made.records, sample_rate=8000).sample, made.sample)

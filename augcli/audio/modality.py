@@ -15,7 +15,7 @@ from augcli.audio.transforms import AUDIO_SUFFIXES, AudioInfo, Skipped
 from augcli.errors import InputError
 from augcli.modality import FileModality, Rendered
 from augcli.params import Choice, Flag, Options
-from augcli.transforms import Applied, plan_pipeline, replay_pipeline
+from augcli.transforms import Applied, plan_pipeline, records_of, replay_pipeline
 
 if TYPE_CHECKING:
     from augcli.recipe import Section
@@ -61,7 +61,7 @@ def augment_audio(
     what the Python API returns, by one code path."""
     channels = samples.shape[0] if samples.ndim == 2 else 1
     applied, _ = plan_pipeline(section.transforms, rng, AudioInfo(rate, channels))
-    return _apply(samples, rate, applied)
+    return _apply(samples, rate, applied, records_of(section.transforms, applied))
 
 
 def replay_audio(
@@ -69,13 +69,15 @@ def replay_audio(
 ) -> tuple[np.ndarray, list[dict[str, Any]]]:
     """A copy rebuilt from its records: the recorded parameters, no randomness."""
     channels = samples.shape[0] if samples.ndim == 2 else 1
-    return _apply(samples, rate, replay_pipeline(section.transforms, records, AudioInfo(rate, channels)))
+    applied = replay_pipeline(section.transforms, records, AudioInfo(rate, channels))
+    return _apply(samples, rate, applied, records_of(section.transforms, applied))
 
 
-def _apply(samples: np.ndarray, rate: int, applied: list[Applied]) -> tuple[np.ndarray, list[dict[str, Any]]]:
+def _apply(
+    samples: np.ndarray, rate: int, applied: list[Applied], made: list[dict[str, Any]]
+) -> tuple[np.ndarray, list[dict[str, Any]]]:
     records = []
-    for step in applied:
-        record = step.record()
+    for step, record in zip(applied, made, strict=True):
         try:
             with warnings.catch_warnings():  # a library's warning about one file is not for the terminal
                 warnings.simplefilter("ignore")

@@ -22,7 +22,7 @@ from augcli.image.ops import run_ops
 from augcli.image.transforms import ImageInfo
 from augcli.modality import FileModality, Prepared, Rendered, Written
 from augcli.params import Choice, Flag, Indices, Number, Options, Text
-from augcli.transforms import Applied, Transform, plan_pipeline, replay_pipeline
+from augcli.transforms import Applied, Transform, plan_pipeline, records_of, replay_pipeline
 
 if TYPE_CHECKING:
     from augcli.recipe import Section
@@ -356,7 +356,7 @@ def _apply(
 ) -> ImageCopy:
     _check_output_size(applied)
     out = run_ops(pixels, [a.transform.op(a.info, **a.params) for a in applied])
-    records = [a.record() for a in applied] + notes
+    records = records_of(section.transforms, applied) + notes
     if found is None:
         return ImageCopy(out, records, applied=applied)
     layout = layout_of(section)
