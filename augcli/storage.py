@@ -292,6 +292,19 @@ def open_input(path: Path):
         raise
 
 
+ANNOTATION_LIMIT = 256 << 20  # a label file, mask, class list or data.yaml larger than this is refused
+
+
+def read_input(path: Path, limit: int | None = ANNOTATION_LIMIT) -> bytes:
+    """A whole input that is a regular file (never a FIFO or a device, which would block or never
+    end), refused when larger than `limit` bytes."""
+    with open_input(path) as handle:
+        data = handle.read() if limit is None else handle.read(limit + 1)
+    if limit is not None and len(data) > limit:
+        raise OSError(errno.EFBIG, f"{path.name} is over {limit >> 20} MiB: is it the right file?")
+    return data
+
+
 def file_kind(mode: int) -> str:
     for test, name in (
         (stat.S_ISFIFO, "a FIFO"),

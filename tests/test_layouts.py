@@ -580,3 +580,27 @@ def test_a_coco_rerun_writes_the_json_a_clean_run_writes(tmp_path):
     assert invoke("run", recipe, data, clean).exit_code == 0
     assert (out / "annotations.json").read_bytes() == (clean / "annotations.json").read_bytes()
     assert tree_digest(out) == tree_digest(clean)
+
+
+def test_a_fifo_where_a_label_or_data_yaml_should_be_never_hangs_the_run(tmp_path):
+    import os
+    import subprocess
+
+    from tests.conftest import augcli_command
+
+    data = ultralytics_dataset(tmp_path / "data", splits=("train",))
+    (data / "labels" / "train" / "im0.txt").unlink()
+    os.mkfifo(data / "labels" / "train" / "im0.txt")
+    recipe = yolo_recipe(tmp_path)
+    done = subprocess.run(
+        augcli_command("run", recipe, data, tmp_path / "out"), capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 1, done.stderr
+    assert "failed: images/train/im0.png: " in done.stderr and "im0.txt is not a regular file (a FIFO)" in done.stderr
+    (data / "data.yaml").unlink()
+    os.mkfifo(data / "data.yaml")
+    recipe.write_text(recipe.read_text().replace("{format: yolo}", "{format: yolo, classes: data.yaml}"))
+    done = subprocess.run(
+        augcli_command("run", recipe, data, tmp_path / "out2"), capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 2 and "data.yaml is not a regular file (a FIFO)" in done.stderr, done.stderr

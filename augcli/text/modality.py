@@ -21,6 +21,7 @@ from augcli.balance import balanced_copies
 from augcli.modality import BaseModality, Prepared, Rendered, Written
 from augcli.params import Choice, Flag, Names, Text
 from augcli.seeding import FileRngs
+from augcli.storage import read_input
 from augcli.text import io, lexicon
 from augcli.text.transforms import BatchedTransform, Lexicon, run
 from augcli.textfile import UnreadableFile, decode, split_lines
@@ -195,7 +196,7 @@ class TextModality(BaseModality):
         labels = self._labels_file(source)
         if labels is None:
             return None
-        return Written([(str(PurePosixPath(output).with_suffix(LABELS_SUFFIX)), labels.read_bytes())])
+        return Written([(str(PurePosixPath(output).with_suffix(LABELS_SUFFIX)), read_input(labels))])
 
     def render(self, source: Path, section: Section, rngs: Iterable[np.random.Generator]) -> list[Rendered]:
         """A .txt file: each copy has the same lines, each non-empty one augmented (or the whole file)."""

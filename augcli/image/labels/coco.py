@@ -15,6 +15,7 @@ from typing import Any
 
 from augcli.image.labels.shapes import Box, polygon_area
 from augcli.image.labels.yolo import BadLabels, finite
+from augcli.storage import read_input
 
 
 @dataclass
@@ -30,7 +31,7 @@ class Dataset:
 def load(path: str) -> Dataset:
     """Parse and index a COCO file (a file that is not COCO at all is refused)."""
     try:
-        data = json.loads(Path(path).read_text(encoding="utf-8-sig"))
+        data = json.loads(read_input(Path(path), None).decode("utf-8-sig"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise BadLabels(f"COCO file {path}: {exc}") from None
     if not isinstance(data, dict) or not isinstance(data.get("images"), list):

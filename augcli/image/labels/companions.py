@@ -23,6 +23,7 @@ from augcli.image.labels.dataset_yaml import DatasetFile
 from augcli.image.labels.shapes import Box
 from augcli.image.ops import Kernel, Op, Warp, run_ops
 from augcli.modality import Written
+from augcli.storage import read_input
 from augcli.transforms import Applied
 
 
@@ -220,7 +221,8 @@ def class_names_of(layout: Layout, relative: str) -> list[str]:
         _, tree = voc.read(path)
         return [node.findtext("name") or "" for node in tree.getroot().findall("object")] if tree else []
     names = layout.dataset.names if layout.dataset is not None else ()
-    ids = [line.split()[0] for line in path.read_text(encoding="utf-8-sig").splitlines() if line.strip()]
+    text = read_input(path).decode("utf-8-sig", errors="replace")
+    ids = [line.split()[0] for line in text.splitlines() if line.strip()]
     return [names[int(i)] if i.isdigit() and int(i) < len(names) else i for i in ids]
 
 
@@ -401,10 +403,10 @@ def original(layout: Layout, relative: str, output_relative: str) -> Written:
         return written
     label = layout.label_path(key)
     if label is not None and (layout.input_root / label).exists():
-        written.files.append((label, (layout.input_root / label).read_bytes()))
+        written.files.append((label, read_input(layout.input_root / label)))
     mask = layout.mask_file(key)
     if mask is not None:
-        written.files.append((mask.relative_to(layout.input_root).as_posix(), mask.read_bytes()))
+        written.files.append((mask.relative_to(layout.input_root).as_posix(), read_input(mask)))
     if layout.format == "coco":
         dataset = coco.load(str(layout.input_root / layout.labels))
         image = dataset.by_file.get(key)

@@ -16,7 +16,10 @@ from typing import Any
 
 import yaml
 
+from augcli.storage import read_input
+
 SPLITS = ("train", "val", "test", "minival")
+YAML_LIMIT = 16 << 20
 NAMES = ("data.yaml", "data.yml")
 
 
@@ -39,7 +42,7 @@ def find(input_root: Path) -> str | None:
 
 
 def _load(path: Path) -> dict[str, Any]:
-    data = yaml.safe_load(path.read_text(encoding="utf-8-sig")) or {}
+    data = yaml.safe_load(read_input(path, YAML_LIMIT).decode("utf-8-sig")) or {}
     if not isinstance(data, dict):
         raise ValueError(f"{path.name} is not a mapping of keys (names, train, val, ...)")
     return data

@@ -10,6 +10,7 @@ import numpy as np
 from PIL import Image
 
 from augcli.image.labels.yolo import BadLabels
+from augcli.storage import read_input
 
 MODES = {"L", "P", "I;16", "1"}
 SUFFIXES = (".png", ".bmp", ".tif", ".tiff", ".gif")
@@ -34,7 +35,7 @@ def find(folder: Path, stem: str) -> Path | None:
 def load(path: Path, size: tuple[int, int]) -> Mask:
     """A mask that must match its image's (width, height)."""
     try:
-        with Image.open(path) as image:
+        with Image.open(io.BytesIO(read_input(path))) as image:
             image.load()
             mode, palette = image.mode, image.getpalette() if image.mode == "P" else None
             if mode not in MODES:

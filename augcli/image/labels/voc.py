@@ -9,6 +9,7 @@ from pathlib import Path
 
 from augcli.image.labels.shapes import Box, visibility
 from augcli.image.labels.yolo import BadLabels, finite
+from augcli.storage import read_input
 
 
 def read(path: Path) -> tuple[list[Box], ET.ElementTree | None]:
@@ -16,7 +17,9 @@ def read(path: Path) -> tuple[list[Box], ET.ElementTree | None]:
     if not path.exists():
         return [], None
     try:
-        tree = ET.parse(path)
+        tree = ET.ElementTree(ET.fromstring(read_input(path)))
+    except OSError as exc:
+        raise BadLabels(f"{path.name}: cannot read it: {exc}") from None
     except ET.ParseError as exc:
         raise BadLabels(f"{path.name}: not valid XML: {exc}") from None
     boxes = []

@@ -11,6 +11,7 @@ from typing import Any
 
 from augcli.errors import InputError
 from augcli.image.labels.shapes import Box
+from augcli.storage import read_input
 
 ROUNDING = 0.01  # coordinates this far outside [0, 1] are rounding noise: clipped with a warning
 
@@ -63,7 +64,11 @@ def read(
     if not path.exists():
         return [], []
     boxes, clipped = [], [0]
-    for number, line in enumerate(path.read_text(encoding="utf-8-sig").splitlines(), start=1):
+    try:
+        text = read_input(path).decode("utf-8-sig")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise BadLabels(f"{path.name}: cannot read it: {exc}") from None
+    for number, line in enumerate(text.splitlines(), start=1):
         fields = line.split()
         if not fields:
             continue
@@ -128,7 +133,7 @@ def class_count(path: Path) -> int:
     """How many classes a classes.txt (one name per line) or a data.yaml (`names:`) lists."""
     import yaml
 
-    text = path.read_text(encoding="utf-8-sig")
+    text = read_input(path).decode("utf-8-sig")
     if path.suffix.lower() in (".yaml", ".yml"):
         names = (yaml.safe_load(text) or {}).get("names")
         if not isinstance(names, (list, dict)):
