@@ -245,7 +245,7 @@ def report_command(output_dir: Path) -> None:
     try:
         report.require()
         written = run_report.write(output_dir)
-    except (ImportError, run_report.ReportError) as exc:
+    except (ImportError, run_report.ReportError, OSError) as exc:
         _fail(str(exc))
     click.echo(f"augcli: report: {written}", err=True)
 

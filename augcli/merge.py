@@ -57,6 +57,9 @@ def merge(output_root: Path, input_root: Path | None = None) -> Merged:
     from augcli.modalities import MODALITIES
     from augcli.runner import _record
 
+    problem = state.check_state_dir(output_root)
+    if problem:
+        raise MergeError(problem)
     parts = _parts(output_root)
     infos = {}
     merged = state.State()

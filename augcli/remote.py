@@ -38,6 +38,13 @@ def local_path(text: str) -> Path:
     return Path(text[len("file://") :]) if text.startswith("file://") else Path(text)
 
 
+def safe_key(relative: str) -> bool:
+    """Whether an object's key below the folder maps to a path inside the mirror (no '..', '.',
+    empty part or backslash: an object named a/../../x must never be written outside it)."""
+    parts = relative.split("/")
+    return bool(relative) and "\\" not in relative and all(part not in ("", ".", "..") for part in parts)
+
+
 def cache_root() -> Path:
     base = os.environ.get("AUGCLI_CACHE") or os.path.join(os.path.expanduser("~"), ".cache", "augcli")
     return Path(base) / "mirrors"
@@ -117,7 +124,13 @@ class Mirror:
         for path, info in found.items():
             path = path.rstrip("/")
             if path.startswith(prefix) and info.get("type", "file") == "file" and not path.endswith(RECORD):
-                out[path[len(prefix) :]] = info
+                relative = path[len(prefix) :]
+                if not safe_key(relative):
+                    raise RemoteError(
+                        f"{self.url}: object {relative!r} has an empty, '.' or '..' path part: it cannot be mirrored "
+                        "safely; rename it"
+                    )
+                out[relative] = info
         return out
 
     def _stamp(self, relative: str) -> list[int]:

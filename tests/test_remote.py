@@ -176,3 +176,16 @@ def test_a_noise_folder_may_be_a_url(cache, tmp_path):
     assert result.exit_code == 0, result.output
     (row,) = [r for r in read_manifest(tmp_path / "out") if r["kind"] == "copy"]
     assert '"file":"hum.wav"' in row["transforms"]
+
+
+def test_an_object_key_that_would_leave_the_mirror_is_refused(cache, tmp_path):
+    import fsspec
+
+    memory = fsspec.filesystem("memory")
+    memory.pipe_file("/augcli-test-hostile/ok.txt", b"fine\n")
+    memory.pipe_file("/augcli-test-hostile/a/../../escape.txt", b"outside\n")
+    recipe = tmp_path / "r.yaml"
+    recipe.write_text("text:\n  transforms: [random_swap]\n")
+    result = invoke("run", recipe, "memory://augcli-test-hostile", tmp_path / "out")
+    assert result.exit_code == 2 and "has an empty, '.' or '..' path part" in result.output
+    assert not list(cache.rglob("escape.txt")) and not (tmp_path / "escape.txt").exists()

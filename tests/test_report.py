@@ -203,3 +203,14 @@ def test_preview_and_report_load_in_headless_chromium(dataset, tmp_path):
             assert state["console"] == [] and state["external"] == [], state
             assert state["variance"] > 100, f"the {name} screenshot looks blank"
             assert (shots / f"{name}.png").stat().st_size > 10_000
+
+
+def test_the_report_never_writes_through_a_link(dataset, tmp_path):
+    _, _, out = dataset
+    outside = tmp_path / "outside.html"
+    outside.write_text("keep me")
+    (out / "report.html").unlink()
+    (out / "report.html").symlink_to(outside)
+    assert invoke("report", out).exit_code == 0
+    assert outside.read_text() == "keep me"
+    assert not (out / "report.html").is_symlink() and "augcli run report" in (out / "report.html").read_text()

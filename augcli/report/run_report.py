@@ -357,12 +357,12 @@ def _text_diffs(shown: Shown, output_root: Path, members: list[dict[str, str]]) 
 
 
 def write(output_root: Path) -> Path:
-    """Make OUTPUT/report.html from what OUTPUT holds."""
+    """Make OUTPUT/report.html from what OUTPUT holds (written as every output is: a temporary
+    name, then a rename, never through a link, never outside OUTPUT)."""
     from augcli.report import page
+    from augcli.storage import OutputTree
 
     html = page.render(**build(output_root))
-    destination = output_root / REPORT_NAME
-    temporary = output_root / state.STATE_DIR / f".{REPORT_NAME}.tmp"
-    temporary.write_text(html, encoding="utf-8")
-    temporary.replace(destination)
-    return destination
+    with OutputTree(output_root) as tree:
+        tree.write(REPORT_NAME, html.encode("utf-8"))
+    return output_root / REPORT_NAME
