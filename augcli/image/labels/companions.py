@@ -373,10 +373,17 @@ def check_claims(input_root: Path, claimed: list[str], masks_named: bool) -> lis
     annotations: augmenting them with draws of their own breaks the pairs); warn about a masks/
     folder beside images/ that the section does not name."""
     sibling_masks: set[str] = set()
+    folders: dict[tuple[str, ...], bool] = {}  # one stat per folder, not one per file
+
+    def is_folder(*parts: str) -> bool:
+        if parts not in folders:
+            folders[parts] = input_root.joinpath(*parts).is_dir()
+        return folders[parts]
+
     for relative in claimed:
         parts = relative.split("/")[:-1]
         for i, part in enumerate(parts):
-            if part.lower() in ("labels", "masks") and (input_root.joinpath(*parts[:i], "images")).is_dir():
+            if part.lower() in ("labels", "masks") and is_folder(*parts[:i], "images"):
                 folder = "/".join(parts[: i + 1])
                 key = "masks: {path: " + folder + "}" if part.lower() == "masks" else "annotations: {format: ...}"
                 raise ValueError(
@@ -384,7 +391,7 @@ def check_claims(input_root: Path, claimed: list[str], masks_named: bool) -> lis
                     f"{'/'.join([*parts[:i], 'images'])}/: it is an annotation. Add {key} to the image section so it "
                     f'moves with its image, or exclude: ["{folder}/**"] to leave it out'
                 )
-            if part.lower() == "images" and (input_root.joinpath(*parts[:i], "masks")).is_dir():
+            if part.lower() == "images" and is_folder(*parts[:i], "masks"):
                 sibling_masks.add("/".join([*parts[:i], "masks"]))
     if masks_named:
         return []
