@@ -147,3 +147,20 @@ def test_a_dask_worker_lost_mid_run_costs_only_its_tasks(tmp_path):
     local = tmp_path / "local"
     assert invoke("run", recipe, data, local, "--workers", "2").exit_code == 0
     assert tree_digest(out) == tree_digest(local)
+
+
+def test_a_shard_removes_only_its_own_leftover_temporaries_and_merge_refuses_a_killed_shard(dataset, tmp_path):
+    data, recipe = dataset
+    out = tmp_path / "out"
+    assert invoke("run", recipe, data, out, "--shard", "0/2").exit_code == 0
+    mine, theirs = out / "images" / ".augcli-tmp-s0of2-999-1", out / "images" / ".augcli-tmp-s1of2-999-1"
+    mine.write_bytes(b"left by a killed run of shard 0")
+    theirs.write_bytes(b"being written by shard 1 right now")
+    assert invoke("run", recipe, data, out, "--shard", "0/2").exit_code == 0
+    assert not mine.exists() and theirs.exists()  # shard 1 may still be writing it
+    theirs.unlink()
+    assert invoke("run", recipe, data, out, "--shard", "1/2").exit_code == 0
+    journal = out / ".augcli" / "shards" / "1-of-2" / "journal.jsonl"
+    journal.write_text("")  # as a run killed mid-way leaves it
+    result = invoke("merge", out)
+    assert result.exit_code == 2 and "its last run was stopped before it finished" in result.output
