@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -34,6 +36,15 @@ def write_images(folder: Path, count: int, width: int, height: int) -> Path:
 def augcli_command(*args: object) -> list[str]:
     """augcli as a real process, with this interpreter."""
     return [sys.executable, "-m", "augcli", *map(str, args)]
+
+
+def start_long_run(tmp_path: Path, recipe: Path, images: int, size: tuple[int, int], copies: int, **popen: Any):
+    """A real 2-worker run over fresh uncompressed PNGs, long enough to be killed or interrupted
+    mid-way: (the process, INPUT, OUTPUT)."""
+    data = write_images(tmp_path / "big", images, *size)
+    out = tmp_path / "out"
+    command = augcli_command("run", recipe, data, out, "--copies", copies, "--workers", "2")
+    return subprocess.Popen(command, **popen), data, out
 
 
 @pytest.fixture

@@ -21,7 +21,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from augcli import manifest
-from tests.conftest import augcli_command, gradient_rgb, write_image, write_images
+from tests.conftest import augcli_command, gradient_rgb, start_long_run, write_image
 from tests.test_cli import read_manifest, tree_digest
 
 TIMEOUT = 60
@@ -209,13 +209,7 @@ def _descendants(pid: int) -> list[int]:
 
 
 def test_a_killed_worker_fails_its_file_and_the_run_finishes(tmp_path, recipe_file):
-    data = write_images(tmp_path / "big", 24, 400, 300)
-    out = tmp_path / "out"
-    proc = subprocess.Popen(
-        augcli_command("run", recipe_file, data, out, "--copies", "8", "--workers", "2"),
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    proc, data, out = start_long_run(tmp_path, recipe_file, 24, (400, 300), 8, stderr=subprocess.PIPE, text=True)
     victim = None
     deadline = time.monotonic() + 30
     while victim is None and time.monotonic() < deadline and proc.poll() is None:
@@ -529,13 +523,8 @@ def test_any_malformed_recipe_is_a_recipe_error_never_a_crash(value):
 
 
 def test_ctrl_c_prints_one_line(tmp_path, recipe_file):
-    data = write_images(tmp_path / "big", 30, 320, 240)
-    out = tmp_path / "out"
-    proc = subprocess.Popen(
-        augcli_command("run", recipe_file, data, out, "--copies", "6", "--workers", "2"),
-        stderr=subprocess.PIPE,
-        text=True,
-        start_new_session=True,
+    proc, data, out = start_long_run(
+        tmp_path, recipe_file, 30, (320, 240), 6, stderr=subprocess.PIPE, text=True, start_new_session=True
     )
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline and not (out.exists() and any(out.glob("*_aug*.png"))):

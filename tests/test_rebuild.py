@@ -14,7 +14,7 @@ from pathlib import Path
 from PIL import Image
 
 from augcli import state, storage
-from tests.conftest import RECIPE, augcli_command, gradient_rgb, write_image, write_images
+from tests.conftest import RECIPE, augcli_command, gradient_rgb, start_long_run, write_image
 from tests.test_annotations import GEOMETRIC, detection_dataset, recipe
 from tests.test_cli import invoke, read_manifest, tree_digest
 
@@ -336,12 +336,8 @@ def test_a_file_that_killed_two_workers_is_not_tried_again_until_it_changes(data
 
 
 def test_a_killed_run_resumes_and_does_not_redo_journalled_outputs(tmp_path, recipe_file):
-    data = write_images(tmp_path / "big", 30, 320, 240)
-    out = tmp_path / "out"
-    proc = subprocess.Popen(
-        augcli_command("run", recipe_file, data, out, "--copies", "6", "--workers", "2"),
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
+    proc, data, out = start_long_run(
+        tmp_path, recipe_file, 30, (320, 240), 6, stderr=subprocess.DEVNULL, start_new_session=True
     )
     deadline = time.monotonic() + 60
     journal = out / ".augcli" / "journal.jsonl"
