@@ -136,6 +136,8 @@ def test_local_folder_to_bucket_and_memory_store(s3, cache, tmp_path):
     memory = fsspec.filesystem("memory")
     upload(memory, data, "/augcli-test-in")
     assert invoke("run", recipe, "memory://augcli-test-in", "memory://augcli-test-out").exit_code == 0
+    again = invoke("run", recipe, "memory://augcli-test-in", "memory://augcli-test-out")  # memory:// has no ETag
+    assert again.exit_code == 0 and "0 made (0 outputs)" in again.output
     assert memory.cat_file("/augcli-test-out/manifest.csv") == (local / "manifest.csv").read_bytes()
     (data / "images" / "train" / "im0.png").unlink()  # removed inputs' objects are deleted
     assert invoke("run", recipe, data, "s3://out/from-local").exit_code == 0
