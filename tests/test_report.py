@@ -214,3 +214,16 @@ def test_the_report_never_writes_through_a_link(dataset, tmp_path):
     assert invoke("report", out).exit_code == 0
     assert outside.read_text() == "keep me"
     assert not (out / "report.html").is_symlink() and "augcli run report" in (out / "report.html").read_text()
+
+
+def test_expected_shares_follow_p_through_one_of_and_some_of():
+    from augcli.recipe import parse_recipe
+
+    recipe = parse_recipe(
+        "image:\n  transforms:\n    - hflip: {p: 0.5}\n"
+        "    - one_of: {p: 0.8, weights: [3, 1], transforms: [vflip, {rot90: {p: 0.5}}]}\n"
+        "    - some_of: {n: 1, transforms: [grayscale, invert]}\n"
+    )
+    shares = [(t.name, share) for t, share in run_report.expected_shares(recipe.sections["image"].transforms)]
+    assert [share for _, share in shares] == pytest.approx([0.5, 0.6, 0.1, 0.5, 0.5])
+    assert [name for name, _ in shares] == ["hflip", "vflip", "rot90", "grayscale", "invert"]
