@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import cv2
 import numpy as np
 import pytest
 
@@ -154,3 +155,40 @@ def test_a_crop_then_pad_gets_a_border_not_the_cropped_off_pixels():
         assert np.array_equal(out[2:12, 2:12], image[5:15, 5:15])
         assert (out[:2] == fill).all() and (out[:, :2] == fill).all()  # ...that still pads
         assert (out[12:] == fill).all() and (out[:, 12:] == fill).all()
+
+
+@pytest.mark.parametrize("interpolation", ["nearest", "bilinear"])
+@pytest.mark.parametrize("border", ["constant", "reflect", "replicate"])
+def test_rgb_warps_padded_to_four_channels_equal_opencvs_three_channel_warp(interpolation, border):
+    """8-bit RGB warps run as RGBA (OpenCV vectorises 4 channels, not 3): the bytes must be the
+    ones a plain three-channel warp gives, the fill colour included, for affine and perspective."""
+    rng = np.random.default_rng(5)
+    pixels = rng.integers(0, 256, (37, 53, 3), dtype=np.uint8)
+    fill = (200.0, 30.0, 90.0)
+    flag = F.INTERPOLATION[interpolation]
+    for _ in range(4):
+        affine = np.array(
+            [
+                [*rng.uniform(0.7, 1.3, 1), rng.uniform(-0.3, 0.3), rng.uniform(-8, 8)],
+                [rng.uniform(-0.3, 0.3), *rng.uniform(0.7, 1.3, 1), rng.uniform(-8, 8)],
+                [0, 0, 1],
+            ]
+        )
+        perspective = affine + np.array([[0, 0, 0], [0, 0, 0], [rng.uniform(-2e-3, 2e-3), rng.uniform(-2e-3, 2e-3), 0]])
+        size = (49, 41)
+        for matrix in (affine, perspective):
+            out = F.warp(pixels, matrix, size, interpolation, border, fill)
+            warp = cv2.warpAffine if matrix is affine else cv2.warpPerspective
+            expected = warp(
+                pixels,
+                matrix[:2] if matrix is affine else matrix,
+                size,
+                flags=flag,
+                borderMode=F.BORDER[border],
+                borderValue=fill,
+            )
+            assert out.shape == (41, 49, 3) and out.dtype == np.uint8
+            assert np.array_equal(out, expected)
+    corner = F.warp(pixels, np.array([[1, 0, 30.0], [0, 1, 0], [0, 0, 1]]), (53, 37), interpolation, "constant", fill)
+    assert corner[0, 0].tolist() == [200, 30, 90]  # shifted right by 30: the left columns are the fill
+    assert F._pads_to_four(pixels, flag)  # the fast path is the one checked here
