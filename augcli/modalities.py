@@ -1,16 +1,55 @@
-"""The modalities augcli knows, by recipe section name."""
+"""The modalities augcli knows, by recipe section name.
+
+Each modality is imported the first time it is looked up, so a text-only run (and the worker
+pool's fork server, which preloads this module) never imports OpenCV, librosa or pandas.
+"""
 
 from __future__ import annotations
 
-from augcli.audio.modality import AudioModality
-from augcli.image.modality import ImageModality
-from augcli.modality import Modality
-from augcli.tabular.modality import TabularModality
-from augcli.text.modality import TextModality
+import importlib
+from collections.abc import Iterable, Iterator, Mapping
 
-MODALITIES: dict[str, Modality] = {
-    "image": ImageModality(),
-    "audio": AudioModality(),
-    "text": TextModality(),
-    "tabular": TabularModality(),
+from augcli.modality import Modality
+
+_CLASSES = {
+    "image": ("augcli.image.modality", "ImageModality"),
+    "audio": ("augcli.audio.modality", "AudioModality"),
+    "text": ("augcli.text.modality", "TextModality"),
+    "tabular": ("augcli.tabular.modality", "TabularModality"),
 }
+
+# Heavy modules a section's workers need beyond its own module: the fork server imports them once
+# and every worker forked from it has them (text: the WordNet table, parsed once).
+_PRELOAD = {
+    "audio": ("librosa.effects", "scipy.signal", "soxr", "augcli.audio.envelope"),
+    "text": ("augcli.text.warm",),
+    "tabular": ("pandas", "imblearn.over_sampling"),
+}
+
+
+def preload(names: Iterable[str]) -> list[str]:
+    """The modules the worker pool should import up front for sections `names` (unknown names are
+    skipped: the recipe check reports them). Known without importing any modality."""
+    return [module for name in names if name in _CLASSES for module in (_CLASSES[name][0], *_PRELOAD.get(name, ()))]
+
+
+class _Modalities(Mapping[str, Modality]):
+    """A read-only name -> Modality mapping whose values are made on first use."""
+
+    def __init__(self) -> None:
+        self._made: dict[str, Modality] = {}
+
+    def __getitem__(self, name: str) -> Modality:
+        if name not in self._made:
+            module, cls = _CLASSES[name]
+            self._made[name] = getattr(importlib.import_module(module), cls)()
+        return self._made[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(_CLASSES)
+
+    def __len__(self) -> int:
+        return len(_CLASSES)
+
+
+MODALITIES: Mapping[str, Modality] = _Modalities()

@@ -54,7 +54,6 @@ class Modality(Protocol):
     name: str
     default_include: tuple[str, ...]
     options: dict[str, Param]  # section keys beyond include / exclude / transforms
-    preload: tuple[str, ...]  # heavy modules the fork server imports once for every worker
     transforms_optional: bool  # a section may do its work without row/file transforms (tabular resampling)
 
     def output_suffix(self, source_suffix: str, section: Section) -> str:
@@ -120,7 +119,6 @@ def transform_files(transforms: list[Transform]) -> list[str]:
 class BaseModality:
     """Defaults every modality shares; each overrides what it does differently."""
 
-    preload: tuple[str, ...] = ()
     transforms_optional = False
 
     def check_options(

@@ -388,9 +388,10 @@ _WORKER: dict[str, Any] = {}
 
 
 def _init_worker(recipe: Recipe, output_root: Path, tag: str = "", upload: Callable | None = None) -> None:
-    import cv2
+    if "image" in recipe.sections:  # OpenCV only where it is used: a text worker starts lighter
+        import cv2
 
-    cv2.setNumThreads(1)  # one process per core already; OpenCV's threads would only contend
+        cv2.setNumThreads(1)  # one process per core already; OpenCV's threads would only contend
     warnings.simplefilter("ignore")  # a library's warning about one file never reaches the terminal raw
     pool.tune_allocator()
     output_root.mkdir(parents=True, exist_ok=True)  # a worker on another machine writes its own copy
@@ -546,7 +547,8 @@ def run(
     INTERRUPTED.clear()
     place = options.place
     known = state.load(output_root, place)
-    pool_wanted = [options.executor == "local" and options.workers > 1 and len(plan.jobs) > 1]
+    splits = len(plan.jobs) > 1 or any(job.table for job in plan.jobs)  # a table may go in parts
+    pool_wanted = [options.executor == "local" and options.workers > 1 and splits]
 
     def start_pool() -> None:  # at the first sign of work: the pool's imports overlap the keying
         if pool_wanted[0]:
@@ -647,19 +649,10 @@ def _manifest_is_current(output_root: Path, known: state.State, name: str = MANI
 
 def _make(status: Status, recipe: Recipe, work: _Run, options: Options, summary: Summary, report) -> None:
     """Run the tasks; journal each unit as it lands; collect failures."""
-    from tqdm import tqdm
-
     # Paths about to be written are ours even if a kill loses their records: a rerun may replace
     # them, and a successful run deletes those that no record claims.
     work.garbage(sorted({manifest.encode_path(o.path) for task in status.tasks for o in task.outputs}))
-    bar = tqdm(
-        total=summary.files,
-        initial=summary.current,
-        unit="file",
-        file=sys.stderr,
-        disable=not options.progress,
-        dynamic_ncols=True,
-    )
+    bar = _progress_bar(summary, options.progress)
     try:
         with contextlib.closing(_results(status.tasks, recipe, work.tree, options)) as results:
             for result in results:
@@ -686,6 +679,23 @@ def _make(status: Status, recipe: Recipe, work: _Run, options: Options, summary:
                 bar.update(1)
     finally:
         bar.close()
+
+
+class _NoBar:
+    """The progress bar's calls, doing nothing (-q, or stderr is not a terminal): tqdm not imported."""
+
+    def clear(self) -> None: ...
+    def refresh(self) -> None: ...
+    def update(self, count: int) -> None: ...
+    def close(self) -> None: ...
+
+
+def _progress_bar(summary: Summary, shown: bool):
+    if not shown:
+        return _NoBar()
+    from tqdm import tqdm
+
+    return tqdm(total=summary.files, initial=summary.current, unit="file", file=sys.stderr, dynamic_ncols=True)
 
 
 def _finish(recipe: Recipe, work: _Run, status: Status) -> int:

@@ -143,6 +143,10 @@ def register(modality: str):
 
 def transforms_for(modality: str) -> dict[str, type[Transform]]:
     """Every transform a section of `modality` may use, compositions included."""
+    from augcli.modalities import MODALITIES
+
+    if modality in MODALITIES:
+        MODALITIES[modality]  # modalities load on first use; their transforms register then
     return {**REGISTRY.get(modality, {}), **REGISTRY.get(ANY_MODALITY, {})}
 
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 from tests.test_cli import invoke, read_manifest, tree_digest
@@ -39,3 +41,109 @@ def test_shipped_text_recipe_keeps_lines_aligned(tmp_path):
         assert (tmp_path / "out" / f"reviews_aug{k}.txt").read_text().count("\n") == source_lines
     lines = (tmp_path / "out" / "questions.jsonl").read_text().splitlines()
     assert len(lines) == 8 * 5 and [json.loads(line)["id"] for line in lines[:5]] == [1] * 5
+
+
+def test_one_table_is_made_in_parts_across_workers_with_the_same_bytes(tmp_path):
+    """A single table's copies are made by the workers in parallel, each formatting its own rows; the
+    joined table must be byte for byte the one a single process writes: quoting, embedded newlines,
+    CRLF and a BOM kept, rows in order (original, then its copies), provenance tags right."""
+    data = tmp_path / "data"
+    data.mkdir()
+    rows = [
+        "id,text,label",
+        '1,"Happy people, dancing in the warm rain",a',
+        '2,"She said ""hello"" to the quiet old man",b',
+        '3,"A line that\nbreaks inside its quotes",a',
+        "4,,b",
+        "5,Bright stars shine over the sea tonight,a",
+    ]
+    (data / "t.csv").write_bytes(("\ufeff" + "\r\n".join(rows) + "\r\n").encode("utf-8"))
+    (data / "j.jsonl").write_bytes(
+        b'{"text": "Small birds sing in the early morning", "y": 1}\r\n{"text": "Cold wind blows", "y": 2}\r\n'
+    )
+    recipe = tmp_path / "r.yaml"
+    recipe.write_text(
+        'seed: 4\ncopies: 3\ntext:\n  include: ["*.csv", "*.jsonl"]\n  provenance_column: origin\n'
+        "  transforms:\n    - eda: {alpha_rs: 0.3}\n"
+    )
+    plain = tmp_path / "plain.yaml"  # no provenance column: JSONL originals are copied line for line
+    plain.write_text(recipe.read_text().replace("  provenance_column: origin\n", ""))
+    for name in ("t.csv", "j.jsonl"):
+        single = tmp_path / f"in_{name}"
+        single.mkdir()
+        (single / name).write_bytes((data / name).read_bytes())
+        for tagged in (recipe, plain):
+            outputs = []
+            for workers in (1, 2):
+                out = tmp_path / f"out_{name}_{tagged.stem}_{workers}"
+                result = invoke("run", tagged, single, out, "--workers", workers)
+                assert result.exit_code == 0, result.output
+                outputs.append((out / name).read_bytes())
+            assert outputs[0] == outputs[1]
+            assert outputs[0].count(b"\r\n") == (1 + 5 * 4 if name == "t.csv" else 2 * 4)  # every row, CRLF
+    table = (tmp_path / "out_t.csv_r_2" / "t.csv").read_bytes()
+    assert table.startswith("\ufeff".encode())
+    import csv
+    import io
+
+    read = list(csv.DictReader(io.StringIO(table.decode("utf-8-sig"), newline="")))
+    assert [r["id"] for r in read] == [str(i) for i in range(1, 6) for _ in range(4)]
+    assert [r["origin"] for r in read[:4]] == ["original", "copy 0", "copy 1", "copy 2"]
+    assert read[8]["text"].count("\n") <= 1 and read[12]["text"] == ""  # the empty cell stays empty
+    lines = (tmp_path / "out_j.jsonl_r_2" / "j.jsonl").read_text().splitlines()
+    assert [json.loads(line)["origin"] for line in lines] == ["original", "copy 0", "copy 1", "copy 2"] * 2
+    assert [json.loads(line)["y"] for line in lines] == [1] * 4 + [2] * 4
+
+
+def test_a_text_run_imports_no_other_modality(tmp_path):
+    """Modalities load on first use: a text-only run (parent and workers) never pays for OpenCV,
+    pandas or librosa, and its fork server preloads the text modality and the WordNet table."""
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "a.txt").write_text("The quick brown fox jumps over the lazy dog.\n")
+    (data / "b.txt").write_text("Bright stars shine over the quiet sea.\n")
+    recipe = tmp_path / "r.yaml"
+    recipe.write_text("copies: 2\ntext:\n  transforms: [eda]\n")
+    script = (
+        "import sys\n"
+        "from augcli.cli import main, _preload\n"
+        "from augcli.recipe import load_recipe\n"
+        "try:\n"
+        f"    main(['run', {str(recipe)!r}, {str(data)!r}, {str(tmp_path / 'out')!r}, '-q'])\n"
+        "except SystemExit as exit:\n"
+        "    assert exit.code in (0, None), exit.code\n"
+        "print(sorted(m for m in ('cv2', 'pandas', 'librosa', 'augcli.image.modality') if m in sys.modules))\n"
+        f"print(_preload(load_recipe({str(recipe)!r})))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    loaded, preload = done.stdout.splitlines()
+    assert loaded == "[]"
+    assert preload == "['augcli.text.modality', 'augcli.text.warm']"
+    assert len(list((tmp_path / "out").glob("*_aug*.txt"))) == 4
+
+
+def test_a_first_run_starts_the_worker_pool_before_loading_the_recipe(tmp_path, monkeypatch):
+    """Into a new OUTPUT the fork server starts at once with the recipe's modules, overlapping this
+    process's start-up; never for a rerun (it may have nothing to do), --workers 1, Dask, a bucket,
+    or a recipe that does not even parse (its error comes from the recipe check)."""
+    from augcli import cli, pool
+
+    started: list[list[str]] = []
+    monkeypatch.setattr(pool, "start_server", lambda preload=(): started.append(list(preload)))
+    recipe = tmp_path / "r.yaml"
+    recipe.write_text("copies: 2\naudio:\n  transforms: [gain]\ntext:\n  transforms: [eda]\nimagery: {}\n")
+    cli._start_pool_early(str(recipe), str(tmp_path / "new"), 2, "local")
+    assert started == [
+        ["augcli.audio.modality", "librosa.effects", "scipy.signal", "soxr", "augcli.audio.envelope"]
+        + ["augcli.text.modality", "augcli.text.warm"]
+    ]
+    (tmp_path / "old" / ".augcli").mkdir(parents=True)
+    cli._start_pool_early(str(recipe), str(tmp_path / "old"), 2, "local")
+    cli._start_pool_early(str(recipe), str(tmp_path / "new"), 1, "local")
+    cli._start_pool_early(str(recipe), str(tmp_path / "new"), 2, "dask")
+    cli._start_pool_early(str(recipe), "s3://bucket/out", 2, "local")
+    (tmp_path / "bad.yaml").write_text("copies: [\n")
+    cli._start_pool_early(str(tmp_path / "bad.yaml"), str(tmp_path / "new"), 2, "local")
+    cli._start_pool_early(str(tmp_path / "missing.yaml"), str(tmp_path / "new"), 2, "local")
+    assert len(started) == 1

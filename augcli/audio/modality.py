@@ -24,7 +24,6 @@ if TYPE_CHECKING:
 class AudioModality(FileModality):
     name = "audio"
     default_include = tuple(f"*{suffix}" for suffix in AUDIO_SUFFIXES)
-    preload = ("librosa.effects", "scipy.signal", "soxr", "augcli.audio.envelope")
     options = {
         "output": Options(
             {

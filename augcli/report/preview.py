@@ -166,7 +166,8 @@ def _text(item: Shown, job: Job, section: Any, recipe: Recipe, copies: int) -> N
         texts = [cells[r][j] for r, j in places]
         rngs = FileRngs(recipe.seed, job.relative)
         made = [
-            modality.render_table_part(job.source, section, recipe.copies, rngs, k).texts for k in range(recipe.copies)
+            modality.render_table_part(job.source, section, recipe.copies, rngs, k).edited.texts
+            for k in range(recipe.copies)
         ]
         item.notes.append(f"{len(texts)} text cells; {recipe.copies} copies of each, as the run writes them")
     else:

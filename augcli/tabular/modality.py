@@ -46,7 +46,6 @@ class SamplingStrategy(Param):
 class TabularModality(BaseModality):
     name = "tabular"
     default_include = ("*.csv", "*.tsv", "*.parquet")
-    preload = ("pandas", "imblearn.over_sampling")
     transforms_optional = True
     options = {
         "label": Text(None, "the class column: resampling needs it; categorical_resample draws within its classes"),

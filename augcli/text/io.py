@@ -7,8 +7,8 @@ inside fields and Unicode survive a round trip, because the standard modules do 
 from __future__ import annotations
 
 import csv
-import io
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -39,12 +39,18 @@ def read_csv(text: str, stored: Stored, delimiter: str, columns: tuple[str, ...]
     return Table("csv", header, list(rows), stored, delimiter)
 
 
-def write_csv(table: Table, rows: list[list[str]]) -> bytes:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, delimiter=table.delimiter, lineterminator=table.stored.line_ending)
-    writer.writerow(table.header)
-    writer.writerows(rows)
-    return table.stored.encode(buffer.getvalue())
+class _Lines(list):
+    """A file for csv.writer that keeps each row it writes as one string."""
+
+    write = list.append
+
+
+def csv_lines(table: Table, rows: Iterable[list[str]]) -> list[str]:
+    """Each row as the csv module writes it (quoting, separator, the file's line ending), one string
+    per row: rows formatted apart (in parallel, in workers) join into the same bytes."""
+    lines = _Lines()
+    csv.writer(lines, delimiter=table.delimiter, lineterminator=table.stored.line_ending).writerows(rows)
+    return lines
 
 
 def read_jsonl(text: str, stored: Stored, columns: tuple[str, ...]) -> Table:

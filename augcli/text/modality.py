@@ -11,7 +11,7 @@ from __future__ import annotations
 import codecs
 import random
 from collections.abc import Iterable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
 
@@ -117,7 +117,6 @@ def _balance_record(section: Section, table: io.Table, cells: list[Any], per_row
 class TextModality(BaseModality):
     name = "text"
     default_include = ("*.txt", "*.jsonl")
-    preload = ("augcli.text.warm",)
     options = {
         "unit": Choice("line", ["line", "file"], ".txt: each non-empty line is a sample, or the whole file is one"),
         "columns": Names(("text",), "CSV / TSV / JSONL: the text column(s); every other column is carried unchanged"),
@@ -265,10 +264,11 @@ class TextModality(BaseModality):
         ]
         return table, cells, places
 
-    def render_table_part(self, source: Path, section: Section, copies: int, rngs: FileRngs, part: int) -> Any:
-        """Copy `part` of every text cell, and how often each transform fired."""
-        _, cells, places = self._read_table(source, section)
-        return augment_texts(section, [cells[r][j] for r, j in places], rngs.copy(part))
+    def render_table_part(self, source: Path, section: Section, copies: int, rngs: FileRngs, part: int) -> TablePart:
+        """Copy `part` of every text cell, with its rows already formatted (the merge only joins)."""
+        table, cells, places = self._read_table(source, section)
+        edited = augment_texts(section, [cells[r][j] for r, j in places], rngs.copy(part))
+        return TablePart(edited, _copy_lines(table, cells, places, edited.texts, section, part, range(len(cells))))
 
     def render_table(
         self, source: Path, section: Section, copies: int, rngs: FileRngs, parts: list[Any] | None = None
@@ -282,39 +282,35 @@ class TextModality(BaseModality):
         seeds = recorded_seeds(records)
         return self._table(source, section, copies, lambda k, texts: edit_texts(section, texts, seeds[k]))
 
-    def _table(self, source: Path, section: Section, copies: int, edit, parts: list[Edited] | None = None) -> Rendered:
+    def _table(
+        self, source: Path, section: Section, copies: int, edit, parts: list[TablePart] | None = None
+    ) -> Rendered:
         table, cells, places = self._read_table(source, section)
         per_row = self._row_copies(section, table, cells, copies)
-        variants, made = [], []
-        for k in range(max(per_row, default=0) if per_row is not None else copies):
-            chosen = places if per_row is None else [(r, j) for r, j in places if per_row[r] > k]
-            edited = parts[k] if parts is not None else edit(k, [cells[r][j] for r, j in chosen])
-            variants.append(dict(zip(chosen, edited.texts, strict=True)))
-            made.append(edited)
         marker = section.options["provenance_column"]
         taken = marker in table.header if table.kind == "csv" else any(marker in record for _, record in table.rows)
         if marker is not None and taken:
             raise UnreadableFile(f"provenance_column {marker!r} already is a column of this table: pick another name")
-        out: list[Any] = []
-        for r, (row, original) in enumerate(zip(cells, table.rows, strict=True)):
-            if section.keep_original:
-                if marker is None:
-                    out.append(row if table.kind == "csv" else original[0])
-                elif table.kind == "csv":
-                    out.append([*row, "original"])
-                else:
-                    out.append(io.jsonl_line({**row, marker: "original"}))
-            for k, changed in enumerate(variants[: per_row[r]] if per_row is not None else variants):
-                tag = {} if marker is None else {marker: f"copy {k}"}
-                if table.kind == "csv":
-                    out.append([changed.get((r, j), cell) for j, cell in enumerate(row)] + list(tag.values()))
-                else:
-                    out.append(io.jsonl_line({key: changed.get((r, key), value) for key, value in row.items()} | tag))
-        if table.kind == "csv":
-            header = table.header + ([marker] if marker is not None else [])
-            data = io.write_csv(replace(table, header=header), out)
-        else:
-            data = table.stored.encode("".join(line + table.stored.line_ending for line in out))
+        lines_of_copy, made = [], []
+        for k in range(max(per_row, default=0) if per_row is not None else copies):
+            if parts is not None:
+                made.append(parts[k].edited)
+                lines_of_copy.append(iter(parts[k].lines))
+                continue
+            rows = range(len(cells)) if per_row is None else [r for r in range(len(cells)) if per_row[r] > k]
+            chosen = places if per_row is None else [(r, j) for r, j in places if per_row[r] > k]
+            edited = edit(k, [cells[r][j] for r, j in chosen])
+            made.append(edited)
+            lines_of_copy.append(iter(_copy_lines(table, cells, chosen, edited.texts, section, k, rows)))
+        originals = _original_lines(table, cells, marker) if section.keep_original else None
+        header = table.header + ([marker] if marker is not None else [])
+        out: list[str] = io.csv_lines(table, [header]) if table.kind == "csv" else []
+        for r in range(len(cells)):
+            if originals is not None:
+                out.append(originals[r])
+            for k in range(per_row[r] if per_row is not None else len(lines_of_copy)):
+                out.append(next(lines_of_copy[k]))
+        data = table.stored.encode("".join(out))
         records = records_of(section, made)
         count = len(table.rows)
         made = sum(per_row) if per_row is not None else count * copies
@@ -322,3 +318,45 @@ class TextModality(BaseModality):
             records.append(_balance_record(section, table, cells, per_row))
         rows = {"original": count if section.keep_original else 0, "augmented": made, "synthetic": 0}
         return Rendered(data, records, rows)
+
+
+@dataclass
+class TablePart:
+    """One copy of a table made in a worker: its edits and its rows, formatted as written."""
+
+    edited: Edited
+    lines: list[str]
+
+
+def _copy_lines(
+    table: io.Table,
+    cells: list[Any],
+    chosen: list[Any],
+    texts: list[str],
+    section: Section,
+    k: int,
+    rows: Iterable[int],
+) -> list[str]:
+    """Copy k of each of `rows`, formatted as the output table holds it (line ending included)."""
+    changed = dict(zip(chosen, texts, strict=True))
+    marker = section.options["provenance_column"]
+    tag = {} if marker is None else {marker: f"copy {k}"}
+    if table.kind == "csv":
+        return io.csv_lines(
+            table, ([changed.get((r, j), cell) for j, cell in enumerate(cells[r])] + list(tag.values()) for r in rows)
+        )
+    ending = table.stored.line_ending
+    return [
+        io.jsonl_line({key: changed.get((r, key), value) for key, value in cells[r].items()} | tag) + ending
+        for r in rows
+    ]
+
+
+def _original_lines(table: io.Table, cells: list[Any], marker: str | None) -> list[str]:
+    """Each input row as the output table holds it: CSV rows formatted again, JSONL lines as they were."""
+    if table.kind == "csv":
+        return io.csv_lines(table, (row if marker is None else [*row, "original"] for row in cells))
+    ending = table.stored.line_ending
+    if marker is None:
+        return [original[0] + ending for original in table.rows]
+    return [io.jsonl_line({**row, marker: "original"}) + ending for row in cells]
