@@ -150,3 +150,56 @@ def test_float_images_are_refused_as_unsupported(tmp_path):
     Image.fromarray(np.linspace(0, 1, 64, dtype=np.float32).reshape(8, 8), mode="F").save(path)
     with pytest.raises(image_io.UnsupportedImage, match="image mode F is not supported"):
         image_io.load(path)
+
+
+def _photo(width: int, height: int, seed: int) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    y, x = np.mgrid[0:height, 0:width]
+    base = np.stack([x * 255 / width, y * 255 / height, (x + y) * 127 / (width + height)], -1)
+    return np.clip(base + rng.normal(0, 12, base.shape), 0, 255).astype(np.uint8)
+
+
+@pytest.mark.parametrize(
+    ("mode", "size", "options"),
+    [
+        ("RGB", (640, 480), {"quality": 95}),
+        ("RGB", (37, 23), {"quality": 75, "subsampling": 0}),
+        ("RGB", (101, 67), {"quality": 90, "subsampling": 1}),
+        ("RGB", (120, 90), {"quality": 85, "progressive": True}),
+        ("RGB", (96, 64), {"quality": 80, "optimize": True, "restart_marker_blocks": 4}),
+        ("L", (53, 41), {"quality": 92}),
+    ],
+)
+def test_plain_jpegs_decode_to_pillows_pixels_through_opencv(tmp_path, mode, size, options):
+    """Upright RGB and grey JPEGs are decoded by OpenCV (twice as fast): every pixel must be Pillow's."""
+    pixels = _photo(*size, seed=size[0])
+    image = Image.fromarray(pixels if mode == "RGB" else pixels[:, :, 1])
+    path = tmp_path / "in.jpg"
+    image.save(path, format="JPEG", **options)
+    with Image.open(path) as opened:
+        opened.load()
+        expected = np.asarray(opened)
+        assert image_io._plain_jpeg(opened, path) is not None  # the OpenCV path is the one checked
+    decoded = image_io.load(path)
+    assert decoded.format == "JPEG" and decoded.mode == mode
+    assert decoded.pixels.dtype == np.uint8 and not decoded.pixels.flags.writeable
+    assert np.array_equal(decoded.pixels, expected)
+
+
+def test_jpegs_opencv_does_not_take_go_through_pillow(tmp_path):
+    """A rotated (EXIF 6), CMYK, or trailing-bytes JPEG is Pillow's to decode, as before."""
+    pixels = _photo(40, 30, seed=3)
+    rotated = tmp_path / "rotated.jpg"
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    Image.fromarray(pixels).save(rotated, quality=90, exif=exif)
+    assert image_io.load(rotated).pixels.shape == (40, 30, 3)  # turned upright by Pillow
+    cmyk = tmp_path / "cmyk.jpg"
+    Image.fromarray(pixels).convert("CMYK").save(cmyk, quality=90)
+    trailing = tmp_path / "trailing.jpg"
+    Image.fromarray(pixels).save(trailing, quality=90)
+    trailing.write_bytes(trailing.read_bytes() + b"garbage")
+    for path in (cmyk, trailing):  # (the rotated one: load checks the orientation first)
+        with Image.open(path) as opened:
+            assert image_io._plain_jpeg(opened, path) is None
+    assert image_io.load(trailing).pixels.shape == (30, 40, 3)
