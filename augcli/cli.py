@@ -17,6 +17,7 @@ from pathlib import Path
 import click
 
 from augcli import __version__
+from augcli.storage import is_url
 
 EXIT_FAILED_INPUTS = 1
 EXIT_USAGE = 2
@@ -169,7 +170,7 @@ def run(
 
     options = runner.Options(workers, rebuild, overwrite, allow_failures, shard=part, executor=executor)
     options.scheduler = scheduler
-    options.input_url = input_text if remote.is_url(input_text) else None
+    options.input_url = input_text if is_url(input_text) else None
     if mirror is not None:
         options.upload = remote.Uploader(mirror.url, output_dir)
     try:
@@ -191,7 +192,7 @@ def _places(input_text: str, output_text: str, pull_output: bool = True):
     from augcli import remote
 
     try:
-        if remote.is_url(input_text):
+        if is_url(input_text):
             input_dir = remote.Mirror(input_text).pull()
             click.echo(f"augcli: INPUT {input_text} pulled into {input_dir}", err=True)
         else:
@@ -199,7 +200,7 @@ def _places(input_text: str, output_text: str, pull_output: bool = True):
             if not input_dir.is_dir():
                 _fail(f"INPUT {input_text} is not a folder")
         mirror = None
-        if remote.is_url(output_text):
+        if is_url(output_text):
             mirror = remote.Mirror(output_text)
             output_dir = mirror.pull() if pull_output else mirror.local
         else:
@@ -272,7 +273,7 @@ def merge(output_dir: str, input_dir) -> None:
 
     mirror = None
     try:
-        if remote.is_url(output_dir):
+        if is_url(output_dir):
             mirror = remote.Mirror(output_dir)
             local = mirror.pull(state.STATE_DIR)  # the shards' states and manifest parts
         else:
@@ -400,16 +401,15 @@ def _start_pool_early(recipe_path: str, output_dir: str, workers: int | None, ex
     """A first run into a new OUTPUT has work for sure: start the worker pool's fork server before
     this process imports, loads the recipe and plans, so the two start-ups overlap (about 0.3 s of
     every first run). Only the recipe's top-level keys are read here; the real check comes next."""
-    from augcli import pool, remote
+    from augcli import pool
+    from augcli.storage import read_input
 
-    if executor != "local" or (workers or default_workers()) <= 1 or remote.is_url(output_dir):
+    if executor != "local" or (workers or default_workers()) <= 1 or is_url(output_dir):
         return
     if Path(output_dir, ".augcli").exists():  # a rerun may have nothing to do: the runner decides
         return
     try:
         import yaml
-
-        from augcli.storage import read_input
 
         top = yaml.safe_load(read_input(Path(recipe_path), 1 << 20))
     except Exception:  # any problem is the recipe check's to report, a moment later

@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Iterable, Iterator, Mapping
+from typing import TYPE_CHECKING
 
-from augcli.modality import Modality
+if TYPE_CHECKING:  # importing this module stays cheap: the pool's early start reads preload()
+    from augcli.modality import Modality
 
 _CLASSES = {
     "image": ("augcli.image.modality", "ImageModality"),
@@ -33,7 +35,7 @@ def preload(names: Iterable[str]) -> list[str]:
     return [module for name in names if name in _CLASSES for module in (_CLASSES[name][0], *_PRELOAD.get(name, ()))]
 
 
-class _Modalities(Mapping[str, Modality]):
+class _Modalities(Mapping):
     """A read-only name -> Modality mapping whose values are made on first use."""
 
     def __init__(self) -> None:

@@ -27,12 +27,6 @@ from augcli.plan import MANIFEST_NAME
 RECORD = f"{state.STATE_DIR}/mirror.json"  # what was pulled or pushed, to compare with the next listing
 
 
-def is_url(text: str | os.PathLike) -> bool:
-    """Whether a command-line path names a remote folder (file:// and plain paths are local)."""
-    text = os.fspath(text)
-    return "://" in text and not text.startswith("file://")
-
-
 def local_path(text: str) -> Path:
     """A plain path, or the path of a file:// URL."""
     return Path(text[len("file://") :]) if text.startswith("file://") else Path(text)

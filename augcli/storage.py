@@ -295,6 +295,12 @@ def open_input(path: Path):
 ANNOTATION_LIMIT = 256 << 20  # a label file, mask, class list or data.yaml larger than this is refused
 
 
+def is_url(text: str | os.PathLike) -> bool:
+    """Whether a command-line path names a remote folder (file:// and plain paths are local)."""
+    text = os.fspath(text)
+    return "://" in text and not text.startswith("file://")
+
+
 def read_input(path: Path, limit: int | None = ANNOTATION_LIMIT) -> bytes:
     """A whole input that is a regular file (never a FIFO or a device, which would block or never
     end), refused when larger than `limit` bytes."""

@@ -19,6 +19,7 @@ import numpy as np
 from augcli.audio import functional as F
 from augcli.errors import InputError
 from augcli.params import Choice, Flag, Number, Span, Text
+from augcli.storage import is_url
 from augcli.transforms import Transform, draw_seed, register, uniform
 
 AUDIO_SUFFIXES = (".wav", ".flac", ".ogg", ".oga", ".mp3", ".aif", ".aiff", ".au", ".w64", ".caf")
@@ -95,7 +96,7 @@ class BackgroundNoise(AudioTransform):
     def check_files(self, base_dir: Path) -> list[tuple[str, str]]:
         from augcli import remote
 
-        if remote.is_url(self.path):  # a local mirror of the remote folder, pulled up to date
+        if is_url(self.path):  # a local mirror of the remote folder, pulled up to date
             try:
                 folder = remote.Mirror(self.path).pull()
             except remote.RemoteError as exc:
