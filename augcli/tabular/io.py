@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from augcli.tabular import csvwrite
 from augcli.textfile import Stored, UnreadableFile, decode, delimited
 
 PARQUET_SUFFIXES = (".parquet", ".pq")
@@ -83,6 +84,9 @@ def csv_text(
         frame = frame.copy()
         for name, (true, false) in booleans.items():
             frame[name] = frame[name].map({True: true, False: false})
+    fast = csvwrite.csv_rows(frame, separator, stored.line_ending, header)
+    if fast is not None:
+        return fast
     return frame.to_csv(index=False, header=header, sep=separator, lineterminator=stored.line_ending)
 
 
