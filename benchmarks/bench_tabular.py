@@ -3,7 +3,7 @@
 Workload (issue #5): one CSV of 100,000 rows, 30 numeric features, a 1:9 class imbalance;
 gaussian_noise with 2 copies, then SMOTE so the written table is balanced. The direct script reads
 with pandas, adds the noise with numpy, runs imblearn's SMOTE with the same targets and writes
-the CSV; it measures what the work itself costs, so the ratio is augcli's overhead. Then:
+the CSV: what a user would write by hand, timed as a whole process as augcli is. Then:
 
     python benchmarks/bench_tabular.py [--rows 100000] [--features 30] [--repeat 3]
 """
