@@ -86,7 +86,7 @@ def main() -> None:
     import augcli
     from augcli.torch import AugmentedDataset
 
-    root = WORK / "online"
+    root = WORK / f"online_{args.images}"  # a folder per size: the dataset walks all of it
     paths = make_inputs(root / "photos", args.images)
     ours = AugmentedDataset(root, augcli.parse_recipe(RECIPE))
     sets = {"augcli AugmentedDataset": ours, "albumentations Compose": AlbumentationsSet(paths)}
