@@ -422,14 +422,16 @@ def _run_task(task: Task) -> object:
         return JobResult(job.relative, error=_failure_reason(exc), details=traceback.format_exc())
 
 
-def _executor(options: Options, recipe: Recipe, tree: OutputTree):
-    """The engine that runs the tasks: the local process pool, or a Dask cluster."""
+def _executor(options: Options, recipe: Recipe, tree: OutputTree, tasks: int):
+    """The engine that runs the tasks: the local process pool, or a Dask cluster; never more
+    workers than tasks (one input table's copies are tasks of their own)."""
     initargs = (recipe, tree.root, tree.tag, options.upload)
+    workers = max(1, min(options.workers, tasks))
     if options.executor == "dask":
         from augcli.dask_executor import DaskExecutor
 
-        return DaskExecutor(options.workers, _run_task, _init_worker, initargs, options.scheduler)
-    return LocalExecutor(options.workers, _run_task, _init_worker, initargs)
+        return DaskExecutor(workers, _run_task, _init_worker, initargs, options.scheduler)
+    return LocalExecutor(workers, _run_task, _init_worker, initargs)
 
 
 def _results(tasks: list[Task], recipe: Recipe, tree: OutputTree, options: Options) -> Iterator[JobResult]:
@@ -444,7 +446,7 @@ def _results(tasks: list[Task], recipe: Recipe, tree: OutputTree, options: Optio
     expected = Counter(task.job.relative for task in tasks)
     parts: dict[str, dict[int, object]] = {}
     failed: set[str] = set()
-    executor = _executor(options, recipe, tree)
+    executor = _executor(options, recipe, tree, len(tasks))
     try:
         for task, outcome in executor.map(tasks):
             relative = task.job.relative

@@ -168,3 +168,21 @@ def test_a_shard_removes_only_its_own_leftover_temporaries_and_merge_refuses_a_k
     journal.write_text("")  # as a run killed mid-way leaves it
     result = invoke("merge", out)
     assert result.exit_code == 2 and "its last run was stopped before it finished" in result.output
+
+
+def test_no_executor_starts_more_workers_than_there_are_tasks(tmp_path, monkeypatch):
+    """--workers is a ceiling: one input table's copies are the tasks, and a Dask LocalCluster for
+    two tasks has two workers, not one per core."""
+    pytest.importorskip("distributed")
+    from augcli import dask_executor, runner
+    from augcli.recipe import parse_recipe
+    from augcli.storage import OutputTree
+
+    made: list[int] = []
+    monkeypatch.setattr(dask_executor, "DaskExecutor", lambda workers, *rest: made.append(workers))
+    recipe = parse_recipe("text:\n  transforms: [eda]\n")
+    with OutputTree(tmp_path / "out") as tree:
+        assert runner._executor(runner.Options(workers=8), recipe, tree, 3).size == 3
+        assert runner._executor(runner.Options(workers=2), recipe, tree, 5).size == 2
+        runner._executor(runner.Options(workers=8, executor="dask"), recipe, tree, 2)
+    assert made == [2]
