@@ -41,7 +41,7 @@ def main() -> None:
     parser.add_argument("--copies", type=int, default=5)
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
-    inputs = WORK / "inputs"
+    inputs = WORK / f"inputs_{args.images}"  # a folder per size: a run takes all of its folder
     make_inputs(inputs, args.images)
     recipe = WORK / "scale.yaml"
     recipe.write_text(RECIPE.format(copies=args.copies))

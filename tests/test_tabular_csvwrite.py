@@ -8,6 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from augcli.tabular import csvwrite
 from augcli.tabular.csvwrite import csv_rows
 
 
@@ -46,9 +47,10 @@ def _mixed(rows: int, seed: int) -> pd.DataFrame:
 @pytest.mark.parametrize("separator", [",", "\t", ";", "|", " "])
 @pytest.mark.parametrize("line_ending", ["\n", "\r\n"])
 @pytest.mark.parametrize("header", [True, False])
-def test_the_fast_writer_writes_pandas_bytes(separator, line_ending, header):
-    frame = _mixed(400, seed=len(separator) + len(line_ending))
-    numbers = frame[["f", "i", "u8", "i32", "b"]]  # no text column: rows are joined, not csv-quoted
+def test_the_fast_writer_writes_pandas_bytes(separator, line_ending, header, monkeypatch):
+    monkeypatch.setattr(csvwrite, "ROWS_PER_BLOCK", 7)  # many blocks, the last one short
+    frame = _mixed(400, seed=len(separator) + len(line_ending)).rename(columns={"i": 'id, "n"'})
+    numbers = frame[["f", 'id, "n"', "u8", "i32", "b"]]  # no text column: rows are joined, not csv-quoted
     for table in (frame, numbers, frame.iloc[0:0], numbers.iloc[:1]):
         expected = table.to_csv(index=False, header=header, sep=separator, lineterminator=line_ending)
         assert csv_rows(table, separator, line_ending, header) == expected

@@ -16,29 +16,40 @@ import io
 import numpy as np
 import pandas as pd
 
+ROWS_PER_BLOCK = 20_000  # rows formatted at a time: their cells as Python strings stay a few MB
 
-def _cells(column: pd.Series) -> tuple[list[str], bool] | None:
-    """One column's cells as pandas' to_csv spells them and whether any may need quoting (text),
-    or None for a kind of column left to pandas."""
+
+def _kind(column: pd.Series) -> str | None:
+    """float, int, bool or text: how this writer spells the column; None leaves it to pandas."""
     dtype = column.dtype
     if dtype == np.float64:
+        return "float"
+    if dtype.kind in "iu" and isinstance(dtype, np.dtype):
+        return "int"
+    if dtype == np.bool_:
+        return "bool"
+    if isinstance(dtype, pd.StringDtype) or dtype == np.object_:
+        present = column.to_numpy(dtype=object)[~column.isna().to_numpy()]
+        if all(isinstance(value, str) for value in present.tolist()):
+            return "text"
+    return None  # dates, categories, float32, nullable integers, mixed objects: pandas' own rules
+
+
+def _cells(column: pd.Series, kind: str) -> list[str]:
+    """A column's cells as pandas' to_csv spells them (`repr` of a float is its `str`; missing: '')."""
+    if kind == "float":
         values = column.to_numpy()
         cells = list(map(repr, values.tolist()))
         for i in np.flatnonzero(np.isnan(values)).tolist():
             cells[i] = ""
-        return cells, False
-    if dtype.kind in "iu" and isinstance(dtype, np.dtype):
-        return list(map(str, column.to_numpy().tolist())), False
-    if dtype == np.bool_:
-        return ["True" if value else "False" for value in column.to_numpy().tolist()], False
-    if isinstance(dtype, pd.StringDtype) or dtype == np.object_:
-        values = column.to_numpy(dtype=object, copy=True)
-        missing = column.isna().to_numpy()
-        if any(not isinstance(value, str) for value in values[~missing].tolist()):
-            return None  # a mixed object column: pandas' own str() and missing-value rules
-        values[missing] = ""
-        return values.tolist(), True
-    return None
+        return cells
+    if kind == "int":
+        return list(map(str, column.to_numpy().tolist()))
+    if kind == "bool":
+        return ["True" if value else "False" for value in column.to_numpy().tolist()]
+    values = column.to_numpy(dtype=object, copy=True)
+    values[column.isna().to_numpy()] = ""
+    return values.tolist()
 
 
 # Characters a number, True/False, inf or nan can hold: with a separator among them, use the csv module.
@@ -51,21 +62,20 @@ def csv_rows(frame: pd.DataFrame, separator: str, line_ending: str, header: bool
     names = list(frame.columns)
     if not names or len(set(names)) < len(names) or not all(isinstance(name, str) for name in names):
         return None
-    columns, text = [], False
-    for name in names:
-        made = _cells(frame[name])
-        if made is None:
-            return None
-        columns.append(made[0])
-        text |= made[1]
+    kinds = [_kind(frame[name]) for name in names]
+    if None in kinds:
+        return None
     buffer = io.StringIO()
     writer = csv.writer(buffer, delimiter=separator, lineterminator=line_ending, quoting=csv.QUOTE_MINIMAL)
     if header:
         writer.writerow(names)
-    rows = zip(*columns, strict=True)
-    if text or separator in _NUMBER_CHARACTERS or separator in '\r\n"':
-        writer.writerows(rows)  # quoting as the csv module (and so pandas) decides
-    elif len(frame):  # numbers never need quoting: joining is a quarter of the csv module's time
-        buffer.write(line_ending.join(map(separator.join, rows)))
-        buffer.write(line_ending)
+    quoted = "text" in kinds or separator in _NUMBER_CHARACTERS or separator in '\r\n"'
+    for start in range(0, len(frame), ROWS_PER_BLOCK):
+        block = frame.iloc[start : start + ROWS_PER_BLOCK]
+        rows = zip(*(_cells(block[name], kind) for name, kind in zip(names, kinds, strict=True)), strict=True)
+        if quoted:
+            writer.writerows(rows)  # quoting as the csv module (and so pandas) decides
+        else:  # numbers never need quoting: joining is a quarter of the csv module's time
+            buffer.write(line_ending.join(map(separator.join, rows)))
+            buffer.write(line_ending)
     return buffer.getvalue()
