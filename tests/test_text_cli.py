@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -96,8 +97,9 @@ def test_one_table_is_made_in_parts_across_workers_with_the_same_bytes(tmp_path)
 
 
 def test_a_text_run_imports_no_other_modality(tmp_path):
-    """Modalities load on first use: a text-only run (parent and workers) never pays for OpenCV,
-    pandas or librosa, and its fork server preloads the text modality and the WordNet table."""
+    """Modalities load on first use: a text-only run's process never imports OpenCV, pandas or
+    librosa, and its fork server (which forks the workers) preloads only the text modality and the
+    WordNet table."""
     data = tmp_path / "data"
     data.mkdir()
     (data / "a.txt").write_text("The quick brown fox jumps over the lazy dog.\n")
@@ -146,4 +148,19 @@ def test_a_first_run_starts_the_worker_pool_before_loading_the_recipe(tmp_path, 
     (tmp_path / "bad.yaml").write_text("copies: [\n")
     cli._start_pool_early(str(tmp_path / "bad.yaml"), str(tmp_path / "new"), 2, "local")
     cli._start_pool_early(str(tmp_path / "missing.yaml"), str(tmp_path / "new"), 2, "local")
+    os.mkfifo(tmp_path / "fifo.yaml")  # never opened for a blocking read: no hang, no start
+    cli._start_pool_early(str(tmp_path / "fifo.yaml"), str(tmp_path / "new"), 2, "local")
     assert len(started) == 1
+
+
+def test_every_modality_lists_its_transforms_in_a_fresh_interpreter():
+    """transforms_for loads the modality it is asked about (modalities load on first use): `augcli
+    transforms`, the docs and the recipe check see every transform without importing anything first."""
+    script = (
+        "from augcli.transforms import transforms_for\n"
+        "print(sorted(n for m, n in [('image', 'rotate'), ('audio', 'time_stretch'), ('text', 'eda'),"
+        " ('tabular', 'gaussian_noise')] if n in transforms_for(m)))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "['eda', 'gaussian_noise', 'rotate', 'time_stretch']"
