@@ -47,6 +47,9 @@ class _Modalities(Mapping):
             self._made[name] = getattr(importlib.import_module(module), cls)()
         return self._made[name]
 
+    def __contains__(self, name: object) -> bool:  # a known name, without importing its modality
+        return name in _CLASSES
+
     def __iter__(self) -> Iterator[str]:
         return iter(_CLASSES)
 
