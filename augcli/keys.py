@@ -36,9 +36,11 @@ def fast_digest(*parts: str | int | bool) -> str:
 
 
 def canonical_transform(transform: Transform) -> list[Any]:
-    """A transform as its name, parsed settings and children: equal settings, equal keys."""
+    """A transform as its name, parsed settings and children: equal settings, equal keys. Its
+    output version joins them once it is past 1, so the keys of every other transform stay as they were."""
     children = [canonical_transform(c) for c in transform.children] if isinstance(transform, Composition) else []
-    return [transform.name, transform.settings(), children]
+    version = [transform.output_version] if transform.output_version != 1 else []
+    return [transform.name, transform.settings(), children, *version]
 
 
 class Hasher:

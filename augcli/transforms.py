@@ -48,6 +48,9 @@ class Transform:
     name: ClassVar[str] = ""
     modality: ClassVar[str] = ""
     params: ClassVar[dict[str, Param]] = {}
+    # Bumped when a transform's output bytes change for the same parameters (a new kernel): part of
+    # the up-to-date key of the outputs it makes, so a rerun remakes those and nothing else.
+    output_version: ClassVar[int] = 1
 
     p = Probability()
 

@@ -192,3 +192,44 @@ def test_kernels_never_write_into_their_input():
     F.speed(tone, 1.1)
     F.trim_silence(tone, 60.0)
     F.pad_or_crop(tone, 1000, 0)
+
+
+def _vocoder_in_float64(stft: np.ndarray, rate: float) -> np.ndarray:
+    """librosa's phase-vocoder algorithm computed in float64/complex128: the reference."""
+    padded = np.concatenate([stft.astype(np.complex128), np.zeros_like(stft[..., :2], dtype=np.complex128)], axis=-1)
+    steps = np.arange(0, stft.shape[-1], rate)
+    before, alpha = steps.astype(int), steps % 1
+    mag = (1 - alpha) * np.abs(padded[..., before]) + alpha * np.abs(padded[..., before + 1])
+    angle = np.angle(padded)
+    advance = 512 * 2 * np.pi * np.arange(stft.shape[-2])[:, None] / 2048
+    deviation = angle[..., before + 1] - angle[..., before] - advance
+    deviation -= 2 * np.pi * np.round(deviation / (2 * np.pi))
+    phase = angle[..., :1] + np.concatenate(
+        [np.zeros_like(angle[..., :1]), np.cumsum((advance + deviation)[..., :-1], axis=-1)], axis=-1
+    )
+    return mag * np.exp(1j * phase)
+
+
+@pytest.mark.parametrize("rate", [0.8, 1.0, 1.13, 1.25])
+def test_the_vectorised_vocoder_is_librosas_algorithm_without_its_phase_drift(rate):
+    """Frame for frame the algorithm librosa runs (checked against it in float64): its float32 phase
+    sum drifts over a long input, this one stays within 1e-4 of the exact values; on a short input,
+    where the drift has not built up (the low bins: the high ones advance by up to 512 pi a frame,
+    too much for float32 even after a few frames), it agrees with librosa's own output."""
+    import librosa
+
+    from augcli.audio import vocoder
+
+    rng = np.random.default_rng(int(rate * 100))
+    long = rng.standard_normal((2, 16000 * 8)).astype(np.float32)
+    spectrum = librosa.stft(long)
+    ours = vocoder.phase_vocoder(spectrum, rate)
+    exact = _vocoder_in_float64(spectrum, rate)
+    scale = np.abs(exact).max()
+    assert ours.shape == exact.shape == (2, 1025, len(np.arange(0, spectrum.shape[-1], rate)))
+    assert ours.dtype == np.complex64
+    assert np.abs(ours - exact).max() < 1e-4 * scale
+    short = librosa.stft(rng.standard_normal(4000).astype(np.float32))
+    theirs = librosa.phase_vocoder(short, rate=rate)
+    low = slice(0, 64)
+    assert np.abs(vocoder.phase_vocoder(short, rate)[low] - theirs[low]).max() < 1e-4 * np.abs(theirs[low]).max()

@@ -456,3 +456,26 @@ def test_an_input_replaced_by_same_size_same_time_content_is_remade(dataset, rec
     assert touched(before, stamps(out)) == {f"dogs/dog0{s}.png" for s in ("", "_aug0", "_aug1", "_aug2")} | {
         "manifest.csv"
     }
+
+
+def test_a_transforms_new_output_version_remakes_only_the_outputs_it_makes(tmp_path, monkeypatch):
+    """A kernel that changes a transform's bytes bumps its output_version: the next run remakes the
+    outputs of sections using it, and no other (keys of transforms at version 1 are as before)."""
+    from augcli.audio.transforms import TimeStretch
+    from augcli.image.transforms import Rotate
+    from augcli.keys import canonical_transform
+    from tests.audio_signals import sine, write_audio
+
+    assert canonical_transform(Rotate()) == ["rotate", Rotate().settings(), []]  # no version: keys unchanged
+    assert canonical_transform(TimeStretch())[-1] == 2
+    data = tmp_path / "data"
+    write_image(data / "a.png", gradient_rgb(24, 16))
+    write_audio(data / "b.wav", sine(440.0, 8000, 0.5), 8000)
+    recipe = tmp_path / "r.yaml"
+    recipe.write_text("copies: 2\nimage:\n  transforms: [hflip]\naudio:\n  transforms: [time_stretch]\n")
+    out = tmp_path / "out"
+    assert invoke("run", recipe, data, out, "--workers", 1).exit_code == 0
+    monkeypatch.setattr(TimeStretch, "output_version", 3)
+    result = invoke("run", recipe, data, out, "--workers", 1)
+    assert result.exit_code == 0
+    assert "2 files in: 1 up to date, 1 made (2 outputs), 0 removed" in result.stderr  # the copies, not the original

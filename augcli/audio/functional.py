@@ -49,18 +49,17 @@ def loop_to_length(noise: np.ndarray, frames: int, start: int) -> np.ndarray:
 
 
 def time_stretch(samples: np.ndarray, rate: float) -> np.ndarray:
-    """Tempo times `rate` (2 = twice as fast), pitch unchanged: librosa's phase vocoder."""
-    import librosa
+    """Tempo times `rate` (2 = twice as fast), pitch unchanged: a phase vocoder (see vocoder.py)."""
+    from augcli.audio import vocoder
 
-    return librosa.effects.time_stretch(samples, rate=rate).astype(np.float32)
+    return vocoder.time_stretch(np.asarray(samples, dtype=np.float32), rate)
 
 
 def pitch_shift(samples: np.ndarray, sample_rate: int, semitones: float) -> np.ndarray:
     """Pitch up by `semitones`, duration unchanged: phase-vocoder stretch, then soxr_hq resampling."""
-    import librosa
+    from augcli.audio import vocoder
 
-    shifted = librosa.effects.pitch_shift(samples, sr=sample_rate, n_steps=semitones, res_type="soxr_hq")
-    return shifted.astype(np.float32)
+    return vocoder.pitch_shift(np.asarray(samples, dtype=np.float32), sample_rate, semitones)
 
 
 def resample(samples: np.ndarray, from_rate: float, to_rate: float) -> np.ndarray:

@@ -137,8 +137,9 @@ class BackgroundNoise(AudioTransform):
 
 @register("audio")
 class TimeStretch(AudioTransform):
-    """Change the tempo without changing the pitch (librosa phase vocoder); duration / rate."""
+    """Change the tempo without changing the pitch (phase vocoder); duration / rate."""
 
+    output_version = 2  # 2: augcli's vectorised vocoder (float64 phase), no longer librosa's loop
     rate = Span([0.8, 1.25], "tempo factor (> 1 faster, shorter)", lo=0.05, hi=20.0)
 
     def sample(self, rng: np.random.Generator, info: AudioInfo) -> dict[str, Any]:
@@ -152,6 +153,7 @@ class TimeStretch(AudioTransform):
 class PitchShift(AudioTransform):
     """Change the pitch without changing the tempo (phase vocoder + soxr_hq resampling)."""
 
+    output_version = 2  # 2: augcli's vectorised vocoder (float64 phase), no longer librosa's loop
     semitones = Span(2.0, "shift in semitones", scalar="symmetric", lo=-24.0, hi=24.0)
 
     def sample(self, rng: np.random.Generator, info: AudioInfo) -> dict[str, Any]:
