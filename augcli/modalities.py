@@ -23,7 +23,7 @@ _CLASSES = {
 # Heavy modules a section's workers need beyond its own module: the fork server imports them once
 # and every worker forked from it has them (text: the WordNet table, parsed once).
 _PRELOAD = {
-    "audio": ("librosa.effects", "scipy.signal", "soxr", "augcli.audio.envelope"),
+    "audio": ("scipy.fft", "soxr", "augcli.audio.vocoder", "augcli.audio.envelope"),  # librosa, scipy.signal: on use
     "text": ("augcli.text.warm",),
     "tabular": ("pandas", "imblearn.over_sampling"),
 }

@@ -26,7 +26,7 @@ def context() -> BaseContext:
 def start_server(preload: list[str] | tuple[str, ...] = ()) -> None:
     """Start the fork server now, so its imports overlap the parent's plan work.
 
-    `preload` names heavy modules a run needs (librosa for audio): imported once in the server,
+    `preload` names heavy modules a run needs (pandas for tables): imported once in the server,
     every worker forked from it has them, instead of each worker importing them again.
     """
     _extra_preload[:] = [name for name in preload if name not in PRELOAD]

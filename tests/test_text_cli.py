@@ -137,7 +137,7 @@ def test_a_first_run_starts_the_worker_pool_before_loading_the_recipe(tmp_path, 
     recipe.write_text("copies: 2\naudio:\n  transforms: [gain]\ntext:\n  transforms: [eda]\nimagery: {}\n")
     cli._start_pool_early(str(recipe), str(tmp_path / "new"), 2, "local")
     assert started == [
-        ["augcli.audio.modality", "librosa.effects", "scipy.signal", "soxr", "augcli.audio.envelope"]
+        ["augcli.audio.modality", "scipy.fft", "soxr", "augcli.audio.vocoder", "augcli.audio.envelope"]
         + ["augcli.text.modality", "augcli.text.warm"]
     ]
     (tmp_path / "old" / ".augcli").mkdir(parents=True)

@@ -59,7 +59,13 @@ def pitch_shift(samples: np.ndarray, sample_rate: int, semitones: float) -> np.n
     """Pitch up by `semitones`, duration unchanged: phase-vocoder stretch, then soxr_hq resampling."""
     from augcli.audio import vocoder
 
-    return vocoder.pitch_shift(np.asarray(samples, dtype=np.float32), sample_rate, semitones)
+    rate = 2.0 ** (-float(semitones) / 12)
+    stretched = vocoder.time_stretch(np.asarray(samples, dtype=np.float32), rate)
+    shifted = resample(stretched, sample_rate / rate, sample_rate)
+    frames = samples.shape[-1]
+    if shifted.shape[-1] < frames:
+        shifted = np.pad(shifted, [(0, 0)] * (shifted.ndim - 1) + [(0, frames - shifted.shape[-1])])
+    return np.ascontiguousarray(shifted[..., :frames])
 
 
 def resample(samples: np.ndarray, from_rate: float, to_rate: float) -> np.ndarray:

@@ -139,7 +139,7 @@ class BackgroundNoise(AudioTransform):
 class TimeStretch(AudioTransform):
     """Change the tempo without changing the pitch (phase vocoder); duration / rate."""
 
-    output_version = 2  # 2: augcli's vectorised vocoder (float64 phase), no longer librosa's loop
+    output_version = 2  # 2: augcli's vectorised vocoder and STFT (vocoder.py), no longer librosa's
     rate = Span([0.8, 1.25], "tempo factor (> 1 faster, shorter)", lo=0.05, hi=20.0)
 
     def sample(self, rng: np.random.Generator, info: AudioInfo) -> dict[str, Any]:
@@ -153,7 +153,7 @@ class TimeStretch(AudioTransform):
 class PitchShift(AudioTransform):
     """Change the pitch without changing the tempo (phase vocoder + soxr_hq resampling)."""
 
-    output_version = 2  # 2: augcli's vectorised vocoder (float64 phase), no longer librosa's loop
+    output_version = 2  # 2: augcli's vectorised vocoder and STFT (vocoder.py), no longer librosa's
     semitones = Span(2.0, "shift in semitones", scalar="symmetric", lo=-24.0, hi=24.0)
 
     def sample(self, rng: np.random.Generator, info: AudioInfo) -> dict[str, Any]:
