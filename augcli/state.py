@@ -156,7 +156,10 @@ class Journal:
         self._append({"del": unit})
 
     def garbage(self, paths: list[str]) -> None:
+        """Claim paths about to be written, durably before any of them is: a run killed after its
+        workers wrote them must not leave files the next run takes for someone else's."""
         self._append({"garbage": paths})
+        self.sync()
 
     def _append(self, entry: dict[str, Any]) -> None:
         if self._handle is None:

@@ -408,6 +408,26 @@ def test_files_a_killed_run_wrote_but_never_recorded_are_ours_to_delete(dataset,
     assert tree_digest(out) == clean_run(recipe_file, dataset, tmp_path / "clean")
 
 
+def test_the_paths_a_run_will_write_are_on_disk_before_its_first_output(dataset, recipe_file, tmp_path, monkeypatch):
+    """The claim on the paths a run is about to write reaches the journal file before any output
+    does: a run killed right after its first write must not leave a file the next run refuses as
+    foreign (it did, when the claim still sat in the journal's buffer)."""
+    from augcli.storage import OutputTree
+
+    out, seen = tmp_path / "out", []
+    real_stage = OutputTree.stage
+
+    def stage(self, relative, *args, **kwargs):
+        if not seen:
+            lines = (out / ".augcli" / "journal.jsonl").read_text().splitlines()
+            seen.append([path for line in lines for path in json.loads(line).get("garbage", [])])
+        return real_stage(self, relative, *args, **kwargs)
+
+    monkeypatch.setattr(OutputTree, "stage", stage)
+    assert invoke("run", recipe_file, dataset, out, "--workers", 1).exit_code == 0
+    assert seen and "cats/cat1_aug0.jpg" in seen[0] and len(seen[0]) == len(read_manifest(out))
+
+
 def test_each_copy_is_written_before_the_next_is_made(dataset, recipe_file, tmp_path, monkeypatch):
     """Memory does not grow with `copies`: the runner stages every copy as the modality yields it."""
     from augcli.image.modality import ImageModality
