@@ -18,6 +18,7 @@ import click
 
 from augcli import __version__
 from augcli.storage import is_url
+from augcli.untrusted import UntrustedError
 
 EXIT_FAILED_INPUTS = 1
 EXIT_USAGE = 2
@@ -129,7 +130,10 @@ def run(
     input_dir, output_dir, mirror = _places(input_dir, output_dir, pull_output=not dry_run)
     try:
         runner.check_output(input_dir, output_dir, overwrite or check)
-        plan = build_plan(config, input_dir.resolve())  # one spelling of each path: stable hash-cache keys
+        from augcli.storage import folds_case
+
+        # one spelling of each path: stable hash-cache keys
+        plan = build_plan(config, input_dir.resolve(), output_dir, fold_case=folds_case(output_dir))
     except (runner.OutputError, PlanError) as exc:
         _fail(str(exc))
     if part is not None:
@@ -247,7 +251,7 @@ def report_command(output_dir: Path) -> None:
     try:
         report.require()
         written = run_report.write(output_dir)
-    except (ImportError, run_report.ReportError, OSError) as exc:
+    except (ImportError, run_report.ReportError, OSError, UntrustedError) as exc:
         _fail(str(exc))
     click.echo(f"augcli: report: {written}", err=True)
 
@@ -275,13 +279,13 @@ def merge(output_dir: str, input_dir) -> None:
     try:
         if is_url(output_dir):
             mirror = remote.Mirror(output_dir)
-            local = mirror.pull(state.STATE_DIR)  # the shards' states and manifest parts
+            local = mirror.pull(state.PLACE)  # the shards' states and manifest parts
         else:
             local = remote.local_path(output_dir)
         done = merger.merge(local, input_dir)
         if mirror is not None:
             mirror.push()
-    except (merger.MergeError, state.LockedError, remote.RemoteError) as exc:
+    except (merger.MergeError, state.LockedError, remote.RemoteError, UntrustedError) as exc:
         _fail(str(exc))
     extra = f", and {', '.join(done.run_wide)}" if done.run_wide else ""
     click.echo(f"augcli: merged {done.shards} shards: manifest.csv lists {done.files:,} files{extra}", err=True)
@@ -311,8 +315,13 @@ def _check(plan, config, output_dir: Path, part=None) -> int:
     """`run --check`: 0 when OUTPUT is up to date, else 1 with what would be made, changed, deleted."""
     from augcli import runner
 
-    report = runner.check(plan, config, output_dir, part)
-    if report.up_to_date:
+    try:
+        report = runner.check(plan, config, output_dir, part)
+    except UntrustedError as exc:
+        _fail(str(exc))
+    for relative, why in plan.unreadable:
+        click.echo(f"augcli: failed: {relative}: {why}", err=True)
+    if report.up_to_date and not plan.unreadable:
         click.echo(f"augcli: {output_dir} is up to date ({len(plan.jobs):,} files in)", err=True)
         return 0
     click.echo(f"augcli: {output_dir} is out of date:", err=True)
@@ -320,7 +329,7 @@ def _check(plan, config, output_dir: Path, part=None) -> int:
         shown = ", ".join(paths[:CHECK_SHOWN]) + (", ..." if len(paths) > CHECK_SHOWN else "")
         click.echo(f"  {len(paths):,} output(s) would be {label}" + (f": {shown}" if paths else ""), err=True)
     if report.manifest_stale:
-        click.echo("  manifest.csv would be rewritten (the last run did not finish, or failed)", err=True)
+        click.echo(f"  manifest.csv would be rewritten: {report.manifest_stale}", err=True)
     return 1
 
 
@@ -343,14 +352,16 @@ def _run(plan, config, output_dir: Path, options, quiet: bool, verbose: bool) ->
     with contextlib.suppress(ValueError):  # only the main thread may set it
         signal.signal(signal.SIGINT, _on_interrupt)
     fresh = not output_dir.exists()
-    had_state = (output_dir / state.STATE_DIR).is_dir()
     try:
         with state.locked(output_dir, options.place):
             summary = runner.run(plan, config, output_dir, options, report)
-    except state.LockedError as exc:
+    except (state.LockedError, UntrustedError) as exc:
         _fail(str(exc))
     except runner.OutputError as exc:  # found before anything was written: leave no trace
-        _undo_state_folder(output_dir, fresh, had_state)
+        if fresh:
+            import shutil
+
+            shutil.rmtree(output_dir, ignore_errors=True)
         _fail(str(exc))
     except KeyboardInterrupt:
         click.echo("augcli: interrupted; finished outputs are kept and a rerun makes the rest", err=True)
@@ -358,16 +369,21 @@ def _run(plan, config, output_dir: Path, options, quiet: bool, verbose: bool) ->
     except OSError as exc:  # OUTPUT itself, its state or its manifest cannot be written (disk full, ...)
         _fail(f"cannot write to OUTPUT {output_dir}: {exc}", EXIT_FAILED_INPUTS)
     click.echo(summary.line(), err=True)
+    if summary.kept:
+        shown = ", ".join(summary.kept[:CHECK_SHOWN]) + (", ..." if len(summary.kept) > CHECK_SHOWN else "")
+        click.echo(
+            f"augcli: warning: {len(summary.kept)} output(s) of removed inputs were edited since augcli wrote them "
+            f"and were kept: {shown}",
+            err=True,
+        )
     if summary.failures:
+        failures = state.path(output_dir, state.FAILURES, options.place)
         if options.allow_failures:
-            click.echo(
-                f"augcli: failures accepted (--allow-failures); they are listed in {options.place}/failures.csv",
-                err=True,
-            )
+            click.echo(f"augcli: failures accepted (--allow-failures); they are listed in {failures}", err=True)
         else:
             click.echo(
                 f"augcli: {options.manifest_name} not updated: {len(summary.failures)} input(s) failed "
-                f"(listed in {output_dir / options.place / state.FAILURES}); fix them and rerun",
+                f"(listed in {failures}); fix them and rerun",
                 err=True,
             )
             sys.exit(EXIT_FAILED_INPUTS)
@@ -378,17 +394,6 @@ def _on_interrupt(number: int, frame) -> None:
 
     runner.INTERRUPTED.set()
     signal.default_int_handler(number, frame)
-
-
-def _undo_state_folder(output_dir: Path, fresh: bool, had_state: bool) -> None:
-    import shutil
-
-    if fresh:
-        shutil.rmtree(output_dir, ignore_errors=True)
-    elif not had_state:
-        from augcli import state
-
-        shutil.rmtree(output_dir / state.STATE_DIR, ignore_errors=True)
 
 
 def _preload(config) -> list[str]:
@@ -406,7 +411,10 @@ def _start_pool_early(recipe_path: str, output_dir: str, workers: int | None, ex
 
     if executor != "local" or (workers or default_workers()) <= 1 or is_url(output_dir):
         return
-    if Path(output_dir, ".augcli").exists():  # a rerun may have nothing to do: the runner decides
+    from augcli.state import OLD_FOLDER, PLACE, SNAPSHOT
+
+    if Path(output_dir, PLACE + SNAPSHOT).exists() or Path(output_dir, OLD_FOLDER).exists():  # a rerun may
+        # have nothing to do: the runner decides
         return
     try:
         import yaml
@@ -459,13 +467,14 @@ def _print_plan(plan) -> None:
 
 @main.command()
 @click.argument("output_dir", metavar="OUTPUT", type=click.Path(exists=True, file_okay=False, path_type=Path))
-def verify(output_dir: Path) -> None:
-    """Re-hash every file manifest.csv lists; exit 0 when all match, 1 with what is missing,
-    modified or unlisted."""
+@click.option("--strict", is_flag=True, help="Also fail on files the manifest does not list.")
+def verify(output_dir: Path, strict: bool) -> None:
+    """Re-hash every file manifest.csv lists; exit 0 when all match, 1 with what is missing or
+    modified (and, with --strict, unlisted: other tools' caches are reported, not failed)."""
     from augcli import verify as checker
 
     try:
-        found = checker.verify(output_dir)
+        found = checker.verify(output_dir, strict)
     except checker.VerifyError as exc:
         _fail(str(exc))
     for label, paths in (("missing", found.missing), ("modified", found.modified), ("unlisted", found.unlisted)):
@@ -510,7 +519,7 @@ def replay(output_dir: Path, row_or_path, out_file, every, recipe, input_dir) ->
                 click.echo(f"augcli: replayed {done.output} from its manifest row: {verdict}", err=True)
             if out_file is not None:
                 write_to(out_file, done.data)
-    except ReplayFailed as exc:
+    except (ReplayFailed, UntrustedError) as exc:
         _fail(str(exc))
     if every:
         click.echo(

@@ -1,7 +1,7 @@
 """`augcli merge OUTPUT`: join the parts that `run --shard K/N` wrote into the one manifest.csv (and
 the run-wide files, such as a COCO json or data.yaml) that a single run would have written.
 
-Each shard keeps its own state, lock and manifest part in OUTPUT/.augcli/shards/K-of-N/. Merging
+Each shard keeps its own state, lock and manifest part in OUTPUT/.augcli-shard-K-of-N-*. Merging
 checks that all N parts are there and complete (their run finished, no input failed, no journal
 of a killed run, the same recipe, seed and INPUT), then writes the joined files and OUTPUT's own
 state, so `verify`, `replay`, `report` and a later single run see one finished OUTPUT.
@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,8 +18,6 @@ from augcli import manifest, state
 from augcli.plan import MANIFEST_NAME
 from augcli.recipe import RecipeError, parse_recipe
 from augcli.storage import OutputTree
-
-_SHARD = re.compile(r"^(\d+)-of-(\d+)$")
 
 
 class MergeError(Exception):
@@ -35,12 +32,15 @@ class Merged:
 
 
 def _parts(output_root: Path) -> dict[int, str]:
-    folder = output_root / state.STATE_DIR / "shards"
+    """Each shard's state-file prefix, by shard number; every shard of one split must be there."""
     found: dict[int, dict[int, str]] = {}
-    for entry in sorted(folder.iterdir()) if folder.is_dir() else []:
-        match = _SHARD.match(entry.name)
-        if match and entry.is_dir() and not entry.is_symlink():
-            found.setdefault(int(match.group(2)), {})[int(match.group(1))] = f"{state.STATE_DIR}/shards/{entry.name}"
+    for entry in sorted(os.scandir(output_root), key=lambda e: e.name) if output_root.is_dir() else []:
+        if not entry.name.endswith(state.SNAPSHOT):
+            continue
+        place = entry.name[: -len(state.SNAPSHOT)]
+        shard = state.parse_shard_place(place)
+        if shard is not None and shard[0] < shard[1] and entry.is_file(follow_symlinks=False):
+            found.setdefault(shard[1], {})[shard[0]] = place
     if not found:
         raise MergeError(f"{output_root} holds no shard parts: run augcli run ... --shard K/N first")
     if len(found) > 1:
@@ -57,27 +57,31 @@ def merge(output_root: Path, input_root: Path | None = None) -> Merged:
     from augcli.modalities import MODALITIES
     from augcli.runner import _record
 
-    problem = state.check_state_dir(output_root)
+    problem = state.check_state_files(output_root)
     if problem:
         raise MergeError(problem)
     parts = _parts(output_root)
+    for place in parts.values():
+        problem = state.check_state_files(output_root, place)
+        if problem:
+            raise MergeError(problem)
     infos = {}
     merged = state.State()
     for index, place in sorted(parts.items()):
         info = state.read_run_info(output_root, place) or {}
         problem = None
-        if (output_root / place / state.JOURNAL).exists():
+        if state.path(output_root, state.JOURNAL, place).exists():
             problem = "its last run was stopped before it finished"
         elif not info.get("complete") or info.get("summary", {}).get("failed", 1):
             problem = f"its last run did not finish cleanly ({info.get('summary', {}).get('failed', '?')} failed)"
         known = state.load(output_root, place)
-        part = output_root / place / MANIFEST_NAME
+        part = state.path(output_root, MANIFEST_NAME, place)
         try:
             lines = known.lines()
             expected = manifest.render((f[0], lines[f[0]]) for r in known.units.values() for f in r["files"])
             if part.read_bytes() != expected:
                 problem = problem or "its manifest part does not match its state"
-        except (OSError, KeyError):
+        except (OSError, KeyError, IndexError):
             problem = problem or "it has no manifest part"
         if problem:
             raise MergeError(f"shard {index} of {len(parts)} is not complete: {problem}; rerun it and merge again")
@@ -89,6 +93,7 @@ def merge(output_root: Path, input_root: Path | None = None) -> Merged:
             merged.units[unit] = record
             merged.set_lines({f[0]: lines[f[0]] for f in record["files"]})
         merged.hashes.update(known.hashes)
+        merged.stamps.update(known.stamps)
     same = {
         (i.get("recipe_text"), i.get("seed"), i.get("copies"), i.get("input_url") or i.get("input"))
         for i in infos.values()
@@ -125,8 +130,9 @@ def merge(output_root: Path, input_root: Path | None = None) -> Merged:
         data = manifest.render((f[0], merged.lines()[f[0]]) for r in merged.units.values() for f in r["files"])
         if tree.read(MANIFEST_NAME) != data:
             tree.write(MANIFEST_NAME, data)
-        stamp = os.lstat(output_root / MANIFEST_NAME)
-        merged.manifest = [stamp.st_size, stamp.st_mtime_ns]
+        stamp = os.stat(output_root / MANIFEST_NAME)
+        merged.manifest = hashlib.sha256(data).hexdigest()
+        merged.stamps[state.MANIFEST_PART] = [stamp.st_size, stamp.st_mtime_ns, stamp.st_ino]
         summary = {
             key: sum(i.get("summary", {}).get(key, 0) for i in infos.values()) for key in info.get("summary", {})
         }
@@ -140,4 +146,4 @@ def merge(output_root: Path, input_root: Path | None = None) -> Merged:
 def _made(relative: str, cells: list[str], stamp) -> object:
     from augcli.runner import Made
 
-    return Made(relative, [[cells[0], stamp.size, stamp.mtime_ns, manifest.line(cells)]])
+    return Made(relative, [[cells[0], cells[-1], stamp.stat(), manifest.line(cells)]])

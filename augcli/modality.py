@@ -73,6 +73,10 @@ class Modality(Protocol):
     def companion_files(self, section: Section, source: Path, output: str, rendered: Rendered | None) -> Any:
         """Files that go with one output (annotations), or None."""
 
+    def companion_paths(self, section: Section, relative: str, output: str, copy: int | None) -> list[str]:
+        """The paths (relative to OUTPUT) of the files written with one output of input `relative`
+        (its label, its mask), known before anything is made: claimed, and checked for collisions."""
+
     def classes_of(self, section: Section, relatives: list[str]) -> dict[str, str]:
         """Each file's class for `balance:` (raise ValueError if one cannot be read)."""
 
@@ -134,6 +138,9 @@ class BaseModality:
 
     def companion_files(self, section: Section, source: Path, output: str, rendered: Rendered | None) -> Any:
         return None
+
+    def companion_paths(self, section: Section, relative: str, output: str, copy: int | None) -> list[str]:
+        return []
 
     def classes_of(self, section: Section, relatives: list[str]) -> dict[str, str]:
         """The parent folder is the class (ImageFolder-style class folders); files at the top: "(top)"."""

@@ -6,6 +6,8 @@ one file, two inputs that would write the same output) stops the run with nothin
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
 import fnmatch
 import os
 import stat
@@ -29,6 +31,11 @@ class PlanError(Exception):
 class Output:
     path: str  # POSIX, relative to OUTPUT
     copy: int | None  # None for the untouched original
+    companions: tuple[str, ...] = ()  # the files written with it (labels, masks), relative to OUTPUT
+
+    @property
+    def files(self) -> tuple[str, ...]:
+        return (self.path, *self.companions)
 
 
 @dataclass(frozen=True)
@@ -49,6 +56,7 @@ class Plan:
     jobs: list[Job] = field(default_factory=list)
     unclaimed: list[str] = field(default_factory=list)
     special: list[tuple[str, str]] = field(default_factory=list)  # FIFOs, sockets, devices: never opened
+    unreadable: list[tuple[str, str]] = field(default_factory=list)  # folders that could not be listed: failures
     warnings: list[str] = field(default_factory=list)  # about the dataset: labels without images, ...
     splits: dict[str, list[int]] = field(default_factory=dict)  # split -> [files augmented, passed through]
     input_root: Path | None = None
@@ -60,7 +68,12 @@ class Plan:
         return sum(len(job.outputs) for job in self.jobs)
 
 
-def walk(root: Path, special: list[tuple[str, str]] | None = None) -> Iterator[tuple[Path, str]]:
+def walk(
+    root: Path,
+    special: list[tuple[str, str]] | None = None,
+    unreadable: list[tuple[str, str]] | None = None,
+    avoid: tuple[int, int] | None = None,
+) -> Iterator[tuple[Path, str]]:
     """Every file below `root` in sorted order, as (path, POSIX relative path).
 
     Iterative, so a tree thousands of folders deep cannot overflow the stack. Directory symlinks
@@ -68,6 +81,8 @@ def walk(root: Path, special: list[tuple[str, str]] | None = None) -> Iterator[t
     FIFOs, sockets and devices (directly or through a link) are never yielded: they go to
     `special` with the reason. A link that cannot be resolved (dangling, a loop) is yielded: that
     one input fails with its reason. Hidden files and folders (names starting with '.') are skipped.
+    A folder that cannot be listed goes to `unreadable`; reaching the folder `avoid` (OUTPUT's
+    device and inode: a link or bind mount inside INPUT) is a PlanError.
     """
     seen: set[tuple[int, int]] = set()
     stack: list[Iterator[tuple[os.DirEntry, str]]] = []
@@ -75,12 +90,19 @@ def walk(root: Path, special: list[tuple[str, str]] | None = None) -> Iterator[t
     def enter(folder: str, relative: str) -> None:
         try:
             info = os.stat(folder)
+            if (info.st_dev, info.st_ino) == avoid:
+                raise PlanError(
+                    f"INPUT/{relative} is OUTPUT (through a link or a mount): augcli would read its own outputs; "
+                    "remove the link, or choose an OUTPUT that INPUT does not reach"
+                )
             if (info.st_dev, info.st_ino) in seen:
                 return
             seen.add((info.st_dev, info.st_ino))
             with os.scandir(folder) as scan:
                 entries = sorted(scan, key=lambda e: os.fsencode(e.name))
-        except OSError:
+        except OSError as exc:
+            if unreadable is not None:
+                unreadable.append((relative or ".", f"cannot list this folder: {exc.strerror}"))
             return
         prefix = relative + "/" if relative else ""
         stack.append(iter([(entry, prefix + entry.name) for entry in entries if not entry.name.startswith(".")]))
@@ -124,13 +146,14 @@ def claims(section: Section, relative: str) -> bool:
     return matches(relative, section.include) and not matches(relative, section.exclude)
 
 
-def copy_name(relative: str, copy: int, copies: int, suffix: str) -> str:
-    """`<stem>_aug<k><suffix>` with k zero-padded to the width of copies - 1."""
+def copy_name(relative: str, copy: int, suffix: str) -> str:
+    """`<stem>_aug<k><suffix>`: the name depends on the input's name and the copy index only, never
+    on how many copies there are, so raising `copies` only adds files (format 3; before, k was
+    zero-padded to the width of copies - 1)."""
     folder, slash, name = relative.rpartition("/")
     dot = name.rfind(".")
     stem = name[:dot] if 0 < dot < len(name) - 1 else name  # as PurePosixPath.stem, without its cost
-    width = len(str(max(copies - 1, 0)))
-    return f"{folder}{slash}{stem}_aug{copy:0{width}d}{suffix}"
+    return f"{folder}{slash}{stem}_aug{copy}{suffix}"
 
 
 def shard_of(relative: str, shards: int) -> int:
@@ -169,11 +192,18 @@ def split_of(relative: str, splits: dict[str, tuple[str, ...]]) -> str:
     return "all"
 
 
-def build_plan(recipe: Recipe, input_root: Path) -> Plan:
-    """Match every file to a section and name its outputs; raise PlanError on any conflict."""
+def build_plan(recipe: Recipe, input_root: Path, output_root: Path | None = None, fold_case: bool = False) -> Plan:
+    """Match every file to a section and name its outputs and their companions; raise PlanError on
+    any conflict: two jobs that would write one OUTPUT path (compared case-folded when `fold_case`:
+    OUTPUT's file system ignores case), or INPUT reaching OUTPUT through a link or mount."""
     from augcli.modalities import MODALITIES
 
     plan = Plan(input_root=input_root)
+    avoid = None
+    if output_root is not None:
+        with contextlib.suppress(OSError):
+            info = os.stat(output_root)
+            avoid = (info.st_dev, info.st_ino)
     conflicts: list[str] = []
     written_by: dict[str, str] = {MANIFEST_NAME: "(the manifest)"}
     reserved: list[str] = []
@@ -187,7 +217,7 @@ def build_plan(recipe: Recipe, input_root: Path) -> Plan:
         splits.update(prepared.splits)
     claimed: dict[str, list[str]] = {name: [] for name in recipe.sections}
     found: list[tuple[Path, str, str]] = []
-    for path, relative in walk(input_root, plan.special):
+    for path, relative in walk(input_root, plan.special, plan.unreadable, avoid):
         if any(relative == r or relative.startswith(r + "/") for r in reserved):
             continue  # annotation files and masks: they travel with their images
         owners = [name for name, section in recipe.sections.items() if claims(section, relative)]
@@ -227,13 +257,19 @@ def build_plan(recipe: Recipe, input_root: Path) -> Plan:
             base = relative.rpartition("/")[2]
             dot = base.rfind(".")
             suffix = modality.output_suffix(base[dot:] if 0 < dot < len(base) - 1 else "", section)
-            count, widest, _ = copies.get(relative, (recipe.copies, recipe.copies, ""))
+            count, _, _ = copies.get(relative, (recipe.copies, recipe.copies, ""))
             outputs = [Output(relative, None)] if recipe.keep_original else []
-            outputs += [Output(copy_name(relative, k, widest, suffix), k) for k in range(count)]
+            outputs += [Output(copy_name(relative, k, suffix), k) for k in range(count)]
+        outputs = [
+            dataclasses.replace(o, companions=tuple(modality.companion_paths(section, relative, o.path, o.copy)))
+            for o in outputs
+        ]
         for output in outputs:
-            other = written_by.setdefault(output.path, relative)
-            if other != relative:
-                conflicts.append(f"{relative} and {other} would both write {output.path}")
+            for written in output.files:
+                other = written_by.setdefault(written.casefold() if fold_case else written, relative)
+                if other != relative:
+                    case = " (OUTPUT's file system ignores case)" if fold_case else ""
+                    conflicts.append(f"{relative} and {other} would both write {written}{case}: rename one")
         label = copies[relative][2] if relative in copies else ""
         plan.jobs.append(Job(path, relative, section.modality, tuple(outputs), table, passing, label))
         counts = plan.splits.setdefault(split_of(relative, splits), [0, 0])

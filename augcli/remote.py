@@ -24,7 +24,7 @@ from typing import Any
 from augcli import state
 from augcli.plan import MANIFEST_NAME
 
-RECORD = f"{state.STATE_DIR}/mirror.json"  # what was pulled or pushed, to compare with the next listing
+RECORD = f"{state.PLACE}mirror.json"  # what was pulled or pushed, to compare with the next listing
 
 
 def local_path(text: str) -> Path:
@@ -91,9 +91,13 @@ class Mirror:
         self.url, self.root = url, root.rstrip("/")
         self.local = local or cache_root() / hashlib.sha256(url.encode()).hexdigest()[:24]
         self.local.mkdir(parents=True, exist_ok=True)
-        (self.local / state.STATE_DIR).mkdir(exist_ok=True)
         record = self.local / RECORD
-        self.record: dict[str, Any] = json.loads(record.read_text()) if record.is_file() else {}
+        try:
+            self.record: dict[str, Any] = json.loads(record.read_text()) if record.is_file() else {}
+        except ValueError:
+            self.record = {}
+        if not isinstance(self.record, dict):
+            self.record = {}
         self.record.setdefault("remote", {})  # relative -> remote version (size, etag/mtime)
         self.record.setdefault("local", {})  # relative -> [size, mtime_ns] when pulled or pushed
 
@@ -106,8 +110,9 @@ class Mirror:
         return [int(info.get("size") or 0), str(tag)]
 
     def listing(self, under: str = "") -> dict[str, dict[str, Any]]:
-        """Every object below the folder (or below `under` in it), by path relative to the folder."""
-        base = f"{self.root}/{under}".rstrip("/")
+        """Every object below the folder (or those whose path starts with `under`), by path relative
+        to the folder."""
+        base = self.root
         self.fs.invalidate_cache()  # another machine may have written since this process last listed
         try:
             found = self.fs.find(base, detail=True, withdirs=False) if self.fs.exists(base) else {}
@@ -119,6 +124,8 @@ class Mirror:
             path = path.rstrip("/")
             if path.startswith(prefix) and info.get("type", "file") == "file" and not path.endswith(RECORD):
                 relative = path[len(prefix) :]
+                if not relative.startswith(under):
+                    continue
                 if not safe_key(relative):
                     raise RemoteError(
                         f"{self.url}: object {relative!r} has an empty, '.' or '..' path part: it cannot be mirrored "
@@ -156,9 +163,7 @@ class Mirror:
         self._save()
         return self.local
 
-    def push(
-        self, place: str = state.STATE_DIR, manifest: str = MANIFEST_NAME, sent: list[str] = ()
-    ) -> tuple[int, int]:
+    def push(self, place: str = state.PLACE, manifest: str = MANIFEST_NAME, sent: list[str] = ()) -> tuple[int, int]:
         """Upload what the state at `place` owns and changed; delete what it no longer owns; `sent`:
         files the workers already uploaded. Returns (objects uploaded, objects deleted)."""
         from augcli.manifest import decode_path
@@ -174,11 +179,11 @@ class Mirror:
         owned = {decode_path(cell) for cell in known.owned()}
         previously = set(self.record.get("owned", {}).get(place, []))
         uploads = [r for r in sorted(owned) if (self.local / r).is_file() and self._changed(r)]
-        folder = self.local / place
+        skipped = (state.LOCK, state.JOURNAL, state.CACHE)
         extras = [
-            p.relative_to(self.local).as_posix()
-            for p in sorted(folder.iterdir())
-            if p.is_file() and p.name not in (state.LOCK, state.JOURNAL, "mirror.json", "mirror.json.tmp")
+            place + name
+            for name in (*state.STATE_NAMES, MANIFEST_NAME)
+            if name not in skipped and (self.local / (place + name)).is_file()
         ]
         uploaded = 0
         for relative in uploads + [r for r in extras if r != manifest and self._changed(r)]:

@@ -18,6 +18,7 @@ from typing import Any
 from augcli import manifest, state
 from augcli.plan import MANIFEST_NAME
 from augcli.recipe import Recipe, RecipeError, load_recipe, parse_recipe
+from augcli.untrusted import check_relative
 
 
 class ReplayFailed(Exception):
@@ -58,13 +59,14 @@ class Replayer:
         self.output_root = output_root
         info = state.read_run_info(output_root) or {}
         if recipe_path is None and not info.get("recipe_text"):
-            raise ReplayFailed(f"{output_root} has no record of its run (.augcli/run.json): pass --recipe and --input")
+            raise ReplayFailed(f"{output_root} has no record of its run (.augcli-run.json): pass --recipe and --input")
         self.recipe = self._recipe(info, recipe_path)
         root = input_root or (Path(info["input"]) if info.get("input") else None)
         if root is None or not root.is_dir():
             raise ReplayFailed(f"INPUT {root} is not a folder: pass --input")
         self.input_root = root.resolve()
         self.known = state.load(output_root)
+        self.unit_of_file = {f[0]: unit for unit, record in self.known.units.items() for f in record["files"]}
         self.prepared: set[str] = set()
 
     @staticmethod
@@ -85,16 +87,13 @@ class Replayer:
 
     def _unit_of(self, output_cell: str) -> str:
         """The output a file belongs to (an image for its label file); itself for a main output."""
-        for unit, record in self.known.units.items():
-            if any(entry[0] == output_cell for entry in record.get("files", [])):
-                return unit
-        return manifest.decode_path(output_cell)
+        return self.unit_of_file.get(output_cell) or manifest.decode_path(output_cell)
 
     def replay(self, row: dict[str, str]) -> Replayed:
         from augcli.modalities import MODALITIES
 
-        output = manifest.decode_path(row["output"])
-        source = self.input_root / manifest.decode_path(row["source"])
+        output = check_relative(manifest.decode_path(row.get("output") or ""), f"{MANIFEST_NAME}: output")
+        source = self.input_root / check_relative(manifest.decode_path(row.get("source") or ""), f"{output}: source")
         section = self.recipe.sections.get(row["modality"])
         if section is None:
             raise ReplayFailed(f"the recipe has no {row['modality']} section for {output}")
@@ -102,7 +101,10 @@ class Replayer:
         if row["modality"] not in self.prepared:
             modality.prepare(section, self.input_root)
             self.prepared.add(row["modality"])
-        records = json.loads(row["transforms"] or "[]")
+        try:
+            records = json.loads(row.get("transforms") or "[]")
+        except ValueError:
+            raise ReplayFailed(f"{output}: its transforms cell is not JSON") from None
         kind = row.get("kind", "")
         if kind == "dataset":
             data = self._run_wide(modality, section, output)
@@ -118,7 +120,7 @@ class Replayer:
             else:
                 data = self._companion(modality, section, source, unit, rendered, output)
         on_disk = self.output_root / output
-        identical = on_disk.is_file() and on_disk.read_bytes() == data
+        identical = not on_disk.is_symlink() and on_disk.is_file() and on_disk.read_bytes() == data
         return Replayed(output, data, identical)
 
     @staticmethod

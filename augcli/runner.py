@@ -15,6 +15,7 @@ import dataclasses
 import errno
 import hashlib
 import os
+import stat
 import sys
 import threading
 import time
@@ -33,7 +34,7 @@ from augcli.manifest import Row
 from augcli.plan import MANIFEST_NAME, Job, Output, Plan
 from augcli.recipe import Recipe
 from augcli.seeding import FileRngs, rng_for
-from augcli.storage import NotRegularFileError, OutputTree, Staged, open_input
+from augcli.storage import NotRegularFileError, OutputTree, Staged, open_input, sha256_file
 
 INTERRUPTED = threading.Event()  # set by the CLI's SIGINT handler
 MAX_WORKER_DEATHS = 2  # a file that killed this many workers is not tried again until it changes
@@ -45,7 +46,8 @@ class OutputError(Exception):
 
 @dataclass
 class Made:
-    """One unit written: its files as [path cell, size, mtime_ns, manifest line], and a COCO entry."""
+    """One unit written: its files as [path cell, sha256, [size, mtime_ns, inode], manifest line],
+    and a COCO entry."""
 
     output: str
     files: list[list[Any]]
@@ -75,6 +77,7 @@ class Summary:
     failures: list[JobResult] = field(default_factory=list)
     seconds: float = 0.0
     sent: list[str] = field(default_factory=list)  # files the workers uploaded to a remote OUTPUT
+    kept: list[str] = field(default_factory=list)  # outputs of removed inputs left alone: someone edited them
 
     def record(self) -> dict[str, Any]:
         """The counts, for the run report (OUTPUT/.augcli/run.json)."""
@@ -123,20 +126,44 @@ def _inside(path: Path, folder: Path) -> bool:
     return path == folder or folder in path.parents
 
 
+def _identity(path: Path) -> tuple[int, int] | None:
+    try:
+        info = os.stat(path)
+    except OSError:
+        return None
+    return info.st_dev, info.st_ino
+
+
+def _lies_in(path: Path, folder: Path) -> bool:
+    """Whether `path` is `folder` or below it as the file system sees them: each folder on the way
+    up is compared by device and inode, so a bind mount or a second name of a folder is caught."""
+    target = _identity(folder)
+    if target is None:
+        return False
+    current = path.resolve()
+    while True:
+        if _identity(current) == target:
+            return True
+        if current.parent == current:
+            return False
+        current = current.parent
+
+
 def check_output(input_root: Path, output_root: Path, overwrite: bool) -> None:
     """Refuse an OUTPUT that overlaps INPUT, is a file, or holds files no augcli run wrote
-    (no state folder) without --overwrite."""
+    (no state) without --overwrite."""
     real_in, real_out = input_root.resolve(), output_root.resolve()
-    if _inside(real_out, real_in):
+    probe = real_out if real_out.exists() else next(p for p in real_out.parents if p.exists())
+    if _inside(real_out, real_in) or _lies_in(probe, real_in):
         raise OutputError(f"OUTPUT {output_root} is INPUT or lies inside it: choose a folder outside {input_root}")
-    if _inside(real_in, real_out):
+    if _inside(real_in, real_out) or (real_out.exists() and _lies_in(real_in, real_out)):
         raise OutputError(f"INPUT {input_root} lies inside OUTPUT {output_root}: choose a separate output folder")
-    problem = state.check_state_dir(output_root)
+    problem = state.check_state_files(output_root)
     if problem:
         raise OutputError(problem)
     if real_out.exists() and not real_out.is_dir():
         raise OutputError(f"OUTPUT {output_root} exists and is not a folder")
-    if overwrite or not real_out.is_dir() or (real_out / state.STATE_DIR).is_dir():
+    if overwrite or not real_out.is_dir() or has_state(real_out):
         return
     if any(real_out.iterdir()):
         raise OutputError(
@@ -145,19 +172,56 @@ def check_output(input_root: Path, output_root: Path, overwrite: bool) -> None:
         )
 
 
-def _is_current(output_root: Path, record: dict[str, Any] | None, key: str | None) -> bool:
-    """The record's key is the key now, and each of its files is still as it was written."""
+def has_state(output_root: Path) -> bool:
+    """Whether an augcli run has written OUTPUT (its state files, or an older version's folder)."""
+    try:
+        names = os.listdir(output_root)
+    except OSError:
+        return False
+    return any(state.is_state_name(name) for name in names)
+
+
+def _is_current(output_root: Path, record: dict[str, Any] | None, key: str | None, known: state.State) -> bool:
+    """The record's key is the key now, and each of its files still holds the recorded bytes.
+
+    Content decides: size, mtime and inode only save the hashing. A file whose stat differs from the
+    cache (a git clone, cp -r, a restore, a data version tool's link) is hashed; equal content is
+    current, and the cache learns its new stat. The file itself is never touched."""
     if record is None or key is None or record["key"] != key:
         return False
     root = os.fsdecode(output_root) + "/"
-    for path, size, mtime_ns in record["files"]:
+    for cell, sha in record["files"]:
+        path = root + manifest.decode_path(cell)
         try:
-            info = os.lstat(root + manifest.decode_path(path))
+            info = os.stat(path)  # through a link: DVC's symlink cache holds the bytes elsewhere
         except OSError:
             return False
-        if info.st_size != size or info.st_mtime_ns != mtime_ns:
+        stamp = [info.st_size, info.st_mtime_ns, info.st_ino]
+        if known.stamps.get(cell) == stamp:
+            continue
+        try:
+            if not stat.S_ISREG(info.st_mode) or sha256_file(Path(path)) != sha:
+                return False
+        except OSError:
             return False
+        known.stamps[cell] = stamp
+        known.stamps_changed = True
     return True
+
+
+def canonical_options(value: Any, base_dir: Path | None) -> Any:
+    """Section options with the recipe's own folder taken out of the paths it resolved, so a key
+    does not change when the project is cloned or copied elsewhere."""
+    if base_dir is None:
+        return value
+    prefix = os.fsdecode(base_dir.resolve()) + "/"
+    if isinstance(value, str):
+        return "recipe:" + value[len(prefix) :] if value.startswith(prefix) else value
+    if isinstance(value, dict):
+        return {k: canonical_options(v, base_dir) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [canonical_options(v, base_dir) for v in value]
+    return value
 
 
 def assess(
@@ -178,8 +242,9 @@ def assess(
     for name, section in recipe.sections.items():
         modality = MODALITIES[section.modality]
         files = [hasher.tree(f) for f in sorted(modality.section_files(section))]
-        transforms = [keys.canonical_transform(t) for t in section.transforms]
-        section_keys[name] = keys.digest(keys.FORMAT_VERSION, name, transforms, section.options, files)
+        transforms = canonical_options([keys.canonical_transform(t) for t in section.transforms], recipe.base_dir)
+        options = canonical_options(section.options, recipe.base_dir)
+        section_keys[name] = keys.digest(keys.FORMAT_VERSION, name, transforms, options, files)
         original_keys[name] = keys.digest(keys.FORMAT_VERSION, name, modality.original_settings(section), files)
     sources = hasher.many([os.fsdecode(job.source) for job in plan.jobs])
     if hasher.fresh or rebuild:
@@ -206,7 +271,7 @@ def assess(
                 key = keys.fast_digest(section_keys[job.modality], recipe.seed, content, output.copy, output.path)
             status.unit_keys[output.path] = key
             record = known.units.get(output.path)
-            if rebuild or not _is_current(output_root, record, key):
+            if rebuild or not _is_current(output_root, record, key, known):
                 needed.append(output)
                 (status.new if record is None else status.changed).append(output.path)
         if not needed:
@@ -224,7 +289,12 @@ def assess(
     status.hashes_used = hasher.used
     status.hashes_changed = bool(hasher.fresh) or len(hasher.used) != len(known.hashes)
     planned = set(status.unit_keys)
-    status.removed = sorted(u for u, record in known.units.items() if u not in planned and not record.get("run"))
+    hidden = tuple(folder.rstrip("/") + "/" for folder, _ in plan.unreadable)  # unlisted, not gone: kept
+    status.removed = sorted(
+        u
+        for u, record in known.units.items()
+        if u not in planned and not record.get("run") and not (hidden and (u.startswith(hidden) or hidden == ("./",)))
+    )
     return status
 
 
@@ -315,12 +385,14 @@ class _Stager:
                     self.tree.discard(later)
                 self.staged.clear()
                 raise
+        for folder in sorted({staged.relative.rpartition("/")[0] for staged, _ in self.staged}):
+            self.tree.sync_folder(folder)  # the renames survive a power cut before they are journalled
         made, start = [], 0
         for output, end, entry in self.units:
             files = []
             for (staged, row), stamp in zip(self.staged[start:end], stamps[start:end], strict=True):
                 values = dataclasses.replace(row, sha256=staged.sha256).cells()
-                files.append([values[0], stamp.size, stamp.mtime_ns, manifest.line(values)])
+                files.append([values[0], staged.sha256, stamp.stat(), manifest.line(values)])
             made.append(Made(output, files, entry))
             start = end
         self.staged.clear()
@@ -489,19 +561,19 @@ class Options:
 
     @property
     def place(self) -> str:
-        """The state folder: OUTPUT/.augcli, or this shard's own folder inside it."""
-        return state.shard_folder(self.shard)
+        """The prefix of the state files: .augcli-, or this shard's own .augcli-shard-K-of-N-."""
+        return state.shard_place(self.shard)
 
     @property
     def manifest_name(self) -> str:
         """manifest.csv, or this shard's manifest part (`augcli merge` joins the parts)."""
-        return MANIFEST_NAME if self.shard is None else f"{self.place}/{MANIFEST_NAME}"
+        return MANIFEST_NAME if self.shard is None else self.place + MANIFEST_NAME
 
 
 def _record(key: str | None, made: Made, run_wide: bool = False) -> dict[str, Any]:
     """A unit's state record, as small as it can be (a state holds one per output); `run_wide`
     marks files built from every output (a COCO json)."""
-    record: dict[str, Any] = {"key": key, "files": [entry[:3] for entry in made.files]}
+    record: dict[str, Any] = {"key": key, "files": [entry[:2] for entry in made.files]}
     if made.entry is not None:
         record["entry"] = made.entry
     if run_wide:
@@ -512,9 +584,10 @@ def _record(key: str | None, made: Made, run_wide: bool = False) -> dict[str, An
 class _Run:
     """One run's bookkeeping: the state, its journal, OUTPUT's tree."""
 
-    def __init__(self, output_root: Path, known: state.State, tree: OutputTree, place: str = state.STATE_DIR) -> None:
+    def __init__(self, output_root: Path, known: state.State, tree: OutputTree, place: str = state.PLACE) -> None:
         self.root, self.known, self.tree = output_root, known, tree
         self.journal = state.Journal(output_root, place)
+        self.kept_modified: list[str] = []  # outputs of removed inputs that were edited: not deleted
 
     def put(self, made: Made, record: dict[str, Any], hashes: dict[str, list[Any]] | None = None) -> None:
         unit = made.output
@@ -523,9 +596,11 @@ class _Run:
         if old is not None:  # companions the new record no longer has are deleted after success
             kept = {entry[0] for entry in record["files"]}
             self.garbage([entry[0] for entry in old["files"] if entry[0] not in kept])
+        stamps = {entry[0]: entry[2] for entry in made.files}
         self.known.units[unit] = record
         self.known.set_lines(lines)
-        self.journal.put(unit, record, lines, hashes)
+        self.known.stamps.update(stamps)
+        self.journal.put(unit, record, lines, hashes, stamps)
 
     def garbage(self, paths: list[str]) -> None:
         if paths:
@@ -576,9 +651,11 @@ def run(
             raise OutputError(unsafe[0])
         tree.remove_temps()  # a shard removes only its own: another shard may be writing beside it
         work = _Run(output_root, known, tree, place)
-        stale_state = bool(known.garbage) or (output_root / place / state.JOURNAL).exists()
+        journal = state.path(output_root, state.JOURNAL, place)
+        stale_state = bool(known.garbage or known.migrated_from) or journal.exists()
+        deaths_before = dict(known.deaths)
         try:
-            for relative, why in status.blocked.items():
+            for relative, why in [*plan.unreadable, *status.blocked.items()]:
                 summary.failures.append(JobResult(relative, error=why))
                 if report is not None:
                     report(summary.failures[-1])
@@ -594,27 +671,35 @@ def run(
                 if options.shard is None:  # run-wide files need every shard's entries: `augcli merge`
                     summary.written += _finish(recipe, work, status)
                 summary.removed = _remove(work, status)
+                summary.kept = work.kept_modified
             work.journal.sync()
             name = options.manifest_name
-            if ok and (work.journal.entries or not _manifest_is_current(output_root, known, name)):
+            changed = bool(work.journal.entries or summary.removed or stale_state)
+            if ok and (changed or not _manifest_is_current(output_root, known, name)):
                 manifest_bytes = _render_manifest(known)
-                if tree.read(name) != manifest_bytes:
+                sha = hashlib.sha256(manifest_bytes).hexdigest()
+                if tree.content_sha(name) != sha:
                     tree.write(name, manifest_bytes)
-                info = os.lstat(output_root / name)
-                known.manifest = [info.st_size, info.st_mtime_ns]
-                work.journal.entries += 1  # the snapshot must remember the stamp
-            if plan.input_root is not None:
-                summary.seconds = time.perf_counter() - started
+                    changed = True
+                info = os.stat(output_root / name)
+                known.stamps[state.MANIFEST_PART] = [info.st_size, info.st_mtime_ns, info.st_ino]
+                known.stamps_changed = True
+                if known.manifest != sha:
+                    known.manifest = sha
+                    changed = True  # the snapshot must remember it
+            summary.seconds = time.perf_counter() - started
+            if plan.input_root is not None and (changed or state.read_run_info(output_root, place) is None):
                 info = run_info(recipe, plan.input_root) | {"summary": summary.record(), "shard": options.shard}
                 info["input_url"] = options.input_url
                 info["complete"] = ok
                 state.write_run_info(output_root, info, tree.write_chunks, place)
             failures = [(f.relative, f.error or "") for f in summary.failures]
-            if failures or (output_root / place / state.FAILURES).exists():
-                state.write_failures(output_root, failures, tree.write_chunks, place)
-            if work.journal.entries or status.hashes_changed or summary.failures or stale_state:
-                known.hashes = {path: known.hashes[path] for path in status.hashes_used if path in known.hashes}
+            state.write_failures(output_root, failures, tree.write_chunks, place)
+            known.hashes = {path: known.hashes[path] for path in status.hashes_used if path in known.hashes}
+            if changed or known.deaths != deaths_before:
                 state.save(output_root, known, tree.write_chunks, place)
+            elif status.hashes_changed or known.stamps_changed:
+                state.save_cache(output_root, known, tree.write_chunks, place)
         finally:
             work.journal.close()
     options.sent = summary.sent
@@ -641,19 +726,32 @@ def _render_manifest(known: state.State) -> bytes:
 
 
 def _manifest_is_current(output_root: Path, known: state.State, name: str = MANIFEST_NAME) -> bool:
-    """manifest.csv is the one the last successful run wrote (a no-op run need not render it)."""
+    """manifest.csv holds what the last successful run wrote (a no-op run need not render it):
+    its cached stat, or else its content."""
     try:
-        info = os.lstat(output_root / name)
+        info = os.stat(output_root / name)
     except OSError:
         return False
-    return known.manifest == [info.st_size, info.st_mtime_ns]
+    stamp = [info.st_size, info.st_mtime_ns, info.st_ino]
+    if known.manifest is None:
+        return False
+    if known.stamps.get(state.MANIFEST_PART) == stamp:
+        return True
+    try:
+        if sha256_file(output_root / name) != known.manifest:
+            return False
+    except OSError:
+        return False
+    known.stamps[state.MANIFEST_PART] = stamp
+    known.stamps_changed = True
+    return True
 
 
 def _make(status: Status, recipe: Recipe, work: _Run, options: Options, summary: Summary, report) -> None:
     """Run the tasks; journal each unit as it lands; collect failures."""
     # Paths about to be written are ours even if a kill loses their records: a rerun may replace
     # them, and a successful run deletes those that no record claims.
-    work.garbage(sorted({manifest.encode_path(o.path) for task in status.tasks for o in task.outputs}))
+    work.garbage(sorted({manifest.encode_path(p) for task in status.tasks for o in task.outputs for p in o.files}))
     bar = _progress_bar(summary, options.progress)
     try:
         with contextlib.closing(_results(status.tasks, recipe, work.tree, options)) as results:
@@ -713,11 +811,11 @@ def _finish(recipe: Recipe, work: _Run, status: Status) -> int:
         for relative, data in MODALITIES[section.modality].finish(section, entries):
             produced.add(relative)
             sha = hashlib.sha256(data).hexdigest()
-            if _is_current(work.root, units.get(relative), sha):
+            if _is_current(work.root, units.get(relative), sha, work.known):
                 continue
             stamp = work.tree.write(relative, data)
             cells = Row(relative, relative, section.modality, None, sha256=sha, kind="dataset").cells()
-            made = Made(relative, [[cells[0], stamp.size, stamp.mtime_ns, manifest.line(cells)]])
+            made = Made(relative, [[cells[0], sha, stamp.stat(), manifest.line(cells)]])
             work.put(made, _record(sha, made, True))
             written += 1
     status.removed += sorted(u for u, r in units.items() if r.get("run") and u not in produced)
@@ -730,9 +828,16 @@ def _remove(work: _Run, status: Status) -> int:
     gone = set(status.removed)
     kept = {entry[0] for unit, record in units.items() if unit not in gone for entry in record["files"]}
     doomed = [entry[0] for unit in status.removed if unit in units for entry in units[unit]["files"]]
+    recorded = {entry[0]: entry[1] for unit in status.removed if unit in units for entry in units[unit]["files"]}
     removed = 0
     for path in sorted(set(doomed) | work.known.garbage):
-        if path not in kept and work.tree.remove(manifest.decode_path(path)):
+        if path in kept:
+            continue
+        relative = manifest.decode_path(path)
+        if path in recorded and work.tree.content_sha(relative) not in (recorded[path], None):
+            work.kept_modified.append(relative)  # not the bytes augcli wrote: someone's edit, kept
+            continue
+        if work.tree.remove(relative):
             removed += 1
     for unit in status.removed:
         if units.pop(unit, None) is not None:
@@ -746,7 +851,7 @@ class CheckReport:
     new: list[str]
     changed: list[str]
     removed: list[str]
-    manifest_stale: bool
+    manifest_stale: str  # why manifest.csv would be rewritten, or "" (also when outputs change)
 
     @property
     def up_to_date(self) -> bool:
@@ -758,11 +863,16 @@ def check(plan: Plan, recipe: Recipe, output_root: Path, shard: tuple[int, int] 
     options = Options(shard=shard)
     known = state.load(output_root, options.place)
     status = assess(plan, recipe, output_root, known, rebuild=False)
-    stale = True
-    if not (status.tasks or status.removed):
+    stale = ""
+    if not (status.tasks or status.removed or status.blocked):
         expected = _render_manifest(known)
         try:
-            stale = (output_root / options.manifest_name).read_bytes() != expected
-        except OSError:
-            stale = True
+            on_disk = (output_root / options.manifest_name).read_bytes()
+        except FileNotFoundError:
+            stale = "it is missing"
+        except OSError as exc:
+            stale = f"it cannot be read ({exc.strerror})"
+        else:
+            if on_disk != expected:
+                stale = "it does not list what OUTPUT holds (it was edited, or a run was stopped before writing it)"
     return CheckReport(status.new, status.changed, status.removed, stale)

@@ -1,16 +1,22 @@
 """What an OUTPUT holds and why: the state that makes reruns incremental and resumable.
 
-It lives in OUTPUT/.augcli/:
+It lives in hidden files at OUTPUT's root (never a folder: loaders take every folder for a class):
 
-- state.json    a snapshot: every output unit (a file and its companions) with the key it was
-                made from and what its files looked like, plus the cache of input hashes;
-- journal.jsonl append-only, one line per unit made or removed since the snapshot, fsynced in
-                batches, so a killed run loses at most the last batch and a rerun resumes;
-- lock          held (flock) by the run that owns OUTPUT; the kernel drops it when that run dies;
-- failures.csv  the inputs that failed in the last run, with their reasons.
+- .augcli-state.json    every output unit (a file and its companions) with the key it was made
+                        from and the sha256 of each of its files: content, nothing else, so a
+                        clone or copy of OUTPUT is as current as the original (commit it);
+- .augcli-lines.json    every file's manifest line (commit it: the manifest is rebuilt from it);
+- .augcli-run.json      the last run that changed OUTPUT: its recipe, INPUT and summary (commit it);
+- .augcli-cache.json    size, mtime and inode of inputs and outputs last seen, with their hashes:
+                        only saves hashing, so a clone without it is still current (ignore it);
+- .augcli-journal.jsonl append-only, one line per unit made or removed since the snapshot, fsynced
+                        in batches, so a killed run loses at most the last batch (transient);
+- .augcli-lock          held (flock) by the run that owns OUTPUT, removed when it ends (transient);
+- .augcli-failures.csv  the inputs that failed in the last run, with their reasons.
 
-A unit's key is a digest of everything its bytes depend on (see keys.py); a unit is up to date
-when the key recorded equals the key now and its files are still as they were written.
+A shard's files carry `.augcli-shard-K-of-N-` instead. A unit's key is a digest of everything its
+bytes depend on (see keys.py); a unit is up to date when the key recorded equals the key now and
+its files still hold the recorded bytes. Everything read here is untrusted (untrusted.py).
 """
 
 from __future__ import annotations
@@ -21,24 +27,36 @@ import errno
 import io
 import json
 import os
+import re
+import stat
 import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-STATE_DIR = ".augcli"
+from augcli.manifest import decode_path
+from augcli.untrusted import UntrustedError, check_relative, expect, expect_sha, read_state_file
+
+PLACE = ".augcli-"  # the prefix of every state file of OUTPUT (a shard's: shard_place)
 SNAPSHOT = "state.json"
 LINES = "lines.json"  # every file's manifest line: read only when the manifest must be rendered
+CACHE = "cache.json"
 JOURNAL = "journal.jsonl"
 LOCK = "lock"
 FAILURES = "failures.csv"
-SNAPSHOT_VERSION = 4
+RUN_INFO = "run.json"
+STATE_NAMES = (SNAPSHOT, LINES, CACHE, JOURNAL, LOCK, FAILURES, RUN_INFO)
+TRANSIENT = (CACHE, JOURNAL, LOCK, FAILURES)  # never committed: see the README's "What to commit"
+SNAPSHOT_VERSION = 5
+OLD_FOLDER = ".augcli"  # where augcli 0.x before format 5 kept its state: migrated on the next run
 FSYNC_EVERY_RECORDS = 256
 FSYNC_EVERY_SECONDS = 1.0
+_SHARD_PLACE = re.compile(r"^\.augcli-shard-(\d+)-of-(\d+)-$")
 
-Record = dict[str, Any]  # {"key", "files": [[path cell, size, mtime_ns], ...], "entry"?, "run"?}
+Record = dict[str, Any]  # {"key", "files": [[path cell, sha256], ...], "entry"?, "run"?}
 HashEntry = list[Any]  # [size, mtime_ns, inode, sha256]
+Stamp = list[int]  # [size, mtime_ns, inode] of an output file when its hash was last confirmed
 
 
 class LockedError(Exception):
@@ -48,11 +66,15 @@ class LockedError(Exception):
 @dataclass
 class State:
     units: dict[str, Record] = field(default_factory=dict)
-    hashes: dict[str, HashEntry] = field(default_factory=dict)
+    hashes: dict[str, HashEntry] = field(default_factory=dict)  # cache: input path -> stat + sha256
+    stamps: dict[str, Stamp] = field(default_factory=dict)  # cache: output cell -> stat when confirmed
     deaths: dict[str, list[Any]] = field(default_factory=dict)  # input -> [workers it killed, its hash then]
-    garbage: set[str] = field(default_factory=set)  # files a remade unit no longer has: deleted after success
-    manifest: list[int] | None = None  # [size, mtime_ns] of the manifest the last successful run wrote
-    folder: Path | None = None
+    garbage: set[str] = field(default_factory=set)  # paths claimed before writing: deleted after success
+    manifest: str | None = None  # sha256 of the manifest the last successful run wrote
+    root: Path | None = None
+    place: str = PLACE
+    migrated_from: Path | None = None  # an old .augcli/ folder this state was read from
+    stamps_changed: bool = False  # the cache learnt a file's new stat (its content was unchanged)
     _lines: dict[str, str] | None = None
     _line_updates: dict[str, str] = field(default_factory=dict)
 
@@ -60,13 +82,8 @@ class State:
         """Each file's manifest line, by path cell (loaded on first use: a no-op run never needs it)."""
         if self._lines is None:
             self._lines = {}
-            if self.folder is not None and (self.folder / SNAPSHOT).exists():
-                try:
-                    self._lines = json.loads((self.folder / LINES).read_bytes())
-                except (OSError, ValueError) as exc:
-                    raise OSError(
-                        f"the state in {self.folder} is damaged ({exc}): delete that folder and rerun with --overwrite"
-                    ) from None
+            if self.root is not None:
+                self._lines = _read_lines(self.root, self.place, self.migrated_from)
             self._lines.update(self._line_updates)
             self._line_updates = {}
         return self._lines
@@ -78,79 +95,287 @@ class State:
         """Every file the state says augcli wrote, as manifest cells name them."""
         return {f[0] for record in self.units.values() for f in record["files"]}
 
-
-def state_dir(output_root: Path, folder: str = STATE_DIR) -> Path:
-    """Where a run's state lives: OUTPUT/.augcli, or a shard's own folder inside it."""
-    return output_root / folder
-
-
-def shard_folder(shard: tuple[int, int] | None) -> str:
-    """The state folder of shard K of N (each shard has its own state, lock and manifest part)."""
-    return STATE_DIR if shard is None else f"{STATE_DIR}/shards/{shard[0]}-of-{shard[1]}"
+    def recorded_sha(self) -> dict[str, str]:
+        """Each owned file's recorded sha256, by path cell."""
+        return {f[0]: f[1] for record in self.units.values() for f in record["files"]}
 
 
-def check_state_dir(output_root: Path) -> str | None:
-    """Why OUTPUT's state folder cannot be used (it is a link, or a file), or None."""
-    folder = state_dir(output_root)
-    if folder.is_symlink():
-        return f"{folder} is a symbolic link: augcli keeps its state only in a real folder; remove the link"
-    if folder.exists() and not folder.is_dir():
-        return f"{folder} is not a folder: remove it"
+def shard_place(shard: tuple[int, int] | None) -> str:
+    """The state-file prefix of shard K of N (each shard has its own state, lock and manifest part)."""
+    return PLACE if shard is None else f"{PLACE}shard-{shard[0]}-of-{shard[1]}-"
+
+
+def parse_shard_place(name: str) -> tuple[int, int] | None:
+    match = _SHARD_PLACE.match(name)
+    return (int(match.group(1)), int(match.group(2))) if match else None
+
+
+def path(output_root: Path, name: str, place: str = PLACE) -> Path:
+    """Where one state file of `place` lives."""
+    return output_root / (place + name)
+
+
+def is_state_name(name: str) -> bool:
+    """Whether a name at OUTPUT's root is one of augcli's own files (any shard's, any temporary)."""
+    return name.startswith(PLACE) or name == OLD_FOLDER
+
+
+def check_state_files(output_root: Path, place: str = PLACE) -> str | None:
+    """Why OUTPUT's state files cannot be used (one is a link, a folder or a device), or None."""
+    old = output_root / OLD_FOLDER
+    if old.is_symlink():
+        return f"{old} is a symbolic link: augcli keeps its state only in plain files; remove the link"
+    for name in STATE_NAMES:
+        target = path(output_root, name, place)
+        try:
+            info = os.lstat(target)
+        except OSError:
+            continue
+        if stat.S_ISLNK(info.st_mode):
+            return f"{target} is a symbolic link: augcli keeps its state only in plain files; remove the link"
+        if not stat.S_ISREG(info.st_mode):
+            return f"{target} is not a plain file: remove it"
     return None
 
 
-def load(output_root: Path, place: str = STATE_DIR) -> State:
-    """The snapshot plus every complete journal line after it (a torn last line is ignored)."""
-    folder = state_dir(output_root, place)
-    state = State(folder=folder)
-    snapshot = folder / SNAPSHOT
+# -- reading (everything here is untrusted) ---------------------------------------------------------
+
+
+def _json_file(file: Path) -> Any:
     try:
-        data = json.loads(snapshot.read_bytes())
-        if data.get("version") == SNAPSHOT_VERSION:
-            state.units, state.hashes = data["units"], data["hashes"]
-            state.deaths = data.get("deaths", {})
-            state.garbage = set(data.get("garbage", []))
-            state.manifest = data.get("manifest")
-    except FileNotFoundError:
-        pass
-    except (OSError, ValueError, KeyError, TypeError):
-        pass  # damaged: start from nothing, every output is remade (its files then count as foreign)
+        return json.loads(read_state_file(file))
+    except ValueError as exc:
+        raise UntrustedError(f"{file} is not valid JSON ({exc})") from None
+
+
+def _check_cell(cell: Any, where: str) -> str:
+    expect(cell, str, where)
+    check_relative(decode_path(cell), where)
+    return cell
+
+
+def _check_record(unit: Any, record: Any, where: str) -> Record:
+    check_relative(expect(unit, str, where), where)
+    expect(record, dict, f"{where}: unit {unit!r}")
+    if not isinstance(record.get("key"), (str, type(None))):
+        raise UntrustedError(f"{where}: unit {unit!r} has no key")
+    files = expect(record.get("files"), list, f"{where}: unit {unit!r} files")
+    for entry in files:
+        if not isinstance(entry, list) or len(entry) != 2:
+            raise UntrustedError(f"{where}: unit {unit!r}: a file entry is not [path, sha256]")
+        _check_cell(entry[0], f"{where}: unit {unit!r}")
+        expect_sha(entry[1], f"{where}: unit {unit!r}")
+    if "entry" in record:
+        expect(record["entry"], dict, f"{where}: unit {unit!r} entry")
+    if "run" in record:
+        expect(record["run"], bool, f"{where}: unit {unit!r} run")
+    return record
+
+
+def _check_deaths(deaths: Any, where: str) -> dict[str, list[Any]]:
+    for relative, value in expect(deaths, dict, f"{where}: deaths").items():
+        ok = isinstance(value, list) and len(value) == 2 and isinstance(value[0], int)
+        if not ok or not isinstance(value[1], (str, type(None))):
+            raise UntrustedError(f"{where}: deaths of {relative!r} is not [count, sha256]")
+    return deaths
+
+
+def _check_garbage(paths: Any, where: str) -> list[str]:
+    return [_check_cell(cell, f"{where}: garbage") for cell in expect(paths, list, f"{where}: garbage")]
+
+
+def _load_snapshot(state: State, file: Path) -> None:
+    where = str(file)
+    data = expect(_json_file(file), dict, where)
+    if data.get("version") != SNAPSHOT_VERSION:
+        raise UntrustedError(
+            f"{where}: version {data.get('version')!r}, this augcli reads {SNAPSHOT_VERSION}: delete the "
+            ".augcli-* files and rerun with --overwrite (every output is remade)"
+        )
+    units = expect(data.get("units"), dict, f"{where}: units")
+    state.units = {unit: _check_record(unit, record, where) for unit, record in units.items()}
+    state.deaths = _check_deaths(data.get("deaths", {}), where)
+    state.garbage = set(_check_garbage(data.get("garbage", []), where))
+    manifest = data.get("manifest")
+    state.manifest = None if manifest is None else expect_sha(manifest, f"{where}: manifest")
+
+
+def _load_cache(state: State, file: Path) -> None:
+    """The stat cache: anything of the wrong shape is dropped (it only saves hashing)."""
     try:
-        with (folder / JOURNAL).open("rb") as handle:
-            for line in handle:
-                try:
-                    entry = json.loads(line)
-                except ValueError:
-                    break  # the torn tail of a killed run
-                _replay(state, entry)
+        data = _json_file(file)
+        hashes, stamps = data["hashes"], data["stamps"]
+        state.hashes = {
+            k: v
+            for k, v in hashes.items()
+            if isinstance(k, str) and isinstance(v, list) and len(v) == 4 and all(isinstance(n, int) for n in v[:3])
+        }
+        state.stamps = {
+            k: v
+            for k, v in stamps.items()
+            if isinstance(k, str) and isinstance(v, list) and len(v) == 3 and all(isinstance(n, int) for n in v)
+        }
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        state.hashes, state.stamps = {}, {}
+
+
+def _read_lines(output_root: Path, place: str, migrated_from: Path | None) -> dict[str, str]:
+    file = migrated_from / LINES if migrated_from is not None else path(output_root, LINES, place)
+    try:
+        lines = _json_file(file)
     except FileNotFoundError:
-        pass
+        return {}
+    for cell, text in expect(lines, dict, str(file)).items():
+        if not isinstance(text, str):
+            raise UntrustedError(f"{file}: the line of {cell!r} is not text")
+    return lines
+
+
+def load(output_root: Path, place: str = PLACE) -> State:
+    """The snapshot plus every complete journal line after it (a torn last line is ignored).
+
+    Raises UntrustedError when a state file is not of the shape augcli writes (the CLI exits 2)."""
+    state = State(root=output_root, place=place)
+    snapshot = path(output_root, SNAPSHOT, place)
+    old = _old_folder(output_root, place)
+    if not os.path.lexists(snapshot) and old is not None:
+        _load_old(state, old)
+        return state
+    with contextlib.suppress(FileNotFoundError):
+        _load_snapshot(state, snapshot)
+    with contextlib.suppress(FileNotFoundError):
+        _load_cache(state, path(output_root, CACHE, place))
+    with contextlib.suppress(FileNotFoundError):
+        _replay_journal(state, path(output_root, JOURNAL, place))
     return state
 
 
-def _replay(state: State, entry: dict[str, Any]) -> None:
+def _replay_journal(state: State, file: Path) -> None:
+    data = read_state_file(file)
+    for number, line in enumerate(data.split(b"\n"), start=1):
+        if not line:
+            continue
+        try:
+            entry = json.loads(line)
+        except ValueError:
+            break  # the torn tail of a killed run
+        _replay(state, entry, f"{file}, line {number}")
+
+
+def _replay(state: State, entry: Any, where: str) -> None:
+    expect(entry, dict, where)
     if "put" in entry:
-        state.units[entry["put"]] = entry["record"]
-        state.set_lines(entry.get("lines", {}))
+        state.units[entry["put"]] = _check_record(entry["put"], entry.get("record"), where)
+        lines = expect(entry.get("lines", {}), dict, f"{where}: lines")
+        for cell, text in lines.items():
+            _check_cell(cell, where)
+            expect(text, str, f"{where}: line of {cell!r}")
+        state.set_lines(lines)
     elif "del" in entry:
-        state.units.pop(entry["del"], None)
-    state.hashes.update(entry.get("hashes", {}))
-    state.deaths.update(entry.get("deaths", {}))
-    state.garbage.update(entry.get("garbage", []))
+        state.units.pop(expect(entry["del"], str, where), None)
+    elif "garbage" not in entry:
+        raise UntrustedError(f"{where}: not an entry augcli writes (put, del or garbage)")
+    state.garbage.update(_check_garbage(entry.get("garbage", []), where))
+    with contextlib.suppress(AttributeError, TypeError, ValueError):  # caches only
+        state.hashes.update(entry.get("hashes", {}))
+        state.stamps.update(entry.get("stamps", {}))
+    state.deaths.update(_check_deaths(entry.get("deaths", {}), where))
+
+
+# -- the layout before format 5 (OUTPUT/.augcli/), read once and migrated --------------------------
+
+
+def _old_folder(output_root: Path, place: str) -> Path | None:
+    shard = parse_shard_place(place)
+    folder = output_root / OLD_FOLDER
+    if shard is not None:
+        folder = folder / "shards" / f"{shard[0]}-of-{shard[1]}"
+    if folder.is_dir() and not folder.is_symlink() and (folder / SNAPSHOT).is_file():
+        return folder
+    return None
+
+
+def _load_old(state: State, folder: Path) -> None:
+    """A version 4 state: files were [cell, size, mtime_ns] and their hashes lived in the lines."""
+    where = str(folder / SNAPSHOT)
+    data = expect(_json_file(folder / SNAPSHOT), dict, where)
+    if data.get("version") != 4:
+        return
+    units = expect(data.get("units"), dict, f"{where}: units")
+    lines = expect(_json_file(folder / LINES), dict, str(folder / LINES)) if (folder / LINES).is_file() else {}
+    with contextlib.suppress(FileNotFoundError):
+        for number, raw in enumerate(read_state_file(folder / JOURNAL).split(b"\n"), start=1):
+            try:
+                entry = json.loads(raw) if raw else None
+            except ValueError:
+                break
+            if isinstance(entry, dict) and isinstance(entry.get("put"), str):
+                units[entry["put"]] = entry.get("record")
+                lines.update(expect(entry.get("lines", {}), dict, f"{folder / JOURNAL}, line {number}"))
+            elif isinstance(entry, dict) and isinstance(entry.get("del"), str):
+                units.pop(entry["del"], None)
+    state.migrated_from = folder
+    state.deaths = _check_deaths(data.get("deaths", {}), where)
+    state.garbage = set(_check_garbage(data.get("garbage", []), where))
+    for unit, record in units.items():
+        expect(record, dict, f"{where}: unit {unit!r}")
+        files = []
+        for entry in expect(record.get("files"), list, f"{where}: unit {unit!r} files"):
+            cell = _check_cell(expect(entry, list, where)[0], where)
+            text = lines.get(cell)
+            sha = text.rsplit(",", 1)[-1] if isinstance(text, str) else ""
+            if len(sha) != 64:
+                state.garbage.add(cell)  # no hash to prove it: remade, and its old file replaced
+                files = None
+                break
+            files.append([cell, sha])
+            with contextlib.suppress(OSError, TypeError, IndexError):
+                info = os.lstat(state.root / decode_path(cell))  # type: ignore[operator]
+                if [info.st_size, info.st_mtime_ns] == entry[1:3]:
+                    state.stamps[cell] = [info.st_size, info.st_mtime_ns, info.st_ino]
+        if files is not None:
+            new = {k: v for k, v in record.items() if k in ("key", "entry", "run")} | {"files": files}
+            state.units[unit] = _check_record(unit, new, where)
+    state._lines = {cell: text for cell, text in lines.items() if isinstance(text, str)}
+
+
+def remove_old_folder(output_root: Path, folder: Path) -> None:
+    """Delete a migrated .augcli/ folder's files (only the names augcli wrote there) and the folder."""
+    for name in (*STATE_NAMES, "mirror.json", MANIFEST_PART):
+        with contextlib.suppress(OSError):
+            (folder / name).unlink()
+    for candidate in (folder, folder.parent, folder.parent.parent):
+        if candidate == output_root or output_root not in candidate.parents:
+            break
+        with contextlib.suppress(OSError):
+            candidate.rmdir()
+
+
+MANIFEST_PART = "manifest.csv"
+
+
+# -- writing --------------------------------------------------------------------------------------
 
 
 class Journal:
     """Appends unit records as they complete; flushed and fsynced in batches and on close."""
 
-    def __init__(self, output_root: Path, place: str = STATE_DIR) -> None:
-        self._path = state_dir(output_root, place) / JOURNAL
+    def __init__(self, output_root: Path, place: str = PLACE) -> None:
+        self._path = path(output_root, JOURNAL, place)
         self._handle: Any = None  # opened at the first entry: a no-op run writes nothing
         self._pending = 0
         self.entries = 0
         self._last_sync = time.monotonic()
 
-    def put(self, unit: str, record: Record, lines: dict[str, str], hashes: dict[str, HashEntry] | None = None) -> None:
-        self._append({"put": unit, "record": record, "lines": lines, "hashes": hashes or {}})
+    def put(
+        self,
+        unit: str,
+        record: Record,
+        lines: dict[str, str],
+        hashes: dict[str, HashEntry] | None = None,
+        stamps: dict[str, Stamp] | None = None,
+    ) -> None:
+        self._append({"put": unit, "record": record, "lines": lines, "hashes": hashes or {}, "stamps": stamps or {}})
 
     def delete(self, unit: str) -> None:
         self._append({"del": unit})
@@ -163,7 +388,6 @@ class Journal:
 
     def _append(self, entry: dict[str, Any]) -> None:
         if self._handle is None:
-            self._path.parent.mkdir(exist_ok=True)
             flags = os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC
             self._handle = os.fdopen(os.open(self._path, flags, 0o644), "ab")
         self.entries += 1
@@ -199,84 +423,124 @@ def _json_chunks(value: Any) -> Iterator[bytes]:
     yield "".join(batch).encode()
 
 
-def save(output_root: Path, state: State, write_chunks, place: str = STATE_DIR) -> None:
-    """Write the snapshot atomically, then drop the journal it now contains."""
+def save(output_root: Path, state: State, write_chunks, place: str = PLACE) -> None:
+    """Write the snapshot (content only: the same set gives the same bytes) and the cache
+    atomically, then drop the journal they now contain."""
     data = {
         "version": SNAPSHOT_VERSION,
         "units": state.units,
-        "hashes": state.hashes,
         "deaths": state.deaths,
         "garbage": sorted(state.garbage),
         "manifest": state.manifest,
     }
-    if state._lines is not None or state._line_updates or not (state_dir(output_root, place) / LINES).exists():
+    lines_file = path(output_root, LINES, place)
+    if state._lines is not None or state._line_updates or not lines_file.exists() or state.migrated_from:
         owned = state.owned()
-        lines = {path: line for path, line in state.lines().items() if path in owned}
-        write_chunks(f"{place}/{LINES}", _json_chunks(lines))
-    write_chunks(f"{place}/{SNAPSHOT}", _json_chunks(data))
+        lines = {cell: line for cell, line in state.lines().items() if cell in owned}
+        write_chunks(place + LINES, _json_chunks(lines))
+    write_chunks(place + SNAPSHOT, _json_chunks(data))
+    save_cache(output_root, state, write_chunks, place)
     with contextlib.suppress(FileNotFoundError):
-        (state_dir(output_root, place) / JOURNAL).unlink()
+        path(output_root, JOURNAL, place).unlink()
+    if state.migrated_from is not None:
+        remove_old_folder(output_root, state.migrated_from)
+        state.migrated_from = None
 
 
-RUN_INFO = "run.json"
+def save_cache(output_root: Path, state: State, write_chunks, place: str = PLACE) -> None:
+    """The stat cache alone (a no-op run that had to hash files it saw with new times)."""
+    owned = state.owned()
+    stamps = {cell: stamp for cell, stamp in state.stamps.items() if cell in owned or cell == MANIFEST_PART}
+    write_chunks(place + CACHE, _json_chunks({"hashes": state.hashes, "stamps": stamps}))
 
 
-def write_run_info(output_root: Path, info: dict[str, Any], write_chunks, place: str = STATE_DIR) -> None:
-    """OUTPUT/.augcli/run.json: the recipe (its text and where it was), INPUT, seed and copies of the
-    last run that changed OUTPUT, so `augcli replay` can make any output again."""
+def write_run_info(output_root: Path, info: dict[str, Any], write_chunks, place: str = PLACE) -> None:
+    """.augcli-run.json: the recipe (its text and where it was), INPUT, seed and copies of the last
+    run that changed OUTPUT, so `augcli replay` can make any output again."""
     data = json.dumps(info, indent=1, ensure_ascii=False, sort_keys=True).encode("utf-8", "surrogateescape")
-    path = state_dir(output_root, place) / RUN_INFO
-    if not path.exists() or path.read_bytes() != data:
-        write_chunks(f"{place}/{RUN_INFO}", [data])
+    write_chunks(place + RUN_INFO, [data])
 
 
-def read_run_info(output_root: Path, place: str = STATE_DIR) -> dict[str, Any] | None:
+def read_run_info(output_root: Path, place: str = PLACE) -> dict[str, Any] | None:
+    """The run record, or None when there is none or it is not an object of the fields augcli writes."""
+    old = _old_folder(output_root, place)
+    file = old / RUN_INFO if old is not None and not path(output_root, RUN_INFO, place).exists() else None
     try:
-        text = (state_dir(output_root, place) / RUN_INFO).read_text(encoding="utf-8", errors="surrogateescape")
-        return json.loads(text)
+        text = read_state_file(file or path(output_root, RUN_INFO, place)).decode("utf-8", "surrogateescape")
+        info = json.loads(text)
     except (OSError, ValueError):
         return None
+    if not isinstance(info, dict):
+        return None
+    kinds = {
+        "recipe_text": str,
+        "recipe": str,
+        "recipe_folder": str,
+        "input": str,
+        "input_url": str,
+        "seed": int,
+        "copies": int,
+        "summary": dict,
+    }
+    return {k: v for k, v in info.items() if k not in kinds or v is None or isinstance(v, kinds[k])}
 
 
-def write_failures(
-    output_root: Path, failures: Iterable[tuple[str, str]], write_chunks, place: str = STATE_DIR
-) -> None:
-    """OUTPUT/.augcli/failures.csv: the inputs that failed in the last run (removed when none did)."""
+def write_failures(output_root: Path, failures: Iterable[tuple[str, str]], write_chunks, place: str = PLACE) -> None:
+    """.augcli-failures.csv: the inputs that failed in the last run (removed when none did; not
+    rewritten when the same ones failed again)."""
     rows = list(failures)
-    path = state_dir(output_root, place) / FAILURES
+    file = path(output_root, FAILURES, place)
     if not rows:
         with contextlib.suppress(FileNotFoundError):
-            path.unlink()
+            file.unlink()
         return
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n", quoting=csv.QUOTE_NONNUMERIC)
     writer.writerow(["source", "error"])
     writer.writerows(rows)
-    write_chunks(f"{place}/{FAILURES}", [buffer.getvalue().encode("utf-8", "surrogateescape")])
+    data = buffer.getvalue().encode("utf-8", "surrogateescape")
+    with contextlib.suppress(OSError):
+        if read_state_file(file) == data:
+            return
+    write_chunks(place + FAILURES, [data])
 
 
 @contextlib.contextmanager
-def locked(output_root: Path, place: str = STATE_DIR) -> Iterator[None]:
+def locked(output_root: Path, place: str = PLACE) -> Iterator[None]:
     """Hold OUTPUT (or one shard of it) for this run; a second run exits at once naming the holder's
-    PID. The lock of a process that died is free again (the kernel releases flock locks with their holder)."""
+    PID. The lock file exists only while a run holds it: a finished run leaves nothing behind, and
+    the lock of a process that died is free again (the kernel releases flock locks with their holder)."""
     import fcntl
 
-    folder = state_dir(output_root, place)
-    folder.mkdir(parents=True, exist_ok=True)
-    fd = os.open(folder / LOCK, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o644)
-    try:
+    output_root.mkdir(parents=True, exist_ok=True)
+    file = path(output_root, LOCK, place)
+    for _attempt in range(100):
+        fd = os.open(file, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o644)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError as exc:
+            holder = os.pread(fd, 64, 0).decode(errors="replace").strip() or "unknown"
+            os.close(fd)
             if exc.errno not in (errno.EWOULDBLOCK, errno.EACCES):
                 raise
-            holder = os.pread(fd, 64, 0).decode(errors="replace").strip() or "unknown"
             raise LockedError(
                 f"OUTPUT {output_root} is in use by another augcli run (PID {holder}): wait for it to finish, "
                 "or stop it"
             ) from None
+        try:
+            same = os.fstat(fd).st_ino == os.lstat(file).st_ino
+        except FileNotFoundError:
+            same = False
+        if same:
+            break
+        os.close(fd)  # the holder removed that file as we took it: take the new one
+    else:
+        raise LockedError(f"OUTPUT {output_root}: could not take its lock {file}")
+    try:
         os.ftruncate(fd, 0)
         os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
         yield
     finally:
+        with contextlib.suppress(OSError):
+            os.unlink(file)
         os.close(fd)

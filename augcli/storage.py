@@ -37,7 +37,12 @@ class FileStamp:
 
     size: int
     mtime_ns: int
+    inode: int
     sha256: str
+
+    def stat(self) -> list[int]:
+        """[size, mtime_ns, inode]: what the state's cache keeps of a file whose hash it confirmed."""
+        return [self.size, self.mtime_ns, self.inode]
 
 
 def is_temp_name(name: str) -> bool:
@@ -165,6 +170,8 @@ class OutputTree:
                         while chunk := reader.read(_CHUNK):
                             digest.update(chunk)
                             handle.write(chunk)
+                handle.flush()
+                os.fsync(handle.fileno())  # the bytes are on disk before the name: a power cut never leaves it empty
         except BaseException:
             _unlink_quietly(temp, folder)
             raise
@@ -183,20 +190,29 @@ class OutputTree:
                 raise OSError(exc.errno, f"output name too long ({size} bytes; most file systems allow 255)") from None
             raise
         os.close(staged.folder)
-        return FileStamp(info.st_size, info.st_mtime_ns, staged.sha256)
+        return FileStamp(info.st_size, info.st_mtime_ns, info.st_ino, staged.sha256)
 
     def discard(self, staged: Staged) -> None:
         _unlink_quietly(staged.temp, staged.folder)
         with contextlib.suppress(OSError):
             os.close(staged.folder)
 
+    def sync_folder(self, relative: str) -> None:
+        """fsync a folder, so the renames into it survive a power cut (once per folder and batch)."""
+        with contextlib.suppress(OSError):
+            os.fsync(self.folder(relative, create=False))
+
     def write(self, relative: str, data: bytes) -> FileStamp:
-        """Stage and commit in one step."""
-        return self.commit(self.stage(relative, data))
+        """Stage and commit in one step (the folder is synced too)."""
+        stamp = self.commit(self.stage(relative, data))
+        self.sync_folder(relative.rpartition("/")[0])
+        return stamp
 
     def write_chunks(self, relative: str, chunks: Iterable[bytes]) -> FileStamp:
         """Stage and commit bytes that are made as they are written (a large JSON document)."""
-        return self.commit(self.stage(relative, chunks=chunks))
+        stamp = self.commit(self.stage(relative, chunks=chunks))
+        self.sync_folder(relative.rpartition("/")[0])
+        return stamp
 
     def read(self, relative: str) -> bytes | None:
         try:
@@ -206,6 +222,23 @@ class OutputTree:
             return None
         with os.fdopen(fd, "rb") as handle:
             return handle.read()
+
+    def content_sha(self, relative: str) -> str | None:
+        """sha256 of what `relative` holds (through a link: a data version tool's link counts as its
+        content), or None when it is missing or not a regular file. Never writes."""
+        try:
+            folder, _, name = relative.rpartition("/")
+            fd = os.open(name, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC, dir_fd=self.folder(folder, create=False))
+        except OSError:
+            return None
+        with os.fdopen(fd, "rb") as handle:
+            if not stat.S_ISREG(os.fstat(fd).st_mode):
+                return None
+            os.set_blocking(fd, True)
+            digest = hashlib.sha256()
+            while chunk := handle.read(_CHUNK):
+                digest.update(chunk)
+        return digest.hexdigest()
 
     def remove(self, relative: str) -> bool:
         """Delete one file (a link itself, never its target); then drop folders it left empty."""
@@ -293,6 +326,24 @@ def open_input(path: Path):
 
 
 ANNOTATION_LIMIT = 256 << 20  # a label file, mask, class list or data.yaml larger than this is refused
+
+
+def folds_case(folder: Path) -> bool:
+    """Whether the file system holding `folder` (or its nearest existing ancestor) ignores case, as
+    macOS and Windows shares do: the same folder named with its letters' case swapped is the same
+    inode. Nothing is written."""
+    current = folder.absolute()
+    while not current.exists() and current.parent != current:
+        current = current.parent
+    for candidate in (current, *current.parents):
+        swapped = candidate.name.swapcase()
+        if swapped != candidate.name:
+            try:
+                one, other = os.stat(candidate), os.stat(candidate.with_name(swapped))
+            except OSError:
+                return False
+            return (one.st_dev, one.st_ino) == (other.st_dev, other.st_ino)
+    return False
 
 
 def is_url(text: str | os.PathLike) -> bool:

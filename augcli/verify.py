@@ -1,4 +1,7 @@
-"""`augcli verify OUTPUT`: re-hash every file the manifest lists, and find the ones it does not."""
+"""`augcli verify OUTPUT`: re-hash every file the manifest lists, and find the ones it does not.
+
+Missing or modified listed files fail; unlisted files are reported (training tools put caches and
+thumbnails into datasets) and fail only with --strict. Linear in the number of files."""
 
 from __future__ import annotations
 
@@ -11,8 +14,9 @@ from pathlib import Path
 
 from augcli import manifest
 from augcli.plan import MANIFEST_NAME, REPORT_NAME
-from augcli.state import STATE_DIR
+from augcli.state import is_state_name
 from augcli.storage import sha256_file, walk_tree
+from augcli.untrusted import relative_path_problem
 
 _THREADS = 4
 
@@ -27,10 +31,11 @@ class Verified:
     missing: list[str] = field(default_factory=list)
     modified: list[str] = field(default_factory=list)
     unlisted: list[str] = field(default_factory=list)
+    strict: bool = False  # unlisted files fail too
 
     @property
     def ok(self) -> bool:
-        return not (self.missing or self.modified or self.unlisted)
+        return not (self.missing or self.modified or (self.strict and self.unlisted))
 
 
 def _hash(path: Path) -> str | None:
@@ -43,23 +48,31 @@ def _hash(path: Path) -> str | None:
         return None
 
 
-def verify(output_root: Path) -> Verified:
+def verify(output_root: Path, strict: bool = False) -> Verified:
     try:
         rows = manifest.read(output_root / MANIFEST_NAME)
     except FileNotFoundError:
         raise VerifyError(f"{output_root} has no {MANIFEST_NAME}: it is not a finished augcli OUTPUT") from None
     except (OSError, UnicodeDecodeError, csv.Error) as exc:
         raise VerifyError(f"cannot read {output_root / MANIFEST_NAME}: {exc}") from None
-    if rows and "sha256" not in rows[0]:
-        raise VerifyError(f"{MANIFEST_NAME} has no sha256 column (an older augcli wrote it): rerun with --rebuild")
-    found = Verified(checked=len(rows))
-    listed = {manifest.decode_path(row["output"]): row["sha256"] for row in rows}
+    if rows and ("sha256" not in rows[0] or "output" not in rows[0]):
+        raise VerifyError(f"{MANIFEST_NAME} has no output or sha256 column: rerun augcli run with --rebuild")
+    found = Verified(checked=len(rows), strict=strict)
+    listed = {}
+    for number, row in enumerate(rows, start=2):
+        path = manifest.decode_path(row["output"] or "")
+        problem = relative_path_problem(path)
+        if problem:
+            raise VerifyError(f"{MANIFEST_NAME}, line {number}: {problem}; it names no file inside OUTPUT")
+        listed[path] = row["sha256"]
     present = [path for path in listed if os.path.lexists(output_root / path)]
-    found.missing = sorted(path for path in listed if path not in set(present))
+    there = set(present)
+    found.missing = sorted(path for path in listed if path not in there)
     with ThreadPoolExecutor(_THREADS) as threads:
         hashes = dict(zip(present, threads.map(lambda p: _hash(output_root / p), present), strict=True))
     found.modified = sorted(path for path, sha in hashes.items() if sha != listed[path])
-    for folder, entries in walk_tree(output_root, skip=(STATE_DIR,)):
+    own = tuple(entry.name for entry in os.scandir(output_root) if is_state_name(entry.name))
+    for folder, entries in walk_tree(output_root, skip=own):
         relative = Path(folder).relative_to(output_root).as_posix()
         for entry in entries:
             if entry.is_dir(follow_symlinks=False):

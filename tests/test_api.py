@@ -160,9 +160,9 @@ def test_replay_uses_the_records_not_the_seed(mixed, tmp_path):
     _, _, out = mixed
     copy = tmp_path / "out"
     shutil.copytree(out, copy)
-    info = json.loads((copy / ".augcli" / "run.json").read_text())
+    info = json.loads((copy / ".augcli-run.json").read_text())
     info["seed"] += 1  # a different seed would draw other parameters: the records must be what replays
-    (copy / ".augcli" / "run.json").write_text(json.dumps(info))
+    (copy / ".augcli-run.json").write_text(json.dumps(info))
     assert invoke("replay", copy, "--all").exit_code == 0
     target = "images/train/im0_aug1.png"
     (copy / target).write_bytes(b"tampered")

@@ -24,7 +24,7 @@ def stamps(folder: Path) -> dict[str, tuple[int, int]]:
     return {
         p.relative_to(folder).as_posix(): (p.stat().st_ino, p.stat().st_mtime_ns)
         for p in folder.rglob("*")
-        if p.is_file() and ".augcli" not in p.relative_to(folder).parts
+        if p.is_file() and not p.relative_to(folder).as_posix().startswith(".augcli")
     }
 
 
@@ -114,7 +114,7 @@ def test_recipe_edits_redo_exactly_the_outputs_they_affect(dataset, tmp_path):
     recipe_file.write_text("text:\n  transforms: [eda]\n")
     (dataset / "notes.txt").write_text("A quiet line of text to keep.\n")
     assert invoke("run", recipe_file, dataset, out).exit_code == 0
-    assert sorted(p.relative_to(out).as_posix() for p in out.iterdir() if p.name != ".augcli") == [
+    assert sorted(p.relative_to(out).as_posix() for p in out.iterdir() if not p.name.startswith(".augcli")) == [
         "README.txt",
         "README_aug0.txt",
         "manifest.csv",
@@ -218,7 +218,7 @@ def test_a_failed_input_keeps_its_outputs_and_the_manifest_stays_old(dataset, re
     assert (out / "dogs" / "dog1_aug0.png").exists()  # removal waits for a successful run
     assert (out / "manifest.csv").read_bytes() == manifest_before
     assert (out / "manifest.csv").stat().st_mtime_ns == mtime
-    failures = (out / ".augcli" / "failures.csv").read_text()
+    failures = (out / ".augcli-failures.csv").read_text()
     assert failures.startswith('"source","error"\n"cats/cat0.jpg","cannot decode image')
     assert invoke("run", recipe_file, dataset, out, "--check").exit_code == 1
     # The next run tries it again; accepted failures give exit 0 and a manifest of what is there.
@@ -229,7 +229,7 @@ def test_a_failed_input_keeps_its_outputs_and_the_manifest_stays_old(dataset, re
     assert invoke("verify", out).exit_code == 0
     write_image(dataset / "cats" / "cat0.jpg", gradient_rgb(seed=0), quality=90)
     assert invoke("run", recipe_file, dataset, out).exit_code == 0
-    assert not (out / ".augcli" / "failures.csv").exists()
+    assert not (out / ".augcli-failures.csv").exists()
     assert tree_digest(out) == clean_run(recipe_file, dataset, tmp_path / "clean")
 
 
@@ -268,8 +268,10 @@ def test_verify_finds_missing_modified_and_unlisted_files(dataset, recipe_file, 
     assert "20 files checked: 1 missing, 1 modified, 1 unlisted" in result.stderr
     # A rerun repairs what it owns; the stray file is not its own and stays.
     assert invoke("run", recipe_file, dataset, out).exit_code == 0
-    result = invoke("verify", out)
-    assert result.exit_code == 1 and "0 missing, 0 modified, 1 unlisted" in result.stderr
+    result = invoke("verify", out)  # another tool's file (a cache, a thumbnail) is reported, not failed
+    assert result.exit_code == 0 and "0 missing, 0 modified, 1 unlisted" in result.stderr
+    result = invoke("verify", out, "--strict")
+    assert result.exit_code == 1 and "unlisted: cats/stray.jpg" in result.stderr
 
 
 def test_a_second_run_on_the_same_output_is_refused_naming_the_holder(dataset, recipe_file, tmp_path):
@@ -292,7 +294,7 @@ def test_a_second_run_on_the_same_output_is_refused_naming_the_holder(dataset, r
     finally:
         holder.kill()
         holder.wait()
-    assert (out / ".augcli" / "lock").read_text().strip() == str(holder.pid)  # a dead holder's lock...
+    assert (out / ".augcli-lock").read_text().strip() == str(holder.pid)  # a dead holder's lock...
     assert invoke("run", recipe_file, dataset, out).exit_code == 0  # ...is taken over
 
 
@@ -340,7 +342,7 @@ def test_a_killed_run_resumes_and_does_not_redo_journalled_outputs(tmp_path, rec
         tmp_path, recipe_file, 30, (320, 240), 6, stderr=subprocess.DEVNULL, start_new_session=True
     )
     deadline = time.monotonic() + 60
-    journal = out / ".augcli" / "journal.jsonl"
+    journal = out / ".augcli-journal.jsonl"
     while proc.poll() is None and time.monotonic() < deadline:
         if journal.exists() and journal.read_bytes().count(b"\n") >= 40:
             break
@@ -366,7 +368,7 @@ def test_a_torn_journal_line_is_ignored(dataset, recipe_file, tmp_path):
     assert invoke("run", recipe_file, dataset, out).exit_code == 0
     known = state.load(out)
     _, record = next(iter(known.units.items()))
-    journal = out / ".augcli" / "journal.jsonl"
+    journal = out / ".augcli-journal.jsonl"
     journal.write_text(json.dumps({"put": "cats/x.jpg", "record": record}) + '\n{"put": "cats/y.j')
     assert set(state.load(out).units) == set(known.units) | {"cats/x.jpg"}
     assert invoke("run", recipe_file, dataset, out).exit_code == 0
@@ -401,7 +403,7 @@ def test_files_a_killed_run_wrote_but_never_recorded_are_ours_to_delete(dataset,
     assert invoke("run", recipe_file, dataset, out).exit_code == 0
     # As a kill between rename and journal leaves it: a file on disk, named in the journal as pending only.
     (out / "cats" / "gone_aug0.jpg").write_bytes(b"made by a killed run")
-    journal = out / ".augcli" / "journal.jsonl"
+    journal = out / ".augcli-journal.jsonl"
     journal.write_text(json.dumps({"garbage": ["cats/gone_aug0.jpg"]}) + "\n")
     assert invoke("run", recipe_file, dataset, out).exit_code == 0
     assert not (out / "cats" / "gone_aug0.jpg").exists()
@@ -419,7 +421,7 @@ def test_the_paths_a_run_will_write_are_on_disk_before_its_first_output(dataset,
 
     def stage(self, relative, *args, **kwargs):
         if not seen:
-            lines = (out / ".augcli" / "journal.jsonl").read_text().splitlines()
+            lines = (out / ".augcli-journal.jsonl").read_text().splitlines()
             seen.append([path for line in lines for path in json.loads(line).get("garbage", [])])
         return real_stage(self, relative, *args, **kwargs)
 
@@ -499,3 +501,23 @@ def test_a_transforms_new_output_version_remakes_only_the_outputs_it_makes(tmp_p
     result = invoke("run", recipe, data, out, "--workers", 1)
     assert result.exit_code == 0
     assert "2 files in: 1 up to date, 1 made (2 outputs), 0 removed" in result.stderr  # the copies, not the original
+
+
+def test_raising_copies_only_adds_files_and_lowering_only_removes(dataset, recipe_file, tmp_path):
+    """Stable names: a copy's name depends on its input and index, never on how many copies there are."""
+    out = tmp_path / "out"
+    assert invoke("run", recipe_file, dataset, out, "--copies", "9", "--workers", "2").exit_code == 0
+    before = stamps(out)
+    assert (out / "dogs" / "dog0_aug8.png").exists()
+    result = invoke("run", recipe_file, dataset, out, "--copies", "11", "--workers", "2")
+    assert "5 made (10 outputs), 0 removed" in result.stderr
+    after = stamps(out)
+    assert (out / "dogs" / "dog0_aug10.png").exists() and not (out / "dogs" / "dog0_aug03.png").exists()
+    assert {p: after[p] for p in before if p != "manifest.csv"} == {
+        p: v for p, v in before.items() if p != "manifest.csv"
+    }
+    result = invoke("run", recipe_file, dataset, out, "--copies", "9")
+    assert "0 made (0 outputs), 10 removed" in result.stderr
+    assert {p: v for p, v in stamps(out).items() if p != "manifest.csv"} == {
+        p: v for p, v in before.items() if p != "manifest.csv"
+    }

@@ -85,7 +85,7 @@ def bucket_digest(fs, url: str) -> dict[str, str]:
     return {
         path[len(root) + 1 :]: hashlib.sha256(fs.cat_file(path)).hexdigest()
         for path in fs.find(root)
-        if "/.augcli/" not in path and not path.endswith("/.augcli")
+        if "/.augcli-" not in path
     }
 
 
@@ -107,7 +107,7 @@ def test_bucket_to_bucket_run_matches_a_local_run_and_reruns_send_only_changes(s
     assert len(pushed[-1][2]) == 36  # the workers sent all 36 files (18 images, 18 labels) themselves
     assert SECRET not in result.output
     again = invoke("run", recipe, "s3://data/set1", "s3://out/run1")
-    # nothing made: only .augcli/run.json (the last run's summary) is sent again
+    # nothing made: only .augcli-run.json (the last run's summary) is sent again
     assert "0 made (0 outputs)" in again.output and "1 object(s) written, 0 deleted" in again.output
     s3.pipe_file("data/set1/images/train/im0.png", (data / "images" / "train" / "im1.png").read_bytes())
     (data / "images" / "train" / "im0.png").write_bytes((data / "images" / "train" / "im1.png").read_bytes())

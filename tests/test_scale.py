@@ -160,11 +160,11 @@ def test_a_shard_removes_only_its_own_leftover_temporaries_and_merge_refuses_a_k
     assert not mine.exists() and theirs.exists()  # shard 1 may still be writing it
     theirs.unlink()
     assert invoke("run", recipe, data, out, "--shard", "1/2").exit_code == 0
-    part = out / ".augcli" / "shards" / "1-of-2" / "manifest.csv"
+    part = out / ".augcli-shard-1-of-2-manifest.csv"
     part.write_bytes(part.read_bytes().replace(b"\n", b"\r\n"))  # a part that is not what its state lists
     result = invoke("merge", out)
     assert result.exit_code == 2 and "its manifest part does not match its state" in result.output
-    journal = out / ".augcli" / "shards" / "1-of-2" / "journal.jsonl"
+    journal = out / ".augcli-shard-1-of-2-journal.jsonl"
     journal.write_text("")  # as a run killed mid-way leaves it
     result = invoke("merge", out)
     assert result.exit_code == 2 and "its last run was stopped before it finished" in result.output

@@ -276,6 +276,10 @@ class ImageModality(FileModality):
         moved = ((copy.pixels.shape[1], copy.pixels.shape[0]), copy.boxes, copy.mask, found)
         return Rendered(data, copy.records, warnings=tuple(found.warnings), extra=moved)
 
+    def companion_paths(self, section: Section, relative: str, output: str, copy: int | None) -> list[str]:
+        layout: Layout | None = section.bound.get("layout")
+        return [] if layout is None else companions.planned(layout, relative, output, copy is not None)
+
     def companion_files(self, section: Section, source: Path, output: str, rendered: Rendered | None) -> Written | None:
         """The annotation files that go with one output image (an original when `rendered` is None)."""
         layout: Layout | None = section.bound.get("layout")

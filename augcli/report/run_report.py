@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import io
 import json
 from collections import Counter, defaultdict
 from pathlib import Path
@@ -19,6 +20,7 @@ from augcli.report import draw, plots
 from augcli.report.preview import Cell, Shown, _picture, _sound
 from augcli.report.textdiff import diff, operations
 from augcli.transforms import Composition, OneOf, SomeOf
+from augcli.untrusted import read_state_file, relative_path_problem
 
 GRID_FILES = 4
 GRID_COPIES = 4
@@ -67,7 +69,19 @@ def build(output_root: Path) -> dict[str, Any]:
     path = output_root / MANIFEST_NAME
     if not path.is_file():
         raise ReportError(f"{output_root} has no {MANIFEST_NAME}: run augcli run first (a failed run writes none)")
-    rows = manifest.read(path)
+    try:
+        rows = manifest.read(path)
+    except (OSError, UnicodeDecodeError, csv.Error) as exc:
+        raise ReportError(f"cannot read {path}: {exc}") from None
+    for number, row in enumerate(rows, start=2):
+        for column in ("output", "source", "kind", "transforms", "modality", "copy"):
+            if row.get(column) is None:
+                raise ReportError(f"{path}, line {number}: no {column} column: it is not a manifest augcli wrote")
+        problem = relative_path_problem(manifest.decode_path(row["output"])) or relative_path_problem(
+            manifest.decode_path(row["source"])
+        )
+        if problem:
+            raise ReportError(f"{path}, line {number}: {problem}; the report reads only files inside OUTPUT")
     info = state.read_run_info(output_root) or {}
     known = state.load(output_root)
     main = set(known.units)
@@ -98,25 +112,29 @@ def _recipe(info: dict[str, Any]) -> Recipe | None:
 
 
 def _summary(info: dict[str, Any], rows: list[dict[str, str]]) -> list[tuple[str, str]]:
+    """The set as it stands (from the manifest), then the last run that changed it, on one line."""
     counts = info.get("summary", {})
     by_kind = Counter(r["kind"] for r in rows)
-    shown = [
-        ("input files", f"{counts.get('files', '?'):,}" if isinstance(counts.get("files"), int) else "?"),
-        ("up to date / made", f"{counts.get('current', '?')} / {counts.get('made', '?')}"),
-        ("outputs written / removed", f"{counts.get('written', '?')} / {counts.get('removed', '?')}"),
-        ("failed", str(counts.get("failed", "?"))),
-        ("seconds", str(counts.get("seconds", "?"))),
-        ("files in OUTPUT (manifest rows)", ", ".join(f"{n:,} {k}" for k, n in sorted(by_kind.items()))),
+    sources = {r["source"] for r in rows if r["kind"] != "dataset"}
+    last = (
+        f"{counts.get('files', '?')} files in: {counts.get('made', '?')} made ({counts.get('written', '?')} outputs), "
+        f"{counts.get('current', '?')} up to date, {counts.get('removed', '?')} removed, {counts.get('failed', '?')} "
+        f"failed, {counts.get('seconds', '?')} s"
+    )
+    return [
+        ("files in OUTPUT (manifest rows)", ", ".join(f"{n:,} {k}" for k, n in sorted(by_kind.items())) or "none"),
+        ("input files they come from", f"{len(sources):,}"),
+        ("last run that changed OUTPUT", last if counts else "no record"),
     ]
-    return shown
 
 
 def _failures(output_root: Path) -> list[tuple[str, str]]:
-    path = state.state_dir(output_root) / state.FAILURES
-    if not path.is_file():
+    path = state.path(output_root, state.FAILURES)
+    try:
+        text = read_state_file(path, 64 << 20).decode("utf-8", "surrogateescape")
+    except (OSError, ValueError):
         return []
-    with path.open(newline="", encoding="utf-8", errors="surrogateescape") as handle:
-        return [(row["source"], row["error"]) for row in csv.DictReader(handle)]
+    return [(row.get("source") or "", row.get("error") or "") for row in csv.DictReader(io.StringIO(text, newline=""))]
 
 
 def _fired(recipe: Recipe | None, rows: list[dict[str, str]], copies: list[dict[str, str]]) -> list[dict[str, Any]]:
@@ -362,6 +380,10 @@ def write(output_root: Path) -> Path:
     from augcli.report import page
     from augcli.storage import OutputTree
 
+    if REPORT_NAME in state.load(output_root).owned():
+        raise ReportError(
+            f"OUTPUT/{REPORT_NAME} is an output of INPUT/{REPORT_NAME}: the report would replace it; rename that input"
+        )
     html = page.render(**build(output_root))
     with OutputTree(output_root) as tree:
         tree.write(REPORT_NAME, html.encode("utf-8"))

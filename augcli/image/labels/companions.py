@@ -402,6 +402,31 @@ def check_claims(input_root: Path, claimed: list[str], masks_named: bool) -> lis
     ]
 
 
+def planned(layout: Layout, relative: str, output_relative: str, is_copy: bool) -> list[str]:
+    """The files `write` (a copy) or `original` will write with one output, named before it is made."""
+    key = layout.key(relative)
+    if key is None:
+        return []
+    paths = []
+    if is_copy:
+        out_key = layout.key(output_relative)
+        if out_key is None:
+            return []
+        if layout.format in ("yolo", "voc") and layout.label_path(out_key) is not None:
+            paths.append(layout.label_path(out_key))
+        if layout.mask_file(key) is not None:
+            folder, stem = layout.mask_folder_and_stem(out_key)
+            paths.append(str(PurePosixPath(folder) / f"{stem}.png"))
+        return paths
+    label = layout.label_path(key)
+    if label is not None and (layout.input_root / label).exists():
+        paths.append(label)
+    mask = layout.mask_file(key)
+    if mask is not None:
+        paths.append(mask.relative_to(layout.input_root).as_posix())
+    return paths
+
+
 def original(layout: Layout, relative: str, output_relative: str) -> Written:
     """An original's annotation files, copied byte for byte, and its COCO entry."""
     written = Written()

@@ -1,0 +1,89 @@
+"""Checks for everything augcli reads back from OUTPUT: its state, journal, lines, manifest, run
+record and a bucket's objects. Anyone who can write OUTPUT can edit those files, so a path found in
+them is used only once it is proven to name a file inside its root, and a document of the wrong
+shape is refused with the file and what is wrong, never half-used.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import re
+import stat
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+STATE_FILE_LIMIT = 4 << 30  # a state or manifest larger than this is not one augcli wrote
+SHA256 = re.compile(r"^[0-9a-f]{64}$")
+
+
+class UntrustedError(ValueError):
+    """A file read back from OUTPUT is not what augcli writes; the message names it and why."""
+
+
+def relative_path_problem(path: Any) -> str | None:
+    """Why `path` cannot name a file inside a root (absolute, '..', empty or '.' part, NUL,
+    backslash), or None. Paths are POSIX, relative to their root, as the manifest writes them."""
+    if not isinstance(path, str):
+        return f"{path!r} is not a path"
+    if not path:
+        return "an empty path"
+    if "\x00" in path:
+        return f"{path!r} holds a NUL byte"
+    if path.startswith("/") or re.match(r"^[A-Za-z]:", path):
+        return f"{path!r} is absolute"
+    if "\\" in path:
+        return f"{path!r} holds a backslash"
+    if any(part in ("", ".", "..") for part in path.split("/")):
+        return f"{path!r} has an empty, '.' or '..' part"
+    return None
+
+
+def check_relative(path: Any, where: str) -> str:
+    """`path` itself when it safely names a file inside its root, else UntrustedError naming `where`."""
+    problem = relative_path_problem(path)
+    if problem:
+        raise UntrustedError(f"{where}: {problem}; augcli only reads and deletes paths inside OUTPUT")
+    return path
+
+
+def read_state_file(path: Path, limit: int = STATE_FILE_LIMIT) -> bytes:
+    """A state file's bytes, never through a link, never a FIFO or device, never over `limit`."""
+    fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
+    with os.fdopen(fd, "rb") as handle:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise UntrustedError(f"{path} is not a regular file: augcli's state files are plain files; remove it")
+        os.set_blocking(fd, True)
+        data = handle.read(limit + 1)
+    if len(data) > limit:
+        raise OSError(errno.EFBIG, f"{path} is over {limit >> 20} MiB: it is not a file augcli wrote")
+    return data
+
+
+def expect(value: Any, kind: type | tuple[type, ...], where: str) -> Any:
+    """`value` if it is of `kind`, else UntrustedError saying what was found."""
+    if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+        names = kind.__name__ if isinstance(kind, type) else " or ".join(k.__name__ for k in kind)
+        raise UntrustedError(f"{where}: expected {_plain(names)}, found {_plain(type(value).__name__)}")
+    return value
+
+
+def expect_mapping(value: Any, where: str, check_item: Callable[[str, Any], Any]) -> dict[str, Any]:
+    """A JSON object whose every key is checked with its value by `check_item`."""
+    for key, item in expect(value, dict, where).items():
+        check_item(key, item)
+    return value
+
+
+def expect_sha(value: Any, where: str) -> str:
+    if not isinstance(value, str) or not SHA256.match(value):
+        raise UntrustedError(f"{where}: {value!r} is not a sha256 digest")
+    return value
+
+
+def _plain(name: str) -> str:
+    return {"dict": "an object", "list": "a list", "str": "a string", "int": "a number", "NoneType": "null"}.get(
+        name, name
+    )
