@@ -1,12 +1,20 @@
-"""Build the shipped English synonym table from the Princeton WordNet 3.0 database files.
+"""Build the shipped English synonym table and its unsafe-word list from the Princeton WordNet 3.0 files.
 
     apt-get install wordnet-base        # Debian: puts data.noun, data.verb, ... in /usr/share/wordnet
     python scripts/build_thesaurus.py [--wordnet /usr/share/wordnet]
 
-Writes augcli/text/data/wordnet_synonyms.json.gz: a gzipped JSON object, lemma -> sorted list of
-single-word synonyms (words that share a synset with it, any part of speech), keys sorted, gzip
-timestamp 0, so a rebuild from the same files gives the same bytes. WordNet's license is in
-augcli/text/data/WORDNET_LICENSE.
+Writes, in augcli/text/data/:
+- wordnet_unsafe.tsv: every lemma (multi-word ones with spaces) that one of its senses marks as
+  disparagement, ethnic slur or obscenity through a usage-domain pointer (`;u`, synset-wide or for
+  one word), or whose definition labels it so ("(ethnic slur)", "obscene terms for", ...), with
+  those reasons; sorted.
+- wordnet_synonyms.json.gz: lemma -> sorted list of single-word synonyms (words that share a synset
+  with it, any part of speech), without the synonyms the safe vocabulary excludes (augcli.text.safety:
+  this list, the LDNOOBW list, augcli's own, and their inflected forms).
+- wordnet_withheld.json.gz: the synonyms taken out, in the same shape: both tables together are the
+  full table (`vocabulary: unfiltered`).
+Keys are sorted and the gzip timestamp is 0, so a rebuild from the same files gives the same bytes.
+WordNet's license is in augcli/text/data/WORDNET_LICENSE.
 """
 
 from __future__ import annotations
@@ -15,46 +23,123 @@ import argparse
 import gzip
 import json
 import re
+import sys
 from collections import defaultdict
 from pathlib import Path
 
-OUTPUT = Path(__file__).resolve().parent.parent / "augcli" / "text" / "data" / "wordnet_synonyms.json.gz"
-PARTS = ("noun", "verb", "adj", "adv")
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from augcli.text import safety  # noqa: E402
+
+DATA = ROOT / "augcli" / "text" / "data"
+PARTS = {"noun": "n", "verb": "v", "adj": "a", "adv": "r"}  # data.<file> -> the pos letter of pointers
 WORD = re.compile(r"^[a-z][a-z'-]*[a-z]$")  # single words: no spaces, digits or dots
+# the usage domains whose members are excluded, by the first lemma of the domain's synset
+DOMAINS = {"disparagement": "disparagement", "ethnic_slur": "ethnic slur", "obscenity": "obscenity"}
+# a definition that labels its words: "(ethnic slur) ...", "obscene terms for ...", "... now considered offensive"
+LABELS = re.compile(
+    r"\((?:[\w ]* )?(?:ethnic slur|offensive|derogatory|disparaging|obscene|vulgar)(?: [\w ]*)?\)"
+    r"|\b(?:obscene|vulgar|offensive|derogatory|disparaging|insulting)(?: and (?:insulting|disparaging|derogatory))?"
+    r" (?:slang|terms?|words?|names?|expressions?) (?:of address |used by |for )"
+    r"|\b(?:considered|regarded as) offensive",
+    re.IGNORECASE,
+)
+
+
+def lemma(word: str) -> str:
+    return re.sub(r"\(.*\)$", "", word).lower()  # adjectives may carry (a), (p), (ip)
 
 
 def synsets(data_file: Path):
-    """The words of every synset in one data.<pos> file (license header lines start with spaces)."""
+    """(offset, words, pointers, definition) of every synset in one data.<pos> file (license header
+    lines start with spaces). A pointer is (symbol, target offset, target pos, source word, target word)."""
     with data_file.open(encoding="latin-1") as handle:
         for line in handle:
             if line.startswith(" "):
                 continue
-            fields = line.split(" ")
+            body, _, gloss = line.partition(" | ")
+            fields = body.split(" ")
             count = int(fields[3], 16)
-            words = fields[4 : 4 + 2 * count : 2]
-            yield [re.sub(r"\(.*\)$", "", w).lower() for w in words]  # adjectives may carry (a), (p), (ip)
+            words = [lemma(w) for w in fields[4 : 4 + 2 * count : 2]]
+            at = 4 + 2 * count
+            pointers = []
+            for _ in range(int(fields[at])):
+                symbol, offset, pos, where = fields[at + 1 : at + 5]
+                pointers.append((symbol, offset, pos, int(where[:2], 16), int(where[2:], 16)))
+                at += 4
+            yield fields[0], words, pointers, gloss.split('"', 1)[0]
 
 
-def build(wordnet: Path) -> dict[str, list[str]]:
+def read(wordnet: Path) -> dict[tuple[str, str], tuple[list[str], list, str]]:
+    found = {}
+    for part, pos in PARTS.items():
+        for offset, words, pointers, gloss in synsets(wordnet / f"data.{part}"):
+            found[(offset, pos)] = (words, pointers, gloss)
+    return found
+
+
+def unsafe_words(found) -> dict[str, set[str]]:
+    """lemma -> the reasons WordNet gives to exclude it: a usage domain (a `;u` pointer from the whole
+    synset marks its every word, from one word that word only) or a labelling definition."""
+    marked: dict[str, set[str]] = defaultdict(set)
+    for words, pointers, gloss in found.values():
+        for symbol, offset, pos, source, _ in pointers:
+            if symbol != ";u":
+                continue
+            domain = found[(offset, "a" if pos == "s" else pos)][0][0]
+            if domain in DOMAINS:
+                for word in words if source == 0 else [words[source - 1]]:
+                    marked[word].add(DOMAINS[domain])
+        if LABELS.search(gloss):
+            for word in words:
+                marked[word].add("definition")
+    return marked
+
+
+def build(found) -> dict[str, list[str]]:
     table: dict[str, set[str]] = defaultdict(set)
-    for part in PARTS:
-        for words in synsets(wordnet / f"data.{part}"):
-            single = sorted({w for w in words if WORD.match(w)})
-            for word in single:
-                table[word].update(w for w in single if w != word)
+    for words, _, _ in found.values():
+        single = sorted({w for w in words if WORD.match(w)})
+        for word in single:
+            table[word].update(w for w in single if w != word)
     return {word: sorted(synonyms) for word, synonyms in sorted(table.items()) if synonyms}
+
+
+def write_table(table: dict[str, list[str]], name: str) -> Path:
+    payload = json.dumps(table, separators=(",", ":"), ensure_ascii=True).encode("ascii")
+    path = DATA / name
+    path.write_bytes(gzip.compress(payload, compresslevel=9, mtime=0))
+    return path
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--wordnet", type=Path, default=Path("/usr/share/wordnet"))
     args = parser.parse_args()
-    table = build(args.wordnet)
-    payload = json.dumps(table, separators=(",", ":"), ensure_ascii=True).encode("ascii")
-    OUTPUT.parent.mkdir(parents=True, exist_ok=True)
-    OUTPUT.write_bytes(gzip.compress(payload, compresslevel=9, mtime=0))
-    pairs = sum(map(len, table.values()))
-    print(f"{len(table)} lemmas, {pairs} synonym pairs -> {OUTPUT} ({OUTPUT.stat().st_size} bytes)")
+    found = read(args.wordnet)
+    marked = unsafe_words(found)
+    order = ("ethnic slur", "disparagement", "obscenity", "definition")
+    lines = [
+        "# WordNet 3.0 lemmas that a sense marks as disparagement, ethnic slur or obscenity (usage domain)\n",
+        "# or whose definition labels them so. Written by scripts/build_thesaurus.py; do not edit.\n",
+    ]
+    lines += [
+        f"{word.replace('_', ' ')}\t{','.join(sorted(reasons, key=order.index))}\n"
+        for word, reasons in sorted(marked.items())
+    ]
+    (DATA / safety.WORDNET_FILE).write_text("".join(lines), encoding="utf-8")
+    safety.default_terms.cache_clear()
+    safety.word_filter.cache_clear()
+    full = build(found)
+    kept, withheld = safety.allowed({w: tuple(s) for w, s in full.items()}, safety.word_filter())
+    out = {w: [s for s in synonyms if s in withheld] for w, synonyms in full.items()}
+    write_table({w: list(s) for w, s in kept.items()}, "wordnet_synonyms.json.gz")
+    write_table({w: s for w, s in out.items() if s}, "wordnet_withheld.json.gz")
+    pairs = sum(map(len, kept.values()))
+    gone = sum(map(len, out.values()))
+    print(f"{len(marked)} lemmas marked unsafe by WordNet -> {safety.WORDNET_FILE}")
+    print(f"{len(kept)} lemmas, {pairs} synonym pairs kept; {len(withheld)} words withheld ({gone} pairs)")
 
 
 if __name__ == "__main__":

@@ -1,7 +1,8 @@
 """Synonyms and stop words: the shipped WordNet table, a user's own thesaurus, stop-word lists.
 
 Loaded once per process and cached. Synonym lists are sorted, so a seed picks the same word in
-every process whatever PYTHONHASHSEED is.
+every process whatever PYTHONHASHSEED is. The shipped table holds the safe synonyms only; the ones
+the safe vocabulary withholds (safety.py) ship apart and come back with `vocabulary: unfiltered`.
 """
 
 from __future__ import annotations
@@ -15,28 +16,55 @@ from pathlib import Path
 
 import yaml
 
+from augcli.storage import read_input
+from augcli.text import safety
 from augcli.text.stopwords import ENGLISH
 
 SHIPPED = "wordnet_synonyms.json.gz"
+WITHHELD = "wordnet_withheld.json.gz"  # the WordNet synonyms the safe vocabulary withholds
 
 
 class LexiconError(ValueError):
     """A thesaurus or stop-word file that cannot be used; the message says why."""
 
 
+def _shipped(name: str) -> dict[str, tuple[str, ...]]:
+    data = resources.files("augcli.text").joinpath("data", name).read_bytes()
+    return {word: tuple(synonyms) for word, synonyms in json.loads(gzip.decompress(data)).items()}
+
+
 @functools.lru_cache(maxsize=1)
 def wordnet() -> dict[str, tuple[str, ...]]:
-    """The shipped WordNet 3.0 table: lemma -> sorted single-word synonyms."""
-    data = resources.files("augcli.text").joinpath("data", SHIPPED).read_bytes()
-    return {word: tuple(synonyms) for word, synonyms in json.loads(gzip.decompress(data)).items()}
+    """The shipped WordNet 3.0 table, safe synonyms only: lemma -> sorted single-word synonyms."""
+    return _shipped(SHIPPED)
+
+
+@functools.lru_cache(maxsize=1)
+def wordnet_unfiltered() -> dict[str, tuple[str, ...]]:
+    """Every WordNet 3.0 synonym, the withheld ones too: the table augcli shipped before the filter."""
+    merged = {word: set(synonyms) for word, synonyms in wordnet().items()}
+    for word, synonyms in _shipped(WITHHELD).items():
+        merged.setdefault(word, set()).update(synonyms)
+    return {word: tuple(sorted(synonyms)) for word, synonyms in sorted(merged.items())}
+
+
+@functools.lru_cache(maxsize=1)
+def wordnet_withheld() -> dict[str, str]:
+    """The WordNet synonyms the shipped table withholds, each with the reason it is withheld for."""
+    return safety.allowed(_shipped(WITHHELD), safety.word_filter())[1]
+
+
+def _read_text(path: Path, what: str) -> str:
+    """A user's file as text, read only if it is a regular file of sane size (never a FIFO)."""
+    try:
+        return read_input(path).decode("utf-8-sig")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise LexiconError(f"cannot read {what} {path}: {exc}") from None
 
 
 def _user_entries(path: Path) -> dict[str, list[str]]:
     """word -> synonyms from a CSV (word,synonym,synonym,...) or YAML ({word: [synonym, ...]}) file."""
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise LexiconError(f"cannot read thesaurus {path}: {exc}") from None
+    text = _read_text(path, "thesaurus")
     entries: dict[str, list[str]] = {}
     if path.suffix.lower() in (".yaml", ".yml"):
         try:
@@ -63,20 +91,41 @@ def _user_entries(path: Path) -> dict[str, list[str]]:
     return entries
 
 
-@functools.lru_cache(maxsize=8)
-def thesaurus(path: str | None = None, mode: str = "add") -> dict[str, tuple[str, ...]]:
-    """The synonym table a section uses: WordNet, WordNet plus a user file, or the user file alone.
+def thesaurus(
+    path: str | None = None, mode: str = "add", vocabulary: str = "safe", exclude_words: str | None = None
+) -> dict[str, tuple[str, ...]]:
+    """The synonym table a section uses: WordNet, WordNet plus a user file, or the user file alone,
+    without the synonyms its vocabulary withholds.
 
     User entries are symmetric within a row: `car,auto,motorcar` makes each a synonym of the others.
     """
+    return vocabulary_table(path, mode, vocabulary, exclude_words)[0]
+
+
+@functools.lru_cache(maxsize=8)
+def vocabulary_table(
+    path: str | None = None, mode: str = "add", vocabulary: str = "safe", exclude_words: str | None = None
+) -> tuple[dict[str, tuple[str, ...]], dict[str, str]]:
+    """(the section's synonym table, the words withheld from it -> the reason each was withheld).
+
+    The shipped table is filtered when it is built; a user's thesaurus and exclude_words are
+    filtered here, so a user's file cannot bring an excluded word back."""
+    safe = vocabulary == "safe"
+    base = wordnet() if safe else wordnet_unfiltered()
+    withheld = dict(wordnet_withheld()) if safe and not (path and mode == "replace") else {}
     if path is None:
-        return wordnet()
-    merged: dict[str, set[str]] = {} if mode == "replace" else {w: set(s) for w, s in wordnet().items()}
-    for word, synonyms in _user_entries(Path(path)).items():
-        group = [word, *synonyms]
-        for member in group:
-            merged.setdefault(member.lower(), set()).update(s for s in group if s.lower() != member.lower())
-    return {word: tuple(sorted(synonyms)) for word, synonyms in merged.items() if synonyms}
+        table = base
+    else:
+        merged: dict[str, set[str]] = {} if mode == "replace" else {w: set(s) for w, s in base.items()}
+        for word, synonyms in _user_entries(Path(path)).items():
+            group = [word, *synonyms]
+            for member in group:
+                merged.setdefault(member.lower(), set()).update(s for s in group if s.lower() != member.lower())
+        table = {word: tuple(sorted(synonyms)) for word, synonyms in merged.items() if synonyms}
+    if path is not None or exclude_words is not None:
+        table, more = safety.allowed(table, safety.word_filter(vocabulary, exclude_words))
+        withheld.update(more)
+    return table, withheld
 
 
 @functools.lru_cache(maxsize=8)
@@ -86,8 +135,5 @@ def stop_words(spec: str = "english") -> frozenset[str]:
         return ENGLISH
     if spec == "none":
         return frozenset()
-    try:
-        lines = Path(spec).read_text(encoding="utf-8-sig").splitlines()
-    except (OSError, UnicodeDecodeError) as exc:
-        raise LexiconError(f"cannot read stop words {spec}: {exc}") from None
+    lines = _read_text(Path(spec), "stop words").splitlines()
     return frozenset(line.split("#", 1)[0].strip().lower() for line in lines if line.split("#", 1)[0].strip())

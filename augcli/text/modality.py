@@ -9,6 +9,7 @@ but the text ones carried unchanged.
 from __future__ import annotations
 
 import codecs
+import json
 import random
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -22,7 +23,7 @@ from augcli.modality import BaseModality, Prepared, Rendered, Written
 from augcli.params import Choice, Flag, Names, Text
 from augcli.seeding import FileRngs
 from augcli.storage import read_input
-from augcli.text import io, lexicon
+from augcli.text import io, lexicon, safety
 from augcli.text.transforms import BatchedTransform, Lexicon, run
 from augcli.textfile import UnreadableFile, decode, split_lines
 from augcli.transforms import Composition, ReplayError, Transform, draw_seed, leaves
@@ -38,20 +39,48 @@ UNIQUE_TRIES = 5  # unique: a sample that came out unchanged is drawn again up t
 @dataclass
 class Edited:
     """One copy of a batch of samples: the texts, how many samples each transform fired on, the
-    seed every edit was drawn from (so the copy replays), and unique's redraws."""
+    seed every edit was drawn from (so the copy replays), unique's redraws, and the samples drawn
+    again for gaining an excluded word (`unsafe`), of which `restored` were left as their original."""
 
     texts: list[str]
     fired: list[int]
     seed: int
     redrawn: int = 0
     identical: int = 0
+    unsafe: int = 0
+    restored: int = 0
+
+
+def _vocabulary(section: Section) -> tuple[Any, ...]:
+    """The arguments of lexicon.vocabulary_table for this section."""
+    options = section.options
+    return options["thesaurus"], options["thesaurus_mode"], options["vocabulary"], options["exclude_words"]
 
 
 def _lexicon(section: Section) -> Lexicon:
-    options = section.options
-    return Lexicon(
-        lexicon.thesaurus(options["thesaurus"], options["thesaurus_mode"]), lexicon.stop_words(options["stopwords"])
-    )
+    return Lexicon(lexicon.thesaurus(*_vocabulary(section)), lexicon.stop_words(section.options["stopwords"]))
+
+
+def _guard(section: Section) -> safety.WordFilter:
+    return safety.word_filter(section.options["vocabulary"], section.options["exclude_words"])
+
+
+def vocabulary_line(section: Section, records: Any = ()) -> str:
+    """One line for the preview and the run report: the words this section's vocabulary withholds,
+    by reason, and the samples drawn again for gaining one (from manifest records)."""
+    withheld = lexicon.vocabulary_table(*_vocabulary(section))[1]
+    return safety.summary_line(section.options["vocabulary"], withheld, records)
+
+
+def report_rows(recipe: Any, rows: list[dict[str, str]]) -> list[tuple[str, str]]:
+    """The run report's summary row for a recipe's text section (none without one), from the
+    manifest's rows."""
+    if recipe is None or "text" not in recipe.sections:
+        return []
+    records = [
+        record for row in rows if row.get("modality") == "text" for record in json.loads(row.get("transforms") or "[]")
+    ]
+    return [("text vocabulary", vocabulary_line(recipe.sections["text"], records))]
 
 
 def augment_texts(section: Section, texts: list[str], rng: np.random.Generator) -> Edited:
@@ -61,24 +90,49 @@ def augment_texts(section: Section, texts: list[str], rng: np.random.Generator) 
 
 def edit_texts(section: Section, texts: list[str], seed: int) -> Edited:
     """One copy of every sample, its edits drawn from random.Random(seed) (a recorded seed replays
-    it); with `unique`, a sample that came out unchanged is drawn again, up to UNIQUE_TRIES times."""
+    it); with `unique`, a sample that came out unchanged is drawn again, up to UNIQUE_TRIES times.
+
+    Whatever the transforms (a typo, a swap, a model), a sample whose copy gained an excluded word
+    (safety.py) is drawn again, up to safety.SAFE_TRIES times, and then left as its original."""
     fired: dict[int, int] = {}
-    draws, words = random.Random(seed), _lexicon(section)
+    draws, words, guard = random.Random(seed), _lexicon(section), _guard(section)
     done = run(section.transforms, texts, draws, words, fired)
     edited = Edited(done, [fired.get(id(t), 0) for t in leaves(section.transforms)], seed)
-    if not section.options["unique"]:
-        return edited
-    redrawn = set()
-    for _ in range(UNIQUE_TRIES):
-        same = [i for i, (before, after) in enumerate(zip(texts, done, strict=True)) if before == after]
-        if not same:
-            break
-        redrawn.update(same)
-        again = run(section.transforms, [texts[i] for i in same], draws, words, {})
-        for i, text in zip(same, again, strict=True):
-            done[i] = text
-    edited.redrawn = len(redrawn)
-    edited.identical = sum(1 for before, after in zip(texts, done, strict=True) if before == after)
+    unsafe: set[int] = set()
+    restored: set[int] = set()
+
+    def keep_safe(drawn: Iterable[int]) -> None:
+        bad = [i for i in drawn if guard.gained(texts[i], done[i])]
+        for _ in range(safety.SAFE_TRIES):
+            if not bad:
+                return
+            unsafe.update(bad)
+            again = run(section.transforms, [texts[i] for i in bad], draws, words, {})
+            for i, text in zip(bad, again, strict=True):
+                done[i] = text
+            bad = [i for i in bad if guard.gained(texts[i], done[i])]
+        for i in bad:
+            done[i] = texts[i]
+            restored.add(i)
+
+    if guard:
+        keep_safe(range(len(texts)))
+    if section.options["unique"]:
+        redrawn = set()
+        for _ in range(UNIQUE_TRIES):
+            same = [i for i, (before, after) in enumerate(zip(texts, done, strict=True)) if before == after]
+            if not same:
+                break
+            redrawn.update(same)
+            again = run(section.transforms, [texts[i] for i in same], draws, words, {})
+            for i, text in zip(same, again, strict=True):
+                done[i] = text
+            if guard:
+                keep_safe(same)
+        edited.redrawn = len(redrawn)
+        edited.identical = sum(1 for before, after in zip(texts, done, strict=True) if before == after)
+    edited.unsafe = len(unsafe)
+    edited.restored = sum(1 for i in restored if done[i] == texts[i])
     return edited
 
 
@@ -91,6 +145,12 @@ def records_of(section: Section, copies: list[Edited]) -> list[dict[str, Any]]:
     if section.options["unique"]:
         params = {"tries": UNIQUE_TRIES, "identical": sum(e.identical for e in copies)}
         records.append({"name": "unique", "params": params, "samples": sum(e.redrawn for e in copies)})
+    unsafe = sum(e.unsafe for e in copies)
+    if section.options["vocabulary"] != "safe" or unsafe:
+        # named when the shipped word lists are off, and when samples were drawn again for gaining one
+        params = {"vocabulary": section.options["vocabulary"], "tries": safety.SAFE_TRIES}
+        params["restored"] = sum(e.restored for e in copies)
+        records.append({"name": "vocabulary", "params": params, "samples": unsafe})
     records.append({"name": "draws", "params": {"seeds": [edited.seed for edited in copies]}})
     return records
 
@@ -123,6 +183,15 @@ class TextModality(BaseModality):
         "thesaurus": Text(None, "your synonyms: a .csv (word,synonym,...) or .yaml file, relative to the recipe"),
         "thesaurus_mode": Choice("add", ["add", "replace"], "add to the shipped WordNet synonyms, or use yours alone"),
         "stopwords": Text("english", "words never replaced: english (built in), none, or a file, one word per line"),
+        "vocabulary": Choice(
+            "safe",
+            ["safe", "unfiltered"],
+            "safe: no copy gains a slur, obscenity or profanity (WordNet's marks, the LDNOOBW list); "
+            "unfiltered: the lists are off",
+        ),
+        "exclude_words": Text(
+            None, "more words no copy may gain: a file, one word or phrase per line (inflected forms too)"
+        ),
         "encoding": Text("utf-8", "the files' text encoding (a UTF-8 BOM is kept)"),
         "provenance_column": Text(
             None, "CSV / TSV / JSONL: add a column saying where each row came from (original, copy 0, copy 1, ...)"
@@ -148,6 +217,13 @@ class TextModality(BaseModality):
             codecs.lookup(options["encoding"])
         except LookupError:
             problems.append(("encoding", f"unknown encoding {options['encoding']!r} (e.g. utf-8, latin-1, cp1252)"))
+        if options["exclude_words"] is not None:
+            options["exclude_words"] = str((base_dir / options["exclude_words"]).resolve())
+            try:
+                safety.word_filter(options["vocabulary"], options["exclude_words"])
+            except safety.ExcludeWordsError as exc:
+                problems.append(("exclude_words", str(exc)))
+                options["exclude_words"] = None  # so the thesaurus is still checked
         if options["thesaurus"] is not None:
             options["thesaurus"] = str((base_dir / options["thesaurus"]).resolve())
             try:
@@ -165,6 +241,7 @@ class TextModality(BaseModality):
     def section_files(self, section: Section) -> list[str]:
         options = section.options
         named = [options["thesaurus"], None if options["stopwords"] in ("english", "none") else options["stopwords"]]
+        named.append(options["exclude_words"])
         return super().section_files(section) + [path for path in named if path]
 
     def layout(self, relative: str, section: Section) -> str:

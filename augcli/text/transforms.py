@@ -121,6 +121,7 @@ class SynonymReplacement(_EdaOperation):
     """EDA: replace n = max(1, round(alpha x words)) distinct non-stop words with a random synonym."""
 
     alpha = Number(0.1, "share of words to replace", lo=0.0, hi=1.0)
+    output_version = 2  # 2: synonyms from the safe vocabulary (issue #21), no longer every WordNet sense
     operation, amount = synonym_replacement, "alpha"
 
 
@@ -129,6 +130,7 @@ class RandomInsertion(_EdaOperation):
     """EDA: n times, insert a random synonym of a random non-stop word at a random position."""
 
     alpha = Number(0.1, "insertions per word of the sample", lo=0.0, hi=1.0)
+    output_version = 2  # 2: synonyms from the safe vocabulary (issue #21), no longer every WordNet sense
     operation, amount = random_insertion, "alpha"
 
 
@@ -156,6 +158,7 @@ class Eda(TextTransform):
     alpha_ri = Number(0.1, "random_insertion alpha", lo=0.0, hi=1.0)
     alpha_rs = Number(0.1, "random_swap alpha", lo=0.0, hi=1.0)
     p_rd = Number(0.1, "random_deletion p_word", lo=0.0, hi=1.0)
+    output_version = 2  # 2: synonyms from the safe vocabulary (issue #21), no longer every WordNet sense
     OPERATIONS: ClassVar = (
         (synonym_replacement, "alpha_sr"),
         (random_insertion, "alpha_ri"),
