@@ -158,17 +158,16 @@ def _sound(label: str, data: bytes, records: list, samples: np.ndarray, rate: in
 
 
 def _text(item: Shown, job: Job, section: Any, recipe: Recipe, copies: int) -> None:
-    from augcli.text.modality import TextModality
+    from augcli.text.modality import TextModality, records_of, vocabulary_line
 
     modality = TextModality()
     if job.table:
         _, cells, places = modality._read_table(job.source, section)
         texts = [cells[r][j] for r, j in places]
         rngs = FileRngs(recipe.seed, job.relative)
-        made = [
-            modality.render_table_part(job.source, section, recipe.copies, rngs, k).edited.texts
-            for k in range(recipe.copies)
-        ]
+        parts = [modality.render_table_part(job.source, section, recipe.copies, rngs, k) for k in range(recipe.copies)]
+        made = [part.edited.texts for part in parts]
+        records = records_of(section, [part.edited for part in parts])
         item.notes.append(f"{len(texts)} text cells; {recipe.copies} copies of each, as the run writes them")
     else:
         from augcli.text.io import ENCODING_HINT
@@ -178,11 +177,13 @@ def _text(item: Shown, job: Job, section: Any, recipe: Recipe, copies: int) -> N
         pieces = split_lines(text) if section.options["unit"] == "line" else [text]
         texts = [p for k, p in enumerate(pieces) if k % 2 == 0 and p.strip()]
         rngs_ = [rng_for(recipe.seed, job.relative, k) for k in range(copies)]
-        made = []
+        made, records = [], []
         for rendered in modality.render(job.source, section, rngs_):
+            records += rendered.records
             copy, _ = decode(rendered.data, section.options["encoding"], ENCODING_HINT)
             parts = split_lines(copy) if section.options["unit"] == "line" else [copy]
             made.append([p for k, p in enumerate(parts) if k % 2 == 0 and p.strip()])
+    item.notes.append(f"text vocabulary: {vocabulary_line(section, records)}")
     for index in range(min(TEXT_SAMPLES, len(texts))):
         rows = []
         for k, copy in enumerate(made):
