@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 import soundfile as sf
 
-from augcli.audio import ogg
+from augcli.audio import ogg, peak
 from augcli.errors import InputError
 
 # output format key -> (libsndfile format, suffix)
@@ -123,4 +123,4 @@ def encode(samples: np.ndarray, decoded: Decoded, options: dict[str, Any]) -> by
     buffer = io.BytesIO()
     sf.write(buffer, frames, decoded.rate, format=fmt, subtype=subtype)
     data = buffer.getvalue()
-    return ogg.fix_serial(data) if fmt == "OGG" else data
+    return ogg.fix_serial(data) if fmt == "OGG" else peak.zero_peak_timestamp(data)
