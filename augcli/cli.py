@@ -147,6 +147,8 @@ def run(
             click.echo(f"augcli: skipped (no section claims it): {relative}", err=True)
         for relative, kind in plan.special:
             click.echo(f"augcli: skipped ({kind}, never opened): {relative}", err=True)
+    if not plan.jobs and plan.unreadable:
+        _fail("; ".join(f"INPUT/{relative}: {why}" for relative, why in plan.unreadable[:5]), EXIT_FAILED_INPUTS)
     if not plan.jobs and not allow_empty:
         _fail(_nothing_matched(config, plan))
     if dry_run:

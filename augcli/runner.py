@@ -642,6 +642,8 @@ def run(
                 f"OUTPUT holds {len(foreign)} file(s) that no augcli run recorded where outputs go, e.g. "
                 f"{foreign[0]}: pass --overwrite to replace them"
             )
+    if status.tasks or status.removed:
+        known.lines()  # read (and checked) before anything is written: the manifest will need them
     summary = Summary(files=len(plan.jobs), skipped=len(plan.unclaimed) + len(plan.special))
     summary.current = status.current_jobs
     tag = "" if options.shard is None else f"s{options.shard[0]}of{options.shard[1]}-"

@@ -23,18 +23,17 @@ class UntrustedError(ValueError):
 
 
 def relative_path_problem(path: Any) -> str | None:
-    """Why `path` cannot name a file inside a root (absolute, '..', empty or '.' part, NUL,
-    backslash), or None. Paths are POSIX, relative to their root, as the manifest writes them."""
+    """Why `path` cannot name a file inside a root (absolute, '..', empty or '.' part, NUL),
+    or None (a backslash or a colon is a plain character in a Linux name). Paths are POSIX,
+    relative to their root, as the manifest writes them."""
     if not isinstance(path, str):
         return f"{path!r} is not a path"
     if not path:
         return "an empty path"
     if "\x00" in path:
         return f"{path!r} holds a NUL byte"
-    if path.startswith("/") or re.match(r"^[A-Za-z]:", path):
+    if path.startswith("/"):
         return f"{path!r} is absolute"
-    if "\\" in path:
-        return f"{path!r} holds a backslash"
     if any(part in ("", ".", "..") for part in path.split("/")):
         return f"{path!r} has an empty, '.' or '..' part"
     return None

@@ -39,9 +39,10 @@ class Verified:
 
 
 def _hash(path: Path) -> str | None:
-    """The content hash of a regular file (a link or anything else counts as modified)."""
+    """The content hash of a regular file, through a link (a data version tool's link to its cache
+    holds the same bytes); a FIFO, a device or a folder counts as modified."""
     try:
-        if not stat.S_ISREG(os.lstat(path).st_mode):
+        if not stat.S_ISREG(os.stat(path).st_mode):
             return None
         return sha256_file(path)
     except OSError:

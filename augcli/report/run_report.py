@@ -90,7 +90,7 @@ def build(output_root: Path) -> dict[str, Any]:
     context = {
         "title": f"augcli run report: {output_root}",
         "subtitle": f"recipe {info.get('recipe', '?')}; INPUT {info.get('input', '?')}; seed {info.get('seed', '?')}",
-        "summary": _summary(info, rows),
+        "summary": _summary(info, rows) + _text_vocabulary(recipe, rows),
         "failures": _failures(output_root),
         "recipe_text": info.get("recipe_text", ""),
         "fired": _fired(recipe, rows, copies),
@@ -126,6 +126,13 @@ def _summary(info: dict[str, Any], rows: list[dict[str, str]]) -> list[tuple[str
         ("input files they come from", f"{len(sources):,}"),
         ("last run that changed OUTPUT", last if counts else "no record"),
     ]
+
+
+def _text_vocabulary(recipe: Recipe | None, rows: list[dict[str, str]]) -> list[tuple[str, str]]:
+    """The text section's vocabulary line (words withheld and why), as in the preview."""
+    from augcli.text.modality import report_rows  # imported only when a report is built
+
+    return report_rows(recipe, rows)
 
 
 def _failures(output_root: Path) -> list[tuple[str, str]]:

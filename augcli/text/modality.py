@@ -9,6 +9,7 @@ but the text ones carried unchanged.
 from __future__ import annotations
 
 import codecs
+import contextlib
 import json
 import random
 from collections.abc import Iterable
@@ -77,9 +78,11 @@ def report_rows(recipe: Any, rows: list[dict[str, str]]) -> list[tuple[str, str]
     manifest's rows."""
     if recipe is None or "text" not in recipe.sections:
         return []
-    records = [
-        record for row in rows if row.get("modality") == "text" for record in json.loads(row.get("transforms") or "[]")
-    ]
+    records = []
+    for row in rows:
+        if row.get("modality") == "text":
+            with contextlib.suppress(ValueError, TypeError):  # the manifest is read back: untrusted
+                records += [r for r in json.loads(row.get("transforms") or "[]") if isinstance(r, dict)]
     return [("text vocabulary", vocabulary_line(recipe.sections["text"], records))]
 
 

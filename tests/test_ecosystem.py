@@ -1,0 +1,198 @@
+"""OUTPUT as the tools that share it see it: git (commit, clone, --check in CI), GNU make (the
+README's Makefile as written), data version tools' links, and a no-op run that changes nothing."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import RECIPE, augcli_command, gradient_rgb, write_image
+
+README = Path(__file__).resolve().parent.parent / "README.md"
+needs_git = pytest.mark.skipif(shutil.which("git") is None, reason="git is not installed")
+needs_make = pytest.mark.skipif(shutil.which("make") is None, reason="GNU make is not installed")
+
+
+def augcli(*args: object, cwd: Path | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run(augcli_command(*args), capture_output=True, text=True, timeout=120, cwd=cwd)
+
+
+def git(*args: str, cwd: Path) -> str:
+    env = os.environ | {
+        "GIT_AUTHOR_NAME": "t",
+        "GIT_AUTHOR_EMAIL": "t@example.com",
+        "GIT_COMMITTER_NAME": "t",
+        "GIT_COMMITTER_EMAIL": "t@example.com",
+    }
+    done = subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True, env=env, check=True)
+    return done.stdout
+
+
+def readme_block(heading: str, language: str) -> str:
+    """The first fenced block of `language` after `heading` in the README: the snippet users copy."""
+    text = README.read_text()
+    start = text.index(heading)
+    match = re.search(rf"```{language}\n(.*?)```", text[start:], re.S)
+    assert match, f"no {language} block after {heading!r}"
+    return match.group(1)
+
+
+def project(root: Path) -> Path:
+    """A project as the README lays it out: augment.yaml, data/raw (two classes)."""
+    for i in range(3):
+        write_image(root / "data" / "raw" / "cats" / f"cat{i}.jpg", gradient_rgb(seed=i), quality=90)
+    for i in range(2):
+        write_image(root / "data" / "raw" / "dogs" / f"dog{i}.png", gradient_rgb(40, 30, seed=10 + i))
+    (root / "augment.yaml").write_text(RECIPE)
+    return root
+
+
+def snapshot(folder: Path) -> dict[str, tuple[int, int, bytes]]:
+    """Every file under `folder`, hidden ones included: (inode, mtime_ns, bytes)."""
+    return {
+        p.relative_to(folder).as_posix(): (p.stat().st_ino, p.stat().st_mtime_ns, p.read_bytes())
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
+
+
+def test_a_no_op_run_changes_no_byte_and_no_mtime_and_leaves_no_lock(tmp_path):
+    root = project(tmp_path)
+    out = root / "data" / "augmented"
+    assert augcli("run", root / "augment.yaml", root / "data" / "raw", out).returncode == 0
+    assert not (out / ".augcli-lock").exists()  # the lock lives only while a run runs
+    before = snapshot(out)
+    result = augcli("run", root / "augment.yaml", root / "data" / "raw", out)
+    assert result.returncode == 0 and "5 up to date, 0 made" in result.stderr
+    assert snapshot(out) == before
+    assert sorted(p.name for p in out.iterdir() if p.is_dir()) == ["cats", "dogs"]  # no folder of augcli's
+
+
+@needs_git
+def test_commit_clone_check_and_rerun_as_the_readme_says(tmp_path):
+    """The README's "What to commit": a fresh clone (new mtimes and inodes) is up to date, a plain
+    run makes nothing, and git sees no change, in the clone or in the original."""
+    root = project(tmp_path / "origin")
+    out = root / "data" / "augmented"
+    assert augcli("run", root / "augment.yaml", root / "data" / "raw", out).returncode == 0
+    (root / ".gitignore").write_text(readme_block("### What to commit", "gitignore"))
+    git("init", "-q", cwd=root)
+    git("add", "-A", cwd=root)
+    git("commit", "-q", "-m", "data", cwd=root)
+    committed = git("ls-files", cwd=root).split()
+    assert "data/augmented/.augcli-state.json" in committed and "data/augmented/manifest.csv" in committed
+    assert "data/augmented/.augcli-cache.json" not in committed
+
+    clone = tmp_path / "clone"
+    git("clone", "-q", str(root), str(clone), cwd=tmp_path)
+    raw, augmented = clone / "data" / "raw", clone / "data" / "augmented"
+    check = augcli("run", clone / "augment.yaml", raw, augmented, "--check")
+    assert check.returncode == 0, check.stderr
+    assert augcli("verify", augmented).returncode == 0
+    result = augcli("run", clone / "augment.yaml", raw, augmented)
+    assert result.returncode == 0 and "0 made (0 outputs), 0 removed" in result.stderr
+    assert git("status", "--porcelain", cwd=clone) == ""
+    assert augcli("run", root / "augment.yaml", root / "data" / "raw", out).returncode == 0
+    assert git("status", "--porcelain", cwd=root) == ""
+
+    (raw / "dogs" / "dog1.png").unlink()  # a real change in the clone: --check names it
+    check = augcli("run", clone / "augment.yaml", raw, augmented, "--check")
+    assert check.returncode == 1 and "4 output(s) would be deleted: dogs/dog1.png" in check.stderr
+
+
+@needs_make
+def test_the_readmes_makefile_notices_added_deleted_and_modified_inputs_whatever_their_times(tmp_path):
+    root = project(tmp_path)
+    (root / "Makefile").write_text(readme_block("### Use in a Makefile", "make"))
+    env = os.environ | {"PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}"}
+
+    def make() -> subprocess.CompletedProcess:
+        return subprocess.run(["make", "augment"], cwd=root, capture_output=True, text=True, env=env, timeout=120)
+
+    assert make().returncode == 0
+    manifest = root / "data" / "augmented" / "manifest.csv"
+    assert "cats/cat2_aug2.jpg" in manifest.read_text()
+    old = (root / "data" / "raw" / "cats" / "cat0.jpg").stat().st_mtime - 3600
+    (root / "data" / "raw" / "cats" / "cat2.jpg").unlink()  # deleted
+    new = root / "data" / "raw" / "cats" / "cat9.jpg"  # added, with an old time
+    write_image(new, gradient_rgb(seed=9), quality=90)
+    os.utime(new, (old, old))
+    changed = root / "data" / "raw" / "dogs" / "dog0.png"  # modified, its time put back
+    stat = changed.stat()
+    write_image(changed, gradient_rgb(40, 30, seed=77))
+    os.utime(changed, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    result = make()
+    assert result.returncode == 0, result.stderr
+    assert "1 removed" not in result.stderr and "4 removed" in result.stderr
+    text = manifest.read_text()
+    assert "cats/cat2" not in text and "cats/cat9_aug2.jpg" in text
+    assert not (root / "data" / "augmented" / "cats" / "cat2_aug0.jpg").exists()
+
+
+@pytest.mark.parametrize("link", ["symlink", "hardlink"])
+def test_outputs_replaced_by_links_to_a_cache_are_current_and_never_written_through(tmp_path, link):
+    """What DVC's `cache.type: symlink|hardlink` does to a tracked OUTPUT (DVC itself is not
+    installed in the test environment: its checkout is simulated with the same links)."""
+    root = project(tmp_path)
+    raw, out = root / "data" / "raw", root / "data" / "augmented"
+    assert augcli("run", root / "augment.yaml", raw, out).returncode == 0
+    cache = tmp_path / "cache"
+    cache.mkdir()
+    linked = sorted(p for p in out.rglob("*.jpg") if p.is_file())
+    for index, path in enumerate(linked):
+        kept = cache / f"{index:02d}"
+        shutil.copyfile(path, kept)
+        kept.chmod(0o444)  # DVC's cache is read-only
+        path.unlink()
+        if link == "symlink":
+            path.symlink_to(kept)
+        else:
+            os.link(kept, path)
+    cached = {p.name: p.read_bytes() for p in cache.iterdir()}
+    for args in (("--check",), ()):
+        result = augcli("run", root / "augment.yaml", raw, out, *args)
+        assert result.returncode == 0, result.stderr
+    assert "0 made (0 outputs)" in result.stderr
+    assert all(p.is_symlink() == (link == "symlink") for p in linked)
+    assert {p.name: p.read_bytes() for p in cache.iterdir()} == cached
+    assert augcli("verify", out).returncode == 0
+
+
+def test_a_version_4_state_folder_is_migrated_without_remaking_outputs(tmp_path):
+    """An OUTPUT made before this format (state in OUTPUT/.augcli/) is read once and rewritten as
+    hidden files; no output is remade and the folder is gone."""
+    import json
+
+    root = project(tmp_path)
+    raw, out = root / "data" / "raw", root / "data" / "augmented"
+    assert augcli("run", root / "augment.yaml", raw, out).returncode == 0
+    new_state = json.loads((out / ".augcli-state.json").read_text())
+    lines = json.loads((out / ".augcli-lines.json").read_text())
+    old_units = {}
+    for unit, record in new_state["units"].items():
+        files = []
+        for cell, _sha in record["files"]:
+            info = (out / cell).stat()
+            files.append([cell, info.st_size, info.st_mtime_ns])
+        old_units[unit] = {"key": record["key"], "files": files}
+    folder = out / ".augcli"
+    folder.mkdir()
+    (folder / "state.json").write_text(json.dumps({"version": 4, "units": old_units, "hashes": {}, "deaths": {}}))
+    (folder / "lines.json").write_text(json.dumps(lines))
+    (folder / "run.json").write_bytes((out / ".augcli-run.json").read_bytes())
+    for name in ("state.json", "lines.json", "run.json", "cache.json"):
+        (out / f".augcli-{name}").unlink()
+    before = snapshot(out)
+    result = augcli("run", root / "augment.yaml", raw, out)
+    assert result.returncode == 0 and "0 made (0 outputs), 0 removed" in result.stderr, result.stderr
+    assert not folder.exists() and (out / ".augcli-state.json").is_file()
+    after = snapshot(out)
+    assert {k: v for k, v in after.items() if not k.startswith(".augcli")} == {
+        k: v for k, v in before.items() if not k.startswith(".augcli")
+    }

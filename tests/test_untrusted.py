@@ -1,0 +1,222 @@
+"""Everything augcli reads back from OUTPUT is untrusted: its state, journal, lines, manifest and run
+record. Tampered or malformed, they never make augcli delete, read or write outside OUTPUT, and
+never end in a traceback; and the plan proves one owner per OUTPUT path before anything is written."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from augcli.cli import main
+from augcli.plan import PlanError, build_plan
+from augcli.recipe import parse_recipe
+from tests.conftest import RECIPE, augcli_command, gradient_rgb, write_image
+
+TIMEOUT = 120
+
+
+def augcli(*args: object, **kwargs) -> subprocess.CompletedProcess:
+    return subprocess.run(augcli_command(*args), capture_output=True, text=True, timeout=TIMEOUT, **kwargs)
+
+
+def small_set(root: Path) -> Path:
+    for i in range(2):
+        write_image(root / "in" / "c" / f"a{i}.png", gradient_rgb(24, 16, seed=i))
+    (root / "recipe.yaml").write_text(RECIPE.replace("copies: 3", "copies: 1"))
+    (root / "victim.txt").write_text("keep me\n")
+    return root
+
+
+def made(root: Path) -> Path:
+    out = root / "out"
+    result = augcli("run", root / "recipe.yaml", root / "in", out)
+    assert result.returncode == 0, result.stderr
+    return out
+
+
+def test_a_journal_line_naming_a_file_outside_output_is_refused_and_the_file_kept(tmp_path):
+    root = small_set(tmp_path)
+    out = made(root)
+    with (out / ".augcli-journal.jsonl").open("a") as journal:
+        journal.write(json.dumps({"garbage": ["../victim.txt"]}) + "\n")
+    result = augcli("run", root / "recipe.yaml", root / "in", out)
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert ".augcli-journal.jsonl, line 1" in result.stderr and "'..'" in result.stderr
+    assert (root / "victim.txt").read_text() == "keep me\n"
+
+
+@pytest.mark.parametrize("target", ["../in/c/a0.png", "/etc/hostname", "c/../../victim.txt", "./c/x", "c//x"])
+def test_a_state_unit_naming_a_file_outside_output_is_refused(tmp_path, target):
+    root = small_set(tmp_path)
+    out = made(root)
+    state = json.loads((out / ".augcli-state.json").read_text())
+    state["units"]["gone.png"] = {"key": "k", "files": [[target, "0" * 64]]}
+    (out / ".augcli-state.json").write_text(json.dumps(state))
+    before = (root / "in" / "c" / "a0.png").read_bytes()
+    for command in (("run",), ("run", "--check")):
+        result = augcli(command[0], root / "recipe.yaml", root / "in", out, *command[1:])
+        assert result.returncode == 2 and "Traceback" not in result.stderr
+        assert ".augcli-state.json" in result.stderr
+    assert (root / "in" / "c" / "a0.png").read_bytes() == before and (root / "victim.txt").exists()
+
+
+@pytest.mark.parametrize(
+    "name, text",
+    [
+        ("state.json", "[]"),
+        ("state.json", "5"),
+        ("state.json", '{"version": 5, "units": []}'),
+        ("state.json", '{"version": 5, "units": {"a.png": {"key": 3, "files": []}}}'),
+        ("state.json", '{"version": 5, "units": {}, "garbage": "x"}'),
+        ("state.json", "{not json"),
+        ("journal.jsonl", "[1, 2]\n"),
+        ("journal.jsonl", '{"put": 7}\n'),
+        ("journal.jsonl", '"text"\n'),
+        ("lines.json", "[]"),
+    ],
+)
+def test_state_files_of_the_wrong_shape_are_exit_2_naming_the_file(tmp_path, name, text):
+    root = small_set(tmp_path)
+    out = made(root)
+    (out / f".augcli-{name}").write_text(text)
+    (root / "in" / "c" / "a1.png").unlink()  # the run has something to remove and a manifest to write
+    result = augcli("run", root / "recipe.yaml", root / "in", out)
+    assert result.returncode == 2, result.stderr
+    assert f".augcli-{name}" in result.stderr and "Traceback" not in result.stderr
+    assert (out / "c" / "a1_aug0.png").exists()  # nothing was deleted on the word of a bad state
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=8) | st.sampled_from(["../x", "/etc", "", "."]),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=6), inner, max_size=3),
+    max_leaves=8,
+)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(field=st.sampled_from(["units", "deaths", "garbage", "manifest", "version"]), value=json_values)
+def test_any_corruption_of_the_state_never_tracebacks_nor_touches_anything_outside(tmp_path_factory, field, value):
+    root = small_set(tmp_path_factory.mktemp("corrupt"))
+    out = made(root)
+    state = json.loads((out / ".augcli-state.json").read_text())
+    state[field] = value
+    (out / ".augcli-state.json").write_text(json.dumps(state))
+    inputs = {p: p.read_bytes() for p in (root / "in").rglob("*") if p.is_file()}
+    result = CliRunner().invoke(main, ["run", str(root / "recipe.yaml"), str(root / "in"), str(out)])
+    assert result.exit_code in (0, 2), result.output
+    assert not isinstance(result.exception, Exception) or isinstance(result.exception, SystemExit)
+    assert {p: p.read_bytes() for p in inputs} == inputs and (root / "victim.txt").exists()
+
+
+def test_report_and_replay_refuse_a_manifest_naming_files_outside_output(tmp_path):
+    root = small_set(tmp_path)
+    out = made(root)
+    (root / "secret.txt").write_text("s3cr3t")
+    manifest = (out / "manifest.csv").read_text().splitlines()
+    header = manifest[0].split(",")
+    row = dict.fromkeys(header, "")
+    row.update(output="../secret.txt", source="../secret.txt", modality="image", kind="original", copy="-1")
+    manifest.append(",".join(row[c] for c in header))
+    (out / "manifest.csv").write_text("\n".join(manifest) + "\n")
+    result = augcli("replay", out, "--all")
+    assert result.returncode == 2 and "'..'" in result.stderr and "Traceback" not in result.stderr
+    result = augcli("verify", out)
+    assert result.returncode == 2 and "'..'" in result.stderr
+    pytest.importorskip("jinja2")
+    result = augcli("report", out)
+    assert result.returncode == 2 and "'..'" in result.stderr
+    assert not (out / "report.html").exists() or "s3cr3t" not in (out / "report.html").read_text()
+
+
+def test_a_report_never_replaces_an_inputs_output_named_report_html(tmp_path):
+    pytest.importorskip("jinja2")
+    root = small_set(tmp_path)
+    (root / "in" / "report.html").write_text("<p>mine</p>")
+    (root / "recipe.yaml").write_text(
+        RECIPE.replace("copies: 3", "copies: 1") + "text:\n  include: ['*.html']\n  transforms: [random_swap]\n"
+    )
+    result = augcli("run", root / "recipe.yaml", root / "in", root / "out", "--report")
+    assert (root / "out" / "report.html").read_text() == "<p>mine</p>"
+    assert "report.html is an output of INPUT/report.html" in result.stderr
+
+
+def test_an_input_folder_that_cannot_be_read_fails_the_run_and_removes_nothing(tmp_path):
+    setpriv = shutil.which("setpriv")
+    if os.geteuid() != 0 or setpriv is None:
+        pytest.skip("needs root and setpriv to drop CAP_DAC_OVERRIDE (a plain user run is the same without it)")
+    root = small_set(tmp_path)
+    write_image(root / "in" / "d" / "b.png", gradient_rgb(24, 16, seed=5))
+    out = made(root)
+    (root / "in" / "c").chmod(0)
+    try:
+        drop = [setpriv, "--inh-caps=-all", "--bounding-set=-dac_override,-dac_read_search", "--"]
+        result = subprocess.run(
+            drop + augcli_command("run", root / "recipe.yaml", root / "in", out, "--allow-failures"),
+            capture_output=True,
+            text=True,
+            timeout=TIMEOUT,
+        )
+    finally:
+        (root / "in" / "c").chmod(0o755)
+    assert "c: cannot list this folder" in result.stderr, result.stderr
+    assert "0 removed" in result.stderr
+    assert (out / "c" / "a0_aug0.png").exists() and (out / "c" / "a1.png").exists()
+
+
+def test_output_reached_from_input_through_a_link_is_refused(tmp_path):
+    root = small_set(tmp_path)
+    out = made(root)
+    (root / "in" / "link").symlink_to(out)
+    result = augcli("run", root / "recipe.yaml", root / "in", out)
+    assert result.returncode == 2 and "INPUT/link is OUTPUT" in result.stderr
+
+
+def test_output_inside_input_through_a_bind_mount_is_refused(tmp_path):
+    root = small_set(tmp_path)
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    mount_point = root / "in" / "mounted"
+    mount_point.mkdir()
+    if subprocess.run(["mount", "--bind", str(outside), str(mount_point)], capture_output=True).returncode != 0:
+        mount_point.rmdir()
+        pytest.skip("bind mounts need root with CAP_SYS_ADMIN here")
+    try:
+        result = augcli("run", root / "recipe.yaml", root / "in", outside)
+    finally:
+        subprocess.run(["umount", str(mount_point)], check=True)
+    assert result.returncode == 2 and "INPUT/mounted is OUTPUT (through a link or a mount)" in result.stderr
+
+
+def test_a_companion_that_would_overwrite_another_inputs_output_is_exit_2_naming_both(tmp_path):
+    """a.png's YOLO label a.txt sits beside it; its copy's label a_aug0.txt is also a text input."""
+    data = tmp_path / "in"
+    write_image(data / "a.png", gradient_rgb(24, 16))
+    (data / "a.txt").write_text("0 0.5 0.5 0.2 0.2\n")
+    (data / "a_aug0.txt").write_text("a plain note about the picture\n")
+    recipe = tmp_path / "r.yaml"
+    recipe.write_text(
+        "copies: 1\nimage:\n  annotations: {format: yolo}\n  transforms: [hflip]\ntext:\n  transforms: [random_swap]\n"
+    )
+    result = augcli("run", recipe, data, tmp_path / "out")
+    assert result.returncode == 2, result.stderr
+    assert "a_aug0.txt and a.png would both write a_aug0.txt" in result.stderr
+    assert not (tmp_path / "out").exists()
+
+
+def test_names_equal_but_for_case_collide_where_output_ignores_case(tmp_path):
+    data = tmp_path / "in"
+    (data).mkdir()
+    (data / "note.txt").write_text("one two three\n")
+    (data / "Note.txt").write_text("four five six\n")
+    recipe = parse_recipe("copies: 1\ntext:\n  transforms: [random_swap]\n", "r.yaml", tmp_path)
+    assert len(build_plan(recipe, data).jobs) == 2
+    with pytest.raises(PlanError, match="OUTPUT's file system ignores case"):
+        build_plan(recipe, data, fold_case=True)
