@@ -1,0 +1,265 @@
+"""OUTPUT holds the dataset and nothing that looks like data. For a class-folder set, the folders of
+OUTPUT are exactly INPUT's: torchvision ImageFolder, ultralytics classify, Hugging Face imagefolder
+and Keras image_dataset_from_directory see INPUT's classes with no glue. Loaders that install here
+(ultralytics' dataset check, Hugging Face datasets) run for real; torchvision and Keras do not
+install here, so their folder-listing rules are reimplemented from their source.
+
+Hugging Face `load_dataset(OUTPUT)` must give the augmented rows and files, and nothing of the
+manifest, for an image, an audio, a text and a table OUTPUT."""
+
+from __future__ import annotations
+
+import csv
+import importlib.util
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from augcli.datacard import card
+from tests.audio_signals import sine, write_audio
+from tests.conftest import augcli_command, gradient_rgb, write_image
+
+CLASSES = ["cats", "dogs"]
+CLASS_RECIPE = "seed: 1\ncopies: 2\nimage:\n  passthrough: ['val/**']\n  transforms: [hflip, {rotate: {degrees: 10}}]\n"
+ULTRALYTICS_CLASSIFY = """\
+import importlib.metadata, json, sys
+_version = importlib.metadata.version  # torchvision is not installed: ultralytics only reads its version here
+importlib.metadata.version = lambda name: "0.28.0" if name == "torchvision" else _version(name)
+from ultralytics.data.utils import check_cls_dataset
+data = check_cls_dataset(sys.argv[1])
+print(json.dumps({"nc": data["nc"], "names": data["names"], "val": str(data["val"])}))
+"""
+
+
+# --- the folder-listing rules of loaders that do not install here ------------------------------------
+
+
+def torchvision_classes(root: Path) -> list[str]:
+    """torchvision.datasets.folder.find_classes (ImageFolder, DatasetFolder; ultralytics'
+    ClassificationDataset wraps ImageFolder): `sorted(entry.name for entry in os.scandir(directory)
+    if entry.is_dir())`. Hidden folders count: a `.augcli/` folder would be a class."""
+    return sorted(entry.name for entry in os.scandir(root) if entry.is_dir())
+
+
+def keras_classes(root: Path) -> list[str]:
+    """keras.utils.image_dataset_from_directory -> keras/src/utils/dataset_utils.py index_directory
+    (keras-team/keras@0a54048b): `for subdir in sorted(os.listdir(directory)): if
+    os.path.isdir(join(directory, subdir)): if not subdir.startswith("."): subdirs.append(subdir)`."""
+    return [name for name in sorted(os.listdir(root)) if (root / name).is_dir() and not name.startswith(".")]
+
+
+def ultralytics_classify(out: Path, tmp_path: Path) -> dict:
+    """ultralytics' own check_cls_dataset on OUTPUT (classes: sorted folders of OUTPUT/train), as a
+    subprocess so its settings and logging stay out of this process."""
+    env = dict(os.environ, YOLO_CONFIG_DIR=str(tmp_path / "ultralytics"), YOLO_OFFLINE="1")
+    done = subprocess.run(
+        [sys.executable, "-c", ULTRALYTICS_CLASSIFY, str(out)],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "requires" not in done.stderr, done.stderr[-3000:]  # its error when a split's classes differ
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def folders(root: Path) -> set[str]:
+    """Every folder under root, hidden ones included."""
+    return {p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_dir()}
+
+
+def class_dataset(root: Path, per_class: int = 3, size: tuple[int, int] = (32, 24)) -> Path:
+    for split, count in (("train", per_class), ("val", 1)):
+        for k, name in enumerate(CLASSES):
+            for i in range(count):
+                pixels = gradient_rgb(*size, seed=10 * k + i)
+                write_image(root / split / name / f"{name}{i}.png", pixels, compress_level=0)
+    return root
+
+
+def run(recipe: Path, data: Path, out: Path, *extra: object) -> None:
+    done = subprocess.run(augcli_command("run", recipe, data, out, *extra), capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr[-3000:]
+
+
+def manifest(out: Path) -> list[dict[str, str]]:
+    with open(out / "manifest.csv", newline="", encoding="utf-8") as handle:
+        return list(csv.DictReader(handle))
+
+
+def assert_loaders_see_input_classes(data: Path, out: Path, complete: bool = True) -> None:
+    """OUTPUT's folders are INPUT's (a killed run: some of them), so every rule finds INPUT's classes."""
+    assert folders(out) == folders(data) if complete else folders(out) <= folders(data)
+    for split in ("train", "val"):
+        if complete or (out / split).is_dir():
+            assert set(torchvision_classes(out / split)) <= set(CLASSES)
+            assert keras_classes(out / split) == torchvision_classes(out / split)
+            assert torchvision_classes(out / split) == CLASSES or not complete
+    assert set(torchvision_classes(out)) <= {"train", "val"}  # OUTPUT itself: no extra folder
+    assert keras_classes(out) == torchvision_classes(out)
+
+
+# --- class folders: every loader sees INPUT's classes ---------------------------------------------
+
+
+def test_every_loader_sees_input_classes_after_a_run_and_a_rerun(tmp_path):
+    data, out = class_dataset(tmp_path / "data"), tmp_path / "out"
+    recipe = tmp_path / "recipe.yaml"
+    recipe.write_text(CLASS_RECIPE)
+    run(recipe, data, out)
+    assert_loaders_see_input_classes(data, out)
+    found = ultralytics_classify(out, tmp_path)
+    assert (found["nc"], found["names"], found["val"]) == (2, {"0": "cats", "1": "dogs"}, str(out / "val"))
+
+    run(recipe, data, out)  # a no-op rerun
+    assert_loaders_see_input_classes(data, out)
+
+    datasets = pytest.importorskip("datasets")
+    loaded = datasets.load_dataset(str(out), cache_dir=str(tmp_path / "hf"))
+    rows = manifest(out)
+    assert sorted(loaded) == ["train", "validation"]
+    for split, folder in (("train", "train/"), ("validation", "val/")):
+        assert loaded[split].info.builder_name == "imagefolder"
+        assert loaded[split].features["label"].names == CLASSES
+        assert loaded[split].num_rows == sum(r["output"].startswith(folder) for r in rows)
+    labels = [CLASSES[label] for label in loaded["train"]["label"]]
+    assert sorted(labels) == sorted(r["output"].split("/")[1] for r in rows if r["output"].startswith("train/"))
+
+
+def test_a_killed_run_and_its_rerun_leave_no_extra_folder(tmp_path):
+    data, out = class_dataset(tmp_path / "data", per_class=12, size=(320, 240)), tmp_path / "out"
+    recipe = tmp_path / "recipe.yaml"
+    recipe.write_text(CLASS_RECIPE)
+    command = augcli_command("run", recipe, data, out, "--copies", 6, "--workers", 2)
+    process = subprocess.Popen(command, stderr=subprocess.DEVNULL, start_new_session=True)
+    journal, deadline = out / ".augcli-journal.jsonl", time.monotonic() + 60
+    while process.poll() is None and time.monotonic() < deadline:
+        if journal.exists() and journal.read_bytes().count(b"\n") >= 10:
+            break
+        time.sleep(0.01)
+    os.killpg(process.pid, signal.SIGKILL)
+    process.wait()
+    assert not (out / "manifest.csv").exists(), "the run finished before it could be killed"
+    assert_loaders_see_input_classes(data, out, complete=False)
+    run(recipe, data, out, "--copies", 6)
+    assert_loaders_see_input_classes(data, out)
+    assert [p.name for p in out.iterdir() if p.is_file() and not p.name.startswith(".augcli-")] == ["manifest.csv"]
+
+
+# --- Hugging Face: load_dataset(OUTPUT) reads the data and nothing of the manifest ------------------
+
+
+def hf_load(out: Path, tmp_path: Path):
+    datasets = pytest.importorskip("datasets")
+    return datasets.load_dataset(str(out), cache_dir=str(tmp_path / "hf"))
+
+
+@pytest.fixture(autouse=True)
+def _offline(monkeypatch):
+    monkeypatch.setenv("HF_DATASETS_OFFLINE", "1")
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+
+
+def audio_output(tmp_path: Path) -> Path:
+    data = tmp_path / "data"
+    for k, name in enumerate(["no", "yes"]):
+        for i in range(2):
+            write_audio(data / name / f"{name}{i}.wav", sine(300.0 + 100 * (2 * k + i), 16000, 0.2), 16000)
+    recipe = tmp_path / "audio.yaml"
+    recipe.write_text("seed: 1\ncopies: 2\naudio:\n  transforms: [{gain: {gain_db: 3}}]\n")
+    run(recipe, data, tmp_path / "out")
+    return tmp_path / "out"
+
+
+def test_hugging_face_audiofolder_would_read_exactly_the_audio_files(tmp_path):
+    """What audiofolder reads, without decoding (decoding needs torchcodec)."""
+    datasets = pytest.importorskip("datasets")
+    out = audio_output(tmp_path)
+    builder = datasets.load_dataset_builder(str(out), cache_dir=str(tmp_path / "hf"))
+    assert builder.name == "audiofolder"
+    files = sorted(Path(f).relative_to(out).as_posix() for f in builder.config.data_files["train"])
+    assert files == sorted(r["output"] for r in manifest(out))
+
+
+@pytest.mark.skipif(importlib.util.find_spec("torchcodec") is None, reason="datasets' Audio needs torchcodec")
+def test_hugging_face_loads_the_audio_files_and_no_manifest(tmp_path):
+    out = audio_output(tmp_path)
+    loaded = hf_load(out, tmp_path)["train"]
+    assert loaded.num_rows == len(manifest(out)) and loaded.features["label"].names == ["no", "yes"]
+
+
+def test_hugging_face_loads_the_text_lines_and_no_manifest(tmp_path):
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "a.txt").write_text("the quick brown fox jumps\nover the lazy dog\n")
+    (data / "b.txt").write_text("one two three four\nfive six seven eight\nnine ten\n")
+    recipe = tmp_path / "text.yaml"
+    recipe.write_text("seed: 1\ncopies: 2\ntext:\n  transforms: [random_swap]\n")
+    out = tmp_path / "out"
+    run(recipe, data, out)
+    loaded = hf_load(out, tmp_path)
+    assert list(loaded) == ["train"] and loaded["train"].info.builder_name == "text"
+    lines = [line for r in manifest(out) for line in (out / r["output"]).read_text().splitlines()]
+    assert sorted(loaded["train"]["text"]) == sorted(lines)  # 15 lines: 5 per input x 3 files; no manifest line
+    assert not any("sha256" in line for line in loaded["train"]["text"])
+
+
+def table_output(tmp_path: Path) -> Path:
+    data = tmp_path / "data"
+    data.mkdir()
+    rng = np.random.default_rng(0)
+    table = pd.DataFrame({"x": rng.normal(size=5), "y": rng.normal(size=5), "label": list("ababa")})
+    table.to_csv(data / "t.csv", index=False)
+    recipe = tmp_path / "table.yaml"
+    recipe.write_text("seed: 1\ncopies: 2\ntabular:\n  label: label\n  transforms: [{gaussian_noise: {std: 0.1}}]\n")
+    run(recipe, data, tmp_path / "out")
+    return tmp_path / "out"
+
+
+def table_rows(out: Path) -> int:
+    return sum(sum(json.loads(r["rows"]).values()) for r in manifest(out))
+
+
+def test_hugging_face_loads_the_table_rows_and_no_manifest(tmp_path):
+    """Fails while OUTPUT has no card: datasets picks its csv builder (CSV is the most common
+    format) and reads manifest.csv as one more table: DatasetGenerationCastError, "All the data
+    files must have the same columns"."""
+    out = table_output(tmp_path)
+    loaded = hf_load(out, tmp_path)["train"]
+    assert loaded.info.builder_name == "csv"
+    assert loaded.column_names == ["x", "y", "label"]  # no output, transforms, sha256, ...
+    assert loaded.num_rows == table_rows(out) == 15
+
+
+def test_a_data_card_makes_hugging_face_load_only_the_listed_files(tmp_path):
+    out = table_output(tmp_path)
+    (out / "README.md").write_bytes(card([r["output"] for r in manifest(out)], "tabular"))
+    loaded = hf_load(out, tmp_path)["train"]
+    assert loaded.info.builder_name == "csv" and loaded.column_names == ["x", "y", "label"]
+    assert loaded.num_rows == table_rows(out) == 15
+
+
+def test_the_data_card_lists_one_reader_by_split_deterministically():
+    files = ["val/b.png", "train/cats/a[1].png", "train/cats/a_aug0.png", "notes.csv", "weird.xyz"]
+    text = card(files, "image").decode()
+    assert text == card(list(reversed(files)), "image").decode()
+    head, human = text.split("---\n")[1:]
+    assert head == (
+        "configs:\n- config_name: default\n  data_files:\n  - split: train\n    path:\n"
+        '    - "train/cats/a[[]1[]].png"\n    - "train/cats/a_aug0.png"\n'
+        '  - split: validation\n    path:\n    - "val/b.png"\n'
+    )
+    assert human.startswith("\naugcli wrote this card") and "notes.csv, weird.xyz" in human
+    assert '  sep: "\\t"\n' in card(["t.tsv"], "tabular").decode()
+    with pytest.raises(ValueError, match="modality"):
+        card(files, "video")
