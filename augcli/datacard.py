@@ -49,6 +49,26 @@ _SPLITS = {
 _SPLIT_ORDER = ("train", "validation", "test")
 
 
+CARD_NAME = "README.md"
+
+
+def reader_of(path: str) -> str | None:
+    """The `datasets` builder that reads a file of this name, or None."""
+    reader = _READERS.get(PurePosixPath(path).suffix.lower())
+    return reader[0] if reader else None
+
+
+def needed(data_files: list[str]) -> bool:
+    """Whether `load_dataset(OUTPUT)` would misread OUTPUT without a card: the kind most of its files
+    are is read by the csv or tsv builder, which would take manifest.csv as one more table."""
+    counts: dict[str, int] = defaultdict(int)
+    for path in data_files:
+        reader = reader_of(path)
+        if reader is not None:
+            counts[reader] += 1
+    return bool(counts) and max(counts, key=lambda name: (counts[name], name)) in ("csv", "tsv")
+
+
 def card(data_files: list[str], modality: str) -> bytes:
     """README.md text (UTF-8) for an OUTPUT whose data files are `data_files` (POSIX paths
     relative to OUTPUT) of `modality`."""

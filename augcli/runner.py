@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from augcli import keys, manifest, pool, state
+from augcli import datacard, keys, manifest, pool, state
 from augcli.errors import InputError
 from augcli.executor import LocalExecutor, WorkerDied
 from augcli.manifest import Row
@@ -820,8 +820,44 @@ def _finish(recipe: Recipe, work: _Run, status: Status) -> int:
             made = Made(relative, [[cells[0], sha, stamp.stat(), manifest.line(cells)]])
             work.put(made, _record(sha, made, True))
             written += 1
+    listed = units.get(datacard.CARD_NAME)
+    unchanged = not (work.journal.entries or status.removed or status.tasks)
+    card = None if unchanged and listed is not None else _dataset_card(recipe, work, status)
+    if unchanged and listed is not None and listed.get("run"):
+        produced.add(datacard.CARD_NAME)  # the set did not change: its card stands as it is
+    if card is not None:
+        produced.add(datacard.CARD_NAME)
+        sha = hashlib.sha256(card).hexdigest()
+        if not _is_current(work.root, units.get(datacard.CARD_NAME), sha, work.known):
+            stamp = work.tree.write(datacard.CARD_NAME, card)
+            modality = "tabular" if "tabular" in recipe.sections else "text"
+            cells = Row(datacard.CARD_NAME, datacard.CARD_NAME, modality, None, sha256=sha, kind="dataset").cells()
+            made = Made(datacard.CARD_NAME, [[cells[0], sha, stamp.stat(), manifest.line(cells)]])
+            work.put(made, _record(sha, made, True))
+            written += 1
     status.removed += sorted(u for u, r in units.items() if r.get("run") and u not in produced)
     return written
+
+
+def _dataset_card(recipe: Recipe, work: _Run, status: Status) -> bytes | None:
+    """OUTPUT/README.md for Hugging Face datasets when a load of OUTPUT would read manifest.csv as
+    data (CSV/TSV tables), listing the data files; never over a README.md that is not augcli's
+    card (an input's output, or the user's own file). None: no card."""
+    units = work.known.units
+    current = units.get(datacard.CARD_NAME)
+    if current is not None and not current.get("run"):
+        return None  # INPUT has a README.md of its own at the top: it is an output
+    if current is None and os.path.lexists(work.root / datacard.CARD_NAME):
+        return None  # someone's own file: never replaced
+    files = sorted(
+        manifest.decode_path(f[0])
+        for unit, record in units.items()
+        if unit in status.unit_keys and not record.get("run")
+        for f in record["files"]
+    )
+    if not datacard.needed(files):
+        return None
+    return datacard.card(files, "tabular" if "tabular" in recipe.sections else "text")
 
 
 def _remove(work: _Run, status: Status) -> int:

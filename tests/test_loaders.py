@@ -227,7 +227,7 @@ def table_output(tmp_path: Path) -> Path:
 
 
 def table_rows(out: Path) -> int:
-    return sum(sum(json.loads(r["rows"]).values()) for r in manifest(out))
+    return sum(sum(json.loads(r["rows"]).values()) for r in manifest(out) if r["kind"] == "table")
 
 
 def test_hugging_face_loads_the_table_rows_and_no_manifest(tmp_path):
@@ -241,12 +241,19 @@ def test_hugging_face_loads_the_table_rows_and_no_manifest(tmp_path):
     assert loaded.num_rows == table_rows(out) == 15
 
 
-def test_a_data_card_makes_hugging_face_load_only_the_listed_files(tmp_path):
+def test_the_run_writes_a_data_card_listing_its_tables_and_never_replaces_a_users_readme(tmp_path):
     out = table_output(tmp_path)
-    (out / "README.md").write_bytes(card([r["output"] for r in manifest(out)], "tabular"))
+    tables = [r["output"] for r in manifest(out) if r["kind"] == "table"]
+    assert (out / "README.md").read_bytes() == card(tables, "tabular")
+    assert [r["kind"] for r in manifest(out) if r["output"] == "README.md"] == ["dataset"]
     loaded = hf_load(out, tmp_path)["train"]
     assert loaded.info.builder_name == "csv" and loaded.column_names == ["x", "y", "label"]
     assert loaded.num_rows == table_rows(out) == 15
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "README.md").write_text("my own card\n")
+    run(tmp_path / "table.yaml", tmp_path / "data", mine, "--overwrite")
+    assert (mine / "README.md").read_text() == "my own card\n"
 
 
 def test_the_data_card_lists_one_reader_by_split_deterministically():
