@@ -8,6 +8,9 @@ originals). Timed as whole processes (start-up included), best of `--repeat`:
 - 1%:    a rerun after rewriting 1% of the inputs (target: under 5% of a full run, plus start-up);
 - check: `run --check` on the up-to-date OUTPUT;
 - start: `augcli --version`, the interpreter and import floor;
+- copied: INPUT, OUTPUT and augcli's committed state files copied as a `git clone` leaves them
+  (new mtimes and inodes, no cache), then `run --check` (every byte hashed once) and a plain run:
+  both must find the set current; the hashing speed is set beside `sha256sum` over the same files;
 
 and the main process's peak resident memory (VmHWM) in the full and no-op runs (target: < 200 MB).
 
@@ -70,7 +73,7 @@ def _peak_rss_mb(pid: int) -> float | None:
     return None
 
 
-def timed(*args: str, name: str = "") -> float:
+def timed(*args: str, name: str = "", expect: int | None = None) -> float:
     """Seconds for one augcli process; its main process's peak memory goes to PEAK_RSS_MB[name]."""
     started = time.perf_counter()
     proc = subprocess.Popen(
@@ -84,9 +87,36 @@ def timed(*args: str, name: str = "") -> float:
     _, stderr = proc.communicate()
     if proc.returncode not in (0, 1) or (proc.returncode == 1 and "--check" not in args):
         raise SystemExit(stderr)
+    if expect is not None and proc.returncode != expect:
+        raise SystemExit(f"exit {proc.returncode}, expected {expect}: {stderr}")
     if name:
         PEAK_RSS_MB[name] = max(PEAK_RSS_MB.get(name, 0.0), peak)
     return elapsed
+
+
+def copied_check(recipe: Path, out: Path) -> tuple[tuple[float, float], float, float]:
+    """(--check, plain run) seconds on a copy of INPUT + OUTPUT with new times and no stat cache,
+    the seconds sha256sum takes over the same files, and their size in MB."""
+    copy_in, copy_out = WORK / "rebuild_copy_in", WORK / "rebuild_copy_out"
+    for source, target in ((WORK / "rebuild_in", copy_in), (out, copy_out)):
+        shutil.rmtree(target, ignore_errors=True)
+        shutil.copytree(source, target, copy_function=shutil.copyfile)  # new mtimes and inodes
+    for name in (".augcli-cache.json", ".augcli-lock", ".augcli-journal.jsonl"):
+        (copy_out / name).unlink(missing_ok=True)  # what a clone does not have
+    files = [p for folder in (copy_in, copy_out) for p in folder.rglob("*") if p.is_file()]
+    megabytes = sum(p.stat().st_size for p in files) / 1e6
+    subprocess.run(["sync"], check=False)
+    started = time.perf_counter()
+    for start in range(0, len(files), 2000):  # one process per batch, as xargs would
+        batch = [str(p) for p in files[start : start + 2000]]
+        subprocess.run(["sha256sum", *batch], stdout=subprocess.DEVNULL, check=True)
+    sha256sum_seconds = time.perf_counter() - started
+    (copy_out / ".augcli-cache.json").unlink(missing_ok=True)
+    run = ["run", str(recipe), str(copy_in), str(copy_out), "-q"]
+    check = timed(*run, "--check", expect=0)
+    (copy_out / ".augcli-cache.json").unlink(missing_ok=True)
+    plain = timed(*run, expect=0)
+    return (check, plain), sha256sum_seconds, megabytes
 
 
 def main() -> None:
@@ -116,6 +146,9 @@ def main() -> None:
             Image.fromarray(rng.integers(0, 255, (48, 64, 3), dtype=np.uint8)).save(inputs[index])
         keep("1% changed", timed(*run))
         keep("start-up", timed("--version"))
+    copied_seconds, sha256sum_seconds, megabytes = copied_check(recipe, out)
+    keep("copied: --check", copied_seconds[0])
+    keep("copied: plain run", copied_seconds[1])
     full, start = best["full"], best["start-up"]
     print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}")
     print(f"{args.files:,} images x {args.copies} copies; fastest of {args.repeat}\n")
@@ -125,6 +158,12 @@ def main() -> None:
         print(f"| {name} | {seconds:.2f} | {seconds / full:.1%} |")
     above = best["1% changed"] - start
     print(f"\n1% changed, start-up excluded: {above:.2f} s = {above / (full - start):.1%} of a full run")
+    check = copied_seconds[0] - start
+    print(
+        f"\ncopied with new times: {megabytes:,.0f} MB hashed; --check {megabytes / check:,.0f} MB/s (start-up "
+        f"excluded), sha256sum {megabytes / sha256sum_seconds:,.0f} MB/s over the same files: "
+        f"{check / sha256sum_seconds:.2f}x its time"
+    )
     for name, megabytes in PEAK_RSS_MB.items():
         print(f"main process peak memory, {name} run: {megabytes:.0f} MB (workers not included)")
 

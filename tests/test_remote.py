@@ -107,8 +107,8 @@ def test_bucket_to_bucket_run_matches_a_local_run_and_reruns_send_only_changes(s
     assert len(pushed[-1][2]) == 36  # the workers sent all 36 files (18 images, 18 labels) themselves
     assert SECRET not in result.output
     again = invoke("run", recipe, "s3://data/set1", "s3://out/run1")
-    # nothing made: only .augcli-run.json (the last run's summary) is sent again
-    assert "0 made (0 outputs)" in again.output and "1 object(s) written, 0 deleted" in again.output
+    # nothing made: nothing sent (a no-op run rewrites no file, the run record included)
+    assert "0 made (0 outputs)" in again.output and "0 object(s) written, 0 deleted" in again.output
     s3.pipe_file("data/set1/images/train/im0.png", (data / "images" / "train" / "im1.png").read_bytes())
     (data / "images" / "train" / "im0.png").write_bytes((data / "images" / "train" / "im1.png").read_bytes())
     changed = invoke("run", recipe, "s3://data/set1", "s3://out/run1")
@@ -191,3 +191,25 @@ def test_an_object_key_that_would_leave_the_mirror_is_refused(cache, tmp_path):
     result = invoke("run", recipe, "memory://augcli-test-hostile", tmp_path / "out")
     assert result.exit_code == 2 and "has an empty, '.' or '..' path part" in result.output
     assert not list(cache.rglob("escape.txt")) and not (tmp_path / "escape.txt").exists()
+
+
+def test_a_tampered_state_in_the_bucket_deletes_and_uploads_nothing_outside(s3, cache, tmp_path):
+    """The bucket's state is untrusted: a unit naming ../ paths is refused (exit 2) before the mirror
+    deletes or uploads anything, and the local file it names is untouched."""
+    import json
+
+    data = ultralytics_dataset(tmp_path / "data", per_split=2)
+    recipe = tmp_path / "recipe.yaml"
+    recipe.write_text(RECIPE)
+    assert invoke("run", recipe, data, "s3://out/tampered").exit_code == 0
+    victim = tmp_path / "victim.txt"
+    victim.write_text("keep me\n")
+    state = json.loads(s3.cat_file("out/tampered/.augcli-state.json"))
+    hostile = os.path.relpath(victim, cache).replace(os.sep, "/")
+    state["units"]["gone.png"] = {"key": "k", "files": [["../../../" + hostile, "0" * 64]]}
+    s3.pipe_file("out/tampered/.augcli-state.json", json.dumps(state).encode())
+    (data / "images" / "train" / "im0.jpg").unlink(missing_ok=True)
+    result = invoke("run", recipe, data, "s3://out/tampered")
+    assert result.exit_code == 2 and ".augcli-state.json" in result.output and "'..'" in result.output
+    assert victim.read_text() == "keep me\n"
+    assert not s3.exists("out/" + hostile)
