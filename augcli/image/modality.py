@@ -270,11 +270,11 @@ class ImageModality(FileModality):
 
     @staticmethod
     def _rendered(decoded: io.Decoded, section: Section, found: Annotations | None, copy: ImageCopy) -> Rendered:
-        data = io.encode(copy.pixels, decoded, section.options["output"])
+        data, conversions = io.encode_noting(copy.pixels, decoded, section.options["output"])
         if found is None:
-            return Rendered(data, copy.records)
+            return Rendered(data, copy.records, warnings=conversions)
         moved = ((copy.pixels.shape[1], copy.pixels.shape[0]), copy.boxes, copy.mask, found)
-        return Rendered(data, copy.records, warnings=tuple(found.warnings), extra=moved)
+        return Rendered(data, copy.records, warnings=tuple(found.warnings) + conversions, extra=moved)
 
     def companion_paths(self, section: Section, relative: str, output: str, copy: int | None) -> list[str]:
         layout: Layout | None = section.bound.get("layout")
