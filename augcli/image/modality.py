@@ -196,6 +196,7 @@ class ImageModality(FileModality):
             box_options["from"] == "polygons",
             dataset,
             tuple(flip_idx or ()),
+            tuple(section.passthrough),
         )
         section.bound["layout"] = layout
         return Prepared(reserved=tuple(layout.reserved()), splits=splits)
@@ -291,19 +292,10 @@ class ImageModality(FileModality):
         return companions.original(layout, source.relative_to(layout.input_root).as_posix(), output)
 
     def finish(self, section: Section, entries: list[tuple[str, dict[str, Any]]]) -> list[tuple[str, bytes]]:
-        """Files written once per run from every output's entry: the COCO json."""
+        """Files written once per run from every output's entry: data.yaml and its image lists, the
+        class list, the COCO json, VOC's ImageSets/Main lists."""
         layout: Layout | None = section.bound.get("layout")
-        if layout is None:
-            return []
-        files = []
-        if layout.dataset is not None:  # data.yaml, pointing at OUTPUT
-            files.append((layout.classes, dataset_yaml.rewrite(layout.input_root, layout.dataset)))
-        elif layout.classes is not None:  # the output dataset needs its class list too
-            files.append((layout.classes, (layout.input_root / layout.classes).read_bytes()))
-        if layout.format == "coco":
-            head = coco.load(str(layout.input_root / layout.labels)).head
-            files.append((layout.labels, coco.assemble(head, entries)))
-        return files
+        return [] if layout is None else companions.finish(layout, entries)
 
 
 @dataclass

@@ -11,6 +11,7 @@ mirror that under OUTPUT.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -18,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from augcli.image import functional as F
-from augcli.image.labels import coco, masks, shapes, voc, yolo
+from augcli.image.labels import coco, dataset_yaml, masks, shapes, voc, yolo
 from augcli.image.labels.dataset_yaml import DatasetFile
 from augcli.image.labels.shapes import Box
 from augcli.image.ops import Kernel, Op, Warp, run_ops
@@ -45,6 +46,7 @@ class Layout:
     from_polygons: bool = False
     dataset: DatasetFile | None = None  # the ultralytics data.yaml, when `classes` is one
     flip_idx: tuple[int, ...] = ()  # which keypoint takes which one's place when a copy is mirrored
+    passthrough: tuple[str, ...] = ()  # the section's passthrough globs (files copied untouched)
 
     @property
     def kpt_shape(self) -> tuple[int, int] | None:
@@ -85,9 +87,32 @@ class Layout:
         folder, stem = self.mask_folder_and_stem(key)
         return masks.find(self.input_root / folder, stem)
 
+    @functools.cached_property
+    def voc_sets(self) -> str | None:
+        """VOC's ImageSets/Main folder, relative to INPUT: at the VOC root, the folder that holds the
+        annotations folder (Annotations/) or, failing that, the images folder (JPEGImages/)."""
+        if self.format != "voc":
+            return None
+        for folder in (self.labels, self.images):
+            parent = PurePosixPath(folder or "").parent if folder else None
+            if parent is not None:
+                sets = (parent / "ImageSets" / "Main").as_posix().removeprefix("./")
+                if (self.input_root / sets).is_dir():
+                    return sets
+        return None
+
+    @property
+    def lists(self) -> tuple[str, ...]:
+        """The image lists data.yaml names as splits (train.txt), relative to INPUT."""
+        return tuple(self.dataset.lists) if self.dataset is not None else ()
+
+    def keeps_entries(self) -> bool:
+        """Whether each output records an entry for the run-wide files (COCO json, VOC sets, image lists)."""
+        return self.format == "coco" or self.voc_sets is not None or bool(self.lists)
+
     def reserved(self) -> list[str]:
         """Paths under INPUT that hold annotations, not samples: no section claims them."""
-        return [p for p in (self.labels, self.masks, self.classes) if p]
+        return [p for p in (self.labels, self.masks, self.classes, self.voc_sets, *self.lists) if p]
 
 
 def ultralytics_label(relative: str) -> str:
@@ -107,6 +132,7 @@ class Annotations:
     voc_tree: Any = None
     coco_image: dict[str, Any] | None = None
     warnings: list[str] = field(default_factory=list)
+    key: str = ""  # the image's path relative to the images folder (its COCO file_name, its VOC id + suffix)
 
 
 def read(layout: Layout, relative: str, size: tuple[int, int]) -> Annotations:
@@ -114,6 +140,7 @@ def read(layout: Layout, relative: str, size: tuple[int, int]) -> Annotations:
     found = Annotations()
     if key is None:
         return found
+    found.key = key
     width, height = size
     if layout.format == "yolo":
         found.boxes, found.warnings = yolo.read(
@@ -195,8 +222,12 @@ def write(
     elif layout.format == "voc":
         data = voc.write(found.voc_tree, boxes, width, height, PurePosixPath(output_relative).name)
         written.files.append((layout.label_path(key), data))
-    elif layout.format == "coco":
-        written.coco_entry = coco.entry(key, width, height, boxes, found.coco_image)
+    if layout.format == "coco":
+        written.coco_entry = coco.entry(found.key, key, width, height, boxes, found.coco_image)
+    elif layout.keeps_entries():
+        written.coco_entry = {"source": found.key, "original": False}
+        if layout.voc_sets is not None:
+            written.coco_entry["objects"] = voc.objects(found.voc_tree, boxes)
     if mask is not None and found.mask is not None:
         folder, stem = layout.mask_folder_and_stem(key)
         written.files.append((str(PurePosixPath(folder) / f"{stem}.png"), masks.encode(mask, found.mask)))
@@ -354,6 +385,7 @@ def check_pairing(layout: Layout, claimed: list[str]) -> list[str]:
             )
         if absent:
             warnings.append(f"{layout.labels} lists {len(absent)} image(s) that are not under INPUT, e.g. {absent[0]}")
+    warnings += _listed_leaks(layout, inside)
     if layout.masks:
         expected_masks = {"/".join(layout.mask_folder_and_stem(layout.key(r))).lstrip("/") for r in inside}
         lonely = [
@@ -365,6 +397,27 @@ def check_pairing(layout: Layout, claimed: list[str]) -> list[str]:
         ]
         if lonely:
             warnings.append(f"{len(lonely)} mask(s) have no image, e.g. {lonely[0]}")
+    return warnings
+
+
+def _listed_leaks(layout: Layout, claimed: list[str]) -> list[str]:
+    """The leak warning for image-list splits (`val: val.txt`): the planner's covers split folders."""
+    from augcli.plan import tail_matches
+
+    if layout.dataset is None:
+        return []
+    warnings = []
+    for split in ("val", "test", "minival"):
+        members = layout.dataset.listed.get(split, frozenset())
+        augmented = [r for r in claimed if r in members and not tail_matches(r, layout.passthrough)]
+        if augmented:
+            lists = ", ".join(f for f in layout.dataset.entries.get(split, ()) if f in layout.dataset.lists)
+            shown = ", ".join(f'"{r}"' for r in augmented[:3]) + (", ..." if len(augmented) > 3 else "")
+            warnings.append(
+                f"data.yaml names {lists} as the {split} split, but the recipe augments {len(augmented)} of the "
+                f"images it lists (e.g. {augmented[0]}): evaluation data would leak augmented copies. Add "
+                f"passthrough: [{shown}] (or globs that match them) to the section to carry them over untouched"
+            )
     return warnings
 
 
@@ -441,8 +494,34 @@ def original(layout: Layout, relative: str, output_relative: str) -> Written:
         written.files.append((mask.relative_to(layout.input_root).as_posix(), read_input(mask)))
     if layout.format == "coco":
         dataset = coco.load(str(layout.input_root / layout.labels))
-        image = dataset.by_file.get(key)
-        if image is not None:
-            boxes, _ = coco.boxes_of(dataset, key)
-            written.coco_entry = coco.entry(key, int(image["width"]), int(image["height"]), boxes, image)
+        if key in dataset.by_file:
+            coco.boxes_of(dataset, key)  # a bad annotation fails the original too
+            written.coco_entry = coco.original_entry(key)
+    elif layout.keeps_entries():
+        written.coco_entry = coco.original_entry(key)
     return written
+
+
+def finish(layout: Layout, entries: list[tuple[str, dict[str, Any]]]) -> list[tuple[str, bytes]]:
+    """The run-wide files, from every output's entry (output path, entry): data.yaml and its image
+    lists, the class list, the COCO json, VOC's ImageSets/Main lists."""
+    mine = [(path, item) for path, item in entries if isinstance(item, dict) and isinstance(item.get("source"), str)]
+    files = []
+    if layout.dataset is not None:  # data.yaml, pointing at OUTPUT
+        files.append((layout.classes, dataset_yaml.rewrite(layout.input_root, layout.dataset)))
+        if layout.lists:
+            outputs: dict[str, list[str]] = {}
+            prefix = layout.images.rstrip("/") + "/" if layout.images else ""
+            for path, item in sorted(mine, key=lambda e: (not e[1].get("original"), e[0])):
+                outputs.setdefault(prefix + item["source"], []).append(path)
+            for relative in layout.lists:
+                files.append((relative, dataset_yaml.rewrite_list(layout.dataset, relative, outputs)))
+    elif layout.classes is not None:  # the output dataset needs its class list too
+        files.append((layout.classes, read_input(layout.input_root / layout.classes)))
+    if layout.format == "coco":
+        files.append((layout.labels, coco.assemble(coco.load(str(layout.input_root / layout.labels)), mine)))
+    if layout.voc_sets is not None:
+        outputs_by_id = [(layout.key(path), item) for path, item in mine]
+        sets = voc.image_sets(layout.input_root / layout.voc_sets, [(k, i) for k, i in outputs_by_id if k is not None])
+        files += [(f"{layout.voc_sets}/{name}", data) for name, data in sets]
+    return files

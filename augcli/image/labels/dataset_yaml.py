@@ -5,6 +5,12 @@ Ultralytics resolves `train:`/`val:`/`test:` against `path:`, or the file's own 
 is none. The written file has no `path:` and its splits relative to its own folder, so
 `yolo train data=OUTPUT/data.yaml` trains on the augmented set wherever OUTPUT is moved to (and
 the file's bytes do not depend on where OUTPUT lives).
+
+A split may be an image list (`train: train.txt`, one image path per line; `./` starts a path
+relative to the list's folder, as ultralytics reads it). OUTPUT gets the list at the same place,
+rewritten to name every output of each listed image (the original if kept, then its copies), as
+`./` paths relative to the list's folder. `splits` (what the planner sees) holds a split's
+folders; `listed` the images its lists name, which the image section checks for leaks itself.
 """
 
 from __future__ import annotations
@@ -17,6 +23,7 @@ from typing import Any
 import yaml
 
 from augcli.storage import read_input
+from augcli.yamlsource import YamlSourceError, load_with_lines
 
 SPLITS = ("train", "val", "test", "minival")
 YAML_LIMIT = 16 << 20
@@ -34,6 +41,9 @@ class DatasetFile:
     flip_idx: tuple[int, ...] = ()
     splits: dict[str, tuple[str, ...]] = field(default_factory=dict)  # split -> folders under INPUT
     warnings: tuple[str, ...] = ()
+    entries: dict[str, tuple[str, ...]] = field(default_factory=dict)  # split -> its folders and list files
+    lists: dict[str, tuple[tuple[str, str | None], ...]] = field(default_factory=dict)  # list -> (line, image)
+    listed: dict[str, frozenset[str]] = field(default_factory=dict)  # split -> the images its lists name
 
 
 def find(input_root: Path) -> str | None:
@@ -41,8 +51,15 @@ def find(input_root: Path) -> str | None:
     return next((name for name in NAMES if (input_root / name).is_file()), None)
 
 
-def _load(path: Path) -> dict[str, Any]:
-    data = yaml.safe_load(read_input(path, YAML_LIMIT).decode("utf-8-sig")) or {}
+def load(path: Path) -> dict[str, Any]:
+    """A data.yaml's keys, read as the recipe is: size, nesting and alias expansion bounded (a
+    kilobyte of nested aliases must not build gigabytes)."""
+    try:
+        data, _ = load_with_lines(read_input(path, YAML_LIMIT).decode("utf-8-sig"))
+    except YamlSourceError as exc:
+        line = f" (line {exc.line})" if exc.line else ""
+        raise ValueError(f"{path.name}{line}: {str(exc).replace('the recipe', 'it')}") from None
+    data = data or {}
     if not isinstance(data, dict):
         raise ValueError(f"{path.name} is not a mapping of keys (names, train, val, ...)")
     return data
@@ -65,10 +82,17 @@ def read(input_root: Path, relative: str) -> DatasetFile:
     """Read names, splits, kpt_shape and flip_idx; raise ValueError naming the key that is wrong."""
     path = input_root / relative
     try:
-        data = _load(path)
+        data = load(path)
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
         raise ValueError(f"cannot read {relative}: {exc}") from None
     names = data.get("names")
+    if isinstance(names, dict) and names:
+        wrong = [k for k in names if not isinstance(k, int) or isinstance(k, bool) or not 0 <= k < len(names)]
+        if wrong:
+            raise ValueError(
+                f"{relative}: names: the keys of a names mapping are the class ids 0..{len(names) - 1}, "
+                f"got {wrong[0]!r} (write names: {{0: person, 1: car}} or a list)"
+            )
     if isinstance(names, (list, dict)) and names:
         class_count = len(names)
         names = [str(n) for n in (names if isinstance(names, list) else [names[k] for k in sorted(names)])]
@@ -91,24 +115,68 @@ def read(input_root: Path, relative: str) -> DatasetFile:
     if isinstance(data.get("path"), str):
         named = Path(data["path"])  # ultralytics: absolute, or relative to the working folder
         roots[:0] = [named] if named.is_absolute() else [Path.cwd() / named, yaml_dir / named]
-    splits, warnings = {}, []
+    splits, written, lists, listed, warnings = {}, {}, {}, {}, []
     for split in SPLITS:
         value = data.get(split)
         entries = [value] if isinstance(value, str) else value if isinstance(value, list) else []
-        found = []
+        found, folders, held = [], [], []
         for entry in entries:
             where = _resolve(str(entry), roots, input_root)
             if where is None:
                 warnings.append(f"{relative}: {split}: {entry} is not under INPUT; the written copy keeps it as it is")
+                continue
+            found.append(where)
+            if (input_root / where).is_file() and where.lower().endswith(".txt"):
+                if where not in lists:
+                    lists[where], outside = read_list(input_root, where, roots)
+                    if outside:
+                        warnings.append(
+                            f"{where}: {len(outside)} line(s) name no file under INPUT, e.g. {outside[0]}; "
+                            "the written list keeps them as they are"
+                        )
+                held += [image for _, image in lists[where] if image is not None]
             else:
-                found.append(where)
+                folders.append(where)
         if found:
-            splits[split] = tuple(found)
+            written[split] = tuple(found)
+        if folders:
+            splits[split] = tuple(folders)
+        if held:
+            listed[split] = frozenset(held)
     for split in ("train", "val"):
         if not data.get(split):
             warnings.append(f"{relative} has no '{split}:' key; ultralytics needs both train and val")
     names = tuple(names) if isinstance(names, list) else ()
-    return DatasetFile(relative, class_count, names, kpt_shape, flip_idx, splits, tuple(warnings))
+    return DatasetFile(
+        relative, class_count, names, kpt_shape, flip_idx, splits, tuple(warnings), written, lists, listed
+    )
+
+
+Lines = tuple[tuple[str, "str | None"], ...]  # a list's lines, each with the image under INPUT it names
+
+
+def read_list(input_root: Path, relative: str, roots: list[Path]) -> tuple[Lines, list[str]]:
+    """An image list's lines, each with the image it names under INPUT (None if it names none there),
+    and the lines that name nothing under INPUT. `./x` is relative to the list's folder (ultralytics'
+    rule); another relative line is tried there, then against the dataset's roots."""
+    path = input_root / relative
+    try:
+        text = read_input(path, YAML_LIMIT).decode("utf-8-sig")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ValueError(f"cannot read the image list {relative}: {exc}") from None
+    lines, outside = [], []
+    for line in text.splitlines():
+        line = line.strip()
+        if not line:
+            continue
+        entry = line[2:] if line.startswith("./") else line
+        where = _resolve(entry, [path.parent] if line.startswith("./") else [path.parent, *roots], input_root)
+        if where is not None and not (input_root / where).is_file():
+            where = None
+        if where is None:
+            outside.append(line)
+        lines.append((line, where))
+    return tuple(lines), outside
 
 
 def check_flip_idx(value: Any, keypoints: int | None, where: str) -> tuple[int, ...]:
@@ -124,15 +192,16 @@ def check_flip_idx(value: Any, keypoints: int | None, where: str) -> tuple[int, 
 
 
 def rewrite(input_root: Path, dataset: DatasetFile) -> bytes:
-    """The data.yaml for OUTPUT: `path:` dropped, splits under INPUT relative to the file's folder."""
-    data = _load(input_root / dataset.relative)
+    """The data.yaml for OUTPUT: `path:` dropped, splits under INPUT (folders, image lists) relative
+    to the file's folder."""
+    data = load(input_root / dataset.relative)
     yaml_dir = PurePosixPath(dataset.relative).parent
     written: dict[str, Any] = {}
     for key, value in data.items():
         if key == "path":
             continue
-        if key in dataset.splits:
-            folders = [os.path.relpath(PurePosixPath(f or "."), yaml_dir) for f in dataset.splits[key]]
+        if key in dataset.entries:
+            folders = [os.path.relpath(PurePosixPath(f or "."), yaml_dir) for f in dataset.entries[key]]
             folders = [PurePosixPath(f).as_posix() for f in folders]
             value = folders[0] if isinstance(value, str) and len(folders) == 1 else folders
         written[key] = value
@@ -141,3 +210,18 @@ def rewrite(input_root: Path, dataset: DatasetFile) -> bytes:
         "# folder, so `yolo train data=<this file>` trains on the augmented set.\n"
     )
     return (head + yaml.safe_dump(written, sort_keys=False, allow_unicode=True)).encode("utf-8")
+
+
+def rewrite_list(dataset: DatasetFile, relative: str, outputs: dict[str, list[str]]) -> bytes:
+    """An image list for OUTPUT: each listed image's outputs (`outputs`: image under INPUT -> its
+    output paths, original first), as `./` paths relative to the list's folder, in the list's order;
+    a line that named nothing under INPUT is kept as it was."""
+    folder = PurePosixPath(relative).parent
+    lines: dict[str, None] = {}
+    for line, image in dataset.lists[relative]:
+        if image is None:
+            lines[line] = None
+            continue
+        for output in outputs.get(image, []):
+            lines["./" + PurePosixPath(os.path.relpath(output, folder)).as_posix()] = None
+    return "".join(f"{line}\n" for line in lines).encode("utf-8")

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import copy
 import xml.etree.ElementTree as ET
-from pathlib import Path
+from pathlib import Path, PurePosixPath
+from typing import Any
 
 from augcli.image.labels.shapes import Box, visibility
 from augcli.image.labels.yolo import BadLabels, finite
@@ -72,3 +73,57 @@ def write(tree: ET.ElementTree | None, boxes: list[Box], width: int, height: int
         root.append(node)
     ET.indent(root)
     return ET.tostring(root, encoding="utf-8", xml_declaration=False) + b"\n"
+
+
+def objects(tree: ET.ElementTree | None, boxes: list[Box]) -> list[list[Any]]:
+    """A copy's objects as [class, difficult (0 or 1)]: what its lines in ImageSets/Main depend on."""
+    nodes = tree.getroot().findall("object") if tree is not None else []
+    found = []
+    for box in boxes:
+        index = box.extra.get("index")
+        node = nodes[index] if index is not None and index < len(nodes) else None
+        difficult = node is not None and (node.findtext("difficult") or "").strip() == "1"
+        found.append([str(box.label), int(difficult)])
+    return found
+
+
+def _flag(objects: Any, name: str) -> int:
+    """VOC's mark of a class in an image: 1 present, 0 only as difficult objects, -1 absent."""
+    pairs = [o for o in objects if isinstance(o, list) and len(o) == 2] if isinstance(objects, list) else []
+    held = [difficult for label, difficult in pairs if label == name]
+    return -1 if not held else 0 if all(held) else 1
+
+
+def image_sets(folder: Path, outputs: list[tuple[str, dict[str, Any]]]) -> list[tuple[str, bytes]]:
+    """VOC's ImageSets/Main lists for OUTPUT, one per input list (train.txt, val.txt, dog_train.txt):
+    each listed image that OUTPUT holds keeps its line (when its original is kept) and is followed
+    by its copies' ids, sorted; in a class list (`id flag`) a copy's flag is worked out from the
+    objects it kept. `outputs`: (path relative to the images folder, entry) of every output image."""
+    by_source: dict[str, tuple[bool, list[tuple[str, Any]]]] = {}
+    for key, item in outputs:
+        source = str(PurePosixPath(str(item["source"])).with_suffix(""))
+        original, copies = by_source.get(source, (False, []))
+        if item.get("original"):
+            original = True
+        else:
+            copies = [*copies, (str(PurePosixPath(key).with_suffix("")), item.get("objects"))]
+        by_source[source] = (original, copies)
+    written = []
+    for path in sorted(folder.iterdir(), key=lambda p: p.name):
+        if path.suffix != ".txt" or not path.is_file():
+            continue
+        text = read_input(path).decode("utf-8-sig", errors="surrogateescape")
+        name = path.stem.rpartition("_")[0]
+        lines = []
+        for line in text.splitlines():
+            fields = line.split()
+            if not fields or fields[0] not in by_source:
+                continue
+            original, copies = by_source[fields[0]]
+            if original:
+                lines.append(line.rstrip())
+            classed = name and len(fields) == 2 and fields[1].lstrip("-").isdigit()
+            for copy_id, kept in sorted(copies, key=lambda c: c[0]):
+                lines.append(f"{copy_id} {_flag(kept, name):2d}" if classed else copy_id)
+        written.append((path.name, "".join(f"{line}\n" for line in lines).encode("utf-8", "surrogateescape")))
+    return written

@@ -131,12 +131,12 @@ def write(boxes: list[Box], width: int, height: int, keypoint_dims: int | None =
 
 def class_count(path: Path) -> int:
     """How many classes a classes.txt (one name per line) or a data.yaml (`names:`) lists."""
-    import yaml
-
-    text = read_input(path).decode("utf-8-sig")
     if path.suffix.lower() in (".yaml", ".yml"):
-        names = (yaml.safe_load(text) or {}).get("names")
+        from augcli.image.labels.dataset_yaml import load
+
+        names = load(path).get("names")
         if not isinstance(names, (list, dict)):
             raise ValueError(f"{path} has no 'names:' list")
         return len(names)
+    text = read_input(path).decode("utf-8-sig")
     return len([line for line in text.splitlines() if line.strip()])
