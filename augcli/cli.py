@@ -172,6 +172,13 @@ def run(
             _fail(str(exc))
     if scheduler is not None and executor != "dask":
         _fail("--scheduler goes with --executor dask")
+    if scheduler is not None:
+        from augcli.dask_executor import SchedulerError, check_scheduler
+
+        try:
+            check_scheduler(scheduler)
+        except SchedulerError as exc:
+            _fail(str(exc))
     from augcli import remote
 
     options = runner.Options(workers, rebuild, overwrite, allow_failures, shard=part, executor=executor)

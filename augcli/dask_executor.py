@@ -10,6 +10,7 @@ every output depends only on its own generator, the bytes are the same. `pip ins
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -27,6 +28,49 @@ def _call(tasks: list[Any], func: Callable[[Any], Any], initializer: Callable[..
         initializer(*initargs)
         _SETUP["run"] = run
     return [func(task) for task in tasks]
+
+
+SCHEDULER_TIMEOUT = 10  # seconds a scheduler address has to answer
+_ADDRESS = re.compile(r"^(?:(tcp|tls|ws|wss|ucx)://)?(\[[0-9a-fA-F:]+\]|[A-Za-z0-9.-]+):(\d{1,5})$")
+
+
+class SchedulerError(Exception):
+    """--scheduler names no Dask scheduler that answers; nothing was written."""
+
+
+def check_scheduler(address: str, timeout: float = SCHEDULER_TIMEOUT) -> None:
+    """Refuse an address that is not a Dask scheduler's (bogus://, an HTTP server, nothing listening)
+    within `timeout` seconds, before a run writes anything."""
+    if not _ADDRESS.match(address):
+        raise SchedulerError(
+            f"--scheduler {address!r} is not a Dask scheduler address: give tcp://HOST:PORT (e.g. tcp://10.0.0.5:8786)"
+        )
+    try:
+        from distributed import Client
+    except ImportError:
+        raise SchedulerError("--executor dask needs Dask: pip install 'augcli[dask]'") from None
+    import threading
+
+    outcome: list[Any] = []
+
+    def connect() -> None:
+        try:
+            outcome.append(Client(address, timeout=timeout))
+        except Exception as exc:  # OSError, TimeoutError, CommClosedError: all mean "no scheduler there"
+            outcome.append(exc)
+
+    # A server that accepts the connection but never speaks Dask's protocol (an HTTP server) keeps
+    # Client waiting past its own timeout: the wait is bounded here, on a thread that may be left.
+    thread = threading.Thread(target=connect, daemon=True)
+    thread.start()
+    thread.join(timeout + 2)
+    found = outcome[0] if outcome else TimeoutError("no answer")
+    if isinstance(found, Exception):
+        raise SchedulerError(
+            f"--scheduler {address}: no Dask scheduler answered within {timeout:g} s ({type(found).__name__}: "
+            f"{found}); start one with `dask scheduler`, or leave --scheduler out for a local cluster"
+        )
+    found.close()
 
 
 class DaskExecutor:
@@ -54,7 +98,7 @@ class DaskExecutor:
             )
             self.client = Client(self.cluster)
         else:
-            self.client = Client(scheduler)
+            self.client = Client(scheduler, timeout=SCHEDULER_TIMEOUT)
         self.futures: list[Any] = []
 
     def map(self, tasks: list[Any]) -> Iterator[tuple[Any, Any]]:

@@ -369,6 +369,9 @@ class Globs(Param):
         return tuple(values)
 
 
+MAX_BALANCE = 10_000_000  # files per class a `balance:` may ask for
+
+
 class Target(Param):
     """How many files each class should end with: `max` (as many as the largest class) or a number."""
 
@@ -379,8 +382,9 @@ class Target(Param):
             return None
         if value == "max":
             return "max"
-        if isinstance(value, int) and not isinstance(value, bool) and value >= 1:
+        if isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= MAX_BALANCE:
             return value
         raise ParamError(
-            f"expected max (as many files as the largest class) or a number of files per class, got {value!r}"
+            "expected max (as many files as the largest class) or a number of files per class "
+            f"(1 to {MAX_BALANCE:,}), got {value!r}"
         )

@@ -303,7 +303,10 @@ def _copies_per_file(recipe: Recipe, found: list[tuple[Path, str, str]], plan: P
             classes = modality.classes_of(section, augmented)
         except ValueError as exc:
             raise PlanError(str(exc)) from None
-        counts = balanced_copies(classes, section.balance, recipe.copies, recipe.keep_original)
+        try:
+            counts = balanced_copies(classes, section.balance, recipe.copies, recipe.keep_original)
+        except ValueError as exc:
+            raise PlanError(f"{name}.{exc}") from None
         widest = max(counts.values())
         result.update({relative: (count, widest, classes[relative]) for relative, count in counts.items()})
         summary: dict[str, tuple[int, int, int]] = {}

@@ -89,6 +89,8 @@ class Mirror:
         except (ImportError, ValueError) as exc:
             raise RemoteError(f"{url}: {exc}") from None
         self.url, self.root = url, root.rstrip("/")
+        if not self.root or self.root in (".", "/"):
+            raise RemoteError(f"{url}: name a bucket and a folder in it (e.g. s3://bucket/data), not the store's root")
         self.local = local or cache_root() / hashlib.sha256(url.encode()).hexdigest()[:24]
         self.local.mkdir(parents=True, exist_ok=True)
         record = self.local / RECORD
@@ -116,11 +118,13 @@ class Mirror:
         self.fs.invalidate_cache()  # another machine may have written since this process last listed
         try:
             found = self.fs.find(base, detail=True, withdirs=False) if self.fs.exists(base) else {}
-        except OSError as exc:
-            raise RemoteError(f"cannot list {self.url}: {exc}") from None
+        except Exception as exc:  # OSError, or a backend's own (botocore's NoCredentialsError is not one)
+            raise RemoteError(f"cannot list {self.url}: {type(exc).__name__}: {exc}") from None
         prefix = self.root + "/"
         out = {}
         for path, info in found.items():
+            if path.endswith("/") and not int(info.get("size") or 0):
+                continue  # a folder marker (`ds/cls/`, as web consoles make them): no file
             path = path.rstrip("/")
             if path.startswith(prefix) and info.get("type", "file") == "file" and not path.endswith(RECORD):
                 relative = path[len(prefix) :]
@@ -132,6 +136,14 @@ class Mirror:
                         "safely; rename it"
                     )
                 out[relative] = info
+        folders = {relative.rsplit("/", 1)[0] for relative in out if "/" in relative}
+        folders |= {f.rsplit("/", i)[0] for f in folders for i in range(1, f.count("/") + 1)}
+        clash = sorted(folders & set(out))
+        if clash:
+            raise RemoteError(
+                f"{self.url}: {clash[0]!r} is both an object and a folder of objects ({clash[0]}/...): a local "
+                "mirror cannot hold both; rename one"
+            )
         return out
 
     def _stamp(self, relative: str) -> list[int]:
@@ -151,7 +163,7 @@ class Mirror:
             temporary = target.with_name(f".{target.name}.augcli-pull")
             try:
                 self.fs.get_file(f"{self.root}/{relative}", str(temporary))
-            except OSError as exc:
+            except Exception as exc:  # a backend's own errors too
                 raise RemoteError(f"cannot read {self.url}/{relative}: {exc}") from None
             os.replace(temporary, target)
             self.record["remote"][relative] = version
@@ -219,7 +231,7 @@ class Mirror:
         try:
             self.fs.put_file(str(self.local / relative), f"{self.root}/{relative}")
             info = self.fs.info(f"{self.root}/{relative}")
-        except OSError as exc:
+        except Exception as exc:  # a backend's own errors too
             raise RemoteError(f"cannot write {self.url}/{relative}: {exc}") from None
         self.record["remote"][relative] = self._version(info)
         self.record["local"][relative] = self._stamp(relative)

@@ -46,17 +46,15 @@ MAX_NODES = 20_000  # a recipe is a few hundred; aliases that expand past this a
 MAX_DEPTH = 50
 
 
-def _walk(root: yaml.Node, lines: LineMap) -> None:
+def _walk(root: yaml.Node, lines: LineMap, limit: int = MAX_NODES, what: str = "the recipe") -> None:
     """Record every key's line, iteratively, counting nodes as aliases expand them."""
     stack: list[tuple[yaml.Node, KeyPath]] = [(root, ())]
     visited = 0
     while stack:
         node, path = stack.pop()
         visited += 1
-        if visited > MAX_NODES:
-            raise YamlSourceError(
-                f"the recipe expands to more than {MAX_NODES:,} values (nested aliases?): refused", None
-            )
+        if visited > limit:
+            raise YamlSourceError(f"{what} expands to more than {limit:,} values (nested aliases?): refused", None)
         if len(path) > MAX_DEPTH:
             raise YamlSourceError(f"nested more than {MAX_DEPTH} levels deep", node.start_mark.line + 1)
         lines.add(path, node.start_mark.line + 1)
@@ -94,7 +92,14 @@ def _check_depth(text: str) -> None:
             depth -= 1
 
 
-def load_with_lines(text: str) -> tuple[Any, LineMap]:
+def load_bounded(text: str, what: str) -> Any:
+    """Any YAML file augcli reads (a thesaurus, a data.yaml), parsed as safely as a recipe: nesting
+    bounded, and aliases may not expand it past the number of characters it has (a file of N
+    characters holds fewer than N values without them), so a 1 KB "billion laughs" is refused."""
+    return load_with_lines(text, max(MAX_NODES, len(text)), what)[0]
+
+
+def load_with_lines(text: str, limit: int = MAX_NODES, what: str = "the recipe") -> tuple[Any, LineMap]:
     """Parse YAML text safely; return the data and where each key path was written. Nesting and
     alias expansion are bounded, so a hostile recipe is refused in well under a second."""
     loader = yaml.SafeLoader(text)
@@ -104,7 +109,7 @@ def load_with_lines(text: str) -> tuple[Any, LineMap]:
         lines = LineMap()
         if node is None:
             return None, lines
-        _walk(node, lines)
+        _walk(node, lines, limit, what)
         return loader.construct_document(node), lines
     except RecursionError:
         raise YamlSourceError(f"nested more than {MAX_DEPTH} levels deep", None) from None

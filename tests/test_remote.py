@@ -9,7 +9,9 @@ import socket
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 
+from augcli.cli import main
 from tests.test_cli import invoke, read_manifest, tree_digest
 from tests.test_layouts import ultralytics_dataset
 
@@ -213,3 +215,40 @@ def test_a_tampered_state_in_the_bucket_deletes_and_uploads_nothing_outside(s3, 
     assert result.exit_code == 2 and ".augcli-state.json" in result.output and "'..'" in result.output
     assert victim.read_text() == "keep me\n"
     assert not s3.exists("out/" + hostile)
+
+
+def test_bucket_shapes_a_console_makes_or_that_cannot_be_mirrored(s3, cache, tmp_path):
+    """A web console's folder marker (`set/cls/`, zero bytes) is no file; an object that is also a
+    folder of objects, and a store's root, are clear errors (exit 2), never tracebacks."""
+    data = ultralytics_dataset(tmp_path / "data", per_split=2)
+    upload(s3, data, "data/marked")
+    s3.pipe_file("data/marked/images/train/", b"")  # the marker a console's "Create folder" leaves
+    recipe = tmp_path / "recipe.yaml"
+    recipe.write_text(RECIPE)
+    result = invoke("run", recipe, "s3://data/marked", tmp_path / "out")
+    assert result.exit_code == 0, result.output
+    s3.pipe_file("data/marked/images/val", b"x")  # images/val is also a folder of objects
+    result = invoke("run", recipe, "s3://data/marked", tmp_path / "out")
+    assert result.exit_code == 2 and "'images/val' is both an object and a folder" in result.output
+    result = invoke("run", recipe, "s3://", tmp_path / "out2")
+    assert result.exit_code == 2 and "not the store's root" in result.output
+
+
+def test_no_credentials_is_a_clear_error(s3, cache, tmp_path, monkeypatch):
+    data = ultralytics_dataset(tmp_path / "data", per_split=1)
+    recipe = tmp_path / "recipe.yaml"
+    recipe.write_text(RECIPE)
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "none"))
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "none"))
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    import fsspec
+
+    fsspec.config.conf["s3"] = {"endpoint_url": fsspec.config.conf["s3"]["endpoint_url"], "skip_instance_cache": True}
+    result = CliRunner().invoke(main, ["run", str(recipe), str(data), "s3://out/nocreds"])
+    assert (result.exit_code in (1, 2) and not isinstance(result.exception, Exception)) or isinstance(
+        result.exception, SystemExit
+    ), result.output
+    assert "Traceback" not in result.output and SECRET not in result.output
+    assert "s3://out/nocreds" in result.output, result.output

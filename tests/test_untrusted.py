@@ -220,3 +220,78 @@ def test_names_equal_but_for_case_collide_where_output_ignores_case(tmp_path):
     assert len(build_plan(recipe, data).jobs) == 2
     with pytest.raises(PlanError, match="OUTPUT's file system ignores case"):
         build_plan(recipe, data, fold_case=True)
+
+
+def test_a_scheduler_address_that_is_not_dask_is_refused_in_bounded_time(tmp_path):
+    pytest.importorskip("distributed")
+    import http.server
+    import socketserver
+    import threading
+    import time
+
+    root = small_set(tmp_path)
+    result = augcli(
+        "run", root / "recipe.yaml", root / "in", root / "o1", "--executor", "dask", "--scheduler", "bogus://"
+    )
+    assert result.returncode == 2 and "is not a Dask scheduler address" in result.stderr
+
+    class Quiet(http.server.BaseHTTPRequestHandler):
+        def log_message(self, *args) -> None: ...
+
+    with socketserver.TCPServer(("127.0.0.1", 0), Quiet) as server:
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        started = time.monotonic()
+        address = f"tcp://127.0.0.1:{server.server_address[1]}"
+        result = augcli(
+            "run", root / "recipe.yaml", root / "in", root / "o2", "--executor", "dask", "--scheduler", address
+        )
+        server.shutdown()
+    assert result.returncode == 2 and "no Dask scheduler answered within 10 s" in result.stderr
+    assert time.monotonic() - started < 60 and not (root / "o2").exists()
+
+
+def test_balance_is_capped_like_copies(tmp_path):
+    root = small_set(tmp_path)
+    recipe = root / "b.yaml"
+    recipe.write_text(RECIPE.replace("image:\n", "image:\n  balance: 1000000000\n"))
+    result = augcli("run", recipe, root / "in", root / "out")
+    assert result.returncode == 2 and "(1 to 10,000,000), got 1000000000" in result.stderr
+    recipe.write_text(RECIPE.replace("copies: 3", "copies: 1").replace("image:\n", "image:\n  balance: 9000000\n"))
+    result = augcli("run", recipe, root / "in", root / "out")
+    assert result.returncode == 2 and "over the cap of 100,000 copies per file" in result.stderr
+    assert not (root / "out").exists()
+
+
+def test_a_yaml_thesaurus_with_nested_aliases_is_refused_at_once(tmp_path):
+    levels = ["a: &a [x, x, x, x, x, x, x, x, x, x]"]
+    levels += [f"{chr(98 + i)}: &{chr(98 + i)} [*{chr(97 + i)}" + f", *{chr(97 + i)}" * 9 + "]" for i in range(8)]
+    (tmp_path / "bomb.yaml").write_text("\n".join(levels) + "\n")
+    assert (tmp_path / "bomb.yaml").stat().st_size < 1024
+    write_image(tmp_path / "in" / "x.png", gradient_rgb(8, 8))
+    (tmp_path / "in" / "t.txt").write_text("a quick test\n")
+    recipe = tmp_path / "r.yaml"
+    recipe.write_text("text:\n  thesaurus: bomb.yaml\n  transforms: [synonym_replacement]\n")
+    result = augcli("validate", recipe)
+    assert result.returncode == 2 and "nested aliases" in result.stderr and "text.thesaurus" in result.stderr
+
+
+def test_a_class_named_like_tex_math_is_plain_text_in_the_report(tmp_path):
+    pytest.importorskip("matplotlib")
+    pytest.importorskip("jinja2")
+    root = small_set(tmp_path)
+    write_image(root / "in" / "$\\foo{$" / "b.png", gradient_rgb(24, 16, seed=3))
+    result = augcli("run", root / "recipe.yaml", root / "in", root / "out", "--report")
+    assert result.returncode == 0 and "Traceback" not in result.stderr, result.stderr
+    assert "$\\foo{$" in (root / "out" / "report.html").read_text()
+
+
+def test_merge_names_every_missing_shard(tmp_path):
+    data = tmp_path / "in"
+    for i in range(12):
+        write_image(data / "c" / f"a{i}.png", gradient_rgb(12, 8, seed=i))
+    recipe = tmp_path / "r.yaml"
+    recipe.write_text(RECIPE.replace("copies: 3", "copies: 1"))
+    out = tmp_path / "out"
+    assert augcli("run", recipe, data, out, "--shard", "1/3").returncode == 0
+    result = augcli("merge", out)
+    assert result.returncode == 2 and "shard(s) 0, 2 of 3 are missing" in result.stderr

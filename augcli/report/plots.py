@@ -13,6 +13,7 @@ def _figure(width: float, height: float):
     import matplotlib
 
     matplotlib.use("Agg", force=True)
+    matplotlib.rcParams["text.parse_math"] = False  # labels are file and class names: `$\foo{$` is text
     from matplotlib.figure import Figure
 
     return Figure(figsize=(width, height), dpi=80, layout="constrained")

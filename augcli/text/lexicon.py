@@ -14,11 +14,10 @@ import json
 from importlib import resources
 from pathlib import Path
 
-import yaml
-
 from augcli.storage import read_input
 from augcli.text import safety
 from augcli.text.stopwords import ENGLISH
+from augcli.yamlsource import YamlSourceError, load_bounded
 
 SHIPPED = "wordnet_synonyms.json.gz"
 WITHHELD = "wordnet_withheld.json.gz"  # the WordNet synonyms the safe vocabulary withholds
@@ -68,9 +67,9 @@ def _user_entries(path: Path) -> dict[str, list[str]]:
     entries: dict[str, list[str]] = {}
     if path.suffix.lower() in (".yaml", ".yml"):
         try:
-            data = yaml.safe_load(text) or {}
-        except yaml.YAMLError as exc:
-            raise LexiconError(f"thesaurus {path} is not valid YAML: {exc}") from None
+            data = load_bounded(text, f"thesaurus {path}") or {}
+        except YamlSourceError as exc:
+            raise LexiconError(f"thesaurus {path} is not usable YAML: {exc}") from None
         if not isinstance(data, dict):
             raise LexiconError(f"thesaurus {path}: expected a mapping of word: [synonyms]")
         for word, synonyms in data.items():
