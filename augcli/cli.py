@@ -25,6 +25,7 @@ EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130
 DRY_RUN_SHOWN = 10
 CHECK_SHOWN = 5
+WARNINGS_SHOWN = 3  # a warning that many files share is shown for this many, then counted
 
 
 def _fail(message: str, code: int = EXIT_USAGE) -> None:
@@ -347,9 +348,14 @@ def _run(plan, config, output_dir: Path, options, quiet: bool, verbose: bool) ->
 
     options.preload = _preload(config)
 
+    repeated: dict[str, list[str]] = {}  # a warning many files share: the first few, then one line
+
     def report(result: runner.JobResult) -> None:
         for warning in result.warnings:
-            click.echo(f"augcli: warning: {result.relative}: {warning}", err=True)
+            seen = repeated.setdefault(warning, [])
+            seen.append(result.relative)
+            if len(seen) <= WARNINGS_SHOWN or verbose:
+                click.echo(f"augcli: warning: {result.relative}: {warning}", err=True)
         for note in result.notes if verbose else ():
             click.echo(f"augcli: note: {result.relative}: {note}", err=True)
         if result.error is not None:
@@ -377,6 +383,9 @@ def _run(plan, config, output_dir: Path, options, quiet: bool, verbose: bool) ->
         sys.exit(EXIT_INTERRUPTED)
     except OSError as exc:  # OUTPUT itself, its state or its manifest cannot be written (disk full, ...)
         _fail(f"cannot write to OUTPUT {output_dir}: {exc}", EXIT_FAILED_INPUTS)
+    for warning, files in repeated.items():
+        if len(files) > WARNINGS_SHOWN and not verbose:
+            click.echo(f"augcli: warning: {len(files) - WARNINGS_SHOWN:,} more file(s): {warning}", err=True)
     click.echo(summary.line(), err=True)
     if summary.kept:
         shown = ", ".join(summary.kept[:CHECK_SHOWN]) + (", ..." if len(summary.kept) > CHECK_SHOWN else "")

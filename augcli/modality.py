@@ -89,6 +89,9 @@ class Modality(Protocol):
     def original_settings(self, section: Section) -> Any:
         """The settings an untouched original's outputs depend on (how its companions are found)."""
 
+    def key_version(self, section: Section) -> int:
+        """A version of the section's outputs that joins their keys once past 1."""
+
     def finish(self, section: Section, entries: list[tuple[str, dict[str, Any]]]) -> list[tuple[str, bytes]]:
         """Files written once per run from the outputs' entries (a COCO json)."""
 
@@ -124,6 +127,11 @@ class BaseModality:
     """Defaults every modality shares; each overrides what it does differently."""
 
     transforms_optional = False
+
+    def key_version(self, section: Section) -> int:
+        """Joins the keys of the section's outputs once past 1: bumped when what a section's outputs
+        (or their records) hold changes, so only that section's outputs are remade."""
+        return 1
 
     def check_options(
         self, options: dict[str, Any], transforms: list[Transform], base_dir: Path

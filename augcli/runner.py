@@ -244,8 +244,10 @@ def assess(
         files = [hasher.tree(f) for f in sorted(modality.section_files(section))]
         transforms = canonical_options([keys.canonical_transform(t) for t in section.transforms], recipe.base_dir)
         options = canonical_options(section.options, recipe.base_dir)
-        section_keys[name] = keys.digest(keys.FORMAT_VERSION, name, transforms, options, files)
-        original_keys[name] = keys.digest(keys.FORMAT_VERSION, name, modality.original_settings(section), files)
+        version = modality.key_version(section)  # past 1 only: every other section's keys stay as they were
+        extra = [version] if version > 1 else []
+        section_keys[name] = keys.digest(keys.FORMAT_VERSION, name, transforms, options, files, *extra)
+        original_keys[name] = keys.digest(keys.FORMAT_VERSION, name, modality.original_settings(section), files, *extra)
     sources = hasher.many([os.fsdecode(job.source) for job in plan.jobs])
     if hasher.fresh or rebuild:
         work_found()

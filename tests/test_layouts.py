@@ -305,14 +305,16 @@ def test_coco_keypoints_flip_by_their_names_and_leave_with_visibility_zero(tmp_p
     flip = write_recipe(tmp_path, base + "  transforms: [hflip]\n", "flip.yaml")
     assert invoke("run", flip, data, tmp_path / "flip").exit_code == 0
     result = json.loads((tmp_path / "flip" / "coco.json").read_text())
-    (annotation,) = [a for a in result["annotations"] if a["image_id"] == 2]
+    copy_id = next(image["id"] for image in result["images"] if image["file_name"] == "a_aug0.png")
+    (annotation,) = [a for a in result["annotations"] if a["image_id"] == copy_id]
     # left_eye and right_eye trade places (flip_idx from the names); x -> 64 - x
     assert annotation["keypoints"] == [34, 12, 2, 24, 20, 1, 44, 20, 2, 0, 0, 0]
     assert annotation["num_keypoints"] == 3
     shift = write_recipe(tmp_path, base + "  transforms: [{translate: {x: [0.5, 0.5], y: 0}}]\n", "shift.yaml")
     assert invoke("run", shift, data, tmp_path / "shift").exit_code == 0
     result = json.loads((tmp_path / "shift" / "coco.json").read_text())
-    (annotation,) = [a for a in result["annotations"] if a["image_id"] == 2]
+    copy_id = next(image["id"] for image in result["images"] if image["file_name"] == "a_aug0.png")
+    (annotation,) = [a for a in result["annotations"] if a["image_id"] == copy_id]
     assert annotation["keypoints"][6:9] == [0, 0, 0] and annotation["keypoints"][3:5] == [52, 20]
     assert annotation["num_keypoints"] == 2
 

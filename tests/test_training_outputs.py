@@ -64,7 +64,7 @@ def test_unique_redraws_copies_that_came_out_unchanged(tmp_path):
     unchanged = _unchanged(pd.read_csv(out / "t.csv"))
     assert unchanged.count(60) == 3 and set(range(60, 65)) <= set(unchanged)  # one word: every copy is the same
     assert len(unchanged) - 15 <= 6  # the rest only when 6 draws in a row left it alone (0.5^6 of 180)
-    (record,) = [r for r in json.loads(read_manifest(out)[0]["transforms"]) if r["name"] == "unique"]
+    (record,) = [r for r in json.loads(table_row(out)["transforms"]) if r["name"] == "unique"]
     assert record["params"] == {"tries": 5, "identical": len(unchanged)} and record["samples"] > 60
 
 
@@ -105,9 +105,15 @@ def test_balance_gives_rows_of_smaller_classes_more_copies_in_text_tables(tmp_pa
     table = pd.read_csv(out / "t.csv")
     assert table["label"].value_counts().to_dict() == {"pos": 8, "neg": 8}
     assert list(table[table["id"] == 9]["p"]) == ["original"] + [f"copy {k}" for k in range(7)]
-    (record,) = [r for r in json.loads(read_manifest(out)[0]["transforms"]) if r["name"] == "balance"]
+    (record,) = [r for r in json.loads(table_row(out)["transforms"]) if r["name"] == "balance"]
     assert record["params"]["classes"] == {"neg": {"rows": 1, "copies": [7, 7]}, "pos": {"rows": 4, "copies": [1, 1]}}
-    assert json.loads(read_manifest(out)[0]["rows"]) == {"original": 5, "augmented": 11, "synthetic": 0}
+    assert json.loads(table_row(out)["rows"]) == {"original": 5, "augmented": 11, "synthetic": 0}
     (tmp_path / "recipe.yaml").write_text(recipe.replace("  label: label\n", "") + "  transforms: [random_swap]\n")
     result = invoke("run", tmp_path / "recipe.yaml", tmp_path / "data", tmp_path / "out2")
     assert result.exit_code == 1 and "balance needs the table's class column: add label: <column>" in result.output
+
+
+def table_row(out) -> dict[str, str]:
+    """The manifest row of the one output table (the data card beside it has a row of its own)."""
+    (row,) = [r for r in read_manifest(out) if r["kind"] == "table"]
+    return row

@@ -247,6 +247,11 @@ class ImageModality(FileModality):
     def original_settings(self, section: Section) -> Any:
         return {key: section.options[key] for key in ("images", "annotations", "masks")}
 
+    def key_version(self, section: Section) -> int:
+        """2 for an annotated section: its outputs' entries now carry what the COCO json, VOC
+        ImageSets and data.yaml lists keep of each original (made once again, then current)."""
+        return 2 if section.bound.get("layout") is not None else 1
+
     def render(self, source: Path, section: Section, rngs: Iterable[np.random.Generator]) -> Iterator[Rendered]:
         """Decode once; per copy plan, warp and encode, one copy at a time (the caller writes each
         before the next is made, so memory does not grow with `copies`). With annotations, the
