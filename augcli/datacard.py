@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
+from collections.abc import Iterable
 from pathlib import PurePosixPath
 
 MODALITIES = ("image", "audio", "text", "tabular")
@@ -67,6 +68,17 @@ def needed(data_files: list[str]) -> bool:
         if reader is not None:
             counts[reader] += 1
     return bool(counts) and max(counts, key=lambda name: (counts[name], name)) in ("csv", "tsv")
+
+
+def for_units(units: dict[str, dict], sections: Iterable[str]) -> bytes | None:
+    """The card of an OUTPUT whose state holds `units` (run-wide files aside), made by a recipe with
+    these sections; None when a load of OUTPUT needs none."""
+    from augcli.manifest import decode_path
+
+    files = sorted(decode_path(f[0]) for record in units.values() if not record.get("run") for f in record["files"])
+    if not needed(files):
+        return None
+    return card(files, "tabular" if "tabular" in sections else "text")
 
 
 def card(data_files: list[str], modality: str) -> bytes:

@@ -12,6 +12,7 @@ undecodable byte as `\\xNN` after the marker `bytes:` — lossless, and `decode_
 from __future__ import annotations
 
 import csv
+import hashlib
 import json
 import os
 import re
@@ -21,7 +22,9 @@ from pathlib import Path
 from typing import Any
 
 COLUMNS = ("output", "source", "modality", "kind", "copy", "class", "transforms", "rows", "sha256")
-KINDS = ("original", "copy", "passthrough", "table", "dataset")
+KINDS = ("original", "copy", "passthrough", "table", "dataset", "record")
+FIELD_LIMIT = 100_000  # characters: Python's csv module refuses fields over 131,072 by default
+RECORD_FILE = "records_file"  # the one record of a row whose records live in a side file
 NOT_A_COPY = -1  # `copy` of a row that is not an augmented copy: the column stays integer for pandas
 BYTES_MARK = "bytes:"
 _ESCAPED = re.compile(r"\\x([0-9a-f]{2})|\\\\")
@@ -83,6 +86,49 @@ def decode_path(cell: str) -> str:
     body = cell[len(BYTES_MARK) :]
     raw = _ESCAPED.sub(lambda m: "\\" if m.group(0) == "\\\\" else chr(0xDC00 + int(m.group(1), 16)), body)
     return os.fsdecode(raw.encode("utf-8", "surrogateescape"))
+
+
+def side_record(row: Row) -> tuple[str, bytes] | None:
+    """(path, bytes) of the hidden file that holds a row's records when their JSON is longer than a
+    csv field may be (a class-weight table of a 12,000-class balance), else None."""
+    data = record_bytes(row.transforms)
+    if len(data) <= FIELD_LIMIT:
+        return None
+    folder, slash, name = row.output.rpartition("/")
+    return f"{folder}{slash}.{name}.records.json", data
+
+
+def record_bytes(records: Iterable[dict[str, Any]]) -> bytes:
+    """Records as the manifest's `transforms` cell writes them, in bytes (a side file's content)."""
+    return _json(list(records)).encode("utf-8", "surrogateescape")
+
+
+def reference(side: str, data: bytes) -> dict[str, Any]:
+    """The record that stands for records moved to a side file: its path (relative to OUTPUT) and hash."""
+    return {"name": RECORD_FILE, "params": {"file": encode_path(side), "sha256": hashlib.sha256(data).hexdigest()}}
+
+
+def resolve_records(rows: list[dict[str, str]], output_root: Path) -> None:
+    """Put back the records of rows that moved them to a side file, in place. The manifest is read
+    back from OUTPUT: the side file's path must lie inside it and its hash must match."""
+    from augcli.untrusted import UntrustedError, check_relative, read_state_file
+
+    for row in rows:
+        cell = row.get("transforms") or ""
+        if RECORD_FILE not in cell or not cell.startswith("[{"):
+            continue
+        try:
+            (record,) = json.loads(cell)
+            params = record["params"]
+        except (ValueError, TypeError, KeyError):
+            continue
+        if record.get("name") != RECORD_FILE or not isinstance(params, dict):
+            continue
+        side = check_relative(decode_path(str(params.get("file"))), f"manifest row {row.get('output')!r}")
+        data = read_state_file(output_root / side, 1 << 30)
+        if hashlib.sha256(data).hexdigest() != params.get("sha256"):
+            raise UntrustedError(f"{side}: its bytes are not the ones manifest.csv records")
+        row["transforms"] = data.decode("utf-8", "surrogateescape")
 
 
 def line(cells: list[str]) -> str:

@@ -9,13 +9,14 @@ is a complete record of how the output was made.
 
 from __future__ import annotations
 
+import csv
 import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from augcli import manifest, state
+from augcli import datacard, manifest, state
 from augcli.plan import MANIFEST_NAME
 from augcli.recipe import Recipe, RecipeError, load_recipe, parse_recipe
 from augcli.untrusted import check_relative
@@ -34,9 +35,11 @@ class Replayed:
 
 def rows(output_root: Path) -> list[dict[str, str]]:
     try:
-        return manifest.read(output_root / MANIFEST_NAME)
-    except (OSError, UnicodeDecodeError) as exc:
+        found = manifest.read(output_root / MANIFEST_NAME)
+        manifest.resolve_records(found, output_root)
+    except (OSError, UnicodeDecodeError, csv.Error) as exc:
         raise ReplayFailed(f"cannot read {output_root / MANIFEST_NAME}: {exc}") from None
+    return found
 
 
 def find_row(all_rows: list[dict[str, str]], row_or_path: str) -> dict[str, str]:
@@ -68,6 +71,7 @@ class Replayer:
         self.known = state.load(output_root)
         self.unit_of_file = {f[0]: unit for unit, record in self.known.units.items() for f in record["files"]}
         self.prepared: set[str] = set()
+        self._tables: dict[str, dict[str, str]] | None = None
 
     @staticmethod
     def _recipe(info: dict[str, Any], recipe_path: Path | None) -> Recipe:
@@ -84,6 +88,14 @@ class Replayer:
         recipe.seed = int(info.get("seed", recipe.seed))
         recipe.copies = int(info.get("copies", recipe.copies))
         return recipe
+
+    def _table_row(self, source_cell: str) -> dict[str, str]:
+        """The table row of a source (its records resolved), read from the manifest once."""
+        if self._tables is None:
+            self._tables = {r.get("source") or "": r for r in rows(self.output_root) if r.get("kind") == "table"}
+        if source_cell not in self._tables:
+            raise ReplayFailed(f"no table row has source {source_cell!r}")
+        return self._tables[source_cell]
 
     def _unit_of(self, output_cell: str) -> str:
         """The output a file belongs to (an image for its label file); itself for a main output."""
@@ -106,12 +118,18 @@ class Replayer:
         except ValueError:
             raise ReplayFailed(f"{output}: its transforms cell is not JSON") from None
         kind = row.get("kind", "")
-        if kind == "dataset":
+        if kind == "dataset" and output == datacard.CARD_NAME:
+            data = datacard.for_units(self.known.units, self.recipe.sections) or b""
+        elif kind == "dataset":
             data = self._run_wide(modality, section, output)
         elif not source.is_file():
             raise ReplayFailed(f"{output}: its source {source} is gone")
         elif kind == "table":
             data = _bytes(modality.replay_table(source, section, self.recipe.copies, records).data)
+        elif kind == "record":  # a table's records, moved to a side file: made again with the table
+            table = self._table_row(row.get("source") or "")
+            again = modality.replay_table(source, section, self.recipe.copies, json.loads(table["transforms"]))
+            data = manifest.record_bytes(again.records)
         else:
             unit = self._unit_of(row["output"])
             rendered = modality.replay(source, section, records) if kind == "copy" else None

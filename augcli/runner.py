@@ -375,6 +375,14 @@ class _Stager:
         self.staged[-1] = (self.staged[-1][0], row)
 
     def end_unit(self, output: str, entry: dict[str, Any] | None = None) -> None:
+        start = self.units[-1][1] if self.units else 0
+        for index in range(start, len(self.staged)):
+            staged, row = self.staged[index]
+            record = manifest.side_record(row)
+            if record is not None:  # a record too long for a csv field: a hidden file beside the output
+                side, data = record
+                self.staged[index] = (staged, dataclasses.replace(row, transforms=(manifest.reference(side, data),)))
+                self.stage(side, data, Row(side, row.source, row.modality, None, kind="record"))
         self.units.append((output, len(self.staged), entry))
 
     def commit(self) -> list[Made]:
@@ -851,15 +859,7 @@ def _dataset_card(recipe: Recipe, work: _Run, status: Status) -> bytes | None:
         return None  # INPUT has a README.md of its own at the top: it is an output
     if current is None and os.path.lexists(work.root / datacard.CARD_NAME):
         return None  # someone's own file: never replaced
-    files = sorted(
-        manifest.decode_path(f[0])
-        for unit, record in units.items()
-        if unit in status.unit_keys and not record.get("run")
-        for f in record["files"]
-    )
-    if not datacard.needed(files):
-        return None
-    return datacard.card(files, "tabular" if "tabular" in recipe.sections else "text")
+    return datacard.for_units({u: r for u, r in units.items() if u in status.unit_keys}, recipe.sections)
 
 
 def _remove(work: _Run, status: Status) -> int:

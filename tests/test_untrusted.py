@@ -295,3 +295,36 @@ def test_merge_names_every_missing_shard(tmp_path):
     assert augcli("run", recipe, data, out, "--shard", "1/3").returncode == 0
     result = augcli("merge", out)
     assert result.returncode == 2 and "shard(s) 0, 2 of 3 are missing" in result.stderr
+
+
+def test_a_record_longer_than_a_csv_field_goes_to_a_side_file_and_reads_back(tmp_path):
+    """Balancing a text table over 12,000 labels records a 500 KB class table: the manifest keeps a
+    reference, every field stays under what Python's csv module reads by default."""
+    import csv
+
+    data = tmp_path / "in"
+    data.mkdir()
+    rows = "".join(f"{i},the film number {i} was here,label{i}\n" for i in range(12_000))
+    (data / "t.csv").write_text("id,text,label\n" + rows)
+    recipe = tmp_path / "r.yaml"
+    recipe.write_text(
+        "copies: 1\ntext:\n  include: ['*.csv']\n  label: label\n  balance: max\n  transforms: [random_swap]\n"
+    )
+    out = tmp_path / "out"
+    result = augcli("run", recipe, data, out)
+    assert result.returncode == 0, result.stderr
+    with (out / "manifest.csv").open(newline="") as handle:
+        manifest_rows = list(csv.DictReader(handle))  # the default field size limit
+    (table,) = [r for r in manifest_rows if r["kind"] == "table"]
+    (reference,) = json.loads(table["transforms"])
+    assert reference["name"] == "records_file" and reference["params"]["file"] == ".t.csv.records.json"
+    side = json.loads((out / ".t.csv.records.json").read_text())
+    (balance,) = [r for r in side if r["name"] == "balance"]
+    assert len(balance["params"]["classes"]) == 12_000
+    assert [r["kind"] for r in manifest_rows if r["output"] == ".t.csv.records.json"] == ["record"]
+    assert augcli("verify", out).returncode == 0
+    replayed = augcli("replay", out, "--all")
+    assert replayed.returncode == 0 and "0 differ" in replayed.stderr, replayed.stderr
+    (out / ".t.csv.records.json").write_text("[]")  # tampered: its hash no longer matches
+    replayed = augcli("replay", out, "--all")
+    assert replayed.returncode == 2 and "not the ones manifest.csv records" in replayed.stderr

@@ -71,6 +71,7 @@ def build(output_root: Path) -> dict[str, Any]:
         raise ReportError(f"{output_root} has no {MANIFEST_NAME}: run augcli run first (a failed run writes none)")
     try:
         rows = manifest.read(path)
+        manifest.resolve_records(rows, output_root)
     except (OSError, UnicodeDecodeError, csv.Error) as exc:
         raise ReportError(f"cannot read {path}: {exc}") from None
     for number, row in enumerate(rows, start=2):
@@ -115,7 +116,7 @@ def _summary(info: dict[str, Any], rows: list[dict[str, str]]) -> list[tuple[str
     """The set as it stands (from the manifest), then the last run that changed it, on one line."""
     counts = info.get("summary", {})
     by_kind = Counter(r["kind"] for r in rows)
-    sources = {r["source"] for r in rows if r["kind"] != "dataset"}
+    sources = {r["source"] for r in rows if r["kind"] not in ("dataset", "record")}
     last = (
         f"{counts.get('files', '?')} files in: {counts.get('made', '?')} made ({counts.get('written', '?')} outputs), "
         f"{counts.get('current', '?')} up to date, {counts.get('removed', '?')} removed, {counts.get('failed', '?')} "
@@ -217,7 +218,7 @@ def _classes(
     seen: set[str] = set()
     for row in rows:
         output = manifest.decode_path(row["output"])
-        if output not in main or row["kind"] == "dataset":
+        if output not in main or row["kind"] in ("dataset", "record"):
             continue
         source = manifest.decode_path(row["source"])
         split = split_of(source, {})
