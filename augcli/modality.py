@@ -92,6 +92,10 @@ class Modality(Protocol):
     def key_version(self, section: Section) -> int:
         """A version of the section's outputs that joins their keys once past 1."""
 
+    def output_key(self, section: Section, suffix: str) -> dict[str, Any] | None:
+        """The `output:` options a copy written with `suffix` depends on (the others at their
+        defaults), or None when all count."""
+
     def finish(self, section: Section, entries: list[tuple[str, dict[str, Any]]]) -> list[tuple[str, bytes]]:
         """Files written once per run from the outputs' entries (a COCO json)."""
 
@@ -127,6 +131,11 @@ class BaseModality:
     """Defaults every modality shares; each overrides what it does differently."""
 
     transforms_optional = False
+
+    def output_key(self, section: Section, suffix: str) -> dict[str, Any] | None:
+        """The section's `output:` options as a copy written with `suffix` depends on them (options
+        that cannot change such a file at their defaults), or None: all of them count."""
+        return None
 
     def key_version(self, section: Section) -> int:
         """Joins the keys of the section's outputs once past 1: bumped when what a section's outputs

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import csv
 import json
-import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -19,6 +18,7 @@ from typing import Any
 from augcli import datacard, manifest, state
 from augcli.plan import MANIFEST_NAME
 from augcli.recipe import Recipe, RecipeError, load_recipe, parse_recipe
+from augcli.storage import write_file
 from augcli.untrusted import check_relative
 
 
@@ -162,7 +162,5 @@ def _bytes(data: Any) -> bytes:
 
 
 def write_to(path: Path, data: bytes) -> None:
-    """The replayed bytes into FILE (outside OUTPUT's state), written whole then renamed."""
-    temporary = path.with_name(f".{path.name}.augcli-replay-{os.getpid()}")
-    temporary.write_bytes(data)
-    os.replace(temporary, path)
+    """The replayed bytes into FILE, written whole then renamed (never through a planted link)."""
+    write_file(path, data)

@@ -238,7 +238,7 @@ def assess(
 
     status = Status()
     hasher = keys.Hasher(known.hashes)
-    section_keys, original_keys = {}, {}
+    section_keys, original_keys, key_parts = {}, {}, {}
     for name, section in recipe.sections.items():
         modality = MODALITIES[section.modality]
         files = [hasher.tree(f) for f in sorted(modality.section_files(section))]
@@ -246,8 +246,27 @@ def assess(
         options = canonical_options(section.options, recipe.base_dir)
         version = modality.key_version(section)  # past 1 only: every other section's keys stay as they were
         extra = [version] if version > 1 else []
+        key_parts[name] = (transforms, options, files, extra)
         section_keys[name] = keys.digest(keys.FORMAT_VERSION, name, transforms, options, files, *extra)
         original_keys[name] = keys.digest(keys.FORMAT_VERSION, name, modality.original_settings(section), files, *extra)
+    copy_keys: dict[tuple[str, str], str] = {}
+
+    def copy_key(name: str, path: str) -> str:
+        """The section's key for a copy written as `path`: output options that cannot change a file
+        of its format (JPEG quality for a PNG) count at their defaults, so changing them remakes
+        exactly the copies they affect."""
+        suffix = PurePosixPath(path).suffix.lower()
+        found = copy_keys.get((name, suffix))
+        if found is None:
+            transforms, options, files, extra = key_parts[name]
+            section = recipe.sections[name]
+            output = MODALITIES[section.modality].output_key(section, suffix)
+            options = options if output is None else {**options, "output": output}
+            found = copy_keys[(name, suffix)] = keys.digest(
+                keys.FORMAT_VERSION, name, transforms, options, files, *extra
+            )
+        return found
+
     sources = hasher.many([os.fsdecode(job.source) for job in plan.jobs])
     if hasher.fresh or rebuild:
         work_found()
@@ -270,7 +289,9 @@ def assess(
             elif output.copy is None:
                 key = keys.fast_digest(original_keys[job.modality], content, output.path)
             else:
-                key = keys.fast_digest(section_keys[job.modality], recipe.seed, content, output.copy, output.path)
+                key = keys.fast_digest(
+                    copy_key(job.modality, output.path), recipe.seed, content, output.copy, output.path
+                )
             status.unit_keys[output.path] = key
             record = known.units.get(output.path)
             if rebuild or not _is_current(output_root, record, key, known):

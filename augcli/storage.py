@@ -346,6 +346,25 @@ def folds_case(folder: Path) -> bool:
     return False
 
 
+def write_file(path: Path, data: bytes) -> None:
+    """Write a file augcli makes outside a dataset tree (a preview page, a replayed output) whole:
+    an unpredictable temporary name beside it, created exclusively (a planted link at a fixed name
+    is never followed), fsynced, then renamed over `path` (a link there is replaced, not followed)."""
+    import tempfile
+
+    fd, temporary = tempfile.mkstemp(prefix=f".{path.name[:64]}.", suffix=".augcli-tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(temporary)
+        raise
+
+
 def is_url(text: str | os.PathLike) -> bool:
     """Whether a command-line path names a remote folder (file:// and plain paths are local)."""
     text = os.fspath(text)

@@ -103,3 +103,25 @@ def test_shipped_audio_recipe_runs_on_the_shipped_data(tmp_path):
     with (tmp_path / "out" / "manifest.csv").open(newline="") as handle:
         rows = list(csv.DictReader(handle))
     assert len(rows) == 8 * 5
+
+
+def test_the_vocoder_outputs_are_pinned_to_their_output_version(tmp_path):
+    """A kernel change that moves these bytes must come with an output_version bump (so reruns
+    remake the copies the old kernel made): update the pin and the version together."""
+    import hashlib
+
+    from augcli.transforms import transforms_for
+
+    write_audio(tmp_path / "in" / "a.wav", sine(440, 16000, 0.5, channels=2), 16000)
+    recipe = tmp_path / "r.yaml"
+    recipe.write_text(
+        "seed: 3\ncopies: 1\naudio:\n  transforms:\n    - time_stretch: {rate: [1.25, 1.25]}\n"
+        "    - pitch_shift: {semitones: [3, 3]}\n"
+    )
+    assert invoke("run", recipe, tmp_path / "in", tmp_path / "out").exit_code == 0
+    sha = hashlib.sha256((tmp_path / "out" / "a_aug0.wav").read_bytes()).hexdigest()
+    versions = {name: transforms_for("audio")[name].output_version for name in ("time_stretch", "pitch_shift")}
+    assert (versions, sha) == (
+        {"time_stretch": 2, "pitch_shift": 2},
+        "8c9c60bbdd38e8e275828a329b3b2d3853dcc8a5f3856427583949041fde5f70",
+    )

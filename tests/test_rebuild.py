@@ -521,3 +521,68 @@ def test_raising_copies_only_adds_files_and_lowering_only_removes(dataset, recip
     assert {p: v for p, v in stamps(out).items() if p != "manifest.csv"} == {
         p: v for p, v in before.items() if p != "manifest.csv"
     }
+
+
+def test_output_options_remake_exactly_the_copies_they_affect(dataset, recipe_file, tmp_path):
+    """JPEG quality touches the JPEG copies only, PNG compression the PNG copies only; originals never."""
+    out = tmp_path / "out"
+    assert invoke("run", recipe_file, dataset, out).exit_code == 0
+    before = stamps(out)
+    recipe_file.write_text(RECIPE + "  output: {quality: 80}\n")
+    result = invoke("run", recipe_file, dataset, out)
+    assert "3 made (9 outputs)" in result.stderr, result.stderr
+    assert touched(before, stamps(out)) == {f"cats/cat{i}_aug{k}.jpg" for i in range(3) for k in range(3)} | {
+        "manifest.csv"
+    }
+    before = stamps(out)
+    recipe_file.write_text(RECIPE + "  output: {quality: 80, png_compress_level: 9}\n")
+    result = invoke("run", recipe_file, dataset, out)
+    assert "2 made (6 outputs)" in result.stderr, result.stderr
+    assert touched(before, stamps(out)) == {f"dogs/dog{i}_aug{k}.png" for i in range(2) for k in range(3)} | {
+        "manifest.csv"
+    }
+
+
+def test_toggling_keep_original_on_a_table_gives_a_clean_runs_result(tmp_path):
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "t.csv").write_text("x,y,label\n" + "".join(f"{i}.5,{i * 2}.25,{'ab'[i % 2]}\n" for i in range(8)))
+    recipe = tmp_path / "r.yaml"
+    text = "seed: 1\ncopies: 2\nkeep_original: {keep}\ntabular:\n  label: label\n"
+    text += "  transforms: [{{gaussian_noise: {{std: 0.1}}}}]\n"
+    for first, second in ((True, False), (False, True)):
+        out, clean = tmp_path / f"out{first}", tmp_path / f"clean{first}"
+        recipe.write_text(text.format(keep=str(first).lower()))
+        assert invoke("run", recipe, data, out).exit_code == 0
+        recipe.write_text(text.format(keep=str(second).lower()))
+        assert invoke("run", recipe, data, out).exit_code == 0
+        assert invoke("run", recipe, data, clean).exit_code == 0
+        assert tree_digest(out) == tree_digest(clean)
+
+
+def test_the_claim_before_writing_is_fsynced(dataset, recipe_file, tmp_path, monkeypatch):
+    synced: list[str] = []
+    real = os.fsync
+
+    def spy(fd: int) -> None:
+        synced.append(os.readlink(f"/proc/self/fd/{fd}"))
+        real(fd)
+
+    monkeypatch.setattr(state.os, "fsync", spy)
+    out = tmp_path / "out"
+    assert invoke("run", recipe_file, dataset, out, "--workers", "1").exit_code == 0
+    assert synced and synced[0] == str(out / ".augcli-journal.jsonl")  # before any output was written
+
+
+def test_a_state_file_that_is_a_link_is_refused_and_its_target_untouched(dataset, recipe_file, tmp_path):
+    out = tmp_path / "out"
+    assert invoke("run", recipe_file, dataset, out).exit_code == 0
+    target = tmp_path / "elsewhere.json"
+    target.write_bytes((out / ".augcli-state.json").read_bytes())
+    (out / ".augcli-state.json").unlink()
+    (out / ".augcli-state.json").symlink_to(target)
+    before = target.read_bytes()
+    (dataset / "cats" / "cat0.jpg").unlink()
+    result = invoke("run", recipe_file, dataset, out)
+    assert result.exit_code == 2 and ".augcli-state.json is a symbolic link" in result.stderr
+    assert target.read_bytes() == before and (out / "cats" / "cat0_aug0.jpg").exists()

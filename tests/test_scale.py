@@ -3,6 +3,7 @@ byte for byte, also when a worker is lost mid-run."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -111,10 +112,24 @@ def test_dask_executor_writes_the_same_bytes(dataset, tmp_path):
     assert "--scheduler goes with --executor dask" in invoke("run", recipe, data, dask, "--scheduler", "x").output
 
 
-def _descendants(pid: int) -> list:
+def _workers_of(pid: int) -> list[int]:
+    """PIDs of the pool's worker processes below `pid` (a process that ends while it is looked at
+    is simply not one: psutil raises NoSuchProcess for it)."""
     import psutil
 
-    return psutil.Process(pid).children(recursive=True)
+    found = []
+    try:
+        children = psutil.Process(pid).children(recursive=True)
+    except psutil.Error:
+        return []
+    for child in children:
+        try:
+            line = " ".join(child.cmdline())
+        except psutil.Error:
+            continue
+        if "spawn_main" in line or "forkserver" in line:
+            found.append(child.pid)
+    return found
 
 
 def test_a_dask_worker_lost_mid_run_costs_only_its_tasks(tmp_path):
@@ -133,14 +148,11 @@ def test_a_dask_worker_lost_mid_run_costs_only_its_tasks(tmp_path):
     deadline = time.monotonic() + 120
     while killed is None and run.poll() is None and time.monotonic() < deadline:
         made = list((out / "pics").glob("*_aug*")) if (out / "pics").is_dir() else []
-        workers = [
-            p
-            for p in _descendants(run.pid)
-            if "spawn_main" in " ".join(p.cmdline()) or "forkserver" in " ".join(p.cmdline())
-        ]
+        workers = _workers_of(run.pid)
         if len(made) >= 20 and workers:
-            killed = workers[-1].pid
-            os.kill(killed, signal.SIGKILL)
+            killed = workers[-1]
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(killed, signal.SIGKILL)
         time.sleep(0.05)
     assert run.wait(timeout=300) == 0, run.stderr.read().decode()[-2000:]
     assert killed is not None, "the run finished before a worker could be killed"

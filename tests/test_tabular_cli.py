@@ -48,7 +48,7 @@ def test_tables_are_byte_identical_across_worker_counts_and_problems_are_reporte
         )
         digests.append(tree_digest(out))
     assert digests[0] == digests[1]
-    assert sorted(digests[0]) == ["a/train.csv", "b/more.tsv", "b/tiny.csv", "manifest.csv"]
+    assert sorted(digests[0]) == ["README.md", "a/train.csv", "b/more.tsv", "b/tiny.csv", "manifest.csv"]  # + data card
     rows = {row["output"]: row for row in read_manifest(tmp_path / "out1")}
     assert json.loads(rows["a/train.csv"]["rows"]) == {"original": 80, "augmented": 160, "synthetic": 144}
     assert (rows["a/train.csv"]["kind"], rows["a/train.csv"]["copy"]) == ("table", "-1")

@@ -328,3 +328,19 @@ def test_a_record_longer_than_a_csv_field_goes_to_a_side_file_and_reads_back(tmp
     (out / ".t.csv.records.json").write_text("[]")  # tampered: its hash no longer matches
     replayed = augcli("replay", out, "--all")
     assert replayed.returncode == 2 and "not the ones manifest.csv records" in replayed.stderr
+
+
+def test_preview_and_replay_never_write_through_a_link_planted_at_a_temporary_name(tmp_path):
+    pytest.importorskip("jinja2")
+    root = small_set(tmp_path)
+    out = made(root)
+    page = tmp_path / "preview.html"
+    for planted in (f".{page.name}.augcli-tmp", f".{page.name}.augcli-replay-1"):
+        (tmp_path / planted).symlink_to(root / "victim.txt")
+    result = augcli("preview", root / "recipe.yaml", root / "in", "-o", page, "--files", "1", "--copies", "1")
+    assert result.returncode == 0, result.stderr
+    replayed = tmp_path / "copy.png"
+    assert augcli("replay", out, "c/a0_aug0.png", "-o", replayed).returncode == 0
+    assert replayed.read_bytes() == (out / "c" / "a0_aug0.png").read_bytes()
+    assert (root / "victim.txt").read_text() == "keep me\n" and page.read_text().startswith("<!")
+    assert sorted(p.name for p in tmp_path.glob(".*augcli-tmp")) == [f".{page.name}.augcli-tmp"]  # only the plant

@@ -247,6 +247,16 @@ class ImageModality(FileModality):
     def original_settings(self, section: Section) -> Any:
         return {key: section.options[key] for key in ("images", "annotations", "masks")}
 
+    def output_key(self, section: Section, suffix: str) -> dict[str, Any] | None:
+        """JPEG and WebP copies depend on `quality`, WebP on `webp_lossless`, PNG on
+        `png_compress_level`; `format` counts for all (its other options at their defaults)."""
+        relevant = {".jpg": ("quality",), ".jpeg": ("quality",), ".webp": ("quality", "webp_lossless")}
+        relevant[".png"] = ("png_compress_level",)
+        chosen = section.options["output"]
+        defaults = {key: param.default for key, param in self.options["output"].fields.items()}
+        keep = ("format", *relevant.get(suffix, ()))
+        return {key: chosen[key] if key in keep else defaults[key] for key in chosen}
+
     def key_version(self, section: Section) -> int:
         """2 for an annotated section: its outputs' entries now carry what the COCO json, VOC
         ImageSets and data.yaml lists keep of each original (made once again, then current)."""

@@ -16,6 +16,7 @@ from augcli.recipe import Recipe
 from augcli.report import draw, plots
 from augcli.report.textdiff import diff, operations
 from augcli.seeding import FileRngs, rng_for, stable_hash
+from augcli.storage import write_file
 
 TEXT_SAMPLES = 8  # lines (or rows) of a text file shown with their copies
 TABLE_FEATURES = 8
@@ -264,7 +265,5 @@ def write(recipe: Recipe, plan: Plan, destination: Path, files: int, copies: int
             sections=sections,
         )
         data = html.encode("utf-8")
-    temporary = destination.with_name(f".{destination.name}.augcli-tmp")
-    temporary.write_bytes(data)
-    temporary.replace(destination)
+    write_file(destination, data)
     return sections
