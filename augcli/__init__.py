@@ -35,3 +35,9 @@ def __getattr__(name: str) -> Any:
 
         return getattr(api, name)
     raise AttributeError(f"module 'augcli' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    """The public names, though they load on first use (what `dir(augcli)` and completion show),
+    and the module's own dunders such as `__version__`; not the helpers it imports."""
+    return sorted(set(__all__) | {name for name in globals() if name.startswith("__")})

@@ -9,37 +9,20 @@ call for samples. `Pipeline.for_output` is the generator the offline run uses fo
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+import dataclasses
+import os
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from augcli import recipe as _recipe
-from augcli.recipe import RecipeError as RecipeError  # re-exported: augcli.RecipeError
-from augcli.seeding import FileRngs, rng_for
-from augcli.transforms import ReplayError as ReplayError  # re-exported: augcli.ReplayError
-
-BOX_FORMATS = ("xyxy", "xywh", "yolo")  # pixel corners (Pascal VOC), pixel x, y, w, h (COCO), normalised cx cy w h
-
-
-@dataclass
-class Augmented:
-    """What a pipeline returns: the augmented sample in the kind it was given, the records the
-    manifest would hold for it, and the targets that moved with an image. Unpacks as
-    `sample, records = pipeline(...)`."""
-
-    sample: Any
-    records: list[dict[str, Any]]
-    boxes: np.ndarray | None = None
-    labels: list[Any] | None = None
-    mask: np.ndarray | None = None
-    keypoints: np.ndarray | None = None
-
-    def __iter__(self) -> Iterator[Any]:
-        yield self.sample
-        yield self.records
+from augcli.core import recipe as _recipe
+from augcli.core.recipe import RecipeError as RecipeError  # re-exported: augcli.RecipeError
+from augcli.core.seeding import FileRngs, rng_for
+from augcli.core.transforms import ReplayError as ReplayError  # re-exported: augcli.ReplayError
+from augcli.online import BOX_FORMATS as BOX_FORMATS  # re-exported
+from augcli.online import Augmented as Augmented  # re-exported: augcli.Augmented
 
 
 class Recipe:
@@ -85,12 +68,13 @@ class Pipeline:
     """One section of a recipe as a callable. `pipeline(sample, rng)` returns an `Augmented`."""
 
     def __init__(self, recipe: _recipe.Recipe, modality: str) -> None:
-        from augcli.modalities import MODALITIES
+        from augcli.core.modalities import MODALITIES
 
         self._recipe = recipe
         self.modality = modality
         self._section = recipe.sections[modality]
         self._modality = MODALITIES[modality]
+        self._bound_to: dict[Path, _recipe.Section] = {}
 
     def __repr__(self) -> str:
         return f"Pipeline({self.modality}, {len(self._section.transforms)} transforms, seed {self._recipe.seed})"
@@ -102,7 +86,7 @@ class Pipeline:
 
     def claims(self, relative_path: str) -> bool:
         """Whether the section's include / exclude globs take the file at `relative_path`."""
-        from augcli.plan import claims
+        from augcli.core.globs import claims
 
         return claims(self._section, relative_path)
 
@@ -122,22 +106,74 @@ class Pipeline:
 
     def render(self, path: str | Path, copy: int = 0, *, input_root: str | Path | None = None) -> bytes:
         """The bytes `augcli run` writes for copy `copy` of the file at `path` (for a table: the
-        whole output table). With `input_root`, the path relative to it names the output, as in a
-        run over that folder, and annotations pair as they do there."""
-        source = Path(path)
-        root = Path(input_root) if input_root is not None else source.parent
-        relative = source.resolve().relative_to(root.resolve()).as_posix()
-        if input_root is not None:
-            self._modality.prepare(self._section, root.resolve())
-        if self._modality.layout(relative, self._section) == "table":
+        whole output table). With `input_root` (the INPUT of the run), `path` is relative to it or
+        absolute inside it, and annotations pair as they do in the run. Without it, the file renders
+        as in a run over its own folder; a section that reads more of INPUT than the file (an image
+        section's annotations, masks or data.yaml) raises ValueError asking for `input_root`."""
+        if input_root is None:
+            needs = _reads_input(self._section)
+            if needs:
+                raise ValueError(
+                    f"the {self.modality} section reads {needs} under INPUT: pass input_root= (the folder "
+                    f"`augcli run` reads) so {Path(path).name} renders with them as in the run"
+                )
+            source = Path(path)
+            relative, section = source.name, self._section
+        else:
+            if not Path(input_root).is_dir():
+                raise ValueError(f"input_root {input_root} is not a folder")
+            relative = _inside(Path(input_root), Path(path))
+            source = Path(input_root).resolve() / relative  # the run reads INPUT resolved
+            section = self._bound(Path(input_root).resolve())
+        if not source.is_file():
+            where = f" under input_root {input_root}" if input_root is not None else ""
+            raise FileNotFoundError(f"{path}: no such file{where}")
+        if self._modality.layout(relative, section) == "table":
             rngs = FileRngs(self._recipe.seed, relative)
-            data = self._modality.render_table(source, self._section, self._recipe.copies, rngs).data
+            data = self._modality.render_table(source, section, self._recipe.copies, rngs).data
             return data if isinstance(data, bytes) else b"".join(data)  # a large table is made in chunks
-        (rendered,) = list(self._modality.render(source, self._section, [self.for_output(relative, copy)]))
+        (rendered,) = list(self._modality.render(source, section, [self.for_output(relative, copy)]))
         return rendered.data
+
+    def _bound(self, root: Path) -> _recipe.Section:
+        """The section bound to INPUT `root` as a run binds it (its annotations read once per root);
+        a copy, so calls on samples and renders with other roots are not affected."""
+        bound = self._bound_to.get(root)
+        if bound is None:
+            bound = dataclasses.replace(self._section, bound={})
+            self._modality.prepare(bound, root)
+            self._bound_to = {root: bound}  # the last root only: a COCO json may be large
+        return bound
 
     def _run(self, sample: Any, rng: np.random.Generator | None, records: list | None, targets: dict) -> Augmented:
         from augcli import online
 
         run = {"image": online.image, "audio": online.audio, "text": online.text, "tabular": online.tabular}
         return run[self.modality](self._section, sample, rng, records, targets)
+
+
+def _reads_input(section: _recipe.Section) -> str:
+    """What a section reads of INPUT beyond the file it augments, '' when nothing: an image
+    section's annotations (and their data.yaml or classes file) and masks change its copies."""
+    options = section.options
+    annotations, masks = options.get("annotations") or {}, options.get("masks") or {}
+    found = []
+    if annotations.get("format", "none") != "none":
+        found.append(f"{annotations['format']} annotations")
+    if annotations.get("classes"):
+        found.append(annotations["classes"])
+    if masks.get("path"):
+        found.append("masks")
+    return " and ".join(found)
+
+
+def _inside(root: Path, path: Path) -> str:
+    """`path` (relative to `root`, or absolute inside it) as the POSIX path a run over `root` names
+    it by; links along the way are followed only when the path does not lie under `root` as written."""
+    written = Path(os.path.abspath(root / path))  # `..` folded, links kept: the run's own spelling
+    for base, candidate in ((Path(os.path.abspath(root)), written), (root.resolve(), written.resolve())):
+        try:
+            return candidate.relative_to(base).as_posix()
+        except ValueError:
+            continue
+    raise ValueError(f"{path} is not inside input_root {root} (give a path relative to it, or absolute inside it)")

@@ -1,4 +1,4 @@
-"""Command line: `augcli run`, `augcli validate`, `augcli transforms`.
+"""Command line: `augcli run`, `validate`, `preview`, `verify`, `replay`, `report`, `merge`, `transforms`.
 
 Exit codes: 0 everything up to date; 1 some inputs failed (the rest were written; manifest.csv not
 replaced), `--check` found OUTPUT out of date, or `verify` found a difference; 2 usage, recipe or
@@ -17,8 +17,8 @@ from pathlib import Path
 import click
 
 from augcli import __version__
-from augcli.storage import is_url
-from augcli.untrusted import UntrustedError
+from augcli.core.files import is_url
+from augcli.storage.untrusted import UntrustedError
 
 EXIT_FAILED_INPUTS = 1
 EXIT_USAGE = 2
@@ -26,6 +26,13 @@ EXIT_INTERRUPTED = 130
 DRY_RUN_SHOWN = 10
 CHECK_SHOWN = 5
 WARNINGS_SHOWN = 3  # a warning that many files share is shown for this many, then counted
+COMMAND_ORDER = ("run", "validate", "preview", "verify", "replay", "report", "merge", "transforms")
+EPILOG = """\b
+Example:
+  augcli validate augment.yaml
+  augcli run augment.yaml data/raw data/augmented
+
+'augcli COMMAND --help' shows a command's arguments and options."""
 
 
 def _fail(message: str, code: int = EXIT_USAGE) -> None:
@@ -33,21 +40,32 @@ def _fail(message: str, code: int = EXIT_USAGE) -> None:
     sys.exit(code)
 
 
+def _plural(count: int, word: str, many: str | None = None) -> str:
+    """ "1 file", "2 files": the runner's `plural`, imported on use (the CLI loads the build engine late)."""
+    from augcli.build.runner import plural
+
+    return plural(count, word, many)
+
+
 def _load(recipe_path: str):
-    from augcli.recipe import RecipeError, load_recipe
+    from augcli.core.recipe import RecipeError, load_recipe
 
     try:
         return load_recipe(recipe_path)
     except RecipeError as exc:
-        count = len(exc.problems)
-        click.echo(f"augcli: invalid recipe ({count} problem{'s' if count > 1 else ''}):", err=True)
+        click.echo(f"augcli: invalid recipe ({_plural(len(exc.problems), 'problem')}):", err=True)
         for problem in exc.problems:
             click.echo(f"  {problem}", err=True)
         sys.exit(EXIT_USAGE)
 
 
 class _Commands(click.Group):
-    """Ctrl-C anywhere (planning, hashing, verify) is one line and exit 130, never a traceback."""
+    """Commands listed in the order a user meets them, `run` first; Ctrl-C anywhere (planning,
+    hashing, verify) is one line and exit 130, never a traceback."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        known = [name for name in COMMAND_ORDER if name in self.commands]
+        return known + sorted(set(self.commands) - set(known))
 
     def invoke(self, ctx: click.Context):
         try:
@@ -57,13 +75,13 @@ class _Commands(click.Group):
             sys.exit(EXIT_INTERRUPTED)
 
 
-@click.group(cls=_Commands, context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=_Commands, context_settings={"help_option_names": ["-h", "--help"]}, epilog=EPILOG)
 @click.version_option(__version__, prog_name="augcli")
 def main() -> None:
     """Offline dataset augmentation from one YAML recipe, reproducible to the byte."""
 
 
-@main.command()
+@main.command(short_help="Bring OUTPUT up to date with RECIPE and INPUT.")
 @click.argument("recipe", type=click.Path(dir_okay=False))
 @click.argument("input_dir", metavar="INPUT")
 @click.argument("output_dir", metavar="OUTPUT")
@@ -122,23 +140,24 @@ def run(
         config.copies = copies
     if seed is not None:
         config.seed = seed
+    overridden = {key: f"--{key}" for key, value in (("copies", copies), ("seed", seed)) if value is not None}
 
-    from augcli import runner
-    from augcli.plan import PlanError, build_plan
+    from augcli.build import assess, runner
+    from augcli.build.plan import PlanError, build_plan
 
     part = _parse_shard(shard) if shard is not None else None
     input_text = input_dir
     input_dir, output_dir, mirror = _places(input_dir, output_dir, pull_output=not dry_run)
     try:
-        runner.check_output(input_dir, output_dir, overwrite or check)
-        from augcli.storage import folds_case
+        assess.check_output(input_dir, output_dir, overwrite or check)
+        from augcli.storage.tree import folds_case
 
         # one spelling of each path: stable hash-cache keys
         plan = build_plan(config, input_dir.resolve(), output_dir, fold_case=folds_case(output_dir))
-    except (runner.OutputError, PlanError) as exc:
+    except (assess.OutputError, PlanError) as exc:
         _fail(str(exc))
     if part is not None:
-        from augcli.plan import take_shard
+        from augcli.build.plan import take_shard
 
         take_shard(plan, *part)
     for warning in plan.warnings:
@@ -153,9 +172,11 @@ def run(
     if not plan.jobs and not allow_empty:
         _fail(_nothing_matched(config, plan))
     if dry_run:
-        _print_plan(plan)
+        _print_plan(plan, _settings(config, overridden))
         return
     if not quiet:
+        if copies is None and "copies" not in _keys_set(config):  # one copy each, unasked: say so
+            click.echo(f"augcli: copies: {config.copies} (default)", err=True)
         _print_balance(plan, lambda line: click.echo("augcli:" + line[1:], err=True))
     if check:
         sys.exit(_check(plan, config, output_dir, part))
@@ -174,13 +195,13 @@ def run(
     if scheduler is not None and executor != "dask":
         _fail("--scheduler goes with --executor dask")
     if scheduler is not None:
-        from augcli.dask_executor import SchedulerError, check_scheduler
+        from augcli.build.dask_executor import SchedulerError, check_scheduler
 
         try:
             check_scheduler(scheduler)
         except SchedulerError as exc:
             _fail(str(exc))
-    from augcli import remote
+    from augcli.storage import remote
 
     options = runner.Options(workers, rebuild, overwrite, allow_failures, shard=part, executor=executor)
     options.scheduler = scheduler
@@ -203,7 +224,7 @@ def run(
 def _places(input_text: str, output_text: str, pull_output: bool = True):
     """INPUT and OUTPUT as local folders: a URL's local mirror (pulled up to date), or the path.
     Returns (input, output, the OUTPUT's mirror or None)."""
-    from augcli import remote
+    from augcli.storage import remote
 
     try:
         if is_url(input_text):
@@ -228,15 +249,17 @@ def _push(mirror, options) -> None:
     """Send what the run changed to the remote OUTPUT (whole objects; manifest last)."""
     if mirror is None:
         return
-    from augcli import remote
-    from augcli.plan import REPORT_NAME
+    from augcli.build import state
+    from augcli.build.plan import REPORT_NAME
+    from augcli.storage import remote
 
     try:
-        uploaded, deleted = mirror.push(options.place, options.manifest_name, options.sent)
+        owned, extras = state.files_to_push(mirror.local, options.place, options.manifest_name)
+        uploaded, deleted = mirror.push(options.place, owned, extras, options.manifest_name, options.sent)
         uploaded += mirror.push_file(REPORT_NAME) + len(options.sent)
     except remote.RemoteError as exc:
         _fail(str(exc), EXIT_FAILED_INPUTS)
-    click.echo(f"augcli: {mirror.url}: {uploaded} object(s) written, {deleted} deleted", err=True)
+    click.echo(f"augcli: {mirror.url}: {_plural(uploaded, 'object')} written, {deleted:,} deleted", err=True)
 
 
 def _write_report(output_dir: Path) -> None:
@@ -250,7 +273,7 @@ def _write_report(output_dir: Path) -> None:
     click.echo(f"augcli: report: {written}", err=True)
 
 
-@main.command("report")
+@main.command("report", short_help="Write OUTPUT/report.html about the run that made it.")
 @click.argument("output_dir", metavar="OUTPUT", type=click.Path(exists=True, file_okay=False, path_type=Path))
 def report_command(output_dir: Path) -> None:
     """Write OUTPUT/report.html for the run that made OUTPUT: summary, recipe, how often each
@@ -274,7 +297,7 @@ def _parse_shard(text: str) -> tuple[int, int]:
     return int(match.group(1)), int(match.group(2))
 
 
-@main.command()
+@main.command(short_help="Join the parts of a sharded run into one manifest.")
 @click.argument("output_dir", metavar="OUTPUT")
 @click.option(
     "--input", "input_dir", type=click.Path(file_okay=False, path_type=Path), help="INPUT (default: the run's)."
@@ -282,8 +305,10 @@ def _parse_shard(text: str) -> tuple[int, int]:
 def merge(output_dir: str, input_dir) -> None:
     """Join the parts `run --shard K/N` wrote into OUTPUT's manifest.csv (and run-wide files such
     as a COCO json), byte for byte what one run would write; every part must be complete."""
-    from augcli import merge as merger
-    from augcli import remote, state
+    from augcli.build import merge as merger
+    from augcli.build import state
+    from augcli.build.plan import MANIFEST_NAME
+    from augcli.storage import remote
 
     mirror = None
     try:
@@ -294,11 +319,15 @@ def merge(output_dir: str, input_dir) -> None:
             local = remote.local_path(output_dir)
         done = merger.merge(local, input_dir)
         if mirror is not None:
-            mirror.push()
+            owned, extras = state.files_to_push(mirror.local, state.PLACE, MANIFEST_NAME)
+            mirror.push(state.PLACE, owned, extras, MANIFEST_NAME)
     except (merger.MergeError, state.LockedError, remote.RemoteError, UntrustedError) as exc:
         _fail(str(exc))
     extra = f", and {', '.join(done.run_wide)}" if done.run_wide else ""
-    click.echo(f"augcli: merged {done.shards} shards: manifest.csv lists {done.files:,} files{extra}", err=True)
+    click.echo(
+        f"augcli: merged {_plural(done.shards, 'shard')}: manifest.csv lists {_plural(done.files, 'file')}{extra}",
+        err=True,
+    )
 
 
 def _nothing_matched(config, plan) -> str:
@@ -323,7 +352,7 @@ def _likeness(name: str, pattern: str) -> float:
 
 def _check(plan, config, output_dir: Path, part=None) -> int:
     """`run --check`: 0 when OUTPUT is up to date, else 1 with what would be made, changed, deleted."""
-    from augcli import runner
+    from augcli.build import runner
 
     try:
         report = runner.check(plan, config, output_dir, part)
@@ -332,19 +361,19 @@ def _check(plan, config, output_dir: Path, part=None) -> int:
     for relative, why in plan.unreadable:
         click.echo(f"augcli: failed: {relative}: {why}", err=True)
     if report.up_to_date and not plan.unreadable:
-        click.echo(f"augcli: {output_dir} is up to date ({len(plan.jobs):,} files in)", err=True)
+        click.echo(f"augcli: {output_dir} is up to date ({_plural(len(plan.jobs), 'file')} in)", err=True)
         return 0
     click.echo(f"augcli: {output_dir} is out of date:", err=True)
     for label, paths in (("made", report.new), ("changed", report.changed), ("deleted", report.removed)):
         shown = ", ".join(paths[:CHECK_SHOWN]) + (", ..." if len(paths) > CHECK_SHOWN else "")
-        click.echo(f"  {len(paths):,} output(s) would be {label}" + (f": {shown}" if paths else ""), err=True)
+        click.echo(f"  {_plural(len(paths), 'output')} would be {label}" + (f": {shown}" if paths else ""), err=True)
     if report.manifest_stale:
         click.echo(f"  manifest.csv would be rewritten: {report.manifest_stale}", err=True)
     return 1
 
 
 def _run(plan, config, output_dir: Path, options, quiet: bool, verbose: bool) -> None:
-    from augcli import runner, state
+    from augcli.build import runner, state
 
     options.preload = _preload(config)
 
@@ -385,13 +414,14 @@ def _run(plan, config, output_dir: Path, options, quiet: bool, verbose: bool) ->
         _fail(f"cannot write to OUTPUT {output_dir}: {exc}", EXIT_FAILED_INPUTS)
     for warning, files in repeated.items():
         if len(files) > WARNINGS_SHOWN and not verbose:
-            click.echo(f"augcli: warning: {len(files) - WARNINGS_SHOWN:,} more file(s): {warning}", err=True)
+            click.echo(f"augcli: warning: {_plural(len(files) - WARNINGS_SHOWN, 'more file')}: {warning}", err=True)
     click.echo(summary.line(), err=True)
     if summary.kept:
         shown = ", ".join(summary.kept[:CHECK_SHOWN]) + (", ..." if len(summary.kept) > CHECK_SHOWN else "")
+        were = "was" if len(summary.kept) == 1 else "were"
         click.echo(
-            f"augcli: warning: {len(summary.kept)} output(s) of removed inputs were edited since augcli wrote them "
-            f"and were kept: {shown}",
+            f"augcli: warning: {_plural(len(summary.kept), 'output')} of removed inputs {were} edited since augcli "
+            f"wrote them and {were} kept: {shown}",
             err=True,
         )
     if summary.failures:
@@ -400,7 +430,7 @@ def _run(plan, config, output_dir: Path, options, quiet: bool, verbose: bool) ->
             click.echo(f"augcli: failures accepted (--allow-failures); they are listed in {failures}", err=True)
         else:
             click.echo(
-                f"augcli: {options.manifest_name} not updated: {len(summary.failures)} input(s) failed "
+                f"augcli: {options.manifest_name} not updated: {_plural(len(summary.failures), 'input')} failed "
                 f"(listed in {failures}); fix them and rerun",
                 err=True,
             )
@@ -408,14 +438,14 @@ def _run(plan, config, output_dir: Path, options, quiet: bool, verbose: bool) ->
 
 
 def _on_interrupt(number: int, frame) -> None:
-    from augcli import runner
+    from augcli.build import runner
 
     runner.INTERRUPTED.set()
     signal.default_int_handler(number, frame)
 
 
 def _preload(config) -> list[str]:
-    from augcli.modalities import preload
+    from augcli.core.modalities import preload
 
     return preload(config.sections)
 
@@ -424,12 +454,12 @@ def _start_pool_early(recipe_path: str, output_dir: str, workers: int | None, ex
     """A first run into a new OUTPUT has work for sure: start the worker pool's fork server before
     this process imports, loads the recipe and plans, so the two start-ups overlap (about 0.3 s of
     every first run). Only the recipe's top-level keys are read here; the real check comes next."""
-    from augcli import pool
-    from augcli.storage import read_input
+    from augcli.build import pool
+    from augcli.core.files import read_input
 
     if executor != "local" or (workers or default_workers()) <= 1 or is_url(output_dir):
         return
-    from augcli.state import OLD_FOLDER, PLACE, SNAPSHOT
+    from augcli.build.state import OLD_FOLDER, PLACE, SNAPSHOT
 
     if Path(output_dir, PLACE + SNAPSHOT).exists() or Path(output_dir, OLD_FOLDER).exists():  # a rerun may
         # have nothing to do: the runner decides
@@ -441,7 +471,7 @@ def _start_pool_early(recipe_path: str, output_dir: str, workers: int | None, ex
     except Exception:  # any problem is the recipe check's to report, a moment later
         return
     if isinstance(top, dict):
-        from augcli.modalities import preload
+        from augcli.core.modalities import preload
 
         pool.start_server(preload(str(key) for key in top))
 
@@ -459,19 +489,21 @@ def _print_balance(plan, echo) -> None:
     for section, classes in plan.balance.items():
         parts = []
         for label, (files, low, high) in classes.items():
-            copies = f"{low}" if low == high else f"{low}-{high}"
-            parts.append(f"{label} {files} file{'s' if files != 1 else ''} x {copies} copies")
+            copies = _plural(low, "copy", "copies") if low == high else f"{low}-{high} copies"
+            parts.append(f"{label} {_plural(files, 'file')} x {copies}")
         echo(f"  {section} balance: " + "; ".join(parts))
 
 
-def _print_plan(plan) -> None:
+def _print_plan(plan, settings: list[str]) -> None:
     counts: dict[str, int] = {}
     for job in plan.jobs:
         counts[job.modality] = counts.get(job.modality, 0) + 1
     per_modality = ", ".join(f"{name}: {n}" for name, n in sorted(counts.items())) or "none"
     click.echo(
-        f"plan: {len(plan.jobs)} files ({per_modality}), {plan.output_count} outputs, {len(plan.unclaimed)} skipped"
+        f"plan: {_plural(len(plan.jobs), 'file')} ({per_modality}), {_plural(plan.output_count, 'output')}, "
+        f"{len(plan.unclaimed):,} skipped"
     )
+    click.echo("  " + ", ".join(settings))
     for split, (augmented, passed) in sorted(plan.splits.items()):
         click.echo(f"  split {split}: {augmented} augmented, {passed} passed through")
     _print_balance(plan, click.echo)
@@ -483,13 +515,13 @@ def _print_plan(plan) -> None:
     click.echo("dry run: nothing written")
 
 
-@main.command()
+@main.command(short_help="Check OUTPUT's files against the hashes in manifest.csv.")
 @click.argument("output_dir", metavar="OUTPUT", type=click.Path(exists=True, file_okay=False, path_type=Path))
 @click.option("--strict", is_flag=True, help="Also fail on files the manifest does not list.")
 def verify(output_dir: Path, strict: bool) -> None:
     """Re-hash every file manifest.csv lists; exit 0 when all match, 1 with what is missing or
     modified (and, with --strict, unlisted: other tools' caches are reported, not failed)."""
-    from augcli import verify as checker
+    from augcli.build import verify as checker
 
     try:
         found = checker.verify(output_dir, strict)
@@ -499,17 +531,17 @@ def verify(output_dir: Path, strict: bool) -> None:
         for path in paths:
             click.echo(f"augcli: {label}: {path}", err=True)
     click.echo(
-        f"augcli: {found.checked:,} files checked: {len(found.missing)} missing, {len(found.modified)} modified, "
-        f"{len(found.unlisted)} unlisted",
+        f"augcli: {_plural(found.checked, 'file')} checked: {len(found.missing)} missing, "
+        f"{len(found.modified)} modified, {len(found.unlisted)} unlisted",
         err=True,
     )
     if not found.ok:
         sys.exit(EXIT_FAILED_INPUTS)
 
 
-@main.command()
+@main.command(short_help="Make outputs again from their manifest rows and compare.")
 @click.argument("output_dir", metavar="OUTPUT", type=click.Path(exists=True, file_okay=False, path_type=Path))
-@click.argument("row_or_path", metavar="ROW-OR-PATH", required=False)
+@click.argument("row_or_path", metavar="[ROW-OR-PATH]", required=False)
 @click.option("-o", "--out", "out_file", type=click.Path(dir_okay=False, path_type=Path), help="Write the bytes here.")
 @click.option("--all", "every", is_flag=True, help="Replay every row of the manifest.")
 @click.option("--recipe", type=click.Path(dir_okay=False, path_type=Path), help="The recipe (default: the run's).")
@@ -518,9 +550,9 @@ def verify(output_dir: Path, strict: bool) -> None:
 )
 def replay(output_dir: Path, row_or_path, out_file, every, recipe, input_dir) -> None:
     """Make one output again from its manifest row's recorded parameters (ROW-OR-PATH: a row
-    number, 1 for the first row, or the output path) and compare it with the file on disk:
-    exit 0 when the bytes are identical, 1 when they differ."""
-    from augcli.replay import Replayer, ReplayFailed, find_row, rows, write_to
+    number, 1 for the first row, or the output path; --all: every row) and compare it with the
+    file on disk: exit 0 when the bytes are identical, 1 when they differ."""
+    from augcli.build.replay import Replayer, ReplayFailed, find_row, rows, write_to
 
     if every == (row_or_path is not None):
         _fail("give ROW-OR-PATH or --all")
@@ -541,14 +573,15 @@ def replay(output_dir: Path, row_or_path, out_file, every, recipe, input_dir) ->
         _fail(str(exc))
     if every:
         click.echo(
-            f"augcli: {len(chosen):,} rows replayed: {len(chosen) - differing:,} identical, {differing} differ",
+            f"augcli: {_plural(len(chosen), 'row')} replayed: {len(chosen) - differing:,} identical, "
+            f"{differing:,} {'differs' if differing == 1 else 'differ'}",
             err=True,
         )
     if differing:
         sys.exit(EXIT_FAILED_INPUTS)
 
 
-@main.command()
+@main.command(short_help="Render a few inputs and their copies into one page.")
 @click.argument("recipe", type=click.Path(dir_okay=False))
 @click.argument("input_dir", metavar="INPUT", type=click.Path(exists=True, file_okay=False, path_type=Path))
 @click.option("-o", "--out", "destination", type=click.Path(dir_okay=False, path_type=Path), help="Where to write it.")
@@ -561,7 +594,7 @@ def preview(recipe, input_dir: Path, destination, files, copies, seed, fmt, open
     """Render a few inputs per section and their copies, exactly as `run` would make them, into
     one self-contained page (default preview.html) or a PNG contact sheet; nothing else is written."""
     from augcli import report
-    from augcli.plan import PlanError, build_plan
+    from augcli.build.plan import PlanError, build_plan
 
     try:
         report.require()
@@ -583,31 +616,61 @@ def preview(recipe, input_dir: Path, destination, files, copies, seed, fmt, open
     destination = destination or Path(f"preview.{fmt}")
     sections = previewer.write(config, plan, destination, files, copies, fmt)
     shown = sum(len(s["files"]) for s in sections)
-    click.echo(f"augcli: preview of {shown} file(s), {copies} copies each: {destination}", err=True)
+    click.echo(
+        f"augcli: preview of {_plural(shown, 'file')}, {_plural(copies, 'copy', 'copies')} each: {destination}",
+        err=True,
+    )
     if open_it:
         import webbrowser
 
         webbrowser.open(destination.resolve().as_uri())
 
 
-@main.command()
+@main.command(short_help="Check RECIPE and show the settings it gives.")
 @click.argument("recipe", type=click.Path(dir_okay=False))
 def validate(recipe) -> None:
     """Check RECIPE; exit 0 when valid, 2 with every problem listed."""
     config = _load(recipe)
-    sections = ", ".join(f"{name}: {len(s.transforms)} transforms" for name, s in config.sections.items())
-    click.echo(f"{recipe}: valid ({sections}; seed {config.seed}, {config.copies} copies)")
+    sections = ", ".join(f"{name}: {_plural(len(s.transforms), 'transform')}" for name, s in config.sections.items())
+    click.echo(f"{recipe}: valid ({sections})")
+    for setting in _settings(config):
+        click.echo(f"  {setting}")
 
 
-@main.command("transforms")
+def _settings(config, overridden: dict[str, str] | None = None) -> list[str]:
+    """The recipe's top-level settings as `key: value`: one the recipe does not set is marked
+    `(default)`, one an option overrode names the option (`copies: 2 (--copies)`)."""
+    from augcli.core.recipe import GLOBAL_KEYS
+
+    given, shown = _keys_set(config), []
+    for key in GLOBAL_KEYS:
+        value = getattr(config, key)
+        text = ("true" if value else "false") if isinstance(value, bool) else str(value)
+        origin = (overridden or {}).get(key) or ("" if key in given else "default")
+        shown.append(f"{key}: {text}" + (f" ({origin})" if origin else ""))
+    return shown
+
+
+def _keys_set(config) -> set[str]:
+    """The top-level keys the recipe's text sets (the rest took their defaults)."""
+    from augcli.core.yamlsource import YamlSourceError, load_with_lines
+
+    try:
+        top, _ = load_with_lines(config.text)  # the text validated a moment ago: no new problem here
+    except YamlSourceError:
+        return set()
+    return {str(key) for key in top} if isinstance(top, dict) else set()
+
+
+@main.command("transforms", short_help="List the transforms or the recipe's keys, with defaults.")
 @click.argument("modality", required=False)
 @click.option("--markdown", is_flag=True, help="Print the reference as the README's Markdown tables.")
 @click.option("--keys", is_flag=True, help="List the recipe's keys (top level and each section's) instead.")
 def list_transforms(modality, markdown, keys) -> None:
     """List every transform with its parameters, defaults and meaning (--keys: the recipe's keys)."""
     from augcli import docs
-    from augcli.modalities import MODALITIES
-    from augcli.suggest import did_you_mean
+    from augcli.core.modalities import MODALITIES
+    from augcli.core.suggest import did_you_mean
 
     if modality is not None and modality not in MODALITIES:
         _fail(f"unknown modality '{modality}'{did_you_mean(modality, MODALITIES)} (available: {', '.join(MODALITIES)})")

@@ -88,6 +88,18 @@ def test_every_public_name_and_method_has_a_docstring():
             assert inspect.getdoc(getattr(module, name)), f"{module.__name__}.{name} has no docstring"
 
 
+def test_dir_shows_the_public_names_without_importing_them():
+    import subprocess
+    import sys
+
+    shown = dir(augcli)
+    assert set(augcli.__all__) <= set(shown) and "__version__" in shown
+    assert "TYPE_CHECKING" not in shown and "Any" not in shown  # helpers it imports are not its API
+    code = "import augcli, sys; names = dir(augcli); print('augcli.api' in sys.modules, 'load_recipe' in names)"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.split() == ["False", "True"]  # listed, still loaded on first use only
+
+
 def test_load_recipe_raises_the_clis_located_errors(tmp_path):
     bad = tmp_path / "bad.yaml"
     bad.write_text("image:\n  transforms:\n    - rotat: {degrees: 10}\n")
@@ -119,6 +131,36 @@ def test_rendering_through_the_api_gives_the_runs_bytes_for_every_modality(mixed
         assert made == (out / row["output"]).read_bytes(), row["output"]
         checked.add(row["modality"])
     assert checked == {"image", "audio", "text", "tabular"}
+
+
+def test_render_takes_a_path_relative_to_input_root_and_asks_for_it_when_annotations_need_it(tmp_path):
+    from tests.test_annotations import detection_dataset
+
+    data = detection_dataset(tmp_path / "data", "coco")
+    recipe_path = tmp_path / "coco.yaml"
+    recipe_path.write_text(  # crops that drop every box are drawn again: the boxes steer the draws
+        "seed: 4\ncopies: 3\nimage:\n  images: images\n  annotations: {format: coco, path: annotations.json}\n"
+        "  masks: {path: masks}\n  boxes: {max_tries: 3, bbox_safe: true, min_visibility: 0.5}\n"
+        "  transforms:\n    - hflip: {p: 0.5}\n"
+        "    - random_resized_crop: {scale: [0.02, 0.3], ratio: [1, 1], size: [48, 64]}\n"
+    )
+    out = tmp_path / "out"
+    assert invoke("run", recipe_path, data, out).exit_code == 0
+    pipeline = augcli.load_recipe(recipe_path).pipeline("image")
+    rows = [r for r in read_manifest(out) if r["kind"] == "copy" and r["output"].startswith("images/")]
+    assert len(rows) == 9 and any(json.loads(r["transforms"])[-1]["name"] == "boxes" for r in rows)
+    for row in rows:
+        expected, copy = (out / row["output"]).read_bytes(), int(row["copy"])
+        assert pipeline.render(row["source"], copy, input_root=data) == expected, row["output"]  # relative
+        assert pipeline.render(data / row["source"], copy, input_root=str(data)) == expected  # absolute
+    with pytest.raises(ValueError, match=r"reads coco annotations and masks under INPUT: pass input_root="):
+        pipeline.render(data / "images" / "train" / "im0.png", 0)
+    with pytest.raises(ValueError, match="is not inside input_root"):
+        pipeline.render(tmp_path / "coco.yaml", 0, input_root=data)
+    with pytest.raises(FileNotFoundError, match="no such file under input_root"):
+        pipeline.render("images/train/im9.png", 0, input_root=data)
+    plain = augcli.parse_recipe("seed: 4\nimage:\n  transforms: [hflip]\n").pipeline("image")
+    assert plain.render(data / "images" / "train" / "im0.png", 0)  # no annotations: its own folder will do
 
 
 def test_calling_a_pipeline_on_decoded_samples_gives_the_runs_bytes(mixed):
@@ -319,7 +361,7 @@ SKIPPED = {"one_of", "some_of", "background_noise", "back_translation"}  # compo
 
 
 def _each(modality: str) -> list[str]:
-    from augcli.transforms import transforms_for
+    from augcli.core.transforms import transforms_for
 
     return sorted(set(transforms_for(modality)) - SKIPPED)
 

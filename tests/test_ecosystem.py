@@ -103,7 +103,7 @@ def test_commit_clone_check_and_rerun_as_the_readme_says(tmp_path):
 
     (raw / "dogs" / "dog1.png").unlink()  # a real change in the clone: --check names it
     check = augcli("run", clone / "augment.yaml", raw, augmented, "--check")
-    assert check.returncode == 1 and "4 output(s) would be deleted: dogs/dog1.png" in check.stderr
+    assert check.returncode == 1 and "4 outputs would be deleted: dogs/dog1.png" in check.stderr
 
 
 @needs_make
