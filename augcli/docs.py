@@ -3,7 +3,7 @@ the code."""
 
 from __future__ import annotations
 
-from augcli.transforms import Composition, transforms_for
+from augcli.core.transforms import Composition, transforms_for
 
 
 def _rows(modality: str) -> list[tuple[str, str, list[tuple[str, str, str, str]]]]:
@@ -29,6 +29,15 @@ def text_reference(modalities: list[str]) -> str:
     return "\n".join(out).rstrip() + "\n"
 
 
+def markdown_index(modalities: list[str], reference: str = "docs/reference.md") -> str:
+    """The README's index: every transform name of each modality, linking to its reference."""
+    out = ["| section | transforms |", "|---|---|"]
+    for modality in modalities:
+        names = ", ".join(f"`{name}`" for name, _, _ in _rows(modality))
+        out.append(f"| [{modality}]({reference}#{modality}) | {names} |")
+    return "\n".join(out) + "\n"
+
+
 def _cell(text: str) -> str:
     return text.replace("|", "\\|")
 
@@ -47,7 +56,7 @@ def markdown_reference(modalities: list[str]) -> str:
 
 def _key_rows(params: dict, prefix: str = "") -> list[tuple[str, str, str, str]]:
     """(key, kind, default, meaning) for declared keys, nested mappings flattened as a.b."""
-    from augcli.params import Options
+    from augcli.core.params import Options
 
     rows = []
     for key, param in params.items():
@@ -61,8 +70,8 @@ def _key_rows(params: dict, prefix: str = "") -> list[tuple[str, str, str, str]]
 
 
 def _key_groups(modalities: list[str]) -> list[tuple[str, list[tuple[str, str, str, str]]]]:
-    from augcli.modalities import MODALITIES
-    from augcli.recipe import BALANCED, GLOBAL_KEYS, SECTION_KEYS
+    from augcli.core.modalities import MODALITIES
+    from augcli.core.recipe import BALANCED, GLOBAL_KEYS, SECTION_KEYS
 
     groups = [("top level", _key_rows(GLOBAL_KEYS))]
     for name in modalities:

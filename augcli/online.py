@@ -7,20 +7,39 @@ file, and converts the result back to the kind it was given.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from augcli.transforms import ReplayError
+from augcli.core.transforms import ReplayError
 
 if TYPE_CHECKING:
-    from augcli.api import Augmented
-    from augcli.recipe import Section
+    from augcli.core.recipe import Section
+
+BOX_FORMATS = ("xyxy", "xywh", "yolo")  # pixel corners (Pascal VOC), pixel x, y, w, h (COCO), normalised cx cy w h
+
+
+@dataclass
+class Augmented:
+    """What a pipeline returns: the augmented sample in the kind it was given, the records the
+    manifest would hold for it, and the targets that moved with an image. Unpacks as
+    `sample, records = pipeline(...)`."""
+
+    sample: Any
+    records: list[dict[str, Any]]
+    boxes: np.ndarray | None = None
+    labels: list[Any] | None = None
+    mask: np.ndarray | None = None
+    keypoints: np.ndarray | None = None
+
+    def __iter__(self) -> Iterator[Any]:
+        yield self.sample
+        yield self.records
 
 
 def _augmented(*args: Any, **kwargs: Any) -> Augmented:
-    from augcli.api import Augmented
-
     return Augmented(*args, **kwargs)
 
 
@@ -29,8 +48,6 @@ def _augmented(*args: Any, **kwargs: Any) -> Augmented:
 
 def _boxes_in(boxes: Any, box_format: str, width: int, height: int) -> np.ndarray:
     """N x 4 boxes in `box_format` as pixel corners x0, y0, x1, y1."""
-    from augcli.api import BOX_FORMATS
-
     values = np.asarray(boxes, dtype=np.float64).reshape(-1, 4)
     if box_format == "xyxy":
         return values.copy()
@@ -188,8 +205,8 @@ def tabular(section: Section, sample: Any, rng: Any, records: list | None, targe
     whole-file step of `augcli run`)."""
     import pandas as pd
 
+    from augcli.core.transforms import draw_seed
     from augcli.tabular import table
-    from augcli.transforms import draw_seed
 
     if targets:
         raise TypeError(f"tabular takes no targets, got {sorted(targets)}")

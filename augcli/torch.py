@@ -52,7 +52,7 @@ class AugmentedDataset(Dataset):
         transform: Callable[[Any], Any] | None = None,
         decoder: str = "opencv",
     ) -> None:
-        from augcli.plan import walk
+        from augcli.build.plan import walk
 
         self.recipe = recipe if isinstance(recipe, Recipe) else load_recipe(recipe)
         self.pipeline: Pipeline = self.recipe.pipeline(modality)
@@ -96,9 +96,9 @@ class AugmentedDataset(Dataset):
         return len(self.samples)
 
     def __getitem__(self, index: int) -> tuple[Any, int]:
-        from augcli.pool import tune_allocator
+        from augcli.build.pool import tune_allocator
 
-        tune_allocator()  # once per process: large buffers stay in the heap (see augcli.pool)
+        tune_allocator()  # once per process: large buffers stay in the heap (see augcli.build.pool)
         path, label = self.samples[index]
         rng = item_rng(self.seed, self.epoch, index)
         if self.modality == "image":

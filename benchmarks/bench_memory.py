@@ -72,7 +72,7 @@ def main() -> None:
     out = WORK / "memory_out"
     shutil.rmtree(out, ignore_errors=True)
     seconds, peak = peak_mb([sys.executable, "-m", "augcli", "run", str(recipe), str(inputs), str(out), "-q"])
-    imports = "import augcli.cli, augcli.runner, augcli.tabular.table, time"
+    imports = "import augcli.cli, augcli.build.runner, augcli.tabular.table, time"
     _, floor = peak_mb([sys.executable, "-c", imports + "; time.sleep(0.3)"])  # what a tabular run imports
     size = table.stat().st_size / 2**20
     print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}")

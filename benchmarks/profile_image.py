@@ -31,13 +31,13 @@ def _name(op) -> str:
 def main() -> None:
     import cv2
 
-    from augcli import pool
+    from augcli.build import pool
+    from augcli.core.recipe import parse_recipe
+    from augcli.core.seeding import rng_for
+    from augcli.core.transforms import plan_pipeline
     from augcli.image import io
     from augcli.image.ops import run_ops
     from augcli.image.transforms import ImageInfo
-    from augcli.recipe import parse_recipe
-    from augcli.seeding import rng_for
-    from augcli.transforms import plan_pipeline
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--images", type=int, default=50)

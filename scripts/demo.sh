@@ -3,7 +3,7 @@
 # part of sample_data/ into out/<modality>/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-source scripts/setup_venv.sh
+source scripts/setup_venv.sh report  # report: `augcli preview` and `run --report` work right after
 .venv/bin/augcli run configs/images.yaml sample_data/shapes out/images --overwrite "$@"
 .venv/bin/augcli run configs/detection.yaml sample_data/detection out/detection --overwrite "$@"
 .venv/bin/augcli run configs/pose.yaml sample_data/pose out/pose --overwrite "$@"

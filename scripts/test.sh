@@ -1,18 +1,21 @@
 #!/usr/bin/env bash
 # The test command: install augcli with its test tools and the translate extra (for the back
-# translation tests) into .venv, Debian's chromium for the browser tests, lint, then run pytest.
+# translation tests) into .venv at the locked versions, lint, then run pytest.
 # Extra arguments go to pytest (e.g. bash scripts/test.sh -k recipe).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/setup_venv.sh test,translate
-# The browser tests open the preview and the report in Debian's headless Chromium: installed here
-# when missing and this runs as root; otherwise those tests are skipped and say why.
+# The browser tests open the preview and the report in Debian's headless Chromium. System packages
+# are installed only when asked (AUGCLI_INSTALL_SYSTEM=1, as CI sets it, as root); otherwise those
+# tests are skipped and this names the command that installs them.
 if ! { command -v chromium && command -v chromedriver; } >/dev/null 2>&1; then
-  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+  if [ "${AUGCLI_INSTALL_SYSTEM:-0}" = 1 ] && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "test.sh: installing Debian's chromium and chromium-driver (AUGCLI_INSTALL_SYSTEM=1)"
     { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver; } \
       >/dev/null 2>&1 || echo "test.sh: could not install chromium; the browser tests will be skipped"
   else
-    echo "test.sh: chromium is missing and this is not root; the browser tests will be skipped"
+    echo "test.sh: chromium is missing, so the browser tests will be skipped; to run them:"
+    echo "  sudo apt-get install chromium chromium-driver   (or AUGCLI_INSTALL_SYSTEM=1 bash scripts/test.sh as root)"
   fi
 fi
 .venv/bin/ruff check .

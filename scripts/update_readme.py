@@ -1,12 +1,13 @@
-"""Regenerate the README's transform and recipe-key references from the declarations
-(augcli transforms --markdown, augcli transforms --keys --markdown)."""
+"""Regenerate the references from the declarations: the README's index of transforms, the
+transform reference (docs/reference.md, `augcli transforms --markdown`) and every recipe key
+(docs/recipe.md, `augcli transforms --keys --markdown`)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 from augcli import docs
-from augcli.modalities import MODALITIES
+from augcli.core.modalities import MODALITIES
 
 
 def _replace(text: str, name: str, body: str) -> str:
@@ -17,11 +18,15 @@ def _replace(text: str, name: str, body: str) -> str:
 
 
 def main() -> None:
-    readme = Path(__file__).resolve().parent.parent / "README.md"
-    text = readme.read_text(encoding="utf-8")
-    text = _replace(text, "transforms", docs.markdown_reference(list(MODALITIES)))
-    text = _replace(text, "keys", docs.markdown_keys(list(MODALITIES)))
-    readme.write_text(text, encoding="utf-8")
+    root = Path(__file__).resolve().parent.parent
+    modalities = list(MODALITIES)
+    for relative, name, body in (
+        ("README.md", "index", docs.markdown_index(modalities)),
+        ("docs/reference.md", "transforms", docs.markdown_reference(modalities)),
+        ("docs/recipe.md", "keys", docs.markdown_keys(modalities)),
+    ):
+        path = root / relative
+        path.write_text(_replace(path.read_text(encoding="utf-8"), name, body), encoding="utf-8")
 
 
 if __name__ == "__main__":

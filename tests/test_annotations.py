@@ -13,13 +13,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from PIL import Image
 
+from augcli.core.recipe import parse_recipe
+from augcli.core.transforms import plan_pipeline
 from augcli.image.labels import companions, shapes
 from augcli.image.labels.companions import Layout
 from augcli.image.labels.shapes import Box
 from augcli.image.ops import run_ops
 from augcli.image.transforms import ImageInfo
-from augcli.recipe import parse_recipe
-from augcli.transforms import plan_pipeline
 from tests.test_cli import invoke, read_manifest, tree_digest
 
 COLOURS = [(255, 0, 0), (0, 255, 0), (0, 0, 255), (255, 255, 0)]
@@ -377,7 +377,7 @@ def test_recipe_and_plan_errors_for_annotations(tmp_path):
 
 @pytest.mark.parametrize("path", ["/abs/labels", "../labels", "a/../../labels"])
 def test_annotation_paths_must_stay_inside_input(path):
-    from augcli.recipe import RecipeError
+    from augcli.core.recipe import RecipeError
 
     with pytest.raises(RecipeError, match="must be a path inside INPUT"):
         parse_recipe(f"image:\n  annotations: {{format: yolo, path: '{path}'}}\n  transforms: [hflip]\n")

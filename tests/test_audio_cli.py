@@ -110,7 +110,7 @@ def test_the_vocoder_outputs_are_pinned_to_their_output_version(tmp_path):
     remake the copies the old kernel made): update the pin and the version together."""
     import hashlib
 
-    from augcli.transforms import transforms_for
+    from augcli.core.transforms import transforms_for
 
     write_audio(tmp_path / "in" / "a.wav", sine(440, 16000, 0.5, channels=2), 16000)
     recipe = tmp_path / "r.yaml"

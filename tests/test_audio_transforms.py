@@ -10,8 +10,8 @@ import pytest
 
 from augcli.audio import transforms as T
 from augcli.audio.modality import AudioModality
-from augcli.recipe import parse_recipe
-from augcli.transforms import transforms_for
+from augcli.core.recipe import parse_recipe
+from augcli.core.transforms import transforms_for
 from tests.audio_signals import dominant_hz, sine, write_audio
 
 REQUIRED = {"background_noise": {"path": "noise"}, "pad_or_crop": {"duration_s": 0.3}}
@@ -150,7 +150,7 @@ def test_a_chain_moves_every_channel_together():
     )
     tone = sine(440.0, 16000, 0.5, channels=2)
     info = T.AudioInfo(16000, 2)
-    from augcli.transforms import plan_pipeline
+    from augcli.core.transforms import plan_pipeline
 
     applied, _ = plan_pipeline(recipe.sections["audio"].transforms, np.random.default_rng(1), info)
     out = tone

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from augcli.modalities import MODALITIES
-from augcli.recipe import RecipeError, parse_recipe
-from augcli.seeding import FileRngs
+from augcli.core.modalities import MODALITIES
+from augcli.core.recipe import RecipeError, parse_recipe
+from augcli.core.seeding import FileRngs
 from augcli.text import translate
 from tests.test_cli import invoke, tree_digest
 

@@ -154,8 +154,8 @@ def test_validate_transforms_and_version():
     assert invoke("--version").output.strip() == f"augcli, version {__version__}"
 
 
-def test_readme_embeds_the_current_transform_reference():
-    readme = (ROOT / "README.md").read_text()
+def test_the_reference_page_embeds_the_current_transform_reference():
+    readme = (ROOT / "docs" / "reference.md").read_text()
     start, end = "<!-- transforms:start -->\n", "<!-- transforms:end -->"
     embedded = readme[readme.index(start) + len(start) : readme.index(end)]
     assert embedded.strip() == invoke("transforms", "--markdown").output.strip(), (
@@ -212,7 +212,7 @@ def test_symlink_loop_in_input_does_not_hang(dataset, recipe_file, tmp_path):
 
 
 def test_recipe_text_of_the_fixture_is_valid():
-    from augcli.recipe import parse_recipe
+    from augcli.core.recipe import parse_recipe
 
     assert parse_recipe(RECIPE).copies == 3
 

@@ -20,7 +20,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from augcli import manifest
+from augcli.build import manifest
 from tests.conftest import augcli_command, gradient_rgb, start_long_run, write_image
 from tests.test_cli import read_manifest, tree_digest
 
@@ -229,7 +229,7 @@ def test_a_killed_worker_fails_its_file_and_the_run_finishes(tmp_path, recipe_fi
 
 
 def test_every_death_is_named():
-    from augcli.executor import death_reason
+    from augcli.build.executor import death_reason
 
     assert death_reason(-9) == "worker died: killed by signal 9 (out of memory?)"
     assert death_reason(-11) == "worker died: killed by signal 11 (SIGSEGV)"
@@ -324,7 +324,7 @@ def test_billion_laughs_and_deep_nesting_are_refused_fast(shapes, tmp_path):
         result = augcli("validate", recipe, timeout=20)
         assert result.returncode == 2 and "Traceback" not in result.stderr, result.stderr
         assert time.monotonic() - started < 5  # interpreter start-up included; the check itself is ~0.2 s
-    from augcli.recipe import RecipeError, parse_recipe
+    from augcli.core.recipe import RecipeError, parse_recipe
 
     for text in (laughs, deep, mapping):
         started = time.monotonic()
@@ -343,7 +343,7 @@ def test_billion_laughs_and_deep_nesting_are_refused_fast(shapes, tmp_path):
     ],
 )
 def test_sizes_too_large_for_any_input_are_refused_at_validation(section, message):
-    from augcli.recipe import RecipeError, parse_recipe
+    from augcli.core.recipe import RecipeError, parse_recipe
 
     with pytest.raises(RecipeError, match=message):
         parse_recipe(section)
@@ -362,7 +362,7 @@ def test_a_copy_over_the_pixel_limit_fails_that_file_before_allocating(tmp_path)
 
 
 def test_workers_are_capped_at_the_number_of_tasks(shapes, mixed_recipe, tmp_path):
-    from augcli.executor import LocalExecutor
+    from augcli.build.executor import LocalExecutor
 
     executor = LocalExecutor(64, abs, int, ())
     results, alive = {}, []
@@ -509,7 +509,7 @@ def test_any_linux_file_name_plans_runs_and_reruns(names, tmp_path_factory):
 def test_any_malformed_recipe_is_a_recipe_error_never_a_crash(value):
     import yaml
 
-    from augcli.recipe import RecipeError, parse_recipe
+    from augcli.core.recipe import RecipeError, parse_recipe
 
     candidates = [
         yaml.safe_dump(value),

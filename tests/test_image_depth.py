@@ -16,10 +16,10 @@ import numpy as np
 import pytest
 from PIL import Image, ImageCms, ImageOps
 
+from augcli.core.transforms import REGISTRY
 from augcli.image import io as image_io
 from augcli.image.ops import run_ops
 from augcli.image.transforms import ImageInfo
-from augcli.transforms import REGISTRY
 
 SAME = {"format": "same"}
 W, H = 64, 48

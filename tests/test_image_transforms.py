@@ -7,9 +7,9 @@ import json
 import numpy as np
 import pytest
 
+from augcli.core.transforms import REGISTRY
 from augcli.image.ops import run_ops
 from augcli.image.transforms import ImageInfo
-from augcli.transforms import REGISTRY
 from tests.conftest import gradient_rgb
 
 REQUIRED = {
@@ -106,7 +106,7 @@ def test_every_transform_is_classified():
 
 
 def test_one_of_picks_by_weight_and_some_of_picks_n_in_order():
-    from augcli.transforms import OneOf, SomeOf
+    from augcli.core.transforms import OneOf, SomeOf
 
     flips = [make("hflip"), make("vflip"), make("invert")]
     one_of = OneOf(flips, weights=[0, 1, 0])
@@ -126,7 +126,7 @@ def test_one_of_picks_by_weight_and_some_of_picks_n_in_order():
 
 
 def test_rot90_odd_turns_swap_the_size_for_the_next_transform():
-    from augcli.transforms import plan_pipeline
+    from augcli.core.transforms import plan_pipeline
 
     chain = [make("rot90", turns=[1]), make("crop", size=[40, 30])]
     applied, info = plan_pipeline(chain, np.random.default_rng(0), ImageInfo(40, 30))

@@ -15,15 +15,16 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from PIL import Image
 
-from augcli.balance import balanced_copies
+from augcli.build.plan import split_of
+from augcli.core.balance import balanced_copies
+from augcli.core.globs import tail_matches
+from augcli.core.recipe import parse_recipe
+from augcli.core.transforms import plan_pipeline
 from augcli.image.labels import companions, dataset_yaml, shapes, yolo
 from augcli.image.labels.companions import Layout
 from augcli.image.labels.shapes import Box
 from augcli.image.ops import run_ops
 from augcli.image.transforms import ImageInfo
-from augcli.plan import split_of, tail_matches
-from augcli.recipe import parse_recipe
-from augcli.transforms import plan_pipeline
 from tests.test_annotations import EXACT, ROTATING, detection_dataset, scene
 from tests.test_cli import invoke, read_manifest, tree_digest
 
@@ -494,7 +495,7 @@ def test_balance_gives_minority_class_folders_more_copies(tmp_path):
     out = tmp_path / "out"
     result = invoke("run", recipe, data, out)
     assert result.exit_code == 0, result.output
-    assert "image balance: cat 4 files x 1 copies; dog 1 file x 7 copies" in result.output
+    assert "image balance: cat 4 files x 1 copy; dog 1 file x 7 copies" in result.output
     assert len(list((out / "cat").iterdir())) == len(list((out / "dog").iterdir())) == 8
     assert (out / "dog" / "dog0_aug6.png").exists() and (out / "cat" / "cat0_aug0.png").exists()
     rows = read_manifest(out)
@@ -512,7 +513,7 @@ def test_balance_for_detection_uses_each_image_rarest_class(tmp_path):
 
 
 def test_balance_is_for_files_tables_use_resample():
-    from augcli.recipe import RecipeError
+    from augcli.core.recipe import RecipeError
 
     with pytest.raises(RecipeError, match="tables are balanced by resample"):
         parse_recipe("tabular:\n  balance: max\n  label: y\n")
@@ -545,12 +546,12 @@ def test_transforms_keys_lists_every_section_key():
         assert f"\n  {key} = " in result.output
 
 
-def test_readme_documents_every_recipe_key():
+def test_the_recipe_page_documents_every_recipe_key():
     from augcli import docs
-    from augcli.modalities import MODALITIES
+    from augcli.core.modalities import MODALITIES
 
-    readme = (ROOT / "README.md").read_text()
-    assert docs.markdown_keys(list(MODALITIES)) in readme
+    page = (ROOT / "docs" / "recipe.md").read_text()
+    assert docs.markdown_keys(list(MODALITIES)) in page
 
 
 def test_yolo_label_files_are_never_claimed_as_text_samples(tmp_path):

@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from augcli.datacard import card
+from augcli.build.datacard import card
 from tests.audio_signals import sine, write_audio
 from tests.conftest import augcli_command, gradient_rgb, write_image
 

@@ -6,8 +6,9 @@ import os
 
 import pytest
 
-from augcli.plan import PlanError, build_plan, copy_name, matches, walk
-from augcli.recipe import parse_recipe
+from augcli.build.plan import PlanError, build_plan, copy_name, walk
+from augcli.core.globs import matches
+from augcli.core.recipe import parse_recipe
 
 
 def touch(path):

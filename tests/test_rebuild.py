@@ -13,7 +13,9 @@ from pathlib import Path
 
 from PIL import Image
 
-from augcli import state, storage
+from augcli.build import state
+from augcli.core import files
+from augcli.storage import tree as storage
 from tests.conftest import RECIPE, augcli_command, gradient_rgb, start_long_run, write_image
 from tests.test_annotations import GEOMETRIC, detection_dataset, recipe
 from tests.test_cli import invoke, read_manifest, tree_digest
@@ -58,7 +60,7 @@ def test_a_changed_input_remakes_its_outputs_and_no_others(dataset, recipe_file,
     os.utime(dataset / "dogs" / "dog0.png")  # touched, same bytes: hashed again, found unchanged
     check = invoke("run", recipe_file, dataset, out, "--check")
     assert check.exit_code == 1
-    assert "4 output(s) would be changed: cats/cat1.jpg, cats/cat1_aug0.jpg" in check.stderr
+    assert "4 outputs would be changed: cats/cat1.jpg, cats/cat1_aug0.jpg" in check.stderr
     assert stamps(out) == before  # --check wrote nothing
     result = invoke("run", recipe_file, dataset, out)
     assert "5 files in: 4 up to date, 1 made (4 outputs), 0 removed" in result.stderr
@@ -248,7 +250,7 @@ def test_a_recipe_matching_nothing_exits_2_naming_globs_and_near_names(tmp_path,
 
 def test_check_on_a_missing_output_writes_nothing(dataset, recipe_file, tmp_path):
     result = invoke("run", recipe_file, dataset, tmp_path / "out", "--check")
-    assert result.exit_code == 1 and "20 output(s) would be made: cats/cat0.jpg" in result.stderr
+    assert result.exit_code == 1 and "20 outputs would be made: cats/cat0.jpg" in result.stderr
     assert not (tmp_path / "out").exists()
 
 
@@ -280,7 +282,7 @@ def test_a_second_run_on_the_same_output_is_refused_naming_the_holder(dataset, r
         [
             sys.executable,
             "-c",
-            "import sys, time; from pathlib import Path; from augcli import state\n"
+            "import sys, time; from pathlib import Path; from augcli.build import state\n"
             "with state.locked(Path(sys.argv[1])):\n    print('held', flush=True); time.sleep(60)",
             str(out),
         ],
@@ -328,7 +330,7 @@ def test_a_file_that_killed_two_workers_is_not_tried_again_until_it_changes(data
     assert invoke("run", recipe_file, dataset, out).exit_code == 0
     write_image(dataset / "cats" / "cat0.jpg", gradient_rgb(seed=50), quality=90)
     known = state.load(out)
-    sha = storage.sha256_file(dataset / "cats" / "cat0.jpg")
+    sha = files.sha256_file(dataset / "cats" / "cat0.jpg")
     known.deaths["cats/cat0.jpg"] = [2, sha]
     state.save(out, known, lambda relative, chunks: (out / relative).write_bytes(b"".join(chunks)))
     result = invoke("run", recipe_file, dataset, out)
@@ -414,7 +416,7 @@ def test_the_paths_a_run_will_write_are_on_disk_before_its_first_output(dataset,
     """The claim on the paths a run is about to write reaches the journal file before any output
     does: a run killed right after its first write must not leave a file the next run refuses as
     foreign (it did, when the claim still sat in the journal's buffer)."""
-    from augcli.storage import OutputTree
+    from augcli.storage.tree import OutputTree
 
     out, seen = tmp_path / "out", []
     real_stage = OutputTree.stage
@@ -484,8 +486,8 @@ def test_a_transforms_new_output_version_remakes_only_the_outputs_it_makes(tmp_p
     """A kernel that changes a transform's bytes bumps its output_version: the next run remakes the
     outputs of sections using it, and no other (keys of transforms at version 1 are as before)."""
     from augcli.audio.transforms import TimeStretch
+    from augcli.build.keys import canonical_transform
     from augcli.image.transforms import Rotate
-    from augcli.keys import canonical_transform
     from tests.audio_signals import sine, write_audio
 
     assert canonical_transform(Rotate()) == ["rotate", Rotate().settings(), []]  # no version: keys unchanged

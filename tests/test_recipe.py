@@ -7,9 +7,9 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from augcli.core.recipe import RecipeError, parse_recipe
+from augcli.core.transforms import OneOf, SomeOf
 from augcli.image.transforms import GaussianBlur, GaussianNoise, Rotate
-from augcli.recipe import RecipeError, parse_recipe
-from augcli.transforms import OneOf, SomeOf
 
 
 def problems(text: str) -> list[str]:

@@ -92,7 +92,7 @@ def bucket_digest(fs, url: str) -> dict[str, str]:
 
 
 def test_bucket_to_bucket_run_matches_a_local_run_and_reruns_send_only_changes(s3, cache, tmp_path, monkeypatch):
-    from augcli import remote
+    from augcli.storage import remote
 
     pushed = []
     push = remote.Mirror.push
@@ -106,16 +106,16 @@ def test_bucket_to_bucket_run_matches_a_local_run_and_reruns_send_only_changes(s
     result = invoke("run", recipe, "s3://data/set1", "s3://out/run1")
     assert result.exit_code == 0, result.output
     assert bucket_digest(s3, "s3://out/run1") == tree_digest(local)
-    assert len(pushed[-1][2]) == 36  # the workers sent all 36 files (18 images, 18 labels) themselves
+    assert len(pushed[-1][4]) == 36  # the workers sent all 36 files (18 images, 18 labels) themselves
     assert SECRET not in result.output
     again = invoke("run", recipe, "s3://data/set1", "s3://out/run1")
     # nothing made: nothing sent (a no-op run rewrites no file, the run record included)
-    assert "0 made (0 outputs)" in again.output and "0 object(s) written, 0 deleted" in again.output
+    assert "0 made (0 outputs)" in again.output and "0 objects written, 0 deleted" in again.output
     s3.pipe_file("data/set1/images/train/im0.png", (data / "images" / "train" / "im1.png").read_bytes())
     (data / "images" / "train" / "im0.png").write_bytes((data / "images" / "train" / "im1.png").read_bytes())
     changed = invoke("run", recipe, "s3://data/set1", "s3://out/run1")
     assert " 1 made (6 outputs)" in changed.output  # im0, its two copies and their three label files
-    assert "object(s) written" in changed.output
+    assert "objects written" in changed.output
     assert invoke("run", recipe, data, local).exit_code == 0
     assert bucket_digest(s3, "s3://out/run1") == tree_digest(local)
     manifest = s3.cat_file("out/run1/manifest.csv")

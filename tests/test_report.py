@@ -13,9 +13,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from augcli.build.plan import build_plan
+from augcli.core.recipe import load_recipe
 from augcli.image.labels import yolo
-from augcli.plan import build_plan
-from augcli.recipe import load_recipe
 from augcli.report import draw, preview, run_report
 from augcli.report.textdiff import Piece, diff, operations
 from tests import browser
@@ -151,12 +151,13 @@ def test_report_fired_counts_match_the_manifest(dataset):
     rows = read_manifest(out)
     copies = [r for r in rows if r["kind"] == "copy" and not r["output"].startswith("labels/")]
     for line in context["fired"]:
-        counted = sum(
-            any(rec["name"] == line["name"] for rec in json.loads(r["transforms"]))
-            for r in copies
-            if r["modality"] == line["section"]
-        )
-        assert line["fired"] == counted and line["copies"] == sum(r["modality"] == line["section"] for r in copies)
+        mine = [json.loads(r["transforms"]) for r in copies if r["modality"] == line["section"]]
+        if line["section"] == "text":  # per sample: the samples each copy's record names, of 2 lines a copy
+            counted = sum(rec["samples"] for records in mine for rec in records if rec["name"] == line["name"])
+            assert (line["fired"], line["total"], line["unit"]) == (counted, 2 * len(mine), "text samples")
+        else:  # per copy
+            counted = sum(any(rec["name"] == line["name"] for rec in records) for records in mine)
+            assert (line["fired"], line["total"], line["unit"]) == (counted, len(mine), "copies")
     names = {(line["section"], line["name"]): line["p"] for line in context["fired"]}
     assert names[("image", "hflip")] == "0.5" and names[("image", "random_erasing")] == "0.5"
     assert names[("audio", "gain")] == "0.5" and names[("text", "random_swap")] == "0.7"
@@ -217,7 +218,7 @@ def test_the_report_never_writes_through_a_link(dataset, tmp_path):
 
 
 def test_expected_shares_follow_p_through_one_of_and_some_of():
-    from augcli.recipe import parse_recipe
+    from augcli.core.recipe import parse_recipe
 
     recipe = parse_recipe(
         "image:\n  transforms:\n    - hflip: {p: 0.5}\n"

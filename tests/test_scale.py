@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from augcli.plan import shard_of
+from augcli.build.plan import shard_of
 from tests.conftest import augcli_command, write_images
 from tests.test_cli import invoke, tree_digest
 from tests.test_layouts import ultralytics_dataset
@@ -186,15 +186,15 @@ def test_no_executor_starts_more_workers_than_there_are_tasks(tmp_path, monkeypa
     """--workers is a ceiling: one input table's copies are the tasks, and a Dask LocalCluster for
     two tasks has two workers, not one per core."""
     pytest.importorskip("distributed")
-    from augcli import dask_executor, runner
-    from augcli.recipe import parse_recipe
-    from augcli.storage import OutputTree
+    from augcli.build import dask_executor, make, runner
+    from augcli.core.recipe import parse_recipe
+    from augcli.storage.tree import OutputTree
 
     made: list[int] = []
     monkeypatch.setattr(dask_executor, "DaskExecutor", lambda workers, *rest: made.append(workers))
     recipe = parse_recipe("text:\n  transforms: [eda]\n")
     with OutputTree(tmp_path / "out") as tree:
-        assert runner._executor(runner.Options(workers=8), recipe, tree, 3).size == 3
-        assert runner._executor(runner.Options(workers=2), recipe, tree, 5).size == 2
-        runner._executor(runner.Options(workers=8, executor="dask"), recipe, tree, 2)
+        assert make._executor(runner.Options(workers=8), recipe, tree, 3).size == 3
+        assert make._executor(runner.Options(workers=2), recipe, tree, 5).size == 2
+        make._executor(runner.Options(workers=8, executor="dask"), recipe, tree, 2)
     assert made == [2]

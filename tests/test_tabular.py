@@ -10,12 +10,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from augcli.errors import InputError
-from augcli.modalities import MODALITIES
-from augcli.recipe import RecipeError, parse_recipe
-from augcli.seeding import FileRngs
+from augcli.core.errors import InputError
+from augcli.core.modalities import MODALITIES
+from augcli.core.recipe import RecipeError, parse_recipe
+from augcli.core.seeding import FileRngs
+from augcli.core.transforms import OneOf, SomeOf
 from augcli.tabular.transforms import route
-from augcli.transforms import OneOf, SomeOf
 
 
 def render(path: Path, section_yaml: str, copies: int = 2, keep_original: bool = True, seed: int = 0):

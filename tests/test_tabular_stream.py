@@ -10,9 +10,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from augcli.modalities import MODALITIES
-from augcli.recipe import parse_recipe
-from augcli.seeding import FileRngs
+from augcli.core.modalities import MODALITIES
+from augcli.core.recipe import parse_recipe
+from augcli.core.seeding import FileRngs
 from augcli.tabular import stream
 from tests.test_tabular import imbalanced, write_table
 

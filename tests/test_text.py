@@ -13,10 +13,10 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from augcli.errors import InputError
-from augcli.modalities import MODALITIES
-from augcli.recipe import RecipeError, parse_recipe
-from augcli.seeding import FileRngs
+from augcli.core.errors import InputError
+from augcli.core.modalities import MODALITIES
+from augcli.core.recipe import RecipeError, parse_recipe
+from augcli.core.seeding import FileRngs
 from augcli.text import functional as F
 from augcli.text import lexicon
 from augcli.text import transforms as T

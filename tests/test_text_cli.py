@@ -109,7 +109,7 @@ def test_a_text_run_imports_no_other_modality(tmp_path):
     script = (
         "import sys\n"
         "from augcli.cli import main, _preload\n"
-        "from augcli.recipe import load_recipe\n"
+        "from augcli.core.recipe import load_recipe\n"
         "try:\n"
         f"    main(['run', {str(recipe)!r}, {str(data)!r}, {str(tmp_path / 'out')!r}, '-q'])\n"
         "except SystemExit as exit:\n"
@@ -129,7 +129,8 @@ def test_a_first_run_starts_the_worker_pool_before_loading_the_recipe(tmp_path, 
     """Into a new OUTPUT the fork server starts at once with the recipe's modules, overlapping this
     process's start-up; never for a rerun (it may have nothing to do), --workers 1, Dask, a bucket,
     or a recipe that does not even parse (its error comes from the recipe check)."""
-    from augcli import cli, pool
+    from augcli import cli
+    from augcli.build import pool
 
     started: list[list[str]] = []
     monkeypatch.setattr(pool, "start_server", lambda preload=(): started.append(list(preload)))
@@ -157,7 +158,7 @@ def test_every_modality_lists_its_transforms_in_a_fresh_interpreter():
     """transforms_for loads the modality it is asked about (modalities load on first use): `augcli
     transforms`, the docs and the recipe check see every transform without importing anything first."""
     script = (
-        "from augcli.transforms import transforms_for\n"
+        "from augcli.core.transforms import transforms_for\n"
         "print(sorted(n for m, n in [('image', 'rotate'), ('audio', 'time_stretch'), ('text', 'eda'),"
         " ('tabular', 'gaussian_noise')] if n in transforms_for(m)))\n"
     )

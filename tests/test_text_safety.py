@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from augcli.recipe import RecipeError, parse_recipe
+from augcli.core.recipe import RecipeError, parse_recipe
 from augcli.text import lexicon, safety, translate
 from augcli.text.modality import edit_texts, records_of, report_rows, vocabulary_line
 

@@ -15,9 +15,9 @@ from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from augcli.build.plan import PlanError, build_plan
 from augcli.cli import main
-from augcli.plan import PlanError, build_plan
-from augcli.recipe import parse_recipe
+from augcli.core.recipe import parse_recipe
 from tests.conftest import RECIPE, augcli_command, gradient_rgb, write_image
 
 TIMEOUT = 120

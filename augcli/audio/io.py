@@ -17,7 +17,7 @@ import numpy as np
 import soundfile as sf
 
 from augcli.audio import ogg, peak
-from augcli.errors import InputError
+from augcli.core.errors import InputError
 
 # output format key -> (libsndfile format, suffix)
 FORMATS = {"wav": ("WAV", ".wav"), "flac": ("FLAC", ".flac"), "ogg": ("OGG", ".ogg"), "mp3": ("MP3", ".mp3")}

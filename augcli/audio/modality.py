@@ -12,13 +12,13 @@ import numpy as np
 from augcli.audio import io
 from augcli.audio.io import UnsupportedAudio
 from augcli.audio.transforms import AUDIO_SUFFIXES, AudioInfo, Skipped
-from augcli.errors import InputError
-from augcli.modality import FileModality, Rendered
-from augcli.params import Choice, Flag, Options
-from augcli.transforms import Applied, plan_pipeline, records_of, replay_pipeline
+from augcli.core.errors import InputError
+from augcli.core.modality import FileModality, Rendered
+from augcli.core.params import Choice, Flag, Options
+from augcli.core.transforms import Applied, plan_pipeline, records_of, replay_pipeline
 
 if TYPE_CHECKING:
-    from augcli.recipe import Section
+    from augcli.core.recipe import Section
 
 
 class AudioModality(FileModality):

@@ -17,10 +17,10 @@ from typing import Any, ClassVar
 import numpy as np
 
 from augcli.audio import functional as F
-from augcli.errors import InputError
-from augcli.params import Choice, Flag, Number, Span, Text
-from augcli.storage import is_url
-from augcli.transforms import Transform, draw_seed, register, uniform
+from augcli.core.errors import InputError
+from augcli.core.files import is_url
+from augcli.core.params import Choice, Flag, Number, Span, Text
+from augcli.core.transforms import Transform, draw_seed, register, uniform
 
 AUDIO_SUFFIXES = (".wav", ".flac", ".ogg", ".oga", ".mp3", ".aif", ".aiff", ".au", ".w64", ".caf")
 
@@ -94,7 +94,7 @@ class BackgroundNoise(AudioTransform):
     folder: str = ""
 
     def check_files(self, base_dir: Path) -> list[tuple[str, str]]:
-        from augcli import remote
+        from augcli.storage import remote
 
         if is_url(self.path):  # a local mirror of the remote folder, pulled up to date
             try:

@@ -13,6 +13,9 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from augcli.core.modality import FileModality, Prepared, Rendered, Written
+from augcli.core.params import Choice, Flag, Indices, Number, Options, Text
+from augcli.core.transforms import Applied, Transform, plan_pipeline, records_of, replay_pipeline
 from augcli.image import io
 from augcli.image import transforms as image_transforms
 from augcli.image.labels import coco, companions, dataset_yaml, yolo
@@ -20,12 +23,9 @@ from augcli.image.labels.companions import Annotations, Layout
 from augcli.image.labels.shapes import Box
 from augcli.image.ops import run_ops
 from augcli.image.transforms import ImageInfo
-from augcli.modality import FileModality, Prepared, Rendered, Written
-from augcli.params import Choice, Flag, Indices, Number, Options, Text
-from augcli.transforms import Applied, Transform, plan_pipeline, records_of, replay_pipeline
 
 if TYPE_CHECKING:
-    from augcli.recipe import Section
+    from augcli.core.recipe import Section
 
 CROPPING = (image_transforms.RandomResizedCrop, image_transforms.Crop, image_transforms.CenterCrop)
 

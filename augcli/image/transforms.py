@@ -12,11 +12,11 @@ from typing import Any
 
 import numpy as np
 
+from augcli.core.params import MAX_SIDE, Choice, Fill, Flag, IntList, Number, Size, Span
+from augcli.core.transforms import Transform, draw_seed, register, uniform
 from augcli.image import color, geometry
 from augcli.image import functional as F
 from augcli.image.ops import Kernel, Op, Recolor, Warp, run_ops
-from augcli.params import MAX_SIDE, Choice, Fill, Flag, IntList, Number, Size, Span
-from augcli.transforms import Transform, draw_seed, register, uniform
 
 
 @dataclass(frozen=True)

@@ -3,10 +3,14 @@ report (what a run made), as one self-contained HTML page or a PNG contact sheet
 
 Copies are rendered by the modality functions `augcli run` uses, so a preview shows the bytes a
 run writes. Plots are drawn by matplotlib (Agg) and the page comes from one Jinja2 template; both
-are the `report` extra (`pip install 'augcli[report]'`).
+are the `report` extra: augcli is installed from a clone, so `pip install -e '.[report]'` in it (or
+`pip install matplotlib jinja2`).
 """
 
-MISSING = "augcli preview and reports need matplotlib and Jinja2: pip install 'augcli[report]'"
+MISSING = (
+    "augcli preview and reports need matplotlib and Jinja2: in augcli's clone, pip install -e '.[report]' "
+    "(or pip install matplotlib jinja2)"
+)
 
 
 def require() -> None:

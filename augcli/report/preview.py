@@ -11,12 +11,12 @@ from typing import Any
 
 import numpy as np
 
-from augcli.plan import Job, Plan, split_of
-from augcli.recipe import Recipe
+from augcli.build.plan import Job, Plan, split_of
+from augcli.core.recipe import Recipe
+from augcli.core.seeding import FileRngs, rng_for, stable_hash
 from augcli.report import draw, plots
 from augcli.report.textdiff import diff, operations
-from augcli.seeding import FileRngs, rng_for, stable_hash
-from augcli.storage import write_file
+from augcli.storage.tree import write_file
 
 TEXT_SAMPLES = 8  # lines (or rows) of a text file shown with their copies
 TABLE_FEATURES = 8
@@ -112,24 +112,55 @@ def _image(item: Shown, job: Job, section: Any, recipe: Recipe, copies: int) -> 
     modality = ImageModality()
     decoded, found = modality._load(job.source, section)
     ignore = section.options["masks"]["erase_value"]
-    original = draw.overlay(
-        decoded.pixels, found.boxes if found else (), found.mask.values if found and found.mask else None, ignore
-    )
-    item.cells.append(_picture("original", job.source.read_bytes(), [], original))
+    sides = keypoint_sides(section.bound.get("layout"))
+    boxes = found.boxes if found else ()
+    mask = found.mask.values if found and found.mask is not None else None
+    classes = draw.mask_classes(mask, boxes, ignore)  # the original's: every copy keeps its colours
+    keep_png = draw.has_alpha(decoded.pixels)
+    original = draw.overlay(decoded.pixels, boxes, mask, ignore, classes, sides)
+    item.cells.append(_picture("original", job.source.read_bytes(), [], original, keep_png))
+    if any(side != "centre" for side in sides):
+        item.notes.append(KEYPOINT_LEGEND)
     rngs = [rng_for(recipe.seed, job.relative, k) for k in range(copies)]
     for k, rendered in enumerate(modality.render(job.source, section, rngs)):
         pixels = image_io.load_bytes(rendered.data)
         boxes, mask = ((), None)
         if rendered.extra is not None:
             _, boxes, mask, _ = rendered.extra
-        item.cells.append(
-            _picture(f"copy {k}", rendered.data, rendered.records, draw.overlay(pixels, boxes, mask, ignore))
+        shown = draw.overlay(pixels, boxes, mask, ignore, draw.mask_classes(mask, boxes, ignore, classes), sides)
+        item.cells.append(_picture(f"copy {k}", rendered.data, rendered.records, shown, draw.has_alpha(pixels)))
+
+
+KEYPOINT_LEGEND = (
+    "keypoints: white dots are left ones, black squares right ones (flip_idx pairs: the lower index, or "
+    "the left_ name, is left), unpaired ones dots in the class colour. In a mirrored copy each marker "
+    "should stay on its side of the body; dots and squares that traded sides mean flip_idx is wrong"
+)
+
+
+def keypoint_sides(layout: Any) -> tuple[str, ...]:
+    """Left, right or centre for each keypoint index of an annotation layout (draw.keypoint_sides):
+    by flip_idx, with COCO's keypoint names deciding which of a pair is left."""
+    if layout is None:
+        return ()
+    names: list[str] = []
+    if layout.format == "coco" and layout.labels:
+        from augcli.image.labels import coco
+
+        try:
+            categories = coco.load(str(layout.input_root / layout.labels)).head.get("categories", [])
+        except (OSError, ValueError):
+            categories = []
+        names = next(
+            (list(map(str, c["keypoints"])) for c in categories if isinstance(c, dict) and c.get("keypoints")), []
         )
+    return draw.keypoint_sides(layout.flip_idx, names)
 
 
-def _picture(label: str, data: bytes, records: list, shown: np.ndarray) -> Cell:
-    small = draw.thumbnail(shown)
-    return Cell(label, data, records, image=draw.data_uri(draw.png(small), "image/png"), pixels=small)
+def _picture(label: str, data: bytes, records: list, shown: np.ndarray, keep_png: bool = False) -> Cell:
+    """A cell showing `shown` (already at its display size, draw.overlay): JPEG when it is a photograph."""
+    small = draw.thumbnail(shown, 2 * draw.DISPLAY_WIDTH)
+    return Cell(label, data, records, image=draw.picture_uri(small, keep_png), pixels=small)
 
 
 def _audio(item: Shown, job: Job, section: Any, recipe: Recipe, copies: int) -> None:
@@ -166,13 +197,14 @@ def _text(item: Shown, job: Job, section: Any, recipe: Recipe, copies: int) -> N
         _, cells, places = modality._read_table(job.source, section)
         texts = [cells[r][j] for r, j in places]
         rngs = FileRngs(recipe.seed, job.relative)
-        parts = [modality.render_table_part(job.source, section, recipe.copies, rngs, k) for k in range(recipe.copies)]
+        # copy k of a table depends on k alone: the first `copies` of the run's, whatever its count
+        parts = [modality.render_table_part(job.source, section, recipe.copies, rngs, k) for k in range(copies)]
         made = [part.edited.texts for part in parts]
         records = records_of(section, [part.edited for part in parts])
-        item.notes.append(f"{len(texts)} text cells; {recipe.copies} copies of each, as the run writes them")
+        item.notes.append(f"{len(texts)} text cells; {copies} copies of each, as the run writes them")
     else:
+        from augcli.core.textfile import decode, split_lines
         from augcli.text.io import ENCODING_HINT
-        from augcli.textfile import decode, split_lines
 
         text, _ = decode(job.source.read_bytes(), section.options["encoding"], ENCODING_HINT)
         pieces = split_lines(text) if section.options["unit"] == "line" else [text]
@@ -194,26 +226,18 @@ def _text(item: Shown, job: Job, section: Any, recipe: Recipe, copies: int) -> N
 
 
 def _tabular(item: Shown, job: Job, section: Any, recipe: Recipe, copies: int) -> None:
-    import pandas as pd
-
     from augcli.tabular.modality import TabularModality
 
     rendered = TabularModality().render_table(job.source, section, recipe.copies, FileRngs(recipe.seed, job.relative))
     data = rendered.data if isinstance(rendered.data, bytes) else b"".join(rendered.data)
-    separator = "\t" if job.source.suffix.lower() == ".tsv" else ","
-    table = (
-        pd.read_csv(io.BytesIO(data), sep=separator)
-        if job.source.suffix.lower() != ".parquet"
-        else (pd.read_parquet(io.BytesIO(data)))
-    )
+    table = _read_frame(io.BytesIO(data), job.source.suffix)
     counts = rendered.rows or {}
     bounds = np.cumsum([0, counts.get("original", 0), counts.get("augmented", 0), counts.get("synthetic", 0)])
     kinds = {
         name: table.iloc[bounds[i] : bounds[i + 1]] for i, name in enumerate(("original", "augmented", "synthetic"))
     }
-    original = kinds["original"] if len(kinds["original"]) else pd.read_csv(job.source, sep=separator)
-    numeric = [c for c in table.columns if pd.api.types.is_numeric_dtype(table[c]) and c != section.options["label"]]
-    for column in numeric[:TABLE_FEATURES]:
+    original = kinds["original"] if len(kinds["original"]) else _read_frame(job.source, job.source.suffix)
+    for column in numeric_features(table, section.options)[:TABLE_FEATURES]:
         groups = {name: frame[column].to_numpy(dtype=np.float64, na_value=np.nan) for name, frame in kinds.items()}
         item.plots.append(draw.data_uri(plots.distributions(groups, column), "image/png"))
     label = section.options["label"]
@@ -224,6 +248,30 @@ def _tabular(item: Shown, job: Job, section: Any, recipe: Recipe, copies: int) -
     item.notes.append(", ".join(f"{v:,} {k}" for k, v in counts.items()) + " rows")
 
 
+def _read_frame(source: Any, suffix: str):
+    import pandas as pd
+
+    if suffix.lower() == ".parquet":
+        return pd.read_parquet(source)
+    return pd.read_csv(source, sep="\t" if suffix.lower() == ".tsv" else ",")
+
+
+def numeric_features(table: Any, options: dict[str, Any]) -> list[str]:
+    """The columns a table preview plots as numeric features: numeric, not boolean, and none of the
+    section's label, id_column, provenance_column, `ignore:` or `categorical:` columns."""
+    import pandas as pd
+
+    left_out = {options.get("label"), options.get("id_column"), options.get("provenance_column")}
+    left_out |= set(options.get("ignore") or ()) | set(options.get("categorical") or ())
+    return [
+        column
+        for column in table.columns
+        if column not in left_out
+        and pd.api.types.is_numeric_dtype(table[column])
+        and not pd.api.types.is_bool_dtype(table[column])
+    ]
+
+
 SHOW = {"image": _image, "audio": _audio, "text": _text, "tabular": _tabular}
 
 
@@ -232,7 +280,7 @@ def contact_sheet(sections: list[dict]) -> bytes:
     rows = []
     for section in sections:
         for item in section["files"]:
-            cells = [(c.pixels, c.label) for c in item.cells if c.pixels is not None]
+            cells = [(c.pixels, c.label, c.caption) for c in item.cells if c.pixels is not None]
             if cells:
                 rows.append((f"{section['modality']}: {item.source}", cells))
     return draw.contact_sheet(rows)

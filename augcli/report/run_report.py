@@ -13,14 +13,14 @@ from typing import Any
 
 import numpy as np
 
-from augcli import manifest, state
-from augcli.plan import MANIFEST_NAME, REPORT_NAME, split_of
-from augcli.recipe import Recipe, RecipeError, parse_recipe
+from augcli.build import manifest, state
+from augcli.build.plan import MANIFEST_NAME, REPORT_NAME, split_of
+from augcli.core.recipe import Recipe, RecipeError, parse_recipe
+from augcli.core.transforms import Composition, OneOf, SomeOf
 from augcli.report import draw, plots
-from augcli.report.preview import Cell, Shown, _picture, _sound
+from augcli.report.preview import KEYPOINT_LEGEND, Cell, Shown, _picture, _sound, keypoint_sides
 from augcli.report.textdiff import diff, operations
-from augcli.transforms import Composition, OneOf, SomeOf
-from augcli.untrusted import read_state_file, relative_path_problem
+from augcli.storage.untrusted import read_state_file, relative_path_problem
 
 GRID_FILES = 4
 GRID_COPIES = 4
@@ -94,7 +94,7 @@ def build(output_root: Path) -> dict[str, Any]:
         "summary": _summary(info, rows) + _text_vocabulary(recipe, rows),
         "failures": _failures(output_root),
         "recipe_text": info.get("recipe_text", ""),
-        "fired": _fired(recipe, rows, copies),
+        "fired": _fired(output_root, recipe, rows, copies),
         "parameters": _parameters(copies),
         "classes": _classes(output_root, recipe, rows, main),
         "sections": _grid(output_root, recipe, rows, main, info),
@@ -145,52 +145,82 @@ def _failures(output_root: Path) -> list[tuple[str, str]]:
     return [(row.get("source") or "", row.get("error") or "") for row in csv.DictReader(io.StringIO(text, newline=""))]
 
 
-def _fired(recipe: Recipe | None, rows: list[dict[str, str]], copies: list[dict[str, str]]) -> list[dict[str, Any]]:
-    """Per transform: how many copies it fired in (file copies), or rows it touched (tables)."""
+def _fired(
+    output_root: Path, recipe: Recipe | None, rows: list[dict[str, str]], copies: list[dict[str, str]]
+) -> list[dict[str, Any]]:
+    """Per transform, how often it fired out of how many chances (its `p` applies to each):
+    images and audio: copies it fired in, of the copies; text: samples it edited, of the samples
+    the copies hold (a line, or a file with `unit: file`, or a table cell); tabular: rows it
+    touched, of the augmented rows. The counts are the manifest's records."""
     table = []
     if recipe is None:
         return table
     for name, section in recipe.sections.items():
         section_copies = [r for r in copies if r["modality"] == name]
         tables = [r for r in rows if r["modality"] == name and r["kind"] == "table"]
+        if not section_copies and not tables:
+            continue
+        unit = "copies" if name in ("image", "audio") else "text samples" if name == "text" else "rows"
+        total = _chances(output_root, section, name, section_copies, tables)
         for transform, share in expected_shares(section.transforms):
-            if section_copies:
-                fired = sum(
-                    any(rec.get("name") == transform.name for rec in json.loads(r["transforms"]))
-                    for r in section_copies
-                )
-                total = len(section_copies)
-            elif tables:
-                fired = sum(
-                    rec.get("rows", rec.get("samples", 0))
-                    for r in tables
-                    for rec in json.loads(r["transforms"])
-                    if rec.get("name") == transform.name
-                )
-                total = sum(json.loads(r["rows"] or "{}").get("augmented", 0) for r in tables)
-            else:
-                continue
+            fired = sum(_fired_in(name, transform.name, json.loads(r["transforms"])) for r in section_copies + tables)
             table.append(
                 {
                     "section": name,
                     "name": transform.name,
                     "p": f"{share:.3g}",
                     "fired": fired,
-                    "copies": total,
+                    "total": total,
+                    "unit": unit,
                     "share": f"{fired / total:.3f}" if total else "-",
                 }
             )
     return table
 
 
-def fired_counts(rows: list[dict[str, str]]) -> Counter:
-    """How many copy rows record each (modality, transform): what the report's table counts."""
-    counted: Counter = Counter()
-    for row in rows:
-        if row["kind"] == "copy":
-            for name in {rec.get("name") for rec in json.loads(row["transforms"])}:
-                counted[(row["modality"], name)] += 1
-    return counted
+def _fired_in(modality: str, transform: str, records: list[dict[str, Any]]) -> int:
+    """How often one manifest row records `transform` firing: text and tables count the samples
+    (rows) each record names; a copy of an image or a clip counts once if a record names it."""
+    named = [rec for rec in records if isinstance(rec, dict) and rec.get("name") == transform]
+    if modality in ("image", "audio"):
+        return int(bool(named))
+    return sum(int(rec.get("samples", rec.get("rows", 0)) or 0) for rec in named)
+
+
+def _chances(
+    output_root: Path, section: Any, modality: str, copies: list[dict[str, str]], tables: list[dict[str, str]]
+) -> int:
+    """How many times a transform of the section could fire: copies (images, audio), samples in
+    the copies (text), augmented rows (tabular)."""
+    if modality in ("image", "audio"):
+        return len(copies) + len(tables)
+    if modality != "text":
+        return sum(json.loads(r["rows"] or "{}").get("augmented", 0) for r in tables)
+    from augcli.text.modality import TextModality
+
+    total = 0
+    for row in copies:  # a .txt copy holds as many samples as its source: its non-empty lines (or 1)
+        total += 1 + 0 * len(_text_samples(output_root / manifest.decode_path(row["output"]), section))
+    for row in tables:  # a table: its text cells, of which the copy rows hold `augmented` rows' worth
+        counts = json.loads(row["rows"] or "{}")
+        held = counts.get("original", 0) + counts.get("augmented", 0)
+        try:
+            _, _, places = TextModality._read_table(output_root / manifest.decode_path(row["output"]), section)
+        except (OSError, ValueError):  # changed since the run: one sample per augmented row
+            total += counts.get("augmented", 0)
+            continue
+        total += round(len(places) * counts.get("augmented", 0) / held) if held else 0
+    return total
+
+
+def _text_samples(path: Path, section: Any) -> list[str]:
+    """The samples of a .txt file as the text modality edits them: each non-empty line, or the file."""
+    from augcli.core.textfile import decode, split_lines
+    from augcli.text.io import ENCODING_HINT
+
+    text, _ = decode(path.read_bytes(), section.options["encoding"], ENCODING_HINT)
+    pieces = split_lines(text) if section.options["unit"] == "line" else [text]
+    return [p for k, p in enumerate(pieces) if k % 2 == 0 and p.strip()]
 
 
 def _parameters(copies: list[dict[str, str]]) -> list[dict[str, str]]:
@@ -313,9 +343,10 @@ def _grid(
         for index in picked:
             shown = Shown(keys[index][1], split_of(keys[index][1], {}))
             members = sorted(groups[keys[index]], key=lambda r: (r["kind"] != "original", int(r["copy"])))
+            classes: dict[int, Any] = {}  # mask value -> class, the first picture's: its copies keep its colours
             for row in members[: GRID_COPIES + 1]:
                 try:
-                    cell = _cell(output_root, recipe, row)
+                    cell = _cell(output_root, recipe, row, classes)
                 except Exception as exc:  # a file changed since: show why, make the rest
                     shown.error = f"{row['output']}: {exc}"
                     continue
@@ -324,11 +355,24 @@ def _grid(
                     if modality == "text":
                         _text_diffs(shown, output_root, members)
                         break
+            if modality == "image" and _has_sides(output_root, recipe):
+                shown.notes.append(KEYPOINT_LEGEND)
             sections[modality].append(shown)
     return [{"modality": name, "files": files} for name, files in sections.items()]
 
 
-def _cell(output_root: Path, recipe: Recipe | None, row: dict[str, str]) -> Cell | None:
+def _has_sides(output_root: Path, recipe: Recipe | None) -> bool:
+    """Whether OUTPUT's image layout pairs keypoints left and right (the page then says how)."""
+    if recipe is None or "image" not in recipe.sections:
+        return False
+    return any(side != "centre" for side in keypoint_sides(_output_layout(output_root, recipe)))
+
+
+def _cell(
+    output_root: Path, recipe: Recipe | None, row: dict[str, str], classes: dict[int, Any] | None = None
+) -> Cell | None:
+    """One picture, clip or text of the grid; `classes` (mask value -> class) is updated from an
+    image's boxes and used for the next ones of its source."""
     output = output_root / manifest.decode_path(row["output"])
     label = "original" if row["kind"] == "original" else f"copy {row['copy']}"
     records = json.loads(row["transforms"])
@@ -337,7 +381,11 @@ def _cell(output_root: Path, recipe: Recipe | None, row: dict[str, str]) -> Cell
 
         pixels = image_io.load(output).pixels
         boxes, mask, ignore = _annotations(output_root, recipe, manifest.decode_path(row["output"]), pixels)
-        return _picture(label, b"", records, draw.overlay(pixels, boxes, mask, ignore))
+        known = classes if classes is not None else {}
+        known.update(draw.mask_classes(mask, boxes, ignore, known))
+        sides = keypoint_sides(_output_layout(output_root, recipe)) if recipe and "image" in recipe.sections else ()
+        shown = draw.overlay(pixels, boxes, mask, ignore, known, sides)
+        return _picture(label, b"", records, shown, draw.has_alpha(pixels))
     if row["modality"] == "audio":
         from augcli.audio import io as audio_io
 
@@ -363,7 +411,7 @@ def _annotations(output_root: Path, recipe: Recipe | None, relative: str, pixels
 
 
 def _text_diffs(shown: Shown, output_root: Path, members: list[dict[str, str]]) -> None:
-    from augcli.textfile import decode
+    from augcli.core.textfile import decode
 
     original = next((r for r in members if r["kind"] == "original"), None)
     if original is None:
@@ -386,7 +434,7 @@ def write(output_root: Path) -> Path:
     """Make OUTPUT/report.html from what OUTPUT holds (written as every output is: a temporary
     name, then a rename, never through a link, never outside OUTPUT)."""
     from augcli.report import page
-    from augcli.storage import OutputTree
+    from augcli.storage.tree import OutputTree
 
     if REPORT_NAME in state.load(output_root).owned():
         raise ReportError(

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from augcli.core.textfile import Stored, UnreadableFile, decode, delimited
 from augcli.tabular import csvwrite
-from augcli.textfile import Stored, UnreadableFile, decode, delimited
 
 PARQUET_SUFFIXES = (".parquet", ".pq")
 

@@ -9,16 +9,16 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from augcli.modality import BaseModality, Rendered
-from augcli.params import Choice, Flag, Names, Number, Options, Param, ParamError, Text
-from augcli.seeding import FileRngs
+from augcli.core.modality import BaseModality, Rendered
+from augcli.core.params import Choice, Flag, Names, Number, Options, Param, ParamError, Text
+from augcli.core.seeding import FileRngs
+from augcli.core.transforms import Transform
 from augcli.tabular import transforms as _registered  # noqa: F401  (registers the transforms)
-from augcli.transforms import Transform
 
 METHODS = ("none", "smote", "borderline_smote", "adasyn", "smotenc", "random_oversample")
 
 if TYPE_CHECKING:
-    from augcli.recipe import Section
+    from augcli.core.recipe import Section
 
 _STRATEGY_WORDS = ("auto", "minority", "not minority", "not majority", "all")
 
@@ -98,10 +98,20 @@ class TabularModality(BaseModality):
     ) -> Rendered:
         from augcli.tabular import table  # pandas: imported by runs that have tables only
 
-        return table.render(source, section, copies, table.Draws(rngs))
+        return _render(source, section, copies, table.Draws(rngs))
 
     def replay_table(self, source: Path, section: Section, copies: int, records: list[dict[str, Any]]) -> Rendered:
         """A table made again from the seeds and random_state its record names."""
         from augcli.tabular import table
 
-        return table.render(source, section, copies, table.Draws(records=records))
+        return _render(source, section, copies, table.Draws(records=records))
+
+
+def _render(source: Path, section: Section, copies: int, draws: Any) -> Rendered:
+    """The output table of one input table: in chunks when it is worth streaming, else whole
+    (pandas is imported here: by runs that have tables only)."""
+    from augcli.tabular import stream, table
+
+    if stream.worth_streaming(source, section):
+        return stream.render(source, section, copies, draws)
+    return table.render_whole(source, section, copies, draws)

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from augcli.errors import InputError
+from augcli.core.errors import InputError
 from augcli.tabular.schema import Schema
 
 _NEIGHBOUR_METHODS = ("smote", "borderline_smote", "adasyn", "smotenc")

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from augcli.errors import InputError
+from augcli.core.errors import InputError
 
 if TYPE_CHECKING:
     import pandas as pd

@@ -24,15 +24,15 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from augcli.modality import Rendered
+from augcli.core.modality import Rendered
+from augcli.core.textfile import Stored, UnreadableFile, checked_rows, line_ending, read_header
 from augcli.tabular import functional as F
 from augcli.tabular import io, table
 from augcli.tabular.schema import Schema, infer
 from augcli.tabular.transforms import Block, Fired, augment
-from augcli.textfile import Stored, UnreadableFile, checked_rows, line_ending, read_header
 
 if TYPE_CHECKING:
-    from augcli.recipe import Section
+    from augcli.core.recipe import Section
 
 STREAM_BYTES = 32 << 20  # tables at least this large are streamed
 CHUNK_ROWS = 65_536

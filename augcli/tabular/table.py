@@ -10,17 +10,17 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from augcli.modality import Rendered
-from augcli.seeding import FileRngs
+from augcli.core.modality import Rendered
+from augcli.core.seeding import FileRngs
+from augcli.core.transforms import ReplayError, draw_seed
 from augcli.tabular import functional as F
 from augcli.tabular import io
 from augcli.tabular.resample import resample
 from augcli.tabular.schema import Schema, TableMismatch, infer
 from augcli.tabular.transforms import Block, Fired, augment
-from augcli.transforms import ReplayError, draw_seed
 
 if TYPE_CHECKING:
-    from augcli.recipe import Section
+    from augcli.core.recipe import Section
 
 
 class Draws:
@@ -114,15 +114,6 @@ def augment_frame(frame: pd.DataFrame, section: Section, rng: np.random.Generato
     augment(section.transforms, rng, block, fired)
     out = restore_dtypes(variant(frame, block, options["clip"]).reset_index(drop=True), frame)
     return out, fired.records()
-
-
-def render(source: Path, section: Section, copies: int, draws: Draws) -> Rendered:
-    """The output table of one input table: originals, `copies` variants of every row, synthetic rows."""
-    from augcli.tabular import stream
-
-    if stream.worth_streaming(source, section):
-        return stream.render(source, section, copies, draws)
-    return render_whole(source, section, copies, draws)
 
 
 def render_whole(source: Path, section: Section, copies: int, draws: Draws) -> Rendered:

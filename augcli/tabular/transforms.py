@@ -13,10 +13,10 @@ from typing import Any
 
 import numpy as np
 
-from augcli.params import Names, Span
+from augcli.core.params import Names, Span
+from augcli.core.transforms import OneOf, SomeOf, Transform, leaves, register
 from augcli.tabular import functional as F
 from augcli.tabular.schema import Schema, TableMismatch
-from augcli.transforms import OneOf, SomeOf, Transform, leaves, register
 
 
 @dataclass

@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from augcli.textfile import Stored, UnreadableFile, delimited, split_lines
+from augcli.core.textfile import Stored, UnreadableFile, delimited, split_lines
 
 ENCODING_HINT = "set 'encoding:' in the text section (e.g. latin-1) or convert the file"
 

@@ -14,10 +14,10 @@ import json
 from importlib import resources
 from pathlib import Path
 
-from augcli.storage import read_input
+from augcli.core.files import read_input
+from augcli.core.yamlsource import YamlSourceError, load_bounded
 from augcli.text import safety
 from augcli.text.stopwords import ENGLISH
-from augcli.yamlsource import YamlSourceError, load_bounded
 
 SHIPPED = "wordnet_synonyms.json.gz"
 WITHHELD = "wordnet_withheld.json.gz"  # the WordNet synonyms the safe vocabulary withholds

@@ -19,18 +19,18 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from augcli.balance import balanced_copies
-from augcli.modality import BaseModality, Prepared, Rendered, Written
-from augcli.params import Choice, Flag, Names, Text
-from augcli.seeding import FileRngs
-from augcli.storage import read_input
+from augcli.core.balance import balanced_copies
+from augcli.core.files import read_input
+from augcli.core.modality import BaseModality, Prepared, Rendered, Written
+from augcli.core.params import Choice, Flag, Names, Text
+from augcli.core.seeding import FileRngs
+from augcli.core.textfile import UnreadableFile, decode, split_lines
+from augcli.core.transforms import Composition, ReplayError, Transform, draw_seed, leaves
 from augcli.text import io, lexicon, safety
 from augcli.text.transforms import BatchedTransform, Lexicon, run
-from augcli.textfile import UnreadableFile, decode, split_lines
-from augcli.transforms import Composition, ReplayError, Transform, draw_seed, leaves
 
 if TYPE_CHECKING:
-    from augcli.recipe import Section
+    from augcli.core.recipe import Section
 
 TABLE_SUFFIXES = {".csv": ",", ".tsv": "\t", ".jsonl": None}
 LABELS_SUFFIX = ".labels"  # reviews.txt + reviews.labels: one label per line, copied beside each copy

@@ -26,7 +26,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from augcli.storage import read_input
+from augcli.core.files import read_input
 
 SAFE_TRIES = 3  # a sample whose copy gained an excluded word is drawn again this often, then left as it was
 EXCLUDE_LIMIT = 16 << 20  # an exclude_words file larger than this is refused

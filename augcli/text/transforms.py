@@ -14,9 +14,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import ClassVar
 
-from augcli.params import Choice, Flag, Number, Text
+from augcli.core.params import Choice, Flag, Number, Text
+from augcli.core.transforms import OneOf, SomeOf, Transform, register
 from augcli.text import functional as F
-from augcli.transforms import OneOf, SomeOf, Transform, register
 
 
 @dataclass(frozen=True)

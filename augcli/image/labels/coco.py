@@ -26,9 +26,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from augcli.core.files import read_input
 from augcli.image.labels.shapes import Box, polygon_area
 from augcli.image.labels.yolo import BadLabels, finite
-from augcli.storage import read_input
 
 BLOCK = 10**15
 

@@ -18,14 +18,14 @@ from typing import Any
 
 import numpy as np
 
+from augcli.core.files import read_input
+from augcli.core.modality import Written
+from augcli.core.transforms import Applied
 from augcli.image import functional as F
 from augcli.image.labels import coco, dataset_yaml, masks, shapes, voc, yolo
 from augcli.image.labels.dataset_yaml import DatasetFile
 from augcli.image.labels.shapes import Box
 from augcli.image.ops import Kernel, Op, Warp, run_ops
-from augcli.modality import Written
-from augcli.storage import read_input
-from augcli.transforms import Applied
 
 
 @dataclass(frozen=True)
@@ -402,7 +402,7 @@ def check_pairing(layout: Layout, claimed: list[str]) -> list[str]:
 
 def _listed_leaks(layout: Layout, claimed: list[str]) -> list[str]:
     """The leak warning for image-list splits (`val: val.txt`): the planner's covers split folders."""
-    from augcli.plan import tail_matches
+    from augcli.core.globs import tail_matches
 
     if layout.dataset is None:
         return []

@@ -22,8 +22,8 @@ from typing import Any
 
 import yaml
 
-from augcli.storage import read_input
-from augcli.yamlsource import YamlSourceError, load_with_lines
+from augcli.core.files import read_input
+from augcli.core.yamlsource import YamlSourceError, load_with_lines
 
 SPLITS = ("train", "val", "test", "minival")
 YAML_LIMIT = 16 << 20

@@ -9,8 +9,8 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
+from augcli.core.files import read_input
 from augcli.image.labels.yolo import BadLabels
-from augcli.storage import read_input
 
 MODES = {"L", "P", "I;16", "1"}
 SUFFIXES = (".png", ".bmp", ".tif", ".tiff", ".gif")

@@ -8,9 +8,9 @@ import xml.etree.ElementTree as ET
 from pathlib import Path, PurePosixPath
 from typing import Any
 
+from augcli.core.files import read_input
 from augcli.image.labels.shapes import Box, visibility
 from augcli.image.labels.yolo import BadLabels, finite
-from augcli.storage import read_input
 
 
 def read(path: Path) -> tuple[list[Box], ET.ElementTree | None]:

@@ -9,9 +9,9 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from augcli.errors import InputError
+from augcli.core.errors import InputError
+from augcli.core.files import read_input
 from augcli.image.labels.shapes import Box
-from augcli.storage import read_input
 
 ROUNDING = 0.01  # coordinates this far outside [0, 1] are rounding noise: clipped with a warning
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from multiprocessing.connection import Connection, wait
 from typing import Any
 
-from augcli import pool
+from augcli.build import pool
 
 
 class WorkerDied(Exception):

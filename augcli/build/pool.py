@@ -9,7 +9,7 @@ from __future__ import annotations
 import multiprocessing
 from multiprocessing.context import BaseContext
 
-PRELOAD = ["augcli.modalities", "augcli.runner"]
+PRELOAD = ["augcli.core.modalities", "augcli.build.runner"]
 
 
 _extra_preload: list[str] = []

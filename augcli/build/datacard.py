@@ -73,7 +73,7 @@ def needed(data_files: list[str]) -> bool:
 def for_units(units: dict[str, dict], sections: Iterable[str]) -> bytes | None:
     """The card of an OUTPUT whose state holds `units` (run-wide files aside), made by a recipe with
     these sections; None when a load of OUTPUT needs none."""
-    from augcli.manifest import decode_path
+    from augcli.build.manifest import decode_path
 
     files = sorted(decode_path(f[0]) for record in units.values() if not record.get("run") for f in record["files"])
     if not needed(files):

@@ -10,11 +10,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from augcli.params import Flag, Globs, Number, Param, ParamError, Target
-from augcli.storage import NotRegularFileError, open_input
-from augcli.suggest import did_you_mean
-from augcli.transforms import Composition, Transform, transforms_for
-from augcli.yamlsource import KeyPath, LineMap, YamlSourceError, format_path, load_with_lines
+from augcli.core.files import NotRegularFileError, open_input
+from augcli.core.params import Flag, Globs, Number, Param, ParamError, Target
+from augcli.core.suggest import did_you_mean
+from augcli.core.transforms import Composition, Transform, transforms_for
+from augcli.core.yamlsource import KeyPath, LineMap, YamlSourceError, format_path, load_with_lines
 
 GLOBAL_KEYS = {
     "seed": Number(0, "seed for every random choice; --seed overrides", integer=True, lo=0),
@@ -100,7 +100,7 @@ class _Checker:
 
 
 def _modalities() -> dict[str, Any]:
-    from augcli.modalities import MODALITIES
+    from augcli.core.modalities import MODALITIES
 
     return MODALITIES
 

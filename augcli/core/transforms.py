@@ -15,7 +15,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from augcli.params import Number, Param, ParamError, Probability, Span
+from augcli.core.params import Number, Param, ParamError, Probability, Span
 
 REGISTRY: dict[str, dict[str, type[Transform]]] = {}
 ANY_MODALITY = "*"
@@ -146,7 +146,7 @@ def register(modality: str):
 
 def transforms_for(modality: str) -> dict[str, type[Transform]]:
     """Every transform a section of `modality` may use, compositions included."""
-    from augcli.modalities import MODALITIES
+    from augcli.core.modalities import MODALITIES
 
     if modality in MODALITIES:
         MODALITIES[modality]  # modalities load on first use; their transforms register then

@@ -191,7 +191,7 @@ class Choice(Param):
 
     def parse(self, value: Any) -> str:
         if value not in self.options:
-            from augcli.suggest import did_you_mean
+            from augcli.core.suggest import did_you_mean
 
             raise ParamError(
                 f"expected one of {', '.join(self.options)}, got {value!r}{did_you_mean(str(value), self.options)}"
@@ -286,7 +286,7 @@ class Options(Param):
         return "mapping of " + ", ".join(self.fields)
 
     def parse(self, value: Any) -> dict[str, Any]:
-        from augcli.suggest import did_you_mean
+        from augcli.core.suggest import did_you_mean
 
         if value is None:
             value = {}

@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from augcli.errors import InputError
+from augcli.core.errors import InputError
 
 _LINE_BREAK = re.compile(r"(\r\n|\n|\r)")
 

@@ -20,11 +20,12 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from augcli.core.files import CHUNK, open_input
+
 TEMP_PREFIX = ".augcli-tmp-"
 _FOLDER_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
 _CREATE_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
 _CACHED_FOLDERS = 64
-_CHUNK = 1 << 20
 
 
 class UnsafePathError(OSError):
@@ -167,7 +168,7 @@ class OutputTree:
                         handle.write(chunk)
                 else:
                     with open_input(source) as reader:
-                        while chunk := reader.read(_CHUNK):
+                        while chunk := reader.read(CHUNK):
                             digest.update(chunk)
                             handle.write(chunk)
                 handle.flush()
@@ -236,7 +237,7 @@ class OutputTree:
                 return None
             os.set_blocking(fd, True)
             digest = hashlib.sha256()
-            while chunk := handle.read(_CHUNK):
+            while chunk := handle.read(CHUNK):
                 digest.update(chunk)
         return digest.hexdigest()
 
@@ -306,28 +307,6 @@ def _unlink_quietly(name: str, folder: int) -> None:
         os.unlink(name, dir_fd=folder)
 
 
-class NotRegularFileError(OSError):
-    """An input that is a FIFO, socket or device: never opened for reading."""
-
-
-def open_input(path: Path):
-    """Open an input read-only, refusing anything but a regular file before a byte is read
-    (a FIFO would block the worker, /dev/zero would never end)."""
-    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
-    try:
-        info = os.fstat(fd)
-        if not stat.S_ISREG(info.st_mode):
-            raise NotRegularFileError(errno.EINVAL, f"{path.name} is not a regular file ({file_kind(info.st_mode)})")
-        os.set_blocking(fd, True)
-        return os.fdopen(fd, "rb")
-    except BaseException:
-        os.close(fd)
-        raise
-
-
-ANNOTATION_LIMIT = 256 << 20  # a label file, mask, class list or data.yaml larger than this is refused
-
-
 def folds_case(folder: Path) -> bool:
     """Whether the file system holding `folder` (or its nearest existing ancestor) ignores case, as
     macOS and Windows shares do: the same folder named with its letters' case swapped is the same
@@ -363,40 +342,3 @@ def write_file(path: Path, data: bytes) -> None:
         with contextlib.suppress(OSError):
             os.unlink(temporary)
         raise
-
-
-def is_url(text: str | os.PathLike) -> bool:
-    """Whether a command-line path names a remote folder (file:// and plain paths are local)."""
-    text = os.fspath(text)
-    return "://" in text and not text.startswith("file://")
-
-
-def read_input(path: Path, limit: int | None = ANNOTATION_LIMIT) -> bytes:
-    """A whole input that is a regular file (never a FIFO or a device, which would block or never
-    end), refused when larger than `limit` bytes."""
-    with open_input(path) as handle:
-        data = handle.read() if limit is None else handle.read(limit + 1)
-    if limit is not None and len(data) > limit:
-        raise OSError(errno.EFBIG, f"{path.name} is over {limit >> 20} MiB: is it the right file?")
-    return data
-
-
-def file_kind(mode: int) -> str:
-    for test, name in (
-        (stat.S_ISFIFO, "a FIFO"),
-        (stat.S_ISSOCK, "a socket"),
-        (stat.S_ISCHR, "a character device"),
-        (stat.S_ISBLK, "a block device"),
-        (stat.S_ISDIR, "a folder"),
-    ):
-        if test(mode):
-            return name
-    return "not a regular file"
-
-
-def sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open_input(path) as handle:
-        while chunk := handle.read(_CHUNK):
-            digest.update(chunk)
-    return digest.hexdigest()

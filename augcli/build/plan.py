@@ -8,16 +8,16 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import fnmatch
 import os
 import stat
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from augcli.balance import balanced_copies
-from augcli.recipe import Recipe, Section
-from augcli.storage import file_kind
+from augcli.core.balance import balanced_copies
+from augcli.core.files import file_kind
+from augcli.core.globs import claims, tail_matches
+from augcli.core.recipe import Recipe
 
 MANIFEST_NAME = "manifest.csv"
 REPORT_NAME = "report.html"  # written by `run --report` and `augcli report`
@@ -135,17 +135,6 @@ def walk(
             special.append((rel, file_kind(info.st_mode)))
 
 
-def matches(relative: str, patterns: tuple[str, ...]) -> bool:
-    """Case-insensitive glob match: a pattern with '/' matches the relative path, else the name."""
-    name = relative.rsplit("/", 1)[-1].lower()
-    lowered = relative.lower()
-    return any(fnmatch.fnmatchcase(lowered if "/" in p else name, p.lower()) for p in patterns)
-
-
-def claims(section: Section, relative: str) -> bool:
-    return matches(relative, section.include) and not matches(relative, section.exclude)
-
-
 def copy_name(relative: str, copy: int, suffix: str) -> str:
     """`<stem>_aug<k><suffix>`: the name depends on the input's name and the copy index only, never
     on how many copies there are, so raising `copies` only adds files (format 3; before, k was
@@ -159,7 +148,7 @@ def copy_name(relative: str, copy: int, suffix: str) -> str:
 def shard_of(relative: str, shards: int) -> int:
     """The shard an input belongs to: a stable hash of its path, so shards are disjoint, cover every
     input, and do not move when other files come or go."""
-    from augcli.seeding import stable_hash
+    from augcli.core.seeding import stable_hash
 
     return stable_hash("shard:" + relative) % shards
 
@@ -168,12 +157,6 @@ def take_shard(plan: Plan, index: int, shards: int) -> None:
     """Keep the jobs of shard `index` of `shards` (the whole dataset was planned: balance and
     layout checks saw every file)."""
     plan.jobs = [job for job in plan.jobs if shard_of(job.relative, shards) == index]
-
-
-def tail_matches(relative: str, patterns: tuple[str, ...]) -> bool:
-    """A glob matches the path or any tail of it that starts a folder: val/** matches images/val/a.jpg."""
-    parts = relative.split("/")
-    return any(matches("/".join(parts[i:]), patterns) for i in range(len(parts)))
 
 
 SPLIT_NAMES = {"train": "train", "training": "train", "val": "val", "valid": "val", "validation": "val"}
@@ -196,7 +179,7 @@ def build_plan(recipe: Recipe, input_root: Path, output_root: Path | None = None
     """Match every file to a section and name its outputs and their companions; raise PlanError on
     any conflict: two jobs that would write one OUTPUT path (compared case-folded when `fold_case`:
     OUTPUT's file system ignores case), or INPUT reaching OUTPUT through a link or mount."""
-    from augcli.modalities import MODALITIES
+    from augcli.core.modalities import MODALITIES
 
     plan = Plan(input_root=input_root)
     avoid = None
@@ -283,7 +266,7 @@ def build_plan(recipe: Recipe, input_root: Path, output_root: Path | None = None
 
 def _copies_per_file(recipe: Recipe, found: list[tuple[Path, str, str]], plan: Plan) -> dict[str, tuple[int, int, str]]:
     """(copies of this file, the most copies in its section, its class) for files of balanced sections."""
-    from augcli.modalities import MODALITIES
+    from augcli.core.modalities import MODALITIES
 
     result: dict[str, tuple[int, int, str]] = {}
     for name, section in recipe.sections.items():

@@ -15,11 +15,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from augcli import datacard, manifest, state
-from augcli.plan import MANIFEST_NAME
-from augcli.recipe import Recipe, RecipeError, load_recipe, parse_recipe
-from augcli.storage import write_file
-from augcli.untrusted import check_relative
+from augcli.build import datacard, manifest, state
+from augcli.build.plan import MANIFEST_NAME
+from augcli.core.recipe import Recipe, RecipeError, load_recipe, parse_recipe
+from augcli.storage.tree import write_file
+from augcli.storage.untrusted import check_relative
 
 
 class ReplayFailed(Exception):
@@ -102,7 +102,7 @@ class Replayer:
         return self.unit_of_file.get(output_cell) or manifest.decode_path(output_cell)
 
     def replay(self, row: dict[str, str]) -> Replayed:
-        from augcli.modalities import MODALITIES
+        from augcli.core.modalities import MODALITIES
 
         output = check_relative(manifest.decode_path(row.get("output") or ""), f"{MANIFEST_NAME}: output")
         source = self.input_root / check_relative(manifest.decode_path(row.get("source") or ""), f"{output}: source")

@@ -9,12 +9,12 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 
-from augcli.params import Param
-from augcli.seeding import FileRngs
-from augcli.transforms import Composition, Transform
+from augcli.core.params import Param
+from augcli.core.seeding import FileRngs
+from augcli.core.transforms import Composition, Transform
 
 if TYPE_CHECKING:
-    from augcli.recipe import Section
+    from augcli.core.recipe import Section
 
 
 @dataclass(frozen=True)

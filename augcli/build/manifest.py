@@ -111,7 +111,7 @@ def reference(side: str, data: bytes) -> dict[str, Any]:
 def resolve_records(rows: list[dict[str, str]], output_root: Path) -> None:
     """Put back the records of rows that moved them to a side file, in place. The manifest is read
     back from OUTPUT: the side file's path must lie inside it and its hash must match."""
-    from augcli.untrusted import UntrustedError, check_relative, read_state_file
+    from augcli.storage.untrusted import UntrustedError, check_relative, read_state_file
 
     for row in rows:
         cell = row.get("transforms") or ""

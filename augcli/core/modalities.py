@@ -11,7 +11,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # importing this module stays cheap: the pool's early start reads preload()
-    from augcli.modality import Modality
+    from augcli.core.modality import Modality
 
 _CLASSES = {
     "image": ("augcli.image.modality", "ImageModality"),

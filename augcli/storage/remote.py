@@ -21,10 +21,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from augcli import state
-from augcli.plan import MANIFEST_NAME
-
-RECORD = f"{state.PLACE}mirror.json"  # what was pulled or pushed, to compare with the next listing
+RECORD = ".augcli-mirror.json"  # what was pulled or pushed, to compare with the next listing
 
 
 def local_path(text: str) -> Path:
@@ -175,11 +172,12 @@ class Mirror:
         self._save()
         return self.local
 
-    def push(self, place: str = state.PLACE, manifest: str = MANIFEST_NAME, sent: list[str] = ()) -> tuple[int, int]:
-        """Upload what the state at `place` owns and changed; delete what it no longer owns; `sent`:
-        files the workers already uploaded. Returns (objects uploaded, objects deleted)."""
-        from augcli.manifest import decode_path
-
+    def push(
+        self, place: str, owned: set[str], extras: list[str], manifest: str, sent: list[str] = ()
+    ) -> tuple[int, int]:
+        """Upload the files a state (`place`) owns that changed, then its own files (`extras`), and
+        the manifest last; delete what it no longer owns. `sent`: files the workers already
+        uploaded. Returns (objects uploaded, objects deleted)."""
         if sent:
             listed = self.listing()
             for relative in sent:
@@ -187,16 +185,8 @@ class Mirror:
                     self.record["remote"][relative] = self._version(listed[relative])
                     self.record["local"][relative] = self._stamp(relative)
 
-        known = state.load(self.local, place)
-        owned = {decode_path(cell) for cell in known.owned()}
         previously = set(self.record.get("owned", {}).get(place, []))
         uploads = [r for r in sorted(owned) if (self.local / r).is_file() and self._changed(r)]
-        skipped = (state.LOCK, state.JOURNAL, state.CACHE)
-        extras = [
-            place + name
-            for name in (*state.STATE_NAMES, MANIFEST_NAME)
-            if name not in skipped and (self.local / (place + name)).is_file()
-        ]
         uploaded = 0
         for relative in uploads + [r for r in extras if r != manifest and self._changed(r)]:
             self._put(relative)

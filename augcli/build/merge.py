@@ -14,10 +14,10 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from augcli import manifest, state
-from augcli.plan import MANIFEST_NAME
-from augcli.recipe import RecipeError, parse_recipe
-from augcli.storage import OutputTree
+from augcli.build import manifest, state
+from augcli.build.plan import MANIFEST_NAME
+from augcli.core.recipe import RecipeError, parse_recipe
+from augcli.storage.tree import OutputTree
 
 
 class MergeError(Exception):
@@ -54,8 +54,8 @@ def _parts(output_root: Path) -> dict[int, str]:
 
 def merge(output_root: Path, input_root: Path | None = None) -> Merged:
     """Check every part, then write manifest.csv, the run-wide files and OUTPUT's merged state."""
-    from augcli.modalities import MODALITIES
-    from augcli.runner import _record
+    from augcli.build.runner import _record
+    from augcli.core.modalities import MODALITIES
 
     problem = state.check_state_files(output_root)
     if problem:
@@ -107,7 +107,7 @@ def merge(output_root: Path, input_root: Path | None = None) -> Merged:
     except (RecipeError, KeyError) as exc:
         raise MergeError(f"the shards' recipe no longer validates: {exc}") from None
     if input_root is None and info.get("input_url"):
-        from augcli import remote
+        from augcli.storage import remote
 
         input_root = remote.Mirror(info["input_url"]).pull()  # run-wide files (data.yaml, COCO) read INPUT
     root = input_root or Path(info["input"])
@@ -144,6 +144,6 @@ def merge(output_root: Path, input_root: Path | None = None) -> Merged:
 
 
 def _made(relative: str, cells: list[str], stamp) -> object:
-    from augcli.runner import Made
+    from augcli.build.make import Made
 
     return Made(relative, [[cells[0], cells[-1], stamp.stat(), manifest.line(cells)]])

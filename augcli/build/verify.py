@@ -12,11 +12,12 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from augcli import manifest
-from augcli.plan import MANIFEST_NAME, REPORT_NAME
-from augcli.state import is_state_name
-from augcli.storage import sha256_file, walk_tree
-from augcli.untrusted import relative_path_problem
+from augcli.build import manifest
+from augcli.build.plan import MANIFEST_NAME, REPORT_NAME
+from augcli.build.state import is_state_name
+from augcli.core.files import sha256_file
+from augcli.storage.tree import walk_tree
+from augcli.storage.untrusted import relative_path_problem
 
 _THREADS = 4
 

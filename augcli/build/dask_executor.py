@@ -14,7 +14,7 @@ import re
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from augcli.executor import WorkerDied
+from augcli.build.executor import WorkerDied
 
 _SETUP: dict[str, Any] = {}
 

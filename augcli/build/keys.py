@@ -15,8 +15,8 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-from augcli.storage import sha256_file
-from augcli.transforms import Composition, Transform
+from augcli.core.files import sha256_file
+from augcli.core.transforms import Composition, Transform
 
 # Bump whenever a change to augcli alters the bytes of any output: every output is then remade.
 FORMAT_VERSION = 2

@@ -35,8 +35,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from augcli.manifest import decode_path
-from augcli.untrusted import UntrustedError, check_relative, expect, expect_sha, read_state_file
+from augcli.build.manifest import decode_path
+from augcli.storage.untrusted import UntrustedError, check_relative, expect, expect_sha, read_state_file
 
 PLACE = ".augcli-"  # the prefix of every state file of OUTPUT (a shard's: shard_place)
 SNAPSHOT = "state.json"
@@ -352,6 +352,17 @@ def remove_old_folder(output_root: Path, folder: Path) -> None:
 
 
 MANIFEST_PART = "manifest.csv"
+
+
+def files_to_push(output_root: Path, place: str, manifest_name: str) -> tuple[set[str], list[str]]:
+    """What a remote OUTPUT must hold of this state: the files it owns (paths relative to OUTPUT)
+    and the state's own files worth keeping (not the lock, journal or cache)."""
+    owned = {decode_path(cell) for cell in load(output_root, place).owned()}
+    kept = [name for name in STATE_NAMES if name not in (LOCK, JOURNAL, CACHE)]
+    extras = [place + name for name in kept if path(output_root, name, place).is_file()]
+    if manifest_name != MANIFEST_PART and (output_root / manifest_name).is_file():
+        extras.append(manifest_name)  # a shard's manifest part (push sends it last)
+    return owned, extras
 
 
 # -- writing --------------------------------------------------------------------------------------

@@ -1,0 +1,487 @@
+"""Run a plan like a build tool: make only what is out of date, never lose a good output.
+
+Each output unit (a file and its companions: label, mask) has a key (keys.py). A unit whose key
+and files match the state (state.py) is left alone; the others are made by the executor, each job
+staging its units under temporary names and renaming them into place only when all were made, so
+a failed input keeps its earlier outputs and a killed run leaves no half-written file. Records are
+journalled as units complete; outputs of removed inputs are deleted, and manifest.csv replaced,
+only once the rest of the run succeeded.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+import sys
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from augcli.build import datacard, manifest, pool, state
+from augcli.build.assess import OutputError, Status, _is_current, assess, foreign_files, unsafe_folders
+from augcli.build.make import JobResult, Made, _results
+from augcli.build.manifest import Row
+from augcli.build.plan import MANIFEST_NAME, Plan
+from augcli.core.files import sha256_file
+from augcli.core.recipe import Recipe
+from augcli.storage.tree import OutputTree
+
+INTERRUPTED = threading.Event()  # set by the CLI's SIGINT handler
+
+
+
+
+
+def plural(count: int, word: str, many: str | None = None) -> str:
+    """The count and its noun, singular for 1 only: "1 file", "0 files", plural(2, "copy", "copies")."""
+    return f"{count:,} {word if count == 1 else many or word + 's'}"
+
+
+@dataclass
+class Summary:
+    files: int = 0
+    current: int = 0  # files whose outputs were all up to date
+    made: int = 0  # files (re)made
+    written: int = 0  # output files written
+    removed: int = 0  # output files deleted
+    skipped: int = 0
+    failures: list[JobResult] = field(default_factory=list)
+    seconds: float = 0.0
+    sent: list[str] = field(default_factory=list)  # files the workers uploaded to a remote OUTPUT
+    kept: list[str] = field(default_factory=list)  # outputs of removed inputs left alone: someone edited them
+
+    def record(self) -> dict[str, Any]:
+        """The counts, for the run report (OUTPUT/.augcli/run.json)."""
+        counts = {key: getattr(self, key) for key in ("files", "current", "made", "written", "removed", "skipped")}
+        return counts | {"failed": len(self.failures), "seconds": round(self.seconds, 2)}
+
+    def line(self) -> str:
+        line = (
+            f"augcli: {plural(self.files, 'file')} in: {self.current:,} up to date, {self.made:,} made "
+            f"({plural(self.written, 'output')}), {self.removed:,} removed, {len(self.failures):,} failed, "
+            f"{self.seconds:.1f} s"
+        )
+        return line + (f"; {self.skipped:,} skipped" if self.skipped else "")
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+# -- the run ------------------------------------------------------------------------------------
+
+
+@dataclass
+class Options:
+    workers: int = 1
+    rebuild: bool = False
+    overwrite: bool = False
+    allow_failures: bool = False
+    progress: bool = False
+    preload: list[str] = field(default_factory=list)  # heavy modules the worker pool imports once
+    shard: tuple[int, int] | None = None  # (K, N): this run makes shard K of N (see plan.shard_of)
+    input_url: str | None = None  # INPUT as the user named it, when it is a URL (INPUT is then its mirror)
+    upload: Callable | None = None  # remote OUTPUT: sends each job's files from the worker that made them
+    sent: list[str] = field(default_factory=list)  # what the workers sent (filled by the run)
+    executor: str = "local"  # local (a process pool on this machine) or dask
+    scheduler: str | None = None  # dask: the scheduler's address; none starts a LocalCluster
+
+    @property
+    def place(self) -> str:
+        """The prefix of the state files: .augcli-, or this shard's own .augcli-shard-K-of-N-."""
+        return state.shard_place(self.shard)
+
+    @property
+    def manifest_name(self) -> str:
+        """manifest.csv, or this shard's manifest part (`augcli merge` joins the parts)."""
+        return MANIFEST_NAME if self.shard is None else self.place + MANIFEST_NAME
+
+
+def _record(key: str | None, made: Made, run_wide: bool = False) -> dict[str, Any]:
+    """A unit's state record, as small as it can be (a state holds one per output); `run_wide`
+    marks files built from every output (a COCO json)."""
+    record: dict[str, Any] = {"key": key, "files": [entry[:2] for entry in made.files]}
+    if made.entry is not None:
+        record["entry"] = made.entry
+    if run_wide:
+        record["run"] = True
+    return record
+
+
+class _Run:
+    """One run's bookkeeping: the state, its journal, OUTPUT's tree."""
+
+    def __init__(self, output_root: Path, known: state.State, tree: OutputTree, place: str = state.PLACE) -> None:
+        self.root, self.known, self.tree = output_root, known, tree
+        self.journal = state.Journal(output_root, place)
+        self.kept_modified: list[str] = []  # outputs of removed inputs that were edited: not deleted
+
+    def put(self, made: Made, record: dict[str, Any], hashes: dict[str, list[Any]] | None = None) -> None:
+        unit = made.output
+        lines = {entry[0]: entry[3] for entry in made.files}
+        old = self.known.units.get(unit)
+        if old is not None:  # companions the new record no longer has are deleted after success
+            kept = {entry[0] for entry in record["files"]}
+            self.garbage([entry[0] for entry in old["files"] if entry[0] not in kept])
+        stamps = {entry[0]: entry[2] for entry in made.files}
+        self.known.units[unit] = record
+        self.known.set_lines(lines)
+        self.known.stamps.update(stamps)
+        self.journal.put(unit, record, lines, hashes, stamps)
+
+    def garbage(self, paths: list[str]) -> None:
+        if paths:
+            self.known.garbage.update(paths)
+            self.journal.garbage(paths)
+
+
+def run(
+    plan: Plan,
+    recipe: Recipe,
+    output_root: Path,
+    options: Options,
+    report: Callable[[JobResult], None] | None = None,
+) -> Summary:
+    """Bring OUTPUT up to date with the plan; per-file failures are collected, never raised.
+
+    Raises OutputError (nothing written yet) when OUTPUT holds foreign files or links on the way.
+    `report` sees every result that failed or carries warnings or notes, as it arrives.
+    """
+    started = time.perf_counter()
+    INTERRUPTED.clear()
+    place = options.place
+    known = state.load(output_root, place)
+    splits = len(plan.jobs) > 1 or any(job.table for job in plan.jobs)  # a table may go in parts
+    pool_wanted = [options.executor == "local" and options.workers > 1 and splits]
+
+    def start_pool() -> None:  # at the first sign of work: the pool's imports overlap the keying
+        if pool_wanted[0]:
+            pool_wanted[0] = False
+            pool.start_server(options.preload)
+
+    if not known.units:  # a first run has work for sure
+        start_pool()
+    status = assess(plan, recipe, output_root, known, options.rebuild, start_pool)
+    if not options.overwrite:
+        foreign = foreign_files(status, output_root, known)
+        if foreign:
+            raise OutputError(
+                f"OUTPUT holds {len(foreign)} file(s) that no augcli run recorded where outputs go, e.g. "
+                f"{foreign[0]}: pass --overwrite to replace them"
+            )
+    if status.tasks or status.removed:
+        known.lines()  # read (and checked) before anything is written: the manifest will need them
+    summary = Summary(files=len(plan.jobs), skipped=len(plan.unclaimed) + len(plan.special))
+    summary.current = status.current_jobs
+    tag = "" if options.shard is None else f"s{options.shard[0]}of{options.shard[1]}-"
+    with OutputTree(output_root, tag) as tree:
+        unsafe = unsafe_folders(status, tree)
+        if unsafe:
+            raise OutputError(unsafe[0])
+        tree.remove_temps()  # a shard removes only its own: another shard may be writing beside it
+        work = _Run(output_root, known, tree, place)
+        journal = state.path(output_root, state.JOURNAL, place)
+        stale_state = bool(known.garbage or known.migrated_from) or journal.exists()
+        deaths_before = dict(known.deaths)
+        try:
+            for relative, why in [*plan.unreadable, *status.blocked.items()]:
+                summary.failures.append(JobResult(relative, error=why))
+                if report is not None:
+                    report(summary.failures[-1])
+            try:
+                _make(status, recipe, work, options, summary, report)
+            except BaseException:  # Ctrl-C, a full state disk: workers are stopped; drop their temporaries
+                tree.remove_temps()
+                raise
+            if options.executor != "local" or any(f.died for f in summary.failures):
+                tree.remove_temps()  # a lost worker's half-written files (its tasks ran again elsewhere)
+            ok = not summary.failures or options.allow_failures
+            if ok:
+                if options.shard is None:  # run-wide files need every shard's entries: `augcli merge`
+                    summary.written += _finish(recipe, work, status)
+                summary.removed = _remove(work, status)
+                summary.kept = work.kept_modified
+            work.journal.sync()
+            name = options.manifest_name
+            changed = bool(work.journal.entries or summary.removed or stale_state)
+            if ok and (changed or not _manifest_is_current(output_root, known, name)):
+                manifest_bytes = _render_manifest(known)
+                sha = hashlib.sha256(manifest_bytes).hexdigest()
+                if tree.content_sha(name) != sha:
+                    tree.write(name, manifest_bytes)
+                    changed = True
+                info = os.stat(output_root / name)
+                known.stamps[state.MANIFEST_PART] = [info.st_size, info.st_mtime_ns, info.st_ino]
+                known.stamps_changed = True
+                if known.manifest != sha:
+                    known.manifest = sha
+                    changed = True  # the snapshot must remember it
+            summary.seconds = time.perf_counter() - started
+            if plan.input_root is not None and (changed or state.read_run_info(output_root, place) is None):
+                info = run_info(recipe, plan.input_root) | {"summary": summary.record(), "shard": options.shard}
+                info["input_url"] = options.input_url
+                info["complete"] = ok
+                state.write_run_info(output_root, info, tree.write_chunks, place)
+            failures = [(f.relative, f.error or "") for f in summary.failures]
+            state.write_failures(output_root, failures, tree.write_chunks, place)
+            known.hashes = {path: known.hashes[path] for path in status.hashes_used if path in known.hashes}
+            if changed or known.deaths != deaths_before:
+                state.save(output_root, known, tree.write_chunks, place)
+            elif status.hashes_changed or known.stamps_changed:
+                state.save_cache(output_root, known, tree.write_chunks, place)
+        finally:
+            work.journal.close()
+    options.sent = summary.sent
+    summary.failures.sort(key=lambda r: r.relative)
+    summary.seconds = time.perf_counter() - started
+    return summary
+
+
+def run_info(recipe: Recipe, input_root: Path) -> dict[str, Any]:
+    """What `augcli replay` needs to make an output again: the recipe as it was, and INPUT."""
+    return {
+        "recipe": recipe.source,
+        "recipe_text": recipe.text,
+        "recipe_folder": os.fsdecode(recipe.base_dir) if recipe.base_dir is not None else None,
+        "input": os.fsdecode(input_root),
+        "seed": recipe.seed,
+        "copies": recipe.copies,
+    }
+
+
+def _render_manifest(known: state.State) -> bytes:
+    lines = known.lines()
+    return manifest.render((f[0], lines[f[0]]) for record in known.units.values() for f in record["files"])
+
+
+def _manifest_is_current(output_root: Path, known: state.State, name: str = MANIFEST_NAME) -> bool:
+    """manifest.csv holds what the last successful run wrote (a no-op run need not render it):
+    its cached stat, or else its content."""
+    try:
+        info = os.stat(output_root / name)
+    except OSError:
+        return False
+    stamp = [info.st_size, info.st_mtime_ns, info.st_ino]
+    if known.manifest is None:
+        return False
+    if known.stamps.get(state.MANIFEST_PART) == stamp:
+        return True
+    try:
+        if sha256_file(output_root / name) != known.manifest:
+            return False
+    except OSError:
+        return False
+    known.stamps[state.MANIFEST_PART] = stamp
+    known.stamps_changed = True
+    return True
+
+
+def _make(status: Status, recipe: Recipe, work: _Run, options: Options, summary: Summary, report) -> None:
+    """Run the tasks; journal each unit as it lands; collect failures."""
+    # Paths about to be written are ours even if a kill loses their records: a rerun may replace
+    # them, and a successful run deletes those that no record claims.
+    work.garbage(sorted({manifest.encode_path(p) for task in status.tasks for o in task.outputs for p in o.files}))
+    bar = _progress_bar(summary, options.progress)
+    try:
+        with contextlib.closing(_results(status.tasks, recipe, work.tree, options)) as results:
+            for result in results:
+                if INTERRUPTED.is_set():  # a library may turn Ctrl-C into an error of its own (pandas does)
+                    raise KeyboardInterrupt
+                if result.error is None:
+                    hashes = status.job_hashes.get(result.relative)
+                    for made in result.made:
+                        work.put(made, _record(status.unit_keys.get(made.output), made), hashes)
+                        summary.written += len(made.files)
+                    summary.made += 1
+                    summary.sent += result.sent
+                    if result.relative in work.known.deaths:
+                        del work.known.deaths[result.relative]
+                else:
+                    summary.failures.append(result)
+                    if result.died:
+                        count = work.known.deaths.get(result.relative, [0, None])[0] + 1
+                        work.known.deaths[result.relative] = [count, status.source_hashes.get(result.relative)]
+                if report is not None and (result.error or result.warnings or result.notes):
+                    bar.clear()
+                    report(result)
+                    bar.refresh()
+                bar.update(1)
+    finally:
+        bar.close()
+
+
+class _NoBar:
+    """The progress bar's calls, doing nothing (-q, or stderr is not a terminal): tqdm not imported."""
+
+    def clear(self) -> None: ...
+    def refresh(self) -> None: ...
+    def update(self, count: int) -> None: ...
+    def close(self) -> None: ...
+
+
+def _progress_bar(summary: Summary, shown: bool):
+    if not shown:
+        return _NoBar()
+    from tqdm import tqdm
+
+    return tqdm(total=summary.files, initial=summary.current, unit="file", file=sys.stderr, dynamic_ncols=True)
+
+
+def _finish(recipe: Recipe, work: _Run, status: Status) -> int:
+    """Run-wide files built from every current output's entry (a COCO json), written when their
+    bytes changed; those no section makes any more are deleted. Returns how many were written."""
+    from augcli.core.modalities import MODALITIES
+
+    units = work.known.units
+    entries = sorted((u, r["entry"]) for u, r in units.items() if "entry" in r and u in status.unit_keys)
+    produced: set[str] = set()
+    written = 0
+    for section in recipe.sections.values():
+        for relative, data in MODALITIES[section.modality].finish(section, entries):
+            produced.add(relative)
+            sha = hashlib.sha256(data).hexdigest()
+            if _is_current(work.root, units.get(relative), sha, work.known):
+                continue
+            stamp = work.tree.write(relative, data)
+            cells = Row(relative, relative, section.modality, None, sha256=sha, kind="dataset").cells()
+            made = Made(relative, [[cells[0], sha, stamp.stat(), manifest.line(cells)]])
+            work.put(made, _record(sha, made, True))
+            written += 1
+    listed = units.get(datacard.CARD_NAME)
+    unchanged = not (work.journal.entries or status.removed or status.tasks)
+    card = None if unchanged and listed is not None else _dataset_card(recipe, work, status)
+    if unchanged and listed is not None and listed.get("run"):
+        produced.add(datacard.CARD_NAME)  # the set did not change: its card stands as it is
+    if card is not None:
+        produced.add(datacard.CARD_NAME)
+        sha = hashlib.sha256(card).hexdigest()
+        if not _is_current(work.root, units.get(datacard.CARD_NAME), sha, work.known):
+            stamp = work.tree.write(datacard.CARD_NAME, card)
+            modality = "tabular" if "tabular" in recipe.sections else "text"
+            cells = Row(datacard.CARD_NAME, datacard.CARD_NAME, modality, None, sha256=sha, kind="dataset").cells()
+            made = Made(datacard.CARD_NAME, [[cells[0], sha, stamp.stat(), manifest.line(cells)]])
+            work.put(made, _record(sha, made, True))
+            written += 1
+    status.removed += sorted(u for u, r in units.items() if r.get("run") and u not in produced)
+    return written
+
+
+def _dataset_card(recipe: Recipe, work: _Run, status: Status) -> bytes | None:
+    """OUTPUT/README.md for Hugging Face datasets when a load of OUTPUT would read manifest.csv as
+    data (CSV/TSV tables), listing the data files; never over a README.md that is not augcli's
+    card (an input's output, or the user's own file). None: no card."""
+    units = work.known.units
+    current = units.get(datacard.CARD_NAME)
+    if current is not None and not current.get("run"):
+        return None  # INPUT has a README.md of its own at the top: it is an output
+    if current is None and os.path.lexists(work.root / datacard.CARD_NAME):
+        return None  # someone's own file: never replaced
+    return datacard.for_units({u: r for u, r in units.items() if u in status.unit_keys}, recipe.sections)
+
+
+def _remove(work: _Run, status: Status) -> int:
+    """Delete the outputs of units no longer planned, and companions a remade unit dropped."""
+    units = work.known.units
+    gone = set(status.removed)
+    kept = {entry[0] for unit, record in units.items() if unit not in gone for entry in record["files"]}
+    doomed = [entry[0] for unit in status.removed if unit in units for entry in units[unit]["files"]]
+    recorded = {entry[0]: entry[1] for unit in status.removed if unit in units for entry in units[unit]["files"]}
+    removed = 0
+    for path in sorted(set(doomed) | work.known.garbage):
+        if path in kept:
+            continue
+        relative = manifest.decode_path(path)
+        if path in recorded and work.tree.content_sha(relative) not in (recorded[path], None):
+            work.kept_modified.append(relative)  # not the bytes augcli wrote: someone's edit, kept
+            continue
+        if work.tree.remove(relative):
+            removed += 1
+    for unit in status.removed:
+        if units.pop(unit, None) is not None:
+            work.journal.delete(unit)
+    work.known.garbage.clear()
+    return removed
+
+
+@dataclass
+class CheckReport:
+    new: list[str]
+    changed: list[str]
+    removed: list[str]
+    manifest_stale: str  # why manifest.csv would be rewritten, or "" (also when outputs change)
+
+    @property
+    def up_to_date(self) -> bool:
+        return not (self.new or self.changed or self.removed or self.manifest_stale)
+
+
+def check(plan: Plan, recipe: Recipe, output_root: Path, shard: tuple[int, int] | None = None) -> CheckReport:
+    """What a run would do to OUTPUT (or one shard of it), without writing anything (`run --check`)."""
+    options = Options(shard=shard)
+    known = state.load(output_root, options.place)
+    status = assess(plan, recipe, output_root, known, rebuild=False)
+    stale = ""
+    if not (status.tasks or status.removed or status.blocked):
+        expected = _render_manifest(known)
+        try:
+            on_disk = (output_root / options.manifest_name).read_bytes()
+        except FileNotFoundError:
+            stale = "it is missing"
+        except OSError as exc:
+            stale = f"it cannot be read ({exc.strerror})"
+        else:
+            if on_disk != expected:
+                stale = "it does not list what OUTPUT holds (it was edited, or a run was stopped before writing it)"
+    return CheckReport(status.new, status.changed, status.removed, stale)

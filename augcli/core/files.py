@@ -1,0 +1,71 @@
+"""Reading what a user gives augcli: inputs, recipes, label files, lists. Only regular files are
+opened (a FIFO would block, /dev/zero never ends), and whole-file reads are bounded in size."""
+
+from __future__ import annotations
+
+import errno
+import hashlib
+import os
+import stat
+from pathlib import Path
+
+CHUNK = 1 << 20
+
+
+class NotRegularFileError(OSError):
+    """An input that is a FIFO, socket or device: never opened for reading."""
+
+
+def open_input(path: Path):
+    """Open an input read-only, refusing anything but a regular file before a byte is read
+    (a FIFO would block the worker, /dev/zero would never end)."""
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise NotRegularFileError(errno.EINVAL, f"{path.name} is not a regular file ({file_kind(info.st_mode)})")
+        os.set_blocking(fd, True)
+        return os.fdopen(fd, "rb")
+    except BaseException:
+        os.close(fd)
+        raise
+
+
+ANNOTATION_LIMIT = 256 << 20  # a label file, mask, class list or data.yaml larger than this is refused
+
+
+def is_url(text: str | os.PathLike) -> bool:
+    """Whether a command-line path names a remote folder (file:// and plain paths are local)."""
+    text = os.fspath(text)
+    return "://" in text and not text.startswith("file://")
+
+
+def read_input(path: Path, limit: int | None = ANNOTATION_LIMIT) -> bytes:
+    """A whole input that is a regular file (never a FIFO or a device, which would block or never
+    end), refused when larger than `limit` bytes."""
+    with open_input(path) as handle:
+        data = handle.read() if limit is None else handle.read(limit + 1)
+    if limit is not None and len(data) > limit:
+        raise OSError(errno.EFBIG, f"{path.name} is over {limit >> 20} MiB: is it the right file?")
+    return data
+
+
+def file_kind(mode: int) -> str:
+    for test, name in (
+        (stat.S_ISFIFO, "a FIFO"),
+        (stat.S_ISSOCK, "a socket"),
+        (stat.S_ISCHR, "a character device"),
+        (stat.S_ISBLK, "a block device"),
+        (stat.S_ISDIR, "a folder"),
+    ):
+        if test(mode):
+            return name
+    return "not a regular file"
+
+
+def sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open_input(path) as handle:
+        while chunk := handle.read(CHUNK):
+            digest.update(chunk)
+    return digest.hexdigest()

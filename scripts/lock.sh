@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Refresh constraints.txt: the versions of every package the tests passed with. Builds a scratch
+# venv with no constraints (what the index offers today), installs augcli with every extra the test
+# command uses, and writes what pip chose. Then run `bash scripts/test.sh` and commit both.
+#   bash scripts/lock.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PYTHON=${PYTHON:-python3}
+scratch=$(mktemp -d)
+trap 'rm -rf "$scratch"' EXIT
+"$PYTHON" -m venv "$scratch/venv"
+pip_install() { "$scratch/venv/bin/python" -m pip install --quiet --disable-pip-version-check "$@"; }
+pip_install "${TORCH_SPEC:-torch==2.13.0}"
+pip_install -e ".[test,translate,report,dask,s3,parquet]"
+{
+  echo "# The versions the test suite passed with (scripts/lock.sh wrote this; scripts/setup_venv.sh uses it)."
+  echo "# torch is pinned without a local label: 2.13.0 matches the CPU build (2.13.0+cpu) where one is on disk."
+  "$scratch/venv/bin/python" -m pip freeze --exclude-editable | sed -E 's/^(torch==[0-9.]+)\+[a-z0-9]+$/\1/'
+} > constraints.txt
+echo "constraints.txt: $(grep -vc '^#' constraints.txt) packages pinned"
