@@ -588,3 +588,31 @@ def test_a_state_file_that_is_a_link_is_refused_and_its_target_untouched(dataset
     result = invoke("run", recipe_file, dataset, out)
     assert result.exit_code == 2 and ".augcli-state.json is a symbolic link" in result.stderr
     assert target.read_bytes() == before and (out / "cats" / "cat0_aug0.jpg").exists()
+
+
+def test_a_run_killed_while_writing_labels_and_masks_leaves_what_a_clean_run_leaves(tmp_path):
+    """The claim before writing covers every file a job writes: after SIGKILL mid-run and a rerun
+    with fewer copies, no label or mask of a dropped copy is left behind."""
+    data = detection_dataset(tmp_path / "data", "yolo")
+    for i in range(3, 40):  # more images: a run long enough to be killed while writing
+        for folder, suffix in (("images", ".png"), ("labels", ".txt"), ("masks", ".png")):
+            shutil.copyfile(data / folder / "train" / f"im{i % 3}{suffix}", data / folder / "train" / f"im{i}{suffix}")
+    slow = "    - rotate: {degrees: 15}\n    - gaussian_blur: {sigma: [2, 3]}\n    - gaussian_noise: {}\n"
+    yaml = recipe(tmp_path, "yolo", slow, copies=12)
+    out = tmp_path / "out"
+    run = subprocess.Popen(augcli_command("run", yaml, data, out, "--workers", "2", "-q"), start_new_session=True)
+    deadline = time.monotonic() + 60
+    while run.poll() is None and time.monotonic() < deadline:
+        if len(list((out / "labels" / "train").glob("*_aug*.txt"))) >= 30 if (out / "labels").is_dir() else False:
+            break
+        time.sleep(0.005)
+    os.killpg(run.pid, 9)
+    run.wait()
+    assert not (out / "manifest.csv").exists(), "the run finished before it could be killed"
+    again = subprocess.run(augcli_command("run", yaml, data, out, "--copies", "2"), capture_output=True, text=True)
+    assert again.returncode == 0, again.stderr
+    clean = tmp_path / "clean"
+    assert subprocess.run(augcli_command("run", yaml, data, clean, "--copies", "2"), check=False).returncode == 0
+    assert tree_digest(out) == tree_digest(clean)
+    strict = subprocess.run(augcli_command("verify", out, "--strict"), capture_output=True, text=True)
+    assert strict.returncode == 0, strict.stderr
