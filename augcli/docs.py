@@ -43,13 +43,17 @@ def _cell(text: str) -> str:
 
 
 def markdown_reference(modalities: list[str]) -> str:
-    """The README's reference tables: one row per transform, its parameters in one cell."""
+    """docs/reference.md's tables: a transform's first row says what it does, then one short row
+    per parameter (no row runs past a screen)."""
     out = []
     for modality in modalities:
-        out += [f"### {modality}", "", "| transform | what it does | parameters (default) |", "|---|---|---|"]
+        out += [f"### {modality}", "", "| transform | parameter | default | meaning |", "|---|---|---|---|"]
         for name, description, params in _rows(modality):
-            cell = "<br>".join(f"`{key}` = `{default}`: {doc} ({kind})" for key, kind, default, doc in params)
-            out.append(f"| `{name}` | {_cell(description)} | {_cell(cell)} |")
+            out.append(f"| `{name}` | | | {_cell(description)} |")
+            out += [
+                f"| | `{key}` | `{_cell(default)}` | {_cell(doc)} ({_cell(kind)}) |"
+                for key, kind, default, doc in params
+            ]
         out.append("")
     return "\n".join(out)
 
