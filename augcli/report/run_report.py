@@ -200,7 +200,7 @@ def _chances(
 
     total = 0
     for row in copies:  # a .txt copy holds as many samples as its source: its non-empty lines (or 1)
-        total += 1 + 0 * len(_text_samples(output_root / manifest.decode_path(row["output"]), section))
+        total += len(_text_samples(output_root / manifest.decode_path(row["output"]), section))
     for row in tables:  # a table: its text cells, of which the copy rows hold `augmented` rows' worth
         counts = json.loads(row["rows"] or "{}")
         held = counts.get("original", 0) + counts.get("augmented", 0)
