@@ -196,3 +196,52 @@ def test_a_version_4_state_folder_is_migrated_without_remaking_outputs(tmp_path)
     assert {k: v for k, v in after.items() if not k.startswith(".augcli")} == {
         k: v for k, v in before.items() if not k.startswith(".augcli")
     }
+
+
+def test_other_tools_files_are_never_deleted_and_verify_only_reports_them(tmp_path):
+    root = project(tmp_path)
+    raw, out = root / "data" / "raw", root / "data" / "augmented"
+    assert augcli("run", root / "augment.yaml", raw, out).returncode == 0
+    theirs = [out / "cats.cache", out / "dogs" / ".DS_Store", out / "dogs" / "Thumbs.db"]
+    for path in theirs:
+        path.write_bytes(b"written by another tool")
+    (raw / "dogs" / "dog0.png").unlink()
+    (raw / "dogs" / "dog1.png").unlink()  # dogs/ empties of augcli's files: the folder stays for theirs
+    result = augcli("run", root / "augment.yaml", raw, out)
+    assert result.returncode == 0 and "8 removed" in result.stderr
+    assert all(path.read_bytes() == b"written by another tool" for path in theirs)
+    verify = augcli("verify", out)
+    assert verify.returncode == 0 and "3 unlisted" in verify.stderr
+    assert augcli("verify", out, "--strict").returncode == 1
+
+
+def test_every_reason_check_gives_for_the_manifest_is_the_true_one(tmp_path):
+    root = project(tmp_path)
+    raw, out = root / "data" / "raw", root / "data" / "augmented"
+    assert augcli("run", root / "augment.yaml", raw, out).returncode == 0
+    check = augcli("run", root / "augment.yaml", raw, out, "--check")
+    assert check.returncode == 0 and "manifest.csv would be rewritten" not in check.stderr
+    manifest = (out / "manifest.csv").read_bytes()
+    (out / "manifest.csv").write_bytes(manifest.replace(b"cats/cat0", b"cats/catX", 1))
+    check = augcli("run", root / "augment.yaml", raw, out, "--check")
+    assert check.returncode == 1
+    assert "manifest.csv would be rewritten: it does not list what OUTPUT holds (it was edited" in check.stderr
+    (out / "manifest.csv").unlink()
+    check = augcli("run", root / "augment.yaml", raw, out, "--check")
+    assert check.returncode == 1 and "manifest.csv would be rewritten: it is missing" in check.stderr
+    assert augcli("run", root / "augment.yaml", raw, out).returncode == 0
+    assert (out / "manifest.csv").read_bytes() == manifest
+
+
+def test_the_report_describes_the_set_as_it_stands_after_a_no_op_rerun(tmp_path):
+    pytest.importorskip("jinja2")
+    from augcli.report import run_report
+
+    root = project(tmp_path)
+    raw, out = root / "data" / "raw", root / "data" / "augmented"
+    assert augcli("run", root / "augment.yaml", raw, out).returncode == 0
+    assert augcli("run", root / "augment.yaml", raw, out).returncode == 0  # a no-op: no run record written
+    summary = dict(run_report.build(out)["summary"])
+    assert summary["files in OUTPUT (manifest rows)"] == "15 copy, 5 original"
+    assert summary["input files they come from"] == "5"
+    assert summary["last run that changed OUTPUT"].startswith("5 files in: 5 made (20 outputs), 0 up to date")

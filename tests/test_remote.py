@@ -252,3 +252,18 @@ def test_no_credentials_is_a_clear_error(s3, cache, tmp_path, monkeypatch):
     ), result.output
     assert "Traceback" not in result.output and SECRET not in result.output
     assert "s3://out/nocreds" in result.output, result.output
+
+
+def test_manifest_csv_is_the_last_object_sent_to_a_bucket(s3, cache, tmp_path, monkeypatch):
+    """A reader of the bucket never sees a manifest that lists an object not there yet."""
+    from augcli.storage import remote
+
+    order: list[str] = []
+    put = remote.Mirror._put
+    monkeypatch.setattr(remote.Mirror, "_put", lambda self, relative: order.append(relative) or put(self, relative))
+    data = ultralytics_dataset(tmp_path / "data", per_split=2)
+    recipe = tmp_path / "recipe.yaml"
+    recipe.write_text(RECIPE)
+    assert invoke("run", recipe, data, "s3://out/ordered", "--workers", "1").exit_code == 0
+    assert order and order[-1] == "manifest.csv" and order.count("manifest.csv") == 1
+    assert ".augcli-state.json" in order[:-1]
