@@ -1,0 +1,276 @@
+"""What is out of date: every planned unit keyed and compared with the state; nothing written.
+
+A unit (a file and its companions) is current when its recorded key is the key now and its files
+hold the recorded bytes (their stat is only a cache of that). Also the checks made before a run
+writes anything: OUTPUT against INPUT, foreign files where outputs go, links on the way.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+from augcli.build import keys, manifest, state
+from augcli.build.plan import Job, Output, Plan
+from augcli.core.files import sha256_file
+from augcli.core.recipe import Recipe
+from augcli.storage.tree import OutputTree
+
+MAX_WORKER_DEATHS = 2  # a file that killed this many workers is not tried again until it changes
+
+
+class OutputError(Exception):
+    """OUTPUT cannot be used as asked (inside INPUT, foreign files without --overwrite, a link, ...)."""
+
+
+@dataclass(frozen=True)
+class Task:
+    """A job's outputs to make (all of them, or those out of date); `part` a table's copy made apart."""
+
+    job: Job
+    outputs: tuple[Output, ...]
+    part: int | None = None
+
+
+@dataclass
+class Status:
+    """How OUTPUT stands against the plan: what to make, what to delete, what stays."""
+
+    tasks: list[Task] = field(default_factory=list)
+    unit_keys: dict[str, str | None] = field(default_factory=dict)  # every planned unit -> its key now
+    job_hashes: dict[str, dict[str, list[Any]]] = field(default_factory=dict)  # per input: hashes to journal
+    source_hashes: dict[str, str | None] = field(default_factory=dict)  # per input: its content hash
+    current_jobs: int = 0
+    new: list[str] = field(default_factory=list)  # units to make that OUTPUT has no record of
+    changed: list[str] = field(default_factory=list)  # recorded units whose key or files changed
+    removed: list[str] = field(default_factory=list)  # recorded units no longer planned
+    blocked: dict[str, str] = field(default_factory=dict)  # input -> why it is not tried (killed workers)
+    hashes_used: set[str] = field(default_factory=set)  # the cache entries still needed
+    hashes_changed: bool = False
+
+
+def _inside(path: Path, folder: Path) -> bool:
+    return path == folder or folder in path.parents
+
+
+def _identity(path: Path) -> tuple[int, int] | None:
+    try:
+        info = os.stat(path)
+    except OSError:
+        return None
+    return info.st_dev, info.st_ino
+
+
+def _lies_in(path: Path, folder: Path) -> bool:
+    """Whether `path` is `folder` or below it as the file system sees them: each folder on the way
+    up is compared by device and inode, so a bind mount or a second name of a folder is caught."""
+    target = _identity(folder)
+    if target is None:
+        return False
+    current = path.resolve()
+    while True:
+        if _identity(current) == target:
+            return True
+        if current.parent == current:
+            return False
+        current = current.parent
+
+
+def check_output(input_root: Path, output_root: Path, overwrite: bool) -> None:
+    """Refuse an OUTPUT that overlaps INPUT, is a file, or holds files no augcli run wrote
+    (no state) without --overwrite."""
+    real_in, real_out = input_root.resolve(), output_root.resolve()
+    probe = real_out if real_out.exists() else next(p for p in real_out.parents if p.exists())
+    if _inside(real_out, real_in) or _lies_in(probe, real_in):
+        raise OutputError(f"OUTPUT {output_root} is INPUT or lies inside it: choose a folder outside {input_root}")
+    if _inside(real_in, real_out) or (real_out.exists() and _lies_in(real_in, real_out)):
+        raise OutputError(f"INPUT {input_root} lies inside OUTPUT {output_root}: choose a separate output folder")
+    problem = state.check_state_files(output_root)
+    if problem:
+        raise OutputError(problem)
+    if real_out.exists() and not real_out.is_dir():
+        raise OutputError(f"OUTPUT {output_root} exists and is not a folder")
+    if overwrite or not real_out.is_dir() or has_state(real_out):
+        return
+    if any(real_out.iterdir()):
+        raise OutputError(
+            f"OUTPUT {output_root} holds files that no augcli run wrote: pass --overwrite to write there anyway "
+            "(files of the same names are replaced), or pick an empty folder"
+        )
+
+
+def has_state(output_root: Path) -> bool:
+    """Whether an augcli run has written OUTPUT (its state files, or an older version's folder)."""
+    try:
+        names = os.listdir(output_root)
+    except OSError:
+        return False
+    return any(state.is_state_name(name) for name in names)
+
+
+def _is_current(output_root: Path, record: dict[str, Any] | None, key: str | None, known: state.State) -> bool:
+    """The record's key is the key now, and each of its files still holds the recorded bytes.
+
+    Content decides: size, mtime and inode only save the hashing. A file whose stat differs from the
+    cache (a git clone, cp -r, a restore, a data version tool's link) is hashed; equal content is
+    current, and the cache learns its new stat. The file itself is never touched."""
+    if record is None or key is None or record["key"] != key:
+        return False
+    root = os.fsdecode(output_root) + "/"
+    for cell, sha in record["files"]:
+        path = root + manifest.decode_path(cell)
+        try:
+            info = os.stat(path)  # through a link: DVC's symlink cache holds the bytes elsewhere
+        except OSError:
+            return False
+        stamp = [info.st_size, info.st_mtime_ns, info.st_ino]
+        if known.stamps.get(cell) == stamp:
+            continue
+        try:
+            if not stat.S_ISREG(info.st_mode) or sha256_file(Path(path)) != sha:
+                return False
+        except OSError:
+            return False
+        known.stamps[cell] = stamp
+        known.stamps_changed = True
+    return True
+
+
+def canonical_options(value: Any, base_dir: Path | None) -> Any:
+    """Section options with the recipe's own folder taken out of the paths it resolved, so a key
+    does not change when the project is cloned or copied elsewhere."""
+    if base_dir is None:
+        return value
+    prefix = os.fsdecode(base_dir.resolve()) + "/"
+    if isinstance(value, str):
+        return "recipe:" + value[len(prefix) :] if value.startswith(prefix) else value
+    if isinstance(value, dict):
+        return {k: canonical_options(v, base_dir) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [canonical_options(v, base_dir) for v in value]
+    return value
+
+
+def assess(
+    plan: Plan,
+    recipe: Recipe,
+    output_root: Path,
+    known: state.State,
+    rebuild: bool,
+    work_found: Callable[[], None] = lambda: None,
+) -> Status:
+    """Key every planned unit and compare it with the state: nothing is written. `work_found` is
+    called as soon as something is out of date (the worker pool can start while the rest is keyed)."""
+    from augcli.core.modalities import MODALITIES
+
+    status = Status()
+    hasher = keys.Hasher(known.hashes)
+    section_keys, original_keys, key_parts = {}, {}, {}
+    for name, section in recipe.sections.items():
+        modality = MODALITIES[section.modality]
+        files = [hasher.tree(f) for f in sorted(modality.section_files(section))]
+        transforms = canonical_options([keys.canonical_transform(t) for t in section.transforms], recipe.base_dir)
+        options = canonical_options(section.options, recipe.base_dir)
+        version = modality.key_version(section)  # past 1 only: every other section's keys stay as they were
+        extra = [version] if version > 1 else []
+        key_parts[name] = (transforms, options, files, extra)
+        section_keys[name] = keys.digest(keys.FORMAT_VERSION, name, transforms, options, files, *extra)
+        original_keys[name] = keys.digest(keys.FORMAT_VERSION, name, modality.original_settings(section), files, *extra)
+    copy_keys: dict[tuple[str, str], str] = {}
+
+    def copy_key(name: str, path: str) -> str:
+        """The section's key for a copy written as `path`: output options that cannot change a file
+        of its format (JPEG quality for a PNG) count at their defaults, so changing them remakes
+        exactly the copies they affect."""
+        suffix = PurePosixPath(path).suffix.lower()
+        found = copy_keys.get((name, suffix))
+        if found is None:
+            transforms, options, files, extra = key_parts[name]
+            section = recipe.sections[name]
+            output = MODALITIES[section.modality].output_key(section, suffix)
+            options = options if output is None else {**options, "output": output}
+            found = copy_keys[(name, suffix)] = keys.digest(
+                keys.FORMAT_VERSION, name, transforms, options, files, *extra
+            )
+        return found
+
+    sources = hasher.many([os.fsdecode(job.source) for job in plan.jobs])
+    if hasher.fresh or rebuild:
+        work_found()
+    for job in plan.jobs:
+        modality = MODALITIES[job.modality]
+        section = recipe.sections[job.modality]
+        source = os.fsdecode(job.source)
+        companions = modality.input_files(section, job.relative)
+        content = keys.digest(sources[source], [hasher.file(path) for path in companions])
+        status.source_hashes[job.relative] = sources[source]
+        status.job_hashes[job.relative] = {p: hasher.fresh[p] for p in [source, *companions] if p in hasher.fresh}
+        needed = []
+        for output in job.outputs:
+            if sources[source] is None:
+                key = None  # unreadable: it is tried, and fails with its reason
+            elif job.table:
+                key = keys.fast_digest(
+                    section_keys[job.modality], recipe.seed, recipe.copies, recipe.keep_original, content
+                )
+            elif output.copy is None:
+                key = keys.fast_digest(original_keys[job.modality], content, output.path)
+            else:
+                key = keys.fast_digest(
+                    copy_key(job.modality, output.path), recipe.seed, content, output.copy, output.path
+                )
+            status.unit_keys[output.path] = key
+            record = known.units.get(output.path)
+            if rebuild or not _is_current(output_root, record, key, known):
+                needed.append(output)
+                (status.new if record is None else status.changed).append(output.path)
+        if not needed:
+            status.current_jobs += 1
+            continue
+        work_found()
+        deaths = known.deaths.get(job.relative)
+        if deaths and deaths[0] >= MAX_WORKER_DEATHS and deaths[1] == sources[source] and not rebuild:
+            status.blocked[job.relative] = (
+                f"skipped: it killed {deaths[0]} workers in earlier runs; change the file, or pass --rebuild "
+                "to try it again"
+            )
+            continue
+        status.tasks += _split(job, tuple(needed), recipe)
+    status.hashes_used = hasher.used
+    status.hashes_changed = bool(hasher.fresh) or len(hasher.used) != len(known.hashes)
+    planned = set(status.unit_keys)
+    hidden = tuple(folder.rstrip("/") + "/" for folder, _ in plan.unreadable)  # unlisted, not gone: kept
+    status.removed = sorted(
+        u
+        for u, record in known.units.items()
+        if u not in planned and not record.get("run") and not (hidden and (u.startswith(hidden) or hidden == ("./",)))
+    )
+    return status
+
+
+def _split(job: Job, outputs: tuple[Output, ...], recipe: Recipe) -> list[Task]:
+    """A job whole, or a big table's copies as parts that keep every core busy (each copy has its
+    own generator, so the result does not depend on how the parts were spread)."""
+    from augcli.core.modalities import MODALITIES
+
+    parts = MODALITIES[job.modality].table_parts(job.relative, recipe.sections[job.modality], recipe.copies)
+    if not job.table or parts <= 1:
+        return [Task(job, outputs)]
+    return [Task(job, outputs, k) for k in range(parts)]
+
+
+def foreign_files(status: Status, output_root: Path, known: state.State) -> list[str]:
+    """Units about to be made whose path holds a file that no augcli run recorded."""
+    owned = {manifest.decode_path(path) for path in known.owned() | known.garbage}
+    return [path for path in status.new if path not in owned and os.path.lexists(output_root / path)]
+
+
+def unsafe_folders(status: Status, tree: OutputTree) -> list[str]:
+    """Why some output folders cannot be written: a link or a file on the way."""
+    folders = sorted({str(PurePosixPath(o.path).parent) for task in status.tasks for o in task.outputs})
+    problems = [tree.check_folder("" if folder == "." else folder) for folder in folders]
+    return sorted({p for p in problems if p})
