@@ -18,3 +18,9 @@ pip_install -e ".[test,translate,report,dask,s3,parquet]"
   "$scratch/venv/bin/python" -m pip freeze --exclude-editable | sed -E 's/^(torch==[0-9.]+)\+[a-z0-9]+$/\1/'
 } > constraints.txt
 echo "constraints.txt: $(grep -vc '^#' constraints.txt) packages pinned"
+"$PYTHON" -m venv "$scratch/dvc"
+"$scratch/dvc/bin/python" -m pip install --quiet --disable-pip-version-check dvc
+{
+  echo "# The DVC the tests run (in .venv-dvc, apart from augcli's: its dependencies would pin augcli's); scripts/lock.sh refreshes it."
+  "$scratch/dvc/bin/python" -m pip freeze
+} > constraints-dvc.txt

@@ -18,6 +18,12 @@ if ! { command -v chromium && command -v chromedriver; } >/dev/null 2>&1; then
     echo "  sudo apt-get install chromium chromium-driver   (or AUGCLI_INSTALL_SYSTEM=1 bash scripts/test.sh as root)"
   fi
 fi
+# DVC for the data-version-tool tests, in a venv of its own (its dependencies are not augcli's).
+if [ ! -x .venv-dvc/bin/dvc ]; then
+  { "${PYTHON:-python3}" -m venv .venv-dvc && .venv-dvc/bin/python -m pip install --quiet --disable-pip-version-check \
+      -c constraints-dvc.txt dvc; } || echo "test.sh: could not install DVC into .venv-dvc; the DVC test will be skipped"
+fi
+export AUGCLI_TEST_DVC="$PWD/.venv-dvc/bin/dvc"
 .venv/bin/ruff check .
 .venv/bin/ruff format --check .
 .venv/bin/python -m pytest "$@"

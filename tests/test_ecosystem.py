@@ -3,6 +3,7 @@ README's Makefile as written), data version tools' links, and a no-op run that c
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -245,3 +246,46 @@ def test_the_report_describes_the_set_as_it_stands_after_a_no_op_rerun(tmp_path)
     assert summary["files in OUTPUT (manifest rows)"] == "15 copy, 5 original"
     assert summary["input files they come from"] == "5"
     assert summary["last run that changed OUTPUT"].startswith("5 files in: 5 made (20 outputs), 0 up to date")
+
+
+def dvc_command() -> str | None:
+    found = os.environ.get("AUGCLI_TEST_DVC") or shutil.which("dvc")
+    return found if found and Path(found).exists() else None
+
+
+@pytest.mark.skipif(dvc_command() is None, reason="DVC is not installed (scripts/test.sh puts it in .venv-dvc)")
+@pytest.mark.parametrize("cache_type", ["copy", "symlink", "hardlink"])
+def test_the_readmes_dvc_stage_keeps_outputs_dvc_linked_and_remakes_only_whats_new(tmp_path, cache_type):
+    """Real DVC, the README's dvc.yaml and .dvcignore: after DVC has put every output (and augcli's
+    committed state) into its cache as copies or links, a repro for one new input makes only its
+    outputs; the others are never written (same inode and mtime), links stay links."""
+    dvc = dvc_command()
+    root = project(tmp_path)
+    (root / "dvc.yaml").write_text(readme_block("### With DVC", "yaml"))
+    (root / ".dvcignore").write_text(readme_block("### With DVC", "text").split("\n", 1)[1])
+    env = os.environ | {"PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}", "DVC_NO_ANALYTICS": "1"}
+
+    def run(*args: str) -> str:
+        done = subprocess.run(args, cwd=root, capture_output=True, text=True, env=env, timeout=300)
+        assert done.returncode == 0, done.stdout + done.stderr
+        return done.stdout + done.stderr
+
+    git("init", "-q", cwd=root)
+    run(dvc, "init", "-q")
+    run(dvc, "config", "cache.type", cache_type)
+    run(dvc, "repro")
+    out = root / "data" / "augmented"
+    links = {p: p.lstat() for p in out.rglob("*") if p.suffix in (".jpg", ".png")}
+    assert len(links) == 20 and all(p.is_symlink() == (cache_type == "symlink") for p in links)
+    assert "didn't change, skipping" in run(dvc, "repro")
+    write_image(root / "data" / "raw" / "cats" / "cat7.jpg", gradient_rgb(seed=7), quality=90)
+    run(dvc, "repro")
+    summary = json.loads((out / ".augcli-run.json").read_text())["summary"]  # the run DVC started
+    assert (summary["files"], summary["current"], summary["made"], summary["written"]) == (6, 5, 1, 4)
+    for path, before in links.items():
+        after = path.lstat()
+        if cache_type != "symlink":  # DVC itself makes its symlinks anew when it commits a stage
+            assert (after.st_ino, after.st_mtime_ns) == (before.st_ino, before.st_mtime_ns), path
+        assert path.is_symlink() == (cache_type == "symlink")
+    assert len(list(out.rglob("cat7*.jpg"))) == 4
+    assert augcli("run", root / "augment.yaml", root / "data" / "raw", out, "--check").returncode == 0

@@ -576,7 +576,9 @@ def test_the_claim_before_writing_is_fsynced(dataset, recipe_file, tmp_path, mon
     assert synced and synced[0] == str(out / ".augcli-journal.jsonl")  # before any output was written
 
 
-def test_a_state_file_that_is_a_link_is_refused_and_its_target_untouched(dataset, recipe_file, tmp_path):
+def test_a_linked_journal_is_refused_and_a_linked_state_is_read_through_never_written(dataset, recipe_file, tmp_path):
+    """The journal (appended in place) may not be a link; the state may (DVC links what it tracks
+    into its cache): it is read through and replaced by a plain file, its target never written."""
     out = tmp_path / "out"
     assert invoke("run", recipe_file, dataset, out).exit_code == 0
     target = tmp_path / "elsewhere.json"
@@ -584,10 +586,15 @@ def test_a_state_file_that_is_a_link_is_refused_and_its_target_untouched(dataset
     (out / ".augcli-state.json").unlink()
     (out / ".augcli-state.json").symlink_to(target)
     before = target.read_bytes()
+    (out / ".augcli-journal.jsonl").symlink_to(tmp_path / "journal-elsewhere")
     (dataset / "cats" / "cat0.jpg").unlink()
     result = invoke("run", recipe_file, dataset, out)
-    assert result.exit_code == 2 and ".augcli-state.json is a symbolic link" in result.stderr
-    assert target.read_bytes() == before and (out / "cats" / "cat0_aug0.jpg").exists()
+    assert result.exit_code == 2 and ".augcli-journal.jsonl is a symbolic link" in result.stderr
+    assert not (tmp_path / "journal-elsewhere").exists() and (out / "cats" / "cat0_aug0.jpg").exists()
+    (out / ".augcli-journal.jsonl").unlink()
+    result = invoke("run", recipe_file, dataset, out)
+    assert result.exit_code == 0 and "4 removed" in result.stderr
+    assert target.read_bytes() == before and not (out / ".augcli-state.json").is_symlink()
 
 
 def test_a_run_killed_while_writing_labels_and_masks_leaves_what_a_clean_run_leaves(tmp_path):

@@ -120,8 +120,13 @@ def is_state_name(name: str) -> bool:
     return name.startswith(PLACE) or name == OLD_FOLDER
 
 
+WRITTEN_IN_PLACE = (JOURNAL, LOCK)  # appended to or locked, never replaced: they may not be links
+
+
 def check_state_files(output_root: Path, place: str = PLACE) -> str | None:
-    """Why OUTPUT's state files cannot be used (one is a link, a folder or a device), or None."""
+    """Why OUTPUT's state files cannot be used (the journal or lock is a link; one is a folder or
+    a device), or None. The others may be links (DVC links the files it tracks into its cache):
+    they are read through and replaced by a rename, never written through."""
     old = output_root / OLD_FOLDER
     if old.is_symlink():
         return f"{old} is a symbolic link: augcli keeps its state only in plain files; remove the link"
@@ -131,8 +136,13 @@ def check_state_files(output_root: Path, place: str = PLACE) -> str | None:
             info = os.lstat(target)
         except OSError:
             continue
+        if stat.S_ISLNK(info.st_mode) and name in WRITTEN_IN_PLACE:
+            return f"{target} is a symbolic link: augcli appends to it in place, never through a link; remove it"
         if stat.S_ISLNK(info.st_mode):
-            return f"{target} is a symbolic link: augcli keeps its state only in plain files; remove the link"
+            try:
+                info = os.stat(target)
+            except OSError:
+                return f"{target} is a link to nothing: remove it"
         if not stat.S_ISREG(info.st_mode):
             return f"{target} is not a plain file: remove it"
     return None
@@ -251,7 +261,7 @@ def load(output_root: Path, place: str = PLACE) -> State:
 
 
 def _replay_journal(state: State, file: Path) -> None:
-    data = read_state_file(file)
+    data = read_state_file(file, follow=False)
     for number, line in enumerate(data.split(b"\n"), start=1):
         if not line:
             continue

@@ -47,9 +47,12 @@ def check_relative(path: Any, where: str) -> str:
     return path
 
 
-def read_state_file(path: Path, limit: int = STATE_FILE_LIMIT) -> bytes:
-    """A state file's bytes, never through a link, never a FIFO or device, never over `limit`."""
-    fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
+def read_state_file(path: Path, limit: int = STATE_FILE_LIMIT, follow: bool = True) -> bytes:
+    """A file augcli wrote into OUTPUT, read back: never a FIFO or device, never over `limit`.
+    Through a link only when `follow` (a data version tool links the files it tracks into its
+    cache; reading one is harmless, and augcli replaces such a link, never writes through it)."""
+    flags = os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC | (0 if follow else os.O_NOFOLLOW)
+    fd = os.open(path, flags)
     with os.fdopen(fd, "rb") as handle:
         info = os.fstat(fd)
         if not stat.S_ISREG(info.st_mode):
