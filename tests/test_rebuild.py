@@ -623,3 +623,20 @@ def test_a_run_killed_while_writing_labels_and_masks_leaves_what_a_clean_run_lea
     assert tree_digest(out) == tree_digest(clean)
     strict = subprocess.run(augcli_command("verify", out, "--strict"), capture_output=True, text=True)
     assert strict.returncode == 0, strict.stderr
+
+
+def test_a_copy_with_new_times_is_current_whether_its_outputs_are_hashed_ahead_or_one_by_one(
+    dataset, recipe_file, tmp_path, monkeypatch
+):
+    from augcli.build import assess
+
+    out = tmp_path / "out"
+    assert invoke("run", recipe_file, dataset, out).exit_code == 0
+    for ahead_from in (1, 10_000):  # on threads, all at once / as each is met
+        monkeypatch.setattr(assess, "HASH_AHEAD_FROM", ahead_from)
+        copy = tmp_path / f"copy{ahead_from}"
+        shutil.copytree(out, copy, copy_function=shutil.copyfile)  # new mtimes and inodes, the cache kept
+        (copy / "cats" / "cat1_aug2.jpg").write_bytes(b"edited")
+        result = invoke("run", recipe_file, dataset, copy)
+        assert "4 up to date, 1 made (1 output), 0 removed" in result.stderr, result.stderr
+        assert tree_digest(copy) == tree_digest(out)

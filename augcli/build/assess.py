@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import stat
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -112,6 +113,10 @@ def has_state(output_root: Path) -> bool:
     return any(state.is_state_name(name) for name in names)
 
 
+HASH_THREADS = 4
+HASH_AHEAD_FROM = 64  # outputs with a changed stat: fewer are hashed one by one as they are met
+
+
 def _is_current(output_root: Path, record: dict[str, Any] | None, key: str | None, known: state.State) -> bool:
     """The record's key is the key now, and each of its files still holds the recorded bytes.
 
@@ -122,6 +127,15 @@ def _is_current(output_root: Path, record: dict[str, Any] | None, key: str | Non
         return False
     root = os.fsdecode(output_root) + "/"
     for cell, sha in record["files"]:
+        hashed = known.hashed.get(cell)
+        if hashed is not None:  # hashed ahead, on threads (see hash_changed_outputs)
+            if hashed[1] != sha:
+                return False
+            known.stamps[cell] = hashed[0]
+            known.stamps_changed = True
+            continue
+        if cell in known.seen:  # stat'ed just now by hash_changed_outputs, and matching the cache
+            continue
         path = root + manifest.decode_path(cell)
         try:
             info = os.stat(path)  # through a link: DVC's symlink cache holds the bytes elsewhere
@@ -138,6 +152,37 @@ def _is_current(output_root: Path, record: dict[str, Any] | None, key: str | Non
         known.stamps[cell] = stamp
         known.stamps_changed = True
     return True
+
+
+def hash_changed_outputs(output_root: Path, known: state.State, cells: list[str]) -> None:
+    """Hash, on a few threads, the recorded outputs whose stat is not the cached one (a clone, a
+    copy, a restore: every file at once), so _is_current finds their hashes ready. hashlib and reads
+    release the GIL. A file whose stat matches the cache is noted as seen, so a rerun stats each
+    output once and hashes none."""
+    root = os.fsdecode(output_root) + "/"
+    todo: list[tuple[str, list[int]]] = []
+    for cell in cells:
+        try:
+            info = os.stat(root + manifest.decode_path(cell))
+        except OSError:
+            continue
+        stamp = [info.st_size, info.st_mtime_ns, info.st_ino]
+        if known.stamps.get(cell) == stamp:
+            known.seen[cell] = stamp
+        elif stat.S_ISREG(info.st_mode):
+            todo.append((cell, stamp))
+    if len(todo) < HASH_AHEAD_FROM:
+        return  # a few: hashed one by one as they are met
+
+    def digest(item: tuple[str, list[int]]) -> tuple[str, tuple[list[int], str | None]]:
+        cell, stamp = item
+        try:
+            return cell, (stamp, sha256_file(Path(root + manifest.decode_path(cell))))
+        except OSError:
+            return cell, (stamp, None)
+
+    with ThreadPoolExecutor(HASH_THREADS) as threads:
+        known.hashed.update(threads.map(digest, todo))
 
 
 def canonical_options(value: Any, base_dir: Path | None) -> Any:
@@ -199,6 +244,9 @@ def assess(
         return found
 
     sources = hasher.many([os.fsdecode(job.source) for job in plan.jobs])
+    if not rebuild:  # outputs whose stat changed (a clone, a copy, a restore) are hashed together, on threads
+        recorded = [known.units.get(o.path) for job in plan.jobs for o in job.outputs]
+        hash_changed_outputs(output_root, known, [f[0] for r in recorded if r is not None for f in r["files"]])
     if hasher.fresh or rebuild:
         work_found()
     for job in plan.jobs:
