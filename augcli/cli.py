@@ -89,7 +89,7 @@ def main() -> None:
 @click.option("--seed", type=click.IntRange(0), help="Random seed (overrides the recipe).")
 @click.option("--workers", type=click.IntRange(1), help="Worker processes [default: all cores].")
 @click.option("--dry-run", is_flag=True, help="Print the plan and write nothing.")
-@click.option("--report", "make_report", is_flag=True, help="Also write OUTPUT/report.html (needs augcli[report]).")
+@click.option("--report", "make_report", is_flag=True, help="Also write OUTPUT/report.html (needs the report extra).")
 @click.option("--shard", type=str, help="Make only shard K of N (K from 0), e.g. 3/8; then augcli merge OUTPUT.")
 @click.option(
     "--executor",
