@@ -231,7 +231,9 @@ def assess(
         """The section's key for a copy written as `path`: output options that cannot change a file
         of its format (JPEG quality for a PNG) count at their defaults, so changing them remakes
         exactly the copies they affect."""
-        suffix = PurePosixPath(path).suffix.lower()
+        base = path.rpartition("/")[2]
+        dot = base.rfind(".")
+        suffix = base[dot:].lower() if 0 < dot < len(base) - 1 else ""  # PurePosixPath.suffix, without its cost
         found = copy_keys.get((name, suffix))
         if found is None:
             transforms, options, files, extra = key_parts[name]

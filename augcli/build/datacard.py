@@ -55,7 +55,9 @@ CARD_NAME = "README.md"
 
 def reader_of(path: str) -> str | None:
     """The `datasets` builder that reads a file of this name, or None."""
-    reader = _READERS.get(PurePosixPath(path).suffix.lower())
+    name = path.rpartition("/")[2]
+    dot = name.rfind(".")
+    reader = _READERS.get(name[dot:].lower()) if dot > 0 else None  # as PurePosixPath.suffix, without its cost
     return reader[0] if reader else None
 
 

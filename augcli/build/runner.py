@@ -33,9 +33,6 @@ from augcli.storage.tree import OutputTree
 INTERRUPTED = threading.Event()  # set by the CLI's SIGINT handler
 
 
-
-
-
 def plural(count: int, word: str, many: str | None = None) -> str:
     """The count and its noun, singular for 1 only: "1 file", "0 files", plural(2, "copy", "copies")."""
     return f"{count:,} {word if count == 1 else many or word + 's'}"
@@ -66,58 +63,6 @@ class Summary:
             f"{self.seconds:.1f} s"
         )
         return line + (f"; {self.skipped:,} skipped" if self.skipped else "")
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
 
 
 # -- the run ------------------------------------------------------------------------------------
@@ -401,7 +346,7 @@ def _finish(recipe: Recipe, work: _Run, status: Status) -> int:
             written += 1
     listed = units.get(datacard.CARD_NAME)
     unchanged = not (work.journal.entries or status.removed or status.tasks)
-    card = None if unchanged and listed is not None else _dataset_card(recipe, work, status)
+    card = None if unchanged else _dataset_card(recipe, work, status)  # the set as it was: so is its card
     if unchanged and listed is not None and listed.get("run"):
         produced.add(datacard.CARD_NAME)  # the set did not change: its card stands as it is
     if card is not None:

@@ -28,6 +28,15 @@ def relative_path_problem(path: Any) -> str | None:
     relative to their root, as the manifest writes them."""
     if not isinstance(path, str):
         return f"{path!r} is not a path"
+    if (
+        path
+        and path[0] not in "./"
+        and "/." not in path
+        and "//" not in path
+        and path[-1] != "/"
+        and "\x00" not in path
+    ):
+        return None  # the common case, decided at once: no part can be empty, "." or ".."
     if not path:
         return "an empty path"
     if "\x00" in path:
