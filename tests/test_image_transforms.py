@@ -102,7 +102,8 @@ def test_photometric_transforms_leave_alpha_alone(name):
 def test_every_transform_is_classified():
     geometric = {"hflip", "vflip", "rot90", "rotate", "scale", "translate", "shear", "affine", "perspective",
                  "crop", "center_crop", "random_resized_crop", "pad", "resize"}  # fmt: skip
-    assert set(NAMES) == geometric | set(PHOTOMETRIC)
+    policies = {"trivial_augment", "rand_augment", "auto_augment", "augmix"}  # both kinds: tests/test_policies.py
+    assert set(NAMES) == geometric | set(PHOTOMETRIC) | policies
 
 
 def test_one_of_picks_by_weight_and_some_of_picks_n_in_order():

@@ -14,7 +14,7 @@ import numpy as np
 
 from augcli.core.params import MAX_SIDE, Choice, Fill, Flag, IntList, Number, Size, Span
 from augcli.core.transforms import Transform, draw_seed, register, uniform
-from augcli.image import color, geometry
+from augcli.image import color, geometry, policies
 from augcli.image import functional as F
 from augcli.image.ops import Kernel, Op, Recolor, Warp, run_ops
 
@@ -634,3 +634,148 @@ class Cutout(_Occlusion):
             bottom, right = min(info.height, cy - side // 2 + side), min(info.width, cx - side // 2 + side)
             boxes.append([top, left, bottom - top, right - left])
         return self.erase_params(rng, boxes)
+
+
+# --- automatic augmentation policies (torchvision's definitions; see policies.py) ----------------
+
+
+class _Policy(ImageTransform):
+    """A policy draws ops by name with magnitudes from its table; records them as `ops`: a list of
+    [name, magnitude], and `drawn`: {name: magnitude} (a repeat is name_2) for the run report.
+
+    Geometric ops use torchvision's definitions (nearest, fill 0, shear about the top-left
+    corner), not augcli's rotate/shear (bilinear, `border`); each op resamples on its own, as in
+    torchvision, while boxes, masks and keypoints move by the product of their matrices."""
+
+    @staticmethod
+    def _recorded(ops: list[list[Any]]) -> dict[str, Any]:
+        drawn: dict[str, float] = {}
+        for name, value in ops:
+            key, k = name, 1
+            while key in drawn:
+                k += 1
+                key = f"{name}_{k}"
+            drawn[key] = value
+        return {"ops": ops, "drawn": drawn}
+
+    def op(self, info: ImageInfo, ops=(), **params: Any) -> Op:
+        return Kernel(policies.apply_ops, {"ops": [tuple(o) for o in ops]})
+
+
+class _MovingPolicy(_Policy):
+    """A policy whose geometric ops move the copy's boxes, masks and keypoints."""
+
+    def geometry(self, info, ops, **params):
+        return _same_size(policies.chain_matrix(ops, info.width, info.height), info)
+
+
+@register("image")
+class TrivialAugment(_MovingPolicy):
+    """TrivialAugmentWide: one op of 14, drawn uniformly, at a uniformly drawn strength (wide ranges)."""
+
+    num_magnitude_bins = Number(31, "bins of each op's magnitude range", integer=True, lo=2, hi=1000)
+
+    def sample(self, rng, info):
+        names = list(policies.WIDE)
+        op = names[int(rng.integers(len(names)))]
+        value = 0.0
+        if policies.WIDE[op] is not None:
+            level = int(rng.integers(self.num_magnitude_bins))
+            value = policies.magnitude(policies.WIDE, op, level, self.num_magnitude_bins, info.width, info.height)
+        return self._recorded([[op, policies.draw_sign(rng, op, value)]])
+
+
+@register("image")
+class RandAugment(_MovingPolicy):
+    """RandAugment: `num_ops` ops of 14 drawn uniformly, each at bin `magnitude` (+- a spread)."""
+
+    num_ops = Number(2, "ops applied one after another", integer=True, lo=1, hi=20)
+    magnitude = Number(9, "magnitude bin, 0 .. num_magnitude_bins - 1", integer=True, lo=0, hi=999)
+    num_magnitude_bins = Number(31, "bins of each op's magnitude range", integer=True, lo=2, hi=1000)
+    mstd = Number(0.0, "spread of the magnitude, in bins (timm's mstd): a normal draw, clipped", lo=0, hi=100)
+
+    def check(self):
+        if self.magnitude >= self.num_magnitude_bins:
+            return [
+                ("magnitude", f"magnitude is a bin: at most num_magnitude_bins - 1 ({self.num_magnitude_bins - 1})")
+            ]
+        return []
+
+    def sample(self, rng, info):
+        names, top = list(policies.STANDARD), self.num_magnitude_bins - 1
+        ops = []
+        for _ in range(self.num_ops):
+            op = names[int(rng.integers(len(names)))]
+            level = float(self.magnitude)
+            if self.mstd > 0:
+                level = min(max(float(rng.normal(level, self.mstd)), 0.0), float(top))
+            value = policies.magnitude(policies.STANDARD, op, level, self.num_magnitude_bins, info.width, info.height)
+            ops.append([op, policies.draw_sign(rng, op, value)])
+        return self._recorded(ops)
+
+
+@register("image")
+class AutoAugment(_MovingPolicy):
+    """AutoAugment: one of the 25 published sub-policies (two ops, each with its chance and bin)."""
+
+    policy = Choice("imagenet", list(policies.AUTO_POLICIES), "the published policy")
+
+    def sample(self, rng, info):
+        pairs = policies.AUTO_POLICIES[self.policy]
+        index = int(rng.integers(len(pairs)))
+        chances, signs = rng.random(2), rng.integers(2, size=2)
+        ops = []
+        for (op, chance, level), draw, sign in zip(pairs[index], chances, signs, strict=True):
+            if draw <= chance:
+                value = (
+                    0.0 if level is None else policies.magnitude(policies.AUTO, op, level, 10, info.width, info.height)
+                )
+                ops.append([op, -value if op in policies.SIGNED and sign == 0 else value])
+        return {"sub_policy": index, **self._recorded(ops)}
+
+
+@register("image")
+class Augmix(_Policy):
+    """AugMix: `width` chains of 1-3 ops mixed with Dirichlet weights, blended with the original."""
+
+    name = "augmix"
+    severity = Number(3, "magnitude bins drawn from, 1-10", integer=True, lo=1, hi=10)
+    width = Number(3, "chains mixed together", integer=True, lo=1, hi=20)
+    depth = Number(-1, "ops per chain; -1 draws 1-3", integer=True, lo=-1, hi=20)
+    alpha = Number(1.0, "Dirichlet and Beta concentration", lo=0.0, lo_open=True, hi=100)
+    all_ops = Flag(True, "also brightness, color, contrast and sharpness (torchvision's all_ops)")
+
+    def check(self):
+        return [("depth", "depth is -1 (draw 1-3) or at least 1")] if self.depth == 0 else []
+
+    def sample(self, rng, info):
+        table = policies.AUGMIX_ALL if self.all_ops else policies.AUGMIX
+        names = list(table)
+        mix = rng.dirichlet([self.alpha, self.alpha])
+        weights = rng.dirichlet([self.alpha] * self.width) * mix[1]
+        chains, flat = [], []
+        for _ in range(self.width):
+            chain = []
+            for _ in range(self.depth if self.depth > 0 else int(rng.integers(1, 4))):
+                op = names[int(rng.integers(len(names)))]
+                value = 0.0
+                if table[op] is not None:
+                    level = int(rng.integers(self.severity))
+                    value = policies.magnitude(table, op, level, 10, info.width, info.height)
+                chain.append([op, policies.draw_sign(rng, op, value)])
+            chains.append(chain)
+            flat += chain
+        recorded = self._recorded(flat)
+        return {
+            "mix": float(mix[0]),
+            "weights": [float(w) for w in weights],
+            "chains": chains,
+            "drawn": recorded["drawn"],
+        }
+
+    # Chains that moved differently are blended into one picture: no single matrix moves its
+    # boxes, so augmix has no `geometry` (targets stay where the original shows them).
+
+    def op(self, info, chains=(), weights=(), mix=1.0, **params):
+        frozen = [[tuple(o) for o in chain] for chain in chains]
+        return Kernel(policies.augmix, {"chains": frozen, "weights": list(weights), "mix": mix})
