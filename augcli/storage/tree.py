@@ -215,11 +215,18 @@ class OutputTree:
         self.sync_folder(relative.rpartition("/")[0])
         return stamp
 
-    def read(self, relative: str) -> bytes | None:
+    def _open(self, relative: str, flags: int) -> int | None:
+        """A descriptor of `relative` opened read-only with `flags`, its folders reached without
+        links; None when it cannot be opened."""
         try:
             folder, _, name = relative.rpartition("/")
-            fd = os.open(name, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC, dir_fd=self.folder(folder, create=False))
+            return os.open(name, os.O_RDONLY | os.O_CLOEXEC | flags, dir_fd=self.folder(folder, create=False))
         except OSError:
+            return None
+
+    def read(self, relative: str) -> bytes | None:
+        fd = self._open(relative, os.O_NOFOLLOW)
+        if fd is None:
             return None
         with os.fdopen(fd, "rb") as handle:
             return handle.read()
@@ -227,10 +234,8 @@ class OutputTree:
     def content_sha(self, relative: str) -> str | None:
         """sha256 of what `relative` holds (through a link: a data version tool's link counts as its
         content), or None when it is missing or not a regular file. Never writes."""
-        try:
-            folder, _, name = relative.rpartition("/")
-            fd = os.open(name, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC, dir_fd=self.folder(folder, create=False))
-        except OSError:
+        fd = self._open(relative, os.O_NONBLOCK)
+        if fd is None:
             return None
         with os.fdopen(fd, "rb") as handle:
             if not stat.S_ISREG(os.fstat(fd).st_mode):
