@@ -344,3 +344,26 @@ def test_preview_and_replay_never_write_through_a_link_planted_at_a_temporary_na
     assert replayed.read_bytes() == (out / "c" / "a0_aug0.png").read_bytes()
     assert (root / "victim.txt").read_text() == "keep me\n" and page.read_text().startswith("<!")
     assert sorted(p.name for p in tmp_path.glob(".*augcli-tmp")) == [f".{page.name}.augcli-tmp"]  # only the plant
+
+
+@pytest.mark.parametrize("key", ["thesaurus", "stopwords"])
+@pytest.mark.parametrize("kind", ["fifo", "zero", "sparse"])
+def test_word_files_a_recipe_names_are_read_bounded(tmp_path, key, kind):
+    """A FIFO, /dev/zero or a 10 GB sparse file as a thesaurus or stop-word list: refused at once
+    (exit 2 naming the key), never a hang or a MemoryError."""
+    import time
+
+    target = tmp_path / ("words.csv" if key == "thesaurus" else "words.txt")
+    if kind == "fifo":
+        os.mkfifo(target)
+    elif kind == "zero":
+        target.symlink_to("/dev/zero")
+    else:
+        with target.open("wb") as handle:
+            handle.truncate(10 << 30)
+    recipe = tmp_path / "r.yaml"
+    recipe.write_text(f"text:\n  {key}: {target.name}\n  transforms: [synonym_replacement]\n")
+    started = time.monotonic()
+    result = augcli("validate", recipe)
+    assert result.returncode == 2 and f"text.{key}" in result.stderr, result.stderr
+    assert time.monotonic() - started < 30 and "Traceback" not in result.stderr
