@@ -181,3 +181,161 @@ def compress(
     )
     curve = np.power(np.float32(10.0), (np.float32(makeup_db) - reduction) / np.float32(20.0))
     return samples * curve
+
+
+# --- reverb, equalisers, distortions, noise colours, limiter, envelopes (issue #27) ---
+
+
+def normalize_ir(ir: np.ndarray) -> np.ndarray | None:
+    """An impulse response scaled to unit energy (sum of squares 1 per channel on average), so a
+    white signal keeps its power through the reverb; None for a silent response."""
+    energy = float(np.sum(np.square(ir, dtype=np.float64))) / ir.shape[0]
+    if energy < SILENCE:
+        return None
+    return (ir / np.float32(math.sqrt(energy))).astype(np.float32)
+
+
+def convolve_ir(samples: np.ndarray, ir: np.ndarray, mix: float) -> np.ndarray:
+    """Reverb: each channel convolved with the impulse response (a mono response goes to every
+    channel, one with other channels is mixed down first), cut to the input's length, mixed
+    wet/dry: (1 - mix) x dry + mix x wet. The response is used as given (normalize_ir scales it)."""
+    from scipy import signal
+
+    if ir.shape[0] != samples.shape[0]:
+        ir = np.repeat(ir.mean(axis=0, keepdims=True), samples.shape[0], axis=0)
+    wet = signal.oaconvolve(samples.astype(np.float64), ir.astype(np.float64), mode="full", axes=-1)
+    wet = wet[:, : samples.shape[-1]]
+    return ((1.0 - mix) * samples + mix * wet).astype(np.float32)
+
+
+def rbj_biquad(kind: str, freq_hz: float, sample_rate: int, gain_db: float = 0.0, q: float = 0.7071) -> np.ndarray:
+    """One second-order section [b0, b1, b2, 1, a1, a2] from Robert Bristow-Johnson's Audio EQ
+    Cookbook: `notch`, `peaking` (gain_db at freq_hz, bandwidth freq_hz / q), `low_shelf` and
+    `high_shelf` (shelf slope S = 1: gain_db beyond the shelf, gain_db / 2 at freq_hz)."""
+    amp = 10.0 ** (gain_db / 40.0)
+    w0 = 2.0 * math.pi * freq_hz / sample_rate
+    cos_w0, sin_w0 = math.cos(w0), math.sin(w0)
+    if kind in ("notch", "peaking"):
+        alpha = sin_w0 / (2.0 * q)
+        if kind == "notch":
+            b, a = (1.0, -2.0 * cos_w0, 1.0), (1.0 + alpha, -2.0 * cos_w0, 1.0 - alpha)
+        else:
+            b = (1.0 + alpha * amp, -2.0 * cos_w0, 1.0 - alpha * amp)
+            a = (1.0 + alpha / amp, -2.0 * cos_w0, 1.0 - alpha / amp)
+    elif kind in ("low_shelf", "high_shelf"):
+        alpha = sin_w0 / 2.0 * math.sqrt(2.0)  # S = 1: (A + 1/A)(1/S - 1) + 2 = 2
+        root = 2.0 * math.sqrt(amp) * alpha
+        sign = 1.0 if kind == "low_shelf" else -1.0
+        plus, minus = amp + 1.0, amp - 1.0
+        b = (
+            amp * (plus - sign * minus * cos_w0 + root),
+            sign * 2.0 * amp * (minus - sign * plus * cos_w0),
+            amp * (plus - sign * minus * cos_w0 - root),
+        )
+        a = (
+            plus + sign * minus * cos_w0 + root,
+            -sign * 2.0 * (minus + sign * plus * cos_w0),
+            plus + sign * minus * cos_w0 - root,
+        )
+    else:
+        raise ValueError(f"unknown biquad kind {kind!r}")
+    return np.array([*(v / a[0] for v in b), 1.0, a[1] / a[0], a[2] / a[0]])
+
+
+def biquads(samples: np.ndarray, sections: list[np.ndarray]) -> np.ndarray:
+    """Run (channels, frames) samples through a cascade of second-order sections (float64 state)."""
+    from scipy import signal
+
+    if not sections:
+        return samples.copy()
+    return signal.sosfilt(np.stack(sections), samples.astype(np.float64), axis=-1).astype(np.float32)
+
+
+def tanh_distortion(samples: np.ndarray, drive_db: float) -> np.ndarray:
+    """Soft clipping: tanh(g x) / tanh(g) with g = 10^(drive_db / 20); full scale stays full scale,
+    odd harmonics grow with the drive."""
+    drive = db_to_amplitude(drive_db)
+    return (np.tanh(drive * samples.astype(np.float64)) / math.tanh(drive)).astype(np.float32)
+
+
+def bit_crush(samples: np.ndarray, bits: int) -> np.ndarray:
+    """Round to a `bits`-bit grid as integer PCM holds it: 2^bits levels k / 2^(bits-1), k from
+    -2^(bits-1) to 2^(bits-1) - 1 (louder samples saturate at the ends)."""
+    steps = float(2 ** (bits - 1))
+    levels = np.clip(np.round(samples.astype(np.float64) * steps), -steps, steps - 1.0)
+    return (levels / steps).astype(np.float32)
+
+
+def aliasing(samples: np.ndarray, sample_rate: int, low_rate: float) -> np.ndarray:
+    """Sample at `low_rate` without an anti-aliasing filter (linear interpolation between samples),
+    then back at `sample_rate` by linear interpolation: a tone above low_rate / 2 folds down."""
+    frames = samples.shape[-1]
+    times = np.arange(frames) / sample_rate
+    low_times = np.arange(math.ceil(frames * low_rate / sample_rate)) / low_rate
+    out = np.empty_like(samples, dtype=np.float32)
+    for channel, row in enumerate(samples.astype(np.float64)):
+        low = np.interp(low_times, times, row)
+        out[channel] = np.interp(times, low_times, low)
+    return out
+
+
+NOISE_EXPONENTS = {"white": 0.0, "pink": 1.0, "brown": 2.0}
+
+
+def coloured_noise(shape: tuple[int, int], seed: int, exponent: float) -> np.ndarray:
+    """Gaussian noise whose power falls as 1 / f^exponent (0 white, 1 pink, 2 brown), shaped in the
+    frequency domain (no DC), unit power per channel; replayable from its seed."""
+    channels, frames = shape
+    white = np.random.default_rng(seed).standard_normal((channels, frames))
+    spectrum = np.fft.rfft(white, axis=-1)
+    freqs = np.fft.rfftfreq(frames)
+    weights = np.zeros_like(freqs)
+    weights[1:] = freqs[1:] ** (-exponent / 2.0)
+    noise = np.fft.irfft(spectrum * weights, n=frames, axis=-1)
+    power = np.sqrt(np.mean(np.square(noise), axis=-1, keepdims=True))
+    return (noise / np.maximum(power, 1e-30)).astype(np.float32)
+
+
+def limiter(
+    samples: np.ndarray, sample_rate: int, threshold_db: float, attack_ms: float, release_ms: float
+) -> np.ndarray:
+    """A look-ahead brick-wall limiter: no sample leaves above threshold_db (dBFS).
+
+    The gain each frame needs (threshold / the loudest channel's magnitude, at most 1) is held at
+    its minimum over the `attack_ms` ahead and the `release_ms` behind, then smoothed by a moving
+    average over `attack_ms`: every value averaged already covers the frame, so the average never
+    exceeds the gain the frame needs; the gain ramps down before a peak and back up after it.
+    Channels share one gain."""
+    from scipy import ndimage
+
+    threshold = db_to_amplitude(threshold_db)
+    level = np.max(np.abs(samples.astype(np.float64)), axis=0)
+    needed = np.minimum(1.0, threshold / np.maximum(level, 1e-30))
+    ahead = max(0, round(attack_ms / 1000.0 * sample_rate))
+    behind = max(0, round(release_ms / 1000.0 * sample_rate))
+    padded = np.concatenate([np.ones(behind), needed, np.ones(ahead)])
+    window = behind + ahead + 1
+    held = ndimage.minimum_filter1d(padded, window, origin=-(window // 2))[: needed.size] if window > 1 else needed
+    if ahead:
+        sums = np.cumsum(np.concatenate([np.ones(ahead), held]))
+        smooth = (sums[ahead:] - np.concatenate([[0.0], sums[: needed.size - 1]])) / (ahead + 1)
+        held = np.minimum(smooth, needed)
+    out = samples.astype(np.float64) * held
+    return np.clip(out, -threshold, threshold).astype(np.float32)  # the clip only catches rounding
+
+
+def gain_transition(samples: np.ndarray, start_db: float, end_db: float, start: int, length: int) -> np.ndarray:
+    """start_db before frame `start`, end_db from `start + length` on, a linear-in-dB fade between."""
+    frames = samples.shape[-1]
+    position = np.clip((np.arange(frames) - start) / max(length, 1), 0.0, 1.0)
+    curve = 10.0 ** ((start_db + (end_db - start_db) * position) / 20.0)
+    return (samples.astype(np.float64) * curve).astype(np.float32)
+
+
+def repeat_part(samples: np.ndarray, start: int, length: int, repeats: int, replace: bool) -> np.ndarray:
+    """The frames [start, start + length) played `repeats` more times right after themselves; with
+    `replace` the repeats overwrite what follows and the length stays, else they are inserted."""
+    part = samples[:, start : start + length]
+    end = start + part.shape[-1]
+    out = np.concatenate([samples[:, :end], *([part] * repeats), samples[:, end:]], axis=-1)
+    return np.ascontiguousarray(out[:, : samples.shape[-1]] if replace else out)

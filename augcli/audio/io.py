@@ -48,8 +48,23 @@ def load(path: Path) -> Decoded:
     """Decode a whole file; refuse empty, truncated or non-finite audio with a reason."""
     if path.stat().st_size == 0:
         raise UnsupportedAudio("empty file (0 bytes)")
+    return _decode(path)
+
+
+def load_bounded(path: Path, limit: int) -> Decoded:
+    """`load` for a file a recipe names (an impulse response): read through the bounded reader
+    (a regular file only, never a FIFO, at most `limit` bytes), then decoded and checked alike."""
+    from augcli.core.files import read_input
+
+    data = read_input(path, limit)
+    if not data:
+        raise UnsupportedAudio("empty file (0 bytes)")
+    return _decode(io.BytesIO(data))
+
+
+def _decode(source: Any) -> Decoded:
     try:
-        with sf.SoundFile(path) as handle:
+        with sf.SoundFile(source) as handle:
             short = _SHORT_CHUNK.search(handle.extra_info)
             if short:
                 declared, present = (int(v) for v in short.groups())

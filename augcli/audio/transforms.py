@@ -83,15 +83,12 @@ def _decoded_noise(path: str, rate: int, size: int, mtime_ns: int) -> np.ndarray
     return decoded.samples if decoded.rate == rate else F.resample(decoded.samples, decoded.rate, rate)
 
 
-@register("audio")
-class BackgroundNoise(AudioTransform):
-    """Mix a random clip from a folder of noise recordings at a random SNR (looped or cropped to length)."""
-
-    path = Text(doc="folder of noise files (wav, flac, ogg, ...), relative to the recipe's folder, or a URL (s3://...)")
-    snr_db = Span([3.0, 30.0], "signal-to-noise ratio in dB")
+class _AudioFolder(AudioTransform):
+    """A transform that draws files from a folder of recordings (sorted, hidden ones skipped)."""
 
     files: tuple[str, ...] = ()
     folder: str = ""
+    what: ClassVar[str] = "noise"
 
     def check_files(self, base_dir: Path) -> list[tuple[str, str]]:
         from augcli.storage import remote
@@ -104,7 +101,7 @@ class BackgroundNoise(AudioTransform):
         else:
             folder = (base_dir / self.path).resolve()
         if not folder.is_dir():
-            return [("path", f"noise folder {folder} does not exist: give a folder of noise recordings")]
+            return [("path", f"{self.what} folder {folder} does not exist: give a folder of {self.what} recordings")]
         self.folder = str(folder)
         self.files = tuple(
             sorted(
@@ -114,11 +111,19 @@ class BackgroundNoise(AudioTransform):
             )
         )
         if not self.files:
-            return [("path", f"noise folder {folder} holds no audio files ({', '.join(AUDIO_SUFFIXES)})")]
+            return [("path", f"{self.what} folder {folder} holds no audio files ({', '.join(AUDIO_SUFFIXES)})")]
         return []
 
     def dependencies(self) -> list[str]:
         return [self.folder]
+
+
+@register("audio")
+class BackgroundNoise(_AudioFolder):
+    """Mix a random clip from a folder of noise recordings at a random SNR (looped or cropped to length)."""
+
+    path = Text(doc="folder of noise files (wav, flac, ogg, ...), relative to the recipe's folder, or a URL (s3://...)")
+    snr_db = Span([3.0, 30.0], "signal-to-noise ratio in dB")
 
     def sample(self, rng: np.random.Generator, info: AudioInfo) -> dict[str, Any]:
         return {
@@ -361,3 +366,248 @@ class PadOrCrop(AudioTransform):
         frames = max(1, round(self.duration_s * sample_rate))
         slack = abs(samples.shape[-1] - frames)
         return F.pad_or_crop(samples, frames, round(position * slack))
+
+
+# --- issue #27: reverb, equalisers, distortions, coloured noise, limiter, envelopes ---
+
+IR_LIMIT = 64 << 20  # an impulse-response file larger than this is refused (a response is seconds long)
+
+
+def _ir_clip(path: str, rate: int) -> np.ndarray:
+    """An impulse response decoded, resampled to `rate` and normalised, kept per process while the
+    file is unchanged (so a run decodes each response once per worker)."""
+    try:
+        info = os.stat(path)
+    except OSError as exc:
+        raise InputError(f"impulse response file {path}: {exc.strerror}") from None
+    return _decoded_ir(path, rate, info.st_size, info.st_mtime_ns)
+
+
+@functools.lru_cache(maxsize=32)
+def _decoded_ir(path: str, rate: int, size: int, mtime_ns: int) -> np.ndarray:
+    from augcli.audio import io
+
+    try:
+        decoded = io.load_bounded(Path(path), IR_LIMIT)
+    except (InputError, OSError) as exc:
+        raise InputError(f"impulse response file {path}: {exc}") from None
+    samples = decoded.samples if decoded.rate == rate else F.resample(decoded.samples, decoded.rate, rate)
+    normalised = F.normalize_ir(samples)
+    if normalised is None:
+        raise InputError(f"impulse response file {path}: the response is silent")
+    normalised.flags.writeable = False
+    return normalised
+
+
+@register("audio")
+class ImpulseResponse(_AudioFolder):
+    """Reverb: convolve with a random impulse response from a folder (resampled, unit energy), wet/dry mixed."""
+
+    path = Text(doc="folder of impulse-response files (wav, flac, ...), relative to the recipe's folder, or a URL")
+    mix = Span(1.0, "wet share: 0 = the dry input only, 1 = the reverberated signal only", lo=0.0, hi=1.0)
+    what = "impulse response"
+
+    def sample(self, rng: np.random.Generator, info: AudioInfo) -> dict[str, Any]:
+        return {"file": self.files[int(rng.integers(len(self.files)))], "mix": uniform(rng, self.mix)}
+
+    def apply(self, samples: np.ndarray, sample_rate: int, file: str, mix: float) -> np.ndarray:
+        return F.convolve_ir(samples, _ir_clip(str(Path(self.folder) / file), sample_rate), mix)
+
+
+class _Biquad(AudioTransform):
+    """One RBJ cookbook biquad at a frequency capped just below Nyquist."""
+
+    kind: ClassVar[str] = ""
+
+    def sample(self, rng: np.random.Generator, info: AudioInfo) -> dict[str, Any]:
+        key = "center_hz" if "center_hz" in self.params else "cutoff_hz"
+        params = {key: min(uniform(rng, getattr(self, key)), _highest_cutoff(info.rate))}
+        for extra in ("gain_db", "q"):
+            if extra in self.params:
+                params[extra] = uniform(rng, getattr(self, extra))
+        return params
+
+    def apply(self, samples: np.ndarray, sample_rate: int, **params: Any) -> np.ndarray:
+        freq = params.pop("center_hz", None) or params.pop("cutoff_hz")
+        return F.biquads(samples, [F.rbj_biquad(self.kind, freq, sample_rate, **params)])
+
+
+@register("audio")
+class BandStop(_Biquad):
+    """Notch out a random frequency (RBJ cookbook notch biquad; q = centre / bandwidth)."""
+
+    kind = "notch"
+    center_hz = Span([200.0, 4000.0], "notch frequency in Hz", lo=1.0, lo_open=True)
+    q = Span([0.7, 4.0], "quality: centre / -3 dB bandwidth (higher is narrower)", lo=0.05, hi=100.0)
+
+
+@register("audio")
+class PeakingEq(_Biquad):
+    """Boost or cut a band around a random centre by a random gain (RBJ cookbook peaking biquad)."""
+
+    kind = "peaking"
+    center_hz = Span([100.0, 6000.0], "centre frequency in Hz", lo=1.0, lo_open=True)
+    gain_db = Span(12.0, "gain at the centre in dB", scalar="symmetric", lo=-48.0, hi=48.0)
+    q = Span([0.5, 4.0], "quality: centre / bandwidth (higher is narrower)", lo=0.05, hi=100.0)
+
+
+@register("audio")
+class LowShelf(_Biquad):
+    """Boost or cut below a random frequency (RBJ cookbook low shelf, slope 1; half the gain at the cutoff)."""
+
+    kind = "low_shelf"
+    cutoff_hz = Span([50.0, 400.0], "shelf frequency in Hz (the gain is half way there)", lo=1.0, lo_open=True)
+    gain_db = Span(12.0, "gain of the shelf in dB", scalar="symmetric", lo=-48.0, hi=48.0)
+
+
+@register("audio")
+class HighShelf(_Biquad):
+    """Boost or cut above a random frequency (RBJ cookbook high shelf, slope 1; half the gain at the cutoff)."""
+
+    kind = "high_shelf"
+    cutoff_hz = Span([2000.0, 8000.0], "shelf frequency in Hz (the gain is half way there)", lo=1.0, lo_open=True)
+    gain_db = Span(12.0, "gain of the shelf in dB", scalar="symmetric", lo=-48.0, hi=48.0)
+
+
+SEVEN_BANDS_HZ = (100.0, 200.0, 400.0, 800.0, 1600.0, 3200.0, 6400.0)
+
+
+@register("audio")
+class SevenBandEq(AudioTransform):
+    """Seven peaking bands an octave apart (100 Hz to 6.4 kHz), each with its own random gain."""
+
+    gain_db = Span(6.0, "each band's gain at its centre in dB", scalar="symmetric", lo=-24.0, hi=24.0)
+    q = Number(2.0, "each band's quality: centre / bandwidth", lo=0.05, hi=100.0)
+
+    def sample(self, rng: np.random.Generator, info: AudioInfo) -> dict[str, Any]:
+        return {"gains_db": [uniform(rng, self.gain_db) for _ in SEVEN_BANDS_HZ]}
+
+    def apply(self, samples: np.ndarray, sample_rate: int, gains_db: list[float]) -> np.ndarray:
+        return F.biquads(samples, seven_band_sections(sample_rate, gains_db, self.q))
+
+
+def seven_band_sections(sample_rate: int, gains_db: list[float], q: float) -> list[np.ndarray]:
+    """The seven_band_eq cascade; a band at or above 0.95 x Nyquist is left out at this rate."""
+    top = _highest_cutoff(sample_rate)
+    return [
+        F.rbj_biquad("peaking", hz, sample_rate, gain, q)
+        for hz, gain in zip(SEVEN_BANDS_HZ, gains_db, strict=True)
+        if hz < top and gain != 0.0
+    ]
+
+
+@register("audio")
+class TanhDistortion(AudioTransform):
+    """Soft-clip with tanh(g x) / tanh(g): odd harmonics, full scale stays full scale."""
+
+    drive_db = Span([0.0, 24.0], "input gain g before the tanh, in dB", lo=-24.0, hi=60.0)
+
+    def sample(self, rng: np.random.Generator, info: AudioInfo) -> dict[str, Any]:
+        return {"drive_db": uniform(rng, self.drive_db)}
+
+    def apply(self, samples: np.ndarray, sample_rate: int, drive_db: float) -> np.ndarray:
+        return F.tanh_distortion(samples, drive_db)
+
+
+@register("audio")
+class BitCrush(AudioTransform):
+    """Reduce the bit depth: round every sample to a grid of 2^bits levels."""
+
+    bits = Span([4, 12], "bit depth drawn from this range (whole bits)", integer=True, lo=1, hi=24)
+
+    def sample(self, rng: np.random.Generator, info: AudioInfo) -> dict[str, Any]:
+        lo, hi = self.bits
+        return {"bits": int(lo) if lo == hi else int(rng.integers(lo, hi + 1))}
+
+    def apply(self, samples: np.ndarray, sample_rate: int, bits: int) -> np.ndarray:
+        return F.bit_crush(samples, bits)
+
+
+@register("audio")
+class Aliasing(AudioTransform):
+    """Resample to a random lower rate without an anti-aliasing filter, then back: high tones fold down."""
+
+    rate_hz = Span([2000.0, 8000.0], "the low sample rate in Hz (capped at the input's rate)", lo=100.0)
+
+    def sample(self, rng: np.random.Generator, info: AudioInfo) -> dict[str, Any]:
+        return {"rate_hz": min(uniform(rng, self.rate_hz), float(info.rate))}
+
+    def apply(self, samples: np.ndarray, sample_rate: int, rate_hz: float) -> np.ndarray:
+        return F.aliasing(samples, sample_rate, rate_hz)
+
+
+@register("audio")
+class ColouredNoise(AudioTransform):
+    """Add white, pink (1/f) or brown (1/f^2) Gaussian noise at a random SNR (skipped on silence)."""
+
+    colour = Choice("pink", ["white", "pink", "brown", "random"], "noise colour; random draws one per copy")
+    snr_db = Span([5.0, 40.0], "signal-to-noise ratio in dB")
+
+    def sample(self, rng: np.random.Generator, info: AudioInfo) -> dict[str, Any]:
+        colour = self.colour if self.colour != "random" else sorted(F.NOISE_EXPONENTS)[int(rng.integers(3))]
+        return {"colour": colour, "snr_db": uniform(rng, self.snr_db), "seed": draw_seed(rng)}
+
+    def apply(self, samples: np.ndarray, sample_rate: int, colour: str, snr_db: float, seed: int) -> np.ndarray:
+        noise = F.coloured_noise(samples.shape, seed, F.NOISE_EXPONENTS[colour])
+        return _not_silent(F.mix_at_snr(samples, noise, snr_db), "silent input")
+
+
+@register("audio")
+class Limiter(AudioTransform):
+    """Look-ahead peak limiter: no sample leaves louder than the threshold (channels share one gain)."""
+
+    threshold_db = Span([-12.0, -2.0], "ceiling in dBFS", lo=-60.0, hi=0.0)
+    attack_ms = Span(5.0, "look-ahead: the gain ramps down over this long before a peak", lo=0.0, hi=100.0)
+    release_ms = Span(50.0, "the gain is held this long after a peak before it ramps back", lo=0.0, hi=2000.0)
+
+    def sample(self, rng: np.random.Generator, info: AudioInfo) -> dict[str, Any]:
+        return {key: uniform(rng, getattr(self, key)) for key in ("threshold_db", "attack_ms", "release_ms")}
+
+    def apply(self, samples: np.ndarray, sample_rate: int, **params: Any) -> np.ndarray:
+        return F.limiter(samples, sample_rate, **params)
+
+
+@register("audio")
+class GainTransition(AudioTransform):
+    """Fade from one random gain to another over a random span (linear in dB)."""
+
+    gain_db = Span([-24.0, 6.0], "both gains are drawn from this range, dB (can exceed full scale)", lo=-96.0, hi=48.0)
+    fraction = Span([0.2, 0.5], "length of the fade as a fraction of the duration", lo=0.0, hi=1.0)
+
+    def sample(self, rng: np.random.Generator, info: AudioInfo) -> dict[str, Any]:
+        fraction = uniform(rng, self.fraction)
+        return {
+            "start_db": uniform(rng, self.gain_db),
+            "end_db": uniform(rng, self.gain_db),
+            "fraction": fraction,
+            "start": float(rng.uniform(0.0, 1.0 - fraction)),
+        }
+
+    def apply(
+        self, samples: np.ndarray, sample_rate: int, start_db: float, end_db: float, fraction: float, start: float
+    ) -> np.ndarray:
+        count = samples.shape[-1]
+        return F.gain_transition(samples, start_db, end_db, round(start * count), round(fraction * count))
+
+
+@register("audio")
+class RepeatPart(AudioTransform):
+    """Repeat a random part right after itself 1-3 times (inserted, or overwriting what follows)."""
+
+    fraction = Span([0.05, 0.2], "length of the part as a fraction of the duration", lo=0.0, lo_open=True, hi=1.0)
+    repeats = Span([1, 3], "how many extra times the part is played", integer=True, lo=1, hi=16)
+    mode = Choice("insert", ["insert", "replace"], "insert the repeats (longer copy) or overwrite what follows")
+
+    def sample(self, rng: np.random.Generator, info: AudioInfo) -> dict[str, Any]:
+        fraction = uniform(rng, self.fraction)
+        lo, hi = self.repeats
+        return {
+            "fraction": fraction,
+            "start": float(rng.uniform(0.0, 1.0 - fraction)),
+            "repeats": int(lo) if lo == hi else int(rng.integers(lo, hi + 1)),
+        }
+
+    def apply(self, samples: np.ndarray, sample_rate: int, fraction: float, start: float, repeats: int) -> np.ndarray:
+        count = samples.shape[-1]
+        length = max(1, round(fraction * count))
+        return F.repeat_part(samples, min(round(start * count), count - 1), length, repeats, self.mode == "replace")
