@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import codecs
 import contextlib
+import functools
 import json
 import random
 from collections.abc import Iterable
@@ -59,7 +60,14 @@ def _vocabulary(section: Section) -> tuple[Any, ...]:
 
 
 def _lexicon(section: Section) -> Lexicon:
-    return Lexicon(lexicon.thesaurus(*_vocabulary(section)), lexicon.stop_words(section.options["stopwords"]))
+    return _cached_lexicon(_vocabulary(section), section.options["stopwords"])
+
+
+@functools.lru_cache(maxsize=8)
+def _cached_lexicon(vocabulary: tuple[Any, ...], stopwords: str) -> Lexicon:
+    """One Lexicon per section settings and process, so its inflected lookups are made once."""
+    guard = safety.word_filter(vocabulary[2], vocabulary[3])
+    return Lexicon(lexicon.thesaurus(*vocabulary), lexicon.stop_words(stopwords), guard)
 
 
 def _guard(section: Section) -> safety.WordFilter:

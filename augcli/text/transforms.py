@@ -10,26 +10,44 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import ClassVar
 
 from augcli.core.params import Choice, Flag, Number, Text
 from augcli.core.transforms import OneOf, SomeOf, Transform, register
 from augcli.text import functional as F
+from augcli.text import inflect, safety
 
 
 @dataclass(frozen=True)
 class Lexicon:
-    """What word-level transforms consult: the section's synonyms and stop words."""
+    """What word-level transforms consult: the section's synonyms, stop words and word filter.
+
+    `lookup` gives a word's synonyms inflected like it (inflect.py); re-inflected forms the section's
+    word filter excludes are dropped, so an inflected candidate can no more bring an excluded word
+    than a table entry can."""
 
     synonyms: dict[str, tuple[str, ...]]
     stop_words: frozenset[str]
+    guard: safety.WordFilter | None = None
+    _found: dict[str, tuple[str, ...]] = field(default_factory=dict, compare=False, repr=False)
+
+    def lookup(self, lowered: str) -> tuple[str, ...]:
+        """Synonyms of a lower-case word, inflected like it (empty if it has none)."""
+        found = self._found.get(lowered)
+        if found is None:
+            found = inflect.candidates(lowered, self.synonyms)
+            own = self.synonyms.get(lowered, ())
+            if self.guard and found != own:  # table entries are filtered already; new forms are checked here
+                found = tuple(s for s in found if s in own or not self.guard.found(safety.words_of(s)))
+            self._found[lowered] = found
+        return found
 
     def replaceable(self, word: str) -> tuple[str, ...]:
-        """Synonyms of a non-stop word (empty for stop words and unknown words)."""
+        """Synonyms of a non-stop word, inflected like it (empty for stop words and unknown words)."""
         lowered = word.lower()
-        return () if lowered in self.stop_words else self.synonyms.get(lowered, ())
+        return () if lowered in self.stop_words else self.lookup(lowered)
 
 
 def word_count(alpha: float, words: int) -> int:
@@ -60,12 +78,12 @@ def _two_distinct(rand: random.Random, count: int) -> tuple[int, int]:
 def synonym_replacement(
     tokens: list[str], words: Sequence[int], rand: random.Random, lexicon: Lexicon, alpha: float
 ) -> list[str]:
-    """Replace n distinct non-stop words (every occurrence) with a random synonym each."""
-    stop, table = lexicon.stop_words, lexicon.synonyms
+    """Replace n distinct non-stop words (every occurrence) with a random synonym each, inflected like it."""
+    stop, lookup = lexicon.stop_words, lexicon.lookup
     lowered = {i: tokens[i].lower() for i in words}
-    candidates = list(dict.fromkeys(w for w in lowered.values() if w not in stop and w in table))
+    candidates = list(dict.fromkeys(w for w in lowered.values() if w not in stop and lookup(w)))
     count = min(word_count(alpha, len(words)), len(candidates))
-    chosen = {word: rand.choice(table[word]) for word in rand.sample(candidates, count)}
+    chosen = {word: rand.choice(lookup(word)) for word in rand.sample(candidates, count)}
     replacements = {i: F.match_case(tokens[i], chosen[w]) for i, w in lowered.items() if w in chosen}
     return F.replace(tokens, replacements)
 
@@ -73,9 +91,9 @@ def synonym_replacement(
 def random_insertion(
     tokens: list[str], words: Sequence[int], rand: random.Random, lexicon: Lexicon, alpha: float
 ) -> list[str]:
-    """n times: a random synonym of a random non-stop word, inserted at a random word position."""
-    stop, table = lexicon.stop_words, lexicon.synonyms
-    seeds = [table[w] for w in (tokens[i].lower() for i in words) if w not in stop and w in table]
+    """n times: a random synonym of a random non-stop word (inflected like it), inserted at a random word position."""
+    stop, lookup = lexicon.stop_words, lexicon.lookup
+    seeds = [s for s in (lookup(w) for w in (tokens[i].lower() for i in words) if w not in stop) if s]
     if not seeds:
         return tokens
     slots = len(words) + 1
@@ -121,7 +139,7 @@ class SynonymReplacement(_EdaOperation):
     """EDA: replace n = max(1, round(alpha x words)) distinct non-stop words with a random synonym."""
 
     alpha = Number(0.1, "share of words to replace", lo=0.0, hi=1.0)
-    output_version = 2  # 2: synonyms from the safe vocabulary (issue #21), no longer every WordNet sense
+    output_version = 3  # 3: inflected words get re-inflected synonyms (issue #27); 2: safe vocabulary (#21)
     operation, amount = synonym_replacement, "alpha"
 
 
@@ -130,7 +148,7 @@ class RandomInsertion(_EdaOperation):
     """EDA: n times, insert a random synonym of a random non-stop word at a random position."""
 
     alpha = Number(0.1, "insertions per word of the sample", lo=0.0, hi=1.0)
-    output_version = 2  # 2: synonyms from the safe vocabulary (issue #21), no longer every WordNet sense
+    output_version = 3  # 3: inflected words get re-inflected synonyms (issue #27); 2: safe vocabulary (#21)
     operation, amount = random_insertion, "alpha"
 
 
@@ -158,7 +176,7 @@ class Eda(TextTransform):
     alpha_ri = Number(0.1, "random_insertion alpha", lo=0.0, hi=1.0)
     alpha_rs = Number(0.1, "random_swap alpha", lo=0.0, hi=1.0)
     p_rd = Number(0.1, "random_deletion p_word", lo=0.0, hi=1.0)
-    output_version = 2  # 2: synonyms from the safe vocabulary (issue #21), no longer every WordNet sense
+    output_version = 3  # 3: inflected words get re-inflected synonyms (issue #27); 2: safe vocabulary (#21)
     OPERATIONS: ClassVar = (
         (synonym_replacement, "alpha_sr"),
         (random_insertion, "alpha_ri"),
