@@ -14,7 +14,11 @@ from augcli.core.recipe import parse_recipe
 from augcli.core.transforms import transforms_for
 from tests.audio_signals import dominant_hz, sine, write_audio
 
-REQUIRED = {"background_noise": {"path": "noise"}, "pad_or_crop": {"duration_s": 0.3}}
+REQUIRED = {
+    "background_noise": {"path": "noise"},
+    "impulse_response": {"path": "noise"},
+    "pad_or_crop": {"duration_s": 0.3},
+}
 NAMES = sorted(name for name in transforms_for("audio") if name not in ("one_of", "some_of"))
 
 

@@ -15,8 +15,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from augcli.build.assess import Task
 from augcli.build import manifest, pool
+from augcli.build.assess import Task
 from augcli.build.executor import LocalExecutor, WorkerDied
 from augcli.build.manifest import Row
 from augcli.build.plan import Job
@@ -28,7 +28,6 @@ from augcli.storage.tree import OutputTree, Staged
 
 if TYPE_CHECKING:
     from augcli.build.runner import Options
-
 
 
 @dataclass
