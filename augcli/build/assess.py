@@ -117,7 +117,7 @@ HASH_THREADS = 4
 HASH_AHEAD_FROM = 64  # outputs with a changed stat: fewer are hashed one by one as they are met
 
 
-def _is_current(output_root: Path, record: dict[str, Any] | None, key: str | None, known: state.State) -> bool:
+def is_current(output_root: Path, record: dict[str, Any] | None, key: str | None, known: state.State) -> bool:
     """The record's key is the key now, and each of its files still holds the recorded bytes.
 
     Content decides: size, mtime and inode only save the hashing. A file whose stat differs from the
@@ -156,7 +156,7 @@ def _is_current(output_root: Path, record: dict[str, Any] | None, key: str | Non
 
 def hash_changed_outputs(output_root: Path, known: state.State, cells: list[str]) -> None:
     """Hash, on a few threads, the recorded outputs whose stat is not the cached one (a clone, a
-    copy, a restore: every file at once), so _is_current finds their hashes ready. hashlib and reads
+    copy, a restore: every file at once), so is_current finds their hashes ready. hashlib and reads
     release the GIL. A file whose stat matches the cache is noted as seen, so a rerun stats each
     output once and hashes none."""
     root = os.fsdecode(output_root) + "/"
@@ -275,7 +275,7 @@ def assess(
                 )
             status.unit_keys[output.path] = key
             record = known.units.get(output.path)
-            if rebuild or not _is_current(output_root, record, key, known):
+            if rebuild or not is_current(output_root, record, key, known):
                 needed.append(output)
                 (status.new if record is None else status.changed).append(output.path)
         if not needed:

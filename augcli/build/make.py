@@ -241,7 +241,7 @@ def _executor(options: Options, recipe: Recipe, tree: OutputTree, tasks: int):
     return LocalExecutor(workers, _run_task, _init_worker, initargs)
 
 
-def _results(tasks: list[Task], recipe: Recipe, tree: OutputTree, options: Options) -> Iterator[JobResult]:
+def results(tasks: list[Task], recipe: Recipe, tree: OutputTree, options: Options) -> Iterator[JobResult]:
     """Every task's result; table parts are gathered and their table assembled here."""
     local = options.executor == "local"
     if local and (options.workers <= 1 or len(tasks) <= 1):  # in this process; OpenCV may use its own threads

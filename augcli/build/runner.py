@@ -22,8 +22,8 @@ from pathlib import Path
 from typing import Any
 
 from augcli.build import datacard, manifest, pool, state
-from augcli.build.assess import OutputError, Status, _is_current, assess, foreign_files, unsafe_folders
-from augcli.build.make import JobResult, Made, _results
+from augcli.build.assess import OutputError, Status, assess, foreign_files, is_current, unsafe_folders
+from augcli.build.make import JobResult, Made, results
 from augcli.build.manifest import Row
 from augcli.build.plan import MANIFEST_NAME, Plan
 from augcli.core.files import sha256_file
@@ -280,8 +280,8 @@ def _make(status: Status, recipe: Recipe, work: _Run, options: Options, summary:
     work.garbage(sorted({manifest.encode_path(p) for task in status.tasks for o in task.outputs for p in o.files}))
     bar = _progress_bar(summary, options.progress)
     try:
-        with contextlib.closing(_results(status.tasks, recipe, work.tree, options)) as results:
-            for result in results:
+        with contextlib.closing(results(status.tasks, recipe, work.tree, options)) as outcomes:
+            for result in outcomes:
                 if INTERRUPTED.is_set():  # a library may turn Ctrl-C into an error of its own (pandas does)
                     raise KeyboardInterrupt
                 if result.error is None:
@@ -337,7 +337,7 @@ def _finish(recipe: Recipe, work: _Run, status: Status) -> int:
         for relative, data in MODALITIES[section.modality].finish(section, entries):
             produced.add(relative)
             sha = hashlib.sha256(data).hexdigest()
-            if _is_current(work.root, units.get(relative), sha, work.known):
+            if is_current(work.root, units.get(relative), sha, work.known):
                 continue
             stamp = work.tree.write(relative, data)
             cells = Row(relative, relative, section.modality, None, sha256=sha, kind="dataset").cells()
@@ -352,7 +352,7 @@ def _finish(recipe: Recipe, work: _Run, status: Status) -> int:
     if card is not None:
         produced.add(datacard.CARD_NAME)
         sha = hashlib.sha256(card).hexdigest()
-        if not _is_current(work.root, units.get(datacard.CARD_NAME), sha, work.known):
+        if not is_current(work.root, units.get(datacard.CARD_NAME), sha, work.known):
             stamp = work.tree.write(datacard.CARD_NAME, card)
             modality = "tabular" if "tabular" in recipe.sections else "text"
             cells = Row(datacard.CARD_NAME, datacard.CARD_NAME, modality, None, sha256=sha, kind="dataset").cells()
