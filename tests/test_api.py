@@ -357,7 +357,7 @@ NEEDS = {
     "color_jitter": "{brightness: 0.3, contrast: 0.3, saturation: 0.3, hue: 0.1}",
     "pad_or_crop": "{duration_s: 0.3}",
 }
-SKIPPED = {"one_of", "some_of", "background_noise", "back_translation"}  # compositions; files and models elsewhere
+SKIPPED = {"one_of", "some_of", "background_noise", "impulse_response", "back_translation"}  # files, models: elsewhere
 
 
 def _each(modality: str) -> list[str]:
