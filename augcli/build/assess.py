@@ -10,14 +10,13 @@ from __future__ import annotations
 import os
 import stat
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
 
 from augcli.build import keys, manifest, state
 from augcli.build.plan import Job, Output, Plan
-from augcli.core.files import sha256_file
+from augcli.core.files import sha256_file, sha256_files
 from augcli.core.recipe import Recipe
 from augcli.storage.tree import OutputTree
 
@@ -174,15 +173,8 @@ def hash_changed_outputs(output_root: Path, known: state.State, cells: list[str]
     if len(todo) < HASH_AHEAD_FROM:
         return  # a few: hashed one by one as they are met
 
-    def digest(item: tuple[str, list[int]]) -> tuple[str, tuple[list[int], str | None]]:
-        cell, stamp = item
-        try:
-            return cell, (stamp, sha256_file(Path(root + manifest.decode_path(cell))))
-        except OSError:
-            return cell, (stamp, None)
-
-    with ThreadPoolExecutor(HASH_THREADS) as threads:
-        known.hashed.update(threads.map(digest, todo))
+    shas = sha256_files([root + manifest.decode_path(cell) for cell, _ in todo], HASH_THREADS)
+    known.hashed.update((cell, (stamp, sha)) for (cell, stamp), sha in zip(todo, shas, strict=True))
 
 
 def canonical_options(value: Any, base_dir: Path | None) -> Any:

@@ -11,11 +11,10 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-from augcli.core.files import sha256_file
+from augcli.core.files import sha256_file, sha256_files
 from augcli.core.transforms import Composition, Transform
 
 # Bump whenever a change to augcli alters the bytes of any output: every output is then remade.
@@ -88,11 +87,23 @@ class Hasher:
             else:
                 result[path] = known
         if len(todo) > 8:
-            with ThreadPoolExecutor(_HASH_THREADS) as threads:
-                result.update(zip(todo, threads.map(self.file, todo), strict=True))
+            for path, sha in zip(todo, sha256_files(todo, _HASH_THREADS), strict=True):
+                result[path] = self.remember(path, sha)
         else:
             result.update((path, self.file(path)) for path in todo)
         return result
+
+    def remember(self, path: str, sha: str | None) -> str | None:
+        """Cache a hash made elsewhere under the file's stat now (None: it could not be read)."""
+        if sha is None:
+            return None
+        try:
+            info = os.stat(path)
+        except OSError:
+            return None
+        self.used.add(path)
+        self.cache[path] = self.fresh[path] = [info.st_size, info.st_mtime_ns, info.st_ino, sha]
+        return sha
 
     def tree(self, path: str | Path) -> str | None:
         """A file's hash, or a folder's: the names and hashes of every file below it."""
