@@ -2,7 +2,8 @@
 
 augcli (`augcli run`, start-up included) against a plain single-process loop that does what
 torchvision's TrivialAugmentWide does to a PIL image: decode, one op drawn uniformly at a uniform
-strength (the same Pillow calls torchvision makes), encode JPEG q95. With `--torchvision` and
+strength (the same Pillow calls torchvision makes, on the PIL image: no numpy round trip), encode
+JPEG q95. With `--torchvision` and
 torchvision installed, the loop calls `torchvision.transforms.TrivialAugmentWide` itself; without
 it the Pillow loop stands in, and the table says which ran.
 
@@ -52,10 +53,18 @@ def peer(kind: str, inputs: Path, copies: int) -> None:
         names = list(policies.WIDE)
 
         def augment(image: Image.Image) -> Image.Image:
+            # PIL image in, PIL image out, as torchvision's _apply_op: no numpy round trip
             op = names[int(rng.integers(len(names)))]
-            value = policies.magnitude(policies.WIDE, op, int(rng.integers(31)), 31) if policies.WIDE[op] else 0.0
+            width, height = image.size
+            value = 0.0
+            if policies.WIDE[op]:
+                value = policies.magnitude(policies.WIDE, op, int(rng.integers(31)), 31, width, height)
             value = policies.draw_sign(rng, op, value)
-            return Image.fromarray(policies.apply_op(np.asarray(image), op, value))
+            if op == "identity":
+                return image
+            if op in policies.GEOMETRIC:
+                return policies.warp_image(image, op, value)
+            return policies.pil_colour(image, op, value)
 
     for path in sorted(inputs.glob("*.jpg")):
         with Image.open(path) as opened:

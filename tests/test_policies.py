@@ -138,6 +138,42 @@ def test_each_op_is_exactly_torchvisions_pil_op(op, m, mode):
     assert np.array_equal(got, np.asarray(reference(image, op, m))), (op, m, mode)
 
 
+TABLED = ("translate_x", "translate_y", "brightness", "contrast", "posterize", "solarize", "autocontrast", "equalize")
+
+
+@pytest.mark.parametrize("mode", ["RGB", "L"])
+def test_shifts_and_table_ops_give_pillows_bytes_at_every_bin(mode):
+    """Translates are slice copies and the byte-to-byte ops cv2 lookup tables (made by Pillow on a
+    ramp, or by Pillow's own autocontrast/equalize code on a cv2 histogram): the same bytes as the
+    Pillow call, for every bin of every table, both signs, and shifts past the edge."""
+    image = Image.fromarray(photo(53, 37)).convert(mode)
+    pixels = np.asarray(image)
+    flat = Image.fromarray(np.full_like(pixels, 77))
+    checked = 0
+    for table, bins in ((policies.WIDE, 31), (policies.STANDARD, 31), (policies.AUTO, 10), (policies.AUGMIX_ALL, 10)):
+        for op in [o for o in table if o in TABLED or o == "invert"]:
+            values = policies.table_values(table, op, bins, 53, 37)
+            values = sorted({*values, *(-v for v in values if op in policies.SIGNED)})
+            values += [60.0, -200.0] if op.startswith("translate") else []
+            for m in values:
+                if op == "posterize" and m < 1:
+                    continue  # 0 bits: torchvision's own posterize handles it, Pillow refuses
+                for source, ref in ((pixels, image), (np.asarray(flat), flat)):
+                    got = policies.apply_op(source, op, m)
+                    assert np.array_equal(got, np.asarray(reference(ref, op, m))), (op, m, mode)
+                    checked += 1
+    assert checked > 400
+
+
+def test_histogram_ops_count_large_images_with_numpy(monkeypatch):
+    pixels = photo()
+    want = {op: policies.apply_op(pixels, op, 0.0) for op in ("autocontrast", "equalize")}
+    monkeypatch.setattr(policies, "EXACT_FLOAT_COUNTS", 0)
+    for op, expected in want.items():
+        assert np.array_equal(policies.apply_op(pixels, op, 0.0), expected)
+        assert np.array_equal(expected, np.asarray(reference(Image.fromarray(pixels), op, 0.0)))
+
+
 @pytest.mark.parametrize(("op", "m"), [o for o in OPS if o[0] not in (*policies.GEOMETRIC, "equalize")])
 def test_sixteen_bit_ops_are_within_40_db_of_the_8_bit_reference(op, m):
     pixels = photo()
@@ -256,11 +292,49 @@ def test_photometric_ops_and_augmix_leave_boxes():
     pixels, box = scene()
     for name, params in (
         ("trivial_augment", {"ops": [["solarize", 100.0]], "drawn": {}}),
-        ("augmix", {"mix": 0.5, "weights": [0.5], "chains": [[["rotate", 20.0]]], "drawn": {}}),
+        ("augmix", {"mix": 0.5, "weights": [0.5], "chains": [[["equalize", 0.0], ["color", 0.4]]], "drawn": {}}),
     ):
         transform = make(name)
         moved = companions.move_boxes(Layout(Path(".")), [box], [Applied(transform, params, ImageInfo.of(pixels))])
         assert (moved[0].x0, moved[0].y0, moved[0].x1, moved[0].y1) == (20, 14, 40, 30)
+
+
+AUGMIX_REFUSED = (
+    "augmix blends chains that moved differently, so boxes, keypoints and masks cannot follow its "
+    "shear/translate/rotate: give it `geometric: false` (photometric ops only) in a section with {}, "
+    "or use trivial_augment / rand_augment / auto_augment, whose geometric ops move them"
+)
+
+
+@pytest.mark.parametrize(
+    ("targets", "key", "named"),
+    [
+        ("  annotations: {format: yolo}\n", "annotations", "annotations"),
+        ("  masks: {path: masks}\n", "masks", "masks"),
+        ("  annotations: {format: coco, path: a.json}\n  masks: {path: m}\n", "annotations", "annotations or masks"),
+    ],
+)
+@pytest.mark.parametrize("step", ["augmix: {}", "augmix: {all_ops: false}", "one_of: [hflip: {}, augmix: {}]"])
+def test_augmix_with_geometric_ops_is_refused_where_targets_must_move(targets, key, named, step):
+    from augcli.core.recipe import RecipeError
+
+    with pytest.raises(RecipeError) as caught:
+        parse_recipe(f"image:\n{targets}  transforms:\n    - {step}\n")
+    assert caught.value.problems == [f"recipe, line 2: image.{key}: {AUGMIX_REFUSED.format(named)}"]
+
+
+def test_augmix_photometric_only_is_accepted_with_targets_and_never_moves():
+    recipe = parse_recipe(
+        "image:\n  annotations: {format: yolo}\n  transforms:\n    - augmix: {geometric: false, width: 4, depth: 3}\n"
+    )
+    transform = recipe.sections["image"].transforms[0]
+    rng, info = np.random.default_rng(0), ImageInfo(64, 48)
+    drawn = {op for _ in range(300) for chain in transform.sample(rng, info)["chains"] for op, _ in chain}
+    assert drawn == set(policies.AUGMIX_ALL) - set(policies.GEOMETRIC)
+    free = make("augmix", width=4, depth=3)  # no targets: torchvision's op set, geometric ops included
+    drawn = {op for _ in range(300) for chain in free.sample(rng, info)["chains"] for op, _ in chain}
+    assert drawn == set(policies.AUGMIX_ALL)
+    assert parse_recipe("image:\n  transforms:\n    - augmix: {}\n").sections["image"].transforms[0].geometric
 
 
 @pytest.mark.parametrize("name", ["trivial_augment", "rand_augment", "auto_augment", "augmix"])

@@ -14,9 +14,11 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from functools import lru_cache
 
+import cv2
 import numpy as np
-from PIL import Image, ImageEnhance, ImageOps
+from PIL import Image, ImageEnhance, ImageOps, ImageStat
 
 from augcli.image import functional as F
 from augcli.image import geometry
@@ -72,6 +74,38 @@ AUGMIX = {
     "equalize": None,
 }
 AUGMIX_ALL = {**AUGMIX, "brightness": (0.0, 0.9), "color": (0.0, 0.9), "contrast": (0.0, 0.9), "sharpness": (0.0, 0.9)}
+
+
+def augmix_table(all_ops: bool, geometric: bool) -> dict:
+    """augmix's ops: torchvision's (all_ops adds the four enhancers); without the geometric ones
+    when `geometric` is false."""
+    table = AUGMIX_ALL if all_ops else AUGMIX
+    return table if geometric else {op: spec for op, spec in table.items() if op not in GEOMETRIC}
+
+
+def augmix_target_problems(options: dict, transforms: Sequence) -> list[tuple[str, str]]:
+    """An image section with boxes, keypoints or masks refuses an augmix step that may draw geometric
+    ops: it blends chains that moved differently, so no matrix could move the targets with it."""
+    targets = []
+    if options["annotations"]["format"] != "none":
+        targets.append("annotations")
+    if options["masks"]["path"] is not None:
+        targets.append("masks")
+    if not targets or not any(_moving_augmix(t) for t in transforms):
+        return []
+    message = (
+        "augmix blends chains that moved differently, so boxes, keypoints and masks cannot follow its "
+        "shear/translate/rotate: give it `geometric: false` (photometric ops only) in a section with "
+        f"{' or '.join(targets)}, or use trivial_augment / rand_augment / auto_augment, whose geometric ops move them"
+    )
+    return [(targets[0], message)]
+
+
+def _moving_augmix(transform) -> bool:
+    if transform.name == "augmix" and transform.geometric:
+        return True
+    return any(_moving_augmix(child) for child in getattr(transform, "children", []))
+
 
 # AutoAugment's published sub-policies: ((op, probability, magnitude bin of 10), (op, p, bin)).
 _A, _C, _E, _I, _P, _R = "autocontrast", "color", "equalize", "invert", "posterize", "rotate"
@@ -172,7 +206,7 @@ def matrix(op: str, value: float, width: int, height: int) -> np.ndarray:
     return geometry.translation(-0.5, -0.5) @ pil @ geometry.translation(0.5, 0.5)
 
 
-def _warp_image(image: Image.Image, op: str, value: float) -> Image.Image:
+def warp_image(image: Image.Image, op: str, value: float) -> Image.Image:
     if op == "rotate":
         return image.rotate(value, Image.Resampling.NEAREST, fillcolor=0)
     return image.transform(
@@ -183,15 +217,35 @@ def _warp_image(image: Image.Image, op: str, value: float) -> Image.Image:
 _NATIVE = {1: "L", 3: "RGB", 4: "RGBA"}
 
 
+def _shift(pixels: np.ndarray, op: str, value: float) -> np.ndarray:
+    """A whole-pixel translate as a slice copy: the bytes Pillow's nearest affine gives (an output
+    pixel's centre maps to the input pixel `int(value)` away), without resampling every pixel."""
+    out = np.zeros_like(pixels)
+    axis = 1 if op == "translate_x" else 0
+    step = int(value)
+    side = pixels.shape[axis]
+    if abs(step) >= side:
+        return out
+    target = [slice(None)] * pixels.ndim
+    source = [slice(None)] * pixels.ndim
+    target[axis] = slice(max(step, 0), side + min(step, 0))
+    source[axis] = slice(max(-step, 0), side - max(step, 0))
+    out[tuple(target)] = pixels[tuple(source)]
+    return out
+
+
 def warp(pixels: np.ndarray, op: str, value: float) -> np.ndarray:
-    """A geometric op through Pillow, nearest, fill 0 (alpha too: the border is transparent)."""
+    """A geometric op through Pillow, nearest, fill 0 (alpha too: the border is transparent);
+    translates are the same whole-pixel shift done as a slice copy."""
+    if op in ("translate_x", "translate_y"):
+        return _shift(pixels, op, value)
     channels = 1 if pixels.ndim == 2 else pixels.shape[2]
     if pixels.dtype == np.uint8 and channels in _NATIVE:
-        out = np.asarray(_warp_image(Image.fromarray(pixels), op, value))
+        out = np.asarray(warp_image(Image.fromarray(pixels), op, value))
         return out.reshape(pixels.shape)
     planes = pixels[..., None] if pixels.ndim == 2 else pixels
     moved = [
-        np.asarray(_warp_image(Image.fromarray(planes[:, :, c].astype(np.float32), "F"), op, value))
+        np.asarray(warp_image(Image.fromarray(planes[:, :, c].astype(np.float32), "F"), op, value))
         for c in range(channels)
     ]
     return np.dstack(moved).reshape(pixels.shape).astype(pixels.dtype)
@@ -207,8 +261,8 @@ _ENHANCERS = {
 }
 
 
-def _pillow_colour(colour: np.ndarray, op: str, value: float) -> np.ndarray:
-    image = Image.fromarray(colour)
+def pil_colour(image: Image.Image, op: str, value: float) -> Image.Image:
+    """A photometric op on an 8-bit L or RGB PIL image: the call torchvision makes."""
     if op in _ENHANCERS:
         image = _ENHANCERS[op](image).enhance(1.0 + value)
     elif op == "posterize":
@@ -221,7 +275,73 @@ def _pillow_colour(colour: np.ndarray, op: str, value: float) -> np.ndarray:
         image = ImageOps.equalize(image)
     elif op == "invert":
         image = ImageOps.invert(image)
-    return np.asarray(image).reshape(colour.shape)
+    return image
+
+
+# Ops whose output byte depends on its input byte alone (brightness blends with black; contrast
+# with one grey level, the image's mean): one 256-entry table made by Pillow itself on a ramp,
+# applied with cv2.LUT, gives Pillow's bytes without Pillow's per-copy image conversions.
+_POINTWISE = {"brightness", "posterize", "solarize", "invert"}
+_RAMP = np.arange(256, dtype=np.uint8).reshape(1, 256)
+
+
+@lru_cache(maxsize=4096)
+def _table(op: str, value: float, mean: int = 0) -> np.ndarray:
+    ramp = Image.fromarray(_RAMP)
+    if op == "contrast":
+        out = Image.blend(Image.new("L", ramp.size, mean), ramp, 1.0 + value)
+    else:
+        out = pil_colour(ramp, op, value)
+    return np.asarray(out, dtype=np.uint8).reshape(256).copy()
+
+
+def _contrast_mean(colour: np.ndarray) -> int:
+    """ImageEnhance.Contrast's grey level: the mean of the image's L conversion, rounded."""
+    grey = Image.fromarray(colour).convert("L") if colour.ndim == 3 else Image.fromarray(colour)
+    return int(ImageStat.Stat(grey).mean[0] + 0.5)
+
+
+EXACT_FLOAT_COUNTS = 1 << 24  # cv2.calcHist counts in float32: exact below 2**24 pixels, else numpy counts
+
+
+class _Histogram:
+    """What ImageOps.autocontrast and ImageOps.equalize read of an image (its mode and histogram),
+    with `point` handing back the table they built: Pillow's own table code, run on a histogram
+    counted by cv2, so the table is applied by cv2.LUT without converting the image to Pillow's."""
+
+    def __init__(self, colour: np.ndarray) -> None:
+        self.mode = "L" if colour.ndim == 2 else "RGB"
+        planes = [colour] if colour.ndim == 2 else [colour[:, :, c] for c in range(colour.shape[2])]
+        if colour.shape[0] * colour.shape[1] < EXACT_FLOAT_COUNTS:
+            image = np.ascontiguousarray(colour)
+            counts = [cv2.calcHist([image], [c], None, [256], [0, 256]).ravel() for c in range(len(planes))]
+            self.counts = [plane.astype(np.int64).tolist() for plane in counts]
+        else:
+            self.counts = [np.bincount(plane.ravel(), minlength=256).tolist() for plane in planes]
+
+    def getbands(self) -> tuple[str, ...]:
+        return tuple(self.mode)
+
+    def histogram(self, mask: object = None) -> list[int]:
+        return [count for plane in self.counts for count in plane]
+
+    def point(self, table: list[int]) -> np.ndarray:
+        return np.clip(np.array(table), 0, 255).astype(np.uint8).reshape(len(self.counts), 256)  # Pillow clips too
+
+
+def _histogram_op(colour: np.ndarray, op: str) -> np.ndarray:
+    tables = (ImageOps.autocontrast if op == "autocontrast" else ImageOps.equalize)(_Histogram(colour))
+    table = tables[0] if colour.ndim == 2 else np.ascontiguousarray(tables.T).reshape(1, 256, len(tables))
+    return cv2.LUT(np.ascontiguousarray(colour), table).reshape(colour.shape)
+
+
+def _pillow_colour(colour: np.ndarray, op: str, value: float) -> np.ndarray:
+    if op in ("autocontrast", "equalize"):
+        return _histogram_op(colour, op)
+    if op in _POINTWISE or op == "contrast":
+        mean = _contrast_mean(colour) if op == "contrast" else 0
+        return cv2.LUT(np.ascontiguousarray(colour), _table(op, float(value), mean)).reshape(colour.shape)
+    return np.asarray(pil_colour(Image.fromarray(colour), op, value)).reshape(colour.shape)
 
 
 def _grey(values: np.ndarray) -> np.ndarray:

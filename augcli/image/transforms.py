@@ -744,12 +744,15 @@ class Augmix(_Policy):
     depth = Number(-1, "ops per chain; -1 draws 1-3", integer=True, lo=-1, hi=20)
     alpha = Number(1.0, "Dirichlet and Beta concentration", lo=0.0, lo_open=True, hi=100)
     all_ops = Flag(True, "also brightness, color, contrast and sharpness (torchvision's all_ops)")
+    geometric = Flag(
+        True, "also shear, translate and rotate; false (photometric ops only) is required with annotations or masks"
+    )
 
     def check(self):
         return [("depth", "depth is -1 (draw 1-3) or at least 1")] if self.depth == 0 else []
 
     def sample(self, rng, info):
-        table = policies.AUGMIX_ALL if self.all_ops else policies.AUGMIX
+        table = policies.augmix_table(self.all_ops, self.geometric)
         names = list(table)
         mix = rng.dirichlet([self.alpha, self.alpha])
         weights = rng.dirichlet([self.alpha] * self.width) * mix[1]
@@ -774,7 +777,8 @@ class Augmix(_Policy):
         }
 
     # Chains that moved differently are blended into one picture: no single matrix moves its
-    # boxes, so augmix has no `geometry` (targets stay where the original shows them).
+    # boxes, so augmix has no `geometry`. A section with annotations or masks refuses augmix
+    # unless `geometric: false` (policies.augmix_target_problems), so its targets never go stale.
 
     def op(self, info, chains=(), weights=(), mix=1.0, **params):
         frozen = [[tuple(o) for o in chain] for chain in chains]
