@@ -16,7 +16,7 @@ import numpy as np
 from augcli.core.modality import FileModality, Prepared, Rendered, Written
 from augcli.core.params import Choice, Flag, Indices, Number, Options, Text
 from augcli.core.transforms import Applied, Transform, plan_pipeline, records_of, replay_pipeline
-from augcli.image import io
+from augcli.image import io, policies
 from augcli.image import transforms as image_transforms
 from augcli.image.labels import coco, companions, dataset_yaml, yolo
 from augcli.image.labels.companions import Annotations, Layout
@@ -143,7 +143,7 @@ class ImageModality(FileModality):
                 problems.append(
                     (key, f"{path} must be a path inside INPUT, relative to it (outputs mirror it in OUTPUT)")
                 )
-        return problems
+        return problems + policies.augmix_target_problems(options, transforms)
 
     def prepare(self, section: Section, input_root: Path) -> Prepared:
         options = section.options
