@@ -95,6 +95,7 @@ def main() -> None:
     )
     tools = {
         f"augcli ({args.workers} workers)": lambda: run_augcli(recipe, inputs, args.workers, "policies.yaml"),
+        "augcli (1 worker)": lambda: run_augcli(recipe, inputs, 1, "policies.yaml"),
         reference: lambda: run_peer_process(__file__, reference, "--copies", args.copies, inputs),
     }
     started = time.perf_counter()
