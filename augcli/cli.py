@@ -352,12 +352,21 @@ def _likeness(name: str, pattern: str) -> float:
 
 def _check(plan, config, output_dir: Path, part=None) -> int:
     """`run --check`: 0 when OUTPUT is up to date, else 1 with what would be made, changed, deleted."""
-    from augcli.build import runner
+    from augcli.build import assess, runner, state
 
+    busy = state.in_use(output_dir) if output_dir.is_dir() else None
+    if busy:
+        click.echo(f"augcli: {busy}; what it will leave is not known yet", err=True)
+        return 1
     try:
         report = runner.check(plan, config, output_dir, part)
     except UntrustedError as exc:
         _fail(str(exc))
+    try:
+        assess.check_output(plan.input_root, output_dir, overwrite=False)
+    except assess.OutputError as exc:
+        click.echo(f"augcli: a run would refuse this OUTPUT (exit 2): {exc}", err=True)
+        return 1
     for relative, why in plan.unreadable:
         click.echo(f"augcli: failed: {relative}: {why}", err=True)
     if report.up_to_date and not plan.unreadable:

@@ -286,7 +286,7 @@ def test_detection_runs_are_identical_across_worker_counts(tmp_path):
         assert invoke("run", file, data, tmp_path / f"out{workers}", "--workers", workers).exit_code == 0
         digests.append(tree_digest(tmp_path / f"out{workers}"))
     assert digests[0] == digests[1]
-    assert len(digests[0]) == 1 + 3 * 4 * 3  # manifest + (image, label, mask) x (original + 3 copies) x 3
+    assert len(digests[0]) == 2 + 3 * 4 * 3  # manifest, card + (image, label, mask) x (original + 3 copies) x 3
 
 
 def test_a_crop_that_drops_every_box_is_redrawn_or_left_out(tmp_path):

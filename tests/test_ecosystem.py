@@ -67,11 +67,12 @@ def test_a_no_op_run_changes_no_byte_and_no_mtime_and_leaves_no_lock(tmp_path):
     root = project(tmp_path)
     out = root / "data" / "augmented"
     assert augcli("run", root / "augment.yaml", root / "data" / "raw", out).returncode == 0
-    assert not (out / ".augcli-lock").exists()  # the lock lives only while a run runs
+    assert not (out / ".augcli-lock").exists()  # the lock is OUTPUT's own folder: no file
     before = snapshot(out)
+    folder_mtime = out.stat().st_mtime_ns
     result = augcli("run", root / "augment.yaml", root / "data" / "raw", out)
     assert result.returncode == 0 and "5 up to date, 0 made" in result.stderr
-    assert snapshot(out) == before
+    assert snapshot(out) == before and out.stat().st_mtime_ns == folder_mtime  # not even the folder's mtime
     assert sorted(p.name for p in out.iterdir() if p.is_dir()) == ["cats", "dogs"]  # no folder of augcli's
 
 
@@ -230,8 +231,9 @@ def test_every_reason_check_gives_for_the_manifest_is_the_true_one(tmp_path):
     (out / "manifest.csv").unlink()
     check = augcli("run", root / "augment.yaml", raw, out, "--check")
     assert check.returncode == 1 and "manifest.csv would be rewritten: it is missing" in check.stderr
-    assert augcli("run", root / "augment.yaml", raw, out).returncode == 0
-    assert (out / "manifest.csv").read_bytes() == manifest
+    result = augcli("run", root / "augment.yaml", raw, out)
+    assert result.returncode == 0 and "0 made (0 outputs), 0 removed, 0 failed" in result.stderr
+    assert "; manifest.csv rewritten" in result.stderr and (out / "manifest.csv").read_bytes() == manifest
 
 
 def test_the_report_describes_the_set_as_it_stands_after_a_no_op_rerun(tmp_path):
@@ -289,3 +291,13 @@ def test_the_readmes_dvc_stage_keeps_outputs_dvc_linked_and_remakes_only_whats_n
         assert path.is_symlink() == (cache_type == "symlink")
     assert len(list(out.rglob("cat7*.jpg"))) == 4
     assert augcli("run", root / "augment.yaml", root / "data" / "raw", out, "--check").returncode == 0
+
+
+def test_check_says_when_a_run_would_refuse_the_output(tmp_path):
+    root = project(tmp_path)
+    out = tmp_path / "theirs"
+    out.mkdir()
+    (out / "notes.txt").write_text("not augcli's\n")
+    check = augcli("run", root / "augment.yaml", root / "data" / "raw", out, "--check")
+    assert check.returncode == 1 and "a run would refuse this OUTPUT (exit 2)" in check.stderr
+    assert "--overwrite" in check.stderr and sorted(p.name for p in out.iterdir()) == ["notes.txt"]

@@ -270,3 +270,17 @@ def test_the_data_card_lists_one_reader_by_split_deterministically():
     assert '  sep: "\\t"\n' in card(["t.tsv"], "tabular").decode()
     with pytest.raises(ValueError, match="modality"):
         card(files, "video")
+
+
+def test_a_detection_output_loads_its_images_not_its_label_files(tmp_path):
+    """Without a card, datasets would take the YOLO label .txt files (or the masks) for the data."""
+    from tests.test_annotations import detection_dataset, recipe
+
+    data = detection_dataset(tmp_path / "data", "yolo")
+    out = tmp_path / "out"
+    run(recipe(tmp_path, "yolo", "    - hflip: {p: 0.5}\n"), data, out)
+    images = sorted(r["output"] for r in manifest(out) if r["output"].startswith("images/"))
+    assert len(images) == 9
+    loaded = hf_load(out, tmp_path)
+    assert loaded["train"].info.builder_name == "imagefolder" and loaded["train"].num_rows == 9
+    assert "README.md" in [r["output"] for r in manifest(out) if r["kind"] == "dataset"]

@@ -291,13 +291,16 @@ def test_a_second_run_on_the_same_output_is_refused_naming_the_holder(dataset, r
     )
     try:
         assert holder.stdout.readline().strip() == "held"
+        mtime = out.stat().st_mtime_ns
         result = invoke("run", recipe_file, dataset, out)
         assert result.exit_code == 2 and f"in use by another augcli run (PID {holder.pid})" in result.stderr
+        check = invoke("run", recipe_file, dataset, out, "--check")
+        assert check.exit_code == 1 and f"in use by another augcli run (PID {holder.pid})" in check.stderr
+        assert out.stat().st_mtime_ns == mtime and not list(out.iterdir())  # the lock is OUTPUT itself
     finally:
         holder.kill()
         holder.wait()
-    assert (out / ".augcli-lock").read_text().strip() == str(holder.pid)  # a dead holder's lock...
-    assert invoke("run", recipe_file, dataset, out).exit_code == 0  # ...is taken over
+    assert invoke("run", recipe_file, dataset, out).exit_code == 0  # a dead holder's lock is taken over
 
 
 def test_a_full_disk_fails_cleanly_and_keeps_earlier_outputs(dataset, recipe_file, tmp_path, monkeypatch):

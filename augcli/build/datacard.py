@@ -61,26 +61,43 @@ def reader_of(path: str) -> str | None:
     return reader[0] if reader else None
 
 
-def needed(data_files: list[str]) -> bool:
-    """Whether `load_dataset(OUTPUT)` would misread OUTPUT without a card: the kind most of its files
-    are is read by the csv or tsv builder, which would take manifest.csv as one more table."""
+def _majority(paths: Iterable[str]) -> str | None:
     counts: dict[str, int] = defaultdict(int)
-    for path in data_files:
+    for path in paths:
         reader = reader_of(path)
         if reader is not None:
             counts[reader] += 1
-    return bool(counts) and max(counts, key=lambda name: (counts[name], name)) in ("csv", "tsv")
+    return max(counts, key=lambda name: (counts[name], name)) if counts else None
 
 
-def for_units(units: dict[str, dict], sections: Iterable[str]) -> bytes | None:
-    """The card of an OUTPUT whose state holds `units` (run-wide files aside), made by a recipe with
-    these sections; None when a load of OUTPUT needs none."""
+def needed(data_files: list[str], all_files: list[str]) -> bool:
+    """Whether `load_dataset(OUTPUT)` would read anything but the data without a card. `datasets`
+    takes the reader of the kind most of OUTPUT's files are (manifest.csv included) and reads every
+    file of that kind: the manifest beside CSV tables, YOLO label files beside images, masks as
+    images; and it leaves out data of other kinds (a text section's tables beside its .txt files)."""
+    everything = [*all_files, "manifest.csv"]
+    reader = _majority(everything)
+    read = {path for path in everything if reader_of(path) == reader}
+    return reader is not None and read != set(data_files)
+
+
+MODALITY_OF_READER = {"imagefolder": "image", "audiofolder": "audio", "text": "text"}
+
+
+def for_units(units: dict[str, dict], sections: Iterable[str]) -> tuple[bytes, str] | None:
+    """The card of an OUTPUT whose state holds `units`, made by a recipe with these sections, and
+    the modality it describes; None when a load of OUTPUT needs none. The data are the units' main
+    files (an image, a table), not their companions (labels, masks) nor run-wide files."""
     from augcli.build.manifest import decode_path
 
-    files = sorted(decode_path(f[0]) for record in units.values() if not record.get("run") for f in record["files"])
-    if not needed(files):
+    own = {unit: record for unit, record in units.items() if not record.get("run")}
+    data = sorted(own)
+    everything = sorted(decode_path(f[0]) for record in own.values() for f in record["files"])
+    if not needed(data, everything):
         return None
-    return card(files, "tabular" if "tabular" in sections else "text")
+    reader = _majority(data)
+    modality = MODALITY_OF_READER.get(reader or "", "tabular" if "tabular" in set(sections) else "text")
+    return card(data, modality), modality
 
 
 def card(data_files: list[str], modality: str) -> bytes:

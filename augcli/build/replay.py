@@ -105,7 +105,11 @@ class Replayer:
         from augcli.core.modalities import MODALITIES
 
         output = check_relative(manifest.decode_path(row.get("output") or ""), f"{MANIFEST_NAME}: output")
-        source = self.input_root / check_relative(manifest.decode_path(row.get("source") or ""), f"{output}: source")
+        source_cell = row.get("source") or ""
+        if source_cell or row.get("kind") != "dataset":  # a run-wide file made from all outputs has none
+            source = self.input_root / check_relative(manifest.decode_path(source_cell), f"{output}: source")
+        else:
+            source = self.input_root
         section = self.recipe.sections.get(row["modality"])
         if section is None:
             raise ReplayFailed(f"the recipe has no {row['modality']} section for {output}")
@@ -119,7 +123,8 @@ class Replayer:
             raise ReplayFailed(f"{output}: its transforms cell is not JSON") from None
         kind = row.get("kind", "")
         if kind == "dataset" and output == datacard.CARD_NAME:
-            data = datacard.for_units(self.known.units, self.recipe.sections) or b""
+            made = datacard.for_units(self.known.units, self.recipe.sections)
+            data = made[0] if made is not None else b""
         elif kind == "dataset":
             data = self._run_wide(modality, section, output)
         elif not source.is_file():

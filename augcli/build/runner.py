@@ -50,6 +50,7 @@ class Summary:
     seconds: float = 0.0
     sent: list[str] = field(default_factory=list)  # files the workers uploaded to a remote OUTPUT
     kept: list[str] = field(default_factory=list)  # outputs of removed inputs left alone: someone edited them
+    manifest_rewritten: bool = False  # manifest.csv was written again (it was missing or edited)
 
     def record(self) -> dict[str, Any]:
         """The counts, for the run report (OUTPUT/.augcli/run.json)."""
@@ -62,7 +63,8 @@ class Summary:
             f"({plural(self.written, 'output')}), {self.removed:,} removed, {len(self.failures):,} failed, "
             f"{self.seconds:.1f} s"
         )
-        return line + (f"; {self.skipped:,} skipped" if self.skipped else "")
+        line += f"; {self.skipped:,} skipped" if self.skipped else ""
+        return line + ("; manifest.csv rewritten" if self.manifest_rewritten and not self.written else "")
 
 
 # -- the run ------------------------------------------------------------------------------------
@@ -206,6 +208,7 @@ def run(
                 sha = hashlib.sha256(manifest_bytes).hexdigest()
                 if tree.content_sha(name) != sha:
                     tree.write(name, manifest_bytes)
+                    summary.manifest_rewritten = True
                     changed = True
                 info = os.stat(output_root / name)
                 known.stamps[state.MANIFEST_PART] = [info.st_size, info.st_mtime_ns, info.st_ino]
@@ -350,12 +353,12 @@ def _finish(recipe: Recipe, work: _Run, status: Status) -> int:
     if unchanged and listed is not None and listed.get("run"):
         produced.add(datacard.CARD_NAME)  # the set did not change: its card stands as it is
     if card is not None:
+        data, modality = card
         produced.add(datacard.CARD_NAME)
-        sha = hashlib.sha256(card).hexdigest()
+        sha = hashlib.sha256(data).hexdigest()
         if not is_current(work.root, units.get(datacard.CARD_NAME), sha, work.known):
-            stamp = work.tree.write(datacard.CARD_NAME, card)
-            modality = "tabular" if "tabular" in recipe.sections else "text"
-            cells = Row(datacard.CARD_NAME, datacard.CARD_NAME, modality, None, sha256=sha, kind="dataset").cells()
+            stamp = work.tree.write(datacard.CARD_NAME, data)
+            cells = Row(datacard.CARD_NAME, "", modality, None, sha256=sha, kind="dataset").cells()  # no source
             made = Made(datacard.CARD_NAME, [[cells[0], sha, stamp.stat(), manifest.line(cells)]])
             work.put(made, _record(sha, made, True))
             written += 1
@@ -363,7 +366,7 @@ def _finish(recipe: Recipe, work: _Run, status: Status) -> int:
     return written
 
 
-def _dataset_card(recipe: Recipe, work: _Run, status: Status) -> bytes | None:
+def _dataset_card(recipe: Recipe, work: _Run, status: Status) -> tuple[bytes, str] | None:
     """OUTPUT/README.md for Hugging Face datasets when a load of OUTPUT would read manifest.csv as
     data (CSV/TSV tables), listing the data files; never over a README.md that is not augcli's
     card (an input's output, or the user's own file). None: no card."""

@@ -531,11 +531,28 @@ def write_failures(output_root: Path, failures: Iterable[tuple[str, str]], write
 @contextlib.contextmanager
 def locked(output_root: Path, place: str = PLACE) -> Iterator[None]:
     """Hold OUTPUT (or one shard of it) for this run; a second run exits at once naming the holder's
-    PID. The lock file exists only while a run holds it: a finished run leaves nothing behind, and
-    the lock of a process that died is free again (the kernel releases flock locks with their holder)."""
+    PID. OUTPUT's own folder is the lock (flock on its descriptor), so a run creates no file to take
+    it and a no-op run changes nothing in OUTPUT, not even the folder's mtime; a shard, which runs
+    beside others in one OUTPUT, holds a lock file of its own that exists only while it runs. The
+    lock of a process that died is free again (the kernel releases flock locks with their holder)."""
     import fcntl
 
     output_root.mkdir(parents=True, exist_ok=True)
+    if place == PLACE:
+        fd = os.open(output_root, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError as exc:
+            holder = _flock_holder(fd)
+            os.close(fd)
+            if exc.errno not in (errno.EWOULDBLOCK, errno.EACCES):
+                raise
+            raise LockedError(_in_use(output_root, holder)) from None
+        try:
+            yield
+        finally:
+            os.close(fd)
+        return
     file = path(output_root, LOCK, place)
     for _attempt in range(100):
         fd = os.open(file, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o644)
@@ -546,10 +563,7 @@ def locked(output_root: Path, place: str = PLACE) -> Iterator[None]:
             os.close(fd)
             if exc.errno not in (errno.EWOULDBLOCK, errno.EACCES):
                 raise
-            raise LockedError(
-                f"OUTPUT {output_root} is in use by another augcli run (PID {holder}): wait for it to finish, "
-                "or stop it"
-            ) from None
+            raise LockedError(_in_use(output_root, holder)) from None
         try:
             same = os.fstat(fd).st_ino == os.lstat(file).st_ino
         except FileNotFoundError:
@@ -567,3 +581,36 @@ def locked(output_root: Path, place: str = PLACE) -> Iterator[None]:
         with contextlib.suppress(OSError):
             os.unlink(file)
         os.close(fd)
+
+
+def in_use(output_root: Path) -> str | None:
+    """Why OUTPUT is busy (another run holds it), or None; takes nothing (for `--check`)."""
+    import fcntl
+
+    try:
+        fd = os.open(output_root, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+    except OSError:
+        return None
+    try:
+        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+    except OSError:
+        return _in_use(output_root, _flock_holder(fd))
+    finally:
+        os.close(fd)
+    return None
+
+
+def _in_use(output_root: Path, holder: str) -> str:
+    return f"OUTPUT {output_root} is in use by another augcli run (PID {holder}): wait for it to finish, or stop it"
+
+
+def _flock_holder(fd: int) -> str:
+    """The PID holding a flock on the file behind `fd`, from /proc/locks (Linux), or "unknown"."""
+    info = os.fstat(fd)
+    device = f"{os.major(info.st_dev):02x}:{os.minor(info.st_dev):02x}:{info.st_ino}"
+    with contextlib.suppress(OSError):
+        for line in Path("/proc/locks").read_text().splitlines():
+            fields = line.split()
+            if "FLOCK" in fields and device in fields:
+                return fields[fields.index(device) - 1]
+    return "unknown"

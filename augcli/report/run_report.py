@@ -78,8 +78,9 @@ def build(output_root: Path) -> dict[str, Any]:
         for column in ("output", "source", "kind", "transforms", "modality", "copy"):
             if row.get(column) is None:
                 raise ReportError(f"{path}, line {number}: no {column} column: it is not a manifest augcli wrote")
-        problem = relative_path_problem(manifest.decode_path(row["output"])) or relative_path_problem(
-            manifest.decode_path(row["source"])
+        sourceless = row["kind"] == "dataset" and not row["source"]  # the dataset card: made from all outputs
+        problem = relative_path_problem(manifest.decode_path(row["output"])) or (
+            None if sourceless else relative_path_problem(manifest.decode_path(row["source"]))
         )
         if problem:
             raise ReportError(f"{path}, line {number}: {problem}; the report reads only files inside OUTPUT")
