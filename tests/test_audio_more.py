@@ -85,7 +85,7 @@ def test_impulse_response_lists_the_folder_sorted_and_resamples_and_normalises(i
     assert np.abs(out[0, round(0.6 * RATE) + 64 :]).max() < 1e-3  # 0.6 s at 8 kHz is 0.6 s at 16 kHz
     again = transform.apply(impulse, RATE, file="hall.wav", mix=1.0)
     assert np.array_equal(out, again)
-    assert T._decoded_ir.cache_info().hits >= 1  # decoded once per process
+    assert T._normalised_ir.cache_info().hits >= 1  # decoded once per process
 
 
 def test_a_reverb_tail_decays_at_the_responses_rate(ir_folder):

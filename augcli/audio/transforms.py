@@ -63,23 +63,24 @@ class AddNoise(AudioTransform):
         return _not_silent(F.mix_at_snr(samples, noise, snr_db), "silent input")
 
 
-def _noise_clip(path: str, rate: int) -> np.ndarray:
-    """A noise file decoded and resampled to `rate`, kept per process while the file is unchanged."""
+def _clip(path: str, rate: int, what: str, limit: int | None = None) -> np.ndarray:
+    """A recording (noise, an impulse response) decoded and resampled to `rate`, kept per process
+    while the file is unchanged, so a run decodes each once per worker; `limit` bounds its size."""
     try:
         info = os.stat(path)
     except OSError as exc:
-        raise InputError(f"background noise file {path}: {exc.strerror}") from None
-    return _decoded_noise(path, rate, info.st_size, info.st_mtime_ns)
+        raise InputError(f"{what} file {path}: {exc.strerror}") from None
+    return _decoded_clip(path, rate, info.st_size, info.st_mtime_ns, what, limit)
 
 
-@functools.lru_cache(maxsize=16)
-def _decoded_noise(path: str, rate: int, size: int, mtime_ns: int) -> np.ndarray:
+@functools.lru_cache(maxsize=32)
+def _decoded_clip(path: str, rate: int, size: int, mtime_ns: int, what: str, limit: int | None) -> np.ndarray:
     from augcli.audio import io
 
     try:
-        decoded = io.load(Path(path))
+        decoded = io.load(Path(path)) if limit is None else io.load_bounded(Path(path), limit)
     except (InputError, OSError) as exc:
-        raise InputError(f"background noise file {path}: {exc}") from None
+        raise InputError(f"{what} file {path}: {exc}") from None
     return decoded.samples if decoded.rate == rate else F.resample(decoded.samples, decoded.rate, rate)
 
 
@@ -133,7 +134,7 @@ class BackgroundNoise(_AudioFolder):
         }
 
     def apply(self, samples: np.ndarray, sample_rate: int, file: str, start: float, snr_db: float) -> np.ndarray:
-        noise = _noise_clip(str(Path(self.folder) / file), sample_rate)
+        noise = _clip(str(Path(self.folder) / file), sample_rate, "background noise")
         if noise.shape[0] != samples.shape[0]:  # mono noise goes to every channel; others are mixed down first
             noise = np.repeat(noise.mean(axis=0, keepdims=True), samples.shape[0], axis=0)
         clip = F.loop_to_length(noise, samples.shape[-1], int(start * noise.shape[-1]))
@@ -374,28 +375,26 @@ IR_LIMIT = 64 << 20  # an impulse-response file larger than this is refused (a r
 
 
 def _ir_clip(path: str, rate: int) -> np.ndarray:
-    """An impulse response decoded, resampled to `rate` and normalised, kept per process while the
-    file is unchanged (so a run decodes each response once per worker)."""
+    """An impulse response at `rate`, scaled to unit energy (decoded once per worker: _clip)."""
+    normalised = _normalised_ir(path, rate, *_stamp(path))
+    if normalised is None:
+        raise InputError(f"impulse response file {path}: the response is silent")
+    return normalised
+
+
+def _stamp(path: str) -> tuple[int, int]:
     try:
         info = os.stat(path)
     except OSError as exc:
         raise InputError(f"impulse response file {path}: {exc.strerror}") from None
-    return _decoded_ir(path, rate, info.st_size, info.st_mtime_ns)
+    return info.st_size, info.st_mtime_ns
 
 
 @functools.lru_cache(maxsize=32)
-def _decoded_ir(path: str, rate: int, size: int, mtime_ns: int) -> np.ndarray:
-    from augcli.audio import io
-
-    try:
-        decoded = io.load_bounded(Path(path), IR_LIMIT)
-    except (InputError, OSError) as exc:
-        raise InputError(f"impulse response file {path}: {exc}") from None
-    samples = decoded.samples if decoded.rate == rate else F.resample(decoded.samples, decoded.rate, rate)
-    normalised = F.normalize_ir(samples)
-    if normalised is None:
-        raise InputError(f"impulse response file {path}: the response is silent")
-    normalised.flags.writeable = False
+def _normalised_ir(path: str, rate: int, size: int, mtime_ns: int) -> np.ndarray | None:
+    normalised = F.normalize_ir(_clip(path, rate, "impulse response", IR_LIMIT))
+    if normalised is not None:
+        normalised.flags.writeable = False
     return normalised
 
 
