@@ -11,7 +11,8 @@ It lives in hidden files at OUTPUT's root (never a folder: loaders take every fo
                         only saves hashing, so a clone without it is still current (ignore it);
 - .augcli-journal.jsonl append-only, one line per unit made or removed since the snapshot, fsynced
                         in batches, so a killed run loses at most the last batch (transient);
-- .augcli-lock          held (flock) by the run that owns OUTPUT, removed when it ends (transient);
+- (no lock file)        the run that owns OUTPUT holds a flock on OUTPUT's folder; a shard's run
+                        holds .augcli-shard-K-of-N-lock, removed when it ends;
 - .augcli-failures.csv  the inputs that failed in the last run, with their reasons.
 
 A shard's files carry `.augcli-shard-K-of-N-` instead. A unit's key is a digest of everything its
