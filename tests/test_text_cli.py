@@ -28,7 +28,7 @@ def test_text_run_is_byte_identical_across_worker_counts(tmp_path):
         assert result.exit_code == 0 and result.output.count("failed: b.jsonl: line 2 is not JSON") == 1
         digests.append(tree_digest(tmp_path / f"out{workers}"))
     assert digests[0] == digests[1]
-    assert len(digests[0]) == 1 + 2 * 4 + 1  # manifest, two .txt x (original + 3 copies), one table
+    assert len(digests[0]) == 1 + 2 * 4 + 1 + 1  # manifest, two .txt x (original + 3 copies), a table, the card
     rows = {row["output"]: row for row in read_manifest(tmp_path / "out1")}
     assert json.loads(rows["c.jsonl"]["rows"]) == {"original": 1, "augmented": 3, "synthetic": 0}
     assert json.loads(rows["a/one_aug2.txt"]["transforms"])[0]["name"] == "eda"

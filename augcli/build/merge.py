@@ -14,7 +14,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from augcli.build import manifest, state
+from augcli.build import datacard, manifest, state
 from augcli.build.plan import MANIFEST_NAME
 from augcli.core.recipe import RecipeError, parse_recipe
 from augcli.storage.tree import OutputTree
@@ -127,6 +127,14 @@ def merge(output_root: Path, input_root: Path | None = None) -> Merged:
                 merged.units[relative] = _record(sha, made, True)
                 merged.set_lines({cells[0]: manifest.line(cells)})
                 written.append(relative)
+        card = datacard.for_units(merged.units, recipe.sections)
+        if card is not None and _may_write_card(output_root, merged):
+            sha = hashlib.sha256(card[0]).hexdigest()
+            stamp = tree.write(datacard.CARD_NAME, card[0])
+            cells = manifest.Row(datacard.CARD_NAME, "", card[1], None, sha256=sha, kind="dataset").cells()
+            merged.units[datacard.CARD_NAME] = _record(sha, _made(datacard.CARD_NAME, cells, stamp), True)
+            merged.set_lines({cells[0]: manifest.line(cells)})
+            written.append(datacard.CARD_NAME)
         data = manifest.render((f[0], merged.lines()[f[0]]) for r in merged.units.values() for f in r["files"])
         if tree.read(MANIFEST_NAME) != data:
             tree.write(MANIFEST_NAME, data)
@@ -141,6 +149,15 @@ def merge(output_root: Path, input_root: Path | None = None) -> Merged:
         )
         state.save(output_root, merged, tree.write_chunks)
     return Merged(len(parts), sum(len(r["files"]) for r in merged.units.values()), written)
+
+
+def _may_write_card(output_root: Path, merged: state.State) -> bool:
+    """The dataset card goes where no input's output and no file of the user's lies (a card an
+    earlier merge or run wrote is replaced), as a single run decides."""
+    if datacard.CARD_NAME in merged.units:
+        return False
+    earlier = state.load(output_root).units.get(datacard.CARD_NAME)
+    return not os.path.lexists(output_root / datacard.CARD_NAME) or bool(earlier and earlier.get("run"))
 
 
 def _made(relative: str, cells: list[str], stamp) -> object:
