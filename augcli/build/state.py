@@ -48,7 +48,6 @@ LOCK = "lock"
 FAILURES = "failures.csv"
 RUN_INFO = "run.json"
 STATE_NAMES = (SNAPSHOT, LINES, CACHE, JOURNAL, LOCK, FAILURES, RUN_INFO)
-TRANSIENT = (CACHE, JOURNAL, LOCK, FAILURES)  # never committed: see the README's "What to commit"
 SNAPSHOT_VERSION = 5
 OLD_FOLDER = ".augcli"  # where augcli 0.x before format 5 kept its state: migrated on the next run
 FSYNC_EVERY_RECORDS = 256

@@ -10,7 +10,6 @@ import errno
 import os
 import re
 import stat
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -78,13 +77,6 @@ def expect(value: Any, kind: type | tuple[type, ...], where: str) -> Any:
     if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
         names = kind.__name__ if isinstance(kind, type) else " or ".join(k.__name__ for k in kind)
         raise UntrustedError(f"{where}: expected {_plain(names)}, found {_plain(type(value).__name__)}")
-    return value
-
-
-def expect_mapping(value: Any, where: str, check_item: Callable[[str, Any], Any]) -> dict[str, Any]:
-    """A JSON object whose every key is checked with its value by `check_item`."""
-    for key, item in expect(value, dict, where).items():
-        check_item(key, item)
     return value
 
 
