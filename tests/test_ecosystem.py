@@ -301,3 +301,21 @@ def test_check_says_when_a_run_would_refuse_the_output(tmp_path):
     check = augcli("run", root / "augment.yaml", root / "data" / "raw", out, "--check")
     assert check.returncode == 1 and "a run would refuse this OUTPUT (exit 2)" in check.stderr
     assert "--overwrite" in check.stderr and sorted(p.name for p in out.iterdir()) == ["notes.txt"]
+
+
+def test_a_project_moved_elsewhere_is_current_though_its_recipe_names_files(tmp_path):
+    """Keys hold the files a recipe names by content and by their place beside the recipe, not by
+    the recipe folder's absolute path: a project copied to another folder is up to date there."""
+    root = project(tmp_path / "here")
+    (root / "data" / "raw" / "notes").mkdir()
+    (root / "data" / "raw" / "notes" / "a.txt").write_text("the quick brown fox jumps over the lazy dog\n")
+    (root / "mine.csv").write_text("quick,fast,speedy\n")
+    (root / "augment.yaml").write_text(RECIPE + "text:\n  thesaurus: mine.csv\n  transforms: [synonym_replacement]\n")
+    assert augcli("run", root / "augment.yaml", root / "data" / "raw", root / "data" / "augmented").returncode == 0
+    moved = tmp_path / "there"
+    shutil.copytree(root, moved, symlinks=True)
+    check = augcli("run", moved / "augment.yaml", moved / "data" / "raw", moved / "data" / "augmented", "--check")
+    assert check.returncode == 0, check.stderr
+    (moved / "mine.csv").write_text("quick,rapid\n")  # the content still counts
+    check = augcli("run", moved / "augment.yaml", moved / "data" / "raw", moved / "data" / "augmented", "--check")
+    assert check.returncode == 1 and "would be changed: notes/a" in check.stderr
