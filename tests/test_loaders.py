@@ -284,3 +284,20 @@ def test_a_detection_output_loads_its_images_not_its_label_files(tmp_path):
     loaded = hf_load(out, tmp_path)
     assert loaded["train"].info.builder_name == "imagefolder" and loaded["train"].num_rows == 9
     assert "README.md" in [r["output"] for r in manifest(out) if r["kind"] == "dataset"]
+
+
+def test_the_card_names_a_table_whose_name_is_not_utf8_without_listing_it(tmp_path):
+    """Linux allows any bytes in a name; a YAML card cannot hold them, so such a table is named in
+    the card's text (with U+FFFD) and the run still succeeds."""
+    tables = ["a.csv", os.fsdecode(b"caf\xe9.csv")]
+    text = card(tables, "tabular").decode("utf-8")
+    head, human = text.split("---\n")[1:]
+    assert '- "a.csv"' in head and "caf" not in head and "caf\ufffd.csv" in human
+    data = tmp_path / "data"
+    data.mkdir()
+    for name in (b"a.csv", b"caf\xe9.csv"):
+        (data / os.fsdecode(name)).write_text("x,label\n1.5,a\n2.5,b\n")
+    recipe = tmp_path / "r.yaml"
+    recipe.write_text("copies: 1\ntabular:\n  label: label\n  transforms: [{gaussian_noise: {std: 0.1}}]\n")
+    run(recipe, data, tmp_path / "out")
+    assert "caf\ufffd.csv" in (tmp_path / "out" / "README.md").read_text()

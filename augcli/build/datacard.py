@@ -93,7 +93,7 @@ def for_units(units: dict[str, dict], sections: Iterable[str]) -> tuple[bytes, s
     own = {unit: record for unit, record in units.items() if not record.get("run")}
     data = sorted(own)
     everything = sorted(decode_path(f[0]) for record in own.values() for f in record["files"])
-    if not needed(data, everything):
+    if not needed(data, everything) or _majority(data) is None:
         return None
     reader = _majority(data)
     modality = MODALITY_OF_READER.get(reader or "", "tabular" if "tabular" in set(sections) else "text")
@@ -106,12 +106,18 @@ def card(data_files: list[str], modality: str) -> bytes:
     if modality not in MODALITIES:
         raise ValueError(f"modality must be one of {', '.join(MODALITIES)}, not {modality!r}")
     groups: dict[str, list[str]] = defaultdict(list)
+    unnamed = []  # names that are not UTF-8 (Linux allows any bytes): a YAML card cannot list them
     for path in data_files:
         if path.startswith("/") or ".." in PurePosixPath(path).parts:
             raise ValueError(f"data files are paths relative to OUTPUT: {path!r}")
+        try:
+            path.encode("utf-8")
+        except UnicodeEncodeError:
+            unnamed.append(path.encode("utf-8", "surrogateescape").decode("utf-8", "replace"))
+            continue
         reader = _READERS.get(PurePosixPath(path).suffix.lower())
         groups[reader[0] if reader else ""].append(path)
-    unread = sorted(groups.pop("", []))
+    unread = sorted(groups.pop("", [])) + sorted(unnamed)
     if not groups:
         raise ValueError("no data file Hugging Face datasets can read")
     reader = max(groups, key=lambda name: (len(groups[name]), name))
