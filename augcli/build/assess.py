@@ -17,6 +17,7 @@ from typing import Any
 from augcli.build import keys, manifest, state
 from augcli.build.plan import Job, Output, Plan
 from augcli.core.files import sha256_file, sha256_files
+from augcli.core.partners import visited_are_current
 from augcli.core.recipe import Recipe
 from augcli.storage.tree import OutputTree
 
@@ -44,6 +45,7 @@ class Status:
     unit_keys: dict[str, str | None] = field(default_factory=dict)  # every planned unit -> its key now
     job_hashes: dict[str, dict[str, list[Any]]] = field(default_factory=dict)  # per input: hashes to journal
     source_hashes: dict[str, str | None] = field(default_factory=dict)  # per input: its content hash
+    partner_hashes: dict[str, str | None] = field(default_factory=dict)  # per partner (relative): its hash
     current_jobs: int = 0
     new: list[str] = field(default_factory=list)  # units to make that OUTPUT has no record of
     changed: list[str] = field(default_factory=list)  # recorded units whose key or files changed
@@ -238,6 +240,7 @@ def assess(
         return found
 
     sources = hasher.many([os.fsdecode(job.source) for job in plan.jobs])
+    status.partner_hashes = _partner_hashes(plan, hasher)
     if not rebuild:  # outputs whose stat changed (a clone, a copy, a restore) are hashed together, on threads
         recorded = [known.units.get(o.path) for job in plan.jobs for o in job.outputs]
         hash_changed_outputs(output_root, known, [f[0] for r in recorded if r is not None for f in r["files"]])
@@ -267,7 +270,10 @@ def assess(
                 )
             status.unit_keys[output.path] = key
             record = known.units.get(output.path)
-            if rebuild or not is_current(output_root, record, key, known):
+            current = not rebuild and is_current(output_root, record, key, known)
+            if current and output.partners:  # a mixed copy: the partners it took are still its, unchanged
+                current = visited_are_current(record.get("partners"), output.partners, status.partner_hashes)
+            if not current:
                 needed.append(output)
                 (status.new if record is None else status.changed).append(output.path)
         if not needed:
@@ -292,6 +298,16 @@ def assess(
         if u not in planned and not record.get("run") and not (hidden and (u.startswith(hidden) or hidden == ("./",)))
     )
     return status
+
+
+def _partner_hashes(plan: Plan, hasher: keys.Hasher) -> dict[str, str | None]:
+    """The content hash of every input a copy may take as a partner (they may lie in other shards)."""
+    named = sorted({name for job in plan.jobs for o in job.outputs for slot in o.partners for name in slot})
+    if not named or plan.input_root is None:
+        return {}
+    root = os.fsdecode(plan.input_root) + "/"
+    found = hasher.many([root + name for name in named])
+    return {name: found[root + name] for name in named}
 
 
 def _split(job: Job, outputs: tuple[Output, ...], recipe: Recipe) -> list[Task]:

@@ -38,6 +38,7 @@ class Made:
     output: str
     files: list[list[Any]]
     entry: dict[str, Any] | None = None
+    partners: tuple[tuple[int, str], ...] = ()  # (slot, input) of each partner tried: the state keeps them
 
 
 @dataclass
@@ -84,7 +85,7 @@ class _Stager:
     def __init__(self, tree: OutputTree, job: Job) -> None:
         self.tree, self.job = tree, job
         self.staged: list[tuple[Staged, Row]] = []
-        self.units: list[tuple[str, int, dict[str, Any] | None]] = []  # output, files staged so far, entry
+        self.units: list[tuple[str, int, dict[str, Any] | None, tuple]] = []  # output, files so far, entry, partners
 
     def stage(self, relative: str, data: bytes | Iterator[bytes] | None, row: Row) -> None:
         if data is None:
@@ -99,7 +100,7 @@ class _Stager:
         """The last staged file's manifest row, once what it records is known."""
         self.staged[-1] = (self.staged[-1][0], row)
 
-    def end_unit(self, output: str, entry: dict[str, Any] | None = None) -> None:
+    def end_unit(self, output: str, entry: dict[str, Any] | None = None, partners: tuple = ()) -> None:
         start = self.units[-1][1] if self.units else 0
         for index in range(start, len(self.staged)):
             staged, row = self.staged[index]
@@ -108,7 +109,7 @@ class _Stager:
                 side, data = record
                 self.staged[index] = (staged, dataclasses.replace(row, transforms=(manifest.reference(side, data),)))
                 self.stage(side, data, Row(side, row.source, row.modality, None, kind="record"))
-        self.units.append((output, len(self.staged), entry))
+        self.units.append((output, len(self.staged), entry, partners))
 
     def commit(self) -> list[Made]:
         stamps = []
@@ -123,12 +124,12 @@ class _Stager:
         for folder in sorted({staged.relative.rpartition("/")[0] for staged, _ in self.staged}):
             self.tree.sync_folder(folder)  # the renames survive a power cut before they are journalled
         made, start = [], 0
-        for output, end, entry in self.units:
+        for output, end, entry, partners in self.units:
             files = []
             for (staged, row), stamp in zip(self.staged[start:end], stamps[start:end], strict=True):
                 values = dataclasses.replace(row, sha256=staged.sha256).cells()
                 files.append([values[0], staged.sha256, stamp.stat(), manifest.line(values)])
-            made.append(Made(output, files, entry))
+            made.append(Made(output, files, entry, partners))
             start = end
         self.staged.clear()
         return made
@@ -168,7 +169,9 @@ def process(task: Task, recipe: Recipe, tree: OutputTree, parts: list | None = N
         section = recipe.sections[job.modality]
         modality = MODALITIES[job.modality]
         rngs = [rng_for(recipe.seed, job.relative, copy) for copy in copies]
-        rendered = iter(modality.render(job.source, section, rngs) if copies else [])
+        drawn = [o.partners for o in task.outputs if o.copy is not None]
+        mixing = {"partners": drawn} if any(drawn) else {}  # only the image modality mixes pictures
+        rendered = iter(modality.render(job.source, section, rngs, **mixing) if copies else [])
         warnings: dict[str, None] = {}
         for output in task.outputs:
             copy = next(rendered) if output.copy is not None else None
@@ -184,7 +187,7 @@ def process(task: Task, recipe: Recipe, tree: OutputTree, parts: list | None = N
                     companion = dataclasses.replace(row, output=relative)
                     stager.stage(relative, data, companion)
                 entry = extra.coco_entry
-            stager.end_unit(output.path, entry)
+            stager.end_unit(output.path, entry, copy.partners if copy is not None else ())
         return JobResult(job.relative, stager.commit(), tuple(warnings))
     except Exception as exc:  # one bad file must never stop the run
         stager.discard()

@@ -32,6 +32,7 @@ class Output:
     path: str  # POSIX, relative to OUTPUT
     copy: int | None  # None for the untouched original
     companions: tuple[str, ...] = ()  # the files written with it (labels, masks), relative to OUTPUT
+    partners: tuple[tuple[str, ...], ...] = ()  # per partner slot: the inputs it may mix in, in turn
 
     @property
     def files(self) -> tuple[str, ...]:
@@ -258,6 +259,7 @@ def build_plan(recipe: Recipe, input_root: Path, output_root: Path | None = None
         counts = plan.splits.setdefault(split_of(relative, splits), [0, 0])
         counts[1 if passing else 0] += 1
     plan.warnings += _split_warnings(plan, splits)
+    _draw_partners(recipe, plan, splits)
     if conflicts:
         shown = conflicts[:10] + ([f"... and {len(conflicts) - 10} more"] if len(conflicts) > 10 else [])
         raise PlanError("the recipe does not fit the dataset:\n  " + "\n  ".join(shown))
@@ -320,3 +322,35 @@ def _split_warnings(plan: Plan, splits: dict[str, tuple[str, ...]]) -> list[str]
                 f"[{globs}] to the section to carry it over untouched"
             )
     return warnings
+
+
+def partner_slots(transforms: list) -> int:
+    """How many partners one output of a section may mix in (0: it mixes nothing)."""
+    from augcli.core.transforms import leaves
+
+    return sum(leaf.partner_slots() for leaf in leaves(transforms))
+
+
+def _draw_partners(recipe: Recipe, plan: Plan, splits: dict[str, tuple[str, ...]]) -> None:
+    """Give every copy of a mixing section its partners: inputs of the same section and split,
+    never passed-through files, drawn by the seed and the names alone (see core/partners.py), on
+    the whole plan, before it is cut into shards."""
+    from augcli.core.partners import Ring
+
+    for name, section in recipe.sections.items():
+        slots = partner_slots(section.transforms)
+        if not slots:
+            continue
+        groups: dict[str, list[int]] = {}
+        for index, job in enumerate(plan.jobs):
+            if job.modality == name and not (job.passthrough or job.table):
+                groups.setdefault(split_of(job.relative, splits), []).append(index)
+        for members in groups.values():
+            ring = Ring(recipe.seed, [plan.jobs[i].relative for i in members])
+            for index in members:
+                job = plan.jobs[index]
+                outputs = tuple(
+                    o if o.copy is None else dataclasses.replace(o, partners=ring.draw(job.relative, o.copy, slots))
+                    for o in job.outputs
+                )
+                plan.jobs[index] = dataclasses.replace(job, outputs=outputs)

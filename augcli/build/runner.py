@@ -96,12 +96,17 @@ class Options:
         return MANIFEST_NAME if self.shard is None else self.place + MANIFEST_NAME
 
 
-def _record(key: str | None, made: Made, run_wide: bool = False) -> dict[str, Any]:
+def _record(
+    key: str | None, made: Made, run_wide: bool = False, hashes: dict[str, str | None] | None = None
+) -> dict[str, Any]:
     """A unit's state record, as small as it can be (a state holds one per output); `run_wide`
-    marks files built from every output (a COCO json)."""
+    marks files built from every output (a COCO json). A mixed copy's partners are kept with the
+    content hash they had (`hashes`), so the copy is remade when one of them changes."""
     record: dict[str, Any] = {"key": key, "files": [entry[:2] for entry in made.files]}
     if made.entry is not None:
         record["entry"] = made.entry
+    if made.partners:
+        record["partners"] = [[slot, path, (hashes or {}).get(path)] for slot, path in made.partners]
     if run_wide:
         record["run"] = True
     return record
@@ -290,7 +295,8 @@ def _make(status: Status, recipe: Recipe, work: _Run, options: Options, summary:
                 if result.error is None:
                     hashes = status.job_hashes.get(result.relative)
                     for made in result.made:
-                        work.put(made, _record(status.unit_keys.get(made.output), made), hashes)
+                        record = _record(status.unit_keys.get(made.output), made, hashes=status.partner_hashes)
+                        work.put(made, record, hashes)
                         summary.written += len(made.files)
                     summary.made += 1
                     summary.sent += result.sent

@@ -54,7 +54,7 @@ FSYNC_EVERY_RECORDS = 256
 FSYNC_EVERY_SECONDS = 1.0
 _SHARD_PLACE = re.compile(r"^\.augcli-shard-(\d+)-of-(\d+)-$")
 
-Record = dict[str, Any]  # {"key", "files": [[path cell, sha256], ...], "entry"?, "run"?}
+Record = dict[str, Any]  # {"key", "files": [[path cell, sha256], ...], "entry"?, "run"?, "partners"?}
 HashEntry = list[Any]  # [size, mtime_ns, inode, sha256]
 Stamp = list[int]  # [size, mtime_ns, inode] of an output file when its hash was last confirmed
 
@@ -181,6 +181,10 @@ def _check_record(unit: Any, record: Any, where: str) -> Record:
         expect(record["entry"], dict, f"{where}: unit {unit!r} entry")
     if "run" in record:
         expect(record["run"], bool, f"{where}: unit {unit!r} run")
+    for entry in expect(record.get("partners", []), list, f"{where}: unit {unit!r} partners"):
+        ok = isinstance(entry, list) and len(entry) == 3 and type(entry[0]) is int and entry[0] >= 0
+        if not ok or not isinstance(entry[1], str) or not isinstance(entry[2], (str, type(None))):
+            raise UntrustedError(f"{where}: unit {unit!r}: a partner is not [slot, path, sha256]")
     return record
 
 

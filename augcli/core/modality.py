@@ -31,6 +31,7 @@ class Rendered:
     warnings: tuple[str, ...] = ()
     notes: tuple[str, ...] = ()
     extra: Any = None  # what the modality needs to write the copy's companion files (moved boxes, mask)
+    partners: tuple[tuple[int, str], ...] = ()  # (slot, input) of every partner tried, in order
 
 
 @dataclass

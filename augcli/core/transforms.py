@@ -98,6 +98,11 @@ class Transform:
         every output's up-to-date key."""
         return []
 
+    def partner_slots(self) -> int:
+        """How many other inputs this step mixes in (mosaic, mixup, ...): drawn for every output
+        before it is made (see core/partners.py); 0 for a step that sees one input."""
+        return 0
+
     def sample(self, rng: np.random.Generator, info: Any) -> dict[str, Any]:
         """Draw this output's parameters; JSON-friendly values only (they go into the manifest)."""
         return {}

@@ -13,14 +13,16 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from augcli.core.errors import InputError
 from augcli.core.modality import FileModality, Prepared, Rendered, Written
 from augcli.core.params import Choice, Flag, Indices, Number, Options, Text
-from augcli.core.transforms import Applied, Transform, plan_pipeline, records_of, replay_pipeline
-from augcli.image import io, policies
+from augcli.core.transforms import Applied, Transform, leaves, plan_pipeline, records_of, replay_pipeline
+from augcli.image import io, policies, soft_labels
 from augcli.image import transforms as image_transforms
 from augcli.image.labels import coco, companions, dataset_yaml, yolo
 from augcli.image.labels.companions import Annotations, Layout
 from augcli.image.labels.shapes import Box
+from augcli.image.mix.transforms import Mixing, Partner, Picture, Rules
 from augcli.image.ops import run_ops
 from augcli.image.transforms import ImageInfo
 
@@ -262,18 +264,34 @@ class ImageModality(FileModality):
         ImageSets and data.yaml lists keep of each original (made once again, then current)."""
         return 2 if section.bound.get("layout") is not None else 1
 
-    def render(self, source: Path, section: Section, rngs: Iterable[np.random.Generator]) -> Iterator[Rendered]:
+    def render(
+        self,
+        source: Path,
+        section: Section,
+        rngs: Iterable[np.random.Generator],
+        partners: list[tuple[tuple[str, ...], ...]] | None = None,
+    ) -> Iterator[Rendered]:
         """Decode once; per copy plan, warp and encode, one copy at a time (the caller writes each
         before the next is made, so memory does not grow with `copies`). With annotations, the
-        copy's moved boxes and mask ride along in `extra` for companion_files to write."""
+        copy's moved boxes and mask ride along in `extra` for companion_files to write.
+        `partners`: per copy, the inputs each partner slot may take (mixing steps)."""
         decoded, found = self._load(source, section)
-        for rng in rngs:
-            yield self._rendered(decoded, section, found, augment_pixels(section, decoded.pixels, rng, found))
+        loader = PartnerLoader(self, section)
+        own = loader.own_class(source)
+        for index, rng in enumerate(rngs):
+            slots = partners[index] if partners else ()
+            drawn = PartnerSource(loader, section, slots)
+            copy = augment_pixels(section, decoded.pixels, rng, found, drawn, own)
+            yield self._rendered(decoded, section, found, copy, tuple(drawn.visited))
 
     def replay(self, source: Path, section: Section, records: list[dict[str, Any]]) -> Rendered:
-        """One copy made again from its manifest records, with no randomness."""
+        """One copy made again from its manifest records, with no randomness (its partners are the
+        recorded ones)."""
         decoded, found = self._load(source, section)
-        return self._rendered(decoded, section, found, replay_pixels(section, decoded.pixels, records, found))
+        loader = PartnerLoader(self, section)
+        drawn = PartnerSource(loader, section, ())
+        copy = replay_pixels(section, decoded.pixels, records, found, drawn, loader.own_class(source))
+        return self._rendered(decoded, section, found, copy)
 
     @staticmethod
     def _load(source: Path, section: Section) -> tuple[io.Decoded, Annotations | None]:
@@ -285,12 +303,15 @@ class ImageModality(FileModality):
         return decoded, companions.read(layout, source.relative_to(layout.input_root).as_posix(), (width, height))
 
     @staticmethod
-    def _rendered(decoded: io.Decoded, section: Section, found: Annotations | None, copy: ImageCopy) -> Rendered:
+    def _rendered(
+        decoded: io.Decoded, section: Section, found: Annotations | None, copy: ImageCopy, visited: tuple = ()
+    ) -> Rendered:
         data, conversions = io.encode_noting(copy.pixels, decoded, section.options["output"])
         if found is None:
-            return Rendered(data, copy.records, warnings=conversions)
+            extra = None if copy.shares is None else ("shares", copy.shares)
+            return Rendered(data, copy.records, warnings=conversions, extra=extra, partners=visited)
         moved = ((copy.pixels.shape[1], copy.pixels.shape[0]), copy.boxes, copy.mask, found)
-        return Rendered(data, copy.records, warnings=tuple(found.warnings) + conversions, extra=moved)
+        return Rendered(data, copy.records, warnings=tuple(found.warnings) + conversions, extra=moved, partners=visited)
 
     def companion_paths(self, section: Section, relative: str, output: str, copy: int | None) -> list[str]:
         layout: Layout | None = section.bound.get("layout")
@@ -300,6 +321,8 @@ class ImageModality(FileModality):
         """The annotation files that go with one output image (an original when `rendered` is None)."""
         layout: Layout | None = section.bound.get("layout")
         if layout is None:
+            if rendered is not None and rendered.extra is not None and rendered.extra[0] == "shares":
+                return Written(coco_entry={"shares": rendered.extra[1]})  # a mixed copy's soft label
             return None
         if rendered is not None:
             size, boxes, mask, found = rendered.extra
@@ -310,7 +333,9 @@ class ImageModality(FileModality):
         """Files written once per run from every output's entry: data.yaml and its image lists, the
         class list, the COCO json, VOC's ImageSets/Main lists."""
         layout: Layout | None = section.bound.get("layout")
-        return [] if layout is None else companions.finish(layout, entries)
+        if layout is None:
+            return soft_labels.finish(entries)
+        return companions.finish(layout, entries)
 
 
 @dataclass
@@ -322,6 +347,7 @@ class ImageCopy:
     boxes: list[Box] = field(default_factory=list)
     mask: np.ndarray | None = None
     applied: list[Applied] = field(default_factory=list)  # the steps, for keypoints of no box
+    shares: dict[str, float] | None = None  # a mixed class-folder copy: each class's share (soft label)
 
 
 def layout_of(section: Section) -> Layout:
@@ -341,31 +367,49 @@ def layout_of(section: Section) -> Layout:
 
 
 def augment_pixels(
-    section: Section, pixels: np.ndarray, rng: np.random.Generator, found: Annotations | None = None
+    section: Section,
+    pixels: np.ndarray,
+    rng: np.random.Generator,
+    found: Annotations | None = None,
+    partners: PartnerSource | None = None,
+    own_class: str | None = None,
 ) -> ImageCopy:
     """One copy of decoded pixels (and of the boxes and mask in `found`): what `run` writes and what
-    the Python API returns, by one code path."""
+    the Python API returns, by one code path. `partners` serve the mixing steps."""
     info = ImageInfo.of(pixels)
     if found is None:
         applied, _ = plan_pipeline(section.transforms, rng, info)
-        return _apply(section, pixels, applied, None, [])
+        return _apply(section, pixels, applied, None, [], partners, own_class)
     applied, notes = _plan_with_boxes(section, rng, info, layout_of(section), found)
-    return _apply(section, pixels, applied, found, notes)
+    return _apply(section, pixels, applied, found, notes, partners, own_class)
 
 
 def replay_pixels(
-    section: Section, pixels: np.ndarray, records: list[dict[str, Any]], found: Annotations | None = None
+    section: Section,
+    pixels: np.ndarray,
+    records: list[dict[str, Any]],
+    found: Annotations | None = None,
+    partners: PartnerSource | None = None,
+    own_class: str | None = None,
 ) -> ImageCopy:
-    """A copy rebuilt from its records: the recorded parameters, no randomness."""
+    """A copy rebuilt from its records: the recorded parameters (and partners), no randomness."""
     applied = replay_pipeline(section.transforms, records, ImageInfo.of(pixels))
     notes = [r for r in records if r.get("name") == "boxes"]
-    return _apply(section, pixels, applied, found, notes)
+    return _apply(section, pixels, applied, found, notes, partners, own_class)
 
 
 def _apply(
-    section: Section, pixels: np.ndarray, applied: list[Applied], found: Annotations | None, notes: list
+    section: Section,
+    pixels: np.ndarray,
+    applied: list[Applied],
+    found: Annotations | None,
+    notes: list,
+    partners: PartnerSource | None = None,
+    own_class: str | None = None,
 ) -> ImageCopy:
     _check_output_size(applied)
+    if any(isinstance(a.transform, Mixing) for a in applied):
+        return _apply_mixing(section, pixels, applied, found, notes, partners, own_class)
     out = run_ops(pixels, [a.transform.op(a.info, **a.params) for a in applied])
     records = records_of(section.transforms, applied) + notes
     if found is None:
@@ -374,6 +418,124 @@ def _apply(
     boxes = companions.move_boxes(layout, found.boxes, applied)
     mask = companions.move_mask(layout, found.mask.values, applied) if found.mask is not None else None
     return ImageCopy(out, records, boxes, mask, applied)
+
+
+def _apply_mixing(
+    section: Section,
+    pixels: np.ndarray,
+    applied: list[Applied],
+    found: Annotations | None,
+    notes: list,
+    partners: PartnerSource | None,
+    own_class: str | None,
+) -> ImageCopy:
+    """A copy whose chain mixes other pictures in: the ordinary steps between two mixing steps
+    still run as one merged pass, and the targets follow each part."""
+    if partners is None:
+        raise InputError("this recipe mixes pictures (mosaic, mixup, cutmix, copy_paste): give it partners")
+    layout = layout_of(section)
+    rules = Rules(layout.min_visibility, layout.min_size, layout.from_polygons, layout.flip_idx)
+    picture = Picture(pixels, list(found.boxes) if found is not None else [])
+    if found is not None and found.mask is not None:
+        picture.mask = found.mask.values
+    if found is None and own_class is not None:
+        picture.shares = {own_class: 1.0}
+    run: list[Applied] = []
+    for step in [*applied, None]:
+        if step is not None and not isinstance(step.transform, Mixing):
+            run.append(step)
+            continue
+        if run:
+            picture.pixels = run_ops(picture.pixels, [a.transform.op(a.info, **a.params) for a in run])
+            if found is not None:
+                picture.boxes = companions.move_boxes(layout, picture.boxes, run)
+                if picture.mask is not None:
+                    picture.mask = companions.move_mask(layout, picture.mask, run)
+            run = []
+        if step is not None:
+            picture = step.transform.mix(picture, step.params, partners.taker(step), rules)
+    records = records_of(section.transforms, applied) + notes
+    shares = None if found is not None or own_class is None else picture.shares
+    return ImageCopy(picture.pixels, records, picture.boxes, picture.mask, applied, shares)
+
+
+class PartnerLoader:
+    """Reads partners (pixels and their targets) from INPUT for one section, a few kept at hand."""
+
+    KEEP = 16
+
+    def __init__(self, modality: ImageModality, section: Section) -> None:
+        self.modality, self.section = modality, section
+        self.root: Path | None = section.bound.get("input_root")
+        self.cache: dict[str, Picture] = {}
+
+    def own_class(self, source: Path) -> str | None:
+        """A class-folder input's class (its parent folder), for the soft labels of mixed copies."""
+        if self.section.bound.get("layout") is not None or self.root is None:
+            return None
+        relative = source.relative_to(self.root).as_posix() if source.is_relative_to(self.root) else source.name
+        return _folder_class(relative)
+
+    def load(self, relative: str) -> Picture:
+        found = self.cache.get(relative)
+        if found is not None:
+            return found
+        parts = PurePosixPath(relative).parts
+        if self.root is None or not parts or PurePosixPath(relative).is_absolute() or ".." in parts:
+            raise InputError(f"partner {relative!r} is not a path under INPUT")
+        decoded, annotations = self.modality._load(self.root / relative, self.section)
+        picture = Picture(decoded.pixels)
+        if annotations is not None:
+            picture.boxes = list(annotations.boxes)
+            picture.mask = annotations.mask.values if annotations.mask is not None else None
+        else:
+            picture.shares = {_folder_class(relative): 1.0}
+        if len(self.cache) >= self.KEEP:
+            self.cache.pop(next(iter(self.cache)))
+        self.cache[relative] = picture
+        return picture
+
+
+def _folder_class(relative: str) -> str:
+    return relative.rpartition("/")[0].rpartition("/")[2] or "(top)"
+
+
+class PartnerSource:
+    """The partners of one copy: each slot's candidates tried in turn (a partner that cannot be
+    read gives way to the next), or, in a replay, the partners its record names."""
+
+    def __init__(self, loader: PartnerLoader, section: Section, slots: tuple[tuple[str, ...], ...]) -> None:
+        self.loader, self.slots = loader, slots
+        self.first_slot: dict[int, int] = {}
+        count = 0
+        for leaf in leaves(section.transforms):
+            self.first_slot[id(leaf)] = count
+            count += leaf.partner_slots()
+        self.visited: list[tuple[int, str]] = []  # (slot, path) in the order tried: the state keeps it
+
+    def taker(self, step: Applied):
+        recorded = step.params.get("partners")
+        if isinstance(recorded, list):  # a replay: the partners the copy took
+            paths = [entry.get("path") if isinstance(entry, dict) else None for entry in recorded]
+            return lambda k: self._recorded(paths, k)
+        first = self.first_slot[id(step.transform)]
+        return lambda k: self._drawn(first + k, step.transform.name)
+
+    def _recorded(self, paths: list, k: int) -> Partner:
+        if k >= len(paths) or not isinstance(paths[k], str):
+            raise InputError(f"the record names no partner {k + 1}")
+        return Partner(paths[k], self.loader.load(paths[k]))
+
+    def _drawn(self, slot: int, name: str) -> Partner:
+        candidates = self.slots[slot] if slot < len(self.slots) else ()
+        reasons = []
+        for relative in candidates:
+            self.visited.append((slot, relative))
+            try:
+                return Partner(relative, self.loader.load(relative))
+            except (InputError, OSError, ValueError) as exc:
+                reasons.append(f"{relative}: {exc}")
+        raise InputError(f"{name}: no partner could be read ({'; '.join(reasons) or 'none drawn'})")
 
 
 def _plan_with_boxes(

@@ -1,0 +1,99 @@
+"""Boxes, polygons, keypoints and masks through a mix: placed with their pixels, and cut down
+where pasted pixels now cover them (a box shrinks to what is still visible, or goes)."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import cv2
+import numpy as np
+
+from augcli.image import geometry
+from augcli.image.labels import shapes
+from augcli.image.labels.shapes import Box
+from augcli.image.mix.kernels import place, polygon_raster
+
+
+def placed(
+    boxes: list[Box],
+    matrix: np.ndarray,
+    cell: tuple[int, int, int, int],
+    canvas: tuple[int, int],
+    from_polygons: bool,
+    flip_idx: tuple[int, ...] = (),
+) -> list[Box]:
+    """Boxes through a placement `matrix` into the cell (left, top, right, bottom) of a canvas:
+    clipped to the cell (what falls outside it is another picture's), then set on the canvas."""
+    left, top, right, bottom = cell
+    size = (right - left, bottom - top)
+    moved = [shapes.move(box, matrix, size, from_polygons, flip_idx) for box in boxes]
+    shift = geometry.translation(left, top)
+    return [shapes.move(box, shift, canvas, from_polygons) for box in moved if box.area > 0]
+
+
+def kept(boxes: list[Box], min_visibility: float, min_size: float) -> list[Box]:
+    return [box for box in boxes if shapes.keep(box, min_visibility, min_size)]
+
+
+def placed_mask(values: np.ndarray, matrix: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """A mask through a placement matrix, nearest-neighbour (class values never mix)."""
+    return place(values, matrix, size, "nearest")
+
+
+def _object_raster(box: Box, left: int, top: int, width: int, height: int) -> np.ndarray:
+    if box.polygons:
+        return polygon_raster(box.polygons, (width, height), (left, top))
+    return np.ones((height, width), dtype=bool)
+
+
+def _visible_polygons(visible: np.ndarray, left: int, top: int) -> tuple[tuple[float, ...], ...]:
+    """The outlines of the visible pixels, as polygons in pixel edges, largest first."""
+    contours, _ = cv2.findContours(visible.astype(np.uint8), cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+    found = []
+    for contour in contours:
+        points = contour.reshape(-1, 2).astype(np.float64) + (left + 0.5, top + 0.5)
+        if len(points) >= 3 and shapes.polygon_area(points.reshape(-1)) > 0:
+            found.append(tuple(float(v) for v in points.reshape(-1)))
+    return tuple(sorted(found, key=shapes.polygon_area, reverse=True))
+
+
+def occluded(box: Box, cover: np.ndarray, min_visibility: float) -> Box | None:
+    """A box once `cover` (a boolean canvas of pasted pixels) lies on top of it: unchanged when
+    nothing covers it, else shrunk to its visible pixels (its polygons traced from them), or None
+    when less than `min_visibility` of it is still seen."""
+    height, width = cover.shape
+    left, top = max(int(np.floor(box.x0)), 0), max(int(np.floor(box.y0)), 0)
+    right, bottom = min(int(np.ceil(box.x1)), width), min(int(np.ceil(box.y1)), height)
+    if right <= left or bottom <= top:
+        return box
+    over = cover[top:bottom, left:right]
+    if not over.any():
+        return box
+    body = _object_raster(box, left, top, right - left, bottom - top)
+    visible = body & ~over
+    before, after = int(body.sum()), int(visible.sum())
+    if after == 0 or (before and after / before * shapes.visibility(box) < min_visibility):
+        return None
+    rows, cols = np.nonzero(visible)
+    x0, y0, x1, y1 = left + cols.min(), top + rows.min(), left + cols.max() + 1, top + rows.max() + 1
+    polygons = box.polygons
+    if box.polygons:
+        polygons = _visible_polygons(visible, left, top) or ((x0, y0, x1, y0, x1, y1, x0, y1),)
+    points = tuple(_hidden(point, cover) for point in box.keypoints)
+    return replace(box, x0=float(x0), y0=float(y0), x1=float(x1), y1=float(y1), polygons=polygons, keypoints=points)
+
+
+def _hidden(point: tuple[float, float, int], cover: np.ndarray) -> tuple[float, float, int]:
+    """A keypoint under pasted pixels is labelled but not visible (COCO's 1)."""
+    x, y, visible = point
+    row, col = int(y), int(x)
+    if visible == 2 and 0 <= row < cover.shape[0] and 0 <= col < cover.shape[1] and cover[row, col]:
+        return (x, y, 1)
+    return point
+
+
+def occlude(boxes: list[Box], cover: np.ndarray, min_visibility: float) -> list[Box]:
+    """Every box under `cover`, cut down or dropped (see occluded)."""
+    if not cover.any():
+        return list(boxes)
+    return [b for b in (occluded(box, cover, min_visibility) for box in boxes) if b is not None]
