@@ -96,11 +96,13 @@ def image(section: Section, sample: Any, rng: Any, records: list | None, targets
     from augcli.image.labels import masks
     from augcli.image.labels.companions import Annotations, move_points
     from augcli.image.labels.shapes import Box
-    from augcli.image.modality import augment_pixels, layout_of, replay_pixels
+    from augcli.image.modality import GivenPartners, augment_pixels, layout_of, replay_pixels
 
-    unknown = set(targets) - {"boxes", "box_format", "labels", "mask", "keypoints"}
+    unknown = set(targets) - {"boxes", "box_format", "labels", "mask", "keypoints", "partners"}
     if unknown:
-        raise TypeError(f"unknown image targets {sorted(unknown)}: boxes, box_format, labels, mask, keypoints")
+        raise TypeError(
+            f"unknown image targets {sorted(unknown)}: boxes, box_format, labels, mask, keypoints, partners"
+        )
     is_pil = isinstance(sample, Image.Image)
     pixels = io.to_array(sample)[0] if is_pil else np.ascontiguousarray(sample)
     if pixels.dtype not in (np.uint8, np.uint16) or pixels.ndim not in (2, 3):
@@ -129,10 +131,12 @@ def image(section: Section, sample: Any, rng: Any, records: list | None, targets
             if values.shape != (height, width):
                 raise ValueError(f"the mask is {values.shape}, the image {(height, width)}: they must match")
             found.mask = masks.Mask(values, "L" if values.dtype == np.uint8 else "I;16", None)
+    given = targets.get("partners")
+    drawn = None if given is None else GivenPartners(section, [_partner(item, box_format) for item in given])
     copy = (
-        augment_pixels(section, pixels, rng, found)
+        augment_pixels(section, pixels, rng, found, drawn)
         if records is None
-        else replay_pixels(section, pixels, records, found)
+        else replay_pixels(section, pixels, records, found, drawn)
     )
     out_height, out_width = copy.pixels.shape[:2]
     result = _augmented(Image.fromarray(copy.pixels) if is_pil else copy.pixels, copy.records)
@@ -154,6 +158,34 @@ def image(section: Section, sample: Any, rng: Any, records: list | None, targets
         result.keypoints = _triples_out(moved, dims)
     result.mask = copy.mask
     return result
+
+
+def _partner(item: Any, box_format: str) -> Any:
+    """A partner for the mixing steps: an image (array or PIL), or a dict with its `image` and its
+    `boxes`, `labels` (`box_format` as the sample's), `mask` and `label` (its class, for soft labels)."""
+    from PIL import Image
+
+    from augcli.image import io
+    from augcli.image.labels.shapes import Box
+    from augcli.image.mix.transforms import Picture
+
+    entry = item if isinstance(item, dict) else {"image": item}
+    unknown = set(entry) - {"image", "boxes", "labels", "mask", "label"}
+    if unknown or "image" not in entry:
+        raise TypeError(f"a partner is an image or a dict of image, boxes, labels, mask, label; got {sorted(entry)}")
+    image = entry["image"]
+    pixels = io.to_array(image)[0] if isinstance(image, Image.Image) else np.ascontiguousarray(image)
+    height, width = pixels.shape[:2]
+    picture = Picture(pixels)
+    if entry.get("boxes") is not None:
+        corners = _boxes_in(entry["boxes"], box_format, width, height)
+        labels = list(entry.get("labels") if entry.get("labels") is not None else range(len(corners)))
+        picture.boxes = [Box(*map(float, c), label) for c, label in zip(corners, labels, strict=True)]
+    if entry.get("mask") is not None:
+        picture.mask = np.asarray(entry["mask"])
+    if entry.get("label") is not None:
+        picture.shares = {str(entry["label"]): 1.0}
+    return picture
 
 
 # --- audio ---------------------------------------------------------------------------------------

@@ -370,10 +370,28 @@ def _each(modality: str) -> list[str]:
 def test_every_image_transform_replays_from_its_record(name):
     pipeline = augcli.parse_recipe(f"image:\n  transforms: [{{{name}: {NEEDS.get(name, '{}')}}}]\n").pipeline("image")
     pixels = np.random.default_rng(1).integers(0, 256, (36, 48, 3), dtype=np.uint8)
+    partners = [{"image": np.full((30, 40, 3), 10 * k, np.uint8), "boxes": [[2, 2, 20, 20]]} for k in range(3)]
+    given = {"partners": partners, "mask": np.zeros((36, 48), np.uint8)} if name in MIXING else {}
     for seed in range(3):
-        made = pipeline(pixels, np.random.default_rng(seed))
-        again = pipeline.replay(pixels, json.loads(json.dumps(made.records)))
+        made = pipeline(pixels, np.random.default_rng(seed), **given)
+        again = pipeline.replay(pixels, json.loads(json.dumps(made.records)), **given)
         assert np.array_equal(made.sample, again.sample), (name, made.records)
+
+
+MIXING = {"mosaic", "mixup", "cutmix", "copy_paste"}
+
+
+def test_a_mixing_pipeline_takes_partners_with_their_targets():
+    pipeline = augcli.parse_recipe("image:\n  transforms: [mixup]\n").pipeline("image")
+    pixels = np.zeros((20, 30, 3), np.uint8)
+    with pytest.raises(TypeError, match="partners"):
+        pipeline(pixels, np.random.default_rng(0))
+    partner = {"image": np.full((20, 30, 3), 200, np.uint8), "boxes": [[1, 1, 10, 10]], "labels": [7]}
+    made = pipeline(pixels, np.random.default_rng(0), boxes=[[5, 5, 15, 15]], labels=[3], partners=[partner])
+    assert made.labels == [3, 7]
+    weight = made.records[0]["params"]["weight"]
+    assert made.records[0]["params"]["partners"] == [{"path": "partners[0]"}]
+    assert abs(int(made.sample[0, 0, 0]) - round((1 - weight) * 200)) <= 1
 
 
 @pytest.mark.parametrize("name", _each("audio"))

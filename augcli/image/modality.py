@@ -162,6 +162,11 @@ class ImageModality(FileModality):
                 raise ValueError(f"image.annotations.classes: {exc}") from None
         splits = dataset.splits if dataset is not None else {}
         if annotations["format"] == "none" and mask_options["path"] is None:
+            if any(leaf.name == "copy_paste" for leaf in leaves(section.transforms)):
+                raise ValueError(
+                    "image.transforms: copy_paste cuts objects out by their shape: give the section annotations "
+                    "with polygons (COCO segmentation, YOLO segments) or masks (image.masks.path)"
+                )
             return Prepared(splits=splits)
         for key, relative in (("annotations.path", annotations["path"]), ("masks.path", mask_options["path"])):
             if relative is not None and not (input_root / relative).exists():
@@ -432,7 +437,7 @@ def _apply_mixing(
     """A copy whose chain mixes other pictures in: the ordinary steps between two mixing steps
     still run as one merged pass, and the targets follow each part."""
     if partners is None:
-        raise InputError("this recipe mixes pictures (mosaic, mixup, cutmix, copy_paste): give it partners")
+        raise TypeError("this recipe mixes pictures (mosaic, mixup, cutmix, copy_paste): pass partners=[...]")
     layout = layout_of(section)
     rules = Rules(layout.min_visibility, layout.min_size, layout.from_polygons, layout.flip_idx)
     picture = Picture(pixels, list(found.boxes) if found is not None else [])
@@ -536,6 +541,31 @@ class PartnerSource:
             except (InputError, OSError, ValueError) as exc:
                 reasons.append(f"{relative}: {exc}")
         raise InputError(f"{name}: no partner could be read ({'; '.join(reasons) or 'none drawn'})")
+
+
+class GivenPartners(PartnerSource):
+    """Partners handed over by the Python API: the k-th slot of a copy takes the k-th of them (round
+    the list when it is shorter); a record names them partners[k]."""
+
+    def __init__(self, section: Section, pictures: list[Picture]) -> None:
+        super().__init__(None, section, ())  # type: ignore[arg-type]
+        if not pictures:
+            raise ValueError("partners= is empty: give at least one picture to mix in")
+        self.pictures = pictures
+
+    def _picture(self, name: str) -> Partner:
+        index = int(name.removeprefix("partners[").removesuffix("]")) if name.startswith("partners[") else -1
+        if not 0 <= index < len(self.pictures):
+            raise InputError(f"the record names partner {name!r}, but {len(self.pictures)} were given")
+        return Partner(name, self.pictures[index])
+
+    def _recorded(self, paths: list, k: int) -> Partner:
+        if k >= len(paths) or not isinstance(paths[k], str):
+            raise InputError(f"the record names no partner {k + 1}")
+        return self._picture(paths[k])
+
+    def _drawn(self, slot: int, name: str) -> Partner:
+        return self._picture(f"partners[{slot % len(self.pictures)}]")
 
 
 def _plan_with_boxes(

@@ -27,6 +27,9 @@ class Box:
     unclipped: tuple[float, float, float, float] | None = None  # where it would be had nothing clipped it
     keypoints: tuple[tuple[float, float, int], ...] = ()  # (x, y, visibility) in pixel edges; 0: not in the image
     outline: bool = False  # the polygon is the object (YOLO segment): its box is always the polygon's
+    # the visible outline of a box-only object once something was pasted over part of it: later
+    # steps take its box from these (never written: the labels have no polygons)
+    visible: tuple[tuple[float, ...], ...] = ()
 
     @property
     def width(self) -> float:
@@ -121,13 +124,22 @@ def move(
         moved = clip_polygon(_map(np.asarray(flat, dtype=float).reshape(-1, 2), matrix), width, height)
         if len(moved) >= 3:
             polygons.append(tuple(float(v) for v in moved.reshape(-1)))
+    visible = []
+    for flat in box.visible:
+        moved = clip_polygon(_map(np.asarray(flat, dtype=float).reshape(-1, 2), matrix), width, height)
+        if len(moved) >= 3:
+            visible.append(tuple(float(v) for v in moved.reshape(-1)))
     unclipped = _tight(_map(_corners(*(box.unclipped or (box.x0, box.y0, box.x1, box.y1))), matrix))
     if from_polygons and box.polygons:
         points = np.array([v for flat in polygons for v in flat]).reshape(-1, 2)
+    elif box.visible:
+        points = np.array([v for flat in visible for v in flat]).reshape(-1, 2)
     else:
         points = clip_polygon(_map(_corners(box.x0, box.y0, box.x1, box.y1), matrix), width, height)
     if len(points) == 0:
-        return replace(box, x0=0.0, y0=0.0, x1=0.0, y1=0.0, polygons=(), unclipped=unclipped, keypoints=keypoints)
+        return replace(
+            box, x0=0.0, y0=0.0, x1=0.0, y1=0.0, polygons=(), unclipped=unclipped, keypoints=keypoints, visible=()
+        )
     x0, y0, x1, y1 = _tight(points)
     return replace(
         box,
@@ -138,6 +150,7 @@ def move(
         polygons=tuple(polygons),
         unclipped=unclipped,
         keypoints=keypoints,
+        visible=tuple(visible),
     )
 
 

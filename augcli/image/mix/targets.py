@@ -41,9 +41,12 @@ def placed_mask(values: np.ndarray, matrix: np.ndarray, size: tuple[int, int]) -
 
 
 def _object_raster(box: Box, left: int, top: int, width: int, height: int) -> np.ndarray:
-    if box.polygons:
-        return polygon_raster(box.polygons, (width, height), (left, top))
-    return np.ones((height, width), dtype=bool)
+    """The pixels of the window (left, top, width, height) whose centres the object covers."""
+    if box.polygons or box.visible:
+        return polygon_raster(box.polygons or box.visible, (width, height), (left, top))
+    xs = np.arange(left, left + width) + 0.5
+    ys = np.arange(top, top + height) + 0.5
+    return ((ys >= box.y0) & (ys <= box.y1))[:, None] & ((xs >= box.x0) & (xs <= box.x1))[None, :]
 
 
 def _visible_polygons(visible: np.ndarray, left: int, top: int) -> tuple[tuple[float, ...], ...]:
@@ -55,6 +58,28 @@ def _visible_polygons(visible: np.ndarray, left: int, top: int) -> tuple[tuple[f
         if len(points) >= 3 and shapes.polygon_area(points.reshape(-1)) > 0:
             found.append(tuple(float(v) for v in points.reshape(-1)))
     return tuple(sorted(found, key=shapes.polygon_area, reverse=True))
+
+
+def _visible_rectangles(visible: np.ndarray, left: int, top: int, most: int = 64) -> tuple[tuple[float, ...], ...]:
+    """The visible pixels as rectangles in pixel edges (runs of columns that repeat over rows
+    merged), so a later step's box of them is exact; () when they would be more than `most`."""
+    found: list[tuple[float, ...]] = []
+    open_runs: dict[tuple[int, int], int] = {}
+    for row in range(visible.shape[0] + 1):
+        runs: set[tuple[int, int]] = set()
+        if row < visible.shape[0]:
+            steps = np.diff(np.concatenate([[0], visible[row].astype(np.int8), [0]]))
+            runs = set(zip(np.nonzero(steps == 1)[0].tolist(), np.nonzero(steps == -1)[0].tolist(), strict=True))
+        for (c0, c1), start in list(open_runs.items()):
+            if (c0, c1) not in runs:
+                x0, y0, x1, y1 = left + c0, top + start, left + c1, top + row
+                found.append((x0, y0, x1, y0, x1, y1, x0, y1))
+                del open_runs[(c0, c1)]
+        for run in runs:
+            open_runs.setdefault(run, row)
+        if len(found) + len(open_runs) > most:
+            return ()
+    return tuple(tuple(float(v) for v in rect) for rect in found)
 
 
 def occluded(box: Box, cover: np.ndarray, min_visibility: float) -> Box | None:
@@ -76,11 +101,14 @@ def occluded(box: Box, cover: np.ndarray, min_visibility: float) -> Box | None:
         return None
     rows, cols = np.nonzero(visible)
     x0, y0, x1, y1 = left + cols.min(), top + rows.min(), left + cols.max() + 1, top + rows.max() + 1
-    polygons = box.polygons
+    whole = ((x0, y0, x1, y0, x1, y1, x0, y1),)
     if box.polygons:
-        polygons = _visible_polygons(visible, left, top) or ((x0, y0, x1, y0, x1, y1, x0, y1),)
+        polygons, outline = _visible_polygons(visible, left, top) or whole, ()
+    else:  # a bare box keeps its visible shape apart, exactly, to take its box from after later steps
+        polygons, outline = (), _visible_rectangles(visible, left, top) or _visible_polygons(visible, left, top)
     points = tuple(_hidden(point, cover) for point in box.keypoints)
-    return replace(box, x0=float(x0), y0=float(y0), x1=float(x1), y1=float(y1), polygons=polygons, keypoints=points)
+    edges = {"x0": float(x0), "y0": float(y0), "x1": float(x1), "y1": float(y1)}
+    return replace(box, **edges, polygons=polygons, keypoints=points, visible=outline)
 
 
 def _hidden(point: tuple[float, float, int], cover: np.ndarray) -> tuple[float, float, int]:
