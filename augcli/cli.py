@@ -501,6 +501,9 @@ def _print_balance(plan, echo) -> None:
             copies = _plural(low, "copy", "copies") if low == high else f"{low}-{high} copies"
             parts.append(f"{label} {_plural(files, 'file')} x {copies}")
         echo(f"  {section} balance: " + "; ".join(parts))
+    for section, classes in plan.objects.items():
+        counts = "; ".join(f"{label} {before:,} -> {after:,}" for label, (before, after) in classes.items())
+        echo(f"  {section} balance by object (objects in INPUT -> in OUTPUT, about): {counts}")
 
 
 def _print_plan(plan, settings: list[str]) -> None:

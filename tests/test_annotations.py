@@ -432,3 +432,55 @@ def test_label_files_without_an_image_are_reported_and_voc_keeps_other_fields(tm
     assert all(o.findtext("difficult") == "0" for o in root.iter("object"))
     with Image.open(out / "images" / "train" / "im0_aug0.png") as image:
         assert (int(root.findtext("size/width")), int(root.findtext("size/height"))) == image.size
+
+
+def _crosses(a, b, c, d) -> bool:
+    """Whether segments ab and cd cross at a point inside both (touching ends do not count)."""
+
+    def side(p, q, r):
+        return (q[0] - p[0]) * (r[1] - p[1]) - (q[1] - p[1]) * (r[0] - p[0])
+
+    d1, d2, d3, d4 = side(c, d, a), side(c, d, b), side(a, b, c), side(a, b, d)
+    return d1 * d2 < 0 and d3 * d4 < 0
+
+
+def _is_simple(points: list[tuple[float, float]]) -> bool:
+    edges = [(points[i], points[(i + 1) % len(points)]) for i in range(len(points))]
+    for i in range(len(edges)):
+        for j in range(i + 2, len(edges)):
+            if i == 0 and j == len(edges) - 1:
+                continue  # neighbours through the closing edge
+            if _crosses(*edges[i], *edges[j]):
+                return False
+    return True
+
+
+def test_mixed_coco_copies_load_with_pycocotools_with_valid_polygons(tmp_path):
+    from pycocotools.coco import COCO
+
+    from augcli.image.labels.shapes import polygon_area
+
+    data = detection_dataset(tmp_path / "data", "coco")
+    steps = (
+        "    - mosaic: {size: [48, 64]}\n    - copy_paste: {objects: [1, 2], scale: [0.7, 1.3]}\n"
+        "    - rotate: {degrees: 20}\n    - cutmix\n"
+    )
+    out = tmp_path / "out"
+    result = invoke("run", recipe(tmp_path, "coco", steps, copies=4, extra="  boxes: {from: polygons}\n"), data, out)
+    assert result.exit_code == 0, result.output
+    dataset = COCO(str(out / "annotations.json"))
+    assert len(dataset.getImgIds()) == 15
+    polygons = 0
+    for image in dataset.loadImgs(dataset.getImgIds()):
+        width, height = image["width"], image["height"]
+        for annotation in dataset.loadAnns(dataset.getAnnIds(imgIds=image["id"])):
+            x, y, w, h = annotation["bbox"]
+            assert w > 0 and h > 0 and x >= 0 and y >= 0 and x + w <= width + 1e-6 and y + h <= height + 1e-6
+            for flat in annotation["segmentation"]:
+                points = list(zip(flat[0::2], flat[1::2], strict=True))
+                assert len(points) >= 3 and polygon_area(flat) > 0
+                assert all(0 <= px <= width + 1e-6 and 0 <= py <= height + 1e-6 for px, py in points)
+                assert _is_simple(points), (image["file_name"], flat)
+                polygons += 1
+            assert dataset.annToMask(annotation).any()
+    assert polygons > 30

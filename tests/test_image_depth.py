@@ -18,6 +18,8 @@ from PIL import Image, ImageCms, ImageOps
 
 from augcli.core.transforms import REGISTRY
 from augcli.image import io as image_io
+from augcli.image.labels.shapes import Box
+from augcli.image.mix.transforms import Mixing, Partner, Picture, Rules
 from augcli.image.ops import run_ops
 from augcli.image.transforms import ImageInfo
 
@@ -186,7 +188,14 @@ def test_every_transform_keeps_sixteen_bit_colour(name, channels):
     pixels = linear16() if channels == 3 else rgba16()
     t = transform(name, **required.get(name, {}))
     applied, _ = t.plan(np.random.default_rng(5), ImageInfo.of(pixels))
-    out = run_ops(pixels, [a.transform.op(a.info, **a.params) for a in applied])
+    if isinstance(t, Mixing):  # a partner: the picture upside down, one object with a shape
+        height, width = pixels.shape[:2]
+        shape = Box(2.0, 2.0, width - 2.0, height - 2.0, 0, polygons=((2, 2, width - 2, 2, width / 2, height - 2),))
+        partner = Partner("p.png", Picture(np.ascontiguousarray(pixels[::-1]), [shape]))
+        (step,) = applied
+        out = t.mix(Picture(pixels), step.params, lambda k: partner, Rules()).pixels
+    else:
+        out = run_ops(pixels, [a.transform.op(a.info, **a.params) for a in applied])
     assert out.dtype == np.uint16 and out.shape[2] == channels
     colour = out[:, :, :3]
     eight_bit = colour == (colour >> 8) * 257  # what 8 bits widened to 16 look like

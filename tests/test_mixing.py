@@ -268,13 +268,17 @@ def test_partners_are_never_the_input_itself_nor_repeated_nor_from_another_split
         for i in range(3):
             (data / split / "c").mkdir(parents=True, exist_ok=True)
             cv2.imwrite(str(data / split / "c" / f"{i}.png"), np.full((20, 20, 3), 10 * i, np.uint8))
+    for i in range(3):  # passed through, in the same split and folder: never a partner
+        cv2.imwrite(str(data / "train" / "c" / f"keep{i}.png"), np.full((20, 20, 3), 200, np.uint8))
     recipe = tmp_path / "r.yaml"
-    recipe.write_text("copies: 3\nimage:\n  passthrough: ['val/**']\n  transforms: [mixup]\n")
+    recipe.write_text("copies: 3\nimage:\n  passthrough: ['val/**', 'train/c/keep*']\n  transforms: [mosaic]\n")
     assert invoke("run", recipe, data, tmp_path / "out").exit_code == 0
+    taken = set()
     for row in read_manifest(tmp_path / "out"):
         if row["kind"] == "copy":
             (step,) = json.loads(row["transforms"])
-            assert step["params"]["partners"][0]["path"].startswith("train/")
+            taken |= {partner["path"] for partner in step["params"]["partners"]}
+    assert taken == {f"train/c/{i}.png" for i in range(3)}
 
 
 def test_visited_partners_are_current_only_with_the_same_path_and_bytes():
@@ -377,3 +381,39 @@ def test_copy_paste_pastes_segments_that_cover_what_lies_under_them(tmp_path):
             points = np.asarray(values).reshape(-1, 2)
             assert len(points) >= 3 and (points >= 0).all() and (points <= 1).all()
     assert pasted >= 6
+
+
+def test_balance_by_object_brings_a_twenty_to_one_imbalance_to_two_to_one(tmp_path):
+    data = tmp_path / "in"
+    for index in range(40):
+        objects = [(0, 4 + index % 30, 6, 30 + index % 30, 30)]
+        if index in (7, 23):
+            objects.append((1, 50, 36, 80, 64))
+        _scene(data / "images" / f"p{index:02d}.png", objects)
+    (data / "classes.txt").write_text("\n".join(f"c{i}" for i in range(len(COLOURS))) + "\n")
+    recipe = tmp_path / "r.yaml"
+    recipe.write_text(
+        "seed: 2\ncopies: 1\nimage:\n  annotations: {format: yolo, classes: classes.txt}\n"
+        "  output: {format: png}\n  balance: {by: object}\n  transforms: [hflip]\n"
+    )
+    out = tmp_path / "out"
+    result = invoke("run", recipe, data, out)
+    assert result.exit_code == 0, result.output
+    assert "balance by object" in result.output and "; 1 2 -> 40" in result.output
+    counts = {0: 0, 1: 0}
+    labels = sorted((out / "labels").glob("*.txt"))
+    for label in labels:
+        for line in label.read_text().splitlines():
+            counts[int(line.split()[0])] += 1
+    assert len(labels) <= 40 * 2.5  # the originals and at most 1.5x as many pictures added
+    assert counts[0] <= 2 * counts[1], counts  # 20:1 in INPUT, 2:1 or better in OUTPUT
+    assert _check_boxes_hug_pixels(out) > 60
+    rows = [row for row in read_manifest(out) if row["kind"] == "copy" and row["output"].endswith(".png")]
+    pasted = [json.loads(row["transforms"])[-1] for row in rows]
+    assert sum(len(p["params"]["partners"]) for p in pasted if p["name"] == "object_balance") == 36
+    assert {entry["path"] for p in pasted for entry in p["params"].get("partners", [])} <= {
+        "images/p07.png",
+        "images/p23.png",
+    }
+    assert invoke("replay", out, "--all").exit_code == 0
+    assert "0 made" in invoke("run", recipe, data, out).output

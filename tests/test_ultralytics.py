@@ -86,3 +86,44 @@ def test_segment_labels_pass_ultralytics_checks(tmp_path):
     report = ultralytics_report(out / "data.yaml", "segment", tmp_path)
     assert_clean(report, {"train": 12, "val": 3})
     assert report["train"]["segments"] == report["train"]["instances"] > 12
+
+
+@pytest.mark.parametrize(
+    ("sample", "task", "steps", "images"),
+    [
+        ("detection", "detect", "[mosaic, {cutmix: {alpha: 1}}, hflip]", {"train": 20, "val": 2}),
+        ("pose", "pose", "[{mosaic: {size: [320, 320]}}, hflip, {mixup: {alpha: 8}}]", {"train": 16, "val": 1}),
+    ],
+)
+def test_mixed_copies_pass_ultralytics_checks(tmp_path, sample, task, steps, images):
+    """Mosaic, cutmix and mixup copies of the shipped samples: every label loads, keypoints included."""
+    recipe = (ROOT / "configs" / f"{sample}.yaml").read_text()
+    head, _, _ = recipe.partition("  transforms:")
+    file = tmp_path / "mixed.yaml"
+    file.write_text(f"{head}  transforms: {steps}\n")
+    out = tmp_path / "out"
+    result = invoke("run", file, ROOT / "sample_data" / sample, out)
+    assert result.exit_code == 0, result.output
+    assert_clean(ultralytics_report(out / "data.yaml", task, tmp_path), images)
+
+
+def test_mixed_segments_pass_ultralytics_checks(tmp_path):
+    data = ultralytics_dataset(tmp_path / "data", data_yaml="train: images/train\nval: images/val\nnames: [r, g]\n")
+    for label in (data / "labels").rglob("*.txt"):  # each object as a triangle
+        lines = []
+        for line in label.read_text().splitlines():
+            c, cx, cy, w, h = (float(v) for v in line.split())
+            x0, y0, x1, y1 = cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2
+            lines.append(f"{int(c)} {x0:.6f} {y1:.6f} {x1:.6f} {y1:.6f} {(x0 + x1) / 2:.6f} {y0:.6f}")
+        label.write_text("\n".join(lines) + "\n")
+    recipe = tmp_path / "seg.yaml"
+    recipe.write_text(
+        "copies: 3\nimage:\n  annotations: {format: yolo}\n  passthrough: [val/**]\n"
+        "  transforms: [mosaic, {copy_paste: {objects: [1, 2]}}, {rotate: {degrees: 10}}, cutmix]\n"
+    )
+    out = tmp_path / "out"
+    result = invoke("run", recipe, data, out)
+    assert result.exit_code == 0, result.output
+    report = ultralytics_report(out / "data.yaml", "segment", tmp_path)
+    assert_clean(report, {"train": 12, "val": 3})
+    assert report["train"]["segments"] == report["train"]["instances"] > 12

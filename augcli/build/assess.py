@@ -266,7 +266,7 @@ def assess(
                 key = keys.fast_digest(original_keys[job.modality], content, output.path)
             else:
                 key = keys.fast_digest(
-                    copy_key(job.modality, output.path), recipe.seed, content, output.copy, output.path
+                    copy_key(job.modality, output.path), recipe.seed, content, output.copy, output.path, *output.paste
                 )
             status.unit_keys[output.path] = key
             record = known.units.get(output.path)

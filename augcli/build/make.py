@@ -170,7 +170,10 @@ def process(task: Task, recipe: Recipe, tree: OutputTree, parts: list | None = N
         modality = MODALITIES[job.modality]
         rngs = [rng_for(recipe.seed, job.relative, copy) for copy in copies]
         drawn = [o.partners for o in task.outputs if o.copy is not None]
-        mixing = {"partners": drawn} if any(drawn) else {}  # only the image modality mixes pictures
+        mixing: dict[str, Any] = {"partners": drawn} if any(drawn) else {}  # only images mix pictures
+        pasted = [o.paste for o in task.outputs if o.copy is not None]
+        if any(pasted):
+            mixing["paste"] = pasted
         rendered = iter(modality.render(job.source, section, rngs, **mixing) if copies else [])
         warnings: dict[str, None] = {}
         for output in task.outputs:

@@ -33,6 +33,7 @@ class Output:
     copy: int | None  # None for the untouched original
     companions: tuple[str, ...] = ()  # the files written with it (labels, masks), relative to OUTPUT
     partners: tuple[tuple[str, ...], ...] = ()  # per partner slot: the inputs it may mix in, in turn
+    paste: tuple[str, ...] = ()  # `balance: {by: object}`: the classes whose objects are pasted in
 
     @property
     def files(self) -> tuple[str, ...]:
@@ -63,6 +64,8 @@ class Plan:
     input_root: Path | None = None
     balance: dict[str, dict[str, tuple[int, int, int]]] = field(default_factory=dict)  # section -> class ->
     # (input files, fewest copies, most copies)
+    objects: dict[str, dict[str, tuple[int, int]]] = field(default_factory=dict)  # section -> class ->
+    # (objects in INPUT, objects expected in OUTPUT) under `balance: {by: object}`
 
     @property
     def output_count(self) -> int:
@@ -230,6 +233,7 @@ def build_plan(recipe: Recipe, input_root: Path, output_root: Path | None = None
         except ValueError as exc:  # e.g. a COCO file that is not COCO: no image could use it
             raise PlanError(str(exc)) from None
     copies = _copies_per_file(recipe, found, plan)
+    held, quotas = _object_balance(recipe, found, plan, splits)
     for path, relative, name in found:
         section = recipe.sections[name]
         modality = MODALITIES[section.modality]
@@ -243,7 +247,9 @@ def build_plan(recipe: Recipe, input_root: Path, output_root: Path | None = None
             suffix = modality.output_suffix(base[dot:] if 0 < dot < len(base) - 1 else "", section)
             count, _, _ = copies.get(relative, (recipe.copies, recipe.copies, ""))
             outputs = [Output(relative, None)] if recipe.keep_original else []
-            outputs += [Output(copy_name(relative, k, suffix), k) for k in range(count)]
+            outputs += [
+                Output(copy_name(relative, k, suffix), k, paste=quotas.get((relative, k), ())) for k in range(count)
+            ]
         outputs = [
             dataclasses.replace(o, companions=tuple(modality.companion_paths(section, relative, o.path, o.copy)))
             for o in outputs
@@ -259,7 +265,7 @@ def build_plan(recipe: Recipe, input_root: Path, output_root: Path | None = None
         counts = plan.splits.setdefault(split_of(relative, splits), [0, 0])
         counts[1 if passing else 0] += 1
     plan.warnings += _split_warnings(plan, splits)
-    _draw_partners(recipe, plan, splits)
+    _draw_partners(recipe, plan, splits, held)
     if conflicts:
         shown = conflicts[:10] + ([f"... and {len(conflicts) - 10} more"] if len(conflicts) > 10 else [])
         raise PlanError("the recipe does not fit the dataset:\n  " + "\n  ".join(shown))
@@ -272,7 +278,7 @@ def _copies_per_file(recipe: Recipe, found: list[tuple[Path, str, str]], plan: P
 
     result: dict[str, tuple[int, int, str]] = {}
     for name, section in recipe.sections.items():
-        if section.balance is None:
+        if section.balance is None or isinstance(section.balance, dict):
             continue
         modality = MODALITIES[section.modality]
         augmented = [
@@ -331,15 +337,55 @@ def partner_slots(transforms: list) -> int:
     return sum(leaf.partner_slots() for leaf in leaves(transforms))
 
 
-def _draw_partners(recipe: Recipe, plan: Plan, splits: dict[str, tuple[str, ...]]) -> None:
+def _object_balance(
+    recipe: Recipe, found: list[tuple[Path, str, str]], plan: Plan, splits: dict[str, tuple[str, ...]]
+) -> tuple[dict[str, list[str]], dict[tuple[str, int], tuple[str, ...]]]:
+    """`balance: {by: object}`: each augmented picture's object classes, and the classes whose
+    objects each copy gets pasted in (per split: objects are pasted from the copy's own split)."""
+    from augcli.core.balance import object_quotas
+    from augcli.core.modalities import MODALITIES
+
+    held: dict[str, list[str]] = {}
+    quotas: dict[tuple[str, int], tuple[str, ...]] = {}
+    for name, section in recipe.sections.items():
+        if not isinstance(section.balance, dict):
+            continue
+        if recipe.copies < 1:
+            raise PlanError(f"{name}.balance: by object pastes objects into copies: copies must be at least 1")
+        augmented = [r for _, r, owner in found if owner == name and not tail_matches(r, section.passthrough)]
+        try:
+            objects = MODALITIES[section.modality].object_classes(section, augmented)
+        except ValueError as exc:
+            raise PlanError(f"{name}.balance: {exc}") from None
+        held.update(objects)
+        by_split: dict[str, dict[str, list[str]]] = {}
+        for relative, names in objects.items():
+            by_split.setdefault(split_of(relative, splits), {})[relative] = names
+        summary: dict[str, tuple[int, int]] = {}
+        for members in by_split.values():
+            dealt, counts = object_quotas(members, recipe.copies, recipe.keep_original, section.balance["ratio"])
+            quotas.update(dealt)
+            for label, (before, after) in counts.items():
+                old = summary.get(label, (0, 0))
+                summary[label] = (old[0] + before, old[1] + after)
+        plan.objects[name] = dict(sorted(summary.items()))
+    return held, quotas
+
+
+def _draw_partners(
+    recipe: Recipe, plan: Plan, splits: dict[str, tuple[str, ...]], held: dict[str, list[str]] | None = None
+) -> None:
     """Give every copy of a mixing section its partners: inputs of the same section and split,
     never passed-through files, drawn by the seed and the names alone (see core/partners.py), on
-    the whole plan, before it is cut into shards."""
+    the whole plan, before it is cut into shards. A copy with objects to paste (balance by object)
+    then gets, per object, a picture that holds one of its class."""
     from augcli.core.partners import Ring
 
+    held = held or {}
     for name, section in recipe.sections.items():
         slots = partner_slots(section.transforms)
-        if not slots:
+        pasting = isinstance(section.balance, dict)
+        if not slots and not pasting:
             continue
         groups: dict[str, list[int]] = {}
         for index, job in enumerate(plan.jobs):
@@ -347,10 +393,18 @@ def _draw_partners(recipe: Recipe, plan: Plan, splits: dict[str, tuple[str, ...]
                 groups.setdefault(split_of(job.relative, splits), []).append(index)
         for members in groups.values():
             ring = Ring(recipe.seed, [plan.jobs[i].relative for i in members])
+            by_class: dict[str, list[str]] = {}
+            for index in members:
+                for label in set(held.get(plan.jobs[index].relative, ())):
+                    by_class.setdefault(label, []).append(plan.jobs[index].relative)
+            rings = {label: Ring(recipe.seed, holders) for label, holders in by_class.items()}
             for index in members:
                 job = plan.jobs[index]
-                outputs = tuple(
-                    o if o.copy is None else dataclasses.replace(o, partners=ring.draw(job.relative, o.copy, slots))
-                    for o in job.outputs
-                )
-                plan.jobs[index] = dataclasses.replace(job, outputs=outputs)
+                outputs = []
+                for o in job.outputs:
+                    if o.copy is not None:
+                        drawn = ring.draw(job.relative, o.copy, slots) if slots else ()
+                        pasted = tuple(rings[c].pick(job.relative, o.copy, k) for k, c in enumerate(o.paste))
+                        o = dataclasses.replace(o, partners=drawn + pasted)
+                    outputs.append(o)
+                plan.jobs[index] = dataclasses.replace(job, outputs=tuple(outputs))

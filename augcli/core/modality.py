@@ -81,6 +81,9 @@ class Modality(Protocol):
     def classes_of(self, section: Section, relatives: list[str]) -> dict[str, str]:
         """Each file's class for `balance:` (raise ValueError if one cannot be read)."""
 
+    def object_classes(self, section: Section, relatives: list[str]) -> dict[str, list[str]]:
+        """The class of every object in each file, for `balance: {by: object}` (ValueError: none)."""
+
     def section_files(self, section: Section) -> list[str]:
         """Files and folders every output of the section depends on (a COCO json, a noise folder)."""
 
@@ -163,6 +166,12 @@ class BaseModality:
     def classes_of(self, section: Section, relatives: list[str]) -> dict[str, str]:
         """The parent folder is the class (ImageFolder-style class folders); files at the top: "(top)"."""
         return {relative: relative.rpartition("/")[0].rpartition("/")[2] or "(top)" for relative in relatives}
+
+    def object_classes(self, section: Section, relatives: list[str]) -> dict[str, list[str]]:
+        raise ValueError(
+            f"by object needs objects: an image section with annotations; {self.name} files are balanced by "
+            "file (balance: max)"
+        )
 
     def section_files(self, section: Section) -> list[str]:
         return transform_files(section.transforms)

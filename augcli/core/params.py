@@ -373,13 +373,30 @@ MAX_BALANCE = 10_000_000  # files per class a `balance:` may ask for
 
 
 class Target(Param):
-    """How many files each class should end with: `max` (as many as the largest class) or a number."""
+    """How many files each class should end with: `max` (as many as the largest class) or a number;
+    or `{by: object, ratio: r}`: objects pasted into copies until no class has fewer than 1/r of
+    the largest class's objects."""
 
-    kind = "max or a number"
+    kind = "max, a number, or {by: object, ratio: 2}"
 
-    def parse(self, value: Any) -> str | int | None:
+    @staticmethod
+    def _by(value: dict) -> dict[str, Any]:
+        unknown = set(value) - {"by", "ratio"}
+        if unknown or value.get("by") != "object":
+            raise ParamError(
+                "expected {by: object} (optionally with ratio: the largest class's objects over the "
+                f"smallest's, at most), got {value!r}"
+            )
+        ratio = value.get("ratio", 2)
+        if not _is_number(ratio) or not 1 <= ratio <= 1000:
+            raise ParamError(f"ratio is a number from 1 to 1000, got {ratio!r}")
+        return {"by": "object", "ratio": float(ratio)}
+
+    def parse(self, value: Any) -> str | int | dict[str, Any] | None:
         if value is None or value is False:
             return None
+        if isinstance(value, dict):
+            return self._by(value)
         if value == "max":
             return "max"
         if isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= MAX_BALANCE:

@@ -57,6 +57,12 @@ class Ring:
                 taken.add(names[0])
         return tuple(drawn)
 
+    def pick(self, relative: str, copy: int, index: int) -> tuple[str, ...]:
+        """The holders of one class to take the `index`-th pasted object of an output from: another
+        picture first, the output's own input only when it is the class's only holder."""
+        point = stable_hash(f"paste:{self.seed}:{relative}:{copy}:{index}")
+        return tuple(self.walk(point, {relative}, 1 + FALLBACKS) or [relative])
+
 
 def visited_are_current(visited: Any, drawn: tuple[tuple[str, ...], ...], hashes: dict[str, str | None]) -> bool:
     """Whether the partners a copy used (its record: [slot, path, sha256] in the order they were

@@ -16,12 +16,21 @@ import numpy as np
 from augcli.core.errors import InputError
 from augcli.core.modality import FileModality, Prepared, Rendered, Written
 from augcli.core.params import Choice, Flag, Indices, Number, Options, Text
-from augcli.core.transforms import Applied, Transform, leaves, plan_pipeline, records_of, replay_pipeline
+from augcli.core.transforms import (
+    Applied,
+    Transform,
+    draw_seed,
+    leaves,
+    plan_pipeline,
+    records_of,
+    replay_pipeline,
+)
 from augcli.image import io, policies, soft_labels
 from augcli.image import transforms as image_transforms
 from augcli.image.labels import coco, companions, dataset_yaml, yolo
 from augcli.image.labels.companions import Annotations, Layout
 from augcli.image.labels.shapes import Box
+from augcli.image.mix import transforms as mix_transforms
 from augcli.image.mix.transforms import Mixing, Partner, Picture, Rules
 from augcli.image.ops import run_ops
 from augcli.image.transforms import ImageInfo
@@ -29,6 +38,7 @@ from augcli.image.transforms import ImageInfo
 if TYPE_CHECKING:
     from augcli.core.recipe import Section
 
+OBJECT_BALANCE = "object_balance"  # the record of the objects `balance: {by: object}` pasted into a copy
 CROPPING = (image_transforms.RandomResizedCrop, image_transforms.Crop, image_transforms.CenterCrop)
 
 
@@ -233,6 +243,12 @@ class ImageModality(FileModality):
             return super().classes_of(section, relatives)
         return companions.rarest_classes(layout, relatives)
 
+    def object_classes(self, section: Section, relatives: list[str]) -> dict[str, list[str]]:
+        layout: Layout | None = section.bound.get("layout")
+        if layout is None or layout.format == "none":
+            return super().object_classes(section, relatives)
+        return {relative: companions.class_names_of(layout, relative) for relative in relatives}
+
     def output_suffix(self, source_suffix: str, section: Section) -> str:
         return io.output_suffix(source_suffix, section.options["output"])
 
@@ -275,18 +291,21 @@ class ImageModality(FileModality):
         section: Section,
         rngs: Iterable[np.random.Generator],
         partners: list[tuple[tuple[str, ...], ...]] | None = None,
+        paste: list[tuple[str, ...]] | None = None,
     ) -> Iterator[Rendered]:
         """Decode once; per copy plan, warp and encode, one copy at a time (the caller writes each
         before the next is made, so memory does not grow with `copies`). With annotations, the
         copy's moved boxes and mask ride along in `extra` for companion_files to write.
-        `partners`: per copy, the inputs each partner slot may take (mixing steps)."""
+        `partners`: per copy, the inputs each partner slot may take (mixing steps); `paste`: per
+        copy, the classes whose objects `balance: {by: object}` pastes in."""
         decoded, found = self._load(source, section)
         loader = PartnerLoader(self, section)
         own = loader.own_class(source)
         for index, rng in enumerate(rngs):
             slots = partners[index] if partners else ()
             drawn = PartnerSource(loader, section, slots)
-            copy = augment_pixels(section, decoded.pixels, rng, found, drawn, own)
+            classes = paste[index] if paste else ()
+            copy = augment_pixels(section, decoded.pixels, rng, found, drawn, own, classes)
             yield self._rendered(decoded, section, found, copy, tuple(drawn.visited))
 
     def replay(self, source: Path, section: Section, records: list[dict[str, Any]]) -> Rendered:
@@ -378,14 +397,18 @@ def augment_pixels(
     found: Annotations | None = None,
     partners: PartnerSource | None = None,
     own_class: str | None = None,
+    paste: tuple[str, ...] = (),
 ) -> ImageCopy:
     """One copy of decoded pixels (and of the boxes and mask in `found`): what `run` writes and what
-    the Python API returns, by one code path. `partners` serve the mixing steps."""
+    the Python API returns, by one code path. `partners` serve the mixing steps and the objects
+    of `paste` classes (balance by object), pasted last."""
     info = ImageInfo.of(pixels)
     if found is None:
         applied, _ = plan_pipeline(section.transforms, rng, info)
         return _apply(section, pixels, applied, None, [], partners, own_class)
     applied, notes = _plan_with_boxes(section, rng, info, layout_of(section), found)
+    if paste:
+        notes = [*notes, {"name": OBJECT_BALANCE, "params": {"classes": list(paste), "seed": draw_seed(rng)}}]
     return _apply(section, pixels, applied, found, notes, partners, own_class)
 
 
@@ -399,7 +422,7 @@ def replay_pixels(
 ) -> ImageCopy:
     """A copy rebuilt from its records: the recorded parameters (and partners), no randomness."""
     applied = replay_pipeline(section.transforms, records, ImageInfo.of(pixels))
-    notes = [r for r in records if r.get("name") == "boxes"]
+    notes = [r for r in records if r.get("name") in ("boxes", OBJECT_BALANCE)]
     return _apply(section, pixels, applied, found, notes, partners, own_class)
 
 
@@ -413,7 +436,7 @@ def _apply(
     own_class: str | None = None,
 ) -> ImageCopy:
     _check_output_size(applied)
-    if any(isinstance(a.transform, Mixing) for a in applied):
+    if any(isinstance(a.transform, Mixing) for a in applied) or any(n.get("name") == OBJECT_BALANCE for n in notes):
         return _apply_mixing(section, pixels, applied, found, notes, partners, own_class)
     out = run_ops(pixels, [a.transform.op(a.info, **a.params) for a in applied])
     records = records_of(section.transforms, applied) + notes
@@ -459,6 +482,18 @@ def _apply_mixing(
             run = []
         if step is not None:
             picture = step.transform.mix(picture, step.params, partners.taker(step), rules)
+    balancing = [note for note in notes if note.get("name") == OBJECT_BALANCE and found is not None]
+    names = companions.label_names(layout) if balancing else {}
+    for note in balancing:  # balance by object: pasted last
+        params = note["params"]
+        picture, params["partners"] = mix_transforms.paste_objects(
+            picture,
+            list(params["classes"]),
+            int(params["seed"]),
+            partners.balance_taker(params),
+            rules,
+            lambda label: names.get(label, str(label)),
+        )
     records = records_of(section.transforms, applied) + notes
     shares = None if found is not None or own_class is None else picture.shares
     return ImageCopy(picture.pixels, records, picture.boxes, picture.mask, applied, shares)
@@ -516,7 +551,17 @@ class PartnerSource:
         for leaf in leaves(section.transforms):
             self.first_slot[id(leaf)] = count
             count += leaf.partner_slots()
+        self.recipe_slots = count
         self.visited: list[tuple[int, str]] = []  # (slot, path) in the order tried: the state keeps it
+
+    def balance_taker(self, params: dict[str, Any]):
+        """The partners of `balance: {by: object}`'s pastes: the slots after the recipe's own."""
+        recorded = params.get("partners")
+        if isinstance(recorded, list):
+            paths = [entry.get("path") if isinstance(entry, dict) else None for entry in recorded]
+            return lambda k: self._recorded(paths, k)
+        first = self.recipe_slots
+        return lambda k: self._drawn(first + k, OBJECT_BALANCE)
 
     def taker(self, step: Applied):
         recorded = step.params.get("partners")

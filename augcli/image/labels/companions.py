@@ -234,6 +234,15 @@ def write(
     return written
 
 
+def label_names(layout: Layout) -> dict[Any, str]:
+    """Each box label's class name, as class_names_of names them (a label not listed: its text)."""
+    if layout.format == "coco":
+        dataset = coco.load(str(layout.input_root / layout.labels))
+        return {c.get("id"): str(c.get("name", c.get("id"))) for c in dataset.head.get("categories", [])}
+    names = layout.dataset.names if layout.dataset is not None and layout.format == "yolo" else ()
+    return dict(enumerate(names))
+
+
 def class_names_of(layout: Layout, relative: str) -> list[str]:
     """The class of every object of one image (a class once per object), without decoding it."""
     key = layout.key(relative)

@@ -284,9 +284,9 @@ def _window(box: Box, size: tuple[int, int]) -> tuple[int, int, int, int]:
     return left, top, min(math.ceil(box.x1), size[0]), min(math.ceil(box.y1), size[1])
 
 
-def _shape(box: Box, picture: Picture) -> np.ndarray | None:
+def _shape(box: Box, picture: Picture, bare: bool = False) -> np.ndarray | None:
     """The object's pixels within its box window: its polygons, else its mask's labelled pixels;
-    None when it has neither (a bare box has no shape to cut)."""
+    a bare box has no shape to cut: None, or with `bare` its whole rectangle."""
     left, top, right, bottom = _window(box, picture.size)
     if right <= left or bottom <= top:
         return None
@@ -294,9 +294,40 @@ def _shape(box: Box, picture: Picture) -> np.ndarray | None:
         alpha = kernels.polygon_raster(box.polygons, (right - left, bottom - top), (left, top))
     elif picture.mask is not None:
         alpha = picture.mask[top:bottom, left:right] != 0
+    elif bare:
+        alpha = np.ones((bottom - top, right - left), dtype=bool)
     else:
         return None
     return alpha if alpha.any() else None
+
+
+def paste_objects(
+    picture: Picture, classes: list[str], seed: int, take: Take, rules: Rules, name_of: Callable[[Any], str]
+) -> tuple[Picture, list[dict[str, Any]]]:
+    """`balance: {by: object}`: one object of each class in `classes`, cut from the k-th partner
+    (a picture holding that class) by its shape (a bare box: its rectangle), pasted as copy_paste
+    pastes. Returns the picture and what was taken from each partner."""
+    rng = np.random.default_rng(seed)
+    pixels, boxes = picture.pixels.copy(), list(picture.boxes)
+    mask = None if picture.mask is None else picture.mask.copy()
+    taken = []
+    for k, label in enumerate(classes):
+        partner = take(k)
+        holders = [i for i, box in enumerate(partner.picture.boxes) if name_of(box.label) == label]
+        holders = [i for i in holders if _shape(partner.picture.boxes[i], partner.picture, bare=True) is not None]
+        pasted = []
+        if holders:
+            index = int(holders[int(rng.integers(len(holders)))])
+            box = partner.picture.boxes[index]
+            placement = _placement(box, rng, uniform(rng, (0.75, 1.25)), bool(rng.random() < 0.5), picture.size)
+            if placement is not None:
+                pixels, mask, boxes, moved = _paste(pixels, mask, boxes, partner.picture, box, placement, rules, True)
+                boxes += [moved] if moved is not None else []
+                left, top, scale, mirrored = placement
+                pasted.append({"object": index, "at": [left, top], "scale": scale, "flip": mirrored})
+        taken.append({"path": partner.relative, "class": label, "objects": pasted})
+    kept = targets.kept(boxes, rules.min_visibility, rules.min_size)
+    return Picture(pixels, kept, mask, dict(picture.shares)), taken
 
 
 def _placement(
@@ -320,12 +351,13 @@ def _paste(
     box: Box,
     placement: tuple[int, int, float, bool],
     rules: Rules,
+    bare: bool = False,
 ) -> tuple[np.ndarray, np.ndarray | None, list[Box], Box | None]:
     """One object cut from `partner` and pasted: the pixels, mask and boxes under it updated, and
     the object's own box on the canvas."""
     left, top, scale, mirrored = placement
     x0, y0, x1, y1 = _window(box, partner.size)
-    alpha = _shape(box, partner)
+    alpha = _shape(box, partner, bare)
     size = (pixels.shape[1], pixels.shape[0])
     out_w, out_h = max(1, math.floor((x1 - x0) * scale)), max(1, math.floor((y1 - y0) * scale))
     out_w, out_h = min(out_w, size[0] - left), min(out_h, size[1] - top)
