@@ -84,6 +84,13 @@ class Pipeline:
         relative to INPUT): rendering that file with it gives the run's bytes."""
         return rng_for(self._recipe.seed, relative_path, copy)
 
+    def partner_slots(self) -> int:
+        """How many other samples one call may mix in (mosaic, mixup, ...): pass that many as
+        `partners=` (fewer are used round the list); 0 when the recipe mixes nothing."""
+        from augcli.build.plan import partner_slots
+
+        return partner_slots(self._section.transforms)
+
     def claims(self, relative_path: str) -> bool:
         """Whether the section's include / exclude globs take the file at `relative_path`."""
         from augcli.core.globs import claims

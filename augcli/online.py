@@ -33,6 +33,7 @@ class Augmented:
     labels: list[Any] | None = None
     mask: np.ndarray | None = None
     keypoints: np.ndarray | None = None
+    shares: dict[str, float] | None = None  # a mixed picture given its `label=`: each class's share
 
     def __iter__(self) -> Iterator[Any]:
         yield self.sample
@@ -98,10 +99,10 @@ def image(section: Section, sample: Any, rng: Any, records: list | None, targets
     from augcli.image.labels.shapes import Box
     from augcli.image.modality import GivenPartners, augment_pixels, layout_of, replay_pixels
 
-    unknown = set(targets) - {"boxes", "box_format", "labels", "mask", "keypoints", "partners"}
+    unknown = set(targets) - {"boxes", "box_format", "labels", "mask", "keypoints", "partners", "label"}
     if unknown:
         raise TypeError(
-            f"unknown image targets {sorted(unknown)}: boxes, box_format, labels, mask, keypoints, partners"
+            f"unknown image targets {sorted(unknown)}: boxes, box_format, labels, mask, keypoints, partners, label"
         )
     is_pil = isinstance(sample, Image.Image)
     pixels = io.to_array(sample)[0] if is_pil else np.ascontiguousarray(sample)
@@ -133,13 +134,15 @@ def image(section: Section, sample: Any, rng: Any, records: list | None, targets
             found.mask = masks.Mask(values, "L" if values.dtype == np.uint8 else "I;16", None)
     given = targets.get("partners")
     drawn = None if given is None else GivenPartners(section, [_partner(item, box_format) for item in given])
+    own = None if targets.get("label") is None else str(targets["label"])  # the class, for soft labels
     copy = (
-        augment_pixels(section, pixels, rng, found, drawn)
+        augment_pixels(section, pixels, rng, found, drawn, own)
         if records is None
-        else replay_pixels(section, pixels, records, found, drawn)
+        else replay_pixels(section, pixels, records, found, drawn, own)
     )
     out_height, out_width = copy.pixels.shape[:2]
     result = _augmented(Image.fromarray(copy.pixels) if is_pil else copy.pixels, copy.records)
+    result.shares = copy.shares
     if found is None:
         return result
     if targets.get("boxes") is not None:

@@ -38,6 +38,10 @@ class AugmentedDataset(Dataset):
     recipe's (`epoch_seed` is another name for it). Call `set_epoch(e)` before each epoch (as
     with DistributedSampler) for new draws.
     `transform` runs on the tensor after augmentation (normalisation, say).
+
+    A recipe that mixes pictures (mosaic, mixup, cutmix) draws each item's partners from the
+    dataset by (seed, epoch, index) too, and the item's target is then a float tensor of class
+    weights (the soft label: its classes' shares), not a class index.
     """
 
     def __init__(
@@ -76,6 +80,7 @@ class AugmentedDataset(Dataset):
         self.classes = sorted({relative.split("/", 1)[0] for _, relative in files})
         self.class_to_idx = {name: i for i, name in enumerate(self.classes)}
         self.samples = [(path, self.class_to_idx[relative.split("/", 1)[0]]) for path, relative in files]
+        self.partner_slots = self.pipeline.partner_slots() if modality == "image" else 0
 
     def _pixels(self, path: Path) -> np.ndarray:
         if self.decoder == "opencv" and path.suffix.lower() in (".jpg", ".jpeg"):
@@ -101,6 +106,9 @@ class AugmentedDataset(Dataset):
         tune_allocator()  # once per process: large buffers stay in the heap (see augcli.build.pool)
         path, label = self.samples[index]
         rng = item_rng(self.seed, self.epoch, index)
+        if self.modality == "image" and self.partner_slots:
+            tensor, target = self._mixed(index, rng)
+            return (self.transform(tensor) if self.transform is not None else tensor), target
         if self.modality == "image":
             pixels = self.pipeline(self._pixels(path), rng).sample
             tensor = torch.from_numpy(np.ascontiguousarray(pixels))
@@ -112,6 +120,25 @@ class AugmentedDataset(Dataset):
             samples = self.pipeline(np.array(decoded.samples), rng, sample_rate=decoded.rate).sample
             tensor = torch.from_numpy(np.ascontiguousarray(samples.reshape(decoded.channels, -1)))
         return (self.transform(tensor) if self.transform is not None else tensor), label
+
+    def _mixed(self, index: int, rng: np.random.Generator) -> tuple[Any, Any]:
+        """An item mixed with partners drawn from the dataset (never itself while others exist),
+        and its soft label over `classes`."""
+        picker = np.random.default_rng([self.seed, self.epoch, index, 1])  # apart from the item's own draws
+        others = len(self.samples) - 1
+        chosen = (
+            [int(i) + (int(i) >= index) for i in picker.integers(others, size=self.partner_slots)] if others else []
+        )
+        chosen = chosen or [index] * self.partner_slots
+        partners = [
+            {"image": self._pixels(self.samples[i][0]), "label": self.classes[self.samples[i][1]]} for i in chosen
+        ]
+        path, label = self.samples[index]
+        made = self.pipeline(self._pixels(path), rng, partners=partners, label=self.classes[label])
+        tensor = torch.from_numpy(np.ascontiguousarray(made.sample))
+        tensor = tensor.permute(2, 0, 1) if tensor.ndim == 3 else tensor
+        shares = made.shares or {self.classes[label]: 1.0}
+        return tensor, torch.tensor([shares.get(name, 0.0) for name in self.classes], dtype=torch.float32)
 
 
 __all__ = ["AugmentedDataset", "item_rng"]

@@ -330,6 +330,23 @@ def test_torch_dataset_is_reproducible_per_seed_epoch_and_index_with_any_worker_
     assert all(torch.equal(a, c) for (a, _), (c, _) in zip(serial, batches(2, 1), strict=True))
 
 
+def test_torch_dataset_mixes_partners_from_itself_with_soft_labels(tmp_path):
+    torch = pytest.importorskip("torch")
+    from torch.utils.data import DataLoader
+
+    from augcli.torch import AugmentedDataset
+
+    root = _image_folder(tmp_path / "data")
+    dataset = AugmentedDataset(root, augcli.parse_recipe("seed: 2\nimage:\n  transforms: [{mixup: {alpha: 1}}]\n"))
+    serial = list(DataLoader(dataset, batch_size=5, num_workers=0))
+    parallel = list(DataLoader(dataset, batch_size=5, num_workers=2))
+    assert all(torch.equal(a, c) and torch.equal(b, d) for (a, b), (c, d) in zip(serial, parallel, strict=True))
+    targets = torch.cat([labels for _, labels in serial])
+    assert targets.shape == (10, 2) and torch.allclose(targets.sum(dim=1), torch.ones(10))
+    assert (targets[:5, 0] >= 0.5).all() and (targets[5:, 1] >= 0.5).all()  # each keeps its class's larger share
+    assert ((targets > 0) & (targets < 1)).any()  # some items mixed the two classes
+
+
 def test_huggingface_map_is_the_same_whatever_the_batch_size(tmp_path):
     datasets = pytest.importorskip("datasets")
     from augcli.huggingface import BatchAugmenter

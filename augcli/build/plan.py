@@ -66,6 +66,7 @@ class Plan:
     # (input files, fewest copies, most copies)
     objects: dict[str, dict[str, tuple[int, int]]] = field(default_factory=dict)  # section -> class ->
     # (objects in INPUT, objects expected in OUTPUT) under `balance: {by: object}`
+    drawers: dict[str, PartnerDrawer] = field(default_factory=dict)  # mixing sections: their partner draws
 
     @property
     def output_count(self) -> int:
@@ -372,6 +373,35 @@ def _object_balance(
     return held, quotas
 
 
+class PartnerDrawer:
+    """Draws the partners of any copy of one section: a ring per split over the inputs that may
+    be mixed in, and per split and class a ring over the pictures holding that class (balance by
+    object). Copy numbers past the run's (a preview of more copies) draw the same way."""
+
+    def __init__(self, recipe: Recipe, name: str, relatives: list[str], splits: dict, held: dict[str, list[str]]):
+        from augcli.core.partners import Ring
+
+        self.slots = partner_slots(recipe.sections[name].transforms)
+        self.splits = splits
+        groups: dict[str, list[str]] = {}
+        for relative in relatives:
+            groups.setdefault(split_of(relative, splits), []).append(relative)
+        self.rings = {split: Ring(recipe.seed, members) for split, members in groups.items()}
+        self.class_rings: dict[tuple[str, str], Ring] = {}
+        holders: dict[tuple[str, str], list[str]] = {}
+        for relative in relatives:
+            for label in set(held.get(relative, ())):
+                holders.setdefault((split_of(relative, splits), label), []).append(relative)
+        self.class_rings = {key: Ring(recipe.seed, members) for key, members in holders.items()}
+
+    def draw(self, relative: str, copy: int, paste: tuple[str, ...] = ()) -> tuple[tuple[str, ...], ...]:
+        split = split_of(relative, self.splits)
+        ring = self.rings.get(split)
+        drawn = ring.draw(relative, copy, self.slots) if ring is not None and self.slots else ()
+        pasted = tuple(self.class_rings[(split, c)].pick(relative, copy, k) for k, c in enumerate(paste))
+        return drawn + pasted
+
+
 def _draw_partners(
     recipe: Recipe, plan: Plan, splits: dict[str, tuple[str, ...]], held: dict[str, list[str]] | None = None
 ) -> None:
@@ -379,32 +409,18 @@ def _draw_partners(
     never passed-through files, drawn by the seed and the names alone (see core/partners.py), on
     the whole plan, before it is cut into shards. A copy with objects to paste (balance by object)
     then gets, per object, a picture that holds one of its class."""
-    from augcli.core.partners import Ring
-
-    held = held or {}
     for name, section in recipe.sections.items():
-        slots = partner_slots(section.transforms)
-        pasting = isinstance(section.balance, dict)
-        if not slots and not pasting:
+        if not partner_slots(section.transforms) and not isinstance(section.balance, dict):
             continue
-        groups: dict[str, list[int]] = {}
-        for index, job in enumerate(plan.jobs):
-            if job.modality == name and not (job.passthrough or job.table):
-                groups.setdefault(split_of(job.relative, splits), []).append(index)
-        for members in groups.values():
-            ring = Ring(recipe.seed, [plan.jobs[i].relative for i in members])
-            by_class: dict[str, list[str]] = {}
-            for index in members:
-                for label in set(held.get(plan.jobs[index].relative, ())):
-                    by_class.setdefault(label, []).append(plan.jobs[index].relative)
-            rings = {label: Ring(recipe.seed, holders) for label, holders in by_class.items()}
-            for index in members:
-                job = plan.jobs[index]
-                outputs = []
-                for o in job.outputs:
-                    if o.copy is not None:
-                        drawn = ring.draw(job.relative, o.copy, slots) if slots else ()
-                        pasted = tuple(rings[c].pick(job.relative, o.copy, k) for k, c in enumerate(o.paste))
-                        o = dataclasses.replace(o, partners=drawn + pasted)
-                    outputs.append(o)
-                plan.jobs[index] = dataclasses.replace(job, outputs=tuple(outputs))
+        members = [
+            index for index, job in enumerate(plan.jobs) if job.modality == name and not (job.passthrough or job.table)
+        ]
+        drawer = PartnerDrawer(recipe, name, [plan.jobs[i].relative for i in members], splits, held or {})
+        plan.drawers[name] = drawer
+        for index in members:
+            job = plan.jobs[index]
+            outputs = tuple(
+                o if o.copy is None else dataclasses.replace(o, partners=drawer.draw(job.relative, o.copy, o.paste))
+                for o in job.outputs
+            )
+            plan.jobs[index] = dataclasses.replace(job, outputs=outputs)

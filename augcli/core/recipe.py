@@ -33,7 +33,8 @@ SECTION_KEYS = {
     "balance": Target(
         None,
         "give smaller classes more copies until each class has about max (as many files as the largest) "
-        "or this many files; copies is the floor. Classes: the parent folder, or an image's rarest box class",
+        "or this many files; copies is the floor. Classes: the parent folder, or an image's rarest box class. "
+        "{by: object, ratio: 2}: paste objects of short classes into the copies instead (annotated images)",
     ),
 }
 SECTION_KEYS["transforms"].kind = "list of transforms"
@@ -60,7 +61,7 @@ class Section:
     options: dict[str, Any] = field(default_factory=dict)
     keep_original: bool = True  # the recipe's, for modalities that write originals and copies into one table
     passthrough: tuple[str, ...] = ()  # globs of claimed files copied untouched (validation and test splits)
-    balance: str | int | None = None  # per-class target: "max" or a number of files
+    balance: str | int | dict | None = None  # per-class target: "max", a number of files, or {by: object}
     bound: dict[str, Any] = field(default_factory=dict)  # what the plan learnt of INPUT (annotation layout)
 
 

@@ -94,7 +94,10 @@ def build(plan: Plan, recipe: Recipe, files: int, copies: int, splits: dict[str,
         for job in choose(jobs, files, recipe.seed, splits):
             item = Shown(job.relative, split_of(job.relative, splits))
             try:
-                SHOW[name](item, job, section, recipe, copies)
+                if name == "image":
+                    _image(item, job, section, recipe, copies, plan.drawers.get(name))
+                else:
+                    SHOW[name](item, job, section, recipe, copies)
             except Exception as exc:  # one bad input shows its error; the page is still made
                 item.error = str(exc) or type(exc).__name__
             shown.append(item)
@@ -105,7 +108,7 @@ def build(plan: Plan, recipe: Recipe, files: int, copies: int, splits: dict[str,
 # --- per modality ---------------------------------------------------------------------------------
 
 
-def _image(item: Shown, job: Job, section: Any, recipe: Recipe, copies: int) -> None:
+def _image(item: Shown, job: Job, section: Any, recipe: Recipe, copies: int, drawer: Any = None) -> None:
     from augcli.image import io as image_io
     from augcli.image.modality import ImageModality
 
@@ -122,13 +125,30 @@ def _image(item: Shown, job: Job, section: Any, recipe: Recipe, copies: int) -> 
     if any(side != "centre" for side in sides):
         item.notes.append(KEYPOINT_LEGEND)
     rngs = [rng_for(recipe.seed, job.relative, k) for k in range(copies)]
-    for k, rendered in enumerate(modality.render(job.source, section, rngs)):
+    mixing = _partners(drawer, job, copies)
+    for k, rendered in enumerate(modality.render(job.source, section, rngs, **mixing)):
         pixels = image_io.load_bytes(rendered.data)
         boxes, mask = ((), None)
-        if rendered.extra is not None:
+        if rendered.extra is not None and rendered.extra[0] != "shares":
             _, boxes, mask, _ = rendered.extra
         shown = draw.overlay(pixels, boxes, mask, ignore, draw.mask_classes(mask, boxes, ignore, classes), sides)
-        item.cells.append(_picture(f"copy {k}", rendered.data, rendered.records, shown, draw.has_alpha(pixels)))
+        label = f"copy {k}"
+        used = list(dict.fromkeys(path for _, path in rendered.partners))
+        if used:  # a mixed copy: which inputs it took in
+            label += " with " + ", ".join(used)
+        item.cells.append(_picture(label, rendered.data, rendered.records, shown, draw.has_alpha(pixels)))
+
+
+def _partners(drawer: Any, job: Job, copies: int) -> dict[str, Any]:
+    """The partners of a preview's copies, as a run draws them (the same for the run's copies)."""
+    if drawer is None:
+        return {}
+    paste = {o.copy: o.paste for o in job.outputs if o.copy is not None}
+    pastes = [paste.get(k, ()) for k in range(copies)]
+    mixing: dict[str, Any] = {"partners": [drawer.draw(job.relative, k, pastes[k]) for k in range(copies)]}
+    if any(pastes):
+        mixing["paste"] = pastes
+    return mixing
 
 
 KEYPOINT_LEGEND = (
