@@ -39,8 +39,24 @@ def images() -> dict[str, np.ndarray]:
     }
 
 
+MIXING = {"mosaic", "mixup", "cutmix", "copy_paste"}  # their own tests: tests/test_mixing.py
+
+
+def mix(transform, pixels, params):
+    """A mixing step's pixels, its partner the picture upside down holding one triangle object."""
+    from augcli.image.labels.shapes import Box
+    from augcli.image.mix.transforms import Partner, Picture, Rules
+
+    height, width = pixels.shape[:2]
+    triangle = Box(4.0, 4.0, width - 4.0, height - 4.0, 0, polygons=((4, height - 4, width - 4, height - 4, 20, 4),))
+    partner = Partner("p.png", Picture(np.ascontiguousarray(pixels[::-1]), [triangle]))
+    return transform.mix(Picture(pixels), params, lambda k: partner, Rules()).pixels
+
+
 def render(transform, pixels, seed=0):
     applied, info = transform.plan(np.random.default_rng(seed), ImageInfo.of(pixels))
+    if transform.name in MIXING:
+        return applied, info, mix(transform, pixels, applied[0].params) if applied else pixels
     out = run_ops(pixels, [a.transform.op(a.info, **a.params) for a in applied])
     return applied, info, out
 
@@ -65,7 +81,10 @@ def test_parameters_are_json_and_replay_the_same_pixels(name):
     applied, _, out = render(transform, pixels, seed=11)
     record = json.loads(json.dumps(applied[0].record()))
     assert record["name"] == name
-    assert np.array_equal(transform.apply(pixels, **record["params"]), out)
+    if name in MIXING:  # the record names the partners it took; mixing again from it gives the same pixels
+        assert record["params"]["partners"] and np.array_equal(mix(transform, pixels, record["params"]), out)
+    else:
+        assert np.array_equal(transform.apply(pixels, **record["params"]), out)
     _, _, again = render(transform, pixels, seed=11)
     assert np.array_equal(again, out)
 
@@ -103,7 +122,7 @@ def test_every_transform_is_classified():
     geometric = {"hflip", "vflip", "rot90", "rotate", "scale", "translate", "shear", "affine", "perspective",
                  "crop", "center_crop", "random_resized_crop", "pad", "resize"}  # fmt: skip
     policies = {"trivial_augment", "rand_augment", "auto_augment", "augmix"}  # both kinds: tests/test_policies.py
-    assert set(NAMES) == geometric | set(PHOTOMETRIC) | policies
+    assert set(NAMES) == geometric | set(PHOTOMETRIC) | policies | MIXING
 
 
 def test_one_of_picks_by_weight_and_some_of_picks_n_in_order():
