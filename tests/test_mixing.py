@@ -417,3 +417,73 @@ def test_balance_by_object_brings_a_twenty_to_one_imbalance_to_two_to_one(tmp_pa
     }
     assert invoke("replay", out, "--all").exit_code == 0
     assert "0 made" in invoke("run", recipe, data, out).output
+
+
+def test_every_visible_keypoint_stays_on_its_dot(tmp_path):
+    data = tmp_path / "in"
+    dot = (250, 250, 0)
+    width, height = 96, 72
+    for index in range(5):
+        pixels = np.full((height, width, 3), BACKGROUND, np.uint8)
+        x0, y0, x1, y1 = 10 + 8 * index, 10, 50 + 8 * index, 60
+        pixels[y0:y1, x0:x1] = COLOURS[0]
+        points = [(x0 + 8, y0 + 10), (x1 - 8, y1 - 12)]
+        for x, y in points:
+            pixels[y - 2 : y + 3, x - 2 : x + 3] = dot
+        (data / "images").mkdir(parents=True, exist_ok=True)
+        cv2.imwrite(str(data / "images" / f"k{index}.png"), pixels[:, :, ::-1])
+        cx, cy, w, h = (x0 + x1) / 2 / width, (y0 + y1) / 2 / height, (x1 - x0) / width, (y1 - y0) / height
+        box = f"{cx:.6f} {cy:.6f} {w:.6f} {h:.6f}"
+        kpts = " ".join(f"{(x + 0.5) / width:.6f} {(y + 0.5) / height:.6f} 2" for x, y in points)
+        (data / "labels").mkdir(exist_ok=True)
+        (data / "labels" / f"k{index}.txt").write_text(f"0 {box} {kpts}\n")
+    (data / "data.yaml").write_text("train: images\nnames: [person]\nkpt_shape: [2, 3]\nflip_idx: [1, 0]\n")
+    recipe = tmp_path / "r.yaml"
+    recipe.write_text(
+        "seed: 3\ncopies: 6\nkeep_original: false\nimage:\n  annotations: {format: yolo}\n  output: {format: png}\n"
+        "  transforms: [mosaic, {hflip: {p: 0.5}}, {cutmix: {alpha: 2}}]\n"
+    )
+    out = tmp_path / "out"
+    assert invoke("run", recipe, data, out).exit_code == 0
+    checked = hidden = 0
+    for image in sorted((out / "images").glob("*.png")):
+        pixels = cv2.imread(str(image))[:, :, ::-1].astype(int)
+        on_dot = np.abs(pixels - dot).max(axis=2) < 40
+        for line in (out / "labels" / f"{image.stem}.txt").read_text().splitlines():
+            values = [float(v) for v in line.split()[5:]]
+            for x, y, visible in zip(values[0::3], values[1::3], values[2::3], strict=True):
+                col, row = int(x * width), int(y * height)
+                if visible == 2:
+                    assert on_dot[max(row - 1, 0) : row + 2, max(col - 1, 0) : col + 2].any(), (image.name, x, y)
+                    checked += 1
+                elif visible == 1:
+                    hidden += 1
+    assert checked > 30 and hidden > 0
+
+
+def test_masks_follow_their_pixels_through_every_mix(tmp_path):
+    data = _yolo_dataset(tmp_path / "in")
+    for image in sorted((data / "images").glob("*.png")):
+        pixels = cv2.imread(str(image))[:, :, ::-1]
+        mask = np.zeros(pixels.shape[:2], np.uint8)
+        for label in range(len(COLOURS)):
+            mask[_of_colour(pixels, label)] = label + 1
+        (data / "masks").mkdir(exist_ok=True)
+        cv2.imwrite(str(data / "masks" / image.name), mask)
+    recipe = tmp_path / "r.yaml"
+    recipe.write_text(
+        "seed: 8\ncopies: 4\nkeep_original: false\nimage:\n  annotations: {format: yolo, classes: classes.txt}\n"
+        "  masks: {path: masks}\n  output: {format: png}\n"
+        "  transforms: [mosaic, {copy_paste: {objects: 2}}, {mixup: {p: 0}}, cutmix, {hflip: {p: 0.5}}]\n"
+    )
+    out = tmp_path / "out"
+    result = invoke("run", recipe, data, out)
+    assert result.exit_code == 0, result.output
+    for image in sorted((out / "images").glob("*.png")):
+        pixels = cv2.imread(str(image))[:, :, ::-1]
+        mask = cv2.imread(str(out / "masks" / image.name), cv2.IMREAD_UNCHANGED)
+        for label in range(len(COLOURS)):
+            colour = _of_colour(pixels, label)
+            inner = cv2.erode(colour.astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool)  # edges resample
+            assert (mask[inner] == label + 1).all(), (image.name, label)
+        assert (mask[np.abs(pixels.astype(int) - BACKGROUND).max(axis=2) < 10] == 0).mean() > 0.97
