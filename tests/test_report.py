@@ -228,3 +228,23 @@ def test_expected_shares_follow_p_through_one_of_and_some_of():
     shares = [(t.name, share) for t, share in run_report.expected_shares(recipe.sections["image"].transforms)]
     assert [share for _, share in shares] == pytest.approx([0.5, 0.6, 0.1, 0.5, 0.5])
     assert [name for name, _ in shares] == ["hflip", "vflip", "rot90", "grayscale", "invert"]
+
+
+def test_report_counts_the_ops_each_policy_drew(tmp_path):
+    data = tmp_path / "data"
+    for i in range(6):
+        (data / "c").mkdir(parents=True, exist_ok=True)
+        Image.fromarray(np.full((16, 16, 3), 20 * i, np.uint8)).save(data / "c" / f"{i}.png")
+    recipe = tmp_path / "r.yaml"
+    recipe.write_text("seed: 1\ncopies: 5\nimage:\n  transforms: [trivial_augment, {rand_augment: {num_ops: 2}}]\n")
+    out = tmp_path / "out"
+    assert invoke("run", recipe, data, out).exit_code == 0
+    rows = run_report.build(out)["policy_ops"]
+    drawn = Counter()
+    for row in read_manifest(out):
+        for record in json.loads(row["transforms"]):
+            for op, _ in record["params"]["ops"]:
+                drawn[(record["name"], op)] += 1
+    assert {(r["policy"], r["op"]): r["count"] for r in rows} == dict(drawn)
+    assert sum(r["count"] for r in rows if r["policy"] == "rand_augment") == 2 * 30
+    assert all(r["copies"] == 30 for r in rows)

@@ -97,6 +97,7 @@ def build(output_root: Path) -> dict[str, Any]:
         "recipe_text": info.get("recipe_text", ""),
         "fired": _fired(output_root, recipe, rows, copies),
         "parameters": _parameters(copies),
+        "policy_ops": _policy_ops(copies),
         "classes": _classes(output_root, recipe, rows, main),
         "sections": _grid(output_root, recipe, rows, main, info),
     }
@@ -222,6 +223,40 @@ def _text_samples(path: Path, section: Any) -> list[str]:
     text, _ = decode(path.read_bytes(), section.options["encoding"], ENCODING_HINT)
     pieces = split_lines(text) if section.options["unit"] == "line" else [text]
     return [p for k, p in enumerate(pieces) if k % 2 == 0 and p.strip()]
+
+
+POLICIES = ("trivial_augment", "rand_augment", "auto_augment", "augmix")
+
+
+def _policy_ops(copies: list[dict[str, str]]) -> list[dict[str, Any]]:
+    """Per automatic policy, how often each op was drawn over the copies and the range of its
+    magnitudes (augmix: every op of every chain), from the manifest's records."""
+    drawn: dict[tuple[str, str], list[float]] = defaultdict(list)
+    policy_copies: Counter = Counter()
+    for row in copies:
+        for record in json.loads(row["transforms"]):
+            name = record.get("name") if isinstance(record, dict) else None
+            if name not in POLICIES:
+                continue
+            policy_copies[name] += 1
+            params = record.get("params") or {}
+            ops = params.get("ops") or [op for chain in params.get("chains") or [] for op in chain]
+            for op in ops:
+                if isinstance(op, list) and len(op) == 2 and isinstance(op[1], (int, float)):
+                    drawn[(name, str(op[0]))].append(float(op[1]))
+    rows = []
+    for (policy, op), values in sorted(drawn.items()):
+        rows.append(
+            {
+                "policy": policy,
+                "op": op,
+                "count": len(values),
+                "copies": policy_copies[policy],
+                "low": f"{min(values):.3g}",
+                "high": f"{max(values):.3g}",
+            }
+        )
+    return rows
 
 
 def _parameters(copies: list[dict[str, str]]) -> list[dict[str, str]]:
