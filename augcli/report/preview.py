@@ -329,6 +329,7 @@ def write(recipe: Recipe, plan: Plan, destination: Path, files: int, copies: int
             recipe_text=recipe.text,
             fired=[],
             parameters=[],
+            policy_ops=[],
             classes=[],
             sections=sections,
         )
