@@ -8,6 +8,7 @@ torchvision installed, the loop calls `torchvision.transforms.TrivialAugmentWide
 it the Pillow loop stands in, and the table says which ran.
 
     python benchmarks/bench_policies.py [--images 1000] [--copies 5] [--repeat 2] [--torchvision]
+        [--peer-python /tmp/venv-tv/bin/python]   (torchvision in its own venv)
 
 Not a test.
 """
@@ -80,6 +81,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=2)
     parser.add_argument("--workers", type=int, default=default_workers())
     parser.add_argument("--torchvision", action="store_true")
+    parser.add_argument("--peer-python", help="torchvision's own venv's interpreter, e.g. /tmp/venv-tv/bin/python")
     parser.add_argument("--peer")
     parser.add_argument("inputs", nargs="?")
     args = parser.parse_args()
@@ -96,7 +98,9 @@ def main() -> None:
     tools = {
         f"augcli ({args.workers} workers)": lambda: run_augcli(recipe, inputs, args.workers, "policies.yaml"),
         "augcli (1 worker)": lambda: run_augcli(recipe, inputs, 1, "policies.yaml"),
-        reference: lambda: run_peer_process(__file__, reference, "--copies", args.copies, inputs),
+        reference: lambda: run_peer_process(
+            __file__, reference, "--copies", args.copies, inputs, python=args.peer_python
+        ),
     }
     started = time.perf_counter()
     results = fastest_of(tools, args.repeat)

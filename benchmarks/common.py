@@ -65,9 +65,10 @@ def fastest_of(tools: dict[str, Callable[[], float]], repeat: int) -> dict[str, 
     return {name: min(times) for name, times in rounds.items()}
 
 
-def run_peer_process(script: str, peer: str, *args: object) -> float:
-    """A peer timed as a whole process (interpreter start-up and imports included), as augcli is."""
-    command = [sys.executable, script, "--peer", peer, *map(str, args)]
+def run_peer_process(script: str, peer: str, *args: object, python: str | None = None) -> float:
+    """A peer timed as a whole process (interpreter start-up and imports included), as augcli is;
+    `python`: the interpreter of the peer's own environment (default: this one)."""
+    command = [python or sys.executable, script, "--peer", peer, *map(str, args)]
     started = time.perf_counter()
     subprocess.run(command, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     return time.perf_counter() - started
