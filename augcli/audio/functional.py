@@ -339,3 +339,151 @@ def repeat_part(samples: np.ndarray, start: int, length: int, repeats: int, repl
     end = start + part.shape[-1]
     out = np.concatenate([samples[:, :end], *([part] * repeats), samples[:, end:]], axis=-1)
     return np.ascontiguousarray(out[:, : samples.shape[-1]] if replace else out)
+
+
+# --- MP3 round trip, air absorption, short noise bursts (issue #27) ---
+
+MP3_RATES = (8000, 11025, 12000, 16000, 22050, 24000, 32000, 44100, 48000)
+# the constant bit rates (kbit/s) of MPEG-1 (32-48 kHz), MPEG-2 (16-24 kHz) and MPEG-2.5 (8-12 kHz) layer III
+MP3_BITRATES = {
+    32000: (32, 40, 48, 56, 64, 80, 96, 112, 128, 160, 192, 224, 256, 320),
+    16000: (8, 16, 24, 32, 40, 48, 56, 64, 80, 96, 112, 128, 144, 160),
+    8000: (8, 16, 24, 32, 40, 48, 56, 64),
+}
+LAME_DELAY = 1105  # LAME's 576 samples of encoder delay + mpg123's 529 of decoder delay
+
+
+def mp3_rate(rate: int) -> int:
+    """The sample rate an MP3 of audio at `rate` is made at: the lowest MP3 rate at or above it (48 kHz at most)."""
+    return next((r for r in MP3_RATES if r >= rate), MP3_RATES[-1])
+
+
+def mp3_bitrates(rate: int) -> tuple[int, ...]:
+    """The bit rates an MP3 at this (MP3) sample rate can have."""
+    return MP3_BITRATES[32000 if rate >= 32000 else 16000 if rate >= 16000 else 8000]
+
+
+def nearest_mp3_bitrate(kbps: float, rate: int) -> int:
+    """The MP3 bit rate nearest `kbps` at the MP3 rate for audio at `rate` (the lower one on a tie)."""
+    return min(mp3_bitrates(mp3_rate(rate)), key=lambda b: (abs(b - kbps), b))
+
+
+def mp3_roundtrip(samples: np.ndarray, sample_rate: int, bitrate: int) -> np.ndarray:
+    """Encode to a constant-bit-rate MP3 (LAME, through libsndfile) and decode it back (mpg123):
+    the codec's low-pass, quantisation noise and pre-echo, same length, same alignment. A rate MP3
+    lacks is resampled to mp3_rate and back; more than two channels are encoded one by one."""
+    codec_rate = mp3_rate(sample_rate)
+    frames = samples.shape[-1]
+    audio = samples if codec_rate == sample_rate else resample(samples, sample_rate, codec_rate)
+    groups = [audio] if audio.shape[0] <= 2 else [audio[i : i + 1] for i in range(audio.shape[0])]
+    out = np.concatenate([_mp3_pass(group, codec_rate, bitrate) for group in groups])
+    if codec_rate != sample_rate:
+        out = pad_or_crop(resample(out, codec_rate, sample_rate), frames, 0)
+    return np.ascontiguousarray(out, dtype=np.float32)
+
+
+def _mp3_pass(samples: np.ndarray, rate: int, bitrate: int) -> np.ndarray:
+    """One MP3 stream of up to two channels, encoded and decoded in memory.
+
+    libsndfile sets the bit rate from a compression level c as the whole part of
+    top - c (top - bottom) (its own range per MPEG version); half a kbit/s more keeps the
+    truncation on `bitrate`. mpg123 strips the codec delay and padding when the stream has LAME's
+    info frame; at low bit rates that frame does not fit and the decoded audio starts LAME_DELAY late."""
+    import io
+
+    import soundfile as sf
+
+    table = mp3_bitrates(rate)
+    bottom, top = table[0], table[-1]
+    level = (top - bitrate - 0.5) / (top - bottom) if bitrate < top else 0.0
+    buffer = io.BytesIO()
+    sf.write(
+        buffer,
+        samples.T,
+        rate,
+        format="MP3",
+        subtype="MPEG_LAYER_III",
+        compression_level=level,
+        bitrate_mode="CONSTANT",
+    )
+    decoded, _ = sf.read(io.BytesIO(buffer.getvalue()), dtype="float32", always_2d=True)
+    decoded = decoded.T
+    frames = samples.shape[-1]
+    if decoded.shape[-1] != frames:
+        decoded = decoded[:, LAME_DELAY : LAME_DELAY + frames]
+    return pad_or_crop(decoded, frames, 0) if decoded.shape[-1] < frames else decoded
+
+
+def air_attenuation_db(freqs_hz: np.ndarray, temperature_c: float, humidity: float) -> np.ndarray:
+    """Atmospheric absorption in dB per metre at these frequencies (ISO 9613-1, at 101.325 kPa):
+    oxygen's and nitrogen's relaxation plus classical absorption; `humidity` is relative, in %."""
+    kelvin = temperature_c + 273.15
+    relative = kelvin / 293.15
+    saturation = 10.0 ** (-6.8346 * (273.16 / kelvin) ** 1.261 + 4.6151)  # vapour pressure / reference
+    water = humidity * saturation  # molar concentration of water vapour, %
+    oxygen = 24.0 + 4.04e4 * water * (0.02 + water) / (0.391 + water)
+    nitrogen = relative**-0.5 * (9.0 + 280.0 * water * math.exp(-4.170 * (relative ** (-1.0 / 3.0) - 1.0)))
+    f2 = np.square(np.asarray(freqs_hz, dtype=np.float64))
+    return (
+        8.686
+        * f2
+        * (
+            1.84e-11 * relative**0.5
+            + relative**-2.5
+            * (
+                0.01275 * math.exp(-2239.1 / kelvin) / (oxygen + f2 / oxygen)
+                + 0.1068 * math.exp(-3352.0 / kelvin) / (nitrogen + f2 / nitrogen)
+            )
+        )
+    )
+
+
+def air_absorption(
+    samples: np.ndarray, sample_rate: int, distance_m: float, temperature_c: float, humidity: float
+) -> np.ndarray:
+    """What `distance_m` of air does to a sound: each frequency attenuated by air_attenuation_db x
+    distance, applied to the whole signal's spectrum (zero phase, so nothing moves in time; padded
+    so the response's short tails do not wrap around)."""
+    from scipy import fft
+
+    if distance_m == 0:
+        return samples.astype(np.float32)
+    frames = samples.shape[-1]
+    size = fft.next_fast_len(frames + 1024, real=True)
+    gains = 10.0 ** (
+        -air_attenuation_db(fft.rfftfreq(size, 1.0 / sample_rate), temperature_c, humidity) * distance_m / 20.0
+    )
+    spectrum = fft.rfft(samples.astype(np.float64), size, axis=-1)
+    return fft.irfft(spectrum * gains, size, axis=-1)[:, :frames].astype(np.float32)
+
+
+def fade_envelope(length: int, fade_in: int, fade_out: int) -> np.ndarray:
+    """1 over `length` frames with linear ramps from 0 over the first `fade_in` frames and to 0 over
+    the last `fade_out`; ramps longer than the burst together are shortened in proportion."""
+    total = fade_in + fade_out
+    if total > length:
+        fade_in = fade_in * length // total
+        fade_out = length - fade_in
+    envelope = np.ones(length)
+    if fade_in:
+        envelope[:fade_in] = (np.arange(fade_in) + 0.5) / fade_in
+    if fade_out:
+        envelope[length - fade_out :] = (np.arange(fade_out, 0, -1) - 0.5) / fade_out
+    return envelope
+
+
+def add_bursts(samples: np.ndarray, bursts: list[tuple[int, np.ndarray, float]]) -> np.ndarray | None:
+    """Add each (start frame, noise (channels or 1, length), snr_db) burst at its start, scaled so
+    that the whole input's power over the burst's (over its own frames, all channels) is snr_db;
+    every other sample is left exactly as it was. None for silent input; a silent burst adds nothing."""
+    signal_power = mean_square(samples)
+    if signal_power < SILENCE:
+        return None
+    out = samples.astype(np.float32, copy=True)
+    for start, noise, snr_db in bursts:
+        noise_power = mean_square(noise)  # a mono burst goes to every channel at this power
+        if noise_power < SILENCE or noise.shape[-1] == 0:
+            continue
+        scale = math.sqrt(signal_power / (noise_power * 10.0 ** (snr_db / 10.0)))
+        out[:, start : start + noise.shape[-1]] += (scale * noise).astype(np.float32)
+    return out

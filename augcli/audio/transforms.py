@@ -610,3 +610,193 @@ class RepeatPart(AudioTransform):
         count = samples.shape[-1]
         length = max(1, round(fraction * count))
         return F.repeat_part(samples, min(round(start * count), count - 1), length, repeats, self.mode == "replace")
+
+
+# --- issue #27, part 2: a simulated room, MP3 compression, air absorption, short noise bursts ---
+
+ROOM_TRIES = 16  # directions tried for the source before the distance is shortened to fit
+ROOM_MARGIN_M = 0.5  # source and microphone stay this far from every wall (a quarter of a smaller side)
+
+
+@register("audio")
+class Room(AudioTransform):
+    """Reverb of a simulated shoebox room: random size, absorption (or a target RT60), source and mic positions."""
+
+    rt60 = Span(
+        [0.2, 0.8], "reverberation time to reach, seconds (Eyring's formula sets the absorption)", lo=0.05, hi=5.0
+    )
+    absorption = Span(None, "draw the walls' absorption from this range instead; the RT60 follows", lo=0.01, hi=1.0)
+    length_m = Span([3.0, 10.0], "room length, metres", lo=1.0, hi=100.0)
+    width_m = Span([3.0, 8.0], "room width, metres", lo=1.0, hi=100.0)
+    height_m = Span([2.4, 4.0], "room height, metres", lo=1.0, hi=100.0)
+    distance_m = Span([0.5, 3.0], "source to microphone, metres (shorter where the room is too small)", lo=0.05)
+    mix = Span(1.0, "wet share: 0 = the dry input only, 1 = the room's sound only", lo=0.0, hi=1.0)
+
+    def sample(self, rng: np.random.Generator, info: AudioInfo) -> dict[str, Any]:
+        from augcli.audio import room
+
+        size = [uniform(rng, self.length_m), uniform(rng, self.width_m), uniform(rng, self.height_m)]
+        if self.absorption is None:
+            absorption = room.eyring_absorption(tuple(size), uniform(rng, self.rt60))
+        else:
+            absorption = uniform(rng, self.absorption)
+        mic, source = _room_positions(rng, size, uniform(rng, self.distance_m))
+        return {
+            "size": size,
+            "absorption": absorption,
+            "rt60": room.eyring_rt60(tuple(size), absorption),
+            "source": source,
+            "mic": mic,
+            "seed": draw_seed(rng),
+            "mix": uniform(rng, self.mix),
+        }
+
+    def apply(
+        self,
+        samples: np.ndarray,
+        sample_rate: int,
+        size: list[float],
+        absorption: float,
+        rt60: float,
+        source: list[float],
+        mic: list[float],
+        seed: int,
+        mix: float,
+    ) -> np.ndarray:
+        """`rt60` is the record's note of Eyring's prediction; the response follows from the room."""
+        from augcli.audio import room
+
+        response = room.impulse_response(tuple(size), absorption, tuple(source), tuple(mic), sample_rate, seed)
+        return room.reverberate(samples, response, mix)
+
+
+def _room_positions(rng: np.random.Generator, size: list[float], distance: float) -> tuple[list[float], list[float]]:
+    """A microphone anywhere in the room and a source `distance` from it in a random direction, both
+    ROOM_MARGIN_M from the walls; where no direction tried leaves room, the farthest one found is used."""
+    margins = [min(ROOM_MARGIN_M, side / 4.0) for side in size]
+    mic = np.array([uniform(rng, (margin, side - margin)) for margin, side in zip(margins, size, strict=True)])
+    low, high = np.array(margins), np.array(size) - margins
+
+    def reach(way: np.ndarray) -> float:  # how far from the mic this way stays within the margins
+        with np.errstate(divide="ignore", invalid="ignore"):
+            limits = np.where(way > 0, (high - mic) / way, np.where(way < 0, (low - mic) / way, np.inf))
+        return float(limits.min())
+
+    best, farthest = np.zeros(3), -1.0
+    for _ in range(ROOM_TRIES):
+        direction = rng.standard_normal(3)
+        direction /= np.linalg.norm(direction)
+        for way in (direction, -direction):
+            if reach(way) > farthest:
+                best, farthest = way, reach(way)
+        if farthest >= distance:
+            break
+    source = mic + min(distance, farthest) * best
+    return [float(v) for v in mic], [float(v) for v in source]
+
+
+@register("audio")
+class Mp3Compression(AudioTransform):
+    """Encode to MP3 at a random bit rate and decode back: codec artefacts, same length and alignment."""
+
+    bitrate = Span(
+        [8, 64],
+        "constant bit rate in kbit/s (set to the nearest MP3 has at the audio's rate)",
+        integer=True,
+        lo=8,
+        hi=320,
+    )
+
+    def check(self) -> list[tuple[str, str]]:
+        import soundfile as sf
+
+        if "MP3" not in sf.available_formats():
+            return [("bitrate", "this libsndfile cannot write MP3 (it needs libsndfile 1.1 or newer, built with LAME)")]
+        return []
+
+    def sample(self, rng: np.random.Generator, info: AudioInfo) -> dict[str, Any]:
+        lo, hi = self.bitrate
+        drawn = int(lo) if lo == hi else int(rng.integers(lo, hi + 1))
+        return {"bitrate": F.nearest_mp3_bitrate(drawn, info.rate)}
+
+    def apply(self, samples: np.ndarray, sample_rate: int, bitrate: int) -> np.ndarray:
+        return F.mp3_roundtrip(samples, sample_rate, bitrate)
+
+
+@register("audio")
+class AirAbsorption(AudioTransform):
+    """Attenuate high frequencies as a random distance of air does (ISO 9613-1, by temperature and humidity)."""
+
+    distance_m = Span([10.0, 100.0], "distance the sound travels through air, metres", lo=0.0, hi=10000.0)
+    temperature_c = Span([10.0, 20.0], "air temperature, degrees Celsius", lo=-20.0, hi=50.0)
+    humidity = Span([30.0, 90.0], "relative humidity, %", lo=1.0, hi=100.0)
+
+    def sample(self, rng: np.random.Generator, info: AudioInfo) -> dict[str, Any]:
+        return {key: uniform(rng, getattr(self, key)) for key in ("distance_m", "temperature_c", "humidity")}
+
+    def apply(self, samples: np.ndarray, sample_rate: int, **params: Any) -> np.ndarray:
+        return F.air_absorption(samples, sample_rate, **params)
+
+
+@register("audio")
+class ShortNoises(_AudioFolder):
+    """Add short noise bursts at random times, each at its own SNR with fades (from a folder, or white noise)."""
+
+    path = Text(None, "folder of noise files, relative to the recipe's folder, or a URL; without it: white noise")
+    count = Span(
+        [1, 4],
+        "how many bursts; burst i starts at a random point of the i-th of `count` equal parts",
+        integer=True,
+        lo=1,
+        hi=100,
+    )
+    duration_s = Span(
+        [0.1, 0.5], "length of each burst, seconds (cut at the end of the audio)", lo=0.0, lo_open=True, hi=60.0
+    )
+    snr_db = Span([0.0, 20.0], "each burst's SNR: the whole input's power over the burst's (fades included)")
+    fade_in_s = Span([0.005, 0.08], "linear fade-in of each burst, seconds", lo=0.0, hi=10.0)
+    fade_out_s = Span([0.01, 0.1], "linear fade-out of each burst, seconds", lo=0.0, hi=10.0)
+
+    def check_files(self, base_dir: Path) -> list[tuple[str, str]]:
+        return [] if self.path is None else super().check_files(base_dir)
+
+    def dependencies(self) -> list[str]:
+        return [self.folder] if self.folder else []
+
+    def sample(self, rng: np.random.Generator, info: AudioInfo) -> dict[str, Any]:
+        lo, hi = self.count
+        count = int(lo) if lo == hi else int(rng.integers(lo, hi + 1))
+        bursts = []
+        for index in range(count):
+            burst = {
+                "start": (index + float(rng.random())) / count,
+                "duration_s": uniform(rng, self.duration_s),
+                "snr_db": uniform(rng, self.snr_db),
+                "fade_in_s": uniform(rng, self.fade_in_s),
+                "fade_out_s": uniform(rng, self.fade_out_s),
+            }
+            if self.files:
+                burst.update(file=self.files[int(rng.integers(len(self.files)))], offset=float(rng.random()))
+            else:
+                burst["seed"] = draw_seed(rng)
+            bursts.append(burst)
+        return {"bursts": bursts}
+
+    def apply(self, samples: np.ndarray, sample_rate: int, bursts: list[dict[str, Any]]) -> np.ndarray:
+        frames = samples.shape[-1]
+        placed = []
+        for burst in bursts:
+            start = min(round(burst["start"] * frames), frames)
+            length = min(round(burst["duration_s"] * sample_rate), frames - start)
+            if length <= 0:
+                continue
+            if "file" in burst:
+                noise = _clip(str(Path(self.folder) / burst["file"]), sample_rate, "short noise")
+                if noise.shape[0] != samples.shape[0]:  # mono noise goes to every channel; others are mixed down first
+                    noise = noise.mean(axis=0, keepdims=True)
+                noise = F.loop_to_length(noise, length, int(burst["offset"] * noise.shape[-1]))
+            else:
+                noise = F.gaussian_noise((1, length), burst["seed"])
+            fades = (round(burst["fade_in_s"] * sample_rate), round(burst["fade_out_s"] * sample_rate))
+            placed.append((start, noise * F.fade_envelope(length, *fades), burst["snr_db"]))
+        return _not_silent(F.add_bursts(samples, placed), "silent input")
