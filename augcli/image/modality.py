@@ -83,7 +83,11 @@ class ImageModality(FileModality):
         "images": Text("", "folder under INPUT that labels and masks pair against (e.g. images)", empty_ok=True),
         "annotations": Options(
             {
-                "format": Choice("none", ["none", "yolo", "coco", "voc"], "box format"),
+                "format": Choice(
+                    "none",
+                    ["none", "yolo", "coco", "voc", "yolo_obb", "dota"],
+                    "box format (yolo_obb, dota: oriented boxes)",
+                ),
                 "path": Text(
                     None,
                     "labels folder (voc; yolo without it: ultralytics' rule, images/ -> labels/) or COCO json, "
@@ -141,13 +145,13 @@ class ImageModality(FileModality):
         self, options: dict[str, Any], transforms: list[Transform], base_dir: Path
     ) -> list[tuple[str, str]]:
         annotations, problems = options["annotations"], []
-        if annotations["format"] in ("coco", "voc") and annotations["path"] is None:
+        if annotations["format"] in ("coco", "voc", "dota") and annotations["path"] is None:
             what = "the COCO json" if annotations["format"] == "coco" else "the labels folder"
             problems.append(("annotations", f"format {annotations['format']} needs 'path' ({what}), relative to INPUT"))
         if annotations["format"] == "none" and annotations["path"] is not None:
             problems.append(("annotations", "give the 'format' of the labels: yolo, coco or voc"))
-        if annotations["classes"] is not None and annotations["format"] != "yolo":
-            problems.append(("annotations", "'classes' is for yolo labels (COCO and VOC name their classes)"))
+        if annotations["classes"] is not None and annotations["format"] not in ("yolo", "yolo_obb"):
+            problems.append(("annotations", "'classes' is for yolo labels (COCO, VOC and DOTA name their classes)"))
         inside = (("images", options["images"]), ("annotations", annotations["path"]))
         inside += (("annotations", annotations["classes"]), ("masks", options["masks"]["path"]))
         for key, path in inside:
@@ -162,7 +166,7 @@ class ImageModality(FileModality):
         section.bound["input_root"] = input_root
         annotations, mask_options, box_options = options["annotations"], options["masks"], options["boxes"]
         classes_file = annotations["classes"]
-        if classes_file is None and annotations["format"] == "yolo":
+        if classes_file is None and annotations["format"] in ("yolo", "yolo_obb"):
             classes_file = dataset_yaml.find(input_root)
         dataset = None
         if classes_file is not None and PurePosixPath(classes_file).suffix.lower() in (".yaml", ".yml"):

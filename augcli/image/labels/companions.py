@@ -22,7 +22,7 @@ from augcli.core.files import read_input
 from augcli.core.modality import Written
 from augcli.core.transforms import Applied
 from augcli.image import functional as F
-from augcli.image.labels import coco, dataset_yaml, masks, shapes, voc, yolo
+from augcli.image.labels import coco, dataset_yaml, masks, obb, shapes, voc, yolo
 from augcli.image.labels.dataset_yaml import DatasetFile
 from augcli.image.labels.shapes import Box
 from augcli.image.ops import Kernel, Op, Warp, run_ops
@@ -55,7 +55,12 @@ class Layout:
     @property
     def ultralytics_rule(self) -> bool:
         """YOLO labels found the way ultralytics finds them (no labels folder named)."""
-        return self.format == "yolo" and self.labels is None
+        return self.format in YOLO_FORMATS and self.labels is None
+
+    @property
+    def label_suffix(self) -> str | None:
+        """The suffix of a label file of one image (None: COCO keeps them all in one json)."""
+        return {"yolo": ".txt", "yolo_obb": ".txt", "dota": ".txt", "voc": ".xml"}.get(self.format)
 
     def key(self, relative: str) -> str | None:
         """The image's path relative to the images folder (None if it lies outside)."""
@@ -67,9 +72,8 @@ class Layout:
     def label_path(self, key: str) -> str | None:
         if self.ultralytics_rule:
             return ultralytics_label(f"{self.images.rstrip('/')}/{key}" if self.images else key)
-        if self.format in ("yolo", "voc") and self.labels is not None:
-            suffix = ".txt" if self.format == "yolo" else ".xml"
-            return str(PurePosixPath(self.labels) / PurePosixPath(key).with_suffix(suffix))
+        if self.label_suffix is not None and self.labels is not None:
+            return str(PurePosixPath(self.labels) / PurePosixPath(key).with_suffix(self.label_suffix))
         return None
 
     def mask_folder_and_stem(self, key: str) -> tuple[str, str]:
@@ -115,6 +119,9 @@ class Layout:
         return [p for p in (self.labels, self.masks, self.classes, self.voc_sets, *self.lists) if p]
 
 
+YOLO_FORMATS = ("yolo", "yolo_obb")  # label files found by ultralytics' rule, classes by number
+
+
 def ultralytics_label(relative: str) -> str:
     """images/train/a.jpg -> labels/train/a.txt: the last images/ folder becomes labels/ (a label
     sits beside its image when the path has no images/ folder)."""
@@ -148,6 +155,11 @@ def read(layout: Layout, relative: str, size: tuple[int, int]) -> Annotations:
         )
     elif layout.format == "voc":
         found.boxes, found.voc_tree = voc.read(layout.input_root / layout.label_path(key))
+    elif layout.format == "yolo_obb":
+        path = layout.input_root / layout.label_path(key)
+        found.boxes, found.warnings = obb.read_yolo(path, width, height, layout.class_count)
+    elif layout.format == "dota":
+        found.boxes, found.warnings = obb.read_dota(layout.input_root / layout.label_path(key))
     elif layout.format == "coco":
         dataset = coco.load(str(layout.input_root / layout.labels))
         found.boxes, found.warnings = coco.boxes_of(dataset, key)
@@ -222,6 +234,11 @@ def write(
     elif layout.format == "voc":
         data = voc.write(found.voc_tree, boxes, width, height, PurePosixPath(output_relative).name)
         written.files.append((layout.label_path(key), data))
+    elif layout.format == "yolo_obb":
+        written.files.append((layout.label_path(key), obb.write_yolo(boxes, width, height)))
+    elif layout.format == "dota":
+        header = obb.headers(layout.input_root / layout.label_path(found.key)) if found.key else []
+        written.files.append((layout.label_path(key), obb.write_dota(boxes, width, height, header)))
     if layout.format == "coco":
         written.coco_entry = coco.entry(found.key, key, width, height, boxes, found.coco_image)
     elif layout.keeps_entries():
@@ -239,7 +256,7 @@ def label_names(layout: Layout) -> dict[Any, str]:
     if layout.format == "coco":
         dataset = coco.load(str(layout.input_root / layout.labels))
         return {c.get("id"): str(c.get("name", c.get("id"))) for c in dataset.head.get("categories", [])}
-    names = layout.dataset.names if layout.dataset is not None and layout.format == "yolo" else ()
+    names = layout.dataset.names if layout.dataset is not None and layout.format in YOLO_FORMATS else ()
     return dict(enumerate(names))
 
 
@@ -260,6 +277,8 @@ def class_names_of(layout: Layout, relative: str) -> list[str]:
     if layout.format == "voc":
         _, tree = voc.read(path)
         return [node.findtext("name") or "" for node in tree.getroot().findall("object")] if tree else []
+    if layout.format == "dota":
+        return obb.class_ids(read_input(path).decode("utf-8-sig", errors="replace"), dota=True)
     names = layout.dataset.names if layout.dataset is not None else ()
     text = read_input(path).decode("utf-8-sig", errors="replace")
     ids = [line.split()[0] for line in text.splitlines() if line.strip()]
@@ -291,7 +310,7 @@ def _stem(relative: str) -> str:
 
 def _label_roots(layout: Layout, claimed: list[str]) -> list[str]:
     """The folders under INPUT that hold this layout's label files."""
-    if layout.format not in ("yolo", "voc"):
+    if layout.label_suffix is None:
         return []
     if not layout.ultralytics_rule:
         return [layout.labels] if layout.labels else []
@@ -307,7 +326,7 @@ def _label_roots(layout: Layout, claimed: list[str]) -> list[str]:
 def _misplaced_labels(layout: Layout, unlabeled: list[str], expected: set[str]) -> dict[str, str]:
     """Label files anywhere under INPUT named like an image that has none: image -> that file (of
     several, the one whose folders match the image's most closely)."""
-    suffix = ".txt" if layout.format == "yolo" else ".xml"
+    suffix = layout.label_suffix or ""
     by_stem: dict[str, list[str]] = {}
     for image in unlabeled:
         by_stem.setdefault(PurePosixPath(image).stem, []).append(image)
@@ -355,8 +374,8 @@ def check_pairing(layout: Layout, claimed: list[str]) -> list[str]:
     keys = set(stems)
     inside = [r for r in claimed if layout.key(r) is not None]
     warnings = []
-    if layout.format in ("yolo", "voc"):
-        suffix = ".txt" if layout.format == "yolo" else ".xml"
+    if layout.label_suffix is not None:
+        suffix = layout.label_suffix
         expected = {layout.label_path(layout.key(r)): r for r in inside}
         unlabeled = [image for label, image in expected.items() if not (layout.input_root / label).is_file()]
         lonely = sorted(
@@ -474,7 +493,7 @@ def planned(layout: Layout, relative: str, output_relative: str, is_copy: bool) 
         out_key = layout.key(output_relative)
         if out_key is None:
             return []
-        if layout.format in ("yolo", "voc") and layout.label_path(out_key) is not None:
+        if layout.label_suffix is not None and layout.label_path(out_key) is not None:
             paths.append(layout.label_path(out_key))
         if layout.mask_file(key) is not None:
             folder, stem = layout.mask_folder_and_stem(out_key)

@@ -73,12 +73,15 @@ def cell_edges(length: int, cuts: list[float]) -> list[int]:
 def polygon_raster(polygons: tuple[tuple[float, ...], ...], size: tuple[int, int], origin=(0.0, 0.0)) -> np.ndarray:
     """A boolean (height, width) raster of the pixels whose centres the polygons (pixel edges,
     shifted by -origin) cover."""
-    raster = np.zeros((size[1], size[0]), dtype=np.uint8)
+    # fillPoly also sets the pixels its outline crosses: drawn 5x finer and read at the pixel
+    # centres (5i + 2), a pixel is in when its centre is, give or take a fifth of a pixel
+    fine = 5
+    raster = np.zeros((size[1] * fine, size[0] * fine), dtype=np.uint8)
     shapes = []
     for flat in polygons:
-        points = np.asarray(flat, dtype=np.float64).reshape(-1, 2) - np.asarray(origin) - 0.5
+        points = (np.asarray(flat, dtype=np.float64).reshape(-1, 2) - np.asarray(origin)) * fine - 0.5
         if len(points) >= 3:
             shapes.append(np.rint(points * 16).astype(np.int32))
     if shapes:
         cv2.fillPoly(raster, shapes, 1, lineType=cv2.LINE_8, shift=4)
-    return raster.astype(bool)
+    return raster[fine // 2 :: fine, fine // 2 :: fine].astype(bool)

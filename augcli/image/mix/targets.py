@@ -9,7 +9,7 @@ import cv2
 import numpy as np
 
 from augcli.image import geometry
-from augcli.image.labels import shapes
+from augcli.image.labels import obb, shapes
 from augcli.image.labels.shapes import Box
 from augcli.image.mix.kernels import place, polygon_raster
 
@@ -100,15 +100,20 @@ def occluded(box: Box, cover: np.ndarray, min_visibility: float) -> Box | None:
     if after == 0 or (before and after / before * shapes.visibility(box) < min_visibility):
         return None
     rows, cols = np.nonzero(visible)
-    x0, y0, x1, y1 = left + cols.min(), top + rows.min(), left + cols.max() + 1, top + rows.max() + 1
+    x0, y0 = float(left + cols.min()), float(top + rows.min())
+    x1, y1 = float(left + cols.max() + 1), float(top + rows.max() + 1)
     whole = ((x0, y0, x1, y0, x1, y1, x0, y1),)
-    if box.polygons:
-        polygons, outline = _visible_polygons(visible, left, top) or whole, ()
+    if box.polygons and box.extra.get(obb.ORIENTED):  # an oriented box stays a rectangle of its own angle
+        polygons, outline = obb.shrunk(box, visible, left, top), ()
+    elif box.polygons:
+        traced = _visible_polygons(visible, left, top)
+        if sum(shapes.polygon_area(flat) for flat in traced) < 0.5 * after:  # slivers trace to almost nothing
+            traced = _visible_rectangles(visible, left, top) or whole
+        polygons, outline = traced, ()
     else:  # a bare box keeps its visible shape apart, exactly, to take its box from after later steps
         polygons, outline = (), _visible_rectangles(visible, left, top) or _visible_polygons(visible, left, top)
     points = tuple(_hidden(point, cover) for point in box.keypoints)
-    edges = {"x0": float(x0), "y0": float(y0), "x1": float(x1), "y1": float(y1)}
-    return replace(box, **edges, polygons=polygons, keypoints=points, visible=outline)
+    return replace(box, x0=x0, y0=y0, x1=x1, y1=y1, polygons=polygons, keypoints=points, visible=outline)
 
 
 def _hidden(point: tuple[float, float, int], cover: np.ndarray) -> tuple[float, float, int]:
