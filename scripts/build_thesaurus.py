@@ -13,6 +13,9 @@ Writes, in augcli/text/data/:
   this list, the LDNOOBW list, augcli's own, and their inflected forms).
 - wordnet_withheld.json.gz: the synonyms taken out, in the same shape: both tables together are the
   full table (`vocabulary: unfiltered`).
+- wordnet_antonyms.json.gz: lemma -> sorted list of its direct antonyms (WordNet's word-to-word `!`
+  pointers between single words, any part of speech), every one: the antonym transform filters them
+  with the section's safe vocabulary when it loads them (a dozen are withheld by default).
 Keys are sorted and the gzip timestamp is 0, so a rebuild from the same files gives the same bytes.
 WordNet's license is in augcli/text/data/WORDNET_LICENSE.
 """
@@ -106,6 +109,20 @@ def build(found) -> dict[str, list[str]]:
     return {word: sorted(synonyms) for word, synonyms in sorted(table.items()) if synonyms}
 
 
+def antonyms(found) -> dict[str, list[str]]:
+    """lemma -> its direct antonyms: the `!` pointers, which WordNet sets from one word of a synset to
+    one word of another (good -> bad, increase -> decrease); single words only."""
+    table: dict[str, set[str]] = defaultdict(set)
+    for words, pointers, _ in found.values():
+        for symbol, offset, pos, source, target in pointers:
+            if symbol != "!" or not source or not target:
+                continue
+            word, opposite = words[source - 1], found[(offset, "a" if pos == "s" else pos)][0][target - 1]
+            if WORD.match(word) and WORD.match(opposite) and word != opposite:
+                table[word].add(opposite)
+    return {word: sorted(opposites) for word, opposites in sorted(table.items())}
+
+
 def write_table(table: dict[str, list[str]], name: str) -> Path:
     payload = json.dumps(table, separators=(",", ":"), ensure_ascii=True).encode("ascii")
     path = DATA / name
@@ -136,10 +153,13 @@ def main() -> None:
     out = {w: [s for s in synonyms if s in withheld] for w, synonyms in full.items()}
     write_table({w: list(s) for w, s in kept.items()}, "wordnet_synonyms.json.gz")
     write_table({w: s for w, s in out.items() if s}, "wordnet_withheld.json.gz")
+    opposites = antonyms(found)
+    write_table(opposites, "wordnet_antonyms.json.gz")
     pairs = sum(map(len, kept.values()))
     gone = sum(map(len, out.values()))
     print(f"{len(marked)} lemmas marked unsafe by WordNet -> {safety.WORDNET_FILE}")
     print(f"{len(kept)} lemmas, {pairs} synonym pairs kept; {len(withheld)} words withheld ({gone} pairs)")
+    print(f"{len(opposites)} lemmas with {sum(map(len, opposites.values()))} antonyms -> wordnet_antonyms.json.gz")
 
 
 if __name__ == "__main__":

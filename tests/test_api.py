@@ -374,7 +374,8 @@ NEEDS = {
     "color_jitter": "{brightness: 0.3, contrast: 0.3, saturation: 0.3, hue: 0.1}",
     "pad_or_crop": "{duration_s: 0.3}",
 }
-SKIPPED = {"one_of", "some_of", "background_noise", "impulse_response", "back_translation"}  # files, models: elsewhere
+# files, models: elsewhere
+SKIPPED = {"one_of", "some_of", "background_noise", "impulse_response", "back_translation", "contextual_words"}
 
 
 def _each(modality: str) -> list[str]:

@@ -106,3 +106,26 @@ def edit_characters(word: str, operation: str, position: int, character: str = "
     if operation == "delete" and len(word) > 1:
         return word[:position] + word[position + 1 :]
     return word
+
+
+def substitute_spans(word: str, spans: list[tuple[int, int, str]]) -> str:
+    """`word` with non-overlapping character spans [start, end) replaced, spans sorted by start."""
+    out, at = [], 0
+    for start, end, text in spans:
+        out += [word[at:start], text]
+        at = end
+    out.append(word[at:])
+    return "".join(out)
+
+
+def split(tokens: list[str], splits: dict[int, int]) -> list[str]:
+    """Tokens with some words split in two by a space (token index -> where in the word), so words and
+    separators still alternate."""
+    out: list[str] = []
+    for i, token in enumerate(tokens):
+        at = splits.get(i)
+        if at is None:
+            out.append(token)
+        else:
+            out += [token[:at], " ", token[at:]]
+    return out

@@ -21,6 +21,8 @@ from augcli.text.stopwords import ENGLISH
 
 SHIPPED = "wordnet_synonyms.json.gz"
 WITHHELD = "wordnet_withheld.json.gz"  # the WordNet synonyms the safe vocabulary withholds
+ANTONYMS = "wordnet_antonyms.json.gz"  # WordNet's direct antonyms, all of them (filtered when used)
+MISSPELLINGS = "codespell_misspellings.tsv.gz"  # real misspellings, from codespell's dictionary
 
 
 class LexiconError(ValueError):
@@ -51,6 +53,26 @@ def wordnet_unfiltered() -> dict[str, tuple[str, ...]]:
 def wordnet_withheld() -> dict[str, str]:
     """The WordNet synonyms the shipped table withholds, each with the reason it is withheld for."""
     return safety.allowed(_shipped(WITHHELD), safety.word_filter())[1]
+
+
+@functools.lru_cache(maxsize=1)
+def antonyms() -> dict[str, tuple[str, ...]]:
+    """WordNet 3.0's direct antonyms: lemma -> sorted single-word antonyms (good -> bad, evil), unfiltered:
+    a transform keeps those its section's vocabulary allows (safety.allowed)."""
+    return _shipped(ANTONYMS)
+
+
+@functools.lru_cache(maxsize=1)
+def misspellings() -> dict[str, tuple[str, ...]]:
+    """Real misspellings of common English words: word -> sorted misspellings (their -> thier, ...),
+    reversed from codespell's dictionary by scripts/build_misspellings.py."""
+    data = resources.files("augcli.text").joinpath("data", MISSPELLINGS).read_bytes()
+    table = {}
+    for line in gzip.decompress(data).decode("utf-8").splitlines():
+        word, tab, wrong = line.partition("\t")
+        if tab and not word.startswith("#"):
+            table[word] = tuple(wrong.split(" "))
+    return table
 
 
 def _read_text(path: Path, what: str) -> str:

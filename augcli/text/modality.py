@@ -20,6 +20,9 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+# imported so that their transforms register
+import augcli.text.contextual
+import augcli.text.noise  # noqa: F401
 from augcli.core.balance import balanced_copies
 from augcli.core.files import read_input
 from augcli.core.modality import BaseModality, Prepared, Rendered, Written

@@ -8,6 +8,7 @@ numpy Generator call costs ten times as much; it is seeded per file and copy, ne
 
 from __future__ import annotations
 
+import math
 import random
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -55,6 +56,12 @@ def word_count(alpha: float, words: int) -> int:
     return max(1, round(alpha * words))
 
 
+def aug_count(share: float, eligible: int, least: int, most: int) -> int:
+    """How many of `eligible` items to edit, as nlpaug counts: ceil(share x eligible), raised to `least`,
+    cut to `most`, never more than there are. (Rounded first: 0.28 x 25 is 7, not 7.000000000000001 -> 8.)"""
+    return min(eligible, max(least, min(most, math.ceil(round(share * eligible, 9)))))
+
+
 class TextTransform(Transform):
     def edit(self, tokens: list[str], words: list[int], rand: random.Random, lexicon: Lexicon) -> list[str]:
         """Draw this sample's edits and apply them; return the new tokens."""
@@ -64,7 +71,7 @@ class TextTransform(Transform):
 class BatchedTransform(TextTransform):
     """A transform that works on many samples at once (a model); only allowed at the top level."""
 
-    def edit_batch(self, texts: list[str], rand: random.Random) -> list[str]:
+    def edit_batch(self, texts: list[str], rand: random.Random, lexicon: Lexicon) -> list[str]:
         raise NotImplementedError
 
 
@@ -297,7 +304,7 @@ class BackTranslation(BatchedTransform):
     def dependencies(self) -> list[str]:
         return list(self.folders)
 
-    def edit_batch(self, texts: list[str], rand: random.Random) -> list[str]:
+    def edit_batch(self, texts: list[str], rand: random.Random, lexicon: Lexicon) -> list[str]:
         from augcli.text import translate
 
         if not texts:
@@ -314,14 +321,14 @@ def run(
 ) -> list[str]:
     """All samples of one copy through the pipeline; `p`, one_of and some_of are decided per sample.
 
-    Word-level transforms run sample by sample; a batched transform (back_translation) runs once
-    over every sample that it fires on, so a model sees full batches.
+    Word-level transforms run sample by sample; a batched transform (back_translation,
+    contextual_words) runs once over every sample that it fires on, so a model sees full batches.
     """
     tokens = [F.tokenize(text) for text in texts]
     for transform in transforms:
         if isinstance(transform, BatchedTransform):
             chosen = [k for k in range(len(texts)) if transform.p >= 1.0 or rand.random() < transform.p]
-            done = transform.edit_batch(["".join(tokens[k]) for k in chosen], rand)
+            done = transform.edit_batch(["".join(tokens[k]) for k in chosen], rand, lexicon)
             for k, text in zip(chosen, done, strict=True):
                 tokens[k] = F.tokenize(text)
             fired[id(transform)] = fired.get(id(transform), 0) + len(chosen)
