@@ -140,7 +140,7 @@ class Pipeline:
             data = self._modality.render_table(source, section, self._recipe.copies, rngs).data
             return data if isinstance(data, bytes) else b"".join(data)  # a large table is made in chunks
         (rendered,) = list(self._modality.render(source, section, [self.for_output(relative, copy)]))
-        return rendered.data
+        return rendered.data if isinstance(rendered.data, bytes) else b"".join(rendered.data)  # a video's chunks
 
     def _bound(self, root: Path) -> _recipe.Section:
         """The section bound to INPUT `root` as a run binds it (its annotations read once per root);
@@ -156,6 +156,8 @@ class Pipeline:
         from augcli import online
 
         run = {"image": online.image, "audio": online.audio, "text": online.text, "tabular": online.tabular}
+        if self.modality not in run:
+            raise TypeError(f"a {self.modality} pipeline augments files: call pipeline.render(path, copy)")
         return run[self.modality](self._section, sample, rng, records, targets)
 
 

@@ -6,9 +6,25 @@ from __future__ import annotations
 from augcli.core.transforms import Composition, transforms_for
 
 
+def _own(modality: str) -> dict:
+    """The transforms a section lists under its own name: those it borrows (a video section's
+    picture steps) are the lending modality's, documented there."""
+    from augcli.core.transforms import BORROWS, REGISTRY
+
+    borrowed = {name for lender in BORROWS.get(modality, ()) for name in REGISTRY.get(lender, {})}
+    return {name: cls for name, cls in transforms_for(modality).items() if name not in borrowed}
+
+
+def _borrowed_note(modality: str) -> str:
+    from augcli.core.transforms import BORROWS
+
+    lenders = BORROWS.get(modality, ())
+    return "".join(f", and every {lender} transform that does not mix pictures" for lender in lenders)
+
+
 def _rows(modality: str) -> list[tuple[str, str, list[tuple[str, str, str, str]]]]:
     rows = []
-    for name, cls in sorted(transforms_for(modality).items()):
+    for name, cls in sorted(_own(modality).items()):
         params = [(key, p.kind, p.show_default(), p.doc) for key, p in cls.params.items()]
         if issubclass(cls, Composition):
             params.insert(1, ("transforms", "list of transforms", "required", "the transforms to choose from"))
@@ -20,7 +36,7 @@ def text_reference(modalities: list[str]) -> str:
     """Plain text for the terminal: one block per transform."""
     out = []
     for modality in modalities:
-        out.append(f"{modality} transforms")
+        out.append(f"{modality} transforms{_borrowed_note(modality)}")
         for name, description, params in _rows(modality):
             out.append(f"\n  {name}: {description}")
             for key, kind, default, doc in params:
@@ -33,7 +49,7 @@ def markdown_index(modalities: list[str], reference: str = "docs/reference.md") 
     """The README's index: every transform name of each modality, linking to its reference."""
     out = ["| section | transforms |", "|---|---|"]
     for modality in modalities:
-        names = ", ".join(f"`{name}`" for name, _, _ in _rows(modality))
+        names = ", ".join(f"`{name}`" for name, _, _ in _rows(modality)) + _borrowed_note(modality)
         out.append(f"| [{modality}]({reference}#{modality}) | {names} |")
     return "\n".join(out) + "\n"
 
@@ -47,7 +63,10 @@ def markdown_reference(modalities: list[str]) -> str:
     per parameter (no row runs past a screen)."""
     out = []
     for modality in modalities:
-        out += [f"### {modality}", "", "| transform | parameter | default | meaning |", "|---|---|---|---|"]
+        out += [f"### {modality}", ""]
+        if _borrowed_note(modality):
+            out += [f"A {modality} section also takes{_borrowed_note(modality)[5:]}, applied to every frame alike.", ""]
+        out += ["| transform | parameter | default | meaning |", "|---|---|---|---|"]
         for name, description, params in _rows(modality):
             out.append(f"| `{name}` | | | {_cell(description)} |")
             out += [

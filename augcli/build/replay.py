@@ -139,7 +139,7 @@ class Replayer:
             unit = self._unit_of(row["output"])
             rendered = modality.replay(source, section, records) if kind == "copy" else None
             if unit == output:
-                data = rendered.data if rendered is not None else source.read_bytes()
+                data = _bytes(rendered.data) if rendered is not None else source.read_bytes()
             else:
                 data = self._companion(modality, section, source, unit, rendered, output)
         on_disk = self.output_root / output

@@ -18,6 +18,7 @@ _CLASSES = {
     "audio": ("augcli.audio.modality", "AudioModality"),
     "text": ("augcli.text.modality", "TextModality"),
     "tabular": ("augcli.tabular.modality", "TabularModality"),
+    "video": ("augcli.video.modality", "VideoModality"),
 }
 
 # Heavy modules a section's workers need beyond its own module: the fork server imports them once
@@ -26,6 +27,7 @@ _PRELOAD = {
     "audio": ("scipy.fft", "soxr", "augcli.audio.vocoder", "augcli.audio.envelope"),  # librosa, scipy.signal: on use
     "text": ("augcli.text.warm",),
     "tabular": ("pandas", "imblearn.over_sampling"),
+    "video": ("av", "cv2"),
 }
 
 

@@ -51,6 +51,7 @@ class Transform:
     # Bumped when a transform's output bytes change for the same parameters (a new kernel): part of
     # the up-to-date key of the outputs it makes, so a rerun remakes those and nothing else.
     output_version: ClassVar[int] = 1
+    mixes: ClassVar[bool] = False  # takes other inputs (mosaic, mixup, ...): not lent to other modalities
 
     p = Probability()
 
@@ -149,13 +150,21 @@ def register(modality: str):
     return add
 
 
+BORROWS = {"video": ("image",)}  # a video section also takes every picture transform
+
+
 def transforms_for(modality: str) -> dict[str, type[Transform]]:
     """Every transform a section of `modality` may use, compositions included."""
     from augcli.core.modalities import MODALITIES
 
     if modality in MODALITIES:
         MODALITIES[modality]  # modalities load on first use; their transforms register then
-    return {**REGISTRY.get(modality, {}), **REGISTRY.get(ANY_MODALITY, {})}
+    found: dict[str, type[Transform]] = {}
+    for lender in BORROWS.get(modality, ()):  # its single-picture steps: mixing needs partners of one kind
+        found.update({name: cls for name, cls in REGISTRY.get(lender, {}).items() if not cls.mixes})
+    for name in (modality, ANY_MODALITY):
+        found.update(REGISTRY.get(name, {}))
+    return found
 
 
 def leaves(transforms: Sequence[Transform]) -> list[Transform]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import json
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -292,7 +293,34 @@ def numeric_features(table: Any, options: dict[str, Any]) -> list[str]:
     ]
 
 
-SHOW = {"image": _image, "audio": _audio, "text": _text, "tabular": _tabular}
+def _video(item: Shown, job: Job, section: Any, recipe: Recipe, copies: int) -> None:
+    """A strip of frames (first, a third, two thirds, last) for the original and each copy."""
+    from augcli.video import io as video_io
+    from augcli.video.modality import VideoModality
+
+    modality = VideoModality()
+    item.cells.append(_picture("original", b"", [], _strip(video_io, job.source)))
+    rngs = [rng_for(recipe.seed, job.relative, k) for k in range(copies)]
+    suffix = modality.output_suffix(job.source.suffix, section)
+    for k, rendered in enumerate(modality.render(job.source, section, rngs)):
+        data = b"".join(rendered.data)
+        with tempfile.NamedTemporaryFile(suffix=suffix) as made:
+            made.write(data)
+            made.flush()
+            strip = _strip(video_io, Path(made.name))
+        item.cells.append(_picture(f"copy {k}", data, rendered.records, strip))
+
+
+def _strip(video_io: Any, path: Path, count: int = 4) -> np.ndarray:
+    """`count` frames of a clip side by side, evenly spaced, each at the display height."""
+    frames = video_io.probe(path).frames
+    wanted = {round(k * (frames - 1) / max(count - 1, 1)) for k in range(count)}
+    chosen = [frame for index, frame in enumerate(video_io.frames(path)) if index in wanted]
+    height = min(frame.shape[0] for frame in chosen)
+    return np.hstack([frame[:height] for frame in chosen])
+
+
+SHOW = {"image": _image, "audio": _audio, "text": _text, "tabular": _tabular, "video": _video}
 
 
 def contact_sheet(sections: list[dict]) -> bytes:

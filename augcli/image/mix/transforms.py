@@ -87,6 +87,8 @@ class Mixing(ImageTransform):
     """A step that mixes other inputs into the copy; the image modality runs it between the
     merged runs of ordinary steps."""
 
+    mixes = True
+
     def op(self, info: ImageInfo, **params: Any) -> Op:
         raise TypeError(f"{self.name} mixes several pictures: it runs through `mix`, not as a pixel op")
 
