@@ -97,8 +97,12 @@ def _check(out: Path, fmt: str) -> int:
                 continue  # several pieces of one colour (a sliver a paste left): which corners are whose is not known
             rows, cols = np.nonzero(blobs == visible[0])
             area = cv2.contourArea(ours[0].astype(np.float32))
-            if len(rows) < 0.85 * area:
+            if len(rows) < 0.95 * area:
                 continue  # a paste cut it into an L: the rectangle keeps its own angle (checked below)
+            edge = ours[0][1] - ours[0][0]
+            tilt = abs(math.degrees(math.atan2(edge[1], edge[0]))) % 90
+            if 0.05 < min(tilt, 90 - tilt) < 3:
+                continue  # nearly upright: the pixels' staircase reads as upright, no reference
             points = np.column_stack([cols + 0.5, rows + 0.5]).astype(np.float32)
             (cx, cy), (w, h), angle = cv2.minAreaRect(points)
             theirs = cv2.boxPoints(((cx, cy), (w + 1, h + 1), angle))  # pixel centres -> pixel edges

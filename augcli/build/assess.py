@@ -288,6 +288,9 @@ def assess(
             )
             continue
         status.tasks += _split(job, tuple(needed), recipe)
+    order = _ring_order(plan)
+    if order:  # mixing sections in ring order: a worker meets the partners it decoded for the last input
+        status.tasks.sort(key=lambda task: order.get(task.job.relative, -1))
     status.hashes_used = hasher.used
     status.hashes_changed = bool(hasher.fresh) or len(hasher.used) != len(known.hashes)
     planned = set(status.unit_keys)
@@ -298,6 +301,15 @@ def assess(
         if u not in planned and not record.get("run") and not (hidden and (u.startswith(hidden) or hidden == ("./",)))
     )
     return status
+
+
+def _ring_order(plan: Plan) -> dict[str, int]:
+    """Each input of a mixing section by its place on its partner ring (none: no section mixes)."""
+    order: dict[str, int] = {}
+    for drawer in plan.drawers.values():
+        for ring in drawer.rings.values():
+            order.update(ring.places)
+    return order
 
 
 def _partner_hashes(plan: Plan, hasher: keys.Hasher) -> dict[str, str | None]:

@@ -1,11 +1,11 @@
 """Which other inputs a mixing copy (mosaic, mixup, cutmix, copy_paste) takes as its partners.
 
-Every candidate and every partner slot of an output gets a point on a 64-bit ring, from the seed
-and their names only; a slot takes the first candidates clockwise from its point. Adding an input
-moves a slot's partner only when the new point lands between the slot and its partner (about one
-slot in N), and removing an input moves only the slots that took it, so an unrelated change
-leaves almost every copy's partners, and bytes, as they were. No worker count, file order or
-shard changes a choice: it depends on the names and the seed alone.
+Every candidate gets a point on a 64-bit ring from the seed and its name; a copy's partners are
+the inputs that follow its own on the ring (copy k takes the k-th group of `slots` successors).
+Neighbours on the ring share partners, so a worker that makes inputs in ring order decodes each
+picture about once instead of once per copy that uses it. Adding or removing an input moves the
+partners of only the few copies whose successor window holds its place; no worker count, file
+order or shard changes a choice: it depends on the names and the seed alone.
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ class Ring:
         placed = sorted((stable_hash(f"partner:{seed}:{name}"), name) for name in set(candidates))
         self.points = [point for point, _ in placed]
         self.names = [name for _, name in placed]
+        self.places = {name: index for index, name in enumerate(self.names)}
 
     def __len__(self) -> int:
         return len(self.names)
@@ -43,18 +44,27 @@ class Ring:
                     break
         return found
 
+    def position(self, relative: str) -> int:
+        """Where an input sits on the ring (its index in ring order)."""
+        point = stable_hash(f"partner:{self.seed}:{relative}")
+        return bisect.bisect_left(self.points, point)
+
     def draw(self, relative: str, copy: int, slots: int) -> tuple[tuple[str, ...], ...]:
-        """For each of an output's `slots`: its partner, then the fallbacks; never the output's own
-        input nor an earlier slot's partner while other candidates remain."""
-        drawn: list[tuple[str, ...]] = []
-        taken = {relative}
+        """For each of an output's `slots`: its partner, then the fallbacks. Copy k's slot j takes
+        the input (1 + k * slots + j) places after its own on the ring, round the ring when there
+        are fewer; the section's only input mixes with itself."""
+        place = self.places.get(relative)
+        others = len(self.names) - (place is not None)
+        if others == 0:
+            return tuple((relative,) for _ in range(slots))
+        # start after the input itself (which the first `others` successors never reach), or where it would be
+        here = place + 1 if place is not None else self.position(relative)
+        count = len(self.names)
+        drawn = []
         for slot in range(slots):
-            point = stable_hash(f"slot:{self.seed}:{relative}:{copy}:{slot}")
-            names = self.walk(point, taken, 1 + FALLBACKS) or self.walk(point, {relative}, 1 + FALLBACKS)
-            names = names or [relative]  # the section's only input mixes with itself
-            drawn.append(tuple(names))
-            if names:
-                taken.add(names[0])
+            first = copy * slots + slot
+            picks = ((first + k) % others for k in range(min(1 + FALLBACKS, others)))
+            drawn.append(tuple(self.names[(here + step) % count] for step in picks))
         return tuple(drawn)
 
     def pick(self, relative: str, copy: int, index: int) -> tuple[str, ...]:

@@ -6,6 +6,7 @@ image/labels/): the same sampled parameters, one geometric step at a time.
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
@@ -302,7 +303,8 @@ class ImageModality(FileModality):
         copy's moved boxes and mask ride along in `extra` for companion_files to write.
         `partners`: per copy, the inputs each partner slot may take (mixing steps); `paste`: per
         copy, the classes whose objects `balance: {by: object}` pastes in."""
-        decoded, found = self._load(source, section)
+        mixing = bool(partners) or bool(paste)  # its partners may be its ring neighbours' too: kept at hand
+        decoded, found = DECODED.get(self, source, section) if mixing else self._load(source, section)
         loader = PartnerLoader(self, section)
         own = loader.own_class(source)
         for index, rng in enumerate(rngs):
@@ -503,15 +505,45 @@ def _apply_mixing(
     return ImageCopy(picture.pixels, records, picture.boxes, picture.mask, applied, shares)
 
 
-class PartnerLoader:
-    """Reads partners (pixels and their targets) from INPUT for one section, a few kept at hand."""
+class DecodedCache:
+    """Pictures decoded in this process (with their annotations), kept across jobs up to a byte
+    budget, least recently used out first: a worker that makes inputs in ring order meets the
+    same partners again and again (see core/partners.py). Keyed by path and stat, so a file
+    changed since is read again."""
 
-    KEEP = 16
+    LIMIT = 256 << 20
+
+    def __init__(self) -> None:
+        self.items: OrderedDict[tuple, tuple[io.Decoded, Annotations | None, int]] = OrderedDict()
+        self.size = 0
+
+    def get(self, modality: ImageModality, path: Path, section: Section) -> tuple[io.Decoded, Annotations | None]:
+        info = path.stat()
+        key = (str(path), info.st_mtime_ns, info.st_size, info.st_ino, id(section))
+        found = self.items.get(key)
+        if found is not None:
+            self.items.move_to_end(key)
+            return found[0], found[1]
+        decoded, annotations = modality._load(path, section)
+        size = decoded.pixels.nbytes + (annotations.mask.values.nbytes if annotations and annotations.mask else 0)
+        self.items[key] = (decoded, annotations, size)
+        self.size += size
+        while self.size > self.LIMIT and len(self.items) > 1:
+            _, (_, _, dropped) = self.items.popitem(last=False)
+            self.size -= dropped
+        return decoded, annotations
+
+
+DECODED = DecodedCache()  # one per worker process
+
+
+class PartnerLoader:
+    """Reads partners (pixels and their targets) from INPUT for one section, through the process's
+    DecodedCache."""
 
     def __init__(self, modality: ImageModality, section: Section) -> None:
         self.modality, self.section = modality, section
         self.root: Path | None = section.bound.get("input_root")
-        self.cache: dict[str, Picture] = {}
 
     def own_class(self, source: Path) -> str | None:
         """A class-folder input's class (its parent folder), for the soft labels of mixed copies."""
@@ -521,22 +553,16 @@ class PartnerLoader:
         return _folder_class(relative)
 
     def load(self, relative: str) -> Picture:
-        found = self.cache.get(relative)
-        if found is not None:
-            return found
         parts = PurePosixPath(relative).parts
         if self.root is None or not parts or PurePosixPath(relative).is_absolute() or ".." in parts:
             raise InputError(f"partner {relative!r} is not a path under INPUT")
-        decoded, annotations = self.modality._load(self.root / relative, self.section)
+        decoded, annotations = DECODED.get(self.modality, self.root / relative, self.section)
         picture = Picture(decoded.pixels)
         if annotations is not None:
             picture.boxes = list(annotations.boxes)
             picture.mask = annotations.mask.values if annotations.mask is not None else None
         else:
             picture.shares = {_folder_class(relative): 1.0}
-        if len(self.cache) >= self.KEEP:
-            self.cache.pop(next(iter(self.cache)))
-        self.cache[relative] = picture
         return picture
 
 

@@ -26,9 +26,35 @@ def placed(
     clipped to the cell (what falls outside it is another picture's), then set on the canvas."""
     left, top, right, bottom = cell
     size = (right - left, bottom - top)
+    if _scales_only(matrix):  # a tile's scale and shift: bare boxes by arithmetic, the rest as shapes
+        bare = [box for box in boxes if not (box.polygons or box.keypoints or box.visible or box.outline)]
+        if len(bare) == len(boxes):
+            return [b for b in (_scaled(box, matrix, cell) for box in boxes) if b is not None]
     moved = [shapes.move(box, matrix, size, from_polygons, flip_idx) for box in boxes]
     shift = geometry.translation(left, top)
     return [shapes.move(box, shift, canvas, from_polygons) for box in moved if box.area > 0]
+
+
+def _scales_only(matrix: np.ndarray) -> bool:
+    axis_aligned = matrix[0, 1] == matrix[1, 0] == 0 and (matrix[2] == (0, 0, 1)).all()
+    return bool(axis_aligned and matrix[0, 0] > 0 and matrix[1, 1] > 0)
+
+
+def _scaled(box: Box, matrix: np.ndarray, cell: tuple[int, int, int, int]) -> Box | None:
+    """A bare box through a scale-and-shift matrix into a cell, clipped to it and set on the canvas:
+    what shapes.move does twice (cell, then canvas), in a few multiplications."""
+    left, top, right, bottom = cell
+    a, c, e, f = matrix[0, 0], matrix[0, 2], matrix[1, 1], matrix[1, 2]
+    x0, y0, x1, y1 = box.unclipped or (box.x0, box.y0, box.x1, box.y1)
+    full = (a * (x0 - 0.5) + c + 0.5, e * (y0 - 0.5) + f + 0.5, a * (x1 - 0.5) + c + 0.5, e * (y1 - 0.5) + f + 0.5)
+    mx0, my0 = a * (box.x0 - 0.5) + c + 0.5, e * (box.y0 - 0.5) + f + 0.5
+    mx1, my1 = a * (box.x1 - 0.5) + c + 0.5, e * (box.y1 - 0.5) + f + 0.5
+    cx0, cy0 = max(mx0, 0.0), max(my0, 0.0)
+    cx1, cy1 = min(mx1, float(right - left)), min(my1, float(bottom - top))
+    if cx1 <= cx0 or cy1 <= cy0:
+        return None
+    unclipped = (full[0] + left, full[1] + top, full[2] + left, full[3] + top)
+    return replace(box, x0=cx0 + left, y0=cy0 + top, x1=cx1 + left, y1=cy1 + top, unclipped=unclipped)
 
 
 def kept(boxes: list[Box], min_visibility: float, min_size: float) -> list[Box]:
