@@ -61,20 +61,22 @@ def test_shipped_samples_pass_ultralytics_checks(tmp_path, recipe, sample, task,
         assert "keypoints" in report["train"]["item"]
 
 
-def test_segment_labels_pass_ultralytics_checks(tmp_path):
-    data = ultralytics_dataset(tmp_path / "data", data_yaml="train: images/train\nval: images/val\nnames: [r, g]\n")
-    for label in (data / "labels").rglob("*.txt"):  # each box as a four-corner polygon
+def segment_dataset(root: Path, outline) -> Path:
+    """The two-object dataset with each box's label rewritten as a YOLO segment, `outline(x0, y0,
+    x1, y1)` giving its points (normalised)."""
+    data = ultralytics_dataset(root, data_yaml="train: images/train\nval: images/val\nnames: [r, g]\n")
+    for label in (data / "labels").rglob("*.txt"):
         lines = []
         for line in label.read_text().splitlines():
-            c, cx, cy, w, h = line.split()
-            x0, y0, x1, y1 = (
-                float(cx) - float(w) / 2,
-                float(cy) - float(h) / 2,
-                float(cx) + float(w) / 2,
-                float(cy) + float(h) / 2,
-            )
-            lines.append(f"{c} {x0:.6f} {y0:.6f} {x1:.6f} {y0:.6f} {x1:.6f} {y1:.6f} {x0:.6f} {y1:.6f}")
+            c, cx, cy, w, h = (float(v) for v in line.split())
+            points = outline(cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2)
+            lines.append(" ".join([str(int(c)), *(f"{v:.6f}" for v in points)]))
         label.write_text("\n".join(lines) + "\n")
+    return data
+
+
+def test_segment_labels_pass_ultralytics_checks(tmp_path):
+    data = segment_dataset(tmp_path / "data", lambda x0, y0, x1, y1: [x0, y0, x1, y0, x1, y1, x0, y1])  # rectangles
     recipe = tmp_path / "seg.yaml"
     recipe.write_text(
         "copies: 3\nimage:\n  annotations: {format: yolo}\n  passthrough: [val/**]\n"
@@ -108,14 +110,7 @@ def test_mixed_copies_pass_ultralytics_checks(tmp_path, sample, task, steps, ima
 
 
 def test_mixed_segments_pass_ultralytics_checks(tmp_path):
-    data = ultralytics_dataset(tmp_path / "data", data_yaml="train: images/train\nval: images/val\nnames: [r, g]\n")
-    for label in (data / "labels").rglob("*.txt"):  # each object as a triangle
-        lines = []
-        for line in label.read_text().splitlines():
-            c, cx, cy, w, h = (float(v) for v in line.split())
-            x0, y0, x1, y1 = cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2
-            lines.append(f"{int(c)} {x0:.6f} {y1:.6f} {x1:.6f} {y1:.6f} {(x0 + x1) / 2:.6f} {y0:.6f}")
-        label.write_text("\n".join(lines) + "\n")
+    data = segment_dataset(tmp_path / "data", lambda x0, y0, x1, y1: [x0, y1, x1, y1, (x0 + x1) / 2, y0])  # triangles
     recipe = tmp_path / "seg.yaml"
     recipe.write_text(
         "copies: 3\nimage:\n  annotations: {format: yolo}\n  passthrough: [val/**]\n"

@@ -146,21 +146,28 @@ def _allowed(table: str, guard: safety.WordFilter | None) -> dict[str, tuple[str
     return safety.allowed(entries, guard)[0] if guard else entries
 
 
+class _CountedWords(TextTransform):
+    """Edits `aug_p` of its eligible words, at least `aug_min`, at most `aug_max` (nlpaug's count)."""
+
+    def check(self) -> list[tuple[str, str]]:
+        return [("aug_min", "must not exceed aug_max")] if self.aug_min > self.aug_max else []
+
+    def how_many(self, eligible: int) -> int:
+        return aug_count(self.aug_p, eligible, self.aug_min, self.aug_max)
+
+
 @register("text")
-class SpellingErrors(TextTransform):
+class SpellingErrors(_CountedWords):
     """Human misspellings: some words become a real misspelling of theirs (their -> thier), case kept."""
 
     aug_p = Number(0.3, "share of the words with a known misspelling that are misspelled", lo=0.0, hi=1.0)
     aug_min = Number(1, "misspell at least this many words", integer=True, lo=0)
     aug_max = Number(10, "misspell at most this many words", integer=True, lo=0)
 
-    def check(self) -> list[tuple[str, str]]:
-        return [("aug_min", "must not exceed aug_max")] if self.aug_min > self.aug_max else []
-
     def edit(self, tokens, words, rand, lexicon):
         table = _allowed("misspellings", lexicon.guard)
         eligible = [i for i in words if tokens[i].lower() in table]
-        count = aug_count(self.aug_p, len(eligible), self.aug_min, self.aug_max)
+        count = self.how_many(len(eligible))
         chosen = sorted(rand.sample(eligible, count))
         return F.replace(tokens, {i: F.match_case(tokens[i], rand.choice(table[tokens[i].lower()])) for i in chosen})
 
@@ -171,7 +178,7 @@ def split_points(word: str) -> list[int]:
 
 
 @register("text")
-class WordSplit(TextTransform):
+class WordSplit(_CountedWords):
     """Split some words in two at a random inner point (nlpaug's SplitAug): `together` -> `toge ther`."""
 
     aug_p = Number(0.3, "share of the long enough words that are split", lo=0.0, hi=1.0)
@@ -179,12 +186,9 @@ class WordSplit(TextTransform):
     aug_max = Number(10, "split at most this many words", integer=True, lo=0)
     min_length = Number(4, "shorter words are never split", integer=True, lo=2)
 
-    def check(self) -> list[tuple[str, str]]:
-        return [("aug_min", "must not exceed aug_max")] if self.aug_min > self.aug_max else []
-
     def edit(self, tokens, words, rand, lexicon):
         eligible = [i for i in words if len(tokens[i]) >= self.min_length and split_points(tokens[i])]
-        count = aug_count(self.aug_p, len(eligible), self.aug_min, self.aug_max)
+        count = self.how_many(len(eligible))
         splits = {}
         for i in sorted(rand.sample(eligible, count)):
             word = tokens[i]
@@ -206,20 +210,17 @@ def antonym_candidates(word: str, lexicon: Lexicon) -> tuple[str, ...]:
 
 
 @register("text")
-class Antonym(TextTransform):
+class Antonym(_CountedWords):
     """Replace some non-stop words with a WordNet antonym, inflected like them (for contrast sets: meaning flips)."""
 
     aug_p = Number(0.1, "share of the words with an antonym that are replaced", lo=0.0, hi=1.0)
     aug_min = Number(1, "replace at least this many words", integer=True, lo=0)
     aug_max = Number(10, "replace at most this many words", integer=True, lo=0)
 
-    def check(self) -> list[tuple[str, str]]:
-        return [("aug_min", "must not exceed aug_max")] if self.aug_min > self.aug_max else []
-
     def edit(self, tokens: list[str], words: Sequence[int], rand: random.Random, lexicon: Lexicon) -> list[str]:
         opposites = _antonym_lexicon(lexicon.guard, lexicon.stop_words)
         eligible = [i for i in words if opposites.replaceable(tokens[i])]
-        count = aug_count(self.aug_p, len(eligible), self.aug_min, self.aug_max)
+        count = self.how_many(len(eligible))
         chosen = sorted(rand.sample(eligible, count))
         return F.replace(
             tokens, {i: F.match_case(tokens[i], rand.choice(opposites.replaceable(tokens[i]))) for i in chosen}
