@@ -110,3 +110,18 @@ def test_fill_on_grey_images_uses_luma_and_alpha_defaults_to_transparent():
     assert F.channel_fill((255, 0, 0), grey_alpha) == (pytest.approx(0.299 * 255), 0.0)
     assert F.channel_fill((10, 20, 30, 40), np.zeros((2, 2, 4), np.uint8)) == (10, 20, 30, 40)
     assert F.channel_fill((1,), np.zeros((2, 2), np.uint16)) == (257.0,)
+
+
+@pytest.mark.parametrize("shape", [(48, 86, 3), (37, 51), (20, 30, 4), (16, 16, 2)])
+@pytest.mark.parametrize("dtype", [np.uint8, np.uint16])
+def test_flips_are_exact_copies_whatever_the_layout(shape, dtype):
+    """Flips take OpenCV's copy; the bytes are the mirrored array's, every channel count and depth."""
+    from augcli.image import geometry
+
+    pixels = np.random.default_rng(0).integers(0, 200, shape).astype(dtype)
+    height, width = shape[:2]
+    flips = [(geometry.hflip(width), pixels[:, ::-1]), (geometry.vflip(height), pixels[::-1])]
+    flips.append((geometry.hflip(width) @ geometry.vflip(height), pixels[::-1, ::-1]))
+    for matrix, expected in flips:
+        out = F.warp(pixels, matrix, (width, height))
+        assert out.dtype == pixels.dtype and np.array_equal(out, expected)

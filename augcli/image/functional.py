@@ -133,6 +133,10 @@ def _index_warp(pixels: np.ndarray, matrix: np.ndarray, size: tuple[int, int], b
     out = np.empty((height, width) + pixels.shape[2:], dtype=pixels.dtype)
     if not inside:
         out[...] = fill_pixel(fill, pixels)
+    whole = inside and base is pixels and (height, width) == pixels.shape[:2]
+    if whole and (row_step, col_step) != (1, 1) and row_start in (0, height - 1) and col_start in (0, width - 1):
+        code = {(1, -1): 1, (-1, 1): 0, (-1, -1): -1}[(row_step, col_step)]  # a flip: OpenCV's copy, same bytes
+        return cv2.flip(np.ascontiguousarray(pixels), code).reshape(out.shape)
     if r1 > r0 and c1 > c0:
         rows = sorted((row_start + row_step * r0, row_start + row_step * (r1 - 1)))
         cols = sorted((col_start + col_step * c0, col_start + col_step * (c1 - 1)))
