@@ -11,7 +11,7 @@ import pytest
 
 PACKAGE = Path(__file__).resolve().parent.parent / "augcli"
 MODALITY_PACKAGES = ("image", "audio", "text", "tabular", "video")
-BUILT_ON = {"video": {"image"}}  # a modality made from another's parts: video frames go through image's ops
+BUILT_ON = {"video": {"image", "audio"}}  # made from others' parts: frames through image's ops, sound through audio's
 FACES = ("api", "cli", "online", "torch", "huggingface", "docs", "report", "__main__", "")
 
 

@@ -175,3 +175,19 @@ def test_a_video_section_refuses_mixing_and_a_corrupt_clip_fails_alone(tmp_path)
     result = invoke("run", recipe, data, tmp_path / "out")
     assert result.exit_code == 1 and "broken.mp4" in result.output
     assert (tmp_path / "out" / "a_aug0.mp4").exists()
+
+
+def test_audio_transforms_augment_the_kept_track_and_replay(tmp_path):
+    out = run(tmp_path, "[hflip]", 2, "  audio_transforms: [{gain: {gain_db: [-20, -20]}}]\n")
+    plain = run(tmp_path / "plain", "[hflip]", 2)
+    for output, made in records(out).items():
+        (track,) = [step for step in made if step["name"] == "audio_track"]
+        assert track["params"]["transforms"] == [{"name": "gain", "params": {"gain_db": -20.0}}]
+        quiet, loud = read_audio(out / output), read_audio(plain / output)
+        ratio = np.sqrt(np.mean(quiet**2) / np.mean(loud**2))
+        assert abs(20 * np.log10(ratio) + 20) < 0.5  # 20 dB quieter than the same copy without it
+    assert invoke("replay", out, "--all").exit_code == 0
+    recipe = tmp_path / "bad.yaml"
+    recipe.write_text("video:\n  audio_transforms: [hflip]\n  transforms: [hflip]\n")
+    result = invoke("run", recipe, tmp_path / "in", tmp_path / "bad")
+    assert result.exit_code == 2 and "unknown audio transform 'hflip'" in result.output

@@ -60,7 +60,7 @@ def augment_audio(
     what the Python API returns, by one code path."""
     channels = samples.shape[0] if samples.ndim == 2 else 1
     applied, _ = plan_pipeline(section.transforms, rng, AudioInfo(rate, channels))
-    return _apply(samples, rate, applied, records_of(section.transforms, applied))
+    return apply_steps(samples, rate, applied, records_of(section.transforms, applied))
 
 
 def replay_audio(
@@ -69,12 +69,14 @@ def replay_audio(
     """A copy rebuilt from its records: the recorded parameters, no randomness."""
     channels = samples.shape[0] if samples.ndim == 2 else 1
     applied = replay_pipeline(section.transforms, records, AudioInfo(rate, channels))
-    return _apply(samples, rate, applied, records_of(section.transforms, applied))
+    return apply_steps(samples, rate, applied, records_of(section.transforms, applied))
 
 
-def _apply(
+def apply_steps(
     samples: np.ndarray, rate: int, applied: list[Applied], made: list[dict[str, Any]]
 ) -> tuple[np.ndarray, list[dict[str, Any]]]:
+    """Run drawn audio steps over (channels, frames) samples; `made` are their records, which get a
+    `skipped` note where a step could not act."""
     records = []
     for step, record in zip(applied, made, strict=True):
         try:

@@ -405,3 +405,25 @@ class Target(Param):
             "expected max (as many files as the largest class) or a number of files per class "
             f"(1 to {MAX_BALANCE:,}), got {value!r}"
         )
+
+
+class TransformList(Param):
+    """A list of transforms of another modality inside a section (a video's audio track): the
+    recipe builds and checks them as it does a section's own `transforms:`."""
+
+    def __init__(self, modality: str, doc: str = "") -> None:
+        super().__init__((), doc)
+        self.modality = modality
+
+    @property
+    def kind(self) -> str:  # type: ignore[override]
+        return f"list of {self.modality} transforms"
+
+    def default_value(self) -> Any:
+        return ()
+
+    def show_default(self) -> str:
+        return "[]"
+
+    def parse(self, value: Any) -> Any:
+        raise ParamError("built by the recipe")  # core/recipe.py builds these with the section's own

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from augcli.core.files import NotRegularFileError, open_input
-from augcli.core.params import Flag, Globs, Number, Param, ParamError, Target
+from augcli.core.params import Flag, Globs, Number, Param, ParamError, Target, TransformList
 from augcli.core.suggest import did_you_mean
 from augcli.core.transforms import Composition, Transform, transforms_for
 from augcli.core.yamlsource import KeyPath, LineMap, YamlSourceError, format_path, load_with_lines
@@ -188,6 +188,17 @@ def _transform(check: _Checker, node: Any, path: KeyPath, modality: str) -> Tran
     return transform
 
 
+def _option(check: _Checker, param: Any, value: Any, path: KeyPath) -> Any:
+    """A section option: checked by its declaration, or built as transforms (a TransformList)."""
+    if not isinstance(param, TransformList):
+        return check.param(param, value, path)
+    if not isinstance(value, list):
+        check.fail(path, f"expected a list of {param.modality} transforms, e.g. [gain, {{add_noise: {{snr_db: 20}}}}]")
+        return ()
+    built = [_transform(check, step, path + (i,), param.modality) for i, step in enumerate(value)]
+    return tuple(t for t in built if t is not None)
+
+
 def _section(check: _Checker, name: str, node: Any) -> Section | None:
     modality = _modalities()[name]
     path: KeyPath = (name,)
@@ -208,7 +219,7 @@ def _section(check: _Checker, name: str, node: Any) -> Section | None:
             "tables are balanced by resample: {method: random_oversample} (or smote), which makes rows, not files",
         )
     options = {
-        key: check.param(param, node[key], path + (key,)) if key in node else param.default_value()
+        key: _option(check, param, node[key], path + (key,)) if key in node else param.default_value()
         for key, param in modality.options.items()
     }
     steps = node.get("transforms")

@@ -15,8 +15,9 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from augcli.audio.transforms import AudioInfo
 from augcli.core.modality import FileModality, Rendered
-from augcli.core.params import Choice, Number, Options
+from augcli.core.params import Choice, Number, Options, TransformList
 from augcli.core.transforms import Applied, Transform, leaves, plan_pipeline, records_of, replay_pipeline
 from augcli.image import modality as _image  # noqa: F401  (registers the picture transforms, mixing ones too)
 from augcli.image.ops import run_ops
@@ -46,6 +47,9 @@ class VideoModality(FileModality):
             "how augmented copies are written (H.264 in mp4, mov, mkv; VP9 in webm; MPEG-4 in avi)",
         ),
         "audio": Choice("keep", ["keep", "drop"], "the audio track: keep it (it follows the copy's frames) or drop it"),
+        "audio_transforms": TransformList(
+            "audio", "audio transforms for the kept track, drawn once per copy, after it follows the frames"
+        ),
     }
 
     def check_options(self, options: dict[str, Any], transforms: list[Transform], base_dir: Path):
@@ -63,15 +67,24 @@ class VideoModality(FileModality):
         sound = io.audio(source) if section.options["audio"] == "keep" and found.audio_rate else None
         for rng in rngs:
             applied, _ = plan_pipeline(section.transforms, rng, _info(found))
-            yield self._rendered(source, section, found, sound, applied)
+            heard = _plan_audio(section, sound, rng)
+            yield self._rendered(source, section, found, sound, applied, heard)
 
     def replay(self, source: Path, section: Section, records: list[dict[str, Any]]) -> Rendered:
         found = io.probe(source)
         sound = io.audio(source) if section.options["audio"] == "keep" and found.audio_rate else None
         applied = replay_pipeline(section.transforms, records, _info(found))
-        return self._rendered(source, section, found, sound, applied)
+        track = next((r for r in records if r.get("name") == AUDIO_TRACK), None)
+        heard = None
+        if track is not None and sound is not None:
+            steps = track.get("params", {}).get("transforms", [])
+            info = AudioInfo(sound[1], sound[0].shape[0])
+            heard = replay_pipeline(list(section.options["audio_transforms"]), steps, info)
+        return self._rendered(source, section, found, sound, applied, heard)
 
-    def _rendered(self, source: Path, section: Section, found: io.Probe, sound, applied: list[Applied]) -> Rendered:
+    def _rendered(
+        self, source: Path, section: Section, found: io.Probe, sound, applied: list[Applied], heard=None
+    ) -> Rendered:
         shown = list(range(found.frames))
         for step in applied:
             if isinstance(step.transform, Temporal):
@@ -80,9 +93,33 @@ class VideoModality(FileModality):
         _check_held(shown, found)
         pictures = (run_ops(frame, ops) for frame in _frames_shown(source, shown))
         track = _audio_shown(sound, shown, found) if sound is not None else None
+        records = records_of(section.transforms, applied)
+        if track is not None and heard is not None:
+            samples, done = augment_track(track[0], track[1], heard, list(section.options["audio_transforms"]))
+            track = (samples, track[1])
+            records.append({"name": AUDIO_TRACK, "params": {"transforms": done}})
         suffix = self.output_suffix(source.suffix, section)
         data = io.encode(suffix, found.rate, pictures, track, section.options["output"])
-        return Rendered(data, records_of(section.transforms, applied))
+        return Rendered(data, records)
+
+
+AUDIO_TRACK = "audio_track"  # the record of the audio transforms a copy's track went through
+
+
+def _plan_audio(section: Section, sound, rng: np.random.Generator) -> list[Applied] | None:
+    """The audio steps of one copy, drawn from its generator after its picture and time steps."""
+    steps = list(section.options["audio_transforms"])
+    if sound is None or not steps:
+        return None
+    applied, _ = plan_pipeline(steps, rng, AudioInfo(sound[1], sound[0].shape[0]))
+    return applied
+
+
+def augment_track(samples: np.ndarray, rate: int, applied: list[Applied], steps: list) -> tuple[np.ndarray, list]:
+    """A copy's audio track through its drawn audio steps, as an audio section applies them."""
+    from augcli.audio.modality import apply_steps
+
+    return apply_steps(samples, rate, applied, records_of(steps, applied))
 
 
 def _info(found: io.Probe) -> VideoInfo:
