@@ -131,8 +131,12 @@ def _index_warp(pixels: np.ndarray, matrix: np.ndarray, size: tuple[int, int], b
     if not inside and border != "constant":
         return None
     out = np.empty((height, width) + pixels.shape[2:], dtype=pixels.dtype)
-    if not inside:
-        out[...] = fill_pixel(fill, pixels)
+    if not inside:  # the fill goes only where the picture will not: the strips around it
+        colour = fill_pixel(fill, pixels)
+        if r1 <= r0 or c1 <= c0:
+            out[...] = colour
+        else:
+            out[:r0], out[r1:], out[r0:r1, :c0], out[r0:r1, c1:] = colour, colour, colour, colour
     whole = inside and base is pixels and (height, width) == pixels.shape[:2]
     if whole and (row_step, col_step) != (1, 1) and row_start in (0, height - 1) and col_start in (0, width - 1):
         code = {(1, -1): 1, (-1, 1): 0, (-1, -1): -1}[(row_step, col_step)]  # a flip: OpenCV's copy, same bytes
@@ -292,6 +296,8 @@ def color_map(pixels: np.ndarray, cmap: ColorMap) -> np.ndarray:
 
 def _lut(pixels: np.ndarray, table: np.ndarray) -> np.ndarray:
     table = _to_dtype(table, pixels.dtype)
+    if pixels.dtype == np.uint8:  # OpenCV's table lookup: the same bytes as table[pixels], 7x faster
+        return cv2.LUT(np.ascontiguousarray(pixels), table).reshape(pixels.shape)
     return table[pixels]
 
 
@@ -332,7 +338,8 @@ def posterize(pixels: np.ndarray, bits: int) -> np.ndarray:
 def solarize(pixels: np.ndarray, threshold: float) -> np.ndarray:
     """Invert every value at or above `threshold` (a fraction of full scale)."""
     top = full_scale(pixels.dtype)
-    return np.where(pixels >= threshold * top, top - pixels, pixels).astype(pixels.dtype)
+    values = np.arange(top + 1)
+    return _lut(pixels, np.where(values >= threshold * top, top - values, values))
 
 
 _SMOOTH = np.array([[1, 1, 1], [1, 5, 1], [1, 1, 1]], dtype=np.float32) / 13.0
