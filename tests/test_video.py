@@ -191,3 +191,21 @@ def test_audio_transforms_augment_the_kept_track_and_replay(tmp_path):
     recipe.write_text("video:\n  audio_transforms: [hflip]\n  transforms: [hflip]\n")
     result = invoke("run", recipe, tmp_path / "in", tmp_path / "bad")
     assert result.exit_code == 2 and "unknown audio transform 'hflip'" in result.output
+
+
+def test_temporal_jitter_lets_the_picture_steps_drift_smoothly(tmp_path):
+    steady = run(tmp_path / "steady", "[{brightness: {factor: [0.5, 0.5]}}]", copies=1)
+    drifting = run(
+        tmp_path / "drift",
+        "[{brightness: {factor: [0.5, 0.5]}}, {temporal_jitter: {amount: 0.3, every_s: 0.5}}]",
+        copies=1,
+    )
+    (output,) = records(steady)
+    gains = []
+    for path in (steady / output, drifting / output):
+        frames = read_frames(path)
+        gains.append([float(f[50:, 40:].mean()) / (8 * k) for k, f in enumerate(frames) if k >= 4])
+    assert max(gains[0]) - min(gains[0]) < 0.05  # drawn once: the same gain on every frame
+    assert max(gains[1]) - min(gains[1]) > 0.1  # it drifts over the clip ...
+    assert max(abs(a - b) for a, b in zip(gains[1], gains[1][1:], strict=False)) < 0.08  # ... frame to frame smoothly
+    assert invoke("replay", drifting, "--all").exit_code == 0

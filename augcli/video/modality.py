@@ -22,7 +22,7 @@ from augcli.core.transforms import Applied, Transform, leaves, plan_pipeline, re
 from augcli.image import modality as _image  # noqa: F401  (registers the picture transforms, mixing ones too)
 from augcli.image.ops import run_ops
 from augcli.video import io
-from augcli.video.transforms import Temporal, VideoInfo
+from augcli.video.transforms import Temporal, TemporalJitter, VideoInfo
 
 if TYPE_CHECKING:
     from augcli.core.recipe import Section
@@ -89,9 +89,15 @@ class VideoModality(FileModality):
         for step in applied:
             if isinstance(step.transform, Temporal):
                 shown = step.transform.remap(shown, **step.params)
-        ops = [a.transform.op(a.info, **a.params) for a in applied if not isinstance(a.transform, Temporal)]
+        pictures_steps = [a for a in applied if not isinstance(a.transform, (Temporal, TemporalJitter))]
+        jitter = next((a for a in applied if isinstance(a.transform, TemporalJitter)), None)
         _check_held(shown, found)
-        pictures = (run_ops(frame, ops) for frame in _frames_shown(source, shown))
+        frames = _frames_shown(source, shown)
+        if jitter is None:
+            ops = [a.transform.op(a.info, **a.params) for a in pictures_steps]
+            pictures = (run_ops(frame, ops) for frame in frames)
+        else:
+            pictures = _drifting(frames, pictures_steps, jitter, float(found.rate))
         track = _audio_shown(sound, shown, found) if sound is not None else None
         records = records_of(section.transforms, applied)
         if track is not None and heard is not None:
@@ -120,6 +126,17 @@ def augment_track(samples: np.ndarray, rate: int, applied: list[Applied], steps:
     from augcli.audio.modality import apply_steps
 
     return apply_steps(samples, rate, applied, records_of(steps, applied))
+
+
+def _drifting(frames: Iterator[np.ndarray], steps: list[Applied], jitter: Applied, fps: float) -> Iterator[np.ndarray]:
+    """Frames through picture steps whose numbers drift over the copy (temporal_jitter)."""
+    seed = jitter.params["seed"]
+    for position, frame in enumerate(frames):
+        ops = [
+            a.transform.op(a.info, **jitter.transform.drift(a.params, position, fps, seed, index))
+            for index, a in enumerate(steps)
+        ]
+        yield run_ops(frame, ops)
 
 
 def _info(found: io.Probe) -> VideoInfo:

@@ -90,3 +90,34 @@ class FrameDrop(Temporal):
         keep = np.random.default_rng(seed).random(len(shown)) >= self.rate
         kept = [frame for frame, stays in zip(shown, keep, strict=True) if stays]
         return kept or shown[:1]
+
+
+@register("video")
+class TemporalJitter(Transform):
+    """Let the picture steps' numbers drift over the clip (off unless listed): every `every_s`
+    seconds each drawn number is scaled by 1 +- `amount`, and frames between glide linearly."""
+
+    amount = Number(0.1, "largest relative change of a drawn number at a key frame", lo=0.0, hi=1.0)
+    every_s = Number(1.0, "seconds between key frames", lo=0.05, hi=3600.0)
+
+    def sample(self, rng, info):
+        return {"seed": draw_seed(rng)}
+
+    def drift(self, params: dict[str, Any], position: int, fps: float, seed: int, step: int) -> dict[str, Any]:
+        """One picture step's parameters at output frame `position`: numbers scaled by a factor
+        that moves linearly between key frames (factors drawn from `seed`, this step and the key)."""
+        span = max(self.every_s * fps, 1.0)
+        key, into = divmod(position / span, 1.0)
+        key = int(key)
+        out = dict(params)
+        for index, (name, value) in enumerate(sorted(params.items())):
+            if isinstance(value, bool) or not isinstance(value, (int, float)):
+                continue
+            here, there = (self._factor(seed, step, index, key + k) for k in (0, 1))
+            moved = value * (here + (there - here) * into)
+            out[name] = round(moved) if isinstance(value, int) else float(moved)
+        return out
+
+    def _factor(self, seed: int, step: int, index: int, key: int) -> float:
+        rng = np.random.default_rng([seed, step, index, key])
+        return 1.0 + self.amount * float(rng.uniform(-1.0, 1.0))
