@@ -75,12 +75,24 @@ def segment_dataset(root: Path, outline) -> Path:
     return data
 
 
-def test_segment_labels_pass_ultralytics_checks(tmp_path):
-    data = segment_dataset(tmp_path / "data", lambda x0, y0, x1, y1: [x0, y0, x1, y0, x1, y1, x0, y1])  # rectangles
+@pytest.mark.parametrize(
+    ("outline", "steps"),
+    [
+        (  # rectangles through single-picture steps
+            lambda x0, y0, x1, y1: [x0, y0, x1, y0, x1, y1, x0, y1],
+            "[hflip, {rotate: {degrees: 20}}, {random_resized_crop: {scale: [0.6, 1], size: [48, 64]}}]",
+        ),
+        (  # triangles through mixing steps
+            lambda x0, y0, x1, y1: [x0, y1, x1, y1, (x0 + x1) / 2, y0],
+            "[mosaic, {copy_paste: {objects: [1, 2]}}, {rotate: {degrees: 10}}, cutmix]",
+        ),
+    ],
+)
+def test_segment_labels_pass_ultralytics_checks(tmp_path, outline, steps):
+    data = segment_dataset(tmp_path / "data", outline)
     recipe = tmp_path / "seg.yaml"
     recipe.write_text(
-        "copies: 3\nimage:\n  annotations: {format: yolo}\n  passthrough: [val/**]\n"
-        "  transforms: [hflip, {rotate: {degrees: 20}}, {random_resized_crop: {scale: [0.6, 1], size: [48, 64]}}]\n"
+        f"copies: 3\nimage:\n  annotations: {{format: yolo}}\n  passthrough: [val/**]\n  transforms: {steps}\n"
     )
     out = tmp_path / "out"
     result = invoke("run", recipe, data, out)
@@ -107,18 +119,3 @@ def test_mixed_copies_pass_ultralytics_checks(tmp_path, sample, task, steps, ima
     result = invoke("run", file, ROOT / "sample_data" / sample, out)
     assert result.exit_code == 0, result.output
     assert_clean(ultralytics_report(out / "data.yaml", task, tmp_path), images)
-
-
-def test_mixed_segments_pass_ultralytics_checks(tmp_path):
-    data = segment_dataset(tmp_path / "data", lambda x0, y0, x1, y1: [x0, y1, x1, y1, (x0 + x1) / 2, y0])  # triangles
-    recipe = tmp_path / "seg.yaml"
-    recipe.write_text(
-        "copies: 3\nimage:\n  annotations: {format: yolo}\n  passthrough: [val/**]\n"
-        "  transforms: [mosaic, {copy_paste: {objects: [1, 2]}}, {rotate: {degrees: 10}}, cutmix]\n"
-    )
-    out = tmp_path / "out"
-    result = invoke("run", recipe, data, out)
-    assert result.exit_code == 0, result.output
-    report = ultralytics_report(out / "data.yaml", "segment", tmp_path)
-    assert_clean(report, {"train": 12, "val": 3})
-    assert report["train"]["segments"] == report["train"]["instances"] > 12
