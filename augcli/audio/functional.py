@@ -383,34 +383,26 @@ def mp3_roundtrip(samples: np.ndarray, sample_rate: int, bitrate: int) -> np.nda
 
 
 def _mp3_pass(samples: np.ndarray, rate: int, bitrate: int) -> np.ndarray:
-    """One MP3 stream of up to two channels, encoded and decoded in memory.
-
-    libsndfile sets the bit rate from a compression level c as the whole part of
-    top - c (top - bottom) (its own range per MPEG version); half a kbit/s more keeps the
-    truncation on `bitrate`. mpg123 strips the codec delay and padding when the stream has LAME's
-    info frame; at low bit rates that frame does not fit and the decoded audio starts LAME_DELAY late."""
+    """One MP3 stream of up to two channels, encoded in memory by LAME (lameenc, at its quality 7
+    and the input's own sample rate: as fast-mp3-augment does, 5-7x faster than libsndfile's LAME)
+    and decoded by mpg123 (libsndfile). The stream has no info frame, so the decoded audio starts
+    LAME_DELAY late and runs on by LAME's padding: both are cut."""
     import io
 
+    import lameenc
     import soundfile as sf
 
-    table = mp3_bitrates(rate)
-    bottom, top = table[0], table[-1]
-    level = (top - bitrate - 0.5) / (top - bottom) if bitrate < top else 0.0
-    buffer = io.BytesIO()
-    sf.write(
-        buffer,
-        samples.T,
-        rate,
-        format="MP3",
-        subtype="MPEG_LAYER_III",
-        compression_level=level,
-        bitrate_mode="CONSTANT",
-    )
-    decoded, _ = sf.read(io.BytesIO(buffer.getvalue()), dtype="float32", always_2d=True)
-    decoded = decoded.T
+    encoder = lameenc.Encoder()
+    encoder.set_bit_rate(bitrate)
+    encoder.set_in_sample_rate(rate)
+    encoder.set_out_sample_rate(rate)
+    encoder.set_channels(samples.shape[0])
+    encoder.set_quality(7)
+    pcm = np.rint(np.clip(samples.T, -1.0, 1.0) * 32767.0).astype("<i2").tobytes()
+    stream = bytes(encoder.encode(pcm)) + bytes(encoder.flush())
+    decoded, _ = sf.read(io.BytesIO(stream), dtype="float32", always_2d=True)
     frames = samples.shape[-1]
-    if decoded.shape[-1] != frames:
-        decoded = decoded[:, LAME_DELAY : LAME_DELAY + frames]
+    decoded = decoded.T[:, LAME_DELAY : LAME_DELAY + frames]
     return pad_or_crop(decoded, frames, 0) if decoded.shape[-1] < frames else decoded
 
 

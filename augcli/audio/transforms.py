@@ -711,7 +711,7 @@ class Mp3Compression(AudioTransform):
         import soundfile as sf
 
         if "MP3" not in sf.available_formats():
-            return [("bitrate", "this libsndfile cannot write MP3 (it needs libsndfile 1.1 or newer, built with LAME)")]
+            return [("bitrate", "this libsndfile cannot read MP3: it needs libsndfile 1.1 or newer, with mpg123")]
         return []
 
     def sample(self, rng: np.random.Generator, info: AudioInfo) -> dict[str, Any]:
