@@ -99,6 +99,11 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=default_workers())
     parser.add_argument("--repeat", type=int, default=3, help="runs per tool; the fastest counts")
     parser.add_argument("--peer", help=argparse.SUPPRESS)  # run the peer in this process (timed from outside)
+    parser.add_argument(
+        "--peer-python",
+        help="nlpaug's own venv's interpreter (python3 -m venv /tmp/venv-nlpaug && /tmp/venv-nlpaug/bin/pip "
+        "install nlpaug numpy): without torch beside it, nlpaug's import does not pay for torch's",
+    )
     args = parser.parse_args()
 
     folder = WORK / f"text_{args.sentences}"
@@ -110,7 +115,7 @@ def main() -> None:
     tools = {
         "augcli (end to end, subprocess)": lambda: run_augcli(RECIPE.format(copies=args.copies), folder, args.workers),
         f"nlpaug RandomWordAug ({args.workers} processes, own process)": lambda: run_peer_process(
-            __file__, "nlpaug", *size
+            __file__, "nlpaug", *size, python=args.peer_python
         ),
     }
     results = fastest_of(tools, args.repeat)
