@@ -113,10 +113,17 @@ def _valid_run(start: int, step: int, count: int, limit: int) -> tuple[int, int]
     return max(0, start - limit + 1), max(0, min(count, start + 1))
 
 
+def _permutation_inverse(matrix: np.ndarray) -> np.ndarray:
+    """The inverse of a signed permutation with a whole-pixel shift, exactly and without LAPACK:
+    the 2x2 part's transpose, and the shift sent back through it."""
+    (a, b, tx), (c, d, ty) = (map(round, row) for row in matrix[:2].tolist())
+    return np.array([[a, c, -(a * tx + c * ty)], [b, d, -(b * tx + d * ty)], [0, 0, 1]], dtype=np.int64)
+
+
 def _index_warp(pixels: np.ndarray, matrix: np.ndarray, size: tuple[int, int], border: str, fill) -> np.ndarray | None:
     """Exact warp for signed permutations by slicing; None where the border is not constant."""
     width, height = size
-    inverse = np.rint(np.linalg.inv(matrix)).astype(np.int64)
+    inverse = _permutation_inverse(matrix)
     if inverse[0, 0] == 0:  # a quarter turn: output rows walk source columns
         base = pixels.swapaxes(0, 1)
         row_step, row_start = int(inverse[0, 1]), int(inverse[0, 2])
