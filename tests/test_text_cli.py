@@ -128,7 +128,8 @@ def test_a_text_run_imports_no_other_modality(tmp_path):
 def test_a_first_run_starts_the_worker_pool_before_loading_the_recipe(tmp_path, monkeypatch):
     """Into a new OUTPUT the fork server starts at once with the recipe's modules, overlapping this
     process's start-up; never for a rerun (it may have nothing to do), --workers 1, Dask, a bucket,
-    or a recipe that does not even parse (its error comes from the recipe check)."""
+    an INPUT of one file (made in this process), or a recipe that does not even parse (its error
+    comes from the recipe check)."""
     from augcli import cli
     from augcli.build import pool
 
@@ -136,21 +137,28 @@ def test_a_first_run_starts_the_worker_pool_before_loading_the_recipe(tmp_path, 
     monkeypatch.setattr(pool, "start_server", lambda preload=(): started.append(list(preload)))
     recipe = tmp_path / "r.yaml"
     recipe.write_text("copies: 2\naudio:\n  transforms: [gain]\ntext:\n  transforms: [eda]\nimagery: {}\n")
-    cli._start_pool_early(str(recipe), str(tmp_path / "new"), 2, "local")
+    data = tmp_path / "data"
+    (data / "a").mkdir(parents=True)
+    (data / "b.txt").write_text("one line\n")
+    cli._start_pool_early(str(recipe), str(data), str(tmp_path / "new"), 2, "local")
     assert started == [
         ["augcli.audio.modality", "scipy.fft", "soxr", "augcli.audio.vocoder", "augcli.audio.envelope"]
         + ["augcli.text.modality", "augcli.text.warm"]
     ]
     (tmp_path / "old" / ".augcli").mkdir(parents=True)
-    cli._start_pool_early(str(recipe), str(tmp_path / "old"), 2, "local")
-    cli._start_pool_early(str(recipe), str(tmp_path / "new"), 1, "local")
-    cli._start_pool_early(str(recipe), str(tmp_path / "new"), 2, "dask")
-    cli._start_pool_early(str(recipe), "s3://bucket/out", 2, "local")
+    cli._start_pool_early(str(recipe), str(data), str(tmp_path / "old"), 2, "local")
+    cli._start_pool_early(str(recipe), str(data), str(tmp_path / "new"), 1, "local")
+    single = tmp_path / "single"
+    single.mkdir()
+    (single / "only.txt").write_text("one line\n")
+    cli._start_pool_early(str(recipe), str(single), str(tmp_path / "new"), 2, "local")
+    cli._start_pool_early(str(recipe), str(data), str(tmp_path / "new"), 2, "dask")
+    cli._start_pool_early(str(recipe), str(data), "s3://bucket/out", 2, "local")
     (tmp_path / "bad.yaml").write_text("copies: [\n")
-    cli._start_pool_early(str(tmp_path / "bad.yaml"), str(tmp_path / "new"), 2, "local")
-    cli._start_pool_early(str(tmp_path / "missing.yaml"), str(tmp_path / "new"), 2, "local")
+    cli._start_pool_early(str(tmp_path / "bad.yaml"), str(data), str(tmp_path / "new"), 2, "local")
+    cli._start_pool_early(str(tmp_path / "missing.yaml"), str(data), str(tmp_path / "new"), 2, "local")
     os.mkfifo(tmp_path / "fifo.yaml")  # never opened for a blocking read: no hang, no start
-    cli._start_pool_early(str(tmp_path / "fifo.yaml"), str(tmp_path / "new"), 2, "local")
+    cli._start_pool_early(str(tmp_path / "fifo.yaml"), str(data), str(tmp_path / "new"), 2, "local")
     assert len(started) == 1
 
 
