@@ -139,8 +139,28 @@ class Pipeline:
             rngs = FileRngs(self._recipe.seed, relative)
             data = self._modality.render_table(source, section, self._recipe.copies, rngs).data
             return data if isinstance(data, bytes) else b"".join(data)  # a large table is made in chunks
-        (rendered,) = list(self._modality.render(source, section, [self.for_output(relative, copy)]))
+        mixing = self._partners(Path(input_root), relative, copy) if input_root is not None else {}
+        (rendered,) = list(self._modality.render(source, section, [self.for_output(relative, copy)], **mixing))
         return rendered.data if isinstance(rendered.data, bytes) else b"".join(rendered.data)  # a video's chunks
+
+    def _partners(self, root: Path, relative: str, copy: int) -> dict[str, Any]:
+        """The partners `augcli run` draws for copy `copy` of `relative` (its plan of INPUT), for a
+        section that mixes pictures; none otherwise."""
+        from augcli.build.plan import build_plan, partner_slots
+
+        section = self._section
+        if not partner_slots(section.transforms) and not isinstance(section.balance, dict):
+            return {}
+        plan = build_plan(self._recipe, root.resolve())
+        job = next((job for job in plan.jobs if job.relative == relative), None)
+        drawer = plan.drawers.get(self.modality)
+        if job is None or drawer is None:
+            return {}
+        paste = next((o.paste for o in job.outputs if o.copy == copy), ())
+        mixing: dict[str, Any] = {"partners": [drawer.draw(relative, copy, paste)]}
+        if paste:
+            mixing["paste"] = [paste]
+        return mixing
 
     def _bound(self, root: Path) -> _recipe.Section:
         """The section bound to INPUT `root` as a run binds it (its annotations read once per root);
@@ -173,6 +193,10 @@ def _reads_input(section: _recipe.Section) -> str:
         found.append(annotations["classes"])
     if masks.get("path"):
         found.append("masks")
+    from augcli.build.plan import partner_slots
+
+    if partner_slots(section.transforms) or isinstance(section.balance, dict):
+        found.append("the other pictures it mixes in")
     return " and ".join(found)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import json
+import shutil
 from pathlib import Path
 
 import cv2
@@ -512,3 +513,101 @@ def test_a_tiles_boxes_by_arithmetic_are_the_boxes_the_shape_path_gives():
         for a, b in zip(fast, slow, strict=True):
             ours, theirs = [a.x0, a.y0, a.x1, a.y1, *a.unclipped], [b.x0, b.y0, b.x1, b.y1, *b.unclipped]
             assert np.allclose(ours, theirs, atol=1e-9)
+
+
+def _users(out: Path, partner: str) -> set[str]:
+    """The outputs made from `partner`: its own and those whose records name it (label files too)."""
+    return {
+        row["output"]
+        for row in read_manifest(out)
+        if row["source"] == partner or f'"path":"{partner}"' in row["transforms"]
+    }
+
+
+def _rewritten(out: Path, stamps: dict[Path, int]) -> set[str]:
+    return {p.relative_to(out).as_posix() for p, stamp in stamps.items() if p.stat().st_mtime_ns != stamp}
+
+
+def test_a_partners_changed_label_remakes_exactly_the_copies_that_took_its_boxes(tmp_path):
+    data = _yolo_dataset(tmp_path / "in")
+    recipe = tmp_path / "r.yaml"
+    recipe.write_text(
+        "seed: 6\ncopies: 2\nimage:\n  annotations: {format: yolo, classes: classes.txt}\n  transforms: [mosaic]\n"
+    )
+    out = tmp_path / "out"
+    assert invoke("run", recipe, data, out).exit_code == 0
+    users = {u for u in _users(out, "images/s2.png") if u.startswith(("images/", "labels/"))}
+    stamps = {p: p.stat().st_mtime_ns for p in out.rglob("*") if p.is_file() and not p.name.startswith(".")}
+    label = data / "labels" / "s2.txt"
+    label.write_text(label.read_text().replace("4 ", "3 "))  # the image is the same; its object's class is not
+    assert invoke("run", recipe, data, out).exit_code == 0
+    rewritten = _rewritten(out, stamps) - {"manifest.csv"}
+    assert rewritten == users and any("_aug" in u and not u.startswith("images/s2") for u in users)
+
+
+def test_a_partner_that_cannot_be_read_gives_way_to_the_next_and_a_rerun_is_current(tmp_path):
+    data = _class_folders(tmp_path / "in", 4)
+    (data / "cat" / "broken.png").write_bytes(b"not a picture")
+    recipe = tmp_path / "r.yaml"
+    recipe.write_text("seed: 2\ncopies: 3\nimage:\n  transforms: [mosaic]\n")
+    out = tmp_path / "out"
+    result = invoke("run", recipe, data, out, "--allow-failures")
+    assert result.exit_code == 0 and "broken.png" in result.output  # it fails alone
+    taken = [
+        json.loads(row["transforms"])[0]["params"]["partners"] for row in read_manifest(out) if row["kind"] == "copy"
+    ]
+    assert taken and all(p["path"] != "cat/broken.png" for partners in taken for p in partners)
+    state = json.loads((out / ".augcli-state.json").read_text())
+    tried = [entry for record in state["units"].values() for entry in record.get("partners", [])]
+    assert any(path == "cat/broken.png" for _, path, _ in tried)  # it was tried, and is remembered as such
+    again = invoke("run", recipe, data, out, "--allow-failures")
+    assert "0 made" in again.output or "1 failed" in again.output
+    assert not any("_aug" in line for line in again.output.splitlines() if "made" in line and "0 made" not in line)
+
+
+def test_a_copied_mixed_set_is_current_and_a_removed_partner_remakes_its_users(tmp_path):
+    data = _class_folders(tmp_path / "in", 4)
+    recipe = tmp_path / "r.yaml"
+    recipe.write_text("seed: 4\ncopies: 2\nimage:\n  transforms: [mixup]\n")
+    out = tmp_path / "out"
+    assert invoke("run", recipe, data, out).exit_code == 0
+    moved_in, moved_out = tmp_path / "elsewhere" / "in", tmp_path / "elsewhere" / "out"
+    shutil.copytree(data, moved_in)  # new inodes and times: content decides
+    shutil.copytree(out, moved_out)
+    assert invoke("run", recipe, moved_in, moved_out, "--check").exit_code == 0
+    users = _users(moved_out, "dog/2.png") - {"dog/2.png"}
+    stamps = {p: p.stat().st_mtime_ns for p in moved_out.rglob("*.png")}
+    (moved_in / "dog" / "2.png").unlink()
+    assert invoke("run", recipe, moved_in, moved_out).exit_code == 0
+    kept = {p: s for p, s in stamps.items() if p.exists()}
+    rewritten = _rewritten(moved_out, kept)
+    # the copies that took it are remade, and later copies of the same inputs (their ring window
+    # moved by one); every other input's copies stay as they were
+    others = {u for u in users if not u.startswith("dog/2")}  # its own copies are gone with it
+    assert not any((moved_out / u).exists() for u in users - others)
+    assert others and others <= rewritten
+    assert {u.split("_aug")[0] for u in rewritten} == {u.split("_aug")[0] for u in others}
+
+
+def test_an_edited_soft_label_entry_in_the_state_is_left_out_not_fatal():
+    from augcli.image import soft_labels
+
+    entries = [("a/1_aug0.png", {"shares": {"a": 0.7, "b": 0.3}}), ("a/2_aug0.png", {"shares": {"a": "x"}})]
+    entries += [("a/3_aug0.png", {"shares": {"a": float("nan")}}), ("a/4_aug0.png", {"shares": ["a"]})]
+    ((name, data),) = soft_labels.finish(entries)
+    assert name == "soft_labels.csv" and data.decode() == "path,a,b\na/1_aug0.png,0.7,0.3\n"
+
+
+def test_the_api_renders_a_mixed_copy_as_the_run_made_it(tmp_path):
+    import augcli
+
+    data = _class_folders(tmp_path / "in", 3)
+    text = "seed: 8\ncopies: 2\nimage:\n  transforms: [mosaic, cutmix]\n"
+    recipe = tmp_path / "r.yaml"
+    recipe.write_text(text)
+    out = tmp_path / "out"
+    assert invoke("run", recipe, data, out).exit_code == 0
+    pipeline = augcli.parse_recipe(text).pipeline("image")
+    with pytest.raises(ValueError, match="input_root"):
+        pipeline.render(data / "dog" / "1.png", 1)
+    assert pipeline.render("dog/1.png", 1, input_root=data) == (out / "dog" / "1_aug1.png").read_bytes()

@@ -240,7 +240,7 @@ def assess(
         return found
 
     sources = hasher.many([os.fsdecode(job.source) for job in plan.jobs])
-    status.partner_hashes = _partner_hashes(plan, hasher)
+    status.partner_hashes = _partner_hashes(plan, recipe, hasher)
     if not rebuild:  # outputs whose stat changed (a clone, a copy, a restore) are hashed together, on threads
         recorded = [known.units.get(o.path) for job in plan.jobs for o in job.outputs]
         hash_changed_outputs(output_root, known, [f[0] for r in recorded if r is not None for f in r["files"]])
@@ -312,14 +312,27 @@ def _ring_order(plan: Plan) -> dict[str, int]:
     return order
 
 
-def _partner_hashes(plan: Plan, hasher: keys.Hasher) -> dict[str, str | None]:
-    """The content hash of every input a copy may take as a partner (they may lie in other shards)."""
-    named = sorted({name for job in plan.jobs for o in job.outputs for slot in o.partners for name in slot})
+def _partner_hashes(plan: Plan, recipe: Recipe, hasher: keys.Hasher) -> dict[str, str | None]:
+    """What every input a copy may take as a partner holds: its content hash with its label's and
+    mask's (a partner's boxes go into the copy too), None when it cannot be read. Partners may
+    lie in other shards: they are hashed here all the same."""
+    from augcli.core.modalities import MODALITIES
+
+    named: dict[str, str] = {}  # partner -> its section
+    for job in plan.jobs:
+        for output in job.outputs:
+            named.update((name, job.modality) for slot in output.partners for name in slot)
     if not named or plan.input_root is None:
         return {}
     root = os.fsdecode(plan.input_root) + "/"
-    found = hasher.many([root + name for name in named])
-    return {name: found[root + name] for name in named}
+    found = hasher.many([root + name for name in sorted(named)])
+    hashes: dict[str, str | None] = {}
+    for name, section_name in sorted(named.items()):
+        section = recipe.sections[section_name]
+        companions = MODALITIES[section.modality].input_files(section, name)
+        sha = found[root + name]
+        hashes[name] = None if sha is None else keys.digest(sha, [hasher.file(path) for path in companions])
+    return hashes
 
 
 def _split(job: Job, outputs: tuple[Output, ...], recipe: Recipe) -> list[Task]:

@@ -304,7 +304,7 @@ class ImageModality(FileModality):
         `partners`: per copy, the inputs each partner slot may take (mixing steps); `paste`: per
         copy, the classes whose objects `balance: {by: object}` pastes in."""
         mixing = bool(partners) or bool(paste)  # its partners may be its ring neighbours' too: kept at hand
-        decoded, found = DECODED.get(self, source, section) if mixing else self._load(source, section)
+        decoded, found = DecodedCache.of(section).get(self, source, section) if mixing else self._load(source, section)
         loader = PartnerLoader(self, section)
         own = loader.own_class(source)
         for index, rng in enumerate(rngs):
@@ -506,10 +506,11 @@ def _apply_mixing(
 
 
 class DecodedCache:
-    """Pictures decoded in this process (with their annotations), kept across jobs up to a byte
-    budget, least recently used out first: a worker that makes inputs in ring order meets the
-    same partners again and again (see core/partners.py). Keyed by path and stat, so a file
-    changed since is read again."""
+    """Pictures one section decoded (with their annotations), kept across the jobs of a run up to
+    a byte budget, least recently used out first: a worker that makes inputs in ring order meets
+    the same partners again and again (see core/partners.py). It lives in the section's `bound`
+    (one run: a later run, with other labels, starts empty), keyed by path and stat; a pickled
+    copy (the recipe sent to a worker) starts empty too."""
 
     LIMIT = 256 << 20
 
@@ -517,9 +518,17 @@ class DecodedCache:
         self.items: OrderedDict[tuple, tuple[io.Decoded, Annotations | None, int]] = OrderedDict()
         self.size = 0
 
+    def __reduce__(self):
+        return (DecodedCache, ())
+
+    @staticmethod
+    def of(section: Section) -> DecodedCache:
+        """The section's cache (made on first use)."""
+        return section.bound.setdefault("decoded", DecodedCache())
+
     def get(self, modality: ImageModality, path: Path, section: Section) -> tuple[io.Decoded, Annotations | None]:
         info = path.stat()
-        key = (str(path), info.st_mtime_ns, info.st_size, info.st_ino, id(section))
+        key = (str(path), info.st_mtime_ns, info.st_size, info.st_ino)
         found = self.items.get(key)
         if found is not None:
             self.items.move_to_end(key)
@@ -534,11 +543,8 @@ class DecodedCache:
         return decoded, annotations
 
 
-DECODED = DecodedCache()  # one per worker process
-
-
 class PartnerLoader:
-    """Reads partners (pixels and their targets) from INPUT for one section, through the process's
+    """Reads partners (pixels and their targets) from INPUT for one section, through its
     DecodedCache."""
 
     def __init__(self, modality: ImageModality, section: Section) -> None:
@@ -556,7 +562,7 @@ class PartnerLoader:
         parts = PurePosixPath(relative).parts
         if self.root is None or not parts or PurePosixPath(relative).is_absolute() or ".." in parts:
             raise InputError(f"partner {relative!r} is not a path under INPUT")
-        decoded, annotations = DECODED.get(self.modality, self.root / relative, self.section)
+        decoded, annotations = DecodedCache.of(self.section).get(self.modality, self.root / relative, self.section)
         picture = Picture(decoded.pixels)
         if annotations is not None:
             picture.boxes = list(annotations.boxes)

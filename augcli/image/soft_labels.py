@@ -17,7 +17,7 @@ SOFT_LABELS_NAME = "soft_labels.csv"
 
 def finish(entries: list[tuple[str, dict[str, Any]]]) -> list[tuple[str, bytes]]:
     """The file from every mixed copy's entry (`shares`: class -> weight), or nothing."""
-    rows = sorted((unit, entry["shares"]) for unit, entry in entries if isinstance(entry.get("shares"), dict))
+    rows = sorted((unit, entry["shares"]) for unit, entry in entries if _shares(entry.get("shares")))
     if not rows:
         return []
     classes = sorted({name for _, shares in rows for name in shares})
@@ -31,3 +31,12 @@ def finish(entries: list[tuple[str, dict[str, Any]]]) -> list[tuple[str, bytes]]
 
 def _weight(value: float) -> str:
     return f"{value:.6f}".rstrip("0").rstrip(".") if value else "0"
+
+
+def _shares(value: Any) -> bool:
+    """Whether a recorded entry holds class weights (the state is read back from OUTPUT: an edited
+    entry that does not is left out, never a reason to fail)."""
+    return isinstance(value, dict) and all(
+        isinstance(name, str) and isinstance(weight, (int, float)) and not isinstance(weight, bool) and 0 <= weight <= 1
+        for name, weight in value.items()
+    )
