@@ -209,3 +209,24 @@ def test_temporal_jitter_lets_the_picture_steps_drift_smoothly(tmp_path):
     assert max(gains[1]) - min(gains[1]) > 0.1  # it drifts over the clip ...
     assert max(abs(a - b) for a, b in zip(gains[1], gains[1][1:], strict=False)) < 0.08  # ... frame to frame smoothly
     assert invoke("replay", drifting, "--all").exit_code == 0
+
+
+def test_the_run_report_counts_a_video_section_per_copy(tmp_path):
+    pytest.importorskip("jinja2")
+    from augcli.report import run_report
+
+    out = run(tmp_path, "[{hflip: {p: 0.5}}, {brightness: {factor: 0.3}}]", copies=4)
+    made = records(out)
+    flipped = sum(any(step["name"] == "hflip" for step in steps) for steps in made.values())
+    assert 0 < flipped < 4
+    lines = {line["name"]: line for line in run_report.build(out)["fired"]}
+    assert lines["hflip"] == {
+        "section": "video",
+        "name": "hflip",
+        "p": "0.5",
+        "fired": flipped,
+        "total": 4,
+        "unit": "copies",
+        "share": f"{flipped / 4:.3f}",
+    }
+    assert (lines["brightness"]["fired"], lines["brightness"]["total"]) == (4, 4)

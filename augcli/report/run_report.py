@@ -24,6 +24,7 @@ from augcli.storage.untrusted import read_state_file, relative_path_problem
 
 GRID_FILES = 4
 GRID_COPIES = 4
+PER_SAMPLE = ("text", "tabular")  # counted per sample (line, cell, row); every other modality per copy
 
 
 class ReportError(Exception):
@@ -151,7 +152,7 @@ def _fired(
     output_root: Path, recipe: Recipe | None, rows: list[dict[str, str]], copies: list[dict[str, str]]
 ) -> list[dict[str, Any]]:
     """Per transform, how often it fired out of how many chances (its `p` applies to each):
-    images and audio: copies it fired in, of the copies; text: samples it edited, of the samples
+    images, audio, video (every per-file modality): copies it fired in, of the copies; text: samples it edited, of the samples
     the copies hold (a line, or a file with `unit: file`, or a table cell); tabular: rows it
     touched, of the augmented rows. The counts are the manifest's records."""
     table = []
@@ -162,7 +163,7 @@ def _fired(
         tables = [r for r in rows if r["modality"] == name and r["kind"] == "table"]
         if not section_copies and not tables:
             continue
-        unit = "copies" if name in ("image", "audio") else "text samples" if name == "text" else "rows"
+        unit = "copies" if name not in PER_SAMPLE else "text samples" if name == "text" else "rows"
         total = _chances(output_root, section, name, section_copies, tables)
         for transform, share in expected_shares(section.transforms):
             fired = sum(_fired_in(name, transform.name, json.loads(r["transforms"])) for r in section_copies + tables)
@@ -182,9 +183,9 @@ def _fired(
 
 def _fired_in(modality: str, transform: str, records: list[dict[str, Any]]) -> int:
     """How often one manifest row records `transform` firing: text and tables count the samples
-    (rows) each record names; a copy of an image or a clip counts once if a record names it."""
+    (rows) each record names; a copy of an image, a sound or a video counts once if a record names it."""
     named = [rec for rec in records if isinstance(rec, dict) and rec.get("name") == transform]
-    if modality in ("image", "audio"):
+    if modality not in PER_SAMPLE:
         return int(bool(named))
     return sum(int(rec.get("samples", rec.get("rows", 0)) or 0) for rec in named)
 
@@ -192,9 +193,9 @@ def _fired_in(modality: str, transform: str, records: list[dict[str, Any]]) -> i
 def _chances(
     output_root: Path, section: Any, modality: str, copies: list[dict[str, str]], tables: list[dict[str, str]]
 ) -> int:
-    """How many times a transform of the section could fire: copies (images, audio), samples in
-    the copies (text), augmented rows (tabular)."""
-    if modality in ("image", "audio"):
+    """How many times a transform of the section could fire: copies (images, audio, video), samples
+    in the copies (text), augmented rows (tabular)."""
+    if modality not in PER_SAMPLE:
         return len(copies) + len(tables)
     if modality != "text":
         return sum(json.loads(r["rows"] or "{}").get("augmented", 0) for r in tables)
