@@ -114,8 +114,10 @@ class Pipeline:
     def render(self, path: str | Path, copy: int = 0, *, input_root: str | Path | None = None) -> bytes:
         """The bytes `augcli run` writes for copy `copy` of the file at `path` (for a table: the
         whole output table). With `input_root` (the INPUT of the run), `path` is relative to it or
-        absolute inside it, and annotations pair as they do in the run. Without it, the file renders
-        as in a run over its own folder; a section that reads more of INPUT than the file (an image
+        absolute inside it, and annotations pair as they do in the run. Without it, the working
+        folder stands for INPUT: a path relative to it (`circle/circle_00.jpg`), or absolute inside
+        it, names the file as a run over the working folder does; a file outside it renders as in a
+        run over its own folder. A section that reads more of INPUT than the file (an image
         section's annotations, masks or data.yaml) raises ValueError asking for `input_root`."""
         if input_root is None:
             needs = _reads_input(self._section)
@@ -125,7 +127,7 @@ class Pipeline:
                     f"`augcli run` reads) so {Path(path).name} renders with them as in the run"
                 )
             source = Path(path)
-            relative, section = source.name, self._section
+            relative, section = _named_from_cwd(source), self._section
         else:
             if not Path(input_root).is_dir():
                 raise ValueError(f"input_root {input_root} is not a folder")
@@ -198,6 +200,15 @@ def _reads_input(section: _recipe.Section) -> str:
     if partner_slots(section.transforms) or isinstance(section.balance, dict):
         found.append("the other pictures it mixes in")
     return " and ".join(found)
+
+
+def _named_from_cwd(path: Path) -> str:
+    """`path` as a run over the working folder names it (the seed follows the name); the file's
+    own name when it lies outside the working folder (a run over its own folder)."""
+    try:
+        return _inside(Path.cwd(), path)
+    except ValueError:
+        return path.name
 
 
 def _inside(root: Path, path: Path) -> str:

@@ -163,6 +163,22 @@ def test_render_takes_a_path_relative_to_input_root_and_asks_for_it_when_annotat
     assert plain.render(data / "images" / "train" / "im0.png", 0)  # no annotations: its own folder will do
 
 
+def test_render_without_input_root_names_a_class_folder_image_as_the_run_over_the_working_folder(
+    dataset, recipe_file, tmp_path, monkeypatch
+):
+    out = tmp_path / "out"
+    assert invoke("run", recipe_file, dataset, out).exit_code == 0
+    pipeline = augcli.load_recipe(recipe_file).pipeline("image")
+    monkeypatch.chdir(dataset)  # the working folder is INPUT
+    rows = [r for r in read_manifest(out) if r["kind"] == "copy"]
+    assert len(rows) == 15 and all("/" in r["source"] for r in rows)
+    for row in rows:
+        expected, copy = (out / row["output"]).read_bytes(), int(row["copy"])
+        assert pipeline.render(row["source"], copy) == expected, row["output"]  # relative, as the run names it
+        assert pipeline.render(dataset / row["source"], copy) == expected  # absolute inside the working folder
+    assert pipeline.render("cats/../cats/cat1.jpg", 2) == (out / "cats" / "cat1_aug2.jpg").read_bytes()
+
+
 def test_calling_a_pipeline_on_decoded_samples_gives_the_runs_bytes(mixed):
     data, recipe_path, out = mixed
     recipe = augcli.load_recipe(recipe_path)
