@@ -332,7 +332,7 @@ def test_rounding_noise_in_yolo_is_clipped_with_a_warning(tmp_path):
     (data / "labels" / "train" / "im0.txt").write_text("0 0.1 0.5 0.2040 0.2\n")  # x0 = -0.002
     result = invoke("run", recipe(tmp_path, "yolo", IDENTITY), data, tmp_path / "out")
     assert result.exit_code == 0
-    assert "warning: images/train/im0.png: im0.txt: 1 coordinate(s) slightly outside [0, 1] clipped" in result.output
+    assert "warning: images/train/im0.png: im0.txt: 1 coordinate slightly outside [0, 1] clipped" in result.output
     ((_, cx, _, w, _),) = yolo_numbers(tmp_path / "out" / "labels" / "train" / "im0_aug0.txt")
     assert cx - w / 2 == pytest.approx(0.0, abs=1e-6)
 
@@ -349,9 +349,9 @@ def test_dataset_problems_are_reported(tmp_path):
     result = invoke("run", recipe(tmp_path, "coco", IDENTITY), data, tmp_path / "out", "--allow-failures")
     assert result.exit_code == 0
     output = result.output
-    assert "annotations.json lists 1 image(s) that are not under INPUT, e.g. train/ghost.png" in output
-    assert "1 annotation(s) name images it does not list (skipped), e.g. id 500" in output
-    assert "1 mask(s) have no image, e.g. masks/train/lonely.png" in output
+    assert "annotations.json lists 1 image that is not under INPUT, e.g. train/ghost.png" in output
+    assert "1 annotation names an image it does not list (skipped), e.g. id 500" in output
+    assert "1 mask has no image, e.g. masks/train/lonely.png" in output
     assert "failed: images/train/im0.png: COCO annotation 100 has category 42, which 'categories' lacks" in output
     assert "failed: images/train/im1.png: mask im1.png is 10x10, its image 64x48" in output
     written = json.loads((tmp_path / "out" / "annotations.json").read_text())
@@ -426,7 +426,7 @@ def test_label_files_without_an_image_are_reported_and_voc_keeps_other_fields(tm
     (data / "labels" / "train" / "ghost.xml").write_text("<annotation></annotation>")
     out = tmp_path / "out"
     result = invoke("run", recipe(tmp_path, "voc", GEOMETRIC, copies=1), data, out)
-    assert result.exit_code == 0 and "1 label file(s) have no image, e.g. labels/train/ghost.xml" in result.output
+    assert result.exit_code == 0 and "1 label file has no image, e.g. labels/train/ghost.xml" in result.output
     root = ET.parse(out / "labels" / "train" / "im0_aug0.xml").getroot()
     assert root.findtext("size/depth") == "3"
     assert all(o.findtext("difficult") == "0" for o in root.iter("object"))

@@ -415,7 +415,7 @@ def test_a_missing_label_with_categorical_resample_is_a_clear_error(tmp_path):
     recipe.write_text("copies: 1\ntabular:\n  label: y\n  transforms:\n    - categorical_resample: {columns: [c]}\n")
     for _ in range(2):  # the same message every run: nothing uninitialised is read
         result = augcli("run", recipe, data, tmp_path / "out")
-        assert result.returncode == 1 and "failed: t.csv: label column 'y' is empty in row(s) 2" in result.stderr
+        assert result.returncode == 1 and "failed: t.csv: label column 'y' is empty in row 2" in result.stderr
 
 
 def test_hostile_jsonl_lines_get_a_reason(tmp_path):

@@ -322,7 +322,8 @@ def test_text_preview_shows_as_many_copies_as_asked(tmp_path):
             assert len(item.samples) == 2
             for sample in item.samples:
                 assert [copy["label"] for copy in sample["copies"]] == [f"copy {k}" for k in range(copies)]
-        assert f"2 text cells; {copies} copies of each, as the run writes them" in section["files"][1].notes
+        each = f"{copies} copies" if copies > 1 else "1 copy"
+        assert f"2 text cells; {each} of each, as the run writes them" in section["files"][1].notes
     # a table's copy k is the run's copy k whatever the count shown: the first 2 of 7 are the 2
     (two,) = _preview(data, recipe, copies=2)
     (seven,) = _preview(data, recipe, copies=7)
@@ -421,3 +422,42 @@ def test_the_missing_extra_says_how_to_install_from_a_clone(monkeypatch, tmp_pat
     recipe.write_text("image:\n  transforms: [hflip]\n")
     result = invoke("preview", recipe, tmp_path)
     assert result.exit_code == 2 and MISSING in result.output
+
+
+# --- 8. counted nouns: one input, one copy --------------------------------------------------------------
+
+
+def test_one_input_and_one_copy_read_in_the_singular(tmp_path):
+    data = tmp_path / "text"
+    data.mkdir()
+    (data / "only.csv").write_text("id,text\n1,the quick brown fox jumps\n")
+    recipe = tmp_path / "r.yaml"
+    recipe.write_text(
+        "seed: 2\ncopies: 1\ntext:\n  include: ['*.csv']\n  columns: [text]\n  transforms: [random_swap]\n"
+    )
+    out = tmp_path / "out"
+    result = invoke("run", recipe, data, out, "--report")
+    assert result.exit_code == 0, result.output
+    loaded = load_recipe(recipe)
+    page = tmp_path / "preview.html"
+    sections = preview.write(loaded, build_plan(loaded, data.resolve()), page, 1, 1, "html")
+    summary = dict(run_report.build(out)["summary"])
+    shown = {
+        "run": result.output,
+        "report": (out / "report.html").read_text(),
+        "last run": summary["last run that changed OUTPUT"],
+        "preview": page.read_text(),
+        "notes": " ".join(sections[0]["files"][0].notes),
+    }
+    for where, text in shown.items():
+        for wrong in ("1 files", "1 copies", "1 outputs", "1 text cells", "1 text samples", "(s)"):
+            assert wrong not in text, (where, wrong)
+    assert summary["last run that changed OUTPUT"].startswith("1 file in: 1 made (2 outputs), 0 up to date")
+    assert "augcli: 1 file in: 0 up to date, 1 made (2 outputs)" in result.output  # the table and README.md
+    record = {"summary": {"files": 1, "made": 1, "written": 1, "current": 0, "removed": 0, "failed": 0, "seconds": 1}}
+    assert dict(run_report._summary(record, []))["last run that changed OUTPUT"].startswith(
+        "1 file in: 1 made (1 output)"
+    )
+    assert "1 file per section, 1 copy each" in shown["preview"]
+    assert "1 text cell; 1 copy of each" in shown["notes"]
+    assert "(1 of 1 file)" in shown["preview"] and "<td>1 text sample</td>" in shown["report"]

@@ -69,7 +69,7 @@ def test_merge_refuses_missing_or_unfinished_shards_and_a_rerun_redoes_only_what
     out = tmp_path / "out"
     assert invoke("run", recipe, data, out, "--shard", "0/2").exit_code == 0
     result = invoke("merge", out)
-    assert result.exit_code == 2 and "shard(s) 1 of 2 are missing" in result.output
+    assert result.exit_code == 2 and "shard 1 of 2 is missing: run it" in result.output
     assert not (out / "manifest.csv").exists()
     victim = next(f"notes/n{i}.txt" for i in range(6) if shard_of(f"notes/n{i}.txt", 2) == 1)
     (data / victim).write_bytes(b"\xff\xfe\x00bad")  # not UTF-8: that input fails

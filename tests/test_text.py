@@ -245,7 +245,7 @@ def test_jsonl_keeps_originals_verbatim_and_other_keys(tmp_path):
     [
         ("a.txt", b"", "empty file"),
         ("a.txt", b"caf\xe9 latte\n", "not utf-8 text (line 1, byte 3): set 'encoding:'"),
-        ("t.csv", b"id,body\n1,hello\n", "text column(s) 'text' not in this table (its columns: id, body)"),
+        ("t.csv", b"id,body\n1,hello\n", "text column 'text' not in this table (its columns: id, body)"),
         ("t.csv", b"id,text\n1,hello\n2,hi,extra\n", "ragged table: line 3 has 3 fields"),
         ("t.jsonl", b'{"text": "ok"}\n{"text": oops}\n', "line 2 is not JSON"),
         ("t.jsonl", b'{"text": "ok"}\n[1, 2]\n', "line 2 is a JSON list, not an object"),

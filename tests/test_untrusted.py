@@ -294,7 +294,7 @@ def test_merge_names_every_missing_shard(tmp_path):
     out = tmp_path / "out"
     assert augcli("run", recipe, data, out, "--shard", "1/3").returncode == 0
     result = augcli("merge", out)
-    assert result.returncode == 2 and "shard(s) 0, 2 of 3 are missing" in result.stderr
+    assert result.returncode == 2 and "shards 0, 2 of 3 are missing: run them" in result.stderr
 
 
 def test_a_record_longer_than_a_csv_field_goes_to_a_side_file_and_reads_back(tmp_path):

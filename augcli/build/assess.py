@@ -19,6 +19,7 @@ from augcli.build.plan import Job, Output, Plan
 from augcli.core.files import sha256_file, sha256_files
 from augcli.core.partners import visited_are_current
 from augcli.core.recipe import Recipe
+from augcli.core.words import plural
 from augcli.storage.tree import OutputTree
 
 MAX_WORKER_DEATHS = 2  # a file that killed this many workers is not tried again until it changes
@@ -283,7 +284,7 @@ def assess(
         deaths = known.deaths.get(job.relative)
         if deaths and deaths[0] >= MAX_WORKER_DEATHS and deaths[1] == sources[source] and not rebuild:
             status.blocked[job.relative] = (
-                f"skipped: it killed {deaths[0]} workers in earlier runs; change the file, or pass --rebuild "
+                f"skipped: it killed {plural(deaths[0], 'worker')} in earlier runs; change the file, or pass --rebuild "
                 "to try it again"
             )
             continue

@@ -17,6 +17,7 @@ from pathlib import Path
 from augcli.build import datacard, manifest, state
 from augcli.build.plan import MANIFEST_NAME
 from augcli.core.recipe import RecipeError, parse_recipe
+from augcli.core.words import noun
 from augcli.storage.tree import OutputTree
 
 
@@ -48,7 +49,8 @@ def _parts(output_root: Path) -> dict[int, str]:
     ((count, parts),) = found.items()
     absent = [str(k) for k in range(count) if k not in parts]
     if absent:
-        raise MergeError(f"shard(s) {', '.join(absent)} of {count} are missing: run them (--shard K/{count}) and merge")
+        shards = f"{noun(len(absent), 'shard')} {', '.join(absent)} of {count} {'is' if len(absent) == 1 else 'are'}"
+        raise MergeError(f"{shards} missing: run {'it' if len(absent) == 1 else 'them'} (--shard K/{count}) and merge")
     return parts
 
 

@@ -28,14 +28,10 @@ from augcli.build.manifest import Row
 from augcli.build.plan import MANIFEST_NAME, Plan
 from augcli.core.files import sha256_file
 from augcli.core.recipe import Recipe
+from augcli.core.words import plural
 from augcli.storage.tree import OutputTree
 
 INTERRUPTED = threading.Event()  # set by the CLI's SIGINT handler
-
-
-def plural(count: int, word: str, many: str | None = None) -> str:
-    """The count and its noun, singular for 1 only: "1 file", "0 files", plural(2, "copy", "copies")."""
-    return f"{count:,} {word if count == 1 else many or word + 's'}"
 
 
 @dataclass
@@ -170,8 +166,8 @@ def run(
         foreign = foreign_files(status, output_root, known)
         if foreign:
             raise OutputError(
-                f"OUTPUT holds {len(foreign)} file(s) that no augcli run recorded where outputs go, e.g. "
-                f"{foreign[0]}: pass --overwrite to replace them"
+                f"OUTPUT holds {plural(len(foreign), 'file')} that no augcli run recorded where outputs go, e.g. "
+                f"{foreign[0]}: pass --overwrite to replace {'it' if len(foreign) == 1 else 'them'}"
             )
     if status.tasks or status.removed:
         known.lines()  # read (and checked) before anything is written: the manifest will need them

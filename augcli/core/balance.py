@@ -6,6 +6,8 @@ from __future__ import annotations
 from collections.abc import Hashable, Mapping
 from typing import TypeVar
 
+from augcli.core.words import plural
+
 K = TypeVar("K", bound=Hashable)
 
 
@@ -27,7 +29,7 @@ def balanced_copies(classes: Mapping[K, str], target: str | int, copies: int, ke
         base, extra = divmod(needed, len(files))
         if base + (1 if extra else 0) > MAX_COPIES:
             raise ValueError(
-                f"balance: class {label!r} has {len(files):,} file(s): reaching {goal:,} would take "
+                f"balance: class {label!r} has {plural(len(files), 'file')}: reaching {goal:,} would take "
                 f"{base + (1 if extra else 0):,} copies of each, over the cap of {MAX_COPIES:,} copies per file; "
                 "lower the target"
             )

@@ -15,6 +15,7 @@ import numpy as np
 from augcli.build.plan import Job, Plan, split_of
 from augcli.core.recipe import Recipe
 from augcli.core.seeding import FileRngs, rng_for, stable_hash
+from augcli.core.words import plural
 from augcli.report import draw, plots
 from augcli.report.textdiff import diff, operations
 from augcli.storage.tree import write_file
@@ -222,7 +223,9 @@ def _text(item: Shown, job: Job, section: Any, recipe: Recipe, copies: int) -> N
         parts = [modality.render_table_part(job.source, section, recipe.copies, rngs, k) for k in range(copies)]
         made = [part.edited.texts for part in parts]
         records = records_of(section, [part.edited for part in parts])
-        item.notes.append(f"{len(texts)} text cells; {copies} copies of each, as the run writes them")
+        item.notes.append(
+            f"{plural(len(texts), 'text cell')}; {plural(copies, 'copy', 'copies')} of each, as the run writes them"
+        )
     else:
         from augcli.core.textfile import decode, split_lines
         from augcli.text.io import ENCODING_HINT
@@ -350,8 +353,8 @@ def write(recipe: Recipe, plan: Plan, destination: Path, files: int, copies: int
     else:
         html = page.render(
             title=f"augcli preview: {recipe.source}",
-            subtitle=f"seed {recipe.seed}; {files} file(s) per section, {copies} copies each, made as `augcli run` "
-            f"makes them (augcli {__version__})",
+            subtitle=f"seed {recipe.seed}; {plural(files, 'file')} per section, {plural(copies, 'copy', 'copies')} "
+            f"each, made as `augcli run` makes them (augcli {__version__})",
             summary=[],
             failures=[],
             recipe_text=recipe.text,

@@ -17,6 +17,7 @@ from augcli.build import manifest, state
 from augcli.build.plan import MANIFEST_NAME, REPORT_NAME, split_of
 from augcli.core.recipe import Recipe, RecipeError, parse_recipe
 from augcli.core.transforms import Composition, OneOf, SomeOf
+from augcli.core.words import noun, plural
 from augcli.report import draw, plots
 from augcli.report.preview import KEYPOINT_LEGEND, Cell, Shown, _picture, _sound, keypoint_sides
 from augcli.report.textdiff import diff, operations
@@ -121,7 +122,8 @@ def _summary(info: dict[str, Any], rows: list[dict[str, str]]) -> list[tuple[str
     by_kind = Counter(r["kind"] for r in rows)
     sources = {r["source"] for r in rows if r["kind"] not in ("dataset", "record")}
     last = (
-        f"{counts.get('files', '?')} files in: {counts.get('made', '?')} made ({counts.get('written', '?')} outputs), "
+        f"{_count(counts, 'files', 'file')} in: {counts.get('made', '?')} made "
+        f"({_count(counts, 'written', 'output')}), "
         f"{counts.get('current', '?')} up to date, {counts.get('removed', '?')} removed, {counts.get('failed', '?')} "
         f"failed, {counts.get('seconds', '?')} s"
     )
@@ -130,6 +132,12 @@ def _summary(info: dict[str, Any], rows: list[dict[str, str]]) -> list[tuple[str
         ("input files they come from", f"{len(sources):,}"),
         ("last run that changed OUTPUT", last if counts else "no record"),
     ]
+
+
+def _count(counts: dict[str, Any], key: str, word: str) -> str:
+    """A count of the run record with its noun ("1 file", "3 files"; "? files" when not recorded)."""
+    value = counts.get(key)
+    return plural(value, word) if isinstance(value, int) else f"{value if value is not None else '?'} {word}s"
 
 
 def _text_vocabulary(recipe: Recipe | None, rows: list[dict[str, str]]) -> list[tuple[str, str]]:
@@ -152,9 +160,10 @@ def _fired(
     output_root: Path, recipe: Recipe | None, rows: list[dict[str, str]], copies: list[dict[str, str]]
 ) -> list[dict[str, Any]]:
     """Per transform, how often it fired out of how many chances (its `p` applies to each):
-    images, audio, video (every per-file modality): copies it fired in, of the copies; text: samples it edited, of the samples
-    the copies hold (a line, or a file with `unit: file`, or a table cell); tabular: rows it
-    touched, of the augmented rows. The counts are the manifest's records."""
+    images, audio, video (every per-file modality): copies it fired in, of the copies; text:
+    samples it edited, of the samples the copies hold (a line, or a file with `unit: file`, or a
+    table cell); tabular: rows it touched, of the augmented rows. The counts are the manifest's
+    records."""
     table = []
     if recipe is None:
         return table
@@ -163,8 +172,11 @@ def _fired(
         tables = [r for r in rows if r["modality"] == name and r["kind"] == "table"]
         if not section_copies and not tables:
             continue
-        unit = "copies" if name not in PER_SAMPLE else "text samples" if name == "text" else "rows"
         total = _chances(output_root, section, name, section_copies, tables)
+        if name not in PER_SAMPLE:
+            unit = noun(total, "copy", "copies")
+        else:
+            unit = noun(total, "text sample" if name == "text" else "row")
         for transform, share in expected_shares(section.transforms):
             fired = sum(_fired_in(name, transform.name, json.loads(r["transforms"])) for r in section_copies + tables)
             table.append(
@@ -269,7 +281,7 @@ def _parameters(copies: list[dict[str, str]]) -> list[dict[str, str]]:
     shown = []
     for (modality, name, key), numbers in sorted(values.items()):
         if len(numbers) >= 2 and len(set(numbers)) > 1:
-            title = f"{modality} {name}.{key} ({len(numbers)} copies)"
+            title = f"{modality} {name}.{key} ({plural(len(numbers), 'copy', 'copies')})"
             shown.append({"title": title, "image": draw.data_uri(plots.parameter(numbers, title), "image/png")})
     return shown
 

@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from augcli.core.errors import InputError
+from augcli.core.words import noun, plural
 from augcli.tabular.schema import Schema
 
 _NEIGHBOUR_METHODS = ("smote", "borderline_smote", "adasyn", "smotenc")
@@ -44,7 +45,8 @@ def _strategy(asked: Any, classes: list[Any]) -> Any:
     unknown = [k for k in asked if str(k) not in by_name]
     if unknown:
         raise ResampleError(
-            f"sampling_strategy names class(es) {', '.join(map(repr, unknown))} that the label column lacks "
+            f"sampling_strategy names {noun(len(unknown), 'class', 'classes')} {', '.join(map(repr, unknown))} "
+            "that the label column lacks "
             f"(classes: {', '.join(by_name)})"
         )
     return {by_name[str(k)]: int(v) for k, v in asked.items()}
@@ -57,21 +59,25 @@ def _complete(
     notes = []
     known = labels.notna().to_numpy()
     if not known.all():
-        notes.append(f"{int((~known).sum())} rows without a label are left out of resampling")
+        lacking = int((~known).sum())
+        are = "is" if lacking == 1 else "are"
+        notes.append(f"{plural(lacking, 'row')} without a label {are} left out of resampling")
         features, labels = features[known], labels[known]
     gaps = features.isna().sum()
     gaps = gaps[gaps > 0]
     if gaps.empty:
         return features, labels, notes
-    listing = ", ".join(f"{name!r} has {count}" for name, count in gaps.items())
+    listing = ", ".join(f"{name!r} has {plural(int(count), 'missing value')}" for name, count in gaps.items())
     if missing == "refuse":
         raise ResampleError(
-            f"resampling needs complete features, but {listing} missing values: "
+            f"resampling needs complete features, but {listing}: "
             "set 'missing: drop' or 'missing: fill_median' in the tabular section"
         )
     if missing == "drop":
         keep = features.notna().all(axis=1).to_numpy()
-        notes.append(f"{int((~keep).sum())} rows with missing features are left out of resampling ({listing})")
+        dropped = int((~keep).sum())
+        are = "is" if dropped == 1 else "are"
+        notes.append(f"{plural(dropped, 'row')} with missing features {are} left out of resampling ({listing})")
         return features[keep], labels[keep], notes
     filled = features.copy()
     for name in gaps.index:

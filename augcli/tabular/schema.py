@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from augcli.core.errors import InputError
+from augcli.core.words import noun
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -52,8 +53,8 @@ def _refuse_blank_labels(frame: pd.DataFrame, label: str, first_row: int = 0) ->
         rows = np.flatnonzero(blank) + 1 + first_row
         shown = ", ".join(map(str, rows[:10])) + (f" and {rows.size - 10} more" if rows.size > 10 else "")
         raise TableMismatch(
-            f"label column {label!r} is empty in row(s) {shown} (data rows, after the header): give every row "
-            "its class, or drop those rows"
+            f"label column {label!r} is empty in {noun(rows.size, 'row')} {shown} (data rows, after the header): "
+            f"give every row its class, or drop {'that row' if rows.size == 1 else 'those rows'}"
         )
 
 
@@ -80,7 +81,7 @@ def infer(frame: pd.DataFrame, options: dict[str, Any], first_row: int = 0) -> S
     notes = []
     absent = [n for n in (*options["ignore"], *options["categorical"]) if n not in frame.columns]
     if absent:  # tables of one dataset may differ in their extra columns: say so, go on
-        notes.append(f"listed column(s) {', '.join(map(repr, absent))} not in this table")
+        notes.append(f"listed {noun(len(absent), 'column')} {', '.join(map(repr, absent))} not in this table")
     ignore = [n for n in options["ignore"] if n in frame.columns]
     identifier = options.get("id_column")
     if identifier is not None:

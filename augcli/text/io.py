@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from augcli.core.textfile import Stored, UnreadableFile, delimited, split_lines
+from augcli.core.words import noun
 
 ENCODING_HINT = "set 'encoding:' in the text section (e.g. latin-1) or convert the file"
 
@@ -33,8 +34,8 @@ def read_csv(text: str, stored: Stored, delimiter: str, columns: tuple[str, ...]
     absent = [c for c in columns if c not in header]
     if absent:
         raise UnreadableFile(
-            f"text column(s) {', '.join(map(repr, absent))} not in this table (its columns: {', '.join(header)}); "
-            "name them with 'columns:' in the text section"
+            f"text {noun(len(absent), 'column')} {', '.join(map(repr, absent))} not in this table (its columns: "
+            f"{', '.join(header)}); name the text columns with 'columns:' in the text section"
         )
     return Table("csv", header, list(rows), stored, delimiter)
 

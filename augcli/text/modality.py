@@ -193,7 +193,7 @@ class TextModality(BaseModality):
     default_include = ("*.txt", "*.jsonl")
     options = {
         "unit": Choice("line", ["line", "file"], ".txt: each non-empty line is a sample, or the whole file is one"),
-        "columns": Names(("text",), "CSV / TSV / JSONL: the text column(s); every other column is carried unchanged"),
+        "columns": Names(("text",), "CSV / TSV / JSONL: the columns of text; every other column is carried unchanged"),
         "thesaurus": Text(None, "your synonyms: a .csv (word,synonym,...) or .yaml file, relative to the recipe"),
         "thesaurus_mode": Choice("add", ["add", "replace"], "add to the shipped WordNet synonyms, or use yours alone"),
         "stopwords": Text("english", "words never replaced: english (built in), none, or a file, one word per line"),

@@ -21,6 +21,7 @@ import numpy as np
 from augcli.core.files import read_input
 from augcli.core.modality import Written
 from augcli.core.transforms import Applied
+from augcli.core.words import plural
 from augcli.image import functional as F
 from augcli.image.labels import coco, dataset_yaml, masks, obb, shapes, voc, yolo
 from augcli.image.labels.dataset_yaml import DatasetFile
@@ -394,12 +395,14 @@ def check_pairing(layout: Layout, claimed: list[str]) -> list[str]:
                     f"exists. The copies would have empty labels; {_layout_hint(layout, image, label)}"
                 )
         if lonely:
-            warnings.append(f"{len(lonely)} label file(s) have no image, e.g. {lonely[0]}")
+            have = "has" if len(lonely) == 1 else "have"
+            warnings.append(f"{plural(len(lonely), 'label file')} {have} no image, e.g. {lonely[0]}")
     if layout.format == "coco":
         dataset = coco.load(str(layout.input_root / layout.labels))
         if dataset.stray:
             warnings.append(
-                f"{layout.labels}: {len(dataset.stray)} annotation(s) name images it does not list "
+                f"{layout.labels}: {plural(len(dataset.stray), 'annotation')} "
+                f"{'names an image' if len(dataset.stray) == 1 else 'name images'} it does not list "
                 f"(skipped), e.g. id {dataset.stray[0]}"
             )
         named = set(dataset.by_file)
@@ -412,7 +415,10 @@ def check_pairing(layout: Layout, claimed: list[str]) -> list[str]:
                 f"lists {absent[0]}. Set 'images:' to the folder that COCO file names start from"
             )
         if absent:
-            warnings.append(f"{layout.labels} lists {len(absent)} image(s) that are not under INPUT, e.g. {absent[0]}")
+            are = "is" if len(absent) == 1 else "are"
+            warnings.append(
+                f"{layout.labels} lists {plural(len(absent), 'image')} that {are} not under INPUT, e.g. {absent[0]}"
+            )
     warnings += _listed_leaks(layout, inside)
     if layout.masks:
         expected_masks = {"/".join(layout.mask_folder_and_stem(layout.key(r))).lstrip("/") for r in inside}
@@ -424,7 +430,8 @@ def check_pairing(layout: Layout, claimed: list[str]) -> list[str]:
             and p.is_file()
         ]
         if lonely:
-            warnings.append(f"{len(lonely)} mask(s) have no image, e.g. {lonely[0]}")
+            have = "has" if len(lonely) == 1 else "have"
+            warnings.append(f"{plural(len(lonely), 'mask')} {have} no image, e.g. {lonely[0]}")
     return warnings
 
 

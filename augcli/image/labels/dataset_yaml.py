@@ -23,6 +23,7 @@ from typing import Any
 import yaml
 
 from augcli.core.files import read_input
+from augcli.core.words import plural
 from augcli.core.yamlsource import YamlSourceError, load_with_lines
 
 SPLITS = ("train", "val", "test", "minival")
@@ -131,7 +132,8 @@ def read(input_root: Path, relative: str) -> DatasetFile:
                     lists[where], outside = read_list(input_root, where, roots)
                     if outside:
                         warnings.append(
-                            f"{where}: {len(outside)} line(s) name no file under INPUT, e.g. {outside[0]}; "
+                            f"{where}: {plural(len(outside), 'line')} {'names' if len(outside) == 1 else 'name'} "
+                            f"no file under INPUT, e.g. {outside[0]}; "
                             "the written list keeps them as they are"
                         )
                 held += [image for _, image in lists[where] if image is not None]

@@ -15,6 +15,7 @@ import cv2
 import numpy as np
 
 from augcli.core.files import read_input
+from augcli.core.words import plural
 from augcli.image.labels.shapes import Box
 from augcli.image.labels.yolo import ROUNDING, BadLabels, finite
 
@@ -77,7 +78,7 @@ def read_yolo(path: Path, width: int, height: int, class_count: int | None) -> t
         clipped += sum(v < 0 or v > 1 for v in values)
         values = [min(max(v, 0.0), 1.0) for v in values]
         boxes.append(_box([v * (width if i % 2 == 0 else height) for i, v in enumerate(values)], label))
-    warnings = [f"{path.name}: {clipped} coordinate(s) slightly outside [0, 1] clipped"] if clipped else []
+    warnings = [f"{path.name}: {plural(clipped, 'coordinate')} slightly outside [0, 1] clipped"] if clipped else []
     return boxes, warnings
 
 

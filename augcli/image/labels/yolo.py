@@ -11,6 +11,7 @@ from typing import Any
 
 from augcli.core.errors import InputError
 from augcli.core.files import read_input
+from augcli.core.words import plural
 from augcli.image.labels.shapes import Box
 
 ROUNDING = 0.01  # coordinates this far outside [0, 1] are rounding noise: clipped with a warning
@@ -101,7 +102,9 @@ def read(
         x0, y0, x1, y1 = (_clip(v, where, clipped) for v in (cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2))
         keypoints = _keypoints(values[4:], kpt_shape[1], width, height) if pose else ()
         boxes.append(Box(x0 * width, y0 * height, x1 * width, y1 * height, label, keypoints=keypoints))
-    warnings = [f"{path.name}: {clipped[0]} coordinate(s) slightly outside [0, 1] clipped"] if clipped[0] else []
+    warnings = (
+        [f"{path.name}: {plural(clipped[0], 'coordinate')} slightly outside [0, 1] clipped"] if clipped[0] else []
+    )
     return boxes, warnings
 
 
