@@ -12,7 +12,7 @@ import pytest
 PACKAGE = Path(__file__).resolve().parent.parent / "augcli"
 MODALITY_PACKAGES = ("image", "audio", "text", "tabular", "video")
 BUILT_ON = {"video": {"image", "audio"}}  # made from others' parts: frames through image's ops, sound through audio's
-FACES = ("api", "cli", "online", "torch", "huggingface", "docs", "report", "__main__", "")
+FACES = ("api", "cli", "jobs", "online", "torch", "huggingface", "docs", "report", "__main__", "")
 
 
 def modules() -> dict[str, Path]:
@@ -146,7 +146,15 @@ def test_imports_point_down_only():
     assert wrong == []
 
 
-@pytest.mark.parametrize("package", ["core", "build", "storage"])
+PACKAGES = sorted(p.parent.relative_to(PACKAGE).as_posix() for p in PACKAGE.rglob("__init__.py") if p.parent != PACKAGE)
+
+
+def test_the_rooms_are_found():
+    assert {"core", "build", "storage", "image", "image/labels", "audio", "text", "tabular", "report"} <= set(PACKAGES)
+
+
+@pytest.mark.parametrize("package", PACKAGES)
 def test_every_room_says_what_it_owns(package):
+    """Every package under augcli/ opens with a paragraph saying what it owns and what it imports."""
     doc = ast.get_docstring(ast.parse((PACKAGE / package / "__init__.py").read_text()))
-    assert doc and "Imports" in doc
+    assert doc and "Owns" in doc and "Imports" in doc, f"augcli/{package}/__init__.py: say what it owns and imports"

@@ -108,7 +108,7 @@ def test_a_text_run_imports_no_other_modality(tmp_path):
     recipe.write_text("copies: 2\ntext:\n  transforms: [eda]\n")
     script = (
         "import sys\n"
-        "from augcli.cli import main, _preload\n"
+        "from augcli.cli import main\nfrom augcli.jobs import preload as _preload\n"
         "from augcli.core.recipe import load_recipe\n"
         "try:\n"
         f"    main(['run', {str(recipe)!r}, {str(data)!r}, {str(tmp_path / 'out')!r}, '-q'])\n"
@@ -130,7 +130,7 @@ def test_a_first_run_starts_the_worker_pool_before_loading_the_recipe(tmp_path, 
     process's start-up; never for a rerun (it may have nothing to do), --workers 1, Dask, a bucket,
     an INPUT of one file (made in this process), or a recipe that does not even parse (its error
     comes from the recipe check)."""
-    from augcli import cli
+    from augcli import jobs
     from augcli.build import pool
 
     started: list[list[str]] = []
@@ -140,25 +140,25 @@ def test_a_first_run_starts_the_worker_pool_before_loading_the_recipe(tmp_path, 
     data = tmp_path / "data"
     (data / "a").mkdir(parents=True)
     (data / "b.txt").write_text("one line\n")
-    cli._start_pool_early(str(recipe), str(data), str(tmp_path / "new"), 2, "local")
+    jobs.start_pool_early(str(recipe), str(data), str(tmp_path / "new"), 2, "local")
     assert started == [
         ["augcli.audio.modality", "scipy.fft", "soxr", "augcli.audio.vocoder", "augcli.audio.envelope"]
         + ["augcli.text.modality", "augcli.text.warm"]
     ]
     (tmp_path / "old" / ".augcli").mkdir(parents=True)
-    cli._start_pool_early(str(recipe), str(data), str(tmp_path / "old"), 2, "local")
-    cli._start_pool_early(str(recipe), str(data), str(tmp_path / "new"), 1, "local")
+    jobs.start_pool_early(str(recipe), str(data), str(tmp_path / "old"), 2, "local")
+    jobs.start_pool_early(str(recipe), str(data), str(tmp_path / "new"), 1, "local")
     single = tmp_path / "single"
     single.mkdir()
     (single / "only.txt").write_text("one line\n")
-    cli._start_pool_early(str(recipe), str(single), str(tmp_path / "new"), 2, "local")
-    cli._start_pool_early(str(recipe), str(data), str(tmp_path / "new"), 2, "dask")
-    cli._start_pool_early(str(recipe), str(data), "s3://bucket/out", 2, "local")
+    jobs.start_pool_early(str(recipe), str(single), str(tmp_path / "new"), 2, "local")
+    jobs.start_pool_early(str(recipe), str(data), str(tmp_path / "new"), 2, "dask")
+    jobs.start_pool_early(str(recipe), str(data), "s3://bucket/out", 2, "local")
     (tmp_path / "bad.yaml").write_text("copies: [\n")
-    cli._start_pool_early(str(tmp_path / "bad.yaml"), str(data), str(tmp_path / "new"), 2, "local")
-    cli._start_pool_early(str(tmp_path / "missing.yaml"), str(data), str(tmp_path / "new"), 2, "local")
+    jobs.start_pool_early(str(tmp_path / "bad.yaml"), str(data), str(tmp_path / "new"), 2, "local")
+    jobs.start_pool_early(str(tmp_path / "missing.yaml"), str(data), str(tmp_path / "new"), 2, "local")
     os.mkfifo(tmp_path / "fifo.yaml")  # never opened for a blocking read: no hang, no start
-    cli._start_pool_early(str(tmp_path / "fifo.yaml"), str(data), str(tmp_path / "new"), 2, "local")
+    jobs.start_pool_early(str(tmp_path / "fifo.yaml"), str(data), str(tmp_path / "new"), 2, "local")
     assert len(started) == 1
 
 

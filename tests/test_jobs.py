@@ -1,0 +1,81 @@
+"""augcli.jobs: the dataset commands as Python functions, the layer the CLI is a thin face over."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from augcli import jobs
+from augcli.core.recipe import RecipeError
+
+
+def _dataset(tmp_path: Path) -> tuple[Path, Path]:
+    data = tmp_path / "in"
+    for index, label in enumerate(["cat", "cat", "dog"]):
+        folder = data / label
+        folder.mkdir(parents=True, exist_ok=True)
+        pixels = np.full((12, 16, 3), 40 * index, dtype=np.uint8)
+        Image.fromarray(pixels).save(folder / f"{label}{index}.png")
+    recipe = tmp_path / "recipe.yaml"
+    recipe.write_text("seed: 3\ncopies: 2\nimage:\n  transforms:\n    - hflip: {p: 1.0}\n")
+    return recipe, data
+
+
+def _console() -> tuple[jobs.Console, list[str], list[str]]:
+    notes: list[str] = []
+    shown: list[str] = []
+    return jobs.Console(note=notes.append, show=shown.append), notes, shown
+
+
+def test_run_check_verify_and_replay_as_functions(tmp_path):
+    recipe, data = _dataset(tmp_path)
+    out = tmp_path / "out"
+    console, notes, _ = _console()
+    assert jobs.run(recipe, data, out, workers=1, quiet=True, console=console) == 0
+    assert notes[-1].startswith("augcli: 3 files in: 0 up to date, 3 made (9 outputs)")
+    flipped = np.asarray(Image.open(out / "dog" / "dog2_aug0.png"))
+    assert flipped.shape == (12, 16, 3) and (out / "cat" / "cat1_aug1.png").is_file()
+    assert jobs.run(recipe, data, out, check=True, console=console) == 0
+    assert "is up to date (3 files in)" in notes[-1]
+    assert jobs.verify(out, console=console) == 0
+    assert jobs.replay(out, every=True, console=console) == 0
+    (out / "cat" / "cat1_aug1.png").write_bytes(b"edited")
+    assert jobs.verify(out, console=console) == jobs.EXIT_FAILED_INPUTS
+    assert jobs.run(recipe, data, out, check=True, console=console) == jobs.EXIT_FAILED_INPUTS
+    assert any("1 output would be changed: cat/cat1_aug1.png" in line for line in notes)
+
+
+def test_a_dry_run_shows_the_plan_and_writes_nothing(tmp_path):
+    recipe, data = _dataset(tmp_path)
+    console, _, shown = _console()
+    assert jobs.run(recipe, data, tmp_path / "out", dry_run=True, copies=1, console=console) == 0
+    assert shown[0] == "plan: 3 files (image: 3), 6 outputs, 0 skipped"
+    assert "copies: 1 (--copies)" in shown[1] and shown[-1] == "dry run: nothing written"
+    assert not (tmp_path / "out").exists()
+
+
+def test_errors_are_raised_with_their_exit_code(tmp_path):
+    recipe, data = _dataset(tmp_path)
+    with pytest.raises(jobs.JobError, match="is not a folder") as caught:
+        jobs.run(recipe, tmp_path / "missing", tmp_path / "out", console=jobs.QUIET)
+    assert caught.value.code == jobs.EXIT_USAGE
+    with pytest.raises(jobs.JobError, match="--shard takes K/N"):
+        jobs.run(recipe, data, tmp_path / "out", shard="4/4", console=jobs.QUIET)
+    with pytest.raises(jobs.JobError, match="not both"):
+        jobs.replay(tmp_path, "1", every=True, console=jobs.QUIET)
+    (tmp_path / "bad.yaml").write_text("copies: -1\nimage:\n  transforms: [hflip]\n")
+    with pytest.raises(RecipeError):
+        jobs.validate(tmp_path / "bad.yaml", console=jobs.QUIET)
+    assert not (tmp_path / "out").exists()
+
+
+def test_validate_shows_the_settings_and_their_defaults(tmp_path):
+    recipe, _ = _dataset(tmp_path)
+    console, _, shown = _console()
+    assert jobs.validate(recipe, console=console) == 0
+    assert shown[0] == f"{recipe}: valid (image: 1 transform)"
+    assert "  seed: 3" in shown and "  copies: 2" in shown
+    assert any(line.endswith("(default)") for line in shown)
