@@ -90,3 +90,38 @@ def print_table(results: dict[str, float], work: float, unit: str, reference_pre
         ratio = f"{reference / seconds:.2f}x" if reference else "-"
         low, high = SPREAD.get(name, (seconds, seconds))
         print(f"| {name} | {seconds:.2f} | {work / seconds:.0f} | {ratio} | {low:.2f}-{high:.2f} s |")
+
+
+PEAK_RSS_MB: dict[str, float] = {}
+
+
+def _peak_rss_mb(pid: int) -> float | None:
+    """VmHWM of one process (its own peak resident memory, workers not included)."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        return None
+    return None
+
+
+def timed(*args: str, name: str = "", expect: int | None = None) -> float:
+    """Seconds for one augcli process; its main process's peak memory goes to PEAK_RSS_MB[name]."""
+    started = time.perf_counter()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "augcli", *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    peak = 0.0
+    while proc.poll() is None:
+        peak = max(peak, _peak_rss_mb(proc.pid) or 0.0)
+        time.sleep(0.05)
+    elapsed = time.perf_counter() - started
+    _, stderr = proc.communicate()
+    if proc.returncode not in (0, 1) or (proc.returncode == 1 and "--check" not in args):
+        raise SystemExit(stderr)
+    if expect is not None and proc.returncode != expect:
+        raise SystemExit(f"exit {proc.returncode}, expected {expect}: {stderr}")
+    if name:
+        PEAK_RSS_MB[name] = max(PEAK_RSS_MB.get(name, 0.0), peak)
+    return elapsed
