@@ -1,10 +1,12 @@
 """See what a recipe does: `augcli preview` (copies of a few inputs, before a run) and the run
 report (what a run made), as one self-contained HTML page or a PNG contact sheet.
 
-Copies are rendered by the modality functions `augcli run` uses, so a preview shows the bytes a
-run writes. Plots are drawn by matplotlib (Agg) and the page comes from one Jinja2 template; both
-are the `report` extra: augcli is installed from a clone, so `pip install -e '.[report]'` in it (or
-`pip install matplotlib jinja2`).
+Owns the preview, the run report, their plots, drawings and page template. Copies are rendered by
+the modality functions `augcli run` uses, so a preview shows the bytes a run writes. Plots are
+drawn by matplotlib (Agg) and the page comes from one Jinja2 template; both are the `report`
+extra: augcli is installed from a clone, so `pip install -e '.[report]'` in it (or `pip install
+matplotlib jinja2`). Imports core, storage, the build engine (plan, manifest, state) and every
+modality, as a face may; only the command line imports it.
 """
 
 MISSING = (
