@@ -424,6 +424,34 @@ def test_the_missing_extra_says_how_to_install_from_a_clone(monkeypatch, tmp_pat
     assert result.exit_code == 2 and MISSING in result.output
 
 
+def _missing_says(monkeypatch, module: str, call, extra: str) -> str:
+    """The message `call` raises with `module` not installed; it names the extra as a clone installs it."""
+    monkeypatch.setitem(sys.modules, module, None)
+    with pytest.raises(Exception) as caught:
+        call()
+    message = str(caught.value)
+    assert f"in augcli's clone, pip install -e '.[{extra}]' (or pip install " in message, message
+    return message
+
+
+def test_every_missing_extra_says_how_to_install_from_a_clone(monkeypatch, tmp_path):
+    from augcli.build import dask_executor
+    from augcli.storage import remote
+    from augcli.tabular import io as table_io
+    from augcli.text import translate
+    from augcli.video import io as video_io
+
+    (tmp_path / "t.parquet").write_bytes(b"PAR1")
+    _missing_says(monkeypatch, "pyarrow", lambda: table_io.load(tmp_path / "t.parquet"), "parquet")
+    _missing_says(monkeypatch, "fsspec", lambda: remote.Mirror("s3://bucket/data"), "s3")
+    _missing_says(monkeypatch, "distributed", lambda: dask_executor.check_scheduler("tcp://127.0.0.1:1"), "dask")
+    _missing_says(monkeypatch, "av", video_io._av, "video")
+    assert "in augcli's clone, pip install -e '.[translate]' (or pip install " in translate.INSTALL_HINT
+    assert "these machines" not in translate.INSTALL_HINT
+    sources = [*ROOT.glob("augcli/**/*.py"), ROOT / "README.md", *ROOT.glob("docs/*.md")]
+    assert [p.name for p in sources if "install 'augcli[" in p.read_text(encoding="utf-8")] == []
+
+
 # --- 8. counted nouns: one input, one copy --------------------------------------------------------------
 
 

@@ -5,7 +5,8 @@ worker: a shared file system); the client only gathers each task's small result,
 records. Tasks go to the scheduler in batches (about 8 per worker; Dask spends a few milliseconds
 on each task it schedules), the recipe once per worker.
 A worker lost mid-run costs the re-execution of the tasks it held: Dask reschedules them, and as
-every output depends only on its own generator, the bytes are the same. `pip install 'augcli[dask]'`.
+every output depends only on its own generator, the bytes are the same. In augcli's clone,
+`pip install -e '.[dask]'`.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from augcli.build.executor import WorkerDied
+from augcli.core.errors import install_hint
 
 _SETUP: dict[str, Any] = {}
 
@@ -31,6 +33,7 @@ def _call(tasks: list[Any], func: Callable[[Any], Any], initializer: Callable[..
 
 
 SCHEDULER_TIMEOUT = 10  # seconds a scheduler address has to answer
+DASK_MISSING = "--executor dask needs Dask: " + install_hint("dask", "'dask[distributed]'")
 _ADDRESS = re.compile(r"^(?:(tcp|tls|ws|wss|ucx)://)?(\[[0-9a-fA-F:]+\]|[A-Za-z0-9.-]+):(\d{1,5})$")
 
 
@@ -48,7 +51,7 @@ def check_scheduler(address: str, timeout: float = SCHEDULER_TIMEOUT) -> None:
     try:
         from distributed import Client
     except ImportError:
-        raise SchedulerError("--executor dask needs Dask: pip install 'augcli[dask]'") from None
+        raise SchedulerError(DASK_MISSING) from None
     import threading
 
     outcome: list[Any] = []
@@ -89,7 +92,7 @@ class DaskExecutor:
         try:
             from distributed import Client, LocalCluster
         except ImportError:
-            raise ImportError("--executor dask needs Dask: pip install 'augcli[dask]'") from None
+            raise ImportError(DASK_MISSING) from None
         self.func, self.initializer, self.initargs, self.workers = func, initializer, initargs, workers
         self.cluster = None
         if scheduler is None:

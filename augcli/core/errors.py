@@ -8,3 +8,9 @@ class InputError(ValueError):
 
     Modalities raise subclasses with a message that says what is wrong with the file.
     """
+
+
+def install_hint(extra: str, packages: str) -> str:
+    """How to install an optional extra: augcli is installed from its clone (it is not on PyPI),
+    so installing `augcli[x]` by name would fail; the extra's own packages are named for a plain pip."""
+    return f"in augcli's clone, pip install -e '.[{extra}]' (or pip install {packages})"

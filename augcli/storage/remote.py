@@ -9,7 +9,8 @@ augcli works on a local mirror of each remote folder, kept in step by object lis
   next and manifest.csv last, so a manifest in the bucket only ever lists objects that are there.
 Files no augcli state owns are never touched, so shards pushing into one bucket at the same time
 do not interfere. Credentials come from each backend's own environment and configuration (for S3:
-AWS_* variables, ~/.aws); augcli never prints them. `pip install 'augcli[s3]'` (or gcsfs, adlfs).
+AWS_* variables, ~/.aws); augcli never prints them. In augcli's clone, `pip install -e '.[s3]'`
+(or gcsfs, adlfs).
 """
 
 from __future__ import annotations
@@ -20,6 +21,8 @@ import json
 import os
 from pathlib import Path
 from typing import Any
+
+from augcli.core.errors import install_hint
 
 RECORD = ".augcli-mirror.json"  # what was pulled or pushed, to compare with the next listing
 
@@ -80,7 +83,8 @@ class Mirror:
         try:
             import fsspec
         except ImportError:
-            raise RemoteError(f"{url}: URLs need fsspec and the store's package: pip install 'augcli[s3]'") from None
+            hint = install_hint("s3", "fsspec s3fs; gcsfs or adlfs for gs:// or az://")
+            raise RemoteError(f"{url}: URLs need fsspec and the store's package: {hint}") from None
         try:
             self.fs, root = fsspec.core.url_to_fs(url)
         except (ImportError, ValueError) as exc:

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from augcli.core.errors import install_hint
 from augcli.core.textfile import Stored, UnreadableFile, decode, delimited
 from augcli.tabular import csvwrite
 
@@ -70,7 +71,7 @@ def load(path: Path) -> tuple[pd.DataFrame, Source]:
         try:
             return pd.read_parquet(io.BytesIO(raw)), Source("parquet")
         except ImportError:
-            raise UnreadableFile("reading Parquet needs pyarrow: pip install 'augcli[parquet]'") from None
+            raise UnreadableFile(f"reading Parquet needs pyarrow: {install_hint('parquet', 'pyarrow')}") from None
         except Exception as exc:  # pyarrow raises its own error types
             raise UnreadableFile(f"cannot read Parquet: {exc}") from None
     return _delimited(path, raw)

@@ -1,6 +1,7 @@
 """Contextual words: substitute or insert the words a locally stored masked language model predicts.
 
-Optional, like back translation: needs torch and transformers (`pip install 'augcli[translate]'`).
+Optional, like back translation: needs torch and transformers (in augcli's clone,
+`pip install -e '.[translate]'`).
 The model folder (as `save_pretrained` writes it: BERT, DistilBERT, RoBERTa, ...) is read from disk
 only, once per process. The words of every text that fires are chosen first (never a stop word,
 punctuation or a word with digits); each becomes the model's mask token, or a mask is inserted, and

@@ -1,9 +1,10 @@
 """Back translation through locally stored sequence-to-sequence models (MarianMT and alike).
 
-Optional: needs `pip install 'augcli[translate]'` (transformers, sentencepiece) and torch. Models
-are read from disk only (the Hugging Face hub is switched off), one load per process, and decoded
-greedily or with beams, so the same text gives the same translation in every run; with
-`sampling: true` each batch is decoded with a seed drawn from the copy's generator.
+Optional: needs torch and, in augcli's clone, `pip install -e '.[translate]'` (transformers,
+sentencepiece). Models are read from disk only (the Hugging Face hub is switched off), one load
+per process, and decoded greedily or with beams, so the same text gives the same translation in
+every run; with `sampling: true` each batch is decoded with a seed drawn from the copy's
+generator.
 """
 
 from __future__ import annotations
@@ -14,7 +15,12 @@ import os
 from pathlib import Path
 from typing import Any
 
-INSTALL_HINT = "pip install torch 'augcli[translate]' (on these machines: pip install torch==2.13.0 first)"
+from augcli.core.errors import install_hint
+
+INSTALL_HINT = (
+    "pip install torch (its CPU build: add --index-url https://download.pytorch.org/whl/cpu), then "
+    + install_hint("translate", "transformers sentencepiece sacremoses")
+)
 
 
 def missing_packages() -> list[str]:

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from augcli.core.errors import InputError
+from augcli.core.errors import InputError, install_hint
 
 SUFFIXES = (".mp4", ".webm", ".mov", ".avi", ".mkv")
 FORMATS = {"mp4": ".mp4", "webm": ".webm", "mov": ".mov", "avi": ".avi", "mkv": ".mkv"}
@@ -37,7 +37,7 @@ def _av():
     try:
         import av
     except ImportError:  # pragma: no cover - the video extra is not installed
-        raise InputError("video needs PyAV: pip install 'augcli[video]'") from None
+        raise InputError(f"video needs PyAV: {install_hint('video', 'av')}") from None
     av.logging.set_level(av.logging.PANIC)  # FFmpeg's own messages stay off the terminal
     return av
 
