@@ -378,7 +378,9 @@ def _dataset_card(recipe: Recipe, work: _Run, status: Status) -> tuple[bytes, st
         return None  # INPUT has a README.md of its own at the top: it is an output
     if current is None and os.path.lexists(work.root / datacard.CARD_NAME):
         return None  # someone's own file: never replaced
-    return datacard.for_units({u: r for u, r in units.items() if u in status.unit_keys}, recipe.sections)
+    return datacard.for_units(
+        {u: r for u, r in units.items() if u in status.unit_keys or r.get("run")}, recipe.sections
+    )
 
 
 def _remove(work: _Run, status: Status) -> int:
