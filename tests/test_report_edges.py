@@ -362,6 +362,44 @@ def test_tabular_preview_plots_only_numeric_features(tmp_path):
     assert preview.numeric_features(table, {"label": "label", "categorical": ["y"]}) == ["id", "x", "zip"]
 
 
+def test_tabular_preview_shows_as_many_copies_as_asked(tmp_path, monkeypatch):
+    import pandas as pd
+
+    data = tmp_path / "tables"
+    data.mkdir()
+    rng = np.random.default_rng(3)
+    rows = "".join(f"{rng.normal():.4f},{rng.normal():.4f},{'a' if i < 14 else 'b'}\n" for i in range(20))
+    (data / "t.csv").write_text("x,y,label\n" + rows)
+    recipe = tmp_path / "r.yaml"
+    recipe.write_text(
+        "seed: 4\ncopies: 3\ntabular:\n  label: label\n  resample: {method: random_oversample}\n"
+        "  transforms:\n    - gaussian_noise: {columns: [x, y]}\n"
+    )
+    out = tmp_path / "out"
+    assert invoke("run", recipe, data, out, "-q").exit_code == 0
+    written = pd.read_csv(out / "t.csv")
+    run_copies = written.iloc[20 : 20 + 60]  # after the 20 originals: copies 0, 1, 2 of every row
+    plotted: list[dict] = []
+    real = preview.plots.distributions
+    monkeypatch.setattr(
+        preview.plots, "distributions", lambda groups, title: plotted.append(groups) or real(groups, title)
+    )
+    for copies in (1, 2, 5):
+        plotted.clear()
+        (section,) = _preview(data, recipe, copies=copies)
+        (item,) = section["files"]
+        assert not item.error, item.error
+        each = f"{copies} copies" if copies > 1 else "1 copy"
+        assert f"20 original rows, {20 * copies} augmented rows ({each} of each row), 32 synthetic rows" in item.notes
+        assert "the synthetic rows are the run's, made to go with the recipe's 3 copies" in item.notes
+        shown = plotted[0]["augmented"]  # column x
+        assert len(shown) == 20 * copies
+        first = min(copies, 3) * 20  # the run's first copies, row for row
+        np.testing.assert_array_equal(shown[:first], run_copies["x"].to_numpy()[:first])
+        assert len(plotted[0]["synthetic"]) == 32  # the run's: 8 more b (14 a, 6 b) for the original and 3 copies
+        np.testing.assert_array_equal(plotted[0]["synthetic"], written["x"].to_numpy()[80:])
+
+
 # --- 6. the text report counts per sample -------------------------------------------------------------
 
 

@@ -250,16 +250,20 @@ def _text(item: Shown, job: Job, section: Any, recipe: Recipe, copies: int) -> N
 
 
 def _tabular(item: Shown, job: Job, section: Any, recipe: Recipe, copies: int) -> None:
-    from augcli.tabular.modality import TabularModality
+    """The run's output table, with the augmented rows of copies 0 .. copies-1: a copy's rows depend
+    on its number alone, so they are the run's first copies (past the recipe's `copies`, those a
+    run with more would make). The synthetic rows are the run's: resampling tops classes up to
+    what the recipe's copies make, so they do not follow --copies."""
+    import pandas as pd
 
-    rendered = TabularModality().render_table(job.source, section, recipe.copies, FileRngs(recipe.seed, job.relative))
-    data = rendered.data if isinstance(rendered.data, bytes) else b"".join(rendered.data)
-    table = _read_frame(io.BytesIO(data), job.source.suffix)
-    counts = rendered.rows or {}
-    bounds = np.cumsum([0, counts.get("original", 0), counts.get("augmented", 0), counts.get("synthetic", 0)])
-    kinds = {
-        name: table.iloc[bounds[i] : bounds[i + 1]] for i, name in enumerate(("original", "augmented", "synthetic"))
-    }
+    kinds = _table_kinds(job, section, recipe, recipe.copies)
+    if section.transforms and copies != recipe.copies:
+        made = max(copies, recipe.copies)
+        wider = kinds if made == recipe.copies else _table_kinds(job, section, recipe, made)
+        per_copy = len(wider["augmented"]) // made
+        kinds = {**kinds, "augmented": wider["augmented"].iloc[: per_copy * copies]}
+    shown = {name: len(frame) for name, frame in kinds.items()}
+    table = pd.concat(list(kinds.values()), ignore_index=True)
     original = kinds["original"] if len(kinds["original"]) else _read_frame(job.source, job.source.suffix)
     for column in numeric_features(table, section.options)[:TABLE_FEATURES]:
         groups = {name: frame[column].to_numpy(dtype=np.float64, na_value=np.nan) for name, frame in kinds.items()}
@@ -269,7 +273,30 @@ def _tabular(item: Shown, job: Job, section: Any, recipe: Recipe, copies: int) -
         before = original[label].astype(str).value_counts().to_dict()
         after = table[label].astype(str).value_counts().to_dict()
         item.plots.append(draw.data_uri(plots.counts(before, after, f"{label}: rows per class"), "image/png"))
-    item.notes.append(", ".join(f"{v:,} {k}" for k, v in counts.items()) + " rows")
+    each = plural(copies if section.transforms else 0, "copy", "copies")
+    item.notes.append(
+        f"{plural(shown['original'], 'original row')}, {plural(shown['augmented'], 'augmented row')} "
+        f"({each} of each row), {plural(shown['synthetic'], 'synthetic row')}"
+    )
+    if shown["synthetic"] and copies != recipe.copies:
+        run_copies = plural(recipe.copies, "copy", "copies")
+        item.notes.append(f"the synthetic rows are the run's, made to go with the recipe's {run_copies}")
+
+
+def _table_kinds(job: Job, section: Any, recipe: Recipe, copies: int) -> dict[str, Any]:
+    """The output table `augcli run` would write with `copies` copies, cut into its original,
+    augmented and synthetic rows."""
+    from augcli.tabular.modality import TabularModality
+
+    rendered = TabularModality().render_table(job.source, section, copies, FileRngs(recipe.seed, job.relative))
+    data = rendered.data if isinstance(rendered.data, bytes) else b"".join(rendered.data)
+    table = _read_frame(io.BytesIO(data), job.source.suffix)
+    counts = rendered.rows or {}
+    bounds = np.cumsum([0, counts.get("original", 0), counts.get("augmented", 0), counts.get("synthetic", 0)])
+    kinds = {
+        name: table.iloc[bounds[i] : bounds[i + 1]] for i, name in enumerate(("original", "augmented", "synthetic"))
+    }
+    return kinds
 
 
 def _read_frame(source: Any, suffix: str):
