@@ -8,6 +8,7 @@ import hashlib
 import os
 import stat
 from pathlib import Path
+from typing import BinaryIO
 
 CHUNK = 1 << 20
 
@@ -44,10 +45,22 @@ def read_input(path: Path, limit: int | None = ANNOTATION_LIMIT) -> bytes:
     """A whole input that is a regular file (never a FIFO or a device, which would block or never
     end), refused when larger than `limit` bytes."""
     with open_input(path) as handle:
-        data = handle.read() if limit is None else handle.read(limit + 1)
+        data = handle.read() if limit is None else read_at_most(handle, limit + 1)
     if limit is not None and len(data) > limit:
         raise OSError(errno.EFBIG, f"{path.name} is over {limit >> 20} MiB: is it the right file?")
     return data
+
+
+def read_at_most(handle: BinaryIO, count: int) -> bytes:
+    """Up to `count` bytes of an open file, without reserving `count` bytes first: `read(count)`
+    allocates all of it up front (a 4 GiB buffer for every bounded read of a small file)."""
+    size = os.fstat(handle.fileno()).st_size
+    parts = [handle.read(min(size + 1, count))]
+    taken = len(parts[0])
+    while taken < count and parts[-1]:  # the file grew since its stat: read on in chunks
+        parts.append(handle.read(min(CHUNK, count - taken)))
+        taken += len(parts[-1])
+    return b"".join(parts) if len(parts) > 1 else parts[0]
 
 
 def file_kind(mode: int) -> str:

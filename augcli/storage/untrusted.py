@@ -13,6 +13,8 @@ import stat
 from pathlib import Path
 from typing import Any
 
+from augcli.core.files import read_at_most
+
 STATE_FILE_LIMIT = 4 << 30  # a state or manifest larger than this is not one augcli wrote
 SHA256 = re.compile(r"^[0-9a-f]{64}$")
 
@@ -66,7 +68,7 @@ def read_state_file(path: Path, limit: int = STATE_FILE_LIMIT, follow: bool = Tr
         if not stat.S_ISREG(info.st_mode):
             raise UntrustedError(f"{path} is not a regular file: augcli's state files are plain files; remove it")
         os.set_blocking(fd, True)
-        data = handle.read(limit + 1)
+        data = read_at_most(handle, limit + 1)
     if len(data) > limit:
         raise OSError(errno.EFBIG, f"{path} is over {limit >> 20} MiB: it is not a file augcli wrote")
     return data
