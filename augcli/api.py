@@ -47,7 +47,7 @@ class Recipe:
         return list(self._inner.sections)
 
     def pipeline(self, modality: str) -> Pipeline:
-        """The section of `modality` as a callable: image, audio, text or tabular."""
+        """The section of `modality` as a callable: image, audio, text or tabular (video: render only)."""
         if modality not in self._inner.sections:
             have = ", ".join(self._inner.sections) or "none"
             raise KeyError(f"the recipe has no {modality} section (it has: {have})")

@@ -56,3 +56,34 @@ def test_the_generated_references_are_current():
     assert embedded(ROOT / "README.md", "index") == docs.markdown_index(modalities).strip(), stale
     assert embedded(ROOT / "docs" / "reference.md", "transforms") == docs.markdown_reference(modalities).strip(), stale
     assert embedded(ROOT / "docs" / "recipe.md", "keys") == docs.markdown_keys(modalities).strip(), stale
+
+
+@pytest.mark.parametrize("page", ["README.md", "docs/output.md"])
+def test_the_manifest_and_recipe_docs_name_every_modality(page):
+    text = (ROOT / page).read_text(encoding="utf-8")
+    column = re.search(r"^\| `modality` \| (.*) \|$", text, re.M)
+    assert column, f"{page}: no modality row in the manifest's table"
+    assert re.findall(r"`(\w+)`", column.group(1)) == list(MODALITIES)
+    if page == "README.md":
+        comment = re.search(r"# one section per modality: (.*)$", text, re.M)
+        assert comment and comment.group(1).split(", ") == list(MODALITIES)
+
+
+HISTORY = ("issue", "target", "Before,", "before them", "(was ", "was 0.", "morning", "afternoon", "Again on", "tried")
+
+
+def test_the_benchmarks_are_dated_tables_without_history():
+    text = (ROOT / "docs" / "benchmarks.md").read_text(encoding="utf-8")
+    assert [word for word in HISTORY if word.lower() in text.lower()] == []
+    for section in text.split("\n## ")[1:]:
+        heading = section.splitlines()[0]
+        assert "`python benchmarks/" in heading, f"{heading}: name the command that made it"
+        assert re.search(r"Measured\s+20\d\d-\d\d-\d\d", section), f"{heading}: date the measurement"
+        assert "\n|---" in section, f"{heading}: a table"
+
+
+def test_the_test_command_says_how_to_pick_torch():
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    row = next(line for line in readme.splitlines() if line.endswith("| `bash scripts/test.sh` |"))
+    assert "`TORCH_SPEC`" in row
+    assert 'TORCH_SPEC="torch==' in readme and "TORCH_SPEC" in (ROOT / "scripts" / "setup_venv.sh").read_text()
