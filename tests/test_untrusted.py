@@ -382,7 +382,7 @@ def test_a_bounded_read_reserves_what_the_file_holds_not_the_bound(tmp_path):
     tracemalloc.start()
     try:
         assert read_state_file(small) == b"x" * 1000
-        assert tracemalloc.get_traced_memory()[1] < 1 << 20
+        assert tracemalloc.get_traced_memory()[1] < 16 << 20  # not 4 GiB
     finally:
         tracemalloc.stop()
     with small.open("rb") as handle:
