@@ -41,6 +41,22 @@ def test_replay_usage_shows_its_row_is_optional():
     assert re.search(r"Usage: .* replay \[OPTIONS\] OUTPUT \[ROW-OR-PATH\]\n", result.output), result.output
 
 
+def test_replay_says_a_row_and_all_are_exclusive(tmp_path):
+    data = tmp_path / "in"
+    data.mkdir()
+    (data / "a.txt").write_text("the cat sat on the mat\n")
+    recipe = tmp_path / "r.yaml"
+    recipe.write_text("text:\n  transforms: [random_swap]\n")
+    assert invoke("run", recipe, data, tmp_path / "out", "-q").exit_code == 0
+    both = invoke("replay", tmp_path / "out", "1", "--all")
+    assert both.exit_code == 2 and "augcli: error: give ROW-OR-PATH or --all, not both" in both.stderr
+    neither = invoke("replay", tmp_path / "out")
+    assert (
+        neither.exit_code == 2
+        and "give ROW-OR-PATH (a row number from 1, or an output's path) or --all" in neither.stderr
+    )
+
+
 # --- counts ----------------------------------------------------------------------------------------
 
 
