@@ -87,3 +87,41 @@ def test_the_test_command_says_how_to_pick_torch():
     row = next(line for line in readme.splitlines() if line.endswith("| `bash scripts/test.sh` |"))
     assert "`TORCH_SPEC`" in row
     assert 'TORCH_SPEC="torch==' in readme and "TORCH_SPEC" in (ROOT / "scripts" / "setup_venv.sh").read_text()
+
+
+FAKE_PYTHON = """#!/usr/bin/env bash
+# A stand-in interpreter: `-m venv DIR` makes DIR/bin/python (this script), `-m pip install` logs
+# its arguments, `-m pip freeze` prints every NAME==VERSION the log holds.
+if [ "$1 $2" = "-m venv" ]; then mkdir -p "$3/bin" && cp "$0" "$3/bin/python" && exit 0; fi
+if [ "$1 $2 $3" = "-m pip install" ]; then echo "${*:4}" >> "$FAKE_LOG"; exit 0; fi
+if [ "$1 $2 $3" = "-m pip freeze" ]; then
+  grep -o '[A-Za-z0-9_.-]*==[0-9][0-9A-Za-z.+]*' "$FAKE_LOG" | sort -u; exit 0
+fi
+exit 1
+"""
+
+
+def test_lock_installs_every_pin_setup_venv_installs(tmp_path):
+    """scripts/lock.sh, run with a stand-in pip in a copy of the scripts: it installs the ultralytics
+    scripts/setup_venv.sh pins (without its dependencies, as there), so a refresh keeps its line in
+    constraints.txt, and TORCH_SPEC may carry options."""
+    import shutil
+    import subprocess
+
+    (tmp_path / "scripts").mkdir()
+    for name in ("lock.sh", "setup_venv.sh"):
+        shutil.copy(ROOT / "scripts" / name, tmp_path / "scripts" / name)
+    fake = tmp_path / "python"
+    fake.write_text(FAKE_PYTHON)
+    fake.chmod(0o755)
+    log = tmp_path / "pip.log"
+    spec = "torch==2.13.0 --index-url https://download.pytorch.org/whl/cpu"
+    env = {"PATH": "/usr/bin:/bin", "PYTHON": str(fake), "FAKE_LOG": str(log), "TORCH_SPEC": spec}
+    done = subprocess.run(["bash", "scripts/lock.sh"], cwd=tmp_path, env=env, capture_output=True, text=True)
+    assert done.returncode == 0, done.stdout + done.stderr
+    installs = [line.removeprefix("--quiet --disable-pip-version-check ") for line in log.read_text().splitlines()]
+    pinned = re.search(r"ultralytics==[0-9.]+", (ROOT / "scripts" / "setup_venv.sh").read_text()).group(0)
+    assert f"--no-deps {pinned}" in installs
+    assert "torch==2.13.0 --index-url https://download.pytorch.org/whl/cpu" in installs
+    locked = (tmp_path / "constraints.txt").read_text().splitlines()
+    assert pinned in locked and pinned in (ROOT / "constraints.txt").read_text().splitlines()
