@@ -79,3 +79,25 @@ def test_validate_shows_the_settings_and_their_defaults(tmp_path):
     assert shown[0] == f"{recipe}: valid (image: 1 transform)"
     assert "  seed: 3" in shown and "  copies: 2" in shown
     assert any(line.endswith("(default)") for line in shown)
+
+
+def test_a_worker_is_set_up_by_the_modalities_it_serves(tmp_path):
+    """The engine asks each section's modality to set up a worker (image: OpenCV on one thread,
+    as there is one worker per core); a text-only worker never imports OpenCV."""
+    import subprocess
+    import sys
+
+    script = (
+        "import sys\n"
+        "from pathlib import Path\n"
+        "from augcli.build import make\n"
+        "from augcli.core.recipe import parse_recipe\n"
+        "make._init_worker(parse_recipe('text:\\n  transforms: [eda]\\n'), Path(sys.argv[1]))\n"
+        "print('cv2' in sys.modules)\n"
+        "make._init_worker(parse_recipe('image:\\n  transforms: [hflip]\\n'), Path(sys.argv[1]))\n"
+        "import cv2\n"
+        "print(cv2.getNumThreads())\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script, str(tmp_path / "out")], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["False", "1"]

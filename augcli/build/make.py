@@ -22,6 +22,7 @@ from augcli.build.manifest import Row
 from augcli.build.plan import Job
 from augcli.core.errors import InputError
 from augcli.core.files import NotRegularFileError, open_input
+from augcli.core.modalities import MODALITIES
 from augcli.core.recipe import Recipe
 from augcli.core.seeding import FileRngs, rng_for
 from augcli.storage.tree import OutputTree, Staged
@@ -201,10 +202,8 @@ _WORKER: dict[str, Any] = {}
 
 
 def _init_worker(recipe: Recipe, output_root: Path, tag: str = "", upload: Callable | None = None) -> None:
-    if "image" in recipe.sections:  # OpenCV only where it is used: a text worker starts lighter
-        import cv2
-
-        cv2.setNumThreads(1)  # one process per core already; OpenCV's threads would only contend
+    for name in recipe.sections:  # each modality sets up what it uses (image: OpenCV's threads)
+        MODALITIES[name].worker_init()
     warnings.simplefilter("ignore")  # a library's warning about one file never reaches the terminal raw
     pool.tune_allocator()
     output_root.mkdir(parents=True, exist_ok=True)  # a worker on another machine writes its own copy

@@ -57,6 +57,9 @@ class Modality(Protocol):
     options: dict[str, Param]  # section keys beyond include / exclude / transforms
     transforms_optional: bool  # a section may do its work without row/file transforms (tabular resampling)
 
+    def worker_init(self) -> None:
+        """Set up a worker process that will make this modality's files (library threads, ...)."""
+
     def output_suffix(self, source_suffix: str, section: Section) -> str:
         """The suffix an augmented copy of a file with `source_suffix` is written with."""
 
@@ -135,6 +138,9 @@ class BaseModality:
     """Defaults every modality shares; each overrides what it does differently."""
 
     transforms_optional = False
+
+    def worker_init(self) -> None:
+        """Nothing to set up by default."""
 
     def output_key(self, section: Section, suffix: str) -> dict[str, Any] | None:
         """The section's `output:` options as a copy written with `suffix` depends on them (options

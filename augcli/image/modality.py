@@ -142,6 +142,12 @@ class ImageModality(FileModality):
         ),
     }
 
+    def worker_init(self) -> None:
+        """One process per core already: OpenCV's own threads would only contend."""
+        import cv2
+
+        cv2.setNumThreads(1)
+
     def check_options(
         self, options: dict[str, Any], transforms: list[Transform], base_dir: Path
     ) -> list[tuple[str, str]]:

@@ -52,6 +52,12 @@ class VideoModality(FileModality):
         ),
     }
 
+    def worker_init(self) -> None:
+        """One process per core already: OpenCV's own threads would only contend."""
+        import cv2
+
+        cv2.setNumThreads(1)
+
     def check_options(self, options: dict[str, Any], transforms: list[Transform], base_dir: Path):
         mixing = sorted({leaf.name for leaf in leaves(transforms) if leaf.partner_slots()})
         if mixing:
