@@ -190,7 +190,7 @@ def process(task: Task, recipe: Recipe, tree: OutputTree, parts: list | None = N
                 for relative, data in extra.files:
                     companion = dataclasses.replace(row, output=relative)
                     stager.stage(relative, data, companion)
-                entry = extra.coco_entry
+                entry = extra.run_entry
             stager.end_unit(output.path, entry, copy.partners if copy is not None else ())
         return JobResult(job.relative, stager.commit(), tuple(warnings))
     except Exception as exc:  # one bad file must never stop the run

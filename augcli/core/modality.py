@@ -36,10 +36,11 @@ class Rendered:
 
 @dataclass
 class Written:
-    """Files that go with one output (its labels, its mask), and its entry for a run-wide file (COCO)."""
+    """Files that go with one output (its labels, its mask), and its entry for a run-wide file that
+    the modality writes from every output at the end (`Modality.finish`: a COCO json)."""
 
     files: list[tuple[str, bytes]] = field(default_factory=list)  # (path relative to OUTPUT, bytes)
-    coco_entry: dict[str, Any] | None = None
+    run_entry: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True)

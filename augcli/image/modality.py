@@ -358,7 +358,7 @@ class ImageModality(FileModality):
         layout: Layout | None = section.bound.get("layout")
         if layout is None:
             if rendered is not None and rendered.extra is not None and rendered.extra[0] == "shares":
-                return Written(coco_entry={"shares": rendered.extra[1]})  # a mixed copy's soft label
+                return Written(run_entry={"shares": rendered.extra[1]})  # a mixed copy's soft label
             return None
         if rendered is not None:
             size, boxes, mask, found = rendered.extra

@@ -241,11 +241,11 @@ def write(
         header = obb.headers(layout.input_root / layout.label_path(found.key)) if found.key else []
         written.files.append((layout.label_path(key), obb.write_dota(boxes, width, height, header)))
     if layout.format == "coco":
-        written.coco_entry = coco.entry(found.key, key, width, height, boxes, found.coco_image)
+        written.run_entry = coco.entry(found.key, key, width, height, boxes, found.coco_image)
     elif layout.keeps_entries():
-        written.coco_entry = {"source": found.key, "original": False}
+        written.run_entry = {"source": found.key, "original": False}
         if layout.voc_sets is not None:
-            written.coco_entry["objects"] = voc.objects(found.voc_tree, boxes)
+            written.run_entry["objects"] = voc.objects(found.voc_tree, boxes)
     if mask is not None and found.mask is not None:
         folder, stem = layout.mask_folder_and_stem(key)
         written.files.append((str(PurePosixPath(folder) / f"{stem}.png"), masks.encode(mask, found.mask)))
@@ -531,9 +531,9 @@ def original(layout: Layout, relative: str, output_relative: str) -> Written:
         dataset = coco.load(str(layout.input_root / layout.labels))
         if key in dataset.by_file:
             coco.boxes_of(dataset, key)  # a bad annotation fails the original too
-            written.coco_entry = coco.original_entry(key)
+            written.run_entry = coco.original_entry(key)
     elif layout.keeps_entries():
-        written.coco_entry = coco.original_entry(key)
+        written.run_entry = coco.original_entry(key)
     return written
 
 
