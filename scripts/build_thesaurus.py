@@ -8,14 +8,18 @@ Writes, in augcli/text/data/:
   disparagement, ethnic slur or obscenity through a usage-domain pointer (`;u`, synset-wide or for
   one word), or whose definition labels it so ("(ethnic slur)", "obscene terms for", ...), with
   those reasons; sorted.
+- unsafe_inflections.tsv: the forms lemminflect's dictionary gives each word of the excluded terms
+  (this list, the LDNOOBW list, augcli's own) beyond the regular ones (shit: shat, shitted,
+  shitting), so a run reads them instead of loading lemminflect.
 - wordnet_synonyms.json.gz: lemma -> sorted list of single-word synonyms (words that share a synset
   with it, any part of speech), without the synonyms the safe vocabulary excludes (augcli.text.safety:
-  this list, the LDNOOBW list, augcli's own, and their inflected forms).
+  these lists, their inflected forms, and words that hold a vulgar root).
 - wordnet_withheld.json.gz: the synonyms taken out, in the same shape: both tables together are the
   full table (`vocabulary: unfiltered`).
 - wordnet_antonyms.json.gz: lemma -> sorted list of its direct antonyms (WordNet's word-to-word `!`
-  pointers between single words, any part of speech), every one: the antonym transform filters them
-  with the section's safe vocabulary when it loads them (a dozen are withheld by default).
+  pointers between single words, any part of speech) that the safe vocabulary allows.
+- wordnet_antonyms_withheld.json.gz: the antonyms taken out (precocious -> retarded, oral -> anal),
+  in the same shape: both together are WordNet's every direct antonym.
 Keys are sorted and the gzip timestamp is 0, so a rebuild from the same files gives the same bytes.
 WordNet's license is in augcli/text/data/WORDNET_LICENSE.
 """
@@ -28,6 +32,7 @@ import json
 import re
 import sys
 from collections import defaultdict
+from importlib.metadata import version
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -146,20 +151,35 @@ def main() -> None:
         for word, reasons in sorted(marked.items())
     ]
     (DATA / safety.WORDNET_FILE).write_text("".join(lines), encoding="utf-8")
-    safety.default_terms.cache_clear()
-    safety.word_filter.cache_clear()
-    full = build(found)
-    kept, withheld = safety.allowed({w: tuple(s) for w, s in full.items()}, safety.word_filter())
-    out = {w: [s for s in synonyms if s in withheld] for w, synonyms in full.items()}
-    write_table({w: list(s) for w, s in kept.items()}, "wordnet_synonyms.json.gz")
-    write_table({w: s for w, s in out.items() if s}, "wordnet_withheld.json.gz")
-    opposites = antonyms(found)
-    write_table(opposites, "wordnet_antonyms.json.gz")
-    pairs = sum(map(len, kept.values()))
-    gone = sum(map(len, out.values()))
+    safety.clear_caches()
+    words = sorted({w for term in safety.default_terms() for w in safety.words_of(term) if w.isalpha()})
+    forms = {word: sorted(safety.dictionary_inflections(word)) for word in words}
+    header = (
+        f"# The forms lemminflect {version('lemminflect')} gives each word of the shipped excluded terms beyond the\n"
+        "# regular ones (augcli.text.safety.dictionary_inflections). Written by scripts/build_thesaurus.py.\n"
+    )
+    lines = [f"{word}\t{' '.join(more)}\n" for word, more in forms.items()]
+    (DATA / safety.FORMS_FILE).write_text(header + "".join(lines), encoding="utf-8")
+    safety.clear_caches()
+    unsafe = safety.word_filter()
+    kept, withheld = split(build(found), unsafe, "wordnet_synonyms.json.gz", "wordnet_withheld.json.gz")
+    opposites, opposites_withheld = split(
+        antonyms(found), unsafe, "wordnet_antonyms.json.gz", "wordnet_antonyms_withheld.json.gz"
+    )
     print(f"{len(marked)} lemmas marked unsafe by WordNet -> {safety.WORDNET_FILE}")
-    print(f"{len(kept)} lemmas, {pairs} synonym pairs kept; {len(withheld)} words withheld ({gone} pairs)")
-    print(f"{len(opposites)} lemmas with {sum(map(len, opposites.values()))} antonyms -> wordnet_antonyms.json.gz")
+    print(f"{sum(map(len, forms.values()))} dictionary forms of {len(words)} words -> {safety.FORMS_FILE}")
+    print(f"{len(kept)} lemmas, {sum(map(len, kept.values()))} synonym pairs kept; {len(withheld)} words withheld")
+    pairs = sum(map(len, opposites.values()))
+    print(f"{len(opposites)} lemmas, {pairs} antonym pairs kept; {len(opposites_withheld)} words withheld")
+
+
+def split(table: dict[str, list[str]], words: safety.WordFilter, kept_name: str, withheld_name: str):
+    """Write a table's allowed entries to one file and the withheld ones to another; (kept, withheld words)."""
+    kept, withheld = safety.allowed({w: tuple(s) for w, s in table.items()}, words)
+    out = {w: [s for s in entries if s in withheld] for w, entries in table.items()}
+    write_table({w: list(s) for w, s in kept.items()}, kept_name)
+    write_table({w: s for w, s in out.items() if s}, withheld_name)
+    return kept, withheld
 
 
 if __name__ == "__main__":

@@ -234,7 +234,8 @@ def test_antonyms_are_wordnet_antonyms_inflected_and_never_of_stop_words():
 
 
 def test_antonym_keeps_to_the_safe_vocabulary(tmp_path):
-    assert "boy" in lexicon.antonyms()["girl"]  # WordNet: girl <-> boy; one sense of boy is marked
+    assert lexicon.antonyms_unfiltered()["girl"] == ("boy",)  # WordNet: girl <-> boy; one sense of boy is marked
+    assert "girl" not in lexicon.antonyms() and lexicon.antonyms_withheld()["boy"] == "WordNet ethnic slur"
     assert "boy" not in noise.antonym_candidates("girl", SAFE) and "boy" in noise.antonym_candidates("girl", OPEN)
     texts = ["The girl won."] * 10
     safe = edit_texts(section("antonym: {aug_p: 1.0}"), texts, 0).texts
@@ -257,7 +258,7 @@ def test_the_rebuilt_antonym_table_matches_the_shipped_one():
     build = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(build)
     rebuilt = build.antonyms(build.read(wordnet))
-    assert {w: tuple(a) for w, a in rebuilt.items()} == lexicon.antonyms()
+    assert {w: tuple(a) for w, a in rebuilt.items()} == lexicon.antonyms_unfiltered()
 
 
 # --- in a recipe --------------------------------------------------------------------------------------

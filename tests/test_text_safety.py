@@ -12,6 +12,7 @@ import os
 import re
 import subprocess
 import sys
+import unicodedata
 from collections import defaultdict
 from pathlib import Path
 
@@ -37,7 +38,22 @@ SENTENCES = [
     "The nurse tested the urine sample and told the idiot to rest.",
     "My brother fell on his bum and laughed at the screw on the floor.",
     "They know the garden needs water, love and some patience.",
+    "The gay crowd cheered when the dunce admitted his blunder.",
+    "The toilet in the old brothel was lousy and cold.",
+    "After the long walk the exhausted donkey needed water and rest.",
+    "The rooster woke the farm while a beaver built its dam.",
+    "The vet studied defecation in horses and cut the sod by the field.",
+    "They tried to con the human guard with a fake badge.",
 ]
+# Neutral sentences whose letters noise can turn into an excluded word: OCR (click: dick), a typo and
+# then OCR (shot: 5h1t, duck: fvck), a split (cocktail: cock tail), an antonym (precocious: retarded).
+NOISE_SENTENCES = [
+    "Take a shot at the duck and click the dock.",
+    "The assistant served a cocktail in Scunthorpe and read Dickens.",
+    "The precocious girl gave an oral report to the king.",
+    "Please count the puppy pictures and pass the scrap paper.",
+]
+TEXTS = SENTENCES + NOISE_SENTENCES
 WORD_LEVEL = [
     "synonym_replacement: {alpha: 0.5}",
     "random_insertion: {alpha: 0.5}",
@@ -48,7 +64,85 @@ WORD_LEVEL = [
     "random_char: {alpha: 0.5}",
     "keyboard_typo: {alpha: 0.5}",
     "some_of: [synonym_replacement, random_insertion, random_swap, random_deletion, keyboard_typo]",
+    "ocr_errors: {aug_word_p: 1.0, aug_char_p: 0.6}",
+    "spelling_errors: {aug_p: 1.0}",
+    "word_split: {aug_p: 1.0, min_length: 3}",
+    "antonym: {aug_p: 1.0}",
+    "keyboard_typo: {alpha: 1.0}\n    - ocr_errors: {aug_word_p: 1.0}",  # stacked: a typo, then OCR
 ]
+COPIES = 1000  # per transform, from seeds over TEXTS
+
+# The test's own judge, independent of augcli's lists: a copy's new word is vulgar if, read as written
+# or with look-alike glyphs undone, it holds one of these roots or is one of these words, and the
+# input had neither.
+VULGAR_ROOTS = ("fuck", "shit", "cunt", "piss", "wank", "whore", "crapp", "nigg", "fagg", "bitch", "slut", "jizz")
+VULGAR_WORDS = {
+    "crap",
+    "craps",
+    "fag",
+    "fags",
+    "faggot",
+    "homo",
+    "homos",
+    "retard",
+    "retards",
+    "retarded",
+    "dick",
+    "dicks",
+    "dickhead",
+    "cock",
+    "cocks",
+    "prick",
+    "pricks",
+    "pussy",
+    "tit",
+    "tits",
+    "titty",
+    "boob",
+    "boobs",
+    "ass",
+    "arse",
+    "anal",
+    "bastard",
+    "bastards",
+    "bugger",
+    "turd",
+    "turds",
+    "cum",
+    "spic",
+    "kike",
+    "chink",
+    "gook",
+    "dyke",
+    "dykes",
+    "dike",
+    "queer",
+    "pansy",
+    "poof",
+    "abo",
+    "gyp",
+    "dumbass",
+    "coon",
+    "spade",
+    "pee",
+}
+NOT_VULGAR = re.compile(r"scrapp\w*|sniggers?|niggard\w*|niggl\w*|swank\w*|inspiss\w*|shittim\w*|scunthorpe")
+LOOKALIKE = str.maketrans("0134578@$", "oieastbas")
+
+
+def vulgar(before: str, after: str) -> set[str]:
+    """The new words of `after` the judge finds vulgar (see VULGAR_ROOTS)."""
+    had = " ".join(re.findall(r"[\w@$]+", unicodedata.normalize("NFKC", before).casefold()))
+    known = set(had.split())
+    found = set()
+    for word in set(re.findall(r"[\w@$]+", unicodedata.normalize("NFKC", after).casefold())) - known:
+        plain = word.translate(LOOKALIKE)
+        for reading in {word, plain, word.replace("1", "l").translate(LOOKALIKE), plain.replace("v", "u")}:
+            if reading in VULGAR_WORDS and reading not in known:
+                found.add(word)
+            if not NOT_VULGAR.fullmatch(reading) and any(r in reading and r not in had for r in VULGAR_ROOTS):
+                found.add(word)
+    return found
 
 
 def section(transform: str, extra: str = "", base_dir: Path | None = None):
@@ -59,16 +153,29 @@ def section(transform: str, extra: str = "", base_dir: Path | None = None):
 # --- the shipped lists --------------------------------------------------------------------------------
 
 
-def test_no_shipped_synonym_is_an_excluded_word():
+SHIPPED_LISTS = {"synonyms": lexicon.wordnet, "antonyms": lexicon.antonyms, "misspellings": lexicon.misspellings}
+
+
+@pytest.mark.parametrize("name", SHIPPED_LISTS)
+def test_no_shipped_entry_is_an_excluded_word(name):
     words = safety.word_filter()
-    table = lexicon.wordnet()
+    table = SHIPPED_LISTS[name]()
     marked = {line.split("\t")[0] for line in (DATA / safety.WORDNET_FILE).read_text().splitlines() if "\t" in line}
     assert len(marked) > 150 and {"spade", "piss", "fuck", "faggot", "bastard", "dick"} <= marked
-    for word, synonyms in table.items():
-        for synonym in synonyms:
-            assert synonym not in marked, (word, synonym)
-            assert not words.in_text(synonym), (word, synonym, words.in_text(synonym))
+    for word, entries in table.items():
+        for entry in entries:
+            assert entry not in marked, (word, entry)
+            assert not words.in_text(entry), (word, entry, words.in_text(entry))
+            assert not vulgar("", entry), (word, entry)  # nor by the test's own judge
     assert safety.allowed(table, words)[1] == {}  # the run-time filter finds nothing left to take out
+
+
+def test_the_withheld_antonyms_are_shipped_apart():
+    withheld = lexicon.antonyms_withheld()
+    pairs = {(w, a) for w, opposites in lexicon.antonyms_unfiltered().items() for a in opposites if a in withheld}
+    assert len(pairs) == 14 and {("precocious", "retarded"), ("oral", "anal"), ("king", "queen")} <= pairs
+    assert not any(a in withheld for opposites in lexicon.antonyms().values() for a in opposites)
+    assert "girl" not in lexicon.antonyms() and lexicon.antonyms_unfiltered()["girl"] == ("boy",)
 
 
 def test_unfiltered_is_the_table_augcli_shipped_before():
@@ -116,8 +223,9 @@ def test_every_word_wordnet_marks_is_listed_and_no_synonym():
             listed[term] = set(reasons.split(","))
     for word, domains in marked.items():
         assert domains <= listed.get(word, set()), word
-    every = {synonym for synonyms in lexicon.wordnet().values() for synonym in synonyms}
-    assert not every & set(marked)
+    for name, table in SHIPPED_LISTS.items():
+        every = {entry for entries in table().values() for entry in entries}
+        assert not every & set(marked), name
 
 
 @pytest.mark.skipif(not (WORDNET / "data.noun").is_file(), reason="WordNet's data files (apt-get install wordnet-base)")
@@ -127,8 +235,8 @@ def test_the_build_script_rebuilds_the_shipped_files(tmp_path, monkeypatch):
         import build_thesaurus
     finally:
         sys.path.remove(str(ROOT / "scripts"))
-    shipped = {name: (DATA / name).read_bytes() for name in ("wordnet_synonyms.json.gz", "wordnet_withheld.json.gz")}
-    shipped[safety.WORDNET_FILE] = (DATA / safety.WORDNET_FILE).read_bytes()
+    written = ("wordnet_synonyms.json.gz", "wordnet_withheld.json.gz", lexicon.ANTONYMS, lexicon.ANTONYMS_WITHHELD)
+    shipped = {name: (DATA / name).read_bytes() for name in (*written, safety.WORDNET_FILE, safety.FORMS_FILE)}
     for name in ("ldnoobw_en.txt", "augcli_unsafe.txt"):
         (tmp_path / name).write_bytes((DATA / name).read_bytes())
     monkeypatch.setattr(build_thesaurus, "DATA", tmp_path)
@@ -137,8 +245,7 @@ def test_the_build_script_rebuilds_the_shipped_files(tmp_path, monkeypatch):
     try:
         build_thesaurus.main()
     finally:
-        safety.default_terms.cache_clear()
-        safety.word_filter.cache_clear()
+        safety.clear_caches()
     for name, data in shipped.items():
         assert (tmp_path / name).read_bytes() == data, name
 
@@ -152,6 +259,9 @@ def test_sources_and_licences_are_shipped():
     reasons = safety.default_terms()
     assert reasons["spade"] == ("WordNet ethnic slur", "WordNet disparagement", "WordNet definition")
     assert reasons["bitch"] == ("LDNOOBW list",) and reasons["retard"] == ("augcli list",)
+    assert reasons["homo"] == ("augcli list",) and reasons["🖕"] == ("LDNOOBW list",)  # an emoji entry is kept
+    assert "unsafe_inflections.tsv" in notice and "lemminflect 0.2.3" in notice and "MIT" in notice
+    assert "wordnet_antonyms_withheld.json.gz" in notice
 
 
 # --- the matcher --------------------------------------------------------------------------------------
@@ -176,6 +286,94 @@ def test_a_word_already_in_the_input_may_stay():
     assert words.gained("We had a blow.", "We had a blow job.") == {"blow job"}
 
 
+def test_a_word_that_holds_a_vulgar_root_is_excluded_but_innocent_ones_are_not():
+    words = safety.word_filter()
+    compounds = (
+        "fuckup fuckhead shithead diddlyshit diddly-shit crapper crappy crappier shitter pisser wanker whorehouse"
+        " whoremonger bitchy sluttish MOTHERFUCKING"
+    )
+    for word in compounds.split():
+        assert words.in_text(word), word
+    for word in ("homo", "prickteaser", "coldcock", "cockup", "dumbass", "gyp", "bugger"):  # augcli's list, no root
+        assert words.reason(next(iter(words.in_text(word)))) == "augcli list", word
+    innocent = (
+        "scrappy scrapped scrapping scrapple crappie crappies snigger niggardly niggling inspissate swanky wankel"
+        " shittim shittimwood cushitic pissaba scunthorpe saltwater cockerel peacock Dickens homogeneous sobbing"
+    )
+    for word in innocent.split():
+        assert not words.in_text(word), word
+    assert safety.allowed({"blunder": ("fuckup", "goof")}, words) == ({"blunder": ("goof",)}, {"fuckup": "augcli root"})
+    assert not safety.word_filter("unfiltered").in_text("fuckhead")  # the roots are part of the shipped lists
+    assert words.in_text("a spelt-out f-u-c-k, or s h i t") == {"fuck", "shit"} and not words.in_text("a b c")
+
+
+def test_dictionary_inflections_are_excluded_too(tmp_path):
+    words = safety.word_filter()
+    for form in ("shitting", "shitted", "shat", "fagged", "fagging", "gypped"):
+        assert words.in_text(form), form
+    for form in ("sobbing", "nipping", "slitting", "scatting", "Lesbos"):  # everyday words of their own
+        assert not words.in_text(form), form
+    (tmp_path / "mine.txt").write_text("rob\nsteal\n")
+    mine = safety.word_filter("unfiltered", str(tmp_path / "mine.txt"))
+    for form in ("robbing", "robbed", "robs", "stole", "stolen", "stealing", "steals"):
+        assert mine.in_text(form), form
+    assert not mine.in_text("the robber stalled")
+    (tmp_path / "th.csv").write_text("mat,shitted,fagging,rug\n")
+    table, withheld = lexicon.vocabulary_table(str(tmp_path / "th.csv"), "replace")
+    assert table["mat"] == ("rug",) and set(withheld) == {"shitted", "fagging"}
+    shipped = safety._shipped_inflections()  # what build_thesaurus.py wrote, so a run need not load lemminflect
+    assert shipped["shit"] == {"shat", "shitted", "shitting"} and shipped["fag"] == {"fagged", "fagging"}
+    for word in sorted(shipped)[::25]:
+        assert shipped[word] == safety.dictionary_inflections(word), word
+
+
+def test_a_new_word_in_look_alike_glyphs_is_a_gained_excluded_word():
+    words = safety.word_filter()
+    before = "Take a shot at the duck and click the dock."
+    assert words.gained(before, "Take a 5h1t at the d1ck and fvck the c0ck.") == {"shit", "dick", "fuck", "cock"}
+    assert words.gained(before, "Take a $h0t at the dvck and c1ick the d0ck.") == set()
+    assert words.gained("fine", "fine @ss, a 5h1thead") == {"ass", "shithead"}
+    assert words.gained("a sh1t day", "a 5h1t day") == set()  # the input had it, read the same way
+    assert words.gained("a d0g", "a dog") == set() and words.in_text("d0g") == set()  # only new words are read
+    assert words.gained("the corner", "the torn corner") == set()  # an English word is read as it is: not tom
+    assert safety.readings("5h1t") == ["shit", "shlt"] and "fuck" in safety.readings("fvck")
+    assert len(safety.readings("uvuvuvuvuvuv")) == safety.READINGS  # a token is read a bounded number of ways
+
+
+def test_the_audits_stacked_noise_cannot_spell_an_excluded_word():
+    """keyboard_typo then ocr_errors on one sentence made 5h1t, d1ck, fvck, c0ck with no redraw (issue #21)."""
+    texts = ["Take a shot at the duck and click the dock."] * 30
+    stacked = "keyboard_typo: {alpha: 1.0}\n    - ocr_errors: {aug_word_p: 1.0}"
+    safe, unfiltered = section(stacked), section(stacked, "  vocabulary: unfiltered\n")
+    redrawn = disguised = 0
+    for seed in range(20):
+        edited = edit_texts(safe, texts, seed)
+        redrawn += edited.unsafe
+        assert not any(vulgar(t, out) for t, out in zip(texts, edited.texts, strict=True))
+        unfiltered_texts = edit_texts(unfiltered, texts, seed).texts
+        disguised += sum(bool(vulgar(t, out)) for t, out in zip(texts, unfiltered_texts, strict=True))
+    assert redrawn > 10 and disguised > 10
+
+
+def test_unicode_forms_are_read_as_the_words_they_show(tmp_path):
+    words = safety.word_filter()
+    for text in ("ＦＵＣＫ", "Fück", "fսck", "FUСK", "ſhit", "ｓｈｉｔｔｙ", "Ｆｕｃｋｈｅａｄ"):  # FUСK: a Cyrillic С
+        assert words.in_text(text), text
+    assert words.gained("a cat", "a Fück cat") == {"fuck"} and words.gained("a Fück cat", "a cat Fück") == set()
+    (tmp_path / "th.csv").write_text("cat,ＦＵＣＫ,fսck,Fück,f-u-c-k,kitty\n", encoding="utf-8")
+    table, withheld = lexicon.vocabulary_table(str(tmp_path / "th.csv"), "replace")
+    assert table["cat"] == ("kitty",) and set(withheld) == {"ＦＵＣＫ", "fսck", "Fück", "f-u-c-k"}
+    assert safety.words_of("Привет, мир! Café") == ["привет", "мир", "cafe"]  # other scripts are left as they are
+
+
+def test_an_entry_without_letters_is_kept_whole(tmp_path):
+    words = safety.word_filter()
+    assert "🖕" in words.symbols and words.gained("ok", "ok 🖕🏽") == {"🖕"} and not words.gained("🖕 ok", "ok 🖕")
+    (tmp_path / "mine.txt").write_text("🙈\n#comment\n")
+    assert safety.read_exclude_words(str(tmp_path / "mine.txt")) == ["🙈"]
+    assert safety.word_filter("unfiltered", str(tmp_path / "mine.txt")).gained("a", "a🙈") == {"🙈"}
+
+
 # --- every word-level transform, thousands of copies ----------------------------------------------------
 
 
@@ -190,18 +388,19 @@ def test_the_sentences_have_unsafe_neighbours():
 def test_no_copy_gains_an_excluded_word(transform):
     safe, unfiltered = section(transform), section(transform, "  vocabulary: unfiltered\n")
     words = safety.word_filter()
-    gained_unfiltered = 0
-    copies = 0
-    for seed in range(150):
-        edited = edit_texts(safe, SENTENCES, seed)
-        for before, after in zip(SENTENCES, edited.texts, strict=True):
+    copies = gained_unfiltered = judged_unfiltered = 0
+    for seed in range(-(-COPIES // len(TEXTS))):
+        for before, after in zip(TEXTS, edit_texts(safe, TEXTS, seed).texts, strict=True):
             assert not words.gained(before, after), (transform, seed, before, after)
+            assert not vulgar(before, after), (transform, seed, before, after)
             copies += 1
-        for before, after in zip(SENTENCES, edit_texts(unfiltered, SENTENCES, seed).texts, strict=True):
+        for before, after in zip(TEXTS, edit_texts(unfiltered, TEXTS, seed).texts, strict=True):
             gained_unfiltered += bool(words.gained(before, after))
-    assert copies == 1200
-    if transform.startswith(("synonym", "random_insertion", "eda: {alpha")):
-        assert gained_unfiltered > 50  # the test has teeth: without the filter these copies do gain them
+            judged_unfiltered += bool(vulgar(before, after))
+    assert copies >= COPIES
+    if not transform.startswith(("random_swap", "random_deletion", "spelling_errors")):
+        # the test has teeth: without the filter these copies do gain such words
+        assert gained_unfiltered >= 5 and judged_unfiltered >= 5, (gained_unfiltered, judged_unfiltered)
 
 
 def test_synonyms_are_drawn_from_the_safe_table_only():
@@ -302,6 +501,19 @@ def test_unfiltered_restores_the_old_copies_and_says_so(tmp_path):
     assert report_rows(parsed, rows)[0][1].startswith("unfiltered")
 
 
+def test_the_line_counts_the_antonyms_and_misspellings_a_section_uses(tmp_path):
+    synonyms = set(lexicon.vocabulary_table()[1])
+    both = synonyms | set(lexicon.antonyms_withheld())
+    line = vocabulary_line(section("antonym"))
+    assert line.startswith(f"safe: {len(both):,} words withheld from the synonyms and antonyms (") and len(both) > 342
+    assert vocabulary_line(section("eda")).startswith(f"safe: {len(synonyms):,} words withheld from the synonyms (")
+    (tmp_path / "mine.txt").write_text("thier\n")
+    mine = section("spelling_errors", "  exclude_words: mine.txt\n", tmp_path)
+    line = vocabulary_line(mine)
+    assert line.startswith(f"safe: {len(synonyms) + 1:,} words withheld from the synonyms and misspellings (")
+    assert "exclude_words 1)" in line and "augcli root 18" in line
+
+
 def test_the_preview_shows_the_withheld_words(tmp_path):
     pytest.importorskip("jinja2")
     pytest.importorskip("matplotlib")
@@ -376,7 +588,7 @@ def test_back_translation_that_gains_an_excluded_word_is_drawn_again_or_left(fak
 
 def test_the_filter_reads_only_shipped_files_in_a_fresh_process():
     """The run-time filter reads only the shipped files: it works where WordNet is not installed."""
-    code = "from augcli.text import safety, lexicon; assert safety.word_filter().in_text('piss'); "
-    code += "print(len(lexicon.wordnet()))"
+    code = "import sys; from augcli.text import safety, lexicon; assert safety.word_filter().in_text('pissing'); "
+    code += "assert 'lemminflect' not in sys.modules; print(len(lexicon.wordnet()))"  # its forms ship with the lists
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT)
     assert int(out.stdout) > 48000

@@ -161,6 +161,7 @@ class ContextualWords(BatchedTransform):
     temperature = Number(1.0, "sampling temperature: lower favours the likeliest words", lo=0.01, hi=10.0)
     batch_size = Number(32, "texts per model call", integer=True, lo=1, hi=4096)
     max_length = Number(256, "longest input in tokens (masks past it stay as they were)", integer=True, lo=8, hi=4096)
+    output_version = 2  # 2: words with a vulgar root, or inflections of excluded ones, are not drawn (#21)
 
     folder: str = ""
 

@@ -21,7 +21,8 @@ from augcli.text.stopwords import ENGLISH
 
 SHIPPED = "wordnet_synonyms.json.gz"
 WITHHELD = "wordnet_withheld.json.gz"  # the WordNet synonyms the safe vocabulary withholds
-ANTONYMS = "wordnet_antonyms.json.gz"  # WordNet's direct antonyms, all of them (filtered when used)
+ANTONYMS = "wordnet_antonyms.json.gz"  # WordNet's direct antonyms that the safe vocabulary allows
+ANTONYMS_WITHHELD = "wordnet_antonyms_withheld.json.gz"  # and those it withholds
 MISSPELLINGS = "codespell_misspellings.tsv.gz"  # real misspellings, from codespell's dictionary
 
 
@@ -43,10 +44,7 @@ def wordnet() -> dict[str, tuple[str, ...]]:
 @functools.lru_cache(maxsize=1)
 def wordnet_unfiltered() -> dict[str, tuple[str, ...]]:
     """Every WordNet 3.0 synonym, the withheld ones too: the table augcli shipped before the filter."""
-    merged = {word: set(synonyms) for word, synonyms in wordnet().items()}
-    for word, synonyms in _shipped(WITHHELD).items():
-        merged.setdefault(word, set()).update(synonyms)
-    return {word: tuple(sorted(synonyms)) for word, synonyms in sorted(merged.items())}
+    return _merged(SHIPPED, WITHHELD)
 
 
 @functools.lru_cache(maxsize=1)
@@ -55,11 +53,54 @@ def wordnet_withheld() -> dict[str, str]:
     return safety.allowed(_shipped(WITHHELD), safety.word_filter())[1]
 
 
+def _merged(*names: str) -> dict[str, tuple[str, ...]]:
+    merged: dict[str, set[str]] = {}
+    for name in names:
+        for word, entries in _shipped(name).items():
+            merged.setdefault(word, set()).update(entries)
+    return {word: tuple(sorted(entries)) for word, entries in sorted(merged.items())}
+
+
 @functools.lru_cache(maxsize=1)
 def antonyms() -> dict[str, tuple[str, ...]]:
-    """WordNet 3.0's direct antonyms: lemma -> sorted single-word antonyms (good -> bad, evil), unfiltered:
-    a transform keeps those its section's vocabulary allows (safety.allowed)."""
+    """WordNet 3.0's direct antonyms that the safe vocabulary allows: lemma -> sorted single-word
+    antonyms (good -> bad, evil); a section's own exclude_words are filtered when it loads them."""
     return _shipped(ANTONYMS)
+
+
+@functools.lru_cache(maxsize=1)
+def antonyms_unfiltered() -> dict[str, tuple[str, ...]]:
+    """Every direct antonym of WordNet 3.0, the withheld ones too (precocious -> retarded)."""
+    return _merged(ANTONYMS, ANTONYMS_WITHHELD)
+
+
+@functools.lru_cache(maxsize=1)
+def antonyms_withheld() -> dict[str, str]:
+    """The antonyms the shipped table withholds, each with the reason it is withheld for."""
+    return safety.allowed(_shipped(ANTONYMS_WITHHELD), safety.word_filter())[1]
+
+
+@functools.lru_cache(maxsize=8)
+def antonym_table(
+    vocabulary: str = "safe", exclude_words: str | None = None
+) -> tuple[dict[str, tuple[str, ...]], dict[str, str]]:
+    """(the antonyms a section may use, the antonyms withheld from them -> the reason each was withheld)."""
+    safe = vocabulary == "safe"
+    table = antonyms() if safe else antonyms_unfiltered()
+    withheld = dict(antonyms_withheld()) if safe else {}
+    if exclude_words is not None:
+        table, more = safety.allowed(table, safety.word_filter(vocabulary, exclude_words))
+        withheld.update(more)
+    return table, withheld
+
+
+@functools.lru_cache(maxsize=8)
+def misspellings_withheld(vocabulary: str = "safe", exclude_words: str | None = None) -> dict[str, str]:
+    """The misspellings a section's exclude_words withhold -> the reason (the shipped table holds
+    none the shipped lists exclude: scripts/build_misspellings.py leaves them out)."""
+    if exclude_words is None:
+        return {}
+    return safety.allowed(misspellings(), safety.word_filter(vocabulary, exclude_words))[1]
 
 
 @functools.lru_cache(maxsize=1)

@@ -78,10 +78,22 @@ def _guard(section: Section) -> safety.WordFilter:
 
 
 def vocabulary_line(section: Section, records: Any = ()) -> str:
-    """One line for the preview and the run report: the words this section's vocabulary withholds,
-    by reason, and the samples drawn again for gaining one (from manifest records)."""
-    withheld = lexicon.vocabulary_table(*_vocabulary(section))[1]
-    return safety.summary_line(section.options["vocabulary"], withheld, records)
+    """One line for the preview and the run report: the words this section's vocabulary withholds
+    from the synonyms (and from the antonyms and misspellings when its transforms use them), by
+    reason, and the samples drawn again for gaining one (from manifest records)."""
+    settings = _vocabulary(section)
+    withheld = dict(lexicon.vocabulary_table(*settings)[1])
+    used = {transform.name for transform in leaves(section.transforms)}
+    tables = ["synonyms"]
+    for name, table, held in (
+        ("antonym", "antonyms", lambda *options: lexicon.antonym_table(*options)[1]),
+        ("spelling_errors", "misspellings", lexicon.misspellings_withheld),
+    ):
+        if name in used:
+            withheld.update({word: why for word, why in held(*settings[2:]).items() if word not in withheld})
+            tables.append(table)
+    described = tables[0] if len(tables) == 1 else f"{', '.join(tables[:-1])} and {tables[-1]}"
+    return safety.summary_line(section.options["vocabulary"], withheld, records, f"the {described}")
 
 
 def report_rows(recipe: Any, rows: list[dict[str, str]]) -> list[tuple[str, str]]:

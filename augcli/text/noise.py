@@ -112,6 +112,7 @@ class OcrErrors(TextTransform):
     aug_char_min = Number(1, "change at least this many glyphs of an edited word", integer=True, lo=1)
     aug_char_max = Number(10, "change at most this many glyphs of an edited word", integer=True, lo=1)
     min_length = Number(1, "shorter words are left alone", integer=True, lo=1)
+    output_version = 2  # 2: a misreading that spells an excluded word in look-alike glyphs (5h1t) is not made (#21)
 
     def check(self) -> list[tuple[str, str]]:
         problems = []
@@ -141,8 +142,10 @@ class OcrErrors(TextTransform):
 
 @functools.lru_cache(maxsize=8)
 def _allowed(table: str, guard: safety.WordFilter | None) -> dict[str, tuple[str, ...]]:
-    """A shipped table (lexicon.<table>()) without the entries the section's word filter excludes."""
-    entries = getattr(shipped, table)()
+    """A shipped table (lexicon.<table>(), or lexicon.<table>_unfiltered() when the section's vocabulary
+    is unfiltered and the table has one) without the entries the section's word filter excludes."""
+    unfiltered = getattr(shipped, f"{table}_unfiltered", None)
+    entries = unfiltered() if unfiltered and not (guard and guard.safe) else getattr(shipped, table)()
     return safety.allowed(entries, guard)[0] if guard else entries
 
 
@@ -163,6 +166,7 @@ class SpellingErrors(_CountedWords):
     aug_p = Number(0.3, "share of the words with a known misspelling that are misspelled", lo=0.0, hi=1.0)
     aug_min = Number(1, "misspell at least this many words", integer=True, lo=0)
     aug_max = Number(10, "misspell at most this many words", integer=True, lo=0)
+    output_version = 2  # 2: misspellings that hold a vulgar root (acocunt) are withheld (#21)
 
     def edit(self, tokens, words, rand, lexicon):
         table = _allowed("misspellings", lexicon.guard)
@@ -185,6 +189,7 @@ class WordSplit(_CountedWords):
     aug_min = Number(1, "split at least this many words", integer=True, lo=0)
     aug_max = Number(10, "split at most this many words", integer=True, lo=0)
     min_length = Number(4, "shorter words are never split", integer=True, lo=2)
+    output_version = 2  # 2: a split that makes a word with a vulgar root is not made (#21)
 
     def edit(self, tokens, words, rand, lexicon):
         eligible = [i for i in words if len(tokens[i]) >= self.min_length and split_points(tokens[i])]

@@ -146,7 +146,8 @@ class SynonymReplacement(_EdaOperation):
     """EDA: replace n = max(1, round(alpha x words)) distinct non-stop words with a random synonym."""
 
     alpha = Number(0.1, "share of words to replace", lo=0.0, hi=1.0)
-    output_version = 3  # 3: inflected words get re-inflected synonyms (issue #27); 2: safe vocabulary (#21)
+    # 4: vulgar roots and dictionary inflections withheld (#21); 3: re-inflected synonyms (#27); 2: safe words (#21)
+    output_version = 4
     operation, amount = synonym_replacement, "alpha"
 
 
@@ -155,7 +156,8 @@ class RandomInsertion(_EdaOperation):
     """EDA: n times, insert a random synonym of a random non-stop word at a random position."""
 
     alpha = Number(0.1, "insertions per word of the sample", lo=0.0, hi=1.0)
-    output_version = 3  # 3: inflected words get re-inflected synonyms (issue #27); 2: safe vocabulary (#21)
+    # 4: vulgar roots and dictionary inflections withheld (#21); 3: re-inflected synonyms (#27); 2: safe words (#21)
+    output_version = 4
     operation, amount = random_insertion, "alpha"
 
 
@@ -183,7 +185,8 @@ class Eda(TextTransform):
     alpha_ri = Number(0.1, "random_insertion alpha", lo=0.0, hi=1.0)
     alpha_rs = Number(0.1, "random_swap alpha", lo=0.0, hi=1.0)
     p_rd = Number(0.1, "random_deletion p_word", lo=0.0, hi=1.0)
-    output_version = 3  # 3: inflected words get re-inflected synonyms (issue #27); 2: safe vocabulary (#21)
+    # 4: vulgar roots and dictionary inflections withheld (#21); 3: re-inflected synonyms (#27); 2: safe words (#21)
+    output_version = 4
     OPERATIONS: ClassVar = (
         (synonym_replacement, "alpha_sr"),
         (random_insertion, "alpha_ri"),
@@ -234,6 +237,8 @@ class RandomChar(TextTransform):
     alpha = Number(0.1, "share of words that get a typo", lo=0.0, hi=1.0)
     operations = Choice("any", ["any", "insert", "substitute", "swap", "delete"], "which kind of typo")
     min_length = Number(3, "shorter words are left alone", integer=True, lo=1)
+    # 2: a copy that gains a vulgar root, an irregular inflection or a disguised excluded word (5h1t) is redrawn (#21)
+    output_version = 2
 
     def edit(self, tokens, words, rand, lexicon):
         replacements = {}
@@ -255,6 +260,8 @@ class KeyboardTypo(TextTransform):
 
     alpha = Number(0.1, "share of words that get a typo", lo=0.0, hi=1.0)
     min_length = Number(3, "shorter words are left alone", integer=True, lo=1)
+    # 2: a copy that gains a vulgar root, an irregular inflection or a disguised excluded word (5h1t) is redrawn (#21)
+    output_version = 2
 
     def edit(self, tokens, words, rand, lexicon):
         replacements = {}
@@ -281,6 +288,8 @@ class BackTranslation(BatchedTransform):
     num_beams = Number(1, "beam search width (1 = greedy)", integer=True, lo=1, hi=16)
     sampling = Flag(False, "sample the translations (seeded per batch) instead of the single best one")
     temperature = Number(1.0, "sampling temperature", lo=0.01, hi=10.0)
+    # 2: a copy that gains a vulgar root, an irregular inflection or a disguised excluded word (5h1t) is redrawn (#21)
+    output_version = 2
 
     folders: tuple[str, str] = ("", "")
 
