@@ -321,9 +321,23 @@ def _check(plan: Plan, config: Recipe, output_dir: Path, part, console: Console)
         console.note(f"augcli: {output_dir} is up to date ({plural(len(plan.jobs), 'file')} in)")
         return 0
     console.note(f"augcli: {output_dir} is out of date:")
+
+    def shown(paths: list[str]) -> str:
+        return ", ".join(paths[:CHECK_SHOWN]) + (", ..." if len(paths) > CHECK_SHOWN else "")
+
     for label, paths in (("made", found.new), ("changed", found.changed), ("deleted", found.removed)):
-        shown = ", ".join(paths[:CHECK_SHOWN]) + (", ..." if len(paths) > CHECK_SHOWN else "")
-        console.note(f"  {plural(len(paths), 'output')} would be {label}" + (f": {shown}" if paths else ""))
+        console.note(f"  {plural(len(paths), 'output')} would be {label}" + (f": {shown(paths)}" if paths else ""))
+        if label == "made" and found.missing:  # recorded, and deleted since: not a change of their inputs
+            console.note(f"  {plural(len(found.missing), 'output')} would be made (missing): {shown(found.missing)}")
+    if found.folders:
+        console.note(
+            f"  {plural(len(found.folders), 'empty folder')} would be made (as in INPUT, for class-folder loaders): "
+            f"{shown(found.folders)}"
+        )
+    if found.card_edited:
+        console.note(
+            "  README.md (augcli's dataset card) was edited: a run leaves it to you, and manifest.csv stops listing it"
+        )
     if found.manifest_stale:
         console.note(f"  manifest.csv would be rewritten: {found.manifest_stale}")
     return EXIT_FAILED_INPUTS
@@ -372,6 +386,11 @@ def _run(plan: Plan, config: Recipe, output_dir: Path, options, quiet: bool, ver
         if len(files) > WARNINGS_SHOWN and not verbose:
             console.note(f"augcli: warning: {plural(len(files) - WARNINGS_SHOWN, 'more file')}: {warning}")
     console.note(summary.line())
+    if summary.card_taken:
+        console.note(
+            "augcli: README.md (augcli's dataset card) was edited: it is yours now; augcli no longer lists it in "
+            "manifest.csv nor rewrites it (delete it, and the next run that changes OUTPUT writes its card)"
+        )
     if summary.kept:
         shown = ", ".join(summary.kept[:CHECK_SHOWN]) + (", ..." if len(summary.kept) > CHECK_SHOWN else "")
         were = "was" if len(summary.kept) == 1 else "were"

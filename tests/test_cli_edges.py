@@ -89,11 +89,12 @@ def test_a_run_of_one_file_counts_in_the_singular(tmp_path):
     assert "plan: 1 file (image: 1), 1 output, 0 skipped" in dry.output
     result = invoke("run", recipe, tmp_path / "in", out)
     assert result.exit_code == 0, result.output
-    assert "augcli: 1 file in: 0 up to date, 1 made (1 output), 0 removed, 0 failed, " in result.stderr
-    assert "augcli: 1 file checked: 0 missing, 0 modified, 0 unlisted" in invoke("verify", out).stderr
+    # the copy and a dataset card: one .png beside manifest.csv draws with it, and datasets would read the csv
+    assert "augcli: 1 file in: 0 up to date, 1 made (2 outputs), 0 removed, 0 failed, " in result.stderr
+    assert "augcli: 2 files checked: 0 missing, 0 modified, 0 unlisted" in invoke("verify", out).stderr
     assert "(1 file in)" in invoke("run", recipe, tmp_path / "in", out, "--check").stderr
     replayed = invoke("replay", out, "--all")
-    assert "augcli: 1 row replayed: 1 identical, 0 differ" in replayed.stderr
+    assert "augcli: 2 rows replayed: 2 identical, 0 differ" in replayed.stderr
     (out / "a_aug0.png").write_bytes(b"edited")
     assert "  1 output would be changed: a_aug0.png" in invoke("run", recipe, tmp_path / "in", out, "--check").stderr
 

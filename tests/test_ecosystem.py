@@ -3,6 +3,7 @@ README's Makefile as written), data version tools' links, and a no-op run that c
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import re
@@ -352,3 +353,98 @@ def test_a_project_moved_elsewhere_is_current_though_its_recipe_names_files(tmp_
     (moved / "mine.csv").write_text("quick,rapid\n")  # the content still counts
     check = augcli("run", moved / "augment.yaml", moved / "data" / "raw", moved / "data" / "augmented", "--check")
     assert check.returncode == 1 and "would be changed: notes/a" in check.stderr
+
+
+@needs_git
+def test_a_rerun_that_fails_as_the_last_one_did_writes_nothing(tmp_path):
+    """A failed input's outputs are claimed before its job runs; the job wrote nothing, so its claims
+    go with it and the state, the run record and the manifest stay as the last good run left them:
+    git sees no change after a rerun that fails the same way, and the report's last run is that run."""
+    root = project(tmp_path)
+    raw, out = root / "data" / "raw", root / "data" / "augmented"
+    assert augcli("run", root / "augment.yaml", raw, out).returncode == 0
+    (root / ".gitignore").write_text(readme_block("### What to commit", "gitignore"))
+    git("init", "-q", cwd=root)
+    git("add", "-A", cwd=root)
+    git("commit", "-q", "-m", "data", cwd=root)
+    (raw / "cats" / "bad.jpg").write_bytes(b"not a picture")
+    failed = augcli("run", root / "augment.yaml", raw, out)
+    assert failed.returncode == 1 and "failed: cats/bad.jpg" in failed.stderr
+    assert git("status", "--porcelain", cwd=root) == "?? data/raw/cats/bad.jpg\n"  # OUTPUT: nothing changed
+    git("add", "-A", cwd=root)
+    git("commit", "-q", "-m", "a bad input", cwd=root)
+    before = snapshot(out)  # ignored files too: the failure list and the cache are not rewritten
+    again = augcli("run", root / "augment.yaml", raw, out)
+    assert again.returncode == 1 and "failed: cats/bad.jpg" in again.stderr
+    assert git("status", "--porcelain", cwd=root) == ""
+    assert snapshot(out) == before
+    assert not (out / ".augcli-journal.jsonl").exists()
+    if importlib.util.find_spec("jinja2") is not None:
+        from augcli.report import run_report
+
+        summary = dict(run_report.build(out)["summary"])
+        assert summary["last run that changed OUTPUT"].startswith("5 files in: 5 made (20 outputs), 0 up to date")
+
+
+def test_every_reason_check_gives_for_outputs_is_the_true_one(tmp_path):
+    """Each line --check prints, against the state that causes it; after the run it predicts,
+    --check and verify agree that OUTPUT is current. A deleted output is made again, not
+    "changed"; an empty INPUT folder is made; an edited dataset card becomes the user's file."""
+    root = project(tmp_path)
+    raw, out = root / "data" / "raw", root / "data" / "augmented"
+    recipe = root / "augment.yaml"
+
+    def check(*lines: str) -> None:
+        done = augcli("run", recipe, raw, out, "--check")
+        assert done.returncode == (1 if lines else 0), done.stderr
+        for line in lines:
+            assert line in done.stderr, done.stderr
+
+    def rerun() -> str:
+        done = augcli("run", recipe, raw, out)
+        assert done.returncode == 0, done.stderr
+        check()
+        assert augcli("verify", out).returncode == 0
+        return done.stderr
+
+    assert augcli("run", recipe, raw, out).returncode == 0
+    check()
+    (out / "cats" / "cat0_aug1.jpg").unlink()
+    check("  0 outputs would be made\n", "  1 output would be made (missing): cats/cat0_aug1.jpg\n")
+    check("  0 outputs would be changed\n")
+    rerun()
+    (out / "cats" / "cat0_aug1.jpg").write_bytes(b"edited")
+    check("  1 output would be changed: cats/cat0_aug1.jpg\n")
+    rerun()
+    write_image(raw / "cats" / "cat9.jpg", gradient_rgb(seed=9), quality=90)
+    check("  4 outputs would be made: cats/cat9.jpg, cats/cat9_aug0.jpg, cats/cat9_aug1.jpg, cats/cat9_aug2.jpg\n")
+    rerun()
+    (raw / "cats" / "cat9.jpg").unlink()
+    check("  4 outputs would be deleted: cats/cat9.jpg, cats/cat9_aug0.jpg, cats/cat9_aug1.jpg, cats/cat9_aug2.jpg\n")
+    rerun()
+    (raw / "birds").mkdir()
+    check("  1 empty folder would be made (as in INPUT, for class-folder loaders): birds\n")
+    rerun()
+    assert (out / "birds").is_dir()
+
+    # a table beside manifest.csv: augcli's dataset card
+    data, out = tmp_path / "tables", tmp_path / "tables-out"
+    data.mkdir()
+    (data / "t.tsv").write_text("x\tlabel\n1.5\ta\n2.5\tb\n")
+    recipe = tmp_path / "table.yaml"
+    recipe.write_text("seed: 1\ncopies: 1\ntabular:\n  label: label\n  transforms: [{gaussian_noise: {std: 0.1}}]\n")
+    raw = data
+    assert augcli("run", recipe, raw, out).returncode == 0
+    card = (out / "README.md").read_bytes()
+    (out / "README.md").unlink()
+    check("  1 output would be made (missing): README.md\n")
+    rerun()
+    assert (out / "README.md").read_bytes() == card
+    (out / "README.md").write_bytes(card + b"\nMy notes.\n")
+    assert augcli("verify", out).returncode == 1  # a listed file changed: so --check must not say current
+    check("  README.md (augcli's dataset card) was edited: a run leaves it to you, and manifest.csv stops listing it\n")
+    said = rerun()
+    assert "README.md (augcli's dataset card) was edited: it is yours now" in said
+    assert (out / "README.md").read_bytes() == card + b"\nMy notes.\n"
+    assert "README.md" not in (out / "manifest.csv").read_text()
+    assert "it is yours now" not in rerun()  # said once

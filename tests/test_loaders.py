@@ -13,6 +13,7 @@ import csv
 import importlib.util
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -390,3 +391,50 @@ def datasets_builder(path: str) -> str:
     from datasets.packaged_modules import _EXTENSION_TO_MODULE
 
     return _EXTENSION_TO_MODULE[Path(path).suffix][0]
+
+
+def test_empty_class_folders_of_input_are_class_folders_of_output(tmp_path):
+    """val/square is empty in INPUT and val/hexagon holds only a file no section claims: every
+    class-folder loader lists them, so OUTPUT has them too (before, OUTPUT's val had circle and
+    triangle only, and ImageFolder(allow_empty=True) or Keras numbered triangle 1 instead of 3).
+    A no-op rerun changes nothing; a folder augcli made goes when INPUT's goes, unless someone put a
+    file in it."""
+    data, out = tmp_path / "data", tmp_path / "out"
+    for split, count in (("train", 2), ("val", 1)):
+        for k, name in enumerate(["circle", "square", "triangle"]):
+            for i in range(count if (split, name) != ("val", "square") else 0):
+                write_image(data / split / name / f"{name}{i}.png", gradient_rgb(16, 12, seed=10 * k + i))
+    (data / "val" / "square").mkdir()
+    (data / "val" / "hexagon").mkdir()
+    (data / "val" / "hexagon" / "notes.md").write_text("no hexagons yet\n")
+    recipe = tmp_path / "recipe.yaml"
+    recipe.write_text("seed: 1\ncopies: 1\nimage:\n  transforms: [hflip]\n")
+    run(recipe, data, out)
+    for split in ("train", "val"):
+        assert torchvision_classes(out / split) == torchvision_classes(data / split)
+        assert keras_classes(out / split) == keras_classes(data / split)
+    assert torchvision_classes(out / "val") == ["circle", "hexagon", "square", "triangle"]
+    assert not any((out / "val" / "hexagon").iterdir())  # the folder, not the unclaimed file
+    if importlib.util.find_spec("torchvision") is not None:
+        from torchvision.datasets import ImageFolder
+
+        found = ImageFolder(str(out / "val"), allow_empty=True).class_to_idx
+        assert found == ImageFolder(str(data / "val"), allow_empty=True).class_to_idx
+    state = json.loads((out / ".augcli-state.json").read_text())
+    assert state["folders"] == ["val/hexagon", "val/square"]
+
+    times = {p: p.stat().st_mtime_ns for p in [out, *out.rglob("*")]}
+    run(recipe, data, out)  # a no-op: nothing made, nothing touched
+    assert {p: p.stat().st_mtime_ns for p in [out, *out.rglob("*")]} == times
+
+    (data / "val" / "square").rmdir()
+    (out / "val" / "hexagon" / "theirs.txt").write_text("someone's\n")
+    shutil.rmtree(data / "val" / "hexagon")
+    run(recipe, data, out)
+    assert torchvision_classes(out / "val") == ["circle", "hexagon", "triangle"]  # hexagon holds their file
+    assert (out / "val" / "hexagon" / "theirs.txt").exists()
+    assert json.loads((out / ".augcli-state.json").read_text())["folders"] == ["val/hexagon"]
+    (out / "val" / "hexagon" / "theirs.txt").unlink()
+    run(recipe, data, out)  # emptied: the folder augcli made goes now
+    assert torchvision_classes(out / "val") == ["circle", "triangle"]
+    assert "folders" not in json.loads((out / ".augcli-state.json").read_text())

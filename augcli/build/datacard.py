@@ -47,7 +47,9 @@ _MODULES: dict[str, tuple[str, dict[str, str]]] = {
     ".arrow": ("arrow", {}),
     ".xml": ("xml", {}),  # VOC annotations: counted, never card data
 }
-_DATA = {suffix for suffix in _MODULES if suffix != ".xml"}  # what a card may list as data
+# what a card may list as data: not VOC's .xml, nor .webm (audiofolder's in datasets: a video would be
+# read as its sound track)
+_DATA = {suffix for suffix in _MODULES if suffix not in (".xml", ".webm")}
 # datasets' split keywords (datasets.data_files.SPLIT_KEYWORDS), matched against folder names
 _SPLITS = {
     "train": "train",
@@ -142,7 +144,10 @@ def for_units(units: dict[str, dict], sections: Iterable[str]) -> tuple[bytes, s
     builder = _main_builder(data)
     if builder is None or not needed(data, everything):
         return None
-    modality = _MODALITY_OF_BUILDER.get(builder, "tabular" if "tabular" in set(sections) else "text")
+    present = set(sections)
+    modality = _MODALITY_OF_BUILDER.get(builder, "tabular" if "tabular" in present else "text")
+    if modality not in present and len(present) == 1:
+        modality = next(iter(present))  # the card's manifest row names a section of the recipe (replay needs one)
     return card(data, modality), modality
 
 

@@ -67,6 +67,8 @@ class Plan:
     objects: dict[str, dict[str, tuple[int, int]]] = field(default_factory=dict)  # section -> class ->
     # (objects in INPUT, objects expected in OUTPUT) under `balance: {by: object}`
     drawers: dict[str, PartnerDrawer] = field(default_factory=dict)  # mixing sections: their partner draws
+    folders: list[str] = field(default_factory=list)  # INPUT's folders OUTPUT mirrors though no output is in
+    # them (an empty class folder): class-folder loaders number the classes of OUTPUT as of INPUT
 
     @property
     def output_count(self) -> int:
@@ -78,6 +80,7 @@ def walk(
     special: list[tuple[str, str]] | None = None,
     unreadable: list[tuple[str, str]] | None = None,
     avoid: tuple[int, int] | None = None,
+    folders: list[str] | None = None,
 ) -> Iterator[tuple[Path, str]]:
     """Every file below `root` in sorted order, as (path, POSIX relative path).
 
@@ -87,7 +90,8 @@ def walk(
     `special` with the reason. A link that cannot be resolved (dangling, a loop) is yielded: that
     one input fails with its reason. Hidden files and folders (names starting with '.') are skipped.
     A folder that cannot be listed goes to `unreadable`; reaching the folder `avoid` (OUTPUT's
-    device and inode: a link or bind mount inside INPUT) is a PlanError.
+    device and inode: a link or bind mount inside INPUT) is a PlanError. `folders` gets every
+    folder entered (POSIX, relative; "" for `root`).
     """
     seen: set[tuple[int, int]] = set()
     stack: list[Iterator[tuple[os.DirEntry, str]]] = []
@@ -110,6 +114,8 @@ def walk(
                 unreadable.append((relative or ".", f"cannot list this folder: {exc.strerror}"))
             return
         prefix = relative + "/" if relative else ""
+        if folders is not None:
+            folders.append(relative)
         stack.append(iter([(entry, prefix + entry.name) for entry in entries if not entry.name.startswith(".")]))
 
     enter(str(root), "")
@@ -205,7 +211,8 @@ def build_plan(recipe: Recipe, input_root: Path, output_root: Path | None = None
         splits.update(prepared.splits)
     claimed: dict[str, list[str]] = {name: [] for name in recipe.sections}
     found: list[tuple[Path, str, str]] = []
-    for path, relative in walk(input_root, plan.special, plan.unreadable, avoid):
+    input_folders: list[str] = []
+    for path, relative in walk(input_root, plan.special, plan.unreadable, avoid, input_folders):
         if any(relative == r or relative.startswith(r + "/") for r in reserved):
             continue  # annotation files and masks: they travel with their images
         owners = [name for name, section in recipe.sections.items() if claims(section, relative)]
@@ -266,11 +273,36 @@ def build_plan(recipe: Recipe, input_root: Path, output_root: Path | None = None
         counts = plan.splits.setdefault(split_of(relative, splits), [0, 0])
         counts[1 if passing else 0] += 1
     plan.warnings += _split_warnings(plan, splits)
+    plan.folders = _mirrored_folders(plan, input_folders, reserved)
     _draw_partners(recipe, plan, splits, held)
     if conflicts:
         shown = conflicts[:10] + ([f"... and {len(conflicts) - 10} more"] if len(conflicts) > 10 else [])
         raise PlanError("the recipe does not fit the dataset:\n  " + "\n  ".join(shown))
     return plan
+
+
+def _mirrored_folders(plan: Plan, input_folders: list[str], reserved: list[str]) -> list[str]:
+    """INPUT's folders that hold no output, beside a folder that does: an empty class folder, or one
+    of only unclaimed files. Class-folder loaders (ImageFolder, Keras) list every folder beside the
+    ones with data, so OUTPUT must have them to number its classes as INPUT's. Annotation folders
+    (reserved) travel with their images and are not mirrored."""
+    holding = {""}
+    for job in plan.jobs:
+        for output in job.outputs:
+            for written in output.files:
+                folder = written.rpartition("/")[0]
+                while folder not in holding:
+                    holding.add(folder)
+                    folder = folder.rpartition("/")[0]
+    beside = {folder.rpartition("/")[0] for folder in holding if folder}  # parents of a folder with outputs
+    return sorted(
+        folder
+        for folder in input_folders
+        if folder
+        and folder not in holding
+        and folder.rpartition("/")[0] in beside
+        and not any(folder == r or folder.startswith(r + "/") for r in reserved)
+    )
 
 
 def _copies_per_file(recipe: Recipe, found: list[tuple[Path, str, str]], plan: Plan) -> dict[str, tuple[int, int, str]]:

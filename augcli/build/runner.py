@@ -47,6 +47,7 @@ class Summary:
     sent: list[str] = field(default_factory=list)  # files the workers uploaded to a remote OUTPUT
     kept: list[str] = field(default_factory=list)  # outputs of removed inputs left alone: someone edited them
     manifest_rewritten: bool = False  # manifest.csv was written again (it was missing or edited)
+    card_taken: bool = False  # augcli's README.md card was edited: the user's now, no longer listed
 
     def record(self) -> dict[str, Any]:
         """The counts, for the run report (OUTPUT/.augcli/run.json)."""
@@ -115,6 +116,8 @@ class _Run:
         self.root, self.known, self.tree = output_root, known, tree
         self.journal = state.Journal(output_root, place)
         self.kept_modified: list[str] = []  # outputs of removed inputs that were edited: not deleted
+        self.records_changed = 0  # units put or deleted (the journal also holds garbage claims)
+        self.card_taken = False
 
     def put(self, made: Made, record: dict[str, Any], hashes: dict[str, list[Any]] | None = None) -> None:
         unit = made.output
@@ -125,6 +128,7 @@ class _Run:
             self.garbage([entry[0] for entry in old["files"] if entry[0] not in kept])
         stamps = {entry[0]: entry[2] for entry in made.files}
         self.known.units[unit] = record
+        self.records_changed += 1
         self.known.set_lines(lines)
         self.known.stamps.update(stamps)
         self.journal.put(unit, record, lines, hashes, stamps)
@@ -181,7 +185,9 @@ def run(
         tree.remove_temps()  # a shard removes only its own: another shard may be writing beside it
         work = _Run(output_root, known, tree, place)
         journal = state.path(output_root, state.JOURNAL, place)
-        stale_state = bool(known.garbage or known.migrated_from) or journal.exists()
+        had_journal = journal.exists()  # a killed run's: its records are saved into the snapshot
+        stale_state = bool(known.migrated_from) or had_journal
+        garbage_before = set(known.garbage)
         deaths_before = dict(known.deaths)
         try:
             for relative, why in [*plan.unreadable, *status.blocked.items()]:
@@ -199,11 +205,15 @@ def run(
             if ok:
                 if options.shard is None:  # run-wide files need every shard's entries: `augcli merge`
                     summary.written += _finish(recipe, work, status)
+                    summary.card_taken = work.card_taken
                 summary.removed = _remove(work, status)
                 summary.kept = work.kept_modified
+            folders_changed = ok and options.shard is None and _mirror_folders(plan, work)
             work.journal.sync()
             name = options.manifest_name
-            changed = bool(work.journal.entries or summary.removed or stale_state)
+            _drop_idle_garbage(work)
+            changed = work.records_changed or summary.removed or stale_state or folders_changed
+            changed = bool(changed or known.garbage != garbage_before)
             if ok and (changed or not _manifest_is_current(output_root, known, name)):
                 manifest_bytes = _render_manifest(known)
                 sha = hashlib.sha256(manifest_bytes).hexdigest()
@@ -230,6 +240,9 @@ def run(
                 state.save(output_root, known, tree.write_chunks, place)
             elif status.hashes_changed or known.stamps_changed:
                 state.save_cache(output_root, known, tree.write_chunks, place)
+            if not changed and not had_journal:  # it holds only claims of paths no job wrote: gone with them
+                work.journal.close()
+                journal.unlink(missing_ok=True)
         finally:
             work.journal.close()
     options.sent = summary.sent
@@ -349,8 +362,14 @@ def _finish(recipe: Recipe, work: _Run, status: Status) -> int:
             made = Made(relative, [[cells[0], sha, stamp.stat(), manifest.line(cells)]])
             work.put(made, _record(sha, made, True))
             written += 1
+    standing = card_standing(work.root, work.known)
+    if standing == "edited":  # the user's card now: never rewritten, nor listed, nor deleted
+        del units[datacard.CARD_NAME]
+        work.journal.delete(datacard.CARD_NAME)
+        work.records_changed += 1
+        work.card_taken = True
     listed = units.get(datacard.CARD_NAME)
-    unchanged = not (work.journal.entries or status.removed or status.tasks)
+    unchanged = not (work.journal.entries or status.removed or status.tasks) and standing != "missing"
     card = None if unchanged else _dataset_card(recipe, work, status)  # the set as it was: so is its card
     if unchanged and listed is not None and listed.get("run"):
         produced.add(datacard.CARD_NAME)  # the set did not change: its card stands as it is
@@ -368,6 +387,15 @@ def _finish(recipe: Recipe, work: _Run, status: Status) -> int:
     return written
 
 
+def card_standing(output_root: Path, known: state.State) -> str:
+    """How augcli's dataset card stands: "" (as written, or none on record), "missing" (a run
+    writes it again) or "edited" (someone changed it: a run leaves it to them and stops listing it)."""
+    listed = known.units.get(datacard.CARD_NAME)
+    if listed is None or not listed.get("run") or is_current(output_root, listed, listed["key"], known):
+        return ""
+    return "edited" if os.path.lexists(output_root / datacard.CARD_NAME) else "missing"
+
+
 def _dataset_card(recipe: Recipe, work: _Run, status: Status) -> tuple[bytes, str] | None:
     """OUTPUT/README.md for Hugging Face datasets when a load of OUTPUT would read manifest.csv as
     data (CSV/TSV tables), listing the data files; never over a README.md that is not augcli's
@@ -381,6 +409,19 @@ def _dataset_card(recipe: Recipe, work: _Run, status: Status) -> tuple[bytes, st
     return datacard.for_units(
         {u: r for u, r in units.items() if u in status.unit_keys or r.get("run")}, recipe.sections
     )
+
+
+def _drop_idle_garbage(work: _Run) -> None:
+    """Forget claimed paths a run (that ran to its end) left with nothing to delete: no file there,
+    or a file a record owns. A failed job wrote nothing, so its claims go, and a rerun that fails
+    the same way finds the state as it was and writes nothing."""
+    known = work.known
+    if not known.garbage:
+        return
+    owned = known.owned()
+    known.garbage = {
+        cell for cell in known.garbage if cell not in owned and os.path.lexists(work.root / manifest.decode_path(cell))
+    }
 
 
 def _remove(work: _Run, status: Status) -> int:
@@ -403,20 +444,59 @@ def _remove(work: _Run, status: Status) -> int:
     for unit in status.removed:
         if units.pop(unit, None) is not None:
             work.journal.delete(unit)
+            work.records_changed += 1
     work.known.garbage.clear()
     return removed
+
+
+def _mirror_folders(plan: Plan, work: _Run) -> bool:
+    """Make INPUT's folders that hold no output (an empty class folder) in OUTPUT, and remove those
+    augcli made whose INPUT folder is gone (only when empty: a file someone put there stays).
+    Whether the state's record of them changed. Remaking a recorded folder changes no record (a
+    clone of OUTPUT lost it: git keeps no empty folder), nor does forgetting one that is gone."""
+    wanted, known = set(plan.folders), work.known.folders
+    changed = False
+    for folder in sorted(known - wanted, key=lambda f: (-f.count("/"), f)):  # the deepest first
+        parent, _, name = folder.rpartition("/")
+        try:
+            os.rmdir(name, dir_fd=work.tree.folder(parent, create=False))
+        except FileNotFoundError:
+            known.discard(folder)  # saved with the next change: nothing to write for it alone
+            continue
+        except OSError:
+            continue  # not empty (someone's file), or not a folder: left alone, still on record
+        known.discard(folder)
+        changed = True
+    for folder in plan.folders:
+        if not os.path.lexists(work.root / folder):
+            work.tree.folder(folder)  # made without following a link on the way
+            if folder not in known:
+                known.add(folder)
+                changed = True
+    return changed
 
 
 @dataclass
 class CheckReport:
     new: list[str]
-    changed: list[str]
+    changed: list[str]  # recorded outputs whose key or bytes changed (not missing ones)
     removed: list[str]
     manifest_stale: str  # why manifest.csv would be rewritten, or "" (also when outputs change)
+    missing: list[str] = field(default_factory=list)  # recorded outputs whose file is gone: made again
+    folders: list[str] = field(default_factory=list)  # INPUT's folders with no output, missing in OUTPUT
+    card_edited: bool = False  # augcli's README.md card was edited: a run stops listing it
 
     @property
     def up_to_date(self) -> bool:
-        return not (self.new or self.changed or self.removed or self.manifest_stale)
+        return not (
+            self.new
+            or self.changed
+            or self.removed
+            or self.manifest_stale
+            or self.missing
+            or self.folders
+            or self.card_edited
+        )
 
 
 def check(plan: Plan, recipe: Recipe, output_root: Path, shard: tuple[int, int] | None = None) -> CheckReport:
@@ -424,6 +504,15 @@ def check(plan: Plan, recipe: Recipe, output_root: Path, shard: tuple[int, int] 
     options = Options(shard=shard)
     known = state.load(output_root, options.place)
     status = assess(plan, recipe, output_root, known, rebuild=False)
+    root = os.fsdecode(output_root) + "/"
+    missing = [
+        unit
+        for unit in status.changed
+        if any(not os.path.exists(root + manifest.decode_path(f[0])) for f in known.units[unit]["files"])
+    ]
+    gone = set(missing)
+    card = card_standing(output_root, known) if shard is None else ""
+    folders = [f for f in plan.folders if not os.path.lexists(root + f)] if shard is None else []
     stale = ""
     if not (status.tasks or status.removed or status.blocked):
         expected = _render_manifest(known)
@@ -436,4 +525,6 @@ def check(plan: Plan, recipe: Recipe, output_root: Path, shard: tuple[int, int] 
         else:
             if on_disk != expected:
                 stale = "it does not list what OUTPUT holds (it was edited, or a run was stopped before writing it)"
-    return CheckReport(status.new, status.changed, status.removed, stale)
+    changed = [unit for unit in status.changed if unit not in gone]
+    missing += [datacard.CARD_NAME] if card == "missing" else []
+    return CheckReport(status.new, changed, status.removed, stale, missing, folders, card == "edited")

@@ -71,6 +71,7 @@ class State:
     deaths: dict[str, list[Any]] = field(default_factory=dict)  # input -> [workers it killed, its hash then]
     garbage: set[str] = field(default_factory=set)  # paths claimed before writing: deleted after success
     manifest: str | None = None  # sha256 of the manifest the last successful run wrote
+    folders: set[str] = field(default_factory=set)  # folders augcli made to mirror INPUT's (empty, outputless)
     root: Path | None = None
     place: str = PLACE
     migrated_from: Path | None = None  # an old .augcli/ folder this state was read from
@@ -214,6 +215,8 @@ def _load_snapshot(state: State, file: Path) -> None:
     state.garbage = set(_check_garbage(data.get("garbage", []), where))
     manifest = data.get("manifest")
     state.manifest = None if manifest is None else expect_sha(manifest, f"{where}: manifest")
+    folders = expect(data.get("folders", []), list, f"{where}: folders")
+    state.folders = {check_relative(expect(f, str, f"{where}: folders"), f"{where}: folders") for f in folders}
 
 
 def _load_cache(state: State, file: Path) -> None:
@@ -460,6 +463,8 @@ def save(output_root: Path, state: State, write_chunks, place: str = PLACE) -> N
         "garbage": sorted(state.garbage),
         "manifest": state.manifest,
     }
+    if state.folders:  # absent when none: an OUTPUT without mirrored folders keeps its bytes
+        data["folders"] = sorted(state.folders)
     lines_file = path(output_root, LINES, place)
     if state._lines is not None or state._line_updates or not lines_file.exists() or state.migrated_from:
         owned = state.owned()
