@@ -112,10 +112,17 @@ def run(recipe, input_dir, output_dir, **options) -> None:
 
 @main.command("report", short_help="Write OUTPUT/report.html about the run that made it.")
 @click.argument("output_dir", metavar="OUTPUT", type=click.Path(exists=True, file_okay=False, path_type=Path))
-def report_command(output_dir: Path) -> None:
+@click.option(
+    "-o",
+    "--out",
+    "out_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write it here instead (default: OUTPUT/report.html); outside OUTPUT, a data version tool sees no change.",
+)
+def report_command(output_dir: Path, out_file: Path | None) -> None:
     """Write OUTPUT/report.html for the run that made OUTPUT: summary, recipe, how often each
     transform fired, sampled parameters, class counts, and a sample of the outputs."""
-    _call(jobs.report, output_dir)
+    _call(jobs.report, output_dir, out=out_file)
 
 
 @main.command(short_help="Join the parts of a sharded run into one manifest.")

@@ -226,14 +226,14 @@ def _write_report(output_dir: Path, console: Console) -> None:
     console.note(f"augcli: report: {written}")
 
 
-def report(output_dir: str | Path, console: Console | None = None) -> int:
-    """`augcli report`: write OUTPUT/report.html for the run that made OUTPUT."""
+def report(output_dir: str | Path, console: Console | None = None, out: str | Path | None = None) -> int:
+    """`augcli report`: write the report of OUTPUT to OUTPUT/report.html, or to `out`."""
     from augcli import report as reporting
     from augcli.report import run_report
 
     try:
         reporting.require()
-        written = run_report.write(Path(output_dir))
+        written = run_report.write(Path(output_dir), Path(out) if out is not None else None)
     except (ImportError, run_report.ReportError, OSError, UntrustedError) as exc:
         raise JobError(str(exc)) from None
     (console or Console()).note(f"augcli: report: {written}")

@@ -125,3 +125,14 @@ def test_lock_installs_every_pin_setup_venv_installs(tmp_path):
     assert "torch==2.13.0 --index-url https://download.pytorch.org/whl/cpu" in installs
     locked = (tmp_path / "constraints.txt").read_text().splitlines()
     assert pinned in locked and pinned in (ROOT / "constraints.txt").read_text().splitlines()
+
+
+def test_the_rebuild_docs_say_content_decides_and_when_copy_names_lost_their_padding():
+    """docs/rebuilds.md defined "up to date" by size and mtime after content became the rule; the
+    unpadded copy names came with state format 5, whose first run remakes padded copies once."""
+    rebuilds = (ROOT / "docs" / "rebuilds.md").read_text()
+    up_to_date = rebuilds.split("- **Up to date** means:", 1)[1].split("\n- **", 1)[0]
+    assert "sha256" in up_to_date and "size and modification time it was written with" not in up_to_date
+    for page in (ROOT / "README.md", ROOT / "docs" / "rebuilds.md", ROOT / "docs" / "output.md"):
+        text = " ".join(page.read_text().split())
+        assert "state format 5" in text and "_aug00" in text, page

@@ -448,3 +448,91 @@ def test_every_reason_check_gives_for_outputs_is_the_true_one(tmp_path):
     assert (out / "README.md").read_bytes() == card + b"\nMy notes.\n"
     assert "README.md" not in (out / "manifest.csv").read_text()
     assert "it is yours now" not in rerun()  # said once
+
+
+def test_a_report_written_elsewhere_leaves_output_as_the_run_left_it(tmp_path):
+    """`augcli report OUTPUT -o FILE`: OUTPUT keeps every byte and mtime (a data version tool sees
+    no change); with no -o the report is OUTPUT/report.html, as before."""
+    pytest.importorskip("jinja2")
+    root = project(tmp_path)
+    raw, out = root / "data" / "raw", root / "data" / "augmented"
+    assert augcli("run", root / "augment.yaml", raw, out).returncode == 0
+    before, folder_mtime = snapshot(out), out.stat().st_mtime_ns
+    elsewhere = tmp_path / "reports" / "augmented.html"
+    elsewhere.parent.mkdir()
+    done = augcli("report", out, "-o", elsewhere)
+    assert done.returncode == 0 and f"augcli: report: {elsewhere}" in done.stderr, done.stderr
+    assert "<html" in elsewhere.read_text().lower()
+    assert snapshot(out) == before and out.stat().st_mtime_ns == folder_mtime
+    assert augcli("report", out).returncode == 0 and (out / "report.html").is_file()
+
+
+@pytest.mark.skipif(dvc_command() is None, reason="DVC is not installed (scripts/test.sh puts it in .venv-dvc)")
+def test_dvc_sees_no_change_after_a_report_with_the_readmes_dvcignore(tmp_path):
+    """The README's .dvcignore lists report.html: `augcli report OUTPUT` after `dvc repro` leaves
+    `dvc status` clean, and so does a report written elsewhere with -o; a failed run's list of
+    failures is ignored too."""
+    pytest.importorskip("jinja2")
+    dvc = dvc_command()
+    root = project(tmp_path)
+    (root / "dvc.yaml").write_text(readme_block("### With DVC", "yaml"))
+    (root / ".dvcignore").write_text(readme_block("### With DVC", "text").split("\n", 1)[1])
+    env = os.environ | {"PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}", "DVC_NO_ANALYTICS": "1"}
+
+    def run(*args: object) -> str:
+        done = subprocess.run([str(a) for a in args], cwd=root, capture_output=True, text=True, env=env, timeout=300)
+        assert done.returncode == 0, done.stdout + done.stderr
+        return done.stdout + done.stderr
+
+    git("init", "-q", cwd=root)
+    run(dvc, "init", "-q")
+    run(dvc, "repro")
+    out = root / "data" / "augmented"
+    assert augcli("report", out).returncode == 0 and (out / "report.html").is_file()
+    assert augcli("report", out, "-o", tmp_path / "report.html").returncode == 0
+    (out / ".augcli-failures.csv").write_text('"source","error"\n')
+    assert "up to date" in run(dvc, "status")
+
+
+def test_padded_copy_names_of_a_version_4_output_are_remade_once_under_stable_names(tmp_path):
+    """What docs/rebuilds.md ("Stable copy names") and the README promise: before state format 5,
+    k was padded to the width of copies - 1 (`_aug00` with 11 copies). The first run of this
+    version remakes those copies once under unpadded names and deletes the padded ones; the
+    original stays untouched; the next run makes nothing."""
+    data, out = tmp_path / "raw", tmp_path / "out"
+    write_image(data / "cats" / "cat0.png", gradient_rgb(16, 12, seed=1))
+    recipe = tmp_path / "r.yaml"
+    recipe.write_text("seed: 1\ncopies: 11\nimage:\n  transforms: [hflip]\n")
+    assert augcli("run", recipe, data, out).returncode == 0
+    state, lines = (
+        json.loads((out / ".augcli-state.json").read_text()),
+        json.loads((out / ".augcli-lines.json").read_text()),
+    )
+
+    def padded(path: str) -> str:
+        return re.sub(r"_aug(\d+)\.", lambda m: f"_aug{int(m.group(1)):02d}.", path)
+
+    old_units, old_lines = {}, {}
+    for unit, record in state["units"].items():
+        files = []
+        for cell, _sha in record["files"]:
+            (out / cell).rename(out / padded(cell))
+            info = (out / padded(cell)).stat()
+            files.append([padded(cell), info.st_size, info.st_mtime_ns])
+            old_lines[padded(cell)] = lines[cell].replace(cell, padded(cell))
+        old_units[padded(unit)] = {"key": record["key"], "files": files}
+    (out / ".augcli").mkdir()
+    (out / ".augcli" / "state.json").write_text(json.dumps({"version": 4, "units": old_units, "deaths": {}}))
+    (out / ".augcli" / "lines.json").write_text(json.dumps(old_lines))
+    for name in ("state.json", "lines.json", "run.json", "cache.json"):
+        (out / f".augcli-{name}").unlink()
+    original = (out / "cats" / "cat0.png").stat().st_mtime_ns
+    assert sorted(p.name for p in (out / "cats").iterdir())[:3] == ["cat0.png", "cat0_aug00.png", "cat0_aug01.png"]
+
+    first = augcli("run", recipe, data, out)
+    assert first.returncode == 0 and "1 made (10 outputs), 10 removed" in first.stderr, first.stderr  # _aug10 kept
+    names = sorted(p.name for p in (out / "cats").iterdir())
+    assert names == sorted(["cat0.png", *(f"cat0_aug{k}.png" for k in range(11))])
+    assert (out / "cats" / "cat0.png").stat().st_mtime_ns == original
+    again = augcli("run", recipe, data, out)
+    assert again.returncode == 0 and "0 made (0 outputs), 0 removed" in again.stderr

@@ -479,17 +479,32 @@ def _text_diffs(shown: Shown, output_root: Path, members: list[dict[str, str]]) 
         shown.samples.append({"original": text, "copies": rows})
 
 
-def write(output_root: Path) -> Path:
-    """Make OUTPUT/report.html from what OUTPUT holds (written as every output is: a temporary
-    name, then a rename, never through a link, never outside OUTPUT)."""
+def write(output_root: Path, destination: Path | None = None) -> Path:
+    """Make the report of what OUTPUT holds: OUTPUT/report.html (written as every output is: a
+    temporary name, then a rename, never through a link, never outside OUTPUT), or `destination`
+    (a file elsewhere: OUTPUT stays as the run left it, so a data version tool sees no change)."""
     from augcli.report import page
-    from augcli.storage.tree import OutputTree
+    from augcli.storage.tree import OutputTree, write_file
 
-    if REPORT_NAME in state.load(output_root).owned():
+    inside = destination is None or _relative_to(destination, output_root) == REPORT_NAME
+    taken = REPORT_NAME if destination is None else _relative_to(destination, output_root)
+    if taken is not None and taken in state.load(output_root).owned():
         raise ReportError(
-            f"OUTPUT/{REPORT_NAME} is an output of INPUT/{REPORT_NAME}: the report would replace it; rename that input"
+            f"OUTPUT/{taken} is an output of INPUT/{taken}: the report would replace it; "
+            + ("rename that input" if inside else "write the report elsewhere")
         )
-    html = page.render(**build(output_root))
-    with OutputTree(output_root) as tree:
-        tree.write(REPORT_NAME, html.encode("utf-8"))
-    return output_root / REPORT_NAME
+    html = page.render(**build(output_root)).encode("utf-8")
+    if destination is None or inside:
+        with OutputTree(output_root) as tree:
+            tree.write(REPORT_NAME, html)
+        return output_root / REPORT_NAME
+    write_file(destination, html)
+    return destination
+
+
+def _relative_to(path: Path, root: Path) -> str | None:
+    """`path` as a POSIX path relative to `root` (both resolved), or None when it is not inside."""
+    try:
+        return path.resolve().relative_to(root.resolve()).as_posix()
+    except ValueError:
+        return None
