@@ -218,6 +218,38 @@ def test_voc_image_sets_list_each_copy_in_its_originals_sets(tmp_path):
     assert (tmp_path / "o2" / "VOC" / "ImageSets" / "Main" / "train.txt").read_text() == "im0_aug0\nim1_aug0\n"
 
 
+def test_voc_segmentation_and_layout_sets_are_carried_over(tmp_path):
+    """ImageSets/Segmentation and ImageSets/Layout travel as ImageSets/Main does (they were
+    dropped: torchvision's VOCSegmentation found no split list). A segmentation list names a copy
+    when its mask travels with it; a person-layout list (parts by object index) names originals."""
+    data = voc_dataset(tmp_path / "data")
+    for i in range(3):
+        mask = np.zeros((H, W), np.uint8)
+        mask[6:16, 4:18] = 1
+        (data / "VOC" / "SegmentationClass").mkdir(parents=True, exist_ok=True)
+        Image.fromarray(mask).save(data / "VOC" / "SegmentationClass" / f"im{i}.png")
+    write(data / "VOC" / "ImageSets" / "Segmentation" / "train.txt", "im0\nim1\n")
+    write(data / "VOC" / "ImageSets" / "Segmentation" / "val.txt", "im2\n")
+    write(data / "VOC" / "ImageSets" / "Layout" / "train.txt", "im0 1\n")
+    text = (
+        "seed: 1\ncopies: 1\nimage:\n  images: VOC/JPEGImages\n  annotations: {format: voc, path: VOC/Annotations}\n"
+        "{masks}  transforms: [hflip]\n"
+    )
+    out = tmp_path / "out"
+    masked = text.replace("{masks}", "  masks: {path: VOC/SegmentationClass}\n")
+    result = invoke("run", write(tmp_path / "voc.yaml", masked), data, out)
+    assert result.exit_code == 0, result.output
+    sets = out / "VOC" / "ImageSets"
+    assert (sets / "Segmentation" / "train.txt").read_text() == "im0\nim0_aug0\nim1\nim1_aug0\n"
+    assert (sets / "Segmentation" / "val.txt").read_text() == "im2\nim2_aug0\n"
+    assert (out / "VOC" / "SegmentationClass" / "im0_aug0.png").is_file()
+    assert (sets / "Layout" / "train.txt").read_text() == "im0 1\n"
+    assert (sets / "Main" / "train.txt").read_text() == "im0\nim0_aug0\nim1\nim1_aug0\n"
+    bare = tmp_path / "bare"  # no masks: a copy has no SegmentationClass picture, so no segmentation line
+    assert invoke("run", write(tmp_path / "bare.yaml", text.replace("{masks}", "")), data, bare).exit_code == 0
+    assert (bare / "VOC" / "ImageSets" / "Segmentation" / "train.txt").read_text() == "im0\nim1\n"
+
+
 # --- data.yaml image lists ------------------------------------------------------------------------------
 
 

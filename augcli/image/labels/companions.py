@@ -106,6 +106,26 @@ class Layout:
                     return sets
         return None
 
+    @functools.cached_property
+    def voc_other_sets(self) -> tuple[str, ...]:
+        """VOC's ImageSets/Segmentation and ImageSets/Layout folders beside ImageSets/Main (or where
+        it would be), relative to INPUT: carried over as Main is, for the loaders that read them
+        (torchvision's VOCSegmentation reads ImageSets/Segmentation)."""
+        if self.format != "voc":
+            return ()
+        for folder in (self.labels, self.images):
+            parent = PurePosixPath(folder or "").parent if folder else None
+            if parent is None:
+                continue
+            found = tuple(
+                sets
+                for kind in ("Segmentation", "Layout")
+                if (self.input_root / (sets := (parent / "ImageSets" / kind).as_posix().removeprefix("./"))).is_dir()
+            )
+            if found:
+                return found
+        return ()
+
     @property
     def lists(self) -> tuple[str, ...]:
         """The image lists data.yaml names as splits (train.txt), relative to INPUT."""
@@ -113,11 +133,13 @@ class Layout:
 
     def keeps_entries(self) -> bool:
         """Whether each output records an entry for the run-wide files (COCO json, VOC sets, image lists)."""
-        return self.format == "coco" or self.voc_sets is not None or bool(self.lists)
+        return self.format == "coco" or self.voc_sets is not None or bool(self.voc_other_sets or self.lists)
 
     def reserved(self) -> list[str]:
         """Paths under INPUT that hold annotations, not samples: no section claims them."""
-        return [p for p in (self.labels, self.masks, self.classes, self.voc_sets, *self.lists) if p]
+        return [
+            p for p in (self.labels, self.masks, self.classes, self.voc_sets, *self.voc_other_sets, *self.lists) if p
+        ]
 
 
 YOLO_FORMATS = ("yolo", "yolo_obb")  # label files found by ultralytics' rule, classes by number
@@ -559,4 +581,11 @@ def finish(layout: Layout, entries: list[tuple[str, dict[str, Any]]]) -> list[tu
         outputs_by_id = [(layout.key(path), item) for path, item in mine]
         sets = voc.image_sets(layout.input_root / layout.voc_sets, [(k, i) for k, i in outputs_by_id if k is not None])
         files += [(f"{layout.voc_sets}/{name}", data) for name, data in sets]
+    for folder in layout.voc_other_sets:
+        # a copy is listed where it carries what the list is for: a segmentation list when masks
+        # travel with the copies; a person-layout list (parts by object index) never
+        copies = folder.endswith("/Segmentation") and layout.masks is not None
+        outputs_by_id = [(layout.key(path), item) for path, item in mine if copies or item.get("original")]
+        sets = voc.image_sets(layout.input_root / folder, [(k, i) for k, i in outputs_by_id if k is not None])
+        files += [(f"{folder}/{name}", data) for name, data in sets]
     return files
