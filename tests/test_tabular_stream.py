@@ -141,5 +141,5 @@ def test_a_blank_label_in_a_later_chunk_is_named_by_its_row(tmp_path, monkeypatc
     frame["label"] = frame["label"].astype(object)
     frame.loc[24, "label"] = None
     path = write_table(tmp_path / "t.csv", frame)
-    with pytest.raises(Exception, match=r"label column 'label' is empty in row\(s\) 25 "):
+    with pytest.raises(Exception, match=r"label column 'label' is empty in row 25 "):
         render(path, NOISE, True, monkeypatch)
