@@ -370,22 +370,22 @@ def test_word_files_a_recipe_names_are_read_bounded(tmp_path, key, kind):
 
 
 def test_a_bounded_read_reserves_what_the_file_holds_not_the_bound(tmp_path):
-    """read_state_file's bound is 4 GiB: reading a small state must not ask for 4 GiB first (that
+    """read_state_file's bound is 2 GiB: reading a small state must not ask for 2 GiB first (that
     peak was every no-op run's, and fails outright where memory is not overcommitted)."""
     import tracemalloc
 
     from augcli.core.files import read_at_most
-    from augcli.storage.untrusted import read_state_file
+    from augcli.storage.untrusted import UntrustedError, read_state_file
 
     small = tmp_path / ".augcli-state.json"
     small.write_bytes(b"x" * 1000)
     tracemalloc.start()
     try:
         assert read_state_file(small) == b"x" * 1000
-        assert tracemalloc.get_traced_memory()[1] < 16 << 20  # not 4 GiB
+        assert tracemalloc.get_traced_memory()[1] < 16 << 20  # not 2 GiB
     finally:
         tracemalloc.stop()
     with small.open("rb") as handle:
         assert read_at_most(handle, 10) == b"x" * 10
-    with pytest.raises(OSError, match="over 0 MiB"):
+    with pytest.raises(UntrustedError, match=r"holds over 0 MiB \(1,000 bytes\): it is not a file augcli wrote"):
         read_state_file(small, limit=999)

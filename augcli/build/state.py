@@ -37,7 +37,18 @@ from pathlib import Path
 from typing import Any
 
 from augcli.build.manifest import decode_path
-from augcli.storage.untrusted import UntrustedError, check_relative, expect, expect_sha, read_state_file
+from augcli.storage.untrusted import (
+    JSON_DEPTH,
+    RECORD_FILE_LIMIT,
+    NestedTooDeep,
+    UntrustedError,
+    check_relative,
+    expect,
+    expect_sha,
+    load_json,
+    read_json_file,
+    read_state_file,
+)
 
 PLACE = ".augcli-"  # the prefix of every state file of OUTPUT (a shard's: shard_place)
 SNAPSHOT = "state.json"
@@ -84,11 +95,17 @@ class State:
     def lines(self) -> dict[str, str]:
         """Each file's manifest line, by path cell (loaded on first use: a no-op run never needs it)."""
         if self._lines is None:
-            self._lines = {}
-            if self.root is not None:
-                self._lines = _read_lines(self.root, self.place, self.migrated_from)
-            self._lines.update(self._line_updates)
-            self._line_updates = {}
+            lines = {} if self.root is None else _read_lines(self.root, self.place, self.migrated_from)
+            lines.update(self._line_updates)
+            files = (f[0] for record in self.units.values() for f in record["files"])
+            unlisted = next((cell for cell in files if cell not in lines), None)
+            if unlisted is not None and self.root is not None:  # read back: a file of the wrong shape
+                raise UntrustedError(
+                    f"{path(self.root, LINES, self.place)} has no manifest line for {unlisted!r}, a file the state "
+                    "records: it is not the lines file augcli wrote with that state; restore both, or delete the "
+                    ".augcli-* files and rerun with --overwrite"
+                )
+            self._lines, self._line_updates = lines, {}
         return self._lines
 
     def set_lines(self, updates: dict[str, str]) -> None:
@@ -155,15 +172,16 @@ def check_state_files(output_root: Path, place: str = PLACE) -> str | None:
 
 
 def _json_file(file: Path) -> Any:
-    try:
-        return json.loads(read_state_file(file))
-    except ValueError as exc:
-        raise UntrustedError(f"{file} is not valid JSON ({exc})") from None
+    return read_json_file(file)  # bounded, never a FIFO; UntrustedError for what is not JSON or too deep
 
 
 def _check_cell(cell: Any, where: str) -> str:
     expect(cell, str, where)
-    check_relative(decode_path(cell), where)
+    try:
+        check_relative(decode_path(cell), where)
+    except UntrustedError as exc:  # decode_path's own message: say which file holds the cell
+        message = str(exc) if str(exc).startswith(where) else f"{where}: {exc}"
+        raise UntrustedError(message) from None
     return cell
 
 
@@ -234,7 +252,7 @@ def _load_cache(state: State, file: Path) -> None:
             for k, v in stamps.items()
             if isinstance(k, str) and isinstance(v, list) and len(v) == 3 and all(isinstance(n, int) for n in v)
         }
-    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):  # UntrustedError is a ValueError
         state.hashes, state.stamps = {}, {}
 
 
@@ -275,8 +293,10 @@ def _replay_journal(state: State, file: Path) -> None:
         if not line:
             continue
         try:
-            entry = json.loads(line)
-        except ValueError:
+            entry = load_json(line, f"{file}, line {number}")
+        except NestedTooDeep:
+            raise
+        except UntrustedError:
             break  # the torn tail of a killed run
         _replay(state, entry, f"{file}, line {number}")
 
@@ -325,8 +345,10 @@ def _load_old(state: State, folder: Path) -> None:
     with contextlib.suppress(FileNotFoundError):
         for number, raw in enumerate(read_state_file(folder / JOURNAL).split(b"\n"), start=1):
             try:
-                entry = json.loads(raw) if raw else None
-            except ValueError:
+                entry = load_json(raw, f"{folder / JOURNAL}, line {number}") if raw else None
+            except NestedTooDeep:
+                raise
+            except UntrustedError:
                 break
             if isinstance(entry, dict) and isinstance(entry.get("put"), str):
                 units[entry["put"]] = entry.get("record")
@@ -497,10 +519,11 @@ def read_run_info(output_root: Path, place: str = PLACE) -> dict[str, Any] | Non
     """The run record, or None when there is none or it is not an object of the fields augcli writes."""
     old = _old_folder(output_root, place)
     file = old / RUN_INFO if old is not None and not path(output_root, RUN_INFO, place).exists() else None
+    file = file or path(output_root, RUN_INFO, place)
     try:
-        text = read_state_file(file or path(output_root, RUN_INFO, place)).decode("utf-8", "surrogateescape")
-        info = json.loads(text)
-    except (OSError, ValueError):
+        text = read_state_file(file, RECORD_FILE_LIMIT).decode("utf-8", "surrogateescape")
+        info = load_json(text, file, JSON_DEPTH)
+    except (OSError, ValueError):  # UntrustedError too: a record of the wrong kind is no record
         return None
     if not isinstance(info, dict):
         return None
@@ -531,8 +554,8 @@ def write_failures(output_root: Path, failures: Iterable[tuple[str, str]], write
     writer.writerow(["source", "error"])
     writer.writerows(rows)
     data = buffer.getvalue().encode("utf-8", "surrogateescape")
-    with contextlib.suppress(OSError):
-        if read_state_file(file) == data:
+    with contextlib.suppress(OSError, ValueError):
+        if read_state_file(file, RECORD_FILE_LIMIT) == data:
             return
     write_chunks(place + FAILURES, [data])
 

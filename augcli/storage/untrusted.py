@@ -6,21 +6,30 @@ shape is refused with the file and what is wrong, never half-used.
 
 from __future__ import annotations
 
-import errno
+import json
 import os
 import re
 import stat
 from pathlib import Path
 from typing import Any
 
-from augcli.core.files import read_at_most
+from augcli.core.files import file_kind, read_at_most
 
-STATE_FILE_LIMIT = 4 << 30  # a state or manifest larger than this is not one augcli wrote
+# Sizes over which a file read back from OUTPUT is not one augcli wrote (refused unread, exit 2).
+# The state, lines, cache, journal and manifest take some 150-600 bytes per output: 2 GiB is millions.
+STATE_FILE_LIMIT = 2 << 30  # .augcli-state.json, -lines.json, -cache.json, -journal.jsonl
+MANIFEST_LIMIT = 2 << 30  # manifest.csv and a shard's manifest part
+RECORD_FILE_LIMIT = 64 << 20  # .augcli-run.json, -failures.csv, a mirror's record: small documents
+JSON_DEPTH = 64  # nesting of a small document (a manifest cell, the run record): augcli writes under 10
 SHA256 = re.compile(r"^[0-9a-f]{64}$")
 
 
 class UntrustedError(ValueError):
     """A file read back from OUTPUT is not what augcli writes; the message names it and why."""
+
+
+class NestedTooDeep(UntrustedError):
+    """JSON nested deeper than Python parses it (or than a small document's bound): never a torn line."""
 
 
 def relative_path_problem(path: Any) -> str | None:
@@ -58,20 +67,70 @@ def check_relative(path: Any, where: str) -> str:
 
 
 def read_state_file(path: Path, limit: int = STATE_FILE_LIMIT, follow: bool = True) -> bytes:
-    """A file augcli wrote into OUTPUT, read back: never a FIFO or device, never over `limit`.
+    """A file augcli wrote into OUTPUT, read back: never a FIFO or device (opened without
+    blocking, refused unread), never over `limit` (refused by its size before a byte is read).
     Through a link only when `follow` (a data version tool links the files it tracks into its
-    cache; reading one is harmless, and augcli replaces such a link, never writes through it)."""
+    cache; reading one is harmless, and augcli replaces such a link, never writes through it).
+    UntrustedError names the file; FileNotFoundError when there is none."""
     flags = os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC | (0 if follow else os.O_NOFOLLOW)
     fd = os.open(path, flags)
-    with os.fdopen(fd, "rb") as handle:
-        info = os.fstat(fd)
+    try:
+        info = os.fstat(fd)  # before fdopen: Python's file object refuses a folder with the bare descriptor
         if not stat.S_ISREG(info.st_mode):
-            raise UntrustedError(f"{path} is not a regular file: augcli's state files are plain files; remove it")
+            raise UntrustedError(
+                f"{path} is {file_kind(info.st_mode)}, not a plain file: augcli writes only plain files there; "
+                "remove it"
+            )
+        if info.st_size > limit:
+            raise UntrustedError(_too_large(path, info.st_size, limit))
         os.set_blocking(fd, True)
+        handle = os.fdopen(fd, "rb")
+    except BaseException:
+        os.close(fd)
+        raise
+    with handle:
         data = read_at_most(handle, limit + 1)
-    if len(data) > limit:
-        raise OSError(errno.EFBIG, f"{path} is over {limit >> 20} MiB: it is not a file augcli wrote")
+    if len(data) > limit:  # it grew while read
+        raise UntrustedError(_too_large(path, len(data), limit))
     return data
+
+
+def _too_large(path: Path, size: int, limit: int) -> str:
+    return f"{path} holds over {limit >> 20:,} MiB ({size:,} bytes): it is not a file augcli wrote; remove it"
+
+
+def load_json(data: bytes | str, where: Any, depth: int | None = None) -> Any:
+    """JSON read back from OUTPUT: UntrustedError naming `where` for what is not JSON, and for
+    nesting deeper than Python's parser goes (a RecursionError) or, when given, than `depth`."""
+    try:
+        value = json.loads(data)
+    except RecursionError:
+        raise NestedTooDeep(f"{where}: JSON nested too deep to be what augcli writes") from None
+    except ValueError as exc:  # UnicodeDecodeError included
+        raise UntrustedError(f"{where} is not valid JSON ({exc})") from None
+    if depth is not None and _deeper_than(value, depth):
+        raise NestedTooDeep(f"{where}: JSON nested over {depth} levels: not what augcli writes")
+    return value
+
+
+def read_json_file(path: Path, limit: int = STATE_FILE_LIMIT, follow: bool = True, depth: int | None = None) -> Any:
+    """A JSON file of OUTPUT's, read bounded (read_state_file) and parsed (load_json)."""
+    return load_json(read_state_file(path, limit, follow), path, depth)
+
+
+def _deeper_than(value: Any, depth: int) -> bool:
+    """Whether a parsed JSON value nests lists and objects over `depth` levels (iterative)."""
+    stack = [(value, 1)]
+    while stack:
+        item, level = stack.pop()
+        if isinstance(item, dict):
+            item = list(item.values())
+        elif not isinstance(item, list):
+            continue
+        if level > depth:
+            return True
+        stack.extend((child, level + 1) for child in item if isinstance(child, (list, dict)))
+    return False
 
 
 def expect(value: Any, kind: type | tuple[type, ...], where: str) -> Any:
