@@ -30,6 +30,7 @@ from augcli.core.files import sha256_file
 from augcli.core.recipe import Recipe
 from augcli.core.words import plural
 from augcli.storage.tree import OutputTree
+from augcli.storage.untrusted import MANIFEST_LIMIT, read_state_file
 
 INTERRUPTED = threading.Event()  # set by the CLI's SIGINT handler
 
@@ -173,7 +174,7 @@ def run(
                 f"OUTPUT holds {plural(len(foreign), 'file')} that no augcli run recorded where outputs go, e.g. "
                 f"{foreign[0]}: pass --overwrite to replace {'it' if len(foreign) == 1 else 'them'}"
             )
-    if status.tasks or status.removed:
+    if status.tasks or status.removed or not _manifest_is_current(output_root, known, options.manifest_name):
         known.lines()  # read (and checked) before anything is written: the manifest will need them
     summary = Summary(files=len(plan.jobs), skipped=len(plan.unclaimed) + len(plan.special))
     summary.current = status.current_jobs
@@ -516,8 +517,8 @@ def check(plan: Plan, recipe: Recipe, output_root: Path, shard: tuple[int, int] 
     stale = ""
     if not (status.tasks or status.removed or status.blocked):
         expected = _render_manifest(known)
-        try:
-            on_disk = (output_root / options.manifest_name).read_bytes()
+        try:  # bounded, never a FIFO or device (UntrustedError: exit 2 naming it)
+            on_disk = read_state_file(output_root / options.manifest_name, MANIFEST_LIMIT)
         except FileNotFoundError:
             stale = "it is missing"
         except OSError as exc:

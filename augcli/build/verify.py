@@ -5,7 +5,6 @@ thumbnails into datasets) and fail only with --strict. Linear in the number of f
 
 from __future__ import annotations
 
-import csv
 import os
 import stat
 from concurrent.futures import ThreadPoolExecutor
@@ -17,7 +16,7 @@ from augcli.build.plan import MANIFEST_NAME, REPORT_NAME
 from augcli.build.state import is_state_name
 from augcli.core.files import sha256_file
 from augcli.storage.tree import walk_tree
-from augcli.storage.untrusted import relative_path_problem
+from augcli.storage.untrusted import UntrustedError, relative_path_problem
 
 _THREADS = 4
 
@@ -51,22 +50,27 @@ def _hash(path: Path) -> str | None:
 
 
 def verify(output_root: Path, strict: bool = False) -> Verified:
-    try:
+    try:  # bounded: never a FIFO, a device or a file larger than a manifest augcli writes
         rows = manifest.read(output_root / MANIFEST_NAME)
     except FileNotFoundError:
         raise VerifyError(f"{output_root} has no {MANIFEST_NAME}: it is not a finished augcli OUTPUT") from None
-    except (OSError, UnicodeDecodeError, csv.Error) as exc:
+    except UntrustedError as exc:
+        raise VerifyError(str(exc)) from None
+    except OSError as exc:
         raise VerifyError(f"cannot read {output_root / MANIFEST_NAME}: {exc}") from None
     if rows and ("sha256" not in rows[0] or "output" not in rows[0]):
         raise VerifyError(f"{MANIFEST_NAME} has no output or sha256 column: rerun augcli run with --rebuild")
     found = Verified(checked=len(rows), strict=strict)
     listed = {}
     for number, row in enumerate(rows, start=2):
-        path = manifest.decode_path(row["output"] or "")
+        try:
+            path = manifest.decode_path(row["output"] or "")
+        except UntrustedError as exc:
+            raise VerifyError(f"{MANIFEST_NAME}, line {number}: {exc}") from None
         problem = relative_path_problem(path)
         if problem:
             raise VerifyError(f"{MANIFEST_NAME}, line {number}: {problem}; it names no file inside OUTPUT")
-        listed[path] = row["sha256"]
+        listed[path] = row["sha256"] or ""
     present = [path for path in listed if os.path.lexists(output_root / path)]
     there = set(present)
     found.missing = sorted(path for path in listed if path not in there)

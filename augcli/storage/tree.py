@@ -20,12 +20,13 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from augcli.core.files import CHUNK, open_input
+from augcli.core.files import CHUNK, file_kind, open_input, read_at_most
 
 TEMP_PREFIX = ".augcli-tmp-"
 _FOLDER_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
 _CREATE_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
 _CACHED_FOLDERS = 64
+_PROBE_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC  # OUTPUT named through a link: its file system
 
 
 class UnsafePathError(OSError):
@@ -224,26 +225,58 @@ class OutputTree:
         except OSError:
             return None
 
-    def read(self, relative: str) -> bytes | None:
-        fd = self._open(relative, os.O_NOFOLLOW)
-        if fd is None:
+    def read(self, relative: str, limit: int | None = None) -> bytes | None:
+        """The bytes of the plain file `relative` (never through a link, never a FIFO or device),
+        or None when it is missing, not a plain file, reached through a link or over `limit`."""
+        try:
+            return self.read_regular(relative, limit)
+        except OSError:
             return None
-        with os.fdopen(fd, "rb") as handle:
-            return handle.read()
+
+    def read_regular(self, relative: str, limit: int | None = None) -> bytes:
+        """The bytes of the plain file `relative`: its folders and itself reached without following
+        a link, never a FIFO or device (opened without blocking), refused over `limit` bytes. An
+        OSError naming the file says why not (UnsafePathError: a link on the way, or itself)."""
+        folder, _, name = relative.rpartition("/")
+        parent = self.folder(folder, create=False)
+        try:
+            fd = os.open(name, os.O_RDONLY | os.O_CLOEXEC | os.O_NOFOLLOW | os.O_NONBLOCK, dir_fd=parent)
+        except OSError as exc:
+            if exc.errno == errno.ELOOP:
+                raise UnsafePathError(
+                    exc.errno, f"OUTPUT/{relative} is a symbolic link: augcli reads no file of OUTPUT through a link"
+                ) from None
+            raise OSError(exc.errno, f"OUTPUT/{relative}: {exc.strerror}") from None
+        try:
+            info = os.fstat(fd)  # before fdopen: Python's file object refuses a folder with the bare descriptor
+            if not stat.S_ISREG(info.st_mode):
+                raise OSError(errno.EINVAL, f"OUTPUT/{relative} is {file_kind(info.st_mode)}, not a plain file")
+            if limit is not None and info.st_size > limit:
+                raise OSError(errno.EFBIG, f"OUTPUT/{relative} is over {limit >> 20:,} MiB")
+            os.set_blocking(fd, True)
+            handle = os.fdopen(fd, "rb")
+        except BaseException:
+            os.close(fd)
+            raise
+        with handle:
+            return handle.read() if limit is None else read_at_most(handle, limit)
 
     def content_sha(self, relative: str) -> str | None:
         """sha256 of what `relative` holds (through a link: a data version tool's link counts as its
-        content), or None when it is missing or not a regular file. Never writes."""
+        content), or None when it is missing or not a regular file (checked before a byte is read:
+        a link to a folder or a FIFO is None, never an error). Never writes."""
         fd = self._open(relative, os.O_NONBLOCK)
         if fd is None:
             return None
-        with os.fdopen(fd, "rb") as handle:
+        try:
             if not stat.S_ISREG(os.fstat(fd).st_mode):
                 return None
             os.set_blocking(fd, True)
             digest = hashlib.sha256()
-            while chunk := handle.read(CHUNK):
+            while chunk := os.read(fd, CHUNK):
                 digest.update(chunk)
+        finally:
+            os.close(fd)
         return digest.hexdigest()
 
     def remove(self, relative: str) -> bool:
