@@ -130,10 +130,15 @@ def report_command(output_dir: Path, out_file: Path | None) -> None:
 @click.option(
     "--input", "input_dir", type=click.Path(file_okay=False, path_type=Path), help="INPUT (default: the run's)."
 )
-def merge(output_dir: str, input_dir) -> None:
+@click.option(
+    "--recipe",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="The recipe (default: the shards' record; one that reads files outside INPUT needs this).",
+)
+def merge(output_dir: str, input_dir, recipe) -> None:
     """Join the parts `run --shard K/N` wrote into OUTPUT's manifest.csv (and run-wide files such
     as a COCO json), byte for byte what one run would write; every part must be complete."""
-    _call(jobs.merge, output_dir, input_dir)
+    _call(jobs.merge, output_dir, input_dir, recipe=recipe)
 
 
 @main.command(short_help="Check OUTPUT's files against the hashes in manifest.csv.")

@@ -220,7 +220,7 @@ def _write_report(output_dir: Path, console: Console) -> None:
 
     try:
         written = run_report.write(output_dir)
-    except (run_report.ReportError, OSError) as exc:
+    except (run_report.ReportError, OSError, UntrustedError) as exc:
         console.note(f"augcli: no report: {exc}")
         return
     console.note(f"augcli: report: {written}")
@@ -250,9 +250,15 @@ def parse_shard(text: str) -> tuple[int, int]:
     return int(match.group(1)), int(match.group(2))
 
 
-def merge(output_dir: str | Path, input_dir: str | Path | None = None, console: Console | None = None) -> int:
+def merge(
+    output_dir: str | Path,
+    input_dir: str | Path | None = None,
+    console: Console | None = None,
+    recipe: str | Path | None = None,
+) -> int:
     """`augcli merge`: join the parts `run --shard K/N` wrote into OUTPUT's manifest.csv (and
-    run-wide files such as a COCO json), byte for byte what one run would write."""
+    run-wide files such as a COCO json), byte for byte what one run would write. `recipe`: the
+    recipe the shards ran (default: their record; one that reads files outside INPUT needs it)."""
     from augcli.build import merge as merger
     from augcli.build import state
     from augcli.build.plan import MANIFEST_NAME
@@ -265,7 +271,8 @@ def merge(output_dir: str | Path, input_dir: str | Path | None = None, console: 
             local = mirror.pull(state.PLACE)  # the shards' states and manifest parts
         else:
             local = remote.local_path(output_text)
-        done = merger.merge(local, Path(input_dir) if input_dir is not None else None)
+        recipe_path = Path(recipe) if recipe is not None else None
+        done = merger.merge(local, Path(input_dir) if input_dir is not None else None, recipe_path)
         if mirror is not None:
             owned, extras = state.files_to_push(mirror.local, state.PLACE, MANIFEST_NAME)
             mirror.push(state.PLACE, owned, extras, MANIFEST_NAME)

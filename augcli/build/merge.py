@@ -16,9 +16,11 @@ from pathlib import Path
 
 from augcli.build import datacard, manifest, state
 from augcli.build.plan import MANIFEST_NAME
-from augcli.core.recipe import RecipeError, parse_recipe
+from augcli.build.replay import files_outside
+from augcli.core.recipe import RecipeError, load_recipe, parse_recipe
 from augcli.core.words import noun
 from augcli.storage.tree import OutputTree
+from augcli.storage.untrusted import MANIFEST_LIMIT, read_state_file
 
 
 class MergeError(Exception):
@@ -54,8 +56,10 @@ def _parts(output_root: Path) -> dict[int, str]:
     return parts
 
 
-def merge(output_root: Path, input_root: Path | None = None) -> Merged:
-    """Check every part, then write manifest.csv, the run-wide files and OUTPUT's merged state."""
+def merge(output_root: Path, input_root: Path | None = None, recipe_path: Path | None = None) -> Merged:
+    """Check every part, then write manifest.csv, the run-wide files and OUTPUT's merged state.
+    Everything a part holds is read back from OUTPUT (untrusted): its recipe reads only inside
+    INPUT unless `recipe_path` (the recipe the user ran) is given."""
     from augcli.build.runner import _record
     from augcli.core.modalities import MODALITIES
 
@@ -71,6 +75,7 @@ def merge(output_root: Path, input_root: Path | None = None) -> Merged:
     merged = state.State()
     for index, place in sorted(parts.items()):
         info = state.read_run_info(output_root, place) or {}
+        _check_summary(info, state.path(output_root, state.RUN_INFO, place))
         problem = None
         if state.path(output_root, state.JOURNAL, place).exists():
             problem = "its last run was stopped before it finished"
@@ -78,12 +83,12 @@ def merge(output_root: Path, input_root: Path | None = None) -> Merged:
             problem = f"its last run did not finish cleanly ({info.get('summary', {}).get('failed', '?')} failed)"
         known = state.load(output_root, place)
         part = state.path(output_root, MANIFEST_NAME, place)
-        try:
-            lines = known.lines()
-            expected = manifest.render((f[0], lines[f[0]]) for r in known.units.values() for f in r["files"])
-            if part.read_bytes() != expected:
+        lines = known.lines()  # every file the state records has its line (UntrustedError: exit 2 naming it)
+        expected = manifest.render((f[0], lines[f[0]]) for r in known.units.values() for f in r["files"])
+        try:  # bounded, never a FIFO or device (UntrustedError names it)
+            if read_state_file(part, MANIFEST_LIMIT) != expected:
                 problem = problem or "its manifest part does not match its state"
-        except (OSError, KeyError, IndexError):
+        except OSError:
             problem = problem or "it has no manifest part"
         if problem:
             raise MergeError(f"shard {index} of {len(parts)} is not complete: {problem}; rerun it and merge again")
@@ -104,17 +109,26 @@ def merge(output_root: Path, input_root: Path | None = None) -> Merged:
         raise MergeError("the shards were made with different recipes, seeds, copies or INPUTs: rerun them alike")
     info = infos[0]
     try:
-        folder = info.get("recipe_folder")
-        recipe = parse_recipe(info["recipe_text"], info.get("recipe", "recipe"), Path(folder) if folder else None)
+        if recipe_path is not None:
+            recipe = load_recipe(recipe_path)
+        else:
+            folder = info.get("recipe_folder")
+            recipe = parse_recipe(info["recipe_text"], info.get("recipe", "recipe"), Path(folder) if folder else None)
     except (RecipeError, KeyError) as exc:
         raise MergeError(f"the shards' recipe no longer validates: {exc}") from None
     if input_root is None and info.get("input_url"):
         from augcli.storage import remote
 
         input_root = remote.Mirror(info["input_url"]).pull()  # run-wide files (data.yaml, COCO) read INPUT
-    root = input_root or Path(info["input"])
-    if not root.is_dir():
+    root = input_root or (Path(info["input"]) if info.get("input") else None)
+    if root is None or not root.is_dir():
         raise MergeError(f"INPUT {root} is not reachable from here: pass --input (run-wide files are built from it)")
+    outside = files_outside(recipe, root) if recipe_path is None else None
+    if outside is not None:
+        raise MergeError(
+            f"the recipe recorded in the shards' {state.RUN_INFO} reads {outside}, outside INPUT {root.resolve()}: "
+            "OUTPUT's files are not trusted to choose what augcli reads; pass --recipe with the recipe you ran"
+        )
     entries = sorted((u, r["entry"]) for u, r in merged.units.items() if "entry" in r)
     written = []
     with state.locked(output_root), OutputTree(output_root) as tree:
@@ -143,7 +157,7 @@ def merge(output_root: Path, input_root: Path | None = None) -> Merged:
         stamp = os.stat(output_root / MANIFEST_NAME)
         merged.manifest = hashlib.sha256(data).hexdigest()
         merged.stamps[state.MANIFEST_PART] = [stamp.st_size, stamp.st_mtime_ns, stamp.st_ino]
-        summary = {
+        summary = {  # every value an integer: checked as each part was read
             key: sum(i.get("summary", {}).get(key, 0) for i in infos.values()) for key in info.get("summary", {})
         }
         state.write_run_info(
@@ -151,6 +165,13 @@ def merge(output_root: Path, input_root: Path | None = None) -> Merged:
         )
         state.save(output_root, merged, tree.write_chunks)
     return Merged(len(parts), sum(len(r["files"]) for r in merged.units.values()), written)
+
+
+def _check_summary(info: dict, file: Path) -> None:
+    """A part's run record sums into OUTPUT's: its summary must hold counts (numbers) only."""
+    for key, value in info.get("summary", {}).items():
+        if not isinstance(value, (int, float)) or isinstance(value, bool):
+            raise MergeError(f"{file}: summary {key!r} is {value!r}, not a number: it is not a run record augcli wrote")
 
 
 def _may_write_card(output_root: Path, merged: state.State) -> bool:

@@ -9,7 +9,6 @@ is a complete record of how the output was made.
 
 from __future__ import annotations
 
-import csv
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,8 +16,10 @@ from typing import Any
 
 from augcli.build import datacard, manifest, state
 from augcli.build.plan import MANIFEST_NAME
+from augcli.core.balance import MAX_COPIES
+from augcli.core.files import read_input
 from augcli.core.recipe import Recipe, RecipeError, load_recipe, parse_recipe
-from augcli.storage.tree import write_file
+from augcli.storage.tree import OutputTree, write_file
 from augcli.storage.untrusted import check_relative
 
 
@@ -34,11 +35,15 @@ class Replayed:
 
 
 def rows(output_root: Path) -> list[dict[str, str]]:
+    """The manifest's rows, read bounded and checked (manifest.check_rows) before any is used;
+    UntrustedError names the file and line of one augcli cannot have written."""
+    path = output_root / MANIFEST_NAME
     try:
-        found = manifest.read(output_root / MANIFEST_NAME)
+        found = manifest.read(path)
         manifest.resolve_records(found, output_root)
-    except (OSError, UnicodeDecodeError, csv.Error) as exc:
-        raise ReplayFailed(f"cannot read {output_root / MANIFEST_NAME}: {exc}") from None
+    except OSError as exc:
+        raise ReplayFailed(f"cannot read {path}: {exc}") from None
+    manifest.check_rows(found, path)
     return found
 
 
@@ -68,6 +73,14 @@ class Replayer:
         if root is None or not root.is_dir():
             raise ReplayFailed(f"INPUT {root} is not a folder: pass --input")
         self.input_root = root.resolve()
+        if recipe_path is None:
+            outside = files_outside(self.recipe, self.input_root)
+            if outside is not None:
+                raise ReplayFailed(
+                    f"the recipe recorded in {state.path(output_root, state.RUN_INFO)} reads {outside}, outside INPUT "
+                    f"{self.input_root}: OUTPUT's files are not trusted to choose what augcli reads; pass --recipe "
+                    "with the recipe you ran (and --input) to replay"
+                )
         self.known = state.load(output_root)
         self.unit_of_file = {f[0]: unit for unit, record in self.known.units.items() for f in record["files"]}
         self.prepared: set[str] = set()
@@ -85,8 +98,9 @@ class Replayer:
                 )
         except RecipeError as exc:
             raise ReplayFailed(f"the run's recipe no longer validates: {exc}") from None
-        recipe.seed = int(info.get("seed", recipe.seed))
-        recipe.copies = int(info.get("copies", recipe.copies))
+        seed, copies = info.get("seed"), info.get("copies")  # read_run_info keeps numbers only
+        recipe.seed = seed if isinstance(seed, int) else recipe.seed
+        recipe.copies = copies if isinstance(copies, int) and 0 <= copies <= MAX_COPIES else recipe.copies
         return recipe
 
     def _table_row(self, source_cell: str) -> dict[str, str]:
@@ -117,11 +131,19 @@ class Replayer:
         if row["modality"] not in self.prepared:
             modality.prepare(section, self.input_root)
             self.prepared.add(row["modality"])
-        try:
-            records = json.loads(row.get("transforms") or "[]")
-        except ValueError:
-            raise ReplayFailed(f"{output}: its transforms cell is not JSON") from None
+        records = json.loads(row.get("transforms") or "[]")  # a list of records: checked with the rows
         kind = row.get("kind", "")
+        try:
+            data = self._make(row, output, source, section, modality, records, kind)
+        except (KeyError, TypeError, ValueError, AttributeError, IndexError) as exc:  # read back from OUTPUT
+            why = f"{type(exc).__name__}: {exc}"
+            raise ReplayFailed(f"{output}: its manifest row's records cannot be replayed ({why})") from None
+        with OutputTree(self.output_root) as tree:  # never through a link, never a FIFO
+            identical = tree.read(output) == data
+        return Replayed(output, data, identical)
+
+    def _make(self, row: dict[str, str], output: str, source: Path, section, modality, records, kind: str) -> bytes:
+        """The bytes of one row's output, made again."""
         if kind == "dataset" and output == datacard.CARD_NAME:
             made = datacard.for_units(self.known.units, self.recipe.sections)
             data = made[0] if made is not None else b""
@@ -139,12 +161,10 @@ class Replayer:
             unit = self._unit_of(row["output"])
             rendered = modality.replay(source, section, records) if kind == "copy" else None
             if unit == output:
-                data = _bytes(rendered.data) if rendered is not None else source.read_bytes()
+                data = _bytes(rendered.data) if rendered is not None else read_input(source, None)
             else:
                 data = self._companion(modality, section, source, unit, rendered, output)
-        on_disk = self.output_root / output
-        identical = not on_disk.is_symlink() and on_disk.is_file() and on_disk.read_bytes() == data
-        return Replayed(output, data, identical)
+        return data
 
     @staticmethod
     def _companion(modality: Any, section: Any, source: Path, unit: str, rendered: Any, output: str) -> bytes:
@@ -160,6 +180,21 @@ class Replayer:
             if path == output:
                 return data
         raise ReplayFailed(f"{output}: no section makes it any more")
+
+
+def files_outside(recipe: Recipe, input_root: Path | None) -> str | None:
+    """A file or folder the recipe's sections read (a thesaurus, a noise folder) that lies outside
+    INPUT (any, when INPUT is not known), or None. A recipe read back from OUTPUT's run record may
+    read only inside its INPUT: OUTPUT's files do not choose what augcli reads."""
+    from augcli.core.modalities import MODALITIES
+
+    real_input = input_root.resolve() if input_root is not None else None
+    for section in recipe.sections.values():
+        for named in MODALITIES[section.modality].section_files(section):
+            real = Path(named).resolve()
+            if real_input is None or (real != real_input and real_input not in real.parents):
+                return named
+    return None
 
 
 def _bytes(data: Any) -> bytes:

@@ -73,15 +73,16 @@ def to_array(image: Image.Image) -> tuple[np.ndarray, Image.Image | None]:
     return np.asarray(image), palette  # read-only: no kernel may change the shared source
 
 
-def load(path: Path) -> Decoded:
-    """Decode the first frame, apply EXIF orientation, and return its pixels.
+def load(path: Path | bytes) -> Decoded:
+    """Decode the first frame, apply EXIF orientation, and return its pixels (of a file, or of
+    an encoded image's bytes: one read back from OUTPUT without following a link).
 
     Pillow's decompression-bomb limit is enforced: an image over it is refused, not decoded.
     """
     with warnings.catch_warnings():
         warnings.simplefilter("error", Image.DecompressionBombWarning)
         try:
-            with Image.open(path) as image:
+            with Image.open(io.BytesIO(path) if isinstance(path, bytes) else path) as image:
                 image.seek(0)
                 fmt = image.format or ""
                 info = {key: image.info[key] for key in ("icc_profile", "dpi") if key in image.info}
@@ -106,7 +107,8 @@ def load(path: Path) -> Decoded:
             raise
         except (OSError, SyntaxError, ValueError, EOFError) as exc:
             reason = str(exc) or type(exc).__name__
-            if path.is_file() and path.stat().st_size == 0:
+            empty = (not path) if isinstance(path, bytes) else (path.is_file() and path.stat().st_size == 0)
+            if empty:
                 reason = "empty file (0 bytes)"
             raise UnsupportedImage(f"cannot decode image: {reason}") from None
     if pixels.size == 0:
@@ -120,7 +122,7 @@ def load(path: Path) -> Decoded:
 _JPEG_END = b"\xff\xd9"
 
 
-def _plain_jpeg(image: Image.Image, path: Path) -> np.ndarray | None:
+def _plain_jpeg(image: Image.Image, path: Path | bytes) -> np.ndarray | None:
     """An upright 8-bit RGB or grey JPEG decoded by OpenCV: the same libjpeg-turbo decode as Pillow's,
     pixel for pixel (a test checks baseline, progressive, grey, 4:4:4, restart markers), in half
     the time, straight into a numpy array. None for anything else, and for a file that does not end
@@ -130,7 +132,7 @@ def _plain_jpeg(image: Image.Image, path: Path) -> np.ndarray | None:
         return None
     import cv2
 
-    data = np.fromfile(path, dtype=np.uint8)
+    data = np.frombuffer(path, np.uint8) if isinstance(path, bytes) else np.fromfile(path, dtype=np.uint8)
     if data[-2:].tobytes() != _JPEG_END:
         return None
     flags = cv2.IMREAD_IGNORE_ORIENTATION | (cv2.IMREAD_COLOR if image.mode == "RGB" else cv2.IMREAD_GRAYSCALE)

@@ -7,6 +7,7 @@ import contextlib
 import csv
 import io
 import json
+import os
 from collections import Counter, defaultdict
 from pathlib import Path
 from typing import Any
@@ -21,7 +22,8 @@ from augcli.core.words import noun, plural
 from augcli.report import draw, plots
 from augcli.report.preview import KEYPOINT_LEGEND, Cell, Shown, _picture, _sound, keypoint_sides
 from augcli.report.textdiff import diff, operations
-from augcli.storage.untrusted import read_state_file, relative_path_problem
+from augcli.storage.tree import walk_tree
+from augcli.storage.untrusted import RECORD_FILE_LIMIT, read_state_file
 
 GRID_FILES = 4
 GRID_COPIES = 4
@@ -67,29 +69,28 @@ def _numbers(params: dict[str, Any], prefix: str = "") -> list[tuple[str, float]
 
 
 def build(output_root: Path) -> dict[str, Any]:
-    """The report's content."""
+    """The report's content. Everything in OUTPUT is read back untrusted: the manifest bounded and
+    checked row by row before use (UntrustedError names the file and line), outputs read without
+    following a link, and only those of units whose every file is a plain file reached without a
+    link (a planted `out/x.txt -> ../secret.txt` is never read); annotation files, read by path,
+    only when OUTPUT holds no link at all."""
     path = output_root / MANIFEST_NAME
-    if not path.is_file():
-        raise ReportError(f"{output_root} has no {MANIFEST_NAME}: run augcli run first (a failed run writes none)")
     try:
         rows = manifest.read(path)
         manifest.resolve_records(rows, output_root)
-    except (OSError, UnicodeDecodeError, csv.Error) as exc:
+    except FileNotFoundError:
+        why = f"{output_root} has no {MANIFEST_NAME}: run augcli run first (a failed run writes none)"
+        raise ReportError(why) from None
+    except OSError as exc:
         raise ReportError(f"cannot read {path}: {exc}") from None
-    for number, row in enumerate(rows, start=2):
-        for column in ("output", "source", "kind", "transforms", "modality", "copy"):
-            if row.get(column) is None:
-                raise ReportError(f"{path}, line {number}: no {column} column: it is not a manifest augcli wrote")
-        sourceless = row["kind"] == "dataset" and not row["source"]  # the dataset card: made from all outputs
-        problem = relative_path_problem(manifest.decode_path(row["output"])) or (
-            None if sourceless else relative_path_problem(manifest.decode_path(row["source"]))
-        )
-        if problem:
-            raise ReportError(f"{path}, line {number}: {problem}; the report reads only files inside OUTPUT")
+    manifest.check_rows(rows, path)
     info = state.read_run_info(output_root) or {}
     known = state.load(output_root)
-    main = set(known.units)
+    plain, linked = _plain_files(output_root)
+    main = {unit for unit, record in known.units.items() if all(_path(f[0]) in plain for f in record["files"])}
     recipe = _recipe(info)
+    if recipe is not None and linked and "image" in recipe.sections:
+        recipe.sections["image"].bound["layout"] = None  # label files are read by path: not past a link
     copies = [r for r in rows if r["kind"] == "copy" and manifest.decode_path(r["output"]) in main]
     context = {
         "title": f"augcli run report: {output_root}",
@@ -97,7 +98,7 @@ def build(output_root: Path) -> dict[str, Any]:
         "summary": _summary(info, rows) + _text_vocabulary(recipe, rows),
         "failures": _failures(output_root),
         "recipe_text": info.get("recipe_text", ""),
-        "fired": _fired(output_root, recipe, rows, copies),
+        "fired": _fired(output_root, recipe, rows, copies, main),
         "parameters": _parameters(copies),
         "policy_ops": _policy_ops(copies),
         "classes": _classes(output_root, recipe, rows, main),
@@ -107,13 +108,47 @@ def build(output_root: Path) -> dict[str, Any]:
 
 
 def _recipe(info: dict[str, Any]) -> Recipe | None:
+    """The recipe of the run record, or None: none recorded, no longer valid, or one that reads
+    files outside its INPUT (the record is read back from OUTPUT: it does not choose what augcli reads)."""
+    from augcli.build.replay import files_outside
+
     if not info.get("recipe_text"):
         return None
     try:
         folder = info.get("recipe_folder")
-        return parse_recipe(info["recipe_text"], info.get("recipe", "recipe"), Path(folder) if folder else None)
+        recipe = parse_recipe(info["recipe_text"], info.get("recipe", "recipe"), Path(folder) if folder else None)
     except RecipeError:
         return None
+    return recipe if files_outside(recipe, Path(info["input"]) if info.get("input") else None) is None else None
+
+
+def _path(cell: str) -> str:
+    return manifest.decode_path(cell)
+
+
+def _plain_files(output_root: Path) -> tuple[set[str], bool]:
+    """Every plain file of OUTPUT reached without a link (relative paths), and whether OUTPUT holds
+    any link or special file (augcli's own state files aside: a data version tool may link them)."""
+    own = tuple(name for name in os.listdir(output_root) if state.is_state_name(name))
+    plain: set[str] = set()
+    linked = False
+    root = os.fsdecode(output_root)
+    for folder, entries in walk_tree(output_root, skip=own):
+        prefix = "" if folder == root else folder[len(root) + 1 :] + "/"
+        for entry in entries:
+            if entry.is_file(follow_symlinks=False):
+                plain.add(prefix + entry.name)
+            elif not entry.is_dir(follow_symlinks=False):
+                linked = True
+    return plain, linked
+
+
+def _read(output_root: Path, relative: str, limit: int = 1 << 30) -> bytes:
+    """An output's bytes: its folders and itself reached without following a link, a plain file."""
+    from augcli.storage.tree import OutputTree
+
+    with OutputTree(output_root) as tree:
+        return tree.read_regular(relative, limit)
 
 
 def _summary(info: dict[str, Any], rows: list[dict[str, str]]) -> list[tuple[str, str]]:
@@ -150,14 +185,18 @@ def _text_vocabulary(recipe: Recipe | None, rows: list[dict[str, str]]) -> list[
 def _failures(output_root: Path) -> list[tuple[str, str]]:
     path = state.path(output_root, state.FAILURES)
     try:
-        text = read_state_file(path, 64 << 20).decode("utf-8", "surrogateescape")
+        text = read_state_file(path, RECORD_FILE_LIMIT).decode("utf-8", "surrogateescape")
     except (OSError, ValueError):
         return []
     return [(row.get("source") or "", row.get("error") or "") for row in csv.DictReader(io.StringIO(text, newline=""))]
 
 
 def _fired(
-    output_root: Path, recipe: Recipe | None, rows: list[dict[str, str]], copies: list[dict[str, str]]
+    output_root: Path,
+    recipe: Recipe | None,
+    rows: list[dict[str, str]],
+    copies: list[dict[str, str]],
+    main: set[str] | None = None,
 ) -> list[dict[str, Any]]:
     """Per transform, how often it fired out of how many chances (its `p` applies to each):
     images, audio, video (every per-file modality): copies it fired in, of the copies; text:
@@ -172,7 +211,7 @@ def _fired(
         tables = [r for r in rows if r["modality"] == name and r["kind"] == "table"]
         if not section_copies and not tables:
             continue
-        total = _chances(output_root, section, name, section_copies, tables)
+        total = _chances(output_root, section, name, section_copies, tables, main)
         if name not in PER_SAMPLE:
             unit = noun(total, "copy", "copies")
         else:
@@ -203,7 +242,12 @@ def _fired_in(modality: str, transform: str, records: list[dict[str, Any]]) -> i
 
 
 def _chances(
-    output_root: Path, section: Any, modality: str, copies: list[dict[str, str]], tables: list[dict[str, str]]
+    output_root: Path,
+    section: Any,
+    modality: str,
+    copies: list[dict[str, str]],
+    tables: list[dict[str, str]],
+    main: set[str] | None = None,
 ) -> int:
     """How many times a transform of the section could fire: copies (images, audio, video), samples
     in the copies (text), augmented rows (tabular)."""
@@ -215,12 +259,17 @@ def _chances(
 
     total = 0
     for row in copies:  # a .txt copy holds as many samples as its source: its non-empty lines (or 1)
-        total += len(_text_samples(output_root / manifest.decode_path(row["output"]), section))
+        try:
+            total += len(_text_samples(_read(output_root, _path(row["output"])), section))
+        except OSError:  # gone, or a link since the run: one sample
+            total += 1
     for row in tables:  # a table: its text cells, of which the copy rows hold `augmented` rows' worth
         counts = json.loads(row["rows"] or "{}")
         held = counts.get("original", 0) + counts.get("augmented", 0)
         try:
-            _, _, places = TextModality._read_table(output_root / manifest.decode_path(row["output"]), section)
+            if main is not None and _path(row["output"]) not in main:
+                raise OSError("not a plain file of OUTPUT")  # read by path: never past a link
+            _, _, places = TextModality._read_table(output_root / _path(row["output"]), section)
         except (OSError, ValueError):  # changed since the run: one sample per augmented row
             total += counts.get("augmented", 0)
             continue
@@ -228,12 +277,12 @@ def _chances(
     return total
 
 
-def _text_samples(path: Path, section: Any) -> list[str]:
-    """The samples of a .txt file as the text modality edits them: each non-empty line, or the file."""
+def _text_samples(data: bytes, section: Any) -> list[str]:
+    """The samples of a .txt file's bytes as the text modality edits them: each non-empty line, or the file."""
     from augcli.core.textfile import decode, split_lines
     from augcli.text.io import ENCODING_HINT
 
-    text, _ = decode(path.read_bytes(), section.options["encoding"], ENCODING_HINT)
+    text, _ = decode(data, section.options["encoding"], ENCODING_HINT)
     pieces = split_lines(text) if section.options["unit"] == "line" else [text]
     return [p for k, p in enumerate(pieces) if k % 2 == 0 and p.strip()]
 
@@ -253,7 +302,9 @@ def _policy_ops(copies: list[dict[str, str]]) -> list[dict[str, Any]]:
                 continue
             policy_copies[name] += 1
             params = record.get("params") or {}
-            ops = params.get("ops") or [op for chain in params.get("chains") or [] for op in chain]
+            chains = params.get("chains") if isinstance(params.get("chains"), list) else []
+            ops = params.get("ops") or [op for chain in chains if isinstance(chain, list) for op in chain]
+            ops = ops if isinstance(ops, list) else []
             for op in ops:
                 if isinstance(op, list) and len(op) == 2 and isinstance(op[1], (int, float)):
                     drawn[(name, str(op[0]))].append(float(op[1]))
@@ -345,13 +396,14 @@ def _table_classes(output_root: Path, recipe: Recipe | None, row: dict[str, str]
         return "rows", Counter(), Counter()
     import pandas as pd
 
-    path = output_root / manifest.decode_path(row["output"])
-    if path.suffix.lower() == ".parquet":
-        table = pd.read_parquet(path)
-    elif path.suffix.lower() == ".jsonl":
-        table = pd.read_json(path, lines=True)
+    relative = _path(row["output"])
+    data, suffix = io.BytesIO(_read(output_root, relative)), Path(relative).suffix.lower()  # never past a link
+    if suffix == ".parquet":
+        table = pd.read_parquet(data)
+    elif suffix == ".jsonl":
+        table = pd.read_json(data, lines=True)
     else:
-        table = pd.read_csv(path, sep="\t" if path.suffix.lower() == ".tsv" else ",")
+        table = pd.read_csv(data, sep="\t" if suffix == ".tsv" else ",")
     if label not in table.columns:
         return "rows", Counter(), Counter()
     counts = json.loads(row["rows"] or "{}")
@@ -381,7 +433,8 @@ def _grid(
         if manifest.decode_path(row["output"]) in main and row["kind"] in ("original", "copy"):
             groups[(row["modality"], manifest.decode_path(row["source"]))].append(row)
     sections: dict[str, list[Shown]] = defaultdict(list)
-    rng = np.random.default_rng(int(info.get("seed", 0)))
+    seed = info.get("seed")
+    rng = np.random.default_rng(seed if isinstance(seed, int) and seed >= 0 else 0)
     by_modality: dict[str, list[tuple[str, str]]] = defaultdict(list)
     for key, members in groups.items():
         if any(r["kind"] == "copy" for r in members):
@@ -422,13 +475,16 @@ def _cell(
 ) -> Cell | None:
     """One picture, clip or text of the grid; `classes` (mask value -> class) is updated from an
     image's boxes and used for the next ones of its source."""
-    output = output_root / manifest.decode_path(row["output"])
+    relative = _path(row["output"])
+    output = Path(relative)
     label = "original" if row["kind"] == "original" else f"copy {row['copy']}"
     records = json.loads(row["transforms"])
+    if row["modality"] in ("image", "audio"):
+        data = _read(output_root, relative)  # never past a link, never a FIFO
     if row["modality"] == "image":
         from augcli.image import io as image_io
 
-        pixels = image_io.load(output).pixels
+        pixels = image_io.load(data).pixels
         boxes, mask, ignore = _annotations(output_root, recipe, manifest.decode_path(row["output"]), pixels)
         known = classes if classes is not None else {}
         known.update(draw.mask_classes(mask, boxes, ignore, known))
@@ -438,8 +494,8 @@ def _cell(
     if row["modality"] == "audio":
         from augcli.audio import io as audio_io
 
-        decoded = audio_io.load(output)
-        return _sound(label, output.read_bytes(), records, decoded.samples, decoded.rate, output.suffix)
+        decoded = audio_io.load_bytes(data)
+        return _sound(label, data, records, decoded.samples, decoded.rate, output.suffix)
     if row["modality"] == "text" and output.suffix.lower() == ".txt":
         return Cell(label, b"", records)
     return None
@@ -465,9 +521,9 @@ def _text_diffs(shown: Shown, output_root: Path, members: list[dict[str, str]]) 
     original = next((r for r in members if r["kind"] == "original"), None)
     if original is None:
         return
-    lines = decode((output_root / original["output"]).read_bytes(), "utf-8", "")[0].splitlines()
+    lines = decode(_read(output_root, _path(original["output"])), "utf-8", "")[0].splitlines()
     copies = [r for r in members if r["kind"] == "copy"][:GRID_COPIES]
-    made = [decode((output_root / r["output"]).read_bytes(), "utf-8", "")[0].splitlines() for r in copies]
+    made = [decode(_read(output_root, _path(r["output"])), "utf-8", "")[0].splitlines() for r in copies]
     shown.cells = []
     for index, text in enumerate(lines[:8]):
         if not text.strip():
