@@ -405,6 +405,12 @@ def _run(plan: Plan, config: Recipe, output_dir: Path, options, quiet: bool, ver
             f"augcli: warning: {plural(len(summary.kept), 'output')} of removed inputs {were} edited since augcli "
             f"wrote them and {were} kept: {shown}"
         )
+    if summary.unproven:
+        shown = ", ".join(summary.unproven[:CHECK_SHOWN]) + (", ..." if len(summary.unproven) > CHECK_SHOWN else "")
+        console.note(
+            f"augcli: warning: OUTPUT's state named {plural(len(summary.unproven), 'file')} to delete that no record "
+            f"shows augcli wrote; kept, and no longer named: {shown}"
+        )
     if summary.failures:
         failures = state.path(output_dir, state.FAILURES, options.place)
         if options.allow_failures:

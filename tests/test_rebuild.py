@@ -404,14 +404,19 @@ def test_a_companion_the_input_no_longer_has_is_deleted(tmp_path):
 
 
 def test_files_a_killed_run_wrote_but_never_recorded_are_ours_to_delete(dataset, recipe_file, tmp_path):
+    """Claimed paths no record owns are deleted when they are this plan's outputs, of any copy (a
+    killed run of more copies); any other claimed path is kept: nothing proves augcli wrote it."""
     out = tmp_path / "out"
     assert invoke("run", recipe_file, dataset, out).exit_code == 0
     # As a kill between rename and journal leaves it: a file on disk, named in the journal as pending only.
-    (out / "cats" / "gone_aug0.jpg").write_bytes(b"made by a killed run")
+    (out / "cats" / "cat0_aug5.jpg").write_bytes(b"made by a killed run of 6 copies")
+    (out / "cats" / "gone_aug0.jpg").write_bytes(b"an output of no input planned now")
     journal = out / ".augcli-journal.jsonl"
-    journal.write_text(json.dumps({"garbage": ["cats/gone_aug0.jpg"]}) + "\n")
-    assert invoke("run", recipe_file, dataset, out).exit_code == 0
-    assert not (out / "cats" / "gone_aug0.jpg").exists()
+    journal.write_text(json.dumps({"garbage": ["cats/cat0_aug5.jpg", "cats/gone_aug0.jpg"]}) + "\n")
+    result = invoke("run", recipe_file, dataset, out)
+    assert result.exit_code == 0 and "no record shows augcli wrote; kept" in result.output
+    assert not (out / "cats" / "cat0_aug5.jpg").exists()
+    (out / "cats" / "gone_aug0.jpg").unlink()
     assert tree_digest(out) == clean_run(recipe_file, dataset, tmp_path / "clean")
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
+import re
 import sys
 import threading
 import time
@@ -47,6 +48,7 @@ class Summary:
     seconds: float = 0.0
     sent: list[str] = field(default_factory=list)  # files the workers uploaded to a remote OUTPUT
     kept: list[str] = field(default_factory=list)  # outputs of removed inputs left alone: someone edited them
+    unproven: list[str] = field(default_factory=list)  # paths the state named for deletion, unproven: kept
     manifest_rewritten: bool = False  # manifest.csv was written again (it was missing or edited)
     card_taken: bool = False  # augcli's README.md card was edited: the user's now, no longer listed
 
@@ -119,6 +121,9 @@ class _Run:
         self.kept_modified: list[str] = []  # outputs of removed inputs that were edited: not deleted
         self.records_changed = 0  # units put or deleted (the journal also holds garbage claims)
         self.card_taken = False
+        self.claimed: set[str] = set()  # path cells this run claimed before writing them
+        self.retired: dict[str, str] = {}  # cell -> sha256: files of a record a remade unit no longer has
+        self.unproven: list[str] = []  # paths the state named for deletion without proof: kept
 
     def put(self, made: Made, record: dict[str, Any], hashes: dict[str, list[Any]] | None = None) -> None:
         unit = made.output
@@ -126,7 +131,9 @@ class _Run:
         old = self.known.units.get(unit)
         if old is not None:  # companions the new record no longer has are deleted after success
             kept = {entry[0] for entry in record["files"]}
-            self.garbage([entry[0] for entry in old["files"] if entry[0] not in kept])
+            dropped = [entry for entry in old["files"] if entry[0] not in kept]
+            self.retired.update((entry[0], entry[1]) for entry in dropped)  # with the hash that proves them
+            self.garbage([entry[0] for entry in dropped])
         stamps = {entry[0]: entry[2] for entry in made.files}
         self.known.units[unit] = record
         self.records_changed += 1
@@ -207,8 +214,9 @@ def run(
                 if options.shard is None:  # run-wide files need every shard's entries: `augcli merge`
                     summary.written += _finish(recipe, work, status)
                     summary.card_taken = work.card_taken
-                summary.removed = _remove(work, status)
+                summary.removed = _remove(work, status, plan)
                 summary.kept = work.kept_modified
+                summary.unproven = work.unproven
             folders_changed = ok and options.shard is None and _mirror_folders(plan, work)
             work.journal.sync()
             name = options.manifest_name
@@ -295,7 +303,9 @@ def _make(status: Status, recipe: Recipe, work: _Run, options: Options, summary:
     """Run the tasks; journal each unit as it lands; collect failures."""
     # Paths about to be written are ours even if a kill loses their records: a rerun may replace
     # them, and a successful run deletes those that no record claims.
-    work.garbage(sorted({manifest.encode_path(p) for task in status.tasks for o in task.outputs for p in o.files}))
+    claims = sorted({manifest.encode_path(p) for task in status.tasks for o in task.outputs for p in o.files})
+    work.claimed.update(claims)
+    work.garbage(claims)
     bar = _progress_bar(summary, options.progress)
     try:
         with contextlib.closing(results(status.tasks, recipe, work.tree, options)) as outcomes:
@@ -425,18 +435,31 @@ def _drop_idle_garbage(work: _Run) -> None:
     }
 
 
-def _remove(work: _Run, status: Status) -> int:
-    """Delete the outputs of units no longer planned, and companions a remade unit dropped."""
+def _remove(work: _Run, status: Status, plan: Plan) -> int:
+    """Delete the outputs of units no longer planned, companions a remade unit dropped, and what a
+    run claimed before writing and no record owns (a killed run's files). Only what augcli can
+    prove it wrote is deleted: a recorded file whose bytes are the recorded ones (else it was
+    edited: kept), or a claimed path that is one of this plan's outputs (claimed by this run, or
+    the same output of another copy: a killed run with more copies). The state is read back from
+    OUTPUT: any other path it names (a .git file, a note of the user's) is kept, and named once."""
     units = work.known.units
     gone = set(status.removed)
     kept = {entry[0] for unit, record in units.items() if unit not in gone for entry in record["files"]}
     doomed = [entry[0] for unit in status.removed if unit in units for entry in units[unit]["files"]]
     recorded = {entry[0]: entry[1] for unit in status.removed if unit in units for entry in units[unit]["files"]}
+    recorded = work.retired | recorded
     removed = 0
+    planned: set[str] | None = None
     for path in sorted(set(doomed) | work.known.garbage):
         if path in kept:
             continue
         relative = manifest.decode_path(path)
+        if path not in recorded and path not in work.claimed:
+            if planned is None:
+                planned = {_any_copy(p) for job in plan.jobs for output in job.outputs for p in output.files}
+            if _any_copy(relative) not in planned:
+                work.unproven.append(relative)  # no proof augcli wrote it: kept, and forgotten
+                continue
         if path in recorded and work.tree.content_sha(relative) not in (recorded[path], None):
             work.kept_modified.append(relative)  # not the bytes augcli wrote: someone's edit, kept
             continue
@@ -448,6 +471,15 @@ def _remove(work: _Run, status: Status) -> int:
             work.records_changed += 1
     work.known.garbage.clear()
     return removed
+
+
+_COPY_INDEX = re.compile(r"_aug[0-9]+(?=(\.[^/]*)?$)")
+
+
+def _any_copy(relative: str) -> str:
+    """A path with its copy number taken out (`a/b_aug7.png` -> `a/b_aug.png`): the same output of
+    any copy, so a killed run's files of copies a rerun no longer makes are still known as its."""
+    return _COPY_INDEX.sub("_aug", relative, count=1) if "_aug" in relative else relative
 
 
 def _mirror_folders(plan: Plan, work: _Run) -> bool:
