@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from augcli.core.errors import install_hint
+from augcli.storage.untrusted import RECORD_FILE_LIMIT, UntrustedError, read_json_file, relative_path_problem
 
 RECORD = ".augcli-mirror.json"  # what was pulled or pushed, to compare with the next listing
 
@@ -32,11 +33,11 @@ def local_path(text: str) -> Path:
     return Path(text[len("file://") :]) if text.startswith("file://") else Path(text)
 
 
-def safe_key(relative: str) -> bool:
-    """Whether an object's key below the folder maps to a path inside the mirror (no '..', '.',
-    empty part or backslash: an object named a/../../x must never be written outside it)."""
-    parts = relative.split("/")
-    return bool(relative) and "\\" not in relative and all(part not in ("", ".", "..") for part in parts)
+def safe_key(relative: object) -> bool:
+    """Whether an object's key below the folder maps to a path inside the mirror: a relative path
+    with no '..', '.' or empty part, no NUL and no backslash (untrusted.relative_path_problem: an
+    object named a/../../x must never be written, or a recorded key deleted, outside it)."""
+    return isinstance(relative, str) and "\\" not in relative and relative_path_problem(relative) is None
 
 
 def cache_root() -> Path:
@@ -76,6 +77,32 @@ class RemoteError(Exception):
     """A remote folder that cannot be listed, read or written (the message names the URL, not secrets)."""
 
 
+def _read_record(file: Path) -> dict[str, Any]:
+    """The mirror's record of what was pulled and pushed (read bounded, never a FIFO), every key
+    checked before pull or push deletes or uploads anything by it: RemoteError naming the file for
+    a key that is not a relative path inside the mirror (exit 2). An unreadable or malformed record
+    is dropped (a full pull follows: it only saves transfers)."""
+    try:
+        record = read_json_file(file, RECORD_FILE_LIMIT)
+    except FileNotFoundError:
+        return {}
+    except (OSError, UntrustedError):
+        return {}
+    if not isinstance(record, dict):
+        return {}
+    tables = [record.get("remote", {}), record.get("local", {})]
+    owned = record.get("owned", {})
+    if not all(isinstance(t, dict) for t in (*tables, owned)) or not all(isinstance(v, list) for v in owned.values()):
+        return {}
+    for key in [k for table in tables for k in table] + [k for keys in owned.values() for k in keys]:
+        if not safe_key(key):
+            raise RemoteError(
+                f"{file}: key {key!r} is not a relative path inside the mirror (an empty, '.' or '..' part, or "
+                "absolute): pull and push delete and upload by these keys; remove the file (the next pull is whole)"
+            )
+    return record
+
+
 class Mirror:
     """A remote folder and its local mirror."""
 
@@ -94,13 +121,7 @@ class Mirror:
             raise RemoteError(f"{url}: name a bucket and a folder in it (e.g. s3://bucket/data), not the store's root")
         self.local = local or cache_root() / hashlib.sha256(url.encode()).hexdigest()[:24]
         self.local.mkdir(parents=True, exist_ok=True)
-        record = self.local / RECORD
-        try:
-            self.record: dict[str, Any] = json.loads(record.read_text()) if record.is_file() else {}
-        except ValueError:
-            self.record = {}
-        if not isinstance(self.record, dict):
-            self.record = {}
+        self.record: dict[str, Any] = _read_record(self.local / RECORD)
         self.record.setdefault("remote", {})  # relative -> remote version (size, etag/mtime)
         self.record.setdefault("local", {})  # relative -> [size, mtime_ns] when pulled or pushed
 
