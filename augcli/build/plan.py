@@ -10,6 +10,7 @@ import contextlib
 import dataclasses
 import os
 import stat
+import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -95,14 +96,35 @@ def walk(
     """
     seen: set[tuple[int, int]] = set()
     stack: list[Iterator[tuple[os.DirEntry, str]]] = []
+    inside: dict[str, bool] = {}  # real folder -> whether it is OUTPUT or lies in it
 
-    def enter(folder: str, relative: str) -> None:
+    def in_output(folder: str) -> bool:
+        """Whether a folder reached through a link is OUTPUT or inside it: (st_dev, st_ino) of each
+        folder up its real path's chain compared with OUTPUT's (memoised: each folder once)."""
+        chain, current = [], os.path.realpath(folder)
+        while current not in inside:
+            chain.append(current)
+            with contextlib.suppress(OSError):
+                info = os.stat(current)
+                if (info.st_dev, info.st_ino) == avoid:
+                    inside[current] = True
+                    break
+            parent = os.path.dirname(current)
+            if parent == current:
+                inside[current] = False
+                break
+            current = parent
+        inside.update(dict.fromkeys(chain, inside[current]))
+        return inside[current]
+
+    def enter(folder: str, relative: str, linked: bool = False) -> None:
         try:
             info = os.stat(folder)
-            if (info.st_dev, info.st_ino) == avoid:
+            within = (info.st_dev, info.st_ino) != avoid and linked and avoid is not None and in_output(folder)
+            if (info.st_dev, info.st_ino) == avoid or within:
                 raise PlanError(
-                    f"INPUT/{relative} is OUTPUT (through a link or a mount): augcli would read its own outputs; "
-                    "remove the link, or choose an OUTPUT that INPUT does not reach"
+                    f"INPUT/{relative} {'lies inside' if within else 'is'} OUTPUT (through a link or a mount): augcli "
+                    "would read its own outputs; remove the link, or choose an OUTPUT that INPUT does not reach"
                 )
             if (info.st_dev, info.st_ino) in seen:
                 return
@@ -139,7 +161,7 @@ def walk(
                 yield Path(entry.path), rel
             continue
         if stat.S_ISDIR(info.st_mode):
-            enter(entry.path, rel)
+            enter(entry.path, rel, linked=True)
         elif stat.S_ISREG(info.st_mode):
             yield Path(entry.path), rel
         elif special is not None:
@@ -264,7 +286,8 @@ def build_plan(recipe: Recipe, input_root: Path, output_root: Path | None = None
         ]
         for output in outputs:
             for written in output.files:
-                other = written_by.setdefault(written.casefold() if fold_case else written, relative)
+                name = unicodedata.normalize("NFC", written).casefold() if fold_case else written  # as macOS compares
+                other = written_by.setdefault(name, relative)
                 if other != relative:
                     case = " (OUTPUT's file system ignores case)" if fold_case else ""
                     conflicts.append(f"{relative} and {other} would both write {written}{case}: rename one")
