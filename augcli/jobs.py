@@ -101,16 +101,17 @@ def run(
         config.seed = seed
     overridden = {key: f"--{key}" for key, value in (("copies", copies), ("seed", seed)) if value is not None}
 
-    from augcli.build import assess, runner
+    from augcli.build import assess, runner, state
     from augcli.build.plan import PlanError, build_plan
     from augcli.storage.tree import folds_case
 
     part = parse_shard(shard) if shard is not None else None
     local_input, local_output, mirror = places(input_text, output_text, console, pull_output=not dry_run)
     try:
-        assess.check_output(local_input, local_output, overwrite or check)
+        assess.check_output(local_input, local_output, overwrite or check, state.shard_place(part))
+        folds = folds_case(local_output, probe=not (dry_run or check))  # a run may probe inside OUTPUT
         # one spelling of each path: stable hash-cache keys
-        plan = build_plan(config, local_input.resolve(), local_output, fold_case=folds_case(local_output))
+        plan = build_plan(config, local_input.resolve(), local_output, fold_case=folds)
     except (assess.OutputError, PlanError) as exc:
         raise JobError(str(exc)) from None
     if part is not None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import os
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
@@ -18,7 +19,7 @@ import numpy as np
 
 from augcli.audio import functional as F
 from augcli.core.errors import InputError
-from augcli.core.files import is_url
+from augcli.core.files import file_kind, is_url
 from augcli.core.params import Choice, Flag, Number, Span, Text
 from augcli.core.transforms import Transform, draw_seed, register, uniform
 
@@ -70,6 +71,8 @@ def _clip(path: str, rate: int, what: str, limit: int | None = None) -> np.ndarr
         info = os.stat(path)
     except OSError as exc:
         raise InputError(f"{what} file {path}: {exc.strerror}") from None
+    if not stat.S_ISREG(info.st_mode):  # a FIFO would block the worker (or read as 0 bytes): say what it is
+        raise InputError(f"{what} file {path} is {file_kind(info.st_mode)}, not a regular file: never opened")
     return _decoded_clip(path, rate, info.st_size, info.st_mtime_ns, what, limit)
 
 

@@ -83,16 +83,17 @@ def _lies_in(path: Path, folder: Path) -> bool:
         current = current.parent
 
 
-def check_output(input_root: Path, output_root: Path, overwrite: bool) -> None:
+def check_output(input_root: Path, output_root: Path, overwrite: bool, place: str = state.PLACE) -> None:
     """Refuse an OUTPUT that overlaps INPUT, is a file, or holds files no augcli run wrote
-    (no state) without --overwrite."""
+    (no state) without --overwrite; or whose state files (and those of `place`: a shard's) are
+    links where augcli appends, folders or devices."""
     real_in, real_out = input_root.resolve(), output_root.resolve()
     probe = real_out if real_out.exists() else next(p for p in real_out.parents if p.exists())
     if _inside(real_out, real_in) or _lies_in(probe, real_in):
         raise OutputError(f"OUTPUT {output_root} is INPUT or lies inside it: choose a folder outside {input_root}")
     if _inside(real_in, real_out) or (real_out.exists() and _lies_in(real_in, real_out)):
         raise OutputError(f"INPUT {input_root} lies inside OUTPUT {output_root}: choose a separate output folder")
-    problem = state.check_state_files(output_root)
+    problem = state.check_state_files(output_root) or state.check_state_files(output_root, place)
     if problem:
         raise OutputError(problem)
     if real_out.exists() and not real_out.is_dir():

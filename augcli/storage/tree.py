@@ -345,13 +345,25 @@ def _unlink_quietly(name: str, folder: int) -> None:
         os.unlink(name, dir_fd=folder)
 
 
-def folds_case(folder: Path) -> bool:
-    """Whether the file system holding `folder` (or its nearest existing ancestor) ignores case, as
-    macOS and Windows shares do: the same folder named with its letters' case swapped is the same
-    inode. Nothing is written."""
-    current = folder.absolute()
-    while not current.exists() and current.parent != current:
+def folds_case(folder: Path, probe: bool = False) -> bool:
+    """Whether the file system that holds (or will hold) `folder` ignores case, as macOS, Windows
+    shares and FAT do: a name with its letters' case swapped finds the same file. Asked inside
+    `folder` (or, when it does not exist yet, of its nearest existing ancestor: a new OUTPUT at a
+    mount point is on the mounted file system), of an entry whose name has letters. In a folder
+    with none (a new or empty OUTPUT), only when `probe` (a run, which writes there anyway): the
+    folder is made if missing, a temporary file made in it, asked, and both removed again. Else
+    the names of the folder and its ancestors are asked (nothing is written)."""
+    target = folder.absolute()
+    current = target
+    while not os.path.lexists(current) and current.parent != current:
         current = current.parent
+    found = _ask_entries(current)
+    if found is not None:
+        return found
+    if probe:
+        found = _ask_probe(target)
+        if found is not None:
+            return found
     for candidate in (current, *current.parents):
         swapped = candidate.name.swapcase()
         if swapped != candidate.name:
@@ -361,6 +373,77 @@ def folds_case(folder: Path) -> bool:
                 return False
             return (one.st_dev, one.st_ino) == (other.st_dev, other.st_ino)
     return False
+
+
+def _same_when_swapped(folder: int, name: str) -> bool:
+    """Whether `name` with its letters' case swapped is the same file in the folder `folder`."""
+    try:
+        one = os.stat(name, dir_fd=folder, follow_symlinks=False)
+        other = os.stat(name.swapcase(), dir_fd=folder, follow_symlinks=False)
+    except OSError:
+        return False
+    return (one.st_dev, one.st_ino) == (other.st_dev, other.st_ino)
+
+
+def _ask_entries(folder: Path) -> bool | None:
+    """The answer from an entry of `folder` with ASCII letters in its name (a few are looked at),
+    or None when it has none or cannot be listed."""
+    try:
+        fd = os.open(folder, _PROBE_FLAGS)
+    except OSError:
+        return None
+    try:
+        with os.scandir(fd) as entries:
+            for _, entry in zip(range(64), entries, strict=False):
+                name = entry.name
+                if name.isascii() and name.swapcase() != name:
+                    return _same_when_swapped(fd, name)
+    except OSError:
+        return None
+    finally:
+        os.close(fd)
+    return None
+
+
+def _ask_probe(folder: Path) -> bool | None:
+    """The answer from a temporary file made in `folder` (made too if missing; both removed), or
+    None when nothing can be written there."""
+    import tempfile
+
+    made: list[Path] = []
+    current = folder
+    while not os.path.lexists(current) and current.parent != current:
+        made.append(current)
+        current = current.parent
+    try:
+        times = os.stat(current)  # put back after: a run refused later leaves even the mtime as it was
+    except OSError:
+        return None
+    try:
+        try:
+            for path in reversed(made):
+                os.mkdir(path)
+            fd, name = tempfile.mkstemp(prefix=TEMP_PREFIX + "case-", dir=folder)
+        except OSError:
+            return None
+        os.close(fd)
+        try:
+            folder_fd = os.open(folder, _PROBE_FLAGS)
+            try:
+                return _same_when_swapped(folder_fd, os.path.basename(name))
+            finally:
+                os.close(folder_fd)
+        except OSError:
+            return None
+        finally:
+            with contextlib.suppress(OSError):
+                os.unlink(name)
+    finally:
+        for path in made:  # the deepest first
+            with contextlib.suppress(OSError):
+                os.rmdir(path)
+        with contextlib.suppress(OSError):
+            os.utime(current, ns=(times.st_atime_ns, times.st_mtime_ns))
 
 
 def write_file(path: Path, data: bytes) -> None:

@@ -48,8 +48,14 @@ class DatasetFile:
 
 
 def find(input_root: Path) -> str | None:
-    """The data.yaml at INPUT's top, if there is one."""
-    return next((name for name in NAMES if (input_root / name).is_file()), None)
+    """The data.yaml at INPUT's top, if there is one: any entry of that name but a folder (a FIFO,
+    a device or a dangling link is found, and its read fails naming it: never silently skipped)."""
+    return next((name for name in NAMES if _names_a_file(input_root / name)), None)
+
+
+def _names_a_file(path: Path) -> bool:
+    """Whether something other than a folder is at `path` (a plain file, or one that cannot be read)."""
+    return os.path.lexists(path) and not path.is_dir()
 
 
 def load(path: Path) -> dict[str, Any]:
@@ -127,7 +133,7 @@ def read(input_root: Path, relative: str) -> DatasetFile:
                 warnings.append(f"{relative}: {split}: {entry} is not under INPUT; the written copy keeps it as it is")
                 continue
             found.append(where)
-            if (input_root / where).is_file() and where.lower().endswith(".txt"):
+            if where.lower().endswith(".txt") and _names_a_file(input_root / where):  # a FIFO fails its read
                 if where not in lists:
                     lists[where], outside = read_list(input_root, where, roots)
                     if outside:
