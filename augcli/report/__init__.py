@@ -5,8 +5,8 @@ Owns the preview, the run report, their plots, drawings and page template. Copie
 the modality functions `augcli run` uses, so a preview shows the bytes a run writes. Plots are
 drawn by matplotlib (Agg) and the page comes from one Jinja2 template; both are the `report`
 extra: augcli is installed from a clone, so `pip install -e '.[report]'` in it (or `pip install
-matplotlib jinja2`). Imports core, storage, the build engine (plan, manifest, state) and every
-modality, as a face may; only the command line imports it.
+matplotlib jinja2`). Imports core, storage, the build engine (plan, manifest, state; replay's
+check of a recorded recipe) and every modality, as a face may; only the command line imports it.
 """
 
 MISSING = (
