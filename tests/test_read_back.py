@@ -18,7 +18,7 @@ import threading
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from augcli import jobs
@@ -558,6 +558,7 @@ def made_set(tmp_path_factory) -> Path:
 
 
 @settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@example(target="manifest", value=None, cut=1, deep=True)  # a source 10,000 characters long: too long a name
 @given(
     target=st.sampled_from(["journal", "lines", "run", "shard_run", "manifest", "shard_manifest"]),
     value=json_values,

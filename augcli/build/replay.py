@@ -135,6 +135,8 @@ class Replayer:
         kind = row.get("kind", "")
         try:
             data = self._make(row, output, source, section, modality, records, kind)
+        except OSError as exc:  # its source cannot be read (a name too long for any file, ...)
+            raise ReplayFailed(f"{output}: cannot read its source: {exc.strerror or exc}") from None
         except (KeyError, TypeError, ValueError, AttributeError, IndexError) as exc:  # read back from OUTPUT
             why = f"{type(exc).__name__}: {exc}"
             raise ReplayFailed(f"{output}: its manifest row's records cannot be replayed ({why})") from None

@@ -537,7 +537,8 @@ def read_run_info(output_root: Path, place: str = PLACE) -> dict[str, Any] | Non
         "copies": int,
         "summary": dict,
     }
-    return {k: v for k, v in info.items() if k not in kinds or v is None or isinstance(v, kinds[k])}
+    fits = lambda k, v: isinstance(v, kinds[k]) or (v is None and kinds[k] is str)  # noqa: E731 (a null path)
+    return {k: v for k, v in info.items() if k not in kinds or fits(k, v)}
 
 
 def write_failures(output_root: Path, failures: Iterable[tuple[str, str]], write_chunks, place: str = PLACE) -> None:
