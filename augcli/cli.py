@@ -88,7 +88,7 @@ def main() -> None:
     type=click.Choice(["local", "dask"]),
     default="local",
     show_default=True,
-    help="local: a process pool here; dask: a Dask cluster (augcli[dask]).",
+    help="local: a process pool here; dask: a Dask cluster (the dask extra: pip install -e '.[dask]').",
 )
 @click.option(
     "--scheduler", help="With --executor dask: the scheduler's address (tcp://host:8786); none starts a local cluster."
