@@ -380,18 +380,43 @@ def test_replay_compares_with_the_file_on_disk_never_through_a_linked_folder(tmp
 
 
 def test_a_recorded_recipe_reading_files_outside_input_needs_recipe(tmp_path):
+    """A recipe in OUTPUT's run record that names a file outside INPUT is not OUTPUT's to choose:
+    replay and merge refuse it without --recipe. One that is still, word for word, the user's own
+    recipe file (a thesaurus or a noise folder beside INPUT, as runs often have) is the user's."""
     (tmp_path / "words.csv").write_text("day,night\n")
     recipe, data, out = text_set(tmp_path, "  thesaurus: words.csv\n")
+    code, said = job(jobs.replay, out, every=True, out_file=tmp_path / "r.txt")
+    assert code == 0, said  # the recipe file it names says the same: the user's
+    shard = tmp_path / "shard"
+    assert job(jobs.run, recipe, data, shard, shard="0/1", workers=1, quiet=True)[0] == 0
+    assert job(jobs.merge, shard)[0] == 0
+    recipe.write_text(recipe.read_text() + "# edited since\n")  # the record is OUTPUT's word alone now
+    (tmp_path / "r.txt").unlink()
     code, said = job(jobs.replay, out, every=True, out_file=tmp_path / "r.txt")
     assert code == 2 and "outside INPUT" in said and "pass --recipe" in said, said
     assert not (tmp_path / "r.txt").exists()
     code, said = job(jobs.replay, out, every=True, recipe=recipe)
     assert code == 0, said
-    shard = tmp_path / "shard"
-    assert job(jobs.run, recipe, data, shard, shard="0/1", workers=1, quiet=True)[0] == 0
     code, said = job(jobs.merge, shard)
     assert code == 2 and "outside INPUT" in said and "--recipe" in said, said
     assert job(jobs.merge, shard, recipe=recipe)[0] == 0
+
+
+def test_a_run_record_edited_to_read_a_file_outside_input_is_refused(tmp_path):
+    """An attacker who edits the run record's recipe to read another file (an absolute thesaurus)
+    gets nothing read: the recipe file the record names no longer says the same."""
+    import json
+
+    _, _, out = text_set(tmp_path)
+    record = out / ".augcli-run.json"
+    info = json.loads(record.read_text())
+    secret_words = tmp_path / "secret_words.csv"
+    secret_words.write_text(f"day,{SECRET.lower()}\n")
+    info["recipe_text"] = info["recipe_text"].replace("  include:", f"  thesaurus: {secret_words}\n  include:")
+    record.write_text(json.dumps(info))
+    code, said = job(jobs.replay, out, every=True, out_file=tmp_path / "r.txt")
+    assert code == 2 and "outside INPUT" in said, said
+    assert not (tmp_path / "r.txt").exists()
 
 
 # -- 11. the smaller ones ---------------------------------------------------------------------------

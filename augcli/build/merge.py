@@ -16,7 +16,7 @@ from pathlib import Path
 
 from augcli.build import datacard, manifest, state
 from augcli.build.plan import MANIFEST_NAME
-from augcli.build.replay import files_outside
+from augcli.build.replay import files_outside, still_the_users
 from augcli.core.recipe import RecipeError, load_recipe, parse_recipe
 from augcli.core.words import noun
 from augcli.storage.tree import OutputTree
@@ -123,7 +123,7 @@ def merge(output_root: Path, input_root: Path | None = None, recipe_path: Path |
     root = input_root or (Path(info["input"]) if info.get("input") else None)
     if root is None or not root.is_dir():
         raise MergeError(f"INPUT {root} is not reachable from here: pass --input (run-wide files are built from it)")
-    outside = files_outside(recipe, root) if recipe_path is None else None
+    outside = files_outside(recipe, root) if recipe_path is None and not still_the_users(info) else None
     if outside is not None:
         raise MergeError(
             f"the recipe recorded in the shards' {state.RUN_INFO} reads {outside}, outside INPUT {root.resolve()}: "

@@ -73,7 +73,7 @@ class Replayer:
         if root is None or not root.is_dir():
             raise ReplayFailed(f"INPUT {root} is not a folder: pass --input")
         self.input_root = root.resolve()
-        if recipe_path is None:
+        if recipe_path is None and not still_the_users(info):
             outside = files_outside(self.recipe, self.input_root)
             if outside is not None:
                 raise ReplayFailed(
@@ -182,6 +182,19 @@ class Replayer:
             if path == output:
                 return data
         raise ReplayFailed(f"{output}: no section makes it any more")
+
+
+def still_the_users(info: dict[str, Any]) -> bool:
+    """Whether the recipe a run record holds is still, word for word, the user's recipe file it
+    names: then the user's own file, not OUTPUT, says what the recipe reads (a noise folder beside
+    INPUT is then fine to read for a replay or a merge)."""
+    folder, source, text = info.get("recipe_folder"), info.get("recipe"), info.get("recipe_text")
+    if not (isinstance(folder, str) and isinstance(source, str) and isinstance(text, str)):
+        return False
+    try:
+        return read_input(Path(folder) / Path(source).name, len(text.encode()) + 1).decode() == text
+    except (OSError, UnicodeDecodeError, ValueError):
+        return False
 
 
 def files_outside(recipe: Recipe, input_root: Path | None) -> str | None:

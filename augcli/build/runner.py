@@ -265,7 +265,7 @@ def run_info(recipe: Recipe, input_root: Path) -> dict[str, Any]:
     return {
         "recipe": recipe.source,
         "recipe_text": recipe.text,
-        "recipe_folder": os.fsdecode(recipe.base_dir) if recipe.base_dir is not None else None,
+        "recipe_folder": os.fsdecode(recipe.base_dir.absolute()) if recipe.base_dir is not None else None,
         "input": os.fsdecode(input_root),
         "seed": recipe.seed,
         "copies": recipe.copies,
