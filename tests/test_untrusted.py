@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from augcli.build.plan import PlanError, build_plan
@@ -389,3 +389,31 @@ def test_a_bounded_read_reserves_what_the_file_holds_not_the_bound(tmp_path):
         assert read_at_most(handle, 10) == b"x" * 10
     with pytest.raises(UntrustedError, match=r"holds over 0 MiB \(1,000 bytes\): it is not a file augcli wrote"):
         read_state_file(small, limit=999)
+
+
+_CELLS = st.sampled_from(["a.png", "c/a_aug0.png", "../x", "/abs", "a//b", "", ".", "c/./a", "bytes:\\x80", "a\x00b"])
+_SHAS = st.sampled_from(["0" * 64, "a" * 63, "A" * 64, "f" * 64 + "\n", 5])
+_RECORDS = st.fixed_dictionaries(
+    {"key": st.one_of(st.none(), st.text(max_size=3), st.integers())},
+    optional={
+        "files": st.lists(st.one_of(st.tuples(_CELLS, _SHAS).map(list), st.just([]), st.just("x")), max_size=3),
+        "entry": st.one_of(st.just({}), st.just([])),
+        "run": st.one_of(st.booleans(), st.just(1)),
+        "partners": st.just([[0, "a.png", None]]),
+    },
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(unit=_CELLS, record=_RECORDS)
+@example(unit="a.png", record={"key": None, "files": [["a.png", "a" * 63]]})
+@example(unit="a.png", record={"key": None, "files": [["../a.png", "0" * 64]]})
+@example(unit="a.png", record={"key": 5, "files": []})
+@example(unit="a.png", record={"key": None, "files": [], "run": 1})
+def test_a_state_record_passes_the_fast_check_only_if_the_full_check_passes(unit, record):
+    """The state's records are checked on a fast path that builds no message; whatever it lets
+    through, the full check (which names what is wrong) must let through too."""
+    from augcli.build import state
+
+    if state._plain_record(unit, record):
+        state._check_record_slowly(unit, record, "state.json")
