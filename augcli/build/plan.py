@@ -269,21 +269,20 @@ def build_plan(recipe: Recipe, input_root: Path, output_root: Path | None = None
         modality = MODALITIES[section.modality]
         passing = tail_matches(relative, section.passthrough)
         table = not passing and modality.layout(relative, section) == "table"
+
+        def output(path: str, copy: int | None, paste: tuple[str, ...] = ()) -> Output:
+            companions = tuple(modality.companion_paths(section, relative, path, copy))  # noqa: B023 (called at once)
+            return Output(path, copy, companions, paste=paste)
+
         if table or passing:
-            outputs = [Output(relative, None)]
+            outputs = [output(relative, None)]
         else:
             base = relative.rpartition("/")[2]
             dot = base.rfind(".")
             suffix = modality.output_suffix(base[dot:] if 0 < dot < len(base) - 1 else "", section)
             count, _, _ = copies.get(relative, (recipe.copies, recipe.copies, ""))
-            outputs = [Output(relative, None)] if recipe.keep_original else []
-            outputs += [
-                Output(copy_name(relative, k, suffix), k, paste=quotas.get((relative, k), ())) for k in range(count)
-            ]
-        outputs = [
-            dataclasses.replace(o, companions=tuple(modality.companion_paths(section, relative, o.path, o.copy)))
-            for o in outputs
-        ]
+            outputs = [output(relative, None)] if recipe.keep_original else []
+            outputs += [output(copy_name(relative, k, suffix), k, quotas.get((relative, k), ())) for k in range(count)]
         for output in outputs:
             for written in output.files:
                 name = unicodedata.normalize("NFC", written).casefold() if fold_case else written  # as macOS compares
