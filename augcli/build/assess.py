@@ -169,11 +169,11 @@ def hash_changed_outputs(output_root: Path, known: state.State, cells: list[str]
             info = os.stat(root + manifest.decode_path(cell))
         except OSError:
             continue
-        stamp = [info.st_size, info.st_mtime_ns, info.st_ino]
-        if known.stamps.get(cell) == stamp:
-            known.seen[cell] = stamp
+        cached = known.stamps.get(cell)
+        if cached and cached[0] == info.st_size and cached[1] == info.st_mtime_ns and cached[2] == info.st_ino:
+            known.seen[cell] = cached  # the cache's own list: a million outputs hold no second copy
         elif stat.S_ISREG(info.st_mode):
-            todo.append((cell, stamp))
+            todo.append((cell, [info.st_size, info.st_mtime_ns, info.st_ino]))
     if len(todo) < HASH_AHEAD_FROM:
         return  # a few: hashed one by one as they are met
 
