@@ -1,6 +1,6 @@
 """The image modality: pictures in, pictures out, with whatever annotations move with them.
 
-Owns decoding and encoding (io), the pure pixel kernels (functional, color, geometry), the
+Owns decoding and encoding (io), the pure pixel kernels (functional, color, geometry, lookup), the
 merged per-copy pixel work (ops), the registered transforms and automatic policies (transforms,
 policies), the section that renders a copy (modality), soft labels for mixed copies, and two
 subpackages: labels (boxes, polygons, keypoints, masks in their file formats) and mix (mosaic,

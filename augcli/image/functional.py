@@ -18,6 +18,7 @@ import numpy as np
 from PIL import Image
 
 from augcli.image.color import LUMA, ColorMap
+from augcli.image.lookup import lookup, lookup_per_channel
 
 INTERPOLATION = {"nearest": cv2.INTER_NEAREST, "bilinear": cv2.INTER_LINEAR, "bicubic": cv2.INTER_CUBIC}
 BORDER = {"constant": cv2.BORDER_CONSTANT, "reflect": cv2.BORDER_REFLECT_101, "replicate": cv2.BORDER_REPLICATE}
@@ -137,17 +138,17 @@ def _index_warp(pixels: np.ndarray, matrix: np.ndarray, size: tuple[int, int], b
     inside = (r0, r1, c0, c1) == (0, height, 0, width)
     if not inside and border != "constant":
         return None
-    out = np.empty((height, width) + pixels.shape[2:], dtype=pixels.dtype)
+    whole = inside and base is pixels and (height, width) == pixels.shape[:2]
+    if whole and (row_step, col_step) != (1, 1) and row_start in (0, height - 1) and col_start in (0, width - 1):
+        code = {(1, -1): 1, (-1, 1): 0, (-1, -1): -1}[(row_step, col_step)]  # a flip: OpenCV's copy, same bytes
+        return cv2.flip(np.ascontiguousarray(pixels), code).reshape(pixels.shape)
+    out = np.empty((height, width) + pixels.shape[2:], dtype=pixels.dtype)  # only now: a large block costs page faults
     if not inside:  # the fill goes only where the picture will not: the strips around it
         colour = fill_pixel(fill, pixels)
         if r1 <= r0 or c1 <= c0:
             out[...] = colour
         else:
             out[:r0], out[r1:], out[r0:r1, :c0], out[r0:r1, c1:] = colour, colour, colour, colour
-    whole = inside and base is pixels and (height, width) == pixels.shape[:2]
-    if whole and (row_step, col_step) != (1, 1) and row_start in (0, height - 1) and col_start in (0, width - 1):
-        code = {(1, -1): 1, (-1, 1): 0, (-1, -1): -1}[(row_step, col_step)]  # a flip: OpenCV's copy, same bytes
-        return cv2.flip(np.ascontiguousarray(pixels), code).reshape(out.shape)
     if r1 > r0 and c1 > c0:
         rows = sorted((row_start + row_step * r0, row_start + row_step * (r1 - 1)))
         cols = sorted((col_start + col_step * c0, col_start + col_step * (c1 - 1)))
@@ -297,14 +298,42 @@ def color_map(pixels: np.ndarray, cmap: ColorMap) -> np.ndarray:
     matrix = cmap.matrix(mean, full_scale(pixels.dtype))
     if pixels.ndim == 2:
         a, bias = matrix[0, 0], matrix[0, 1]
+        if pixels.dtype == np.uint8:  # the same arithmetic on the 256 values a byte can take
+            return lookup(pixels, _to_dtype(_BYTE_VALUES.astype(np.float32) * a + bias, pixels.dtype))
         return _to_dtype(pixels.astype(np.float32) * a + bias, pixels.dtype)
+    if pixels.dtype == np.uint8 and _treats_channels_alike(matrix):
+        return lookup(pixels, _transform_table(matrix))
     return cv2.transform(pixels, matrix).reshape(pixels.shape)
+
+
+_BYTE_VALUES = np.arange(256, dtype=np.uint8)
+
+
+def _treats_channels_alike(matrix: np.ndarray) -> bool:
+    """Whether a (C, C+1) colour matrix scales every channel by one factor and adds one bias, with
+    no channel mixing into another (brightness, contrast, invert): each output byte is then a
+    function of the same input byte alone, one table for every channel."""
+    square, bias = matrix[:, :-1], matrix[:, -1]
+    diagonal = np.diagonal(square)
+    return (
+        bool(np.all(diagonal == diagonal[0]))
+        and bool(np.all(bias == bias[0]))
+        and np.count_nonzero(square) == np.count_nonzero(diagonal)
+    )
+
+
+def _transform_table(matrix: np.ndarray) -> np.ndarray:
+    """cv2.transform's own output for each byte value, made by running it on a grey ramp: the
+    table reproduces its bytes exactly, rounding and fixed-point arithmetic included."""
+    channels = matrix.shape[0]
+    ramp = np.repeat(_BYTE_VALUES, channels).reshape(1, 256, channels)
+    return cv2.transform(ramp, matrix).reshape(256, channels)[:, 0].copy()
 
 
 def _lut(pixels: np.ndarray, table: np.ndarray) -> np.ndarray:
     table = _to_dtype(table, pixels.dtype)
-    if pixels.dtype == np.uint8:  # OpenCV's table lookup: the same bytes as table[pixels], 7x faster
-        return cv2.LUT(np.ascontiguousarray(pixels), table).reshape(pixels.shape)
+    if pixels.dtype == np.uint8:
+        return lookup(pixels, table)
     return table[pixels]
 
 
@@ -315,22 +344,39 @@ def gamma(pixels: np.ndarray, gamma: float) -> np.ndarray:
     return _lut(pixels, top * (np.arange(top + 1) / top) ** gamma)
 
 
-def _equalize_channel(channel: np.ndarray) -> np.ndarray:
-    top = full_scale(channel.dtype)
-    histogram = np.bincount(channel.ravel(), minlength=top + 1)
+EXACT_FLOAT_COUNTS = 1 << 24  # cv2.calcHist counts in float32: exact below 2**24 pixels
+
+
+def channel_histograms(pixels: np.ndarray) -> list[np.ndarray]:
+    """Each channel's count of every value: cv2.calcHist for 8-bit pictures (no per-channel copy,
+    exact below 2**24 pixels), numpy's bincount otherwise."""
+    channels = 1 if pixels.ndim == 2 else pixels.shape[2]
+    top = full_scale(pixels.dtype)
+    if pixels.dtype == np.uint8 and pixels.shape[0] * pixels.shape[1] < EXACT_FLOAT_COUNTS:
+        image = np.ascontiguousarray(pixels)
+        return [cv2.calcHist([image], [c], None, [256], [0, 256]).ravel().astype(np.int64) for c in range(channels)]
+    planes = [pixels] if pixels.ndim == 2 else [pixels[:, :, c] for c in range(channels)]
+    return [np.bincount(plane.ravel(), minlength=top + 1) for plane in planes]
+
+
+def _equalize_table(histogram: np.ndarray, top: int) -> np.ndarray:
     cdf = np.cumsum(histogram)
     first = cdf[np.flatnonzero(histogram)[0]]
     if cdf[-1] == first:  # a flat channel has nothing to spread
-        return channel.copy()
-    return _lut(channel, (cdf - first) / (cdf[-1] - first) * top)
+        return np.arange(top + 1)
+    return (cdf - first) / (cdf[-1] - first) * top
 
 
 @on_colour
 def equalize(pixels: np.ndarray) -> np.ndarray:
     """Histogram equalisation of each colour channel: its values spread over the full range."""
+    top = full_scale(pixels.dtype)
+    tables = [_to_dtype(_equalize_table(h, top), pixels.dtype) for h in channel_histograms(pixels)]
+    if pixels.dtype == np.uint8:
+        return lookup_per_channel(pixels, np.stack(tables))
     if pixels.ndim == 2:
-        return _equalize_channel(pixels)
-    return np.dstack([_equalize_channel(pixels[:, :, c]) for c in range(pixels.shape[2])])
+        return tables[0][pixels]
+    return np.dstack([tables[c][pixels[:, :, c]] for c in range(pixels.shape[2])])
 
 
 @on_colour

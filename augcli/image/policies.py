@@ -16,12 +16,12 @@ import math
 from collections.abc import Sequence
 from functools import lru_cache
 
-import cv2
 import numpy as np
 from PIL import Image, ImageEnhance, ImageOps, ImageStat
 
 from augcli.image import functional as F
 from augcli.image import geometry
+from augcli.image.lookup import lookup, lookup_per_channel
 
 GEOMETRIC = ("shear_x", "shear_y", "translate_x", "translate_y", "rotate")
 SIGNED = {"shear_x", "shear_y", "translate_x", "translate_y", "rotate", "brightness", "color", "contrast", "sharpness"}
@@ -280,7 +280,7 @@ def pil_colour(image: Image.Image, op: str, value: float) -> Image.Image:
 
 # Ops whose output byte depends on its input byte alone (brightness blends with black; contrast
 # with one grey level, the image's mean): one 256-entry table made by Pillow itself on a ramp,
-# applied with cv2.LUT, gives Pillow's bytes without Pillow's per-copy image conversions.
+# applied by a byte lookup, gives Pillow's bytes without Pillow's per-copy image conversions.
 _POINTWISE = {"brightness", "posterize", "solarize", "invert"}
 _RAMP = np.arange(256, dtype=np.uint8).reshape(1, 256)
 
@@ -301,23 +301,14 @@ def _contrast_mean(colour: np.ndarray) -> int:
     return int(ImageStat.Stat(grey).mean[0] + 0.5)
 
 
-EXACT_FLOAT_COUNTS = 1 << 24  # cv2.calcHist counts in float32: exact below 2**24 pixels, else numpy counts
-
-
 class _Histogram:
     """What ImageOps.autocontrast and ImageOps.equalize read of an image (its mode and histogram),
     with `point` handing back the table they built: Pillow's own table code, run on a histogram
-    counted by cv2, so the table is applied by cv2.LUT without converting the image to Pillow's."""
+    counted by cv2, so the table is applied by a byte lookup without converting the image to Pillow's."""
 
     def __init__(self, colour: np.ndarray) -> None:
         self.mode = "L" if colour.ndim == 2 else "RGB"
-        planes = [colour] if colour.ndim == 2 else [colour[:, :, c] for c in range(colour.shape[2])]
-        if colour.shape[0] * colour.shape[1] < EXACT_FLOAT_COUNTS:
-            image = np.ascontiguousarray(colour)
-            counts = [cv2.calcHist([image], [c], None, [256], [0, 256]).ravel() for c in range(len(planes))]
-            self.counts = [plane.astype(np.int64).tolist() for plane in counts]
-        else:
-            self.counts = [np.bincount(plane.ravel(), minlength=256).tolist() for plane in planes]
+        self.counts = [plane.tolist() for plane in F.channel_histograms(colour)]
 
     def getbands(self) -> tuple[str, ...]:
         return tuple(self.mode)
@@ -331,8 +322,7 @@ class _Histogram:
 
 def _histogram_op(colour: np.ndarray, op: str) -> np.ndarray:
     tables = (ImageOps.autocontrast if op == "autocontrast" else ImageOps.equalize)(_Histogram(colour))
-    table = tables[0] if colour.ndim == 2 else np.ascontiguousarray(tables.T).reshape(1, 256, len(tables))
-    return cv2.LUT(np.ascontiguousarray(colour), table).reshape(colour.shape)
+    return lookup_per_channel(colour, tables)
 
 
 def _pillow_colour(colour: np.ndarray, op: str, value: float) -> np.ndarray:
@@ -340,7 +330,7 @@ def _pillow_colour(colour: np.ndarray, op: str, value: float) -> np.ndarray:
         return _histogram_op(colour, op)
     if op in _POINTWISE or op == "contrast":
         mean = _contrast_mean(colour) if op == "contrast" else 0
-        return cv2.LUT(np.ascontiguousarray(colour), _table(op, float(value), mean)).reshape(colour.shape)
+        return lookup(colour, _table(op, float(value), mean))
     return np.asarray(pil_colour(Image.fromarray(colour), op, value)).reshape(colour.shape)
 
 
