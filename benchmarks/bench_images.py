@@ -6,6 +6,10 @@ random_erasing p0.3 (uniform random fill). Every tool runs on the same inputs, o
 tree. Install the peers with `pip install -e '.[bench]'`, then:
 
     python benchmarks/bench_images.py [--images 200] [--copies 5] [--workers N]
+        [--peer-python /tmp/venv-alb/bin/python]
+
+`--peer-python`: the interpreter of albumentations' own environment (albumentations, opencv, numpy
+and Pillow, which this script imports), so that the peer imports only what it needs.
 
 Prints outputs per second for each tool and the ratio to albumentations. Not a test.
 """
@@ -166,6 +170,7 @@ def main() -> None:
         "--repeat", type=int, default=3, help="runs per tool; the fastest counts (shared machines are noisy)"
     )
     parser.add_argument("--skip", nargs="*", default=[], help="tools to leave out: albumentations augmentor")
+    parser.add_argument("--peer-python", default=sys.executable, help="an interpreter with albumentations")
     parser.add_argument("--peer", help=argparse.SUPPRESS)  # run one peer in this process (timed from outside)
     args = parser.parse_args()
 
@@ -184,7 +189,9 @@ def main() -> None:
     tools = {
         f"augcli ({args.workers} workers)": lambda: run_augcli_images(inputs, args.copies, args.workers),
         "augcli (1 worker)": lambda: run_augcli_images(inputs, args.copies, 1),
-        f"albumentations ({args.workers} processes)": lambda: run_peer_process(__file__, "albumentations", *size),
+        f"albumentations ({args.workers} processes)": lambda: run_peer_process(
+            __file__, "albumentations", *size, python=args.peer_python
+        ),
         "Augmentor (Pipeline.sample)": lambda: run_peer_process(__file__, "augmentor", *size),
         f"floor: decode + {args.copies} encodes ({args.workers} processes)": lambda: run_peer_process(
             __file__, "floor", *size

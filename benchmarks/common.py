@@ -42,7 +42,12 @@ def run_per_file(
     workers: int,
     initializer: Callable[[], None] | None = None,
 ) -> float:
-    """A peer's per-file job over a forkserver pool of `workers`, outputs under WORK/out_<name>; seconds."""
+    """A peer's per-file job over a forkserver pool of `workers`, outputs under WORK/out_<name>; seconds.
+
+    The initializer runs once here first: a pool whose initializer raises (the peer is not installed)
+    respawns its workers for ever instead of failing."""
+    if initializer is not None:
+        initializer()
     out = fresh(WORK / f"out_{name}")
     started = time.perf_counter()
     with multiprocessing.get_context("forkserver").Pool(workers, initializer=initializer) as pool:
