@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import cv2
 import numpy as np
 import pytest
 
@@ -47,6 +48,31 @@ def test_gaussian_noise_has_the_requested_std_and_replays_from_its_seed():
     assert not np.array_equal(out, F.gaussian_noise(flat, 0.1, seed=6))
     same = F.gaussian_noise(flat, 0.1, seed=5, per_channel=False)
     assert np.array_equal(same[..., 0], same[..., 2])
+
+
+@pytest.mark.parametrize("dtype", [np.uint8, np.uint16])
+@pytest.mark.parametrize("shape", [(23, 37), (23, 37, 3), (9, 14, 4)])
+def test_sharpness_and_noise_keep_their_arithmetic(dtype, shape):
+    """Both work in place on float scratch arrays (speed): the bytes are those of the plain
+    float32 formulas, written out here (a changed order of operations would change them)."""
+    top = np.iinfo(dtype).max
+    pixels = np.random.default_rng(4).integers(0, top + 1, shape, dtype=dtype)
+    colour = pixels[..., :3] if len(shape) == 3 else pixels
+    original = colour.astype(np.float32)
+    smooth = cv2.filter2D(original, -1, F._SMOOTH, borderType=cv2.BORDER_REPLICATE)
+    smooth[0], smooth[-1], smooth[:, 0], smooth[:, -1] = original[0], original[-1], original[:, 0], original[:, -1]
+    for factor in (0.3, 1.37, 2.9):
+        want = np.clip(np.rint(smooth + factor * (original - smooth)), 0, top).astype(dtype)
+        got = F.sharpness(pixels, factor)
+        assert np.array_equal(got[..., :3] if len(shape) == 3 else got, want)
+    for per_channel in (True, False):
+        draw_shape = colour.shape if per_channel or colour.ndim == 2 else colour.shape[:2] + (1,)
+        noise = np.random.default_rng(8).standard_normal(draw_shape, dtype=np.float32) * np.float32(0.2 * top)
+        want = np.clip(np.rint(colour.astype(np.float32) + noise), 0, top).astype(dtype)
+        got = F.gaussian_noise(pixels, 0.2, seed=8, per_channel=per_channel)
+        assert np.array_equal(got[..., :3] if len(shape) == 3 else got, want)
+        if len(shape) == 3 and shape[2] == 4:
+            assert np.array_equal(got[..., 3], pixels[..., 3])
 
 
 def test_salt_and_pepper_hits_the_requested_fraction():

@@ -65,6 +65,14 @@ def _to_dtype(values: np.ndarray, dtype: np.dtype) -> np.ndarray:
     return np.clip(np.rint(values), 0, full_scale(dtype)).astype(dtype)
 
 
+def _scratch_to_dtype(values: np.ndarray, dtype: np.dtype) -> np.ndarray:
+    """_to_dtype for a float array the caller gives up: rounded and clipped in place, the same
+    values without two more picture-sized temporaries (each a fresh block the kernel zeroes)."""
+    np.rint(values, out=values)
+    np.clip(values, 0, full_scale(dtype), out=values)
+    return values.astype(dtype)
+
+
 def channel_fill(fill: Sequence[float], pixels: np.ndarray) -> tuple[float, ...]:
     """Expand a 0-255 fill to one value per channel of `pixels` (alpha: 0 unless given)."""
     scale = full_scale(pixels.dtype) / 255.0
@@ -409,7 +417,9 @@ def sharpness(pixels: np.ndarray, factor: float) -> np.ndarray:
         original[:, 0],
         original[:, -1],
     )
-    return _to_dtype(smooth + factor * (original - smooth), pixels.dtype)
+    detail = np.subtract(original, smooth, out=original)  # in place: smooth + factor * (original - smooth)
+    np.multiply(detail, factor, out=detail)
+    return _scratch_to_dtype(np.add(smooth, detail, out=smooth), pixels.dtype)
 
 
 # --- noise and degradation -------------------------------------------------------------------
@@ -420,8 +430,11 @@ def gaussian_noise(pixels: np.ndarray, std: float, seed: int, per_channel: bool 
     """Add zero-mean Gaussian noise with `std` as a fraction of full scale."""
     rng = np.random.default_rng(seed)
     shape = pixels.shape if per_channel or pixels.ndim == 2 else pixels.shape[:2] + (1,)
-    noise = rng.standard_normal(shape, dtype=np.float32) * np.float32(std * full_scale(pixels.dtype))
-    return _to_dtype(pixels.astype(np.float32) + noise, pixels.dtype)
+    noise = rng.standard_normal(shape, dtype=np.float32)
+    np.multiply(noise, np.float32(std * full_scale(pixels.dtype)), out=noise)
+    if noise.shape != pixels.shape:  # one draw for every channel of a pixel
+        return _scratch_to_dtype(pixels.astype(np.float32) + noise, pixels.dtype)
+    return _scratch_to_dtype(np.add(pixels, noise, out=noise), pixels.dtype)
 
 
 @on_colour
