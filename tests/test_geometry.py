@@ -192,3 +192,21 @@ def test_rgb_warps_padded_to_four_channels_equal_opencvs_three_channel_warp(inte
     corner = F.warp(pixels, np.array([[1, 0, 30.0], [0, 1, 0], [0, 0, 1]]), (53, 37), interpolation, "constant", fill)
     assert corner[0, 0].tolist() == [200, 30, 90]  # shifted right by 30: the left columns are the fill
     assert F._pads_to_four(pixels, flag)  # the fast path is the one checked here
+
+
+@pytest.mark.parametrize("dtype", [np.uint8, np.uint16])
+@pytest.mark.parametrize("shape", [(7, 9), (7, 9, 2), (7, 9, 3), (7, 9, 4)])
+def test_a_pad_frames_the_whole_picture_in_the_fill(dtype, shape):
+    """A pad (the whole picture moved into a larger canvas, OpenCV's copyMakeBorder) and a pad
+    that also cuts a side (the strips path) both give the picture inside a frame of the fill."""
+    pixels = np.random.default_rng(1).integers(1, np.iinfo(dtype).max, shape, dtype=dtype)
+    fill = (10.0, 200.0, 30.0, 90.0) if len(shape) == 3 and shape[2] == 4 else (10.0, 200.0, 30.0)
+    colour = F.fill_pixel(fill, pixels)
+    for (left, top), size in (((3, 2), (9 + 3 + 4, 7 + 2 + 1)), ((3, 2), (9 + 1, 7 + 2))):
+        matrix = np.array([[1.0, 0.0, left], [0.0, 1.0, top], [0.0, 0.0, 1.0]])
+        out = F.warp(pixels, matrix, size, "bilinear", "constant", fill)
+        want = np.empty((size[1], size[0]) + shape[2:], dtype)
+        want[...] = colour
+        inside = want[top : top + 7, left : left + 9]
+        inside[...] = pixels[: inside.shape[0], : inside.shape[1]]
+        assert out.dtype == dtype and np.array_equal(out, want)

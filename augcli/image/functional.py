@@ -150,6 +150,18 @@ def _index_warp(pixels: np.ndarray, matrix: np.ndarray, size: tuple[int, int], b
     if whole and (row_step, col_step) != (1, 1) and row_start in (0, height - 1) and col_start in (0, width - 1):
         code = {(1, -1): 1, (-1, 1): 0, (-1, -1): -1}[(row_step, col_step)]  # a flip: OpenCV's copy, same bytes
         return cv2.flip(np.ascontiguousarray(pixels), code).reshape(pixels.shape)
+    framed = base is pixels and (row_step, col_step) == (1, 1) and not inside
+    if framed and (row_start + r0, row_start + r1, col_start + c0, col_start + c1) == (
+        0,
+        base.shape[0],
+        0,
+        base.shape[1],
+    ):
+        value = tuple(float(v) for v in np.atleast_1d(fill_pixel(fill, pixels)))  # a pad: the whole picture, framed
+        framed_out = cv2.copyMakeBorder(
+            np.ascontiguousarray(pixels), r0, height - r1, c0, width - c1, cv2.BORDER_CONSTANT, value=value
+        )
+        return framed_out.reshape((height, width) + pixels.shape[2:])
     out = np.empty((height, width) + pixels.shape[2:], dtype=pixels.dtype)  # only now: a large block costs page faults
     if not inside:  # the fill goes only where the picture will not: the strips around it
         colour = fill_pixel(fill, pixels)
@@ -514,15 +526,17 @@ def erase(
 ) -> np.ndarray:
     """Overwrite each (top, left, height, width) box: random values, a constant or the image mean."""
     out = pixels.copy()
-    top_value = full_scale(pixels.dtype)
-    rng = np.random.default_rng(seed)
-    mean = np.array(cv2.mean(pixels)[: colour_count(pixels)])
+    if fill == "random":
+        top_value, rng = full_scale(pixels.dtype), np.random.default_rng(seed)
+    elif fill == "mean":  # of the picture as it came in: a pass over every pixel, so only when asked for
+        mean = np.array(cv2.mean(pixels)[: colour_count(pixels)])
+        colour = _to_dtype(mean if pixels.ndim == 3 else mean[0], pixels.dtype)
+    else:
+        colour = fill_pixel(value, pixels)
     for top, left, height, width in boxes:
         region = out[top : top + height, left : left + width]
         if fill == "random":
             region[...] = rng.integers(0, top_value + 1, size=region.shape, dtype=pixels.dtype)
-        elif fill == "mean":
-            region[...] = _to_dtype(mean if pixels.ndim == 3 else mean[0], pixels.dtype)
         else:
-            region[...] = fill_pixel(value, pixels)
+            region[...] = colour
     return out
