@@ -177,10 +177,13 @@ class Pipeline:
     def _run(self, sample: Any, rng: np.random.Generator | None, records: list | None, targets: dict) -> Augmented:
         from augcli import online
 
-        run = {"image": online.image, "audio": online.audio, "text": online.text, "tabular": online.tabular}
-        if self.modality not in run:
+        run = getattr(online, self.modality, None) if self.modality in _IN_MEMORY else None
+        if run is None:
             raise TypeError(f"a {self.modality} pipeline augments files: call pipeline.render(path, copy)")
-        return run[self.modality](self._section, sample, rng, records, targets)
+        return run(self._section, sample, rng, records, targets)
+
+
+_IN_MEMORY = ("image", "audio", "text", "tabular")  # the modalities whose samples a call takes (augcli.online)
 
 
 def _reads_input(section: _recipe.Section) -> str:

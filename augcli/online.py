@@ -89,8 +89,28 @@ def _triples_out(points: tuple[tuple[float, float, int], ...], dims: int) -> np.
     return np.asarray(rows, dtype=np.float64).reshape(len(rows), dims)
 
 
+def _image_array(sample: Any) -> np.ndarray:
+    pixels = np.ascontiguousarray(sample)
+    if pixels.dtype not in (np.uint8, np.uint16) or pixels.ndim not in (2, 3):
+        raise TypeError(f"an image is an HxW or HxWxC uint8 or uint16 array, got {pixels.dtype} {pixels.shape}")
+    return pixels
+
+
+def _pixels_alone(section: Section, sample: np.ndarray, rng: Any) -> Augmented:
+    """The training loop's usual call, an array and nothing else: straight to the copy (a few
+    microseconds of target handling less on every call)."""
+    from augcli.image.modality import augment_pixels
+
+    copy = augment_pixels(section, _image_array(sample), rng)
+    result = Augmented(copy.pixels, copy.records)
+    result.shares = copy.shares
+    return result
+
+
 def image(section: Section, sample: Any, rng: Any, records: list | None, targets: dict[str, Any]) -> Augmented:
     """One image (array or PIL) and its boxes, mask and keypoints through the image section."""
+    if not targets and records is None and isinstance(sample, np.ndarray):
+        return _pixels_alone(section, sample, rng)
     from PIL import Image
 
     from augcli.image import io
@@ -105,9 +125,7 @@ def image(section: Section, sample: Any, rng: Any, records: list | None, targets
             f"unknown image targets {sorted(unknown)}: boxes, box_format, labels, mask, keypoints, partners, label"
         )
     is_pil = isinstance(sample, Image.Image)
-    pixels = io.to_array(sample)[0] if is_pil else np.ascontiguousarray(sample)
-    if pixels.dtype not in (np.uint8, np.uint16) or pixels.ndim not in (2, 3):
-        raise TypeError(f"an image is an HxW or HxWxC uint8 or uint16 array, got {pixels.dtype} {pixels.shape}")
+    pixels = io.to_array(sample)[0] if is_pil else _image_array(sample)
     height, width = pixels.shape[:2]
     box_format = targets.get("box_format", "xyxy")
     found = None

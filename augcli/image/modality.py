@@ -43,15 +43,17 @@ OBJECT_BALANCE = "object_balance"  # the record of the objects `balance: {by: ob
 CROPPING = (image_transforms.RandomResizedCrop, image_transforms.Crop, image_transforms.CenterCrop)
 
 
-def _check_output_size(applied: list[Applied]) -> None:
+def _check_output_size(applied: list[Applied], out: ImageInfo | None = None) -> None:
     """Refuse a copy larger than Pillow's decompression-bomb limit before a pixel is allocated
-    (an input's size can make a safe-looking recipe produce one, e.g. shorter_side on a panorama)."""
+    (an input's size can make a safe-looking recipe produce one, e.g. shorter_side on a panorama).
+    `out`: the copy's size when the plan already knows it."""
     from PIL import Image
 
     if not applied:
         return
-    last = applied[-1]
-    out = last.transform.output_info(last.info, last.params)
+    if out is None:
+        last = applied[-1]
+        out = last.transform.output_info(last.info, last.params)
     limit = Image.MAX_IMAGE_PIXELS
     if limit and out.width * out.height > limit:
         raise io.UnsupportedImage(
@@ -416,8 +418,8 @@ def augment_pixels(
     of `paste` classes (balance by object), pasted last."""
     info = ImageInfo.of(pixels)
     if found is None:
-        applied, _ = plan_pipeline(section.transforms, rng, info)
-        return _apply(section, pixels, applied, None, [], partners, own_class)
+        applied, final = plan_pipeline(section.transforms, rng, info)
+        return _apply(section, pixels, applied, None, [], partners, own_class, final)
     applied, notes = _plan_with_boxes(section, rng, info, layout_of(section), found)
     if paste:
         notes = [*notes, {"name": OBJECT_BALANCE, "params": {"classes": list(paste), "seed": draw_seed(rng)}}]
@@ -446,8 +448,9 @@ def _apply(
     notes: list,
     partners: PartnerSource | None = None,
     own_class: str | None = None,
+    final: ImageInfo | None = None,
 ) -> ImageCopy:
-    _check_output_size(applied)
+    _check_output_size(applied, final)
     if any(isinstance(a.transform, Mixing) for a in applied) or any(n.get("name") == OBJECT_BALANCE for n in notes):
         return _apply_mixing(section, pixels, applied, found, notes, partners, own_class)
     out = run_ops(pixels, [a.transform.op(a.info, **a.params) for a in applied])
