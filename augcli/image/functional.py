@@ -229,27 +229,12 @@ def warp(
         return out
     flags = INTERPOLATION[interpolation]
     border_value = channel_fill(fill, pixels)
-    src = np.ascontiguousarray(pixels)
-    padded = _pads_to_four(src, flags)
-    if padded:
-        src = cv2.cvtColor(src, cv2.COLOR_RGB2RGBA)
-        border_value = (*border_value[:3], 0)
+    src = np.ascontiguousarray(pixels)  # RGB as it is: OpenCV 5.1 warps 3 channels faster than 4 (no RGBA detour)
     if _is_affine(matrix):
         out = cv2.warpAffine(src, matrix[:2], size, flags=flags, borderMode=BORDER[border], borderValue=border_value)
     else:
         out = cv2.warpPerspective(src, matrix, size, flags=flags, borderMode=BORDER[border], borderValue=border_value)
-    if padded:
-        out = cv2.cvtColor(out, cv2.COLOR_RGBA2RGB)
     return out.reshape(size[1], size[0], *pixels.shape[2:])
-
-
-_FOUR_CHANNEL_FASTER = (cv2.INTER_LINEAR, cv2.INTER_NEAREST)
-
-
-def _pads_to_four(src: np.ndarray, flags: int) -> bool:
-    """Whether to warp 8-bit RGB as RGBA: OpenCV's vectorised bilinear and nearest warps cover
-    4 channels but not 3, so the padded warp is about twice as fast and gives the same bytes."""
-    return src.dtype == np.uint8 and src.ndim == 3 and src.shape[2] == 3 and flags in _FOUR_CHANNEL_FASTER
 
 
 def _off_canvas(xs: np.ndarray, ys: np.ndarray, size: tuple[int, int]) -> np.ndarray:
