@@ -96,8 +96,8 @@ class LocalExecutor:
                             result = None  # it died while answering: its exit status tells the cause
                         else:
                             task, worker.busy, worker.task = worker.task, False, None
+                            self._give(worker, queue)  # before the caller files the result: no idle worker meanwhile
                             yield task, result
-                            self._give(worker, queue)
                             continue
                     elif worker.process.sentinel not in ready:
                         continue
