@@ -11,6 +11,7 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
 from PIL import Image
 
 from augcli.build import state
@@ -582,6 +583,36 @@ def test_the_claim_before_writing_is_fsynced(dataset, recipe_file, tmp_path, mon
     out = tmp_path / "out"
     assert invoke("run", recipe_file, dataset, out, "--workers", "1").exit_code == 0
     assert synced and synced[0] == str(out / ".augcli-journal.jsonl")  # before any output was written
+
+
+@pytest.mark.parametrize("writeback", [True, False])
+def test_every_output_is_on_disk_before_its_name(dataset, recipe_file, tmp_path, monkeypatch, writeback):
+    """Each output is written under a temporary name and renamed into place only after an fsync of
+    its bytes: with Linux's early writeback the fsync comes at the commit, without it at once."""
+    events: list[tuple[str, str]] = []
+    real_fsync, real_replace = os.fsync, os.replace
+
+    def fsync(fd: int) -> None:
+        events.append(("fsync", os.readlink(f"/proc/self/fd/{fd}")))
+        real_fsync(fd)
+
+    def replace(src, dst, *, src_dir_fd=None, dst_dir_fd=None):
+        folder = os.readlink(f"/proc/self/fd/{src_dir_fd}") if src_dir_fd is not None else ""
+        events.append(("replace", os.path.join(folder, src)))
+        real_replace(src, dst, src_dir_fd=src_dir_fd, dst_dir_fd=dst_dir_fd)
+
+    monkeypatch.setattr(storage.os, "fsync", fsync)
+    monkeypatch.setattr(storage.os, "replace", replace)
+    if not writeback:
+        monkeypatch.setattr(storage, "start_writeback", lambda fd: False)
+    out = tmp_path / "out"
+    assert invoke("run", recipe_file, dataset, out, "--workers", "1").exit_code == 0
+    renamed = [(i, path) for i, (kind, path) in enumerate(events) if kind == "replace"]
+    outputs = sorted(p for p in out.rglob("*.jpg"))
+    assert len(outputs) >= 4 and len(renamed) >= len(outputs)
+    for index, temp in renamed:
+        assert ("fsync", temp) in events[:index], temp
+    assert storage.start_writeback.__name__ == ("start_writeback" if writeback else "<lambda>")
 
 
 def test_a_linked_journal_is_refused_and_a_linked_state_is_read_through_never_written(dataset, recipe_file, tmp_path):
