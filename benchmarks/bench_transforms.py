@@ -18,7 +18,8 @@ torchvision, CxHxW float32 tensors in [0, 1] for Kornia, each library's benchmar
 
 Per transform: each library warms up (at least 3 passes over 10 images and 0.3 s), then `--runs` (5)
 timed passes over all images, interleaved library by library so that load drift on a shared machine
-touches all of them alike; only one library computes at a time. A pass projected over
+touches all of them alike (each run starts with the next library, so none always runs right after
+the same one); only one library computes at a time. A pass projected over
 `--max-run-seconds` uses fewer images (marked * in the table). The table gives the median images/s and
 the standard deviation of the runs, and augcli / albumentations. Before timing, and before each
 transform, the script waits (up to 10 minutes in all) while `ps` shows pytest or another benchmark.
@@ -562,8 +563,11 @@ def orchestrate(args: argparse.Namespace) -> None:
                 if answer.get("supported"):
                     live.append(library)
                     row[library] = {"images": answer["images"], "throughputs": []}
-            for _ in range(args.runs):
-                for library in list(live):
+            for run in range(args.runs):
+                turn = run % max(
+                    1, len(live)
+                )  # each run starts with the next library: none always follows the same one
+                for library in live[turn:] + live[:turn]:
                     answer = workers[library].ask(f"run {spec.name}")
                     if "seconds" not in answer:  # failed after its warm-up: left out of this row
                         print(f"{spec.name} / {library}: {answer.get('error')}", file=sys.stderr)
