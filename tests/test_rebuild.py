@@ -585,10 +585,11 @@ def test_the_claim_before_writing_is_fsynced(dataset, recipe_file, tmp_path, mon
     assert synced and synced[0] == str(out / ".augcli-journal.jsonl")  # before any output was written
 
 
-@pytest.mark.parametrize("writeback", [True, False])
+@pytest.mark.parametrize("writeback", ["early", "none", "bounded"])
 def test_every_output_is_on_disk_before_its_name(dataset, recipe_file, tmp_path, monkeypatch, writeback):
     """Each output is written under a temporary name and renamed into place only after an fsync of
-    its bytes: with Linux's early writeback the fsync comes at the commit, without it at once."""
+    its bytes: with Linux's early writeback the fsync comes at the commit, without it (or past the
+    bound on waiting files, each holding a descriptor) at once."""
     events: list[tuple[str, str]] = []
     real_fsync, real_replace = os.fsync, os.replace
 
@@ -603,8 +604,10 @@ def test_every_output_is_on_disk_before_its_name(dataset, recipe_file, tmp_path,
 
     monkeypatch.setattr(storage.os, "fsync", fsync)
     monkeypatch.setattr(storage.os, "replace", replace)
-    if not writeback:
+    if writeback == "none":
         monkeypatch.setattr(storage, "start_writeback", lambda fd: False)
+    if writeback == "bounded":
+        monkeypatch.setattr(storage, "PENDING_SYNCS", 1)
     out = tmp_path / "out"
     assert invoke("run", recipe_file, dataset, out, "--workers", "1").exit_code == 0
     renamed = [(i, path) for i, (kind, path) in enumerate(events) if kind == "replace"]
@@ -612,7 +615,23 @@ def test_every_output_is_on_disk_before_its_name(dataset, recipe_file, tmp_path,
     assert len(outputs) >= 4 and len(renamed) >= len(outputs)
     for index, temp in renamed:
         assert ("fsync", temp) in events[:index], temp
-    assert storage.start_writeback.__name__ == ("start_writeback" if writeback else "<lambda>")
+    assert storage.start_writeback.__name__ == ("<lambda>" if writeback == "none" else "start_writeback")
+
+
+def test_files_waiting_for_their_fsync_are_bounded(tmp_path, monkeypatch):
+    """Each staged file whose fsync waits for the commit holds a descriptor: past the bound a file
+    is fsynced at once, and a commit or discard gives its descriptor back."""
+    monkeypatch.setattr(storage, "PENDING_SYNCS", 2)
+    with storage.OutputTree(tmp_path / "out") as tree:
+        staged = [tree.stage(f"a/{i}.bin", bytes([i]) * 100) for i in range(5)]
+        assert [s.pending is not None for s in staged] == [True, True, False, False, False]
+        tree.discard(staged[0])
+        again = tree.stage("a/5.bin", b"x")
+        assert again.pending is not None
+        for each in [*staged[1:], again]:
+            tree.commit(each)
+        assert tree._pending == 0 and all(s.pending is None for s in staged)
+    assert sorted(p.name for p in (tmp_path / "out" / "a").iterdir()) == ["1.bin", "2.bin", "3.bin", "4.bin", "5.bin"]
 
 
 def test_a_linked_journal_is_refused_and_a_linked_state_is_read_through_never_written(dataset, recipe_file, tmp_path):

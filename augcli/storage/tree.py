@@ -62,6 +62,7 @@ class OutputTree:
         self._root_fd = os.open(root, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
         self._folders: OrderedDict[str, int] = OrderedDict()
         self._counter = 0
+        self._pending = 0  # staged files whose fsync waits for their commit (each holds a descriptor)
 
     def close(self) -> None:
         for fd in self._folders.values():
@@ -174,21 +175,25 @@ class OutputTree:
                             digest.update(chunk)
                             handle.write(chunk)
                 handle.flush()
-                synced = not start_writeback(handle.fileno())  # the wait for the disk comes at the commit
-                if synced:
+                pending = None  # its own descriptor, kept for the fsync at the commit (the wait for the disk)
+                if self._pending < PENDING_SYNCS and start_writeback(handle.fileno()):
+                    pending = os.dup(handle.fileno())
+                    self._pending += 1
+                else:
                     os.fsync(handle.fileno())
         except BaseException:
             _unlink_quietly(temp, folder)
             raise
         # Its own descriptor of the folder: the cache may close the shared one before the commit.
-        return Staged(relative, name, temp, os.dup(folder), digest.hexdigest(), synced)
+        return Staged(relative, name, temp, os.dup(folder), digest.hexdigest(), pending)
 
     def commit(self, staged: Staged) -> FileStamp:
         """Rename a staged file into place (a link of that name is replaced, not followed), its
         bytes on disk first: a power cut never leaves a name on an empty file."""
         try:
-            if not staged.synced:  # its writeback began when it was staged, so this wait is short
-                _fsync_by_name(staged.temp, staged.folder)
+            if staged.pending is not None:  # its writeback began when it was staged, so this wait is short
+                os.fsync(staged.pending)
+                self._close_pending(staged)
             os.replace(staged.temp, staged.name, src_dir_fd=staged.folder, dst_dir_fd=staged.folder)
             info = os.stat(staged.name, dir_fd=staged.folder, follow_symlinks=False)
         except BaseException as exc:
@@ -200,7 +205,15 @@ class OutputTree:
         os.close(staged.folder)
         return FileStamp(info.st_size, info.st_mtime_ns, info.st_ino, staged.sha256)
 
+    def _close_pending(self, staged: Staged) -> None:
+        if staged.pending is not None:
+            with contextlib.suppress(OSError):
+                os.close(staged.pending)
+            staged.pending = None
+            self._pending -= 1
+
     def discard(self, staged: Staged) -> None:
+        self._close_pending(staged)
         _unlink_quietly(staged.temp, staged.folder)
         with contextlib.suppress(OSError):
             os.close(staged.folder)
@@ -337,17 +350,18 @@ def walk_tree(root: Path, skip: tuple[str, ...] = ()) -> Iterator[tuple[str, lis
         stack.extend(e.path for e in entries if e.is_dir(follow_symlinks=False))
 
 
-@dataclass(frozen=True)
+@dataclass
 class Staged:
     relative: str
     name: str
     temp: str
     folder: int
     sha256: str
-    synced: bool = True  # False: written and its writeback started; the commit fsyncs it before the rename
+    pending: int | None = None  # a descriptor of the file, its writeback started: the commit fsyncs it first
 
 
 _SYNC_FILE_RANGE_WRITE = 2  # <linux/fs.h>: start writing the dirty pages back, do not wait
+PENDING_SYNCS = 64  # staged files at most whose fsync waits for the commit; beyond, a file is fsynced at once
 
 
 @functools.cache
@@ -370,14 +384,6 @@ def start_writeback(fd: int) -> bool:
     of an image run); False where this cannot be asked, and the caller fsyncs at once."""
     function = _sync_file_range()
     return function is not None and function(fd, 0, 0, _SYNC_FILE_RANGE_WRITE) == 0
-
-
-def _fsync_by_name(name: str, folder: int) -> None:
-    fd = os.open(name, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC, dir_fd=folder)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 def _unlink_quietly(name: str, folder: int) -> None:
