@@ -374,6 +374,23 @@ def test_workers_are_capped_at_the_number_of_tasks(shapes, mixed_recipe, tmp_pat
     assert result.returncode == 0, result.stderr
 
 
+def test_a_task_sent_to_a_worker_that_just_died_waits_for_its_sentinel():
+    """The next task goes out before the last result is handed on: a worker that died right after
+    answering must not lose that answer to a broken pipe; its sentinel reports the task it holds."""
+    from collections import deque
+    from multiprocessing import Pipe
+
+    from augcli.build.executor import LocalExecutor, _Worker
+
+    parent, child = Pipe()
+    child.close()
+    worker = _Worker(process=None, conn=parent)
+    queue = deque([7, 8])
+    LocalExecutor(1, abs, int, ())._give(worker, queue)
+    assert worker.busy and worker.task == 7 and list(queue) == [8]
+    parent.close()
+
+
 # -- 4. bad values in data -------------------------------------------------------------------------
 
 

@@ -9,6 +9,7 @@ traceback per worker.
 
 from __future__ import annotations
 
+import contextlib
 import signal
 from collections import deque
 from collections.abc import Callable, Iterator
@@ -119,7 +120,8 @@ class LocalExecutor:
         if queue:
             worker.task = queue.popleft()
             worker.busy = True
-            worker.conn.send(worker.task)
+            with contextlib.suppress(OSError):  # it died since its last answer: its sentinel reports the task
+                worker.conn.send(worker.task)
 
     def shutdown(self) -> None:
         """Stop every worker: politely when idle, at once when it still works (Ctrl-C, an error)."""
