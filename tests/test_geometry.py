@@ -209,3 +209,8 @@ def test_a_pad_frames_the_whole_picture_in_the_fill(dtype, shape):
         inside = want[top : top + 7, left : left + 9]
         inside[...] = pixels[: inside.shape[0], : inside.shape[1]]
         assert out.dtype == dtype and np.array_equal(out, want)
+    empty = np.zeros((0, 9) + shape[2:], dtype)  # nothing to frame: the canvas is the fill alone
+    out = F.warp(
+        empty, np.array([[1.0, 0.0, 3.0], [0.0, 1.0, 2.0], [0.0, 0.0, 1.0]]), (14, 5), "bilinear", "constant", fill
+    )
+    assert out.shape == (5, 14) + shape[2:] and (out == colour).all()

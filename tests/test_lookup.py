@@ -87,6 +87,11 @@ def test_colour_maps_that_treat_channels_alike_give_cv2_transform_s_bytes(
     assert np.array_equal(F.color_map(pixels, cmap), cv2.transform(pixels, matrix).reshape(pixels.shape))
 
 
+def test_a_picture_with_more_channels_than_the_map_is_refused_as_before() -> None:
+    with pytest.raises(cv2.error):
+        F.color_map(np.full((2, 2, 5), 100, np.uint8), color.brightness(2.0, 3))
+
+
 def test_colour_maps_that_mix_channels_are_not_looked_up() -> None:
     for cmap in (color.saturation(0.5, 3), color.hue(0.1, 3), color.grayscale(3)):
         assert not F._treats_channels_alike(cmap.matrix(np.zeros(3), 255))

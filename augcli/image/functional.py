@@ -150,7 +150,7 @@ def _index_warp(pixels: np.ndarray, matrix: np.ndarray, size: tuple[int, int], b
     if whole and (row_step, col_step) != (1, 1) and row_start in (0, height - 1) and col_start in (0, width - 1):
         code = {(1, -1): 1, (-1, 1): 0, (-1, -1): -1}[(row_step, col_step)]  # a flip: OpenCV's copy, same bytes
         return cv2.flip(np.ascontiguousarray(pixels), code).reshape(pixels.shape)
-    framed = base is pixels and (row_step, col_step) == (1, 1) and not inside
+    framed = base is pixels and (row_step, col_step) == (1, 1) and not inside and r1 > r0 and c1 > c0
     if framed and (row_start + r0, row_start + r1, col_start + c0, col_start + c1) == (
         0,
         base.shape[0],
@@ -306,7 +306,7 @@ def color_map(pixels: np.ndarray, cmap: ColorMap) -> np.ndarray:
         if pixels.dtype == np.uint8:  # the same arithmetic on the 256 values a byte can take
             return lookup(pixels, _to_dtype(_BYTE_VALUES.astype(np.float32) * a + bias, pixels.dtype))
         return _to_dtype(pixels.astype(np.float32) * a + bias, pixels.dtype)
-    if pixels.dtype == np.uint8 and _treats_channels_alike(matrix):
+    if pixels.dtype == np.uint8 and pixels.shape[2] == matrix.shape[0] and _treats_channels_alike(matrix):
         return lookup(pixels, _transform_table(matrix))
     return cv2.transform(pixels, matrix).reshape(pixels.shape)
 
