@@ -150,13 +150,9 @@ def _index_warp(pixels: np.ndarray, matrix: np.ndarray, size: tuple[int, int], b
     if whole and (row_step, col_step) != (1, 1) and row_start in (0, height - 1) and col_start in (0, width - 1):
         code = {(1, -1): 1, (-1, 1): 0, (-1, -1): -1}[(row_step, col_step)]  # a flip: OpenCV's copy, same bytes
         return cv2.flip(np.ascontiguousarray(pixels), code).reshape(pixels.shape)
-    framed = base is pixels and (row_step, col_step) == (1, 1) and not inside and r1 > r0 and c1 > c0
-    if framed and (row_start + r0, row_start + r1, col_start + c0, col_start + c1) == (
-        0,
-        base.shape[0],
-        0,
-        base.shape[1],
-    ):
+    source_window = (row_start + r0, row_start + r1, col_start + c0, col_start + c1)
+    whole_source = source_window == (0, base.shape[0], 0, base.shape[1]) and r1 > r0 and c1 > c0
+    if whole_source and base is pixels and (row_step, col_step) == (1, 1) and not inside:
         value = tuple(float(v) for v in np.atleast_1d(fill_pixel(fill, pixels)))  # a pad: the whole picture, framed
         framed_out = cv2.copyMakeBorder(
             np.ascontiguousarray(pixels), r0, height - r1, c0, width - c1, cv2.BORDER_CONSTANT, value=value
