@@ -27,6 +27,23 @@ def test_globs_match_names_case_insensitively_or_paths_when_they_hold_a_slash():
     assert matches("train/cats/a.png", ("train/*",)) and not matches("val/cats/a.png", ("train/*",))
 
 
+def test_globs_compiled_together_match_as_fnmatch_one_by_one():
+    """The patterns of a tuple are compiled into one expression (a file is matched once per
+    section, not once per pattern): the answers are fnmatch's, pattern by pattern, lowered."""
+    import fnmatch
+    import random
+
+    def one_by_one(relative: str, patterns: tuple[str, ...]) -> bool:
+        name, lowered = relative.rsplit("/", 1)[-1].lower(), relative.lower()
+        return any(fnmatch.fnmatchcase(lowered if "/" in p else name, p.lower()) for p in patterns)
+
+    draw = random.Random(3)
+    for _ in range(20_000):
+        patterns = tuple("".join(draw.choices("aB/.*?[]!-x1^$()|+{}é", k=draw.randint(0, 6))) for _ in range(3))
+        relative = "".join(draw.choices("aB/.x1-é[]!", k=draw.randint(1, 10)))
+        assert matches(relative, patterns) == one_by_one(relative, patterns), (relative, patterns)
+
+
 def test_copy_names_depend_on_the_index_only():
     assert copy_name("a/b.jpg", 3, ".jpg") == "a/b_aug3.jpg"
     assert copy_name("a/b.jpg", 10, ".png") == "a/b_aug10.png"

@@ -367,12 +367,12 @@ def _split_warnings(plan: Plan, splits: dict[str, tuple[str, ...]]) -> list[str]
     """Warn when the recipe augments files of a split that data.yaml names for validation or testing."""
     warnings = []
     for split in ("val", "test", "minival"):
+        if not splits.get(split):
+            continue
         augmented = [
             job.relative
             for job in plan.jobs
-            if not job.passthrough
-            and split_of(job.relative, {split: splits.get(split, ())}) == split
-            and splits.get(split)
+            if not job.passthrough and split_of(job.relative, {split: splits[split]}) == split
         ]
         if augmented:
             folders = ", ".join(splits[split])
