@@ -214,3 +214,26 @@ def test_a_pad_frames_the_whole_picture_in_the_fill(dtype, shape):
         empty, np.array([[1.0, 0.0, 3.0], [0.0, 1.0, 2.0], [0.0, 0.0, 1.0]]), (14, 5), "bilinear", "constant", fill
     )
     assert out.shape == (5, 14) + shape[2:] and (out == colour).all()
+
+
+@pytest.mark.parametrize("dtype", [np.uint8, np.uint16])
+@pytest.mark.parametrize("shape", [(7, 11), (7, 11, 1), (7, 11, 2), (7, 11, 3), (7, 11, 4), (1, 5, 3)])
+def test_whole_picture_quarter_turns_equal_numpy_s(dtype, shape):
+    """A quarter turn, a transpose and an anti-transpose of the whole picture (OpenCV's rotate and
+    transpose) give numpy's rot90 and transposes, every channel and dtype."""
+    pixels = np.random.default_rng(2).integers(0, np.iinfo(dtype).max, shape, dtype=dtype)
+    height, width = shape[:2]
+    axes = (1, 0, *range(2, len(shape)))
+    cases = {
+        "counter-clockwise": (np.array([[0.0, 1.0, 0.0], [-1.0, 0.0, width - 1.0], [0, 0, 1]]), np.rot90(pixels, 1)),
+        "clockwise": (np.array([[0.0, -1.0, height - 1.0], [1.0, 0.0, 0.0], [0, 0, 1]]), np.rot90(pixels, -1)),
+        "transpose": (np.array([[0.0, 1.0, 0.0], [1.0, 0.0, 0.0], [0, 0, 1]]), pixels.transpose(axes)),
+        "anti-transpose": (
+            np.array([[0.0, -1.0, height - 1.0], [-1.0, 0.0, width - 1.0], [0, 0, 1]]),
+            pixels.transpose(axes)[::-1, ::-1],
+        ),
+    }
+    for name, (matrix, want) in cases.items():
+        out = F.warp(pixels, matrix, (height, width), "bilinear", "constant", (0.0,))
+        assert out.shape == want.shape and out.dtype == dtype, name
+        assert np.array_equal(out, want), name

@@ -150,6 +150,8 @@ def _index_warp(pixels: np.ndarray, matrix: np.ndarray, size: tuple[int, int], b
     if whole and (row_step, col_step) != (1, 1) and row_start in (0, height - 1) and col_start in (0, width - 1):
         code = {(1, -1): 1, (-1, 1): 0, (-1, -1): -1}[(row_step, col_step)]  # a flip: OpenCV's copy, same bytes
         return cv2.flip(np.ascontiguousarray(pixels), code).reshape(pixels.shape)
+    if inside and base is not pixels and (height, width) == base.shape[:2]:  # the whole picture, turned
+        return _quarter_turn(pixels, row_step, col_step)
     source_window = (row_start + r0, row_start + r1, col_start + c0, col_start + c1)
     whole_source = source_window == (0, base.shape[0], 0, base.shape[1]) and r1 > r0 and c1 > c0
     if whole_source and base is pixels and (row_step, col_step) == (1, 1) and not inside:
@@ -171,6 +173,24 @@ def _index_warp(pixels: np.ndarray, matrix: np.ndarray, size: tuple[int, int], b
         window = base[rows[0] : rows[1] + 1, cols[0] : cols[1] + 1]
         out[r0:r1, c0:c1] = window[::row_step, ::col_step]
     return out
+
+
+_TURNS = {(-1, 1): cv2.ROTATE_90_COUNTERCLOCKWISE, (1, -1): cv2.ROTATE_90_CLOCKWISE}
+
+
+def _quarter_turn(pixels: np.ndarray, row_step: int, col_step: int) -> np.ndarray:
+    """The whole picture turned a quarter (or transposed, or both axes mirrored too): output row r
+    walks source column r, by OpenCV's own copies (a strided numpy copy of a transposed view is
+    about 12x slower: 690 vs 58 us for 500x375 RGB)."""
+    source = np.ascontiguousarray(pixels)
+    turn = _TURNS.get((row_step, col_step))
+    if turn is not None:
+        out = cv2.rotate(source, turn)
+    else:  # a transpose; (-1, -1) mirrors both axes of it too
+        out = cv2.transpose(source)
+        if row_step == -1:
+            out = cv2.flip(out, -1)
+    return out.reshape(pixels.shape[1], pixels.shape[0], *pixels.shape[2:])
 
 
 def _crop_resize(
