@@ -237,3 +237,26 @@ def test_whole_picture_quarter_turns_equal_numpy_s(dtype, shape):
         out = F.warp(pixels, matrix, (height, width), "bilinear", "constant", (0.0,))
         assert out.shape == want.shape and out.dtype == dtype, name
         assert np.array_equal(out, want), name
+
+
+@pytest.mark.parametrize("dtype", [np.uint8, np.uint16])
+@pytest.mark.parametrize("shape", [(13, 17), (13, 17, 1), (13, 17, 2), (13, 17, 3), (13, 17, 4)])
+def test_mirrored_windows_read_the_source_pixel_by_pixel(dtype, shape):
+    """A crop merged with a flip (any window, inside or hanging over the edge) reads each output
+    pixel from the source pixel the steps name, and the constant fill elsewhere."""
+    rng = np.random.default_rng(9)
+    pixels = rng.integers(0, np.iinfo(dtype).max, shape, dtype=dtype)
+    fill = (5.0, 150.0, 250.0)
+    colour = F.fill_pixel(fill, pixels)
+    for _ in range(40):
+        row_step, col_step = rng.choice([-1, 1], 2)
+        row_start, col_start = int(rng.integers(-4, 18)), int(rng.integers(-4, 22))
+        height, width = int(rng.integers(1, 16)), int(rng.integers(1, 20))
+        matrix = np.array([[col_step, 0.0, -col_step * col_start], [0.0, row_step, -row_step * row_start], [0, 0, 1]])
+        out = F.warp(pixels, matrix, (width, height), "bilinear", "constant", fill)
+        rows, cols = row_start + row_step * np.arange(height), col_start + col_step * np.arange(width)
+        keep_rows, keep_cols = (rows >= 0) & (rows < shape[0]), (cols >= 0) & (cols < shape[1])
+        want = np.empty((height, width) + shape[2:], dtype)
+        want[...] = colour
+        want[np.ix_(keep_rows, keep_cols)] = pixels[np.ix_(rows[keep_rows], cols[keep_cols])]
+        assert np.array_equal(out, want), (row_step, col_step, row_start, col_start, height, width)

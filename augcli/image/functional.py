@@ -129,6 +129,9 @@ def _permutation_inverse(matrix: np.ndarray) -> np.ndarray:
     return np.array([[a, c, -(a * tx + c * ty)], [b, d, -(b * tx + d * ty)], [0, 0, 1]], dtype=np.int64)
 
 
+_FLIPS = {(1, -1): 1, (-1, 1): 0, (-1, -1): -1}  # (row step, column step) -> cv2.flip's code
+
+
 def _index_warp(pixels: np.ndarray, matrix: np.ndarray, size: tuple[int, int], border: str, fill) -> np.ndarray | None:
     """Exact warp for signed permutations by slicing; None where the border is not constant."""
     width, height = size
@@ -148,7 +151,7 @@ def _index_warp(pixels: np.ndarray, matrix: np.ndarray, size: tuple[int, int], b
         return None
     whole = inside and base is pixels and (height, width) == pixels.shape[:2]
     if whole and (row_step, col_step) != (1, 1) and row_start in (0, height - 1) and col_start in (0, width - 1):
-        code = {(1, -1): 1, (-1, 1): 0, (-1, -1): -1}[(row_step, col_step)]  # a flip: OpenCV's copy, same bytes
+        code = _FLIPS[(row_step, col_step)]  # a flip: OpenCV's copy, same bytes
         return cv2.flip(np.ascontiguousarray(pixels), code).reshape(pixels.shape)
     if inside and base is not pixels and (height, width) == base.shape[:2]:  # the whole picture, turned
         return _quarter_turn(pixels, row_step, col_step)
@@ -171,7 +174,10 @@ def _index_warp(pixels: np.ndarray, matrix: np.ndarray, size: tuple[int, int], b
         rows = sorted((row_start + row_step * r0, row_start + row_step * (r1 - 1)))
         cols = sorted((col_start + col_step * c0, col_start + col_step * (c1 - 1)))
         window = base[rows[0] : rows[1] + 1, cols[0] : cols[1] + 1]
-        out[r0:r1, c0:c1] = window[::row_step, ::col_step]
+        if base is pixels and (row_step, col_step) != (1, 1):  # mirrored: OpenCV's flip, 6x a reversed numpy copy
+            out[r0:r1, c0:c1] = cv2.flip(window, _FLIPS[(row_step, col_step)]).reshape(window.shape)
+        else:
+            out[r0:r1, c0:c1] = window[::row_step, ::col_step]
     return out
 
 
