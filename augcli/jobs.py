@@ -101,7 +101,7 @@ def run(
         config.seed = seed
     overridden = {key: f"--{key}" for key, value in (("copies", copies), ("seed", seed)) if value is not None}
 
-    from augcli.build import assess, runner, state
+    from augcli.build import assess, collector, runner, state
     from augcli.build.plan import PlanError, build_plan
     from augcli.storage.tree import folds_case
 
@@ -111,7 +111,8 @@ def run(
         assess.check_output(local_input, local_output, overwrite or check, state.shard_place(part))
         folds = folds_case(local_output, probe=not (dry_run or check))  # a run may probe inside OUTPUT
         # one spelling of each path: stable hash-cache keys
-        plan = build_plan(config, local_input.resolve(), local_output, fold_case=folds)
+        with collector.held():  # a few containers per file, kept to the end: no collection walks them
+            plan = build_plan(config, local_input.resolve(), local_output, fold_case=folds)
     except (assess.OutputError, PlanError) as exc:
         raise JobError(str(exc)) from None
     if part is not None:

@@ -92,3 +92,21 @@ def test_a_symlinked_file_is_read_through_the_link(tmp_path):
     touch(tmp_path / "store" / "a.jpg")
     os.symlink(tmp_path / "store" / "a.jpg", tmp_path / "link.jpg")
     assert [relative for _, relative in walk(tmp_path)] == ["link.jpg", "store/a.jpg"]
+
+
+def test_the_collector_is_held_while_tables_are_built_and_left_as_found():
+    import gc
+
+    from augcli.build import collector
+
+    assert gc.isenabled()
+    with collector.held():
+        assert not gc.isenabled()
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        with collector.held():
+            assert not gc.isenabled()
+        assert not gc.isenabled()  # a caller that had it off keeps it off
+    finally:
+        gc.enable()

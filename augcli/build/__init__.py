@@ -2,6 +2,7 @@
 
 Owns the plan (walk INPUT, name every output), the keys (what an output's bytes depend on), the
 state (units, journal, lock), the runner (assess, make, finish, remove), the executors (a local
-process pool, Dask), merge, verify, replay, the manifest and the dataset card. Imports core,
+process pool, Dask), merge, verify, replay, the manifest and the dataset card, and holds the
+garbage collector while its tables are built (collector). Imports core,
 storage and, through the core's registry only, the modalities; never a face (cli, api, report).
 """

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from augcli.build import datacard, manifest, pool, state
+from augcli.build import collector, datacard, manifest, pool, state
 from augcli.build.assess import OutputError, Status, assess, foreign_files, is_current, unsafe_folders
 from augcli.build.make import JobResult, Made, results
 from augcli.build.manifest import Row
@@ -162,7 +162,8 @@ def run(
     started = time.perf_counter()
     INTERRUPTED.clear()
     place = options.place
-    known = state.load(output_root, place)
+    with collector.held():  # the state's records and the keys live to the end: no collection walks them
+        known = state.load(output_root, place)
     splits = len(plan.jobs) > 1 or any(job.table for job in plan.jobs)  # a table may go in parts
     pool_wanted = [options.executor == "local" and options.workers > 1 and splits]
 
@@ -173,7 +174,8 @@ def run(
 
     if not known.units:  # a first run has work for sure
         start_pool()
-    status = assess(plan, recipe, output_root, known, options.rebuild, start_pool)
+    with collector.held():
+        status = assess(plan, recipe, output_root, known, options.rebuild, start_pool)
     if not options.overwrite:
         foreign = foreign_files(status, output_root, known)
         if foreign:
