@@ -634,6 +634,24 @@ def test_files_waiting_for_their_fsync_are_bounded(tmp_path, monkeypatch):
     assert sorted(p.name for p in (tmp_path / "out" / "a").iterdir()) == ["1.bin", "2.bin", "3.bin", "4.bin", "5.bin"]
 
 
+def test_a_discard_after_a_commit_or_a_second_discard_closes_nothing_else(tmp_path):
+    """A failure after a job's commits discards its files: the committed ones stay, and no
+    descriptor number (reused since by anything else) is closed twice."""
+    with storage.OutputTree(tmp_path / "out") as tree:
+        committed, dropped = tree.stage("a.bin", b"x"), tree.stage("b.bin", b"y")
+        tree.commit(committed)
+        tree.discard(dropped)
+        other = os.open(os.devnull, os.O_RDONLY)
+        try:
+            for staged in (committed, dropped, committed, dropped):
+                tree.discard(staged)
+            os.fstat(other)  # still open: raises EBADF if a discard closed it
+        finally:
+            os.close(other)
+        assert tree._pending == 0
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["a.bin"]
+
+
 def test_a_linked_journal_is_refused_and_a_linked_state_is_read_through_never_written(dataset, recipe_file, tmp_path):
     """The journal (appended in place) may not be a link; the state may (DVC links what it tracks
     into its cache): it is read through and replaced by a plain file, its target never written."""

@@ -138,6 +138,7 @@ class _Stager:
     def discard(self) -> None:
         for staged, _ in self.staged:
             self.tree.discard(staged)
+        self.staged.clear()
 
 
 def _make_table(task: Task, recipe: Recipe, stager: _Stager, parts: list | None) -> JobResult:
@@ -196,6 +197,9 @@ def process(task: Task, recipe: Recipe, tree: OutputTree, parts: list | None = N
     except Exception as exc:  # one bad file must never stop the run
         stager.discard()
         return JobResult(job.relative, error=_failure_reason(exc), details=traceback.format_exc())
+    except BaseException:  # Ctrl-C in a run without workers: no temporary file or descriptor left behind
+        stager.discard()
+        raise
 
 
 _WORKER: dict[str, Any] = {}

@@ -160,6 +160,7 @@ class OutputTree:
         temp = self._temp_name()
         digest = hashlib.sha256()
         fd = os.open(temp, _CREATE_FLAGS, 0o644, dir_fd=folder)
+        pending = None  # its own descriptor, kept for the fsync at the commit (the wait for the disk)
         try:
             with os.fdopen(fd, "wb", closefd=True) as handle:
                 if data is not None:
@@ -175,13 +176,16 @@ class OutputTree:
                             digest.update(chunk)
                             handle.write(chunk)
                 handle.flush()
-                pending = None  # its own descriptor, kept for the fsync at the commit (the wait for the disk)
                 if self._pending < PENDING_SYNCS and start_writeback(handle.fileno()):
-                    pending = os.dup(handle.fileno())
                     self._pending += 1
+                    pending = os.dup(handle.fileno())
                 else:
                     os.fsync(handle.fileno())
         except BaseException:
+            if pending is not None:  # kept, then the file's close failed: give the descriptor back
+                with contextlib.suppress(OSError):
+                    os.close(pending)
+                self._pending -= 1
             _unlink_quietly(temp, folder)
             raise
         # Its own descriptor of the folder: the cache may close the shared one before the commit.
@@ -203,6 +207,7 @@ class OutputTree:
                 raise OSError(exc.errno, f"output name too long ({size} bytes; most file systems allow 255)") from None
             raise
         os.close(staged.folder)
+        staged.folder = -1  # committed: a later discard (a failure after the commit) leaves it alone
         return FileStamp(info.st_size, info.st_mtime_ns, info.st_ino, staged.sha256)
 
     def _close_pending(self, staged: Staged) -> None:
@@ -213,10 +218,14 @@ class OutputTree:
             self._pending -= 1
 
     def discard(self, staged: Staged) -> None:
+        """Remove a staged file that will not be committed (once; a committed one is left alone)."""
         self._close_pending(staged)
+        if staged.folder < 0:
+            return
         _unlink_quietly(staged.temp, staged.folder)
         with contextlib.suppress(OSError):
             os.close(staged.folder)
+        staged.folder = -1
 
     def sync_folder(self, relative: str) -> None:
         """fsync a folder, so the renames into it survive a power cut (once per folder and batch)."""
