@@ -21,7 +21,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from augcli.core.files import CHUNK, file_kind, open_input, read_at_most
+from augcli.core.files import CHUNK, open_input, read_plain
 
 TEMP_PREFIX = ".augcli-tmp-"
 _FOLDER_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
@@ -275,19 +275,13 @@ class OutputTree:
                     exc.errno, f"OUTPUT/{relative} is a symbolic link: augcli reads no file of OUTPUT through a link"
                 ) from None
             raise OSError(exc.errno, f"OUTPUT/{relative}: {exc.strerror}") from None
-        try:
-            info = os.fstat(fd)  # before fdopen: Python's file object refuses a folder with the bare descriptor
-            if not stat.S_ISREG(info.st_mode):
-                raise OSError(errno.EINVAL, f"OUTPUT/{relative} is {file_kind(info.st_mode)}, not a plain file")
-            if limit is not None and info.st_size > limit:
-                raise OSError(errno.EFBIG, f"OUTPUT/{relative} is over {limit >> 20:,} MiB")
-            os.set_blocking(fd, True)
-            handle = os.fdopen(fd, "rb")
-        except BaseException:
-            os.close(fd)
-            raise
-        with handle:
-            return handle.read() if limit is None else read_at_most(handle, limit)
+
+        def refuse(kind: str | None, size: int) -> OSError:
+            if kind is not None:
+                return OSError(errno.EINVAL, f"OUTPUT/{relative} is {kind}, not a plain file")
+            return OSError(errno.EFBIG, f"OUTPUT/{relative} is over {(limit or 0) >> 20:,} MiB")
+
+        return read_plain(fd, limit, refuse)
 
     def content_sha(self, relative: str) -> str | None:
         """sha256 of what `relative` holds (through a link: a data version tool's link counts as its

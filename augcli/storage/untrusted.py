@@ -9,11 +9,10 @@ from __future__ import annotations
 import json
 import os
 import re
-import stat
 from pathlib import Path
 from typing import Any
 
-from augcli.core.files import file_kind, read_at_most
+from augcli.core.files import read_plain
 
 # Sizes over which a file read back from OUTPUT is not one augcli wrote (refused unread, exit 2).
 # The state, lines, cache, journal and manifest take some 150-600 bytes per output: 2 GiB is millions.
@@ -74,25 +73,15 @@ def read_state_file(path: Path, limit: int = STATE_FILE_LIMIT, follow: bool = Tr
     UntrustedError names the file; FileNotFoundError when there is none."""
     flags = os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC | (0 if follow else os.O_NOFOLLOW)
     fd = os.open(path, flags)
-    try:
-        info = os.fstat(fd)  # before fdopen: Python's file object refuses a folder with the bare descriptor
-        if not stat.S_ISREG(info.st_mode):
-            raise UntrustedError(
-                f"{path} is {file_kind(info.st_mode)}, not a plain file: augcli writes only plain files there; "
-                "remove it"
+
+    def refuse(kind: str | None, size: int) -> UntrustedError:
+        if kind is not None:
+            return UntrustedError(
+                f"{path} is {kind}, not a plain file: augcli writes only plain files there; remove it"
             )
-        if info.st_size > limit:
-            raise UntrustedError(_too_large(path, info.st_size, limit))
-        os.set_blocking(fd, True)
-        handle = os.fdopen(fd, "rb")
-    except BaseException:
-        os.close(fd)
-        raise
-    with handle:
-        data = read_at_most(handle, limit + 1)
-    if len(data) > limit:  # it grew while read
-        raise UntrustedError(_too_large(path, len(data), limit))
-    return data
+        return UntrustedError(_too_large(path, size, limit))
+
+    return read_plain(fd, limit, refuse)
 
 
 def _too_large(path: Path, size: int, limit: int) -> str:
