@@ -72,9 +72,7 @@ class AugmentedDataset(Dataset):
         self.decoder = decoder
         self.root = Path(root)
         pipeline = self.pipeline
-        files = [
-            (path, relative) for path, relative in walk(self.root) if "/" in relative and pipeline.claims(relative)
-        ]
+        files = [(Path(path), rel) for path, rel in walk(self.root) if "/" in rel and pipeline.claims(rel)]
         if not files:
             raise FileNotFoundError(f"no {modality} files in class folders under {self.root}")
         self.classes = sorted({relative.split("/", 1)[0] for _, relative in files})

@@ -29,7 +29,7 @@ class OutputError(Exception):
     """OUTPUT cannot be used as asked (inside INPUT, foreign files without --overwrite, a link, ...)."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Task:
     """A job's outputs to make (all of them, or those out of date); `part` a table's copy made apart."""
 
@@ -44,7 +44,7 @@ class Status:
 
     tasks: list[Task] = field(default_factory=list)
     unit_keys: dict[str, str | None] = field(default_factory=dict)  # every planned unit -> its key now
-    job_hashes: dict[str, dict[str, list[Any]]] = field(default_factory=dict)  # per input: hashes to journal
+    job_hashes: dict[str, dict[str, list[Any]]] = field(default_factory=dict)  # per input hashed now: to journal
     source_hashes: dict[str, str | None] = field(default_factory=dict)  # per input: its content hash
     partner_hashes: dict[str, str | None] = field(default_factory=dict)  # per partner (relative): its hash
     current_jobs: int = 0
@@ -128,7 +128,6 @@ def is_current(output_root: Path, record: dict[str, Any] | None, key: str | None
     current, and the cache learns its new stat. The file itself is never touched."""
     if record is None or key is None or record["key"] != key:
         return False
-    root = os.fsdecode(output_root) + "/"
     for cell, sha in record["files"]:
         hashed = known.hashed.get(cell)
         if hashed is not None:  # hashed ahead, on threads (see hash_changed_outputs)
@@ -139,7 +138,7 @@ def is_current(output_root: Path, record: dict[str, Any] | None, key: str | None
             continue
         if cell in known.seen:  # stat'ed just now by hash_changed_outputs, and matching the cache
             continue
-        path = root + manifest.decode_path(cell)
+        path = os.fsdecode(output_root) + "/" + manifest.decode_path(cell)
         try:
             info = os.stat(path)  # through a link: DVC's symlink cache holds the bytes elsewhere
         except OSError:
@@ -241,7 +240,7 @@ def assess(
             )
         return found
 
-    sources = hasher.many([os.fsdecode(job.source) for job in plan.jobs])
+    sources = hasher.many([job.source_path for job in plan.jobs])
     status.partner_hashes = _partner_hashes(plan, recipe, hasher)
     if not rebuild:  # outputs whose stat changed (a clone, a copy, a restore) are hashed together, on threads
         recorded = [known.units.get(o.path) for job in plan.jobs for o in job.outputs]
@@ -251,11 +250,14 @@ def assess(
     for job in plan.jobs:
         modality = MODALITIES[job.modality]
         section = recipe.sections[job.modality]
-        source = os.fsdecode(job.source)
+        source = job.source_path
         companions = modality.input_files(section, job.relative)
-        content = keys.digest(sources[source], [hasher.file(path) for path in companions])
+        content = keys.content_digest(sources[source], [hasher.file(path) for path in companions])
         status.source_hashes[job.relative] = sources[source]
-        status.job_hashes[job.relative] = {p: hasher.fresh[p] for p in [source, *companions] if p in hasher.fresh}
+        if hasher.fresh:  # none in a rerun that changed nothing: no empty mapping per input
+            fresh = {p: hasher.fresh[p] for p in [source, *companions] if p in hasher.fresh}
+            if fresh:
+                status.job_hashes[job.relative] = fresh
         needed = []
         for output in job.outputs:
             if sources[source] is None:

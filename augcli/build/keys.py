@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 from pathlib import Path
 from typing import Any
 
@@ -20,12 +21,21 @@ from augcli.core.transforms import Composition, Transform
 # Bump whenever a change to augcli alters the bytes of any output: every output is then remade.
 FORMAT_VERSION = 2
 _HASH_THREADS = 4
+_HEX = re.compile(r"[0-9a-f]*")  # json.dumps writes such a string as it is
 
 
 def digest(*parts: Any) -> str:
     """A stable digest of JSON-friendly parts (sorted keys: dict order never matters)."""
     text = json.dumps(parts, sort_keys=True, separators=(",", ":"), default=str, ensure_ascii=False)
     return hashlib.blake2b(text.encode("utf-8", "surrogateescape"), digest_size=16).hexdigest()
+
+
+def content_digest(source: str | None, companions: list[str | None]) -> str:
+    """`digest(source, companions)`: an input's content with its label's and mask's. The usual
+    input, a hash and no companions, is spelt out as json.dumps would spell it (once per input)."""
+    if not companions and source is not None and _HEX.fullmatch(source):
+        return hashlib.blake2b(f'["{source}",[]]'.encode(), digest_size=16).hexdigest()
+    return digest(source, companions)
 
 
 def fast_digest(*parts: str | int | bool) -> str:

@@ -207,7 +207,11 @@ def _plain_record(unit: Any, record: Any) -> bool:
         if type(entry) is not list or len(entry) != 2 or type(entry[0]) is not str or type(entry[1]) is not str:
             return False
         cell = entry[0]
-        if cell.startswith(BYTES_MARK) or relative_path_problem(cell) or not SHA256.match(entry[1]):
+        if cell.startswith(BYTES_MARK) or not SHA256.match(entry[1]):
+            return False
+        if cell == unit:  # a unit's own file (the usual first): its path was checked as the unit's,
+            entry[0] = unit  # and one string serves both (a large state holds millions)
+        elif relative_path_problem(cell):
             return False
     return ("entry" not in record or type(record["entry"]) is dict) and (
         "run" not in record or type(record["run"]) is bool
@@ -274,13 +278,13 @@ def _load_cache(state: State, file: Path) -> None:
         state.hashes = {
             k: v
             for k, v in hashes.items()
-            if isinstance(k, str) and isinstance(v, list) and len(v) == 4 and all(isinstance(n, int) for n in v[:3])
+            if type(v) is list and len(v) == 4 and type(v[0]) is int and type(v[1]) is int and type(v[2]) is int
         }
         state.stamps = {
             k: v
             for k, v in stamps.items()
-            if isinstance(k, str) and isinstance(v, list) and len(v) == 3 and all(isinstance(n, int) for n in v)
-        }
+            if type(v) is list and len(v) == 3 and type(v[0]) is int and type(v[1]) is int and type(v[2]) is int
+        }  # (JSON keys are always text)
     except (OSError, ValueError, KeyError, TypeError, AttributeError):  # UntrustedError is a ValueError
         state.hashes, state.stamps = {}, {}
 

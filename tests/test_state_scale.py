@@ -1,0 +1,103 @@
+"""What a large dataset's plan and state keep per file: the same keys, the same checks, less memory."""
+
+from __future__ import annotations
+
+import json
+import os
+import pickle
+from pathlib import Path
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from augcli.build import assess, keys, state
+from augcli.build.plan import Job, Output, build_plan
+from augcli.core.recipe import parse_recipe
+from tests.conftest import RECIPE
+from tests.test_cli import invoke
+
+HEX = st.text("0123456789abcdef", min_size=0, max_size=64)
+
+
+@given(st.one_of(st.none(), HEX, st.text(max_size=8)), st.lists(st.one_of(st.none(), HEX), max_size=2))
+def test_an_inputs_content_digest_is_spelt_as_the_json_digest(source, companions):
+    """A key that changed would remake every output of every dataset: the fast spelling must be
+    the JSON one exactly, for every source and companion hash."""
+    assert keys.content_digest(source, companions) == keys.digest(source, companions)
+
+
+def test_an_inputs_content_digest_is_pinned():
+    assert keys.content_digest("0" * 64, []) == "d7e0ed65272344a2827ab6621aac7bf0"
+    assert keys.content_digest(None, []) == "97e867fa2e1e654b72b811eea81bfd7a"
+
+
+def test_a_plan_keeps_each_input_as_text_in_slotted_records(dataset, tmp_path):
+    plan = build_plan(parse_recipe(RECIPE), dataset.resolve(), tmp_path / "out")
+    job = plan.jobs[0]
+    assert type(job.source_path) is str and job.source == dataset.resolve() / job.relative
+    for record in (job, job.outputs[0]):
+        assert not hasattr(record, "__dict__")  # slots: no mapping per input or per output
+    again = pickle.loads(pickle.dumps(job))  # as a worker receives it
+    assert again == job and again.source == job.source
+    assert isinstance(job, Job) and isinstance(job.outputs[0], Output)
+
+
+def test_a_rerun_that_hashes_nothing_keeps_no_hash_map_per_input(dataset, recipe_file, tmp_path):
+    out = tmp_path / "out"
+    assert invoke("run", recipe_file, dataset, out, "--workers", "1").exit_code == 0
+    recipe = parse_recipe(RECIPE)
+
+    def assessed() -> assess.Status:
+        plan = build_plan(recipe, dataset.resolve(), out)
+        return assess.assess(plan, recipe, out, state.load(out), rebuild=False)
+
+    status = assessed()
+    assert status.job_hashes == {} and status.tasks == []
+    (dataset / "dogs" / "dog0.png").write_bytes((dataset / "dogs" / "dog1.png").read_bytes())
+    status = assessed()
+    assert list(status.job_hashes) == ["dogs/dog0.png"]  # the one input hashed now, to journal
+    assert list(status.job_hashes["dogs/dog0.png"]) == [os.fspath(dataset.resolve() / "dogs/dog0.png")]
+
+
+SHA = "a" * 64
+
+
+def test_a_units_own_file_shares_the_units_string_and_every_other_cell_is_still_checked():
+    unit = "".join(["cats/", "cat0.jpg"])  # built, so not the literal below
+    record = {"key": "k", "files": [["cats/cat0.jpg", SHA], ["cats/cat0.txt", SHA]]}
+    assert state._plain_record(unit, record)
+    assert record["files"][0][0] is unit
+    assert not state._plain_record("cats/a.jpg", {"key": "k", "files": [["cats/a.jpg", SHA], ["../b", SHA]]})
+    assert not state._plain_record("cats/a.jpg", {"key": "k", "files": [["cats/a.jpg", "b" * 63]]})
+    # a cell spelt as a bytes: cell goes the slow way even when it equals the unit's name
+    assert not state._plain_record("bytes:a", {"key": "k", "files": [["bytes:a", SHA]]})
+
+
+@pytest.mark.parametrize("bad", [[1, 2, True], [1, 2, "3"], [1, 2], "1,2,3", [1.0, 2, 3]])
+def test_a_cache_entry_of_the_wrong_kind_is_dropped_and_the_rest_kept(tmp_path, bad):
+    good = [10, 20, 30]
+    (tmp_path / ".augcli-cache.json").write_text(
+        json.dumps({"hashes": {"/in/a": [*good, SHA], "/in/b": [*bad, SHA]}, "stamps": {"a": good, "b": bad}})
+    )
+    known = state.State(root=tmp_path)
+    state._load_cache(known, tmp_path / ".augcli-cache.json")
+    assert known.stamps == {"a": good}
+    if len(bad) == 3 and isinstance(bad, list):
+        assert known.hashes == {"/in/a": [*good, SHA]}
+
+
+def test_a_cache_that_is_not_two_mappings_is_dropped_whole(tmp_path):
+    (tmp_path / ".augcli-cache.json").write_text(json.dumps({"hashes": [], "stamps": {"a": [1, 2, 3]}}))
+    known = state.State(root=tmp_path)
+    state._load_cache(known, tmp_path / ".augcli-cache.json")
+    assert known.hashes == {} and known.stamps == {}
+
+
+def test_paths_in_a_plan_are_as_the_walk_found_them(tmp_path):
+    (tmp_path / "in" / "a").mkdir(parents=True)
+    (tmp_path / "in" / "a" / "x.png").write_bytes(b"")
+    from augcli.build.plan import walk
+
+    assert list(walk(tmp_path / "in")) == [(os.fspath(tmp_path / "in" / "a" / "x.png"), "a/x.png")]
+    assert isinstance(next(iter(walk(Path(tmp_path / "in"))))[0], str)
