@@ -242,9 +242,11 @@ def assess(
 
     sources = hasher.many([job.source_path for job in plan.jobs])
     status.partner_hashes = _partner_hashes(plan, recipe, hasher)
+    units = known.units
     if not rebuild:  # outputs whose stat changed (a clone, a copy, a restore) are hashed together, on threads
-        recorded = [known.units.get(o.path) for job in plan.jobs for o in job.outputs]
+        recorded = [units.get(o.path) for job in plan.jobs for o in job.outputs]
         hash_changed_outputs(output_root, known, [f[0] for r in recorded if r is not None for f in r["files"]])
+        del recorded
     if hasher.fresh or rebuild:
         work_found()
     for job in plan.jobs:
@@ -273,7 +275,7 @@ def assess(
                     copy_key(job.modality, output.path), recipe.seed, content, output.copy, output.path, *output.paste
                 )
             status.unit_keys[output.path] = key
-            record = known.units.get(output.path)
+            record = units.get(output.path)
             current = not rebuild and is_current(output_root, record, key, known)
             if current and output.partners:  # a mixed copy: the partners it took are still its, unchanged
                 current = visited_are_current(record.get("partners"), output.partners, status.partner_hashes)

@@ -36,5 +36,7 @@ def claims(section: Section, relative: str) -> bool:
 
 def tail_matches(relative: str, patterns: tuple[str, ...]) -> bool:
     """A glob matches the path or any tail of it that starts a folder: val/** matches images/val/a.jpg."""
+    if not patterns:
+        return False  # (a section without passthrough globs asks this of every input)
     parts = relative.split("/")
     return any(matches("/".join(parts[i:]), patterns) for i in range(len(parts)))
