@@ -136,3 +136,14 @@ def test_the_rebuild_docs_say_content_decides_and_when_copy_names_lost_their_pad
     for page in (ROOT / "README.md", ROOT / "docs" / "rebuilds.md", ROOT / "docs" / "output.md"):
         text = " ".join(page.read_text().split())
         assert "state format 5" in text and "_aug00" in text, page
+
+
+def test_the_readme_names_every_runtime_dependency():
+    import tomllib
+
+    declared = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]["dependencies"]
+    paragraph = (ROOT / "README.md").read_text(encoding="utf-8").split("Runtime dependencies:", 1)[1].split("\n\n")[0]
+    named = " ".join(paragraph.split()).lower()
+    for requirement in declared:
+        name = re.match(r"[A-Za-z0-9_.\-]+", requirement).group(0).lower()
+        assert name in named, f"{name} is a runtime dependency the README does not name"

@@ -79,3 +79,22 @@ def test_any_float_column_is_spelt_as_pandas_spells_it(values, separator):
 def test_other_kinds_of_column_are_left_to_pandas(column):
     assert csv_rows(column.to_frame("c"), ",", "\n", True) is None
     assert csv_rows(pd.DataFrame([[1.0, 2.0]], columns=["a", "a"]), ",", "\n", True) is None  # repeated names
+
+
+def test_float_cells_are_repr_for_every_bit_pattern_and_both_sides_of_each_switch():
+    """orjson spells most floats; every value, wherever its notation switches, must read as repr."""
+    rng = np.random.default_rng(5)
+    patterns = rng.integers(0, 2**64, 200_000, dtype=np.uint64, endpoint=False).view(np.float64)
+    decades = np.sign(rng.normal(size=200_000)) * 10.0 ** rng.uniform(-8, 20, 200_000)
+    edges = [1e-4, 1e16, 1e-5, 0.0, -0.0, 5e-324, np.nan, np.inf, -np.inf]
+    edges += [np.nextafter(e, d) for e in (1e-4, 1e16, -1e-4, -1e16) for d in (0.0, np.inf, -np.inf)]
+    values = np.concatenate([patterns, decades, np.array(edges)])
+    expected = ["" if v != v else repr(v) for v in values.tolist()]
+    assert csvwrite.float_cells(values) == expected
+    assert csvwrite.float_cells(values[::-2]) == expected[::-2]  # a strided view
+    assert csvwrite.float_cells(np.array([])) == []
+
+
+@given(st.lists(st.floats(allow_nan=True, allow_infinity=True), max_size=40))
+def test_any_floats_are_spelt_as_repr(values):
+    assert csvwrite.float_cells(np.array(values, dtype=np.float64)) == ["" if v != v else repr(v) for v in values]
