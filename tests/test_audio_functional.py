@@ -236,6 +236,45 @@ def test_the_vectorised_vocoder_is_librosas_algorithm_without_its_phase_drift(ra
     assert np.abs(ours[low] - theirs[low]).max() < 1e-4 * np.abs(theirs[low]).max()
 
 
+def _vocoder_as_first_written(spectrum: np.ndarray, rate: float) -> np.ndarray:
+    """The vocoder's float32 steps spelt plainly (a padded copy, np.angle, indexing, a float64 sum
+    cast at the end): the bytes its output version 2 promises."""
+    steps = np.arange(0, spectrum.shape[-2], rate, dtype=np.float64)
+    before = steps.astype(np.intp)
+    alpha = (steps - before).astype(np.float32)[:, None]
+    padded = np.concatenate([spectrum, np.zeros_like(spectrum[..., :2, :])], axis=-2)
+    magnitude = np.abs(padded)
+    mag = magnitude[..., before, :] * (1 - alpha)
+    mag += alpha * magnitude[..., before + 1, :]
+    angle = np.angle(padded)
+    turn = (angle[..., before[:-1] + 1, :] - angle[..., before[:-1], :]).astype(np.float64)
+    phase = np.concatenate([angle[..., :1, :].astype(np.float64), turn], axis=-2)
+    for t in range(1, phase.shape[-2]):  # summed in order, as the vocoder sums
+        phase[..., t, :] += phase[..., t - 1, :]
+    wrapped = np.rint(phase * (1 / (2 * np.pi)))
+    wrapped *= -2 * np.pi
+    wrapped = (wrapped + phase).astype(np.float32)
+    return (mag * np.cos(wrapped) + 1j * (mag * np.sin(wrapped))).astype(np.complex64)
+
+
+@pytest.mark.parametrize("channels", [(), (1,), (2,)])
+@pytest.mark.parametrize("rate", [0.5, 0.8, 1.0, 1.0594630943592953, 1.25, 2.0])
+def test_the_vocoders_bytes_are_those_of_its_plain_spelling(channels, rate):
+    """Faster spellings of the same steps may not move a bit: every frame count (1 to 40, so the
+    silent frames past the end are read) and rate, mono and stereo."""
+    from augcli.audio import vocoder
+
+    rng = np.random.default_rng(len(channels) + int(rate * 10))
+    for frames in (1, 2, 3, 40):
+        shape = (*channels, frames, 1025)
+        spectrum = (rng.standard_normal(shape) + 1j * rng.standard_normal(shape)).astype(np.complex64)
+        spectrum[..., :, :4] = 0  # silent bins: angle 0
+        ours = vocoder.phase_vocoder(spectrum, rate)
+        expected = _vocoder_as_first_written(spectrum, rate)
+        assert ours.dtype == expected.dtype and ours.shape == expected.shape
+        assert ours.tobytes() == expected.tobytes()
+
+
 @pytest.mark.parametrize("shape", [(2, 44100), (16000,), (3, 5000), (700,)])
 def test_the_stft_is_librosas_and_its_inverse_gives_the_samples_back(shape):
     """Centred periodic-Hann frames of 2048 every 512 samples, zero padded, as librosa.stft makes
