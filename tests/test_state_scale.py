@@ -101,3 +101,38 @@ def test_paths_in_a_plan_are_as_the_walk_found_them(tmp_path):
 
     assert list(walk(tmp_path / "in")) == [(os.fspath(tmp_path / "in" / "a" / "x.png"), "a/x.png")]
     assert isinstance(next(iter(walk(Path(tmp_path / "in"))))[0], str)
+
+
+@pytest.mark.parametrize(
+    "raw", [b'\xef\xbb\xbf{"a":1}', '{"a":"\u00e9"}'.encode("utf-16"), b'{"a":"\\udcff"}', b'{"a":"\xff"}', b"[1,"]
+)
+def test_a_state_file_is_decoded_as_json_loads_decodes_it(tmp_path, raw):
+    from augcli.storage.untrusted import UntrustedError, read_json_file
+
+    (tmp_path / "f.json").write_bytes(raw)
+    try:
+        expected = json.loads(raw)
+    except ValueError:
+        with pytest.raises(UntrustedError, match=r"f\.json is not valid JSON"):
+            read_json_file(tmp_path / "f.json")
+    else:
+        assert read_json_file(tmp_path / "f.json") == expected
+
+
+def test_a_state_files_bytes_are_let_go_before_its_objects_are_made(tmp_path):
+    """At a million files the state is hundreds of MB: its bytes, its text and its objects are
+    never held all at once."""
+    import tracemalloc
+
+    from augcli.storage.untrusted import read_json_file
+
+    size = 8 << 20
+    (tmp_path / "big.json").write_text(json.dumps({"a": "x" * size}))
+    tracemalloc.start()
+    try:
+        value = read_json_file(tmp_path / "big.json")
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert len(value["a"]) == size
+    assert peak < 2.5 * size  # bytes and text, then text and objects: never all three (3x)

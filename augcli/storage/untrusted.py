@@ -103,8 +103,16 @@ def load_json(data: bytes | str, where: Any, depth: int | None = None) -> Any:
 
 
 def read_json_file(path: Path, limit: int = STATE_FILE_LIMIT, follow: bool = True, depth: int | None = None) -> Any:
-    """A JSON file of OUTPUT's, read bounded (read_state_file) and parsed (load_json)."""
-    return load_json(read_state_file(path, limit, follow), path, depth)
+    """A JSON file of OUTPUT's, read bounded (read_state_file) and parsed (load_json). Its bytes
+    are decoded as json.loads decodes them and let go before the parse: a large state's file is
+    not held beside the objects made from it (a few hundred MB at a million files)."""
+    data = read_state_file(path, limit, follow)
+    try:
+        text = data.decode(json.detect_encoding(data), "surrogatepass")
+    except (UnicodeDecodeError, LookupError) as exc:
+        raise UntrustedError(f"{path} is not valid JSON ({exc})") from None
+    del data
+    return load_json(text, path, depth)
 
 
 def _deeper_than(value: Any, depth: int) -> bool:
