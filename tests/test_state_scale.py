@@ -103,20 +103,37 @@ def test_paths_in_a_plan_are_as_the_walk_found_them(tmp_path):
     assert isinstance(next(iter(walk(Path(tmp_path / "in"))))[0], str)
 
 
-@pytest.mark.parametrize(
-    "raw", [b'\xef\xbb\xbf{"a":1}', '{"a":"\u00e9"}'.encode("utf-16"), b'{"a":"\\udcff"}', b'{"a":"\xff"}', b"[1,"]
-)
+TRICKY_JSON = [
+    b'\xef\xbb\xbf{"a":1}',  # a BOM
+    '{"a":"\u00e9"}'.encode("utf-16"),
+    b'{"a":"\\udcff"}',  # a name that is not UTF-8, as json.dumps escapes it
+    b'{"a":"\xff"}',
+    b"[1,",
+    b"[NaN, Infinity, 1e400, -0, 1.5e-400]",
+    b'{"a":1,"a":2}',
+    b'["a\nb"]',  # a raw control character in a string
+    b"[18446744073709551615, -9223372036854775808]",
+    b"[" * 3000 + b"]" * 3000,  # deeper than either parser goes
+]
+
+
+@pytest.mark.parametrize("raw", TRICKY_JSON)
 def test_a_state_file_is_decoded_as_json_loads_decodes_it(tmp_path, raw):
     from augcli.storage.untrusted import UntrustedError, read_json_file
 
     (tmp_path / "f.json").write_bytes(raw)
     try:
         expected = json.loads(raw)
+    except RecursionError:
+        with pytest.raises(UntrustedError, match=r"f\.json: JSON nested too deep"):
+            read_json_file(tmp_path / "f.json")
     except ValueError:
         with pytest.raises(UntrustedError, match=r"f\.json is not valid JSON"):
             read_json_file(tmp_path / "f.json")
     else:
-        assert read_json_file(tmp_path / "f.json") == expected
+        found = read_json_file(tmp_path / "f.json")
+        assert json.dumps(found) == json.dumps(expected)  # NaN equal to NaN, -0.0 told from 0.0
+        assert found == expected or expected != expected
 
 
 def test_a_state_files_bytes_are_let_go_before_its_objects_are_made(tmp_path):

@@ -261,7 +261,10 @@ def _load_snapshot(state: State, file: Path) -> None:
             ".augcli-* files and rerun with --overwrite (every output is remade)"
         )
     units = expect(data.get("units"), dict, f"{where}: units")
-    state.units = {unit: _check_record(unit, record, where) for unit, record in units.items()}
+    for unit, record in units.items():  # checked where they lie: a million records are not copied
+        if not _plain_record(unit, record):
+            _check_record_slowly(unit, record, where)  # raises, naming what is wrong
+    state.units = units
     state.deaths = _check_deaths(data.get("deaths", {}), where)
     state.garbage = set(_check_garbage(data.get("garbage", []), where))
     manifest = data.get("manifest")
@@ -275,16 +278,19 @@ def _load_cache(state: State, file: Path) -> None:
     try:
         data = _json_file(file)
         hashes, stamps = data["hashes"], data["stamps"]
-        state.hashes = {
-            k: v
-            for k, v in hashes.items()
-            if type(v) is list and len(v) == 4 and type(v[0]) is int and type(v[1]) is int and type(v[2]) is int
-        }
-        state.stamps = {
-            k: v
-            for k, v in stamps.items()
-            if type(v) is list and len(v) == 3 and type(v[0]) is int and type(v[1]) is int and type(v[2]) is int
-        }  # (JSON keys are always text)
+        for table, width in ((hashes, 4), (stamps, 3)):  # kept where they lie; the odd entry dropped
+            wrong = [
+                k
+                for k, v in table.items()
+                if type(v) is not list
+                or len(v) != width
+                or type(v[0]) is not int
+                or type(v[1]) is not int
+                or type(v[2]) is not int
+            ]
+            for k in wrong:
+                del table[k]
+        state.hashes, state.stamps = hashes, stamps  # (JSON keys are always text)
     except (OSError, ValueError, KeyError, TypeError, AttributeError):  # UntrustedError is a ValueError
         state.hashes, state.stamps = {}, {}
 
