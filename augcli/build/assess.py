@@ -170,7 +170,7 @@ def hash_changed_outputs(output_root: Path, known: state.State, cells: list[str]
             continue
         cached = known.stamps.get(cell)
         if cached and cached[0] == info.st_size and cached[1] == info.st_mtime_ns and cached[2] == info.st_ino:
-            known.seen[cell] = cached  # the cache's own list: a million outputs hold no second copy
+            known.seen.add(cell)
         elif stat.S_ISREG(info.st_mode):
             todo.append((cell, [info.st_size, info.st_mtime_ns, info.st_ino]))
     if len(todo) < HASH_AHEAD_FROM:
@@ -325,7 +325,11 @@ def _partner_hashes(plan: Plan, recipe: Recipe, hasher: keys.Hasher) -> dict[str
     from augcli.core.modalities import MODALITIES
 
     named: dict[str, str] = {}  # partner -> its section
+    if not plan.drawers:
+        return {}  # no section mixes: no copy has partners
     for job in plan.jobs:
+        if job.modality not in plan.drawers:
+            continue
         for output in job.outputs:
             named.update((name, job.modality) for slot in output.partners for name in slot)
     if not named or plan.input_root is None:
@@ -354,6 +358,8 @@ def _split(job: Job, outputs: tuple[Output, ...], recipe: Recipe) -> list[Task]:
 
 def foreign_files(status: Status, output_root: Path, known: state.State) -> list[str]:
     """Units about to be made whose path holds a file that no augcli run recorded."""
+    if not status.new:
+        return []  # (a rerun of a large OUTPUT need not list every file it owns)
     owned = {manifest.decode_path(path) for path in known.owned() | known.garbage}
     return [path for path in status.new if path not in owned and os.path.lexists(output_root / path)]
 

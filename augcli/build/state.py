@@ -90,7 +90,7 @@ class State:
     migrated_from: Path | None = None  # an old .augcli/ folder this state was read from
     stamps_changed: bool = False  # the cache learnt a file's new stat (its content was unchanged)
     hashed: dict[str, tuple[list[int], str | None]] = field(default_factory=dict)  # cell -> (stat, sha), this run
-    seen: dict[str, list[int]] = field(default_factory=dict)  # cells whose stat matched the cache, this run
+    seen: set[str] = field(default_factory=set)  # cells whose stat matched the cache, this run
     _lines: dict[str, str] | None = None
     _line_updates: dict[str, str] = field(default_factory=dict)
 
