@@ -153,3 +153,36 @@ def test_a_state_files_bytes_are_let_go_before_its_objects_are_made(tmp_path):
         tracemalloc.stop()
     assert len(value["a"]) == size
     assert peak < 2.5 * size  # bytes and text, then text and objects: never all three (3x)
+
+
+def test_the_cache_keeps_the_hashes_of_the_inputs_still_there_and_only_those(dataset, recipe_file, tmp_path):
+    out = tmp_path / "out"
+
+    def cached() -> set[str]:
+        return set(json.loads((out / ".augcli-cache.json").read_text())["hashes"])
+
+    assert invoke("run", recipe_file, dataset, out, "--workers", "1").exit_code == 0
+    every = cached()
+    assert {Path(p).name for p in every} == {"cat0.jpg", "cat1.jpg", "cat2.jpg", "dog0.png", "dog1.png"}
+    assert invoke("run", recipe_file, dataset, out, "--workers", "1").exit_code == 0
+    assert cached() == every  # a rerun keeps them all
+    (dataset / "cats" / "cat2.jpg").unlink()
+    assert invoke("run", recipe_file, dataset, out, "--workers", "1").exit_code == 0
+    assert {Path(p).name for p in cached()} == {"cat0.jpg", "cat1.jpg", "dog0.png", "dog1.png"}
+
+
+@pytest.mark.parametrize(
+    ("cached", "used", "kept"),
+    [
+        ({"a", "b"}, {"a", "b"}, {"a", "b"}),
+        ({"a", "b", "c"}, {"a", "b"}, {"a", "b"}),
+        ({"b", "c"}, {"a", "b"}, {"b"}),  # as many used as cached, not the same: "a" failed to hash
+        ({"a"}, set(), set()),
+    ],
+)
+def test_kept_hashes_are_those_used_and_cached(cached, used, kept):
+    known = state.State(hashes={path: [1, 2, 3, SHA] for path in cached})
+    table = known.hashes
+    state.keep_hashes(known, used)
+    assert set(known.hashes) == kept
+    assert (known.hashes is table) == (kept == cached)  # untouched when every entry is used

@@ -246,7 +246,7 @@ def run(
                 state.write_run_info(output_root, info, tree.write_chunks, place)
             failures = [(f.relative, f.error or "") for f in summary.failures]
             state.write_failures(output_root, failures, tree.write_chunks, place)
-            known.hashes = {path: known.hashes[path] for path in status.hashes_used if path in known.hashes}
+            state.keep_hashes(known, status.hashes_used)
             if changed or known.deaths != deaths_before:
                 state.save(output_root, known, tree.write_chunks, place)
             elif status.hashes_changed or known.stamps_changed:

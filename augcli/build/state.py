@@ -122,6 +122,13 @@ class State:
         return {f[0]: f[1] for record in self.units.values() for f in record["files"]}
 
 
+def keep_hashes(known: State, used: set[str]) -> None:
+    """Keep the cached hashes of the files this run asked for and drop the rest; a rerun that
+    used every entry keeps the table as it is (at a million inputs, rebuilding it costs a second)."""
+    if len(used) != len(known.hashes) or not used.issuperset(known.hashes):
+        known.hashes = {path: known.hashes[path] for path in used if path in known.hashes}
+
+
 def shard_place(shard: tuple[int, int] | None) -> str:
     """The state-file prefix of shard K of N (each shard has its own state, lock and manifest part)."""
     return PLACE if shard is None else f"{PLACE}shard-{shard[0]}-of-{shard[1]}-"
