@@ -241,7 +241,7 @@ def build_plan(recipe: Recipe, input_root: Path, output_root: Path | None = None
     found: list[tuple[str, str, str]] = []
     input_folders: list[str] = []
     for path, relative in walk(input_root, plan.special, plan.unreadable, avoid, input_folders):
-        if any(relative == r or relative.startswith(r + "/") for r in reserved):
+        if reserved and any(relative == r or relative.startswith(r + "/") for r in reserved):
             continue  # annotation files and masks: they travel with their images
         owners = [name for name, section in recipe.sections.items() if claims(section, relative)]
         if not owners:
@@ -270,6 +270,7 @@ def build_plan(recipe: Recipe, input_root: Path, output_root: Path | None = None
             raise PlanError(str(exc)) from None
     copies = _copies_per_file(recipe, found, plan)
     held, quotas = _object_balance(recipe, found, plan, splits)
+    suffixes: dict[tuple[str, str], str] = {}
     for path, relative, name in found:
         section = recipe.sections[name]
         modality = MODALITIES[section.modality]
@@ -285,7 +286,10 @@ def build_plan(recipe: Recipe, input_root: Path, output_root: Path | None = None
         else:
             base = relative.rpartition("/")[2]
             dot = base.rfind(".")
-            suffix = modality.output_suffix(base[dot:] if 0 < dot < len(base) - 1 else "", section)
+            source_suffix = base[dot:] if 0 < dot < len(base) - 1 else ""
+            suffix = suffixes.get((name, source_suffix))
+            if suffix is None:  # once per section and input suffix, not per input
+                suffix = suffixes[name, source_suffix] = modality.output_suffix(source_suffix, section)
             count, _, _ = copies.get(relative, (recipe.copies, recipe.copies, ""))
             outputs = [output(relative, None)] if recipe.keep_original else []
             outputs += [output(copy_name(relative, k, suffix), k, quotas.get((relative, k), ())) for k in range(count)]
