@@ -186,3 +186,31 @@ def test_kept_hashes_are_those_used_and_cached(cached, used, kept):
     state.keep_hashes(known, used)
     assert set(known.hashes) == kept
     assert (known.hashes is table) == (kept == cached)  # untouched when every entry is used
+
+
+def test_check_reads_the_manifest_lines_only_where_a_run_would_render_the_manifest(
+    dataset, recipe_file, tmp_path, monkeypatch
+):
+    """A million files' lines are gigabytes in memory: --check, like a rerun that changes nothing,
+    trusts the manifest the last run wrote while its stat or content is that one."""
+    from augcli.build import runner
+
+    out = tmp_path / "out"
+    assert invoke("run", recipe_file, dataset, out, "--workers", "1").exit_code == 0
+    recipe = parse_recipe(RECIPE)
+    reads = []
+    lines = state.State.lines
+    monkeypatch.setattr(state.State, "lines", lambda self: reads.append(1) or lines(self))
+
+    def check() -> runner.CheckReport:
+        return runner.check(build_plan(recipe, dataset.resolve(), out), recipe, out)
+
+    assert check().up_to_date and reads == []
+    os.utime(out / "manifest.csv", ns=(1, 1))  # a new stat, the same content: hashed, not rendered
+    assert check().up_to_date and reads == []
+    (out / ".augcli-journal.jsonl").write_bytes(b"")  # a stopped run's journal: a run would render
+    assert check().up_to_date and reads == [1]
+    (out / ".augcli-journal.jsonl").unlink()
+    (out / "manifest.csv").write_bytes((out / "manifest.csv").read_bytes() + b"x")
+    report = check()
+    assert reads == [1, 1] and report.manifest_stale.startswith("it does not list what OUTPUT holds")

@@ -534,6 +534,15 @@ class CheckReport:
         )
 
 
+def _manifest_stands(output_root: Path, known: state.State, options: Options) -> bool:
+    """Whether a run that makes and removes nothing would leave manifest.csv unrendered: no journal
+    or older state to fold in, and the file is the one the last successful run wrote (its cached
+    stat, or else its content). --check then need not read every file's line either."""
+    if known.migrated_from is not None or state.path(output_root, state.JOURNAL, options.place).exists():
+        return False
+    return _manifest_is_current(output_root, known, options.manifest_name)
+
+
 def check(plan: Plan, recipe: Recipe, output_root: Path, shard: tuple[int, int] | None = None) -> CheckReport:
     """What a run would do to OUTPUT (or one shard of it), without writing anything (`run --check`)."""
     options = Options(shard=shard)
@@ -549,7 +558,8 @@ def check(plan: Plan, recipe: Recipe, output_root: Path, shard: tuple[int, int] 
     card = card_standing(output_root, known) if shard is None else ""
     folders = [f for f in plan.folders if not os.path.lexists(root + f)] if shard is None else []
     stale = ""
-    if not (status.tasks or status.removed or status.blocked):
+    quiet = not (status.tasks or status.removed or status.blocked)
+    if quiet and not _manifest_stands(output_root, known, options):
         expected = _render_manifest(known)
         try:  # bounded, never a FIFO or device (UntrustedError: exit 2 naming it)
             on_disk = read_state_file(output_root / options.manifest_name, MANIFEST_LIMIT)
