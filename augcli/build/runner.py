@@ -546,8 +546,9 @@ def _manifest_stands(output_root: Path, known: state.State, options: Options) ->
 def check(plan: Plan, recipe: Recipe, output_root: Path, shard: tuple[int, int] | None = None) -> CheckReport:
     """What a run would do to OUTPUT (or one shard of it), without writing anything (`run --check`)."""
     options = Options(shard=shard)
-    known = state.load(output_root, options.place)
-    status = assess(plan, recipe, output_root, known, rebuild=False)
+    with collector.held():  # as in a run: the records and keys live to the end
+        known = state.load(output_root, options.place)
+        status = assess(plan, recipe, output_root, known, rebuild=False)
     root = os.fsdecode(output_root) + "/"
     missing = [
         unit
