@@ -236,6 +236,36 @@ def test_a_failed_input_keeps_its_outputs_and_the_manifest_stays_old(dataset, re
     assert tree_digest(out) == clean_run(recipe_file, dataset, tmp_path / "clean")
 
 
+def test_a_failed_run_that_made_new_outputs_leaves_the_manifest_to_be_rewritten(dataset, recipe_file, tmp_path):
+    """A failed run keeps manifest.csv as it was but records what it made: once the bad input is
+    gone, --check says the manifest is stale and the next run writes it, listing the new file."""
+    out = tmp_path / "out"
+    assert invoke("run", recipe_file, dataset, out).exit_code == 0
+    write_image(dataset / "cats" / "new.jpg", gradient_rgb(seed=5), quality=90)
+    (dataset / "cats" / "bad.jpg").write_bytes(b"\xff\xd8 not a picture")
+    result = invoke("run", recipe_file, dataset, out)
+    assert result.exit_code == 1 and "manifest.csv not updated" in result.stderr
+    assert "cats/new.jpg" not in (out / "manifest.csv").read_text()
+    (dataset / "cats" / "bad.jpg").unlink()
+    check = invoke("run", recipe_file, dataset, out, "--check")
+    assert check.exit_code == 1
+    assert "manifest.csv would be rewritten: it does not list what OUTPUT holds" in check.stderr
+    result = invoke("run", recipe_file, dataset, out)
+    assert result.exit_code == 0 and "manifest.csv rewritten" in result.stderr
+    assert "cats/new.jpg" in (out / "manifest.csv").read_text()
+    assert invoke("run", recipe_file, dataset, out, "--check").exit_code == 0
+    assert tree_digest(out) == clean_run(recipe_file, dataset, tmp_path / "clean")
+
+
+def test_a_run_failing_on_the_same_input_again_writes_nothing(dataset, recipe_file, tmp_path):
+    out = tmp_path / "out"
+    (dataset / "cats" / "bad.jpg").write_bytes(b"\xff\xd8 not a picture")
+    assert invoke("run", recipe_file, dataset, out).exit_code == 1
+    before = {p: p.stat().st_mtime_ns for p in out.iterdir() if p.is_file()}
+    assert invoke("run", recipe_file, dataset, out).exit_code == 1
+    assert {p: p.stat().st_mtime_ns for p in out.iterdir() if p.is_file()} == before
+
+
 def test_a_recipe_matching_nothing_exits_2_naming_globs_and_near_names(tmp_path, recipe_file):
     data = tmp_path / "data"
     data.mkdir()

@@ -20,7 +20,10 @@ from tests.test_cli import invoke
 HEX = st.text("0123456789abcdef", min_size=0, max_size=64)
 
 
-@given(st.one_of(st.none(), HEX, st.text(max_size=8)), st.lists(st.one_of(st.none(), HEX), max_size=2))
+@given(
+    st.one_of(st.none(), HEX, st.text(max_size=8), st.integers(), st.lists(st.integers(), max_size=2)),
+    st.lists(st.one_of(st.none(), HEX), max_size=2),
+)
 def test_an_inputs_content_digest_is_spelt_as_the_json_digest(source, companions):
     """A key that changed would remake every output of every dataset: the fast spelling must be
     the JSON one exactly, for every source and companion hash."""
@@ -232,3 +235,18 @@ def test_check_loads_and_keys_with_the_collector_held_as_a_run_does(dataset, rec
     assert gc.isenabled()
     assert runner.check(build_plan(recipe, dataset.resolve(), out), recipe, out).up_to_date
     assert seen == [False, False] and gc.isenabled()
+
+
+@pytest.mark.parametrize("sha", [5, None, [1], "xyz", "A" * 64])
+def test_a_cached_hash_that_is_not_a_sha256_is_dropped_and_the_input_hashed_again(dataset, recipe_file, tmp_path, sha):
+    out = tmp_path / "out"
+    assert invoke("run", recipe_file, dataset, out, "--workers", "1").exit_code == 0
+    cache = json.loads((out / ".augcli-cache.json").read_text())
+    for entry in cache["hashes"].values():
+        entry[3] = sha
+    (out / ".augcli-cache.json").write_text(json.dumps(cache))
+    known = state.load(out)
+    assert known.hashes == {}  # every entry dropped: the inputs are hashed again
+    result = invoke("run", recipe_file, dataset, out, "--workers", "1")
+    assert result.exit_code == 0 and "5 up to date, 0 made" in result.stderr
+    assert all(len(entry[3]) == 64 for entry in json.loads((out / ".augcli-cache.json").read_text())["hashes"].values())

@@ -33,7 +33,7 @@ def digest(*parts: Any) -> str:
 def content_digest(source: str | None, companions: list[str | None]) -> str:
     """`digest(source, companions)`: an input's content with its label's and mask's. The usual
     input, a hash and no companions, is spelt out as json.dumps would spell it (once per input)."""
-    if not companions and source is not None and _HEX.fullmatch(source):
+    if not companions and type(source) is str and _HEX.fullmatch(source):
         return hashlib.blake2b(f'["{source}",[]]'.encode(), digest_size=16).hexdigest()
     return digest(source, companions)
 

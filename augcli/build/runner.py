@@ -238,6 +238,10 @@ def run(
                 if known.manifest != sha:
                     known.manifest = sha
                     changed = True  # the snapshot must remember it
+            elif not ok and changed:
+                # a failed run keeps the old manifest but saves new records: it no longer lists what
+                # OUTPUT holds, so the next run (and --check) must not take it for the current one
+                known.manifest = None
             summary.seconds = time.perf_counter() - started
             if plan.input_root is not None and (changed or state.read_run_info(output_root, place) is None):
                 info = run_info(recipe, plan.input_root) | {"summary": summary.record(), "shard": options.shard}
@@ -570,7 +574,7 @@ def check(plan: Plan, recipe: Recipe, output_root: Path, shard: tuple[int, int] 
             stale = f"it cannot be read ({exc.strerror})"
         else:
             if on_disk != expected:
-                stale = "it does not list what OUTPUT holds (it was edited, or a run was stopped before writing it)"
+                stale = "it does not list what OUTPUT holds (it was edited, or a run stopped or failed before it)"
     changed = [unit for unit in status.changed if unit not in gone]
     missing += [datacard.CARD_NAME] if card == "missing" else []
     return CheckReport(status.new, changed, status.removed, stale, missing, folders, card == "edited")

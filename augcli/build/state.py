@@ -294,6 +294,7 @@ def _load_cache(state: State, file: Path) -> None:
                 or type(v[0]) is not int
                 or type(v[1]) is not int
                 or type(v[2]) is not int
+                or (width == 4 and (type(v[3]) is not str or not SHA256.match(v[3])))  # a hash is a sha256
             ]
             for k in wrong:
                 del table[k]
