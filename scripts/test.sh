@@ -5,17 +5,21 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/setup_venv.sh test,translate
-# The browser tests open the preview and the report in Debian's headless Chromium. System packages
-# are installed only when asked (AUGCLI_INSTALL_SYSTEM=1, as CI sets it, as root); otherwise those
-# tests are skipped and this names the command that installs them.
-if ! { command -v chromium && command -v chromedriver; } >/dev/null 2>&1; then
+# The browser tests open the preview and the report in Debian's headless Chromium, and three text
+# tests check the shipped vocabulary against Debian's WordNet files. System packages are installed
+# only when asked (AUGCLI_INSTALL_SYSTEM=1, as CI sets it, as root); otherwise those tests are
+# skipped and this names the command that installs them.
+missing=()
+{ command -v chromium && command -v chromedriver; } >/dev/null 2>&1 || missing+=(chromium chromium-driver)
+[ -f /usr/share/wordnet/data.noun ] || missing+=(wordnet-base)
+if [ ${#missing[@]} -gt 0 ]; then
   if [ "${AUGCLI_INSTALL_SYSTEM:-0}" = 1 ] && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
-    echo "test.sh: installing Debian's chromium and chromium-driver (AUGCLI_INSTALL_SYSTEM=1)"
-    { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver; } \
-      >/dev/null 2>&1 || echo "test.sh: could not install chromium; the browser tests will be skipped"
+    echo "test.sh: installing Debian's ${missing[*]} (AUGCLI_INSTALL_SYSTEM=1)"
+    { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}"; } \
+      >/dev/null 2>&1 || echo "test.sh: could not install ${missing[*]}; the tests that need them will be skipped"
   else
-    echo "test.sh: chromium is missing, so the browser tests will be skipped; to run them:"
-    echo "  sudo apt-get install chromium chromium-driver   (or AUGCLI_INSTALL_SYSTEM=1 bash scripts/test.sh as root)"
+    echo "test.sh: ${missing[*]} missing, so the tests that need them will be skipped; to run them:"
+    echo "  sudo apt-get install ${missing[*]}   (or AUGCLI_INSTALL_SYSTEM=1 bash scripts/test.sh as root)"
   fi
 fi
 # DVC for the data-version-tool tests, in a venv of its own (its dependencies are not augcli's).
