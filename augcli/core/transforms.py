@@ -190,10 +190,28 @@ class ReplayError(ValueError):
 
 def records_of(transforms: Sequence[Transform], applied: Sequence[Applied]) -> list[dict[str, Any]]:
     """The records of a copy's steps, each with its `step` when its name is not unique in the recipe."""
+    places = _repeated_places(transforms)
+    return [a.record(places.get(id(a.transform))) for a in applied]
+
+
+def _repeated_places(transforms: Sequence[Transform]) -> dict[int, int]:
+    """id -> place among the recipe's leaves of every transform whose name the recipe lists more
+    than once. Kept for the last lists seen: a training loop asks for the same section's on every
+    call, and opening its compositions again cost more than the records themselves."""
+    snapshot = tuple(transforms)
+    kept = _PLACES.get(id(transforms))
+    if kept is not None and kept[0] == snapshot:
+        return kept[1]
     steps = leaves(transforms)
     names = [t.name for t in steps]
-    places = {id(t): i for i, t in enumerate(steps)}
-    return [a.record(places.get(id(a.transform)) if names.count(a.transform.name) > 1 else None) for a in applied]
+    places = {id(t): i for i, t in enumerate(steps) if names.count(t.name) > 1}
+    if len(_PLACES) >= 64:
+        _PLACES.clear()
+    _PLACES[id(transforms)] = (snapshot, places)
+    return places
+
+
+_PLACES: dict[int, tuple[tuple, dict[int, int]]] = {}
 
 
 def replay_pipeline(transforms: Sequence[Transform], records: Sequence[dict[str, Any]], info: Any) -> list[Applied]:

@@ -37,7 +37,7 @@ class ColorMap:
 
     @property
     def uses_mean(self) -> bool:
-        return bool(np.any(self.b_mean))
+        return bool(self.b_mean.any())
 
     def then(self, after: ColorMap) -> ColorMap:
         """The map that applies self, then `after`."""
@@ -50,10 +50,13 @@ class ColorMap:
 
     def matrix(self, mean: np.ndarray | None, scale: float) -> np.ndarray:
         """The (C, C+1) matrix for pixel values on [0, scale], with the image mean folded in."""
-        bias = self.bias * scale
-        if self.uses_mean:
-            bias = bias + self.b_mean @ np.asarray(mean, float)
-        return np.hstack([self.a, bias[:, None]])
+        channels = self.a.shape[0]
+        out = np.empty((channels, channels + 1))
+        out[:, :channels] = self.a
+        np.multiply(self.bias, scale, out=out[:, channels])
+        if self.b_mean.any():
+            out[:, channels] += self.b_mean @ np.asarray(mean, float)
+        return out
 
 
 def identity(channels: int) -> ColorMap:

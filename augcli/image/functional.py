@@ -27,7 +27,13 @@ _EPS = 1e-6
 
 def full_scale(dtype: np.dtype) -> int:
     """The largest pixel value: 255 for 8-bit, 65535 for 16-bit images."""
-    return int(np.iinfo(dtype).max)
+    top = _FULL_SCALE.get(dtype)
+    if top is None:
+        top = _FULL_SCALE[dtype] = int(np.iinfo(dtype).max)
+    return top
+
+
+_FULL_SCALE: dict[np.dtype, int] = {}  # np.iinfo costs microseconds on every call
 
 
 def colour_count(pixels: np.ndarray) -> int:
@@ -106,13 +112,20 @@ def _is_affine(matrix: np.ndarray) -> bool:
     return _close(matrix[2, 0], 0.0) and _close(matrix[2, 1], 0.0) and _close(matrix[2, 2], 1.0)
 
 
-def _signed_permutation(matrix: np.ndarray) -> bool:
-    """True for flips, quarter turns and whole-pixel shifts: pixels move without resampling."""
-    (a, b, tx), (c, d, ty) = matrix[:2].tolist()
+def _permutation_inverse(matrix: np.ndarray) -> tuple[tuple[int, int, int], tuple[int, int, int]] | None:
+    """For a flip, a quarter turn or a whole-pixel shift (pixels move without resampling), the
+    inverse's top two rows, exactly and without LAPACK: the 2x2 part's transpose and the shift
+    sent back through it; None for any other matrix. Plain floats: it runs on every warp."""
+    (a, b, tx), (c, d, ty), (g, h, k) = matrix.tolist()
     unit = (abs(a) == 1.0 and b == 0.0 and c == 0.0 and abs(d) == 1.0) or (
         a == 0.0 and abs(b) == 1.0 and abs(c) == 1.0 and d == 0.0
     )
-    return unit and _is_affine(matrix) and _close(tx, round(tx)) and _close(ty, round(ty))
+    if not (unit and _close(g, 0.0) and _close(h, 0.0) and _close(k, 1.0)):
+        return None
+    if not (_close(tx, round(tx)) and _close(ty, round(ty))):
+        return None
+    a, b, c, d, tx, ty = round(a), round(b), round(c), round(d), round(tx), round(ty)
+    return (a, c, -(a * tx + c * ty)), (b, d, -(b * tx + d * ty))
 
 
 def _valid_run(start: int, step: int, count: int, limit: int) -> tuple[int, int]:
@@ -122,28 +135,24 @@ def _valid_run(start: int, step: int, count: int, limit: int) -> tuple[int, int]
     return max(0, start - limit + 1), max(0, min(count, start + 1))
 
 
-def _permutation_inverse(matrix: np.ndarray) -> np.ndarray:
-    """The inverse of a signed permutation with a whole-pixel shift, exactly and without LAPACK:
-    the 2x2 part's transpose, and the shift sent back through it."""
-    (a, b, tx), (c, d, ty) = (map(round, row) for row in matrix[:2].tolist())
-    return np.array([[a, c, -(a * tx + c * ty)], [b, d, -(b * tx + d * ty)], [0, 0, 1]], dtype=np.int64)
-
-
 _FLIPS = {(1, -1): 1, (-1, 1): 0, (-1, -1): -1}  # (row step, column step) -> cv2.flip's code
 
 
-def _index_warp(pixels: np.ndarray, matrix: np.ndarray, size: tuple[int, int], border: str, fill) -> np.ndarray | None:
-    """Exact warp for signed permutations by slicing; None where the border is not constant."""
+def _index_warp(
+    pixels: np.ndarray, inverse: tuple[tuple[int, ...], tuple[int, ...]], size: tuple[int, int], border: str, fill
+) -> np.ndarray | None:
+    """Exact warp for signed permutations (`inverse`: see _permutation_inverse) by slicing; None
+    where the border is not constant."""
     width, height = size
-    inverse = _permutation_inverse(matrix)
-    if inverse[0, 0] == 0:  # a quarter turn: output rows walk source columns
+    (i00, i01, i02), (i10, i11, i12) = inverse
+    if i00 == 0:  # a quarter turn: output rows walk source columns
         base = pixels.swapaxes(0, 1)
-        row_step, row_start = int(inverse[0, 1]), int(inverse[0, 2])
-        col_step, col_start = int(inverse[1, 0]), int(inverse[1, 2])
+        row_step, row_start = i01, i02
+        col_step, col_start = i10, i12
     else:
         base = pixels
-        row_step, row_start = int(inverse[1, 1]), int(inverse[1, 2])
-        col_step, col_start = int(inverse[0, 0]), int(inverse[0, 2])
+        row_step, row_start = i11, i12
+        col_step, col_start = i00, i02
     r0, r1 = _valid_run(row_start, row_step, height, base.shape[0])
     c0, c1 = _valid_run(col_start, col_step, width, base.shape[1])
     inside = (r0, r1, c0, c1) == (0, height, 0, width)
@@ -242,8 +251,9 @@ def warp(
 ) -> np.ndarray:
     """Resample `pixels` once through a source->output 3x3 matrix into a (width, height) image."""
     matrix = np.asarray(matrix, dtype=np.float64)
-    if _signed_permutation(matrix):
-        out = _index_warp(pixels, matrix, size, border, fill)
+    inverse = _permutation_inverse(matrix)
+    if inverse is not None:
+        out = _index_warp(pixels, inverse, size, border, fill)
         if out is not None:
             return out
     out = _crop_resize(pixels, matrix, size, interpolation)
@@ -329,32 +339,52 @@ def color_map(pixels: np.ndarray, cmap: ColorMap) -> np.ndarray:
             return lookup(pixels, _to_dtype(_BYTE_VALUES.astype(np.float32) * a + bias, pixels.dtype))
         return _to_dtype(pixels.astype(np.float32) * a + bias, pixels.dtype)
     if pixels.dtype == np.uint8 and pixels.shape[2] == matrix.shape[0] and _treats_channels_alike(matrix):
-        return lookup(pixels, _transform_table(matrix))
+        table, inverts = _transform_table(matrix)
+        return np.invert(pixels) if inverts else lookup(pixels, table)
     return cv2.transform(pixels, matrix).reshape(pixels.shape)
 
 
 _BYTE_VALUES = np.arange(256, dtype=np.uint8)
+_INVERTED_BYTES = np.invert(_BYTE_VALUES)
 
 
 def _treats_channels_alike(matrix: np.ndarray) -> bool:
     """Whether a (C, C+1) colour matrix scales every channel by one factor and adds one bias, with
     no channel mixing into another (brightness, contrast, invert): each output byte is then a
-    function of the same input byte alone, one table for every channel."""
-    square, bias = matrix[:, :-1], matrix[:, -1]
-    diagonal = np.diagonal(square)
-    return (
-        bool(np.all(diagonal == diagonal[0]))
-        and bool(np.all(bias == bias[0]))
-        and np.count_nonzero(square) == np.count_nonzero(diagonal)
-    )
+    function of the same input byte alone, one table for every channel. Plain floats: a few
+    numpy reductions on a 3x4 matrix cost more than the lookup they choose."""
+    rows = matrix.tolist()
+    scale, bias = rows[0][0], rows[0][-1]
+    for i, row in enumerate(rows):
+        if row[-1] != bias or row[i] != scale:
+            return False
+        if any(value != 0 for j, value in enumerate(row[:-1]) if j != i):
+            return False
+    return True
 
 
-def _transform_table(matrix: np.ndarray) -> np.ndarray:
+def _transform_table(matrix: np.ndarray) -> tuple[np.ndarray, bool]:
     """cv2.transform's own output for each byte value, made by running it on a grey ramp: the
-    table reproduces its bytes exactly, rounding and fixed-point arithmetic included."""
-    channels = matrix.shape[0]
-    ramp = np.repeat(_BYTE_VALUES, channels).reshape(1, 256, channels)
-    return cv2.transform(ramp, matrix).reshape(256, channels)[:, 0].copy()
+    table reproduces its bytes exactly, rounding and fixed-point arithmetic included. With it,
+    whether the table is 255 - x (invert), which np.invert does faster than any lookup, with the
+    same bytes. Kept per matrix: a fixed map (invert, a fixed factor) builds its table once."""
+    key = (matrix.shape, matrix.tobytes())
+    found = _TABLES.get(key)
+    if found is None:
+        channels = matrix.shape[0]
+        ramp = _RAMPS.get(channels)
+        if ramp is None:
+            ramp = _RAMPS[channels] = np.repeat(_BYTE_VALUES, channels).reshape(1, 256, channels)
+        table = cv2.transform(ramp, matrix).reshape(256, channels)[:, 0].copy()
+        if len(_TABLES) >= _TABLES_KEPT:
+            _TABLES.clear()
+        found = _TABLES[key] = (table, bool(np.array_equal(table, _INVERTED_BYTES)))
+    return found
+
+
+_RAMPS: dict[int, np.ndarray] = {}
+_TABLES: dict[tuple, tuple[np.ndarray, bool]] = {}
+_TABLES_KEPT = 512  # drawn factors make a new matrix every call: the cache stays small
 
 
 def _lut(pixels: np.ndarray, table: np.ndarray) -> np.ndarray:

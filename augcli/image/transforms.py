@@ -66,6 +66,8 @@ class Geometric(ImageTransform):
 
     def output_info(self, info: ImageInfo, params: dict[str, Any]) -> ImageInfo:
         _, (width, height) = self.geometry(info, **params)
+        if width == info.width and height == info.height:
+            return info  # frozen: the same description serves (a flip, a rotation)
         return replace(info, width=width, height=height)
 
     def op(self, info: ImageInfo, **params: Any) -> Op:
