@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from augcli import online as _online
 from augcli.core import recipe as _recipe
 from augcli.core.recipe import RecipeError as RecipeError  # re-exported: augcli.RecipeError
 from augcli.core.seeding import FileRngs, rng_for
@@ -175,9 +176,7 @@ class Pipeline:
         return bound
 
     def _run(self, sample: Any, rng: np.random.Generator | None, records: list | None, targets: dict) -> Augmented:
-        from augcli import online
-
-        run = getattr(online, self.modality, None) if self.modality in _IN_MEMORY else None
+        run = getattr(_online, self.modality, None) if self.modality in _IN_MEMORY else None
         if run is None:
             raise TypeError(f"a {self.modality} pipeline augments files: call pipeline.render(path, copy)")
         return run(self._section, sample, rng, records, targets)

@@ -97,7 +97,8 @@ def channel_fill(fill: Sequence[float], pixels: np.ndarray) -> tuple[float, ...]
 
 def fill_pixel(fill: Sequence[float], pixels: np.ndarray) -> np.ndarray:
     """A fill as one pixel of `pixels`' dtype, ready to assign (a scalar for 2-D grey images)."""
-    value = _to_dtype(np.array(channel_fill(fill, pixels)), pixels.dtype)
+    top = full_scale(pixels.dtype)  # _to_dtype in plain floats: round half to even, then clip
+    value = np.array([min(max(round(v), 0), top) for v in channel_fill(fill, pixels)], dtype=pixels.dtype)
     return value[0] if pixels.ndim == 2 else value
 
 

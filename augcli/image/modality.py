@@ -47,14 +47,12 @@ def _check_output_size(applied: list[Applied], out: ImageInfo | None = None) -> 
     """Refuse a copy larger than Pillow's decompression-bomb limit before a pixel is allocated
     (an input's size can make a safe-looking recipe produce one, e.g. shorter_side on a panorama).
     `out`: the copy's size when the plan already knows it."""
-    from PIL import Image
-
     if not applied:
         return
     if out is None:
         last = applied[-1]
         out = last.transform.output_info(last.info, last.params)
-    limit = Image.MAX_IMAGE_PIXELS
+    limit = io.Image.MAX_IMAGE_PIXELS
     if limit and out.width * out.height > limit:
         raise io.UnsupportedImage(
             f"this copy would be {out.width}x{out.height} pixels ({out.width * out.height:,}), over the "
@@ -451,7 +449,7 @@ def _apply(
     final: ImageInfo | None = None,
 ) -> ImageCopy:
     _check_output_size(applied, final)
-    if any(isinstance(a.transform, Mixing) for a in applied) or any(n.get("name") == OBJECT_BALANCE for n in notes):
+    if _mixes(applied) or any(n.get("name") == OBJECT_BALANCE for n in notes):
         return _apply_mixing(section, pixels, applied, found, notes, partners, own_class)
     out = run_ops(pixels, [a.transform.op(a.info, **a.params) for a in applied])
     records = records_of(section.transforms, applied) + notes
@@ -461,6 +459,11 @@ def _apply(
     boxes = companions.move_boxes(layout, found.boxes, applied)
     mask = companions.move_mask(layout, found.mask.values, applied) if found.mask is not None else None
     return ImageCopy(out, records, boxes, mask, applied)
+
+
+def _mixes(applied: list[Applied]) -> bool:
+    """Whether a step of the copy mixes other pictures in (a class flag: this runs on every call)."""
+    return any(step.transform.mixes for step in applied)
 
 
 def _apply_mixing(

@@ -35,7 +35,10 @@ class ImageInfo:
 
 
 def _integer(rng: np.random.Generator, span: tuple[int, int]) -> int:
-    return int(rng.integers(span[0], span[1] + 1))
+    lo, hi = span
+    if lo == hi:  # numpy draws nothing for a one-value range either: the same stream, a call less
+        return int(lo)
+    return int(rng.integers(lo, hi + 1))
 
 
 class ImageTransform(Transform):
