@@ -91,11 +91,7 @@ SPECS = (
     ),
     Spec("ColorJitter", "color_jitter: {brightness: 0.5, contrast: [0, 2.5], saturation: [0, 2.5], hue: 0.5}"),
     Spec("Grayscale", "grayscale: {}", "3 channels out in every library"),
-    Spec(
-        "GaussianBlur",
-        "gaussian_blur: {sigma: [2, 2]}",
-        "augcli's kernel spans +-3 sigma (13x13); the others use the spec's 5x5",
-    ),
+    Spec("GaussianBlur", "gaussian_blur: {sigma: [2, 2], size: 5}"),
     Spec("GaussianNoise", "gaussian_noise: {std: [0.44, 0.44], per_channel: true}"),
     Spec("Invert", "invert: {}"),
     Spec("Posterize", "posterize: {bits: 4}"),
@@ -134,7 +130,7 @@ SPECS = (
     Spec("SaltAndPepper", "salt_pepper: {amount: [0.01, 0.06], salt_ratio: 0.5}", "alb/Kornia salt share 0.4-0.6"),
     Spec("Shear", "shear: {x: [10, 10], y: [10, 10]}", "alb's Affine(shear=10) shears both axes by 10 degrees"),
     Spec("RandomRotate90", "rot90: {turns: [0, 1, 2, 3]}"),
-    Spec("Downscale", "downscale: {factor: [0.25, 0.25], interpolation: nearest}"),
+    Spec("Downscale", "downscale: {factor: [0.25, 0.25], interpolation: nearest, shrink: nearest}"),
     Spec("SmallestMaxSize", "resize: {shorter_side: 512}"),
 )
 BY_NAME = {spec.name: spec for spec in SPECS}

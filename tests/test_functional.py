@@ -93,6 +93,29 @@ def test_gaussian_blur_spreads_an_impulse_with_the_requested_sigma():
     assert F.gaussian_kernel_size(2.0) == 13
 
 
+def test_a_gaussian_blur_of_a_given_size_reaches_exactly_that_far():
+    impulse = np.zeros((21, 21), np.uint16)
+    impulse[10, 10] = 60000
+    out = F.gaussian_blur(impulse, 2.0, size=5)
+    rows, cols = np.nonzero(out)
+    assert (rows.min(), rows.max(), cols.min(), cols.max()) == (8, 12, 8, 12)  # 5x5, centred
+    assert not np.array_equal(out, F.gaussian_blur(impulse, 2.0))
+    assert np.array_equal(F.gaussian_blur(impulse, 2.0), F.gaussian_blur(impulse, 2.0, size=13))
+
+
+def test_a_recipe_blurs_with_its_kernel_size_and_refuses_an_even_one(tmp_path):
+    import augcli
+
+    section = "image:\n  transforms:\n    - gaussian_blur: {sigma: [2, 2], size: %s}\n"
+    picture = gradient_rgb(40, 30)
+    blurred = augcli.parse_recipe(section % 5).pipeline("image")(picture, rng=np.random.default_rng(0))
+    assert blurred.records == [{"name": "gaussian_blur", "params": {"sigma": 2.0, "size": 5}}]
+    want = cv2.GaussianBlur(picture, (5, 5), sigmaX=2.0, sigmaY=2.0, borderType=cv2.BORDER_REFLECT_101)
+    assert np.array_equal(blurred.sample, want)
+    with pytest.raises(augcli.RecipeError, match=r"gaussian_blur\.size.*odd: use 3 or 5"):
+        augcli.parse_recipe(section % 4)
+
+
 def test_motion_blur_smears_along_its_angle_only():
     kernel = F.motion_kernel(5, 0.0)
     assert kernel.shape == (5, 5) and np.allclose(kernel[2], 0.2) and kernel.sum() == pytest.approx(1.0)
@@ -115,6 +138,21 @@ def test_downscale_keeps_flat_areas_and_removes_fine_detail():
     assert np.array_equal(F.downscale(flat, 0.5), flat)
     checker = ((np.indices((32, 32)).sum(axis=0) % 2) * 200).astype(np.uint8)
     assert np.abs(F.downscale(checker, 0.5).astype(int) - 100).max() <= 1
+
+
+def test_downscale_shrinking_by_nearest_keeps_every_other_pixel():
+    picture = np.random.default_rng(3).integers(0, 256, (8, 12, 3), dtype=np.uint8)
+    out = F.downscale(picture, 0.5, interpolation="nearest", shrink="nearest")
+    assert np.array_equal(out, picture[::2, ::2].repeat(2, axis=0).repeat(2, axis=1))
+    import augcli
+
+    recipe = "image:\n  transforms:\n    - downscale: {factor: [0.5, 0.5], interpolation: nearest, shrink: nearest}\n"
+    copy = augcli.parse_recipe(recipe).pipeline("image")(picture, rng=np.random.default_rng(0))
+    assert copy.records[0]["params"] == {"factor": 0.5, "interpolation": "nearest", "shrink": "nearest"}
+    assert np.array_equal(copy.sample, out)
+    averaged = F.downscale(picture, 0.5, interpolation="nearest")  # area: each kept pixel is a 2x2 mean
+    means = picture.astype(float).reshape(4, 2, 6, 2, 3).mean(axis=(1, 3))
+    assert np.abs(averaged[::2, ::2] - means).max() <= 0.5
 
 
 def test_erase_fills_exactly_the_box():

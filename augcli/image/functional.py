@@ -505,10 +505,11 @@ def gaussian_kernel_size(sigma: float) -> int:
 
 
 @on_colour
-def gaussian_blur(pixels: np.ndarray, sigma: float) -> np.ndarray:
+def gaussian_blur(pixels: np.ndarray, sigma: float, size: int | None = None) -> np.ndarray:
+    """Gaussian blur of `sigma` pixels over a `size` x `size` kernel (default: +-3 sigma)."""
     if sigma <= 0:
         return pixels.copy()
-    k = gaussian_kernel_size(sigma)
+    k = gaussian_kernel_size(sigma) if size is None else int(size)
     return cv2.GaussianBlur(pixels, (k, k), sigmaX=sigma, sigmaY=sigma, borderType=cv2.BORDER_REFLECT_101)
 
 
@@ -544,10 +545,12 @@ def jpeg_compression(pixels: np.ndarray, quality: int) -> np.ndarray:
 
 
 @on_colour
-def downscale(pixels: np.ndarray, factor: float, interpolation: str = "bilinear") -> np.ndarray:
-    """Shrink by `factor` (area average) and enlarge back: the detail of a low-res capture."""
+def downscale(pixels: np.ndarray, factor: float, interpolation: str = "bilinear", shrink: str = "area") -> np.ndarray:
+    """Shrink by `factor` (area average, or `shrink`'s filter) and enlarge back with `interpolation`:
+    the detail of a low-res capture."""
     h, w = pixels.shape[:2]
-    small = cv2.resize(pixels, (max(1, round(w * factor)), max(1, round(h * factor))), interpolation=cv2.INTER_AREA)
+    flag = cv2.INTER_AREA if shrink == "area" else INTERPOLATION[shrink]
+    small = cv2.resize(pixels, (max(1, round(w * factor)), max(1, round(h * factor))), interpolation=flag)
     return cv2.resize(small, (w, h), interpolation=INTERPOLATION[interpolation])
 
 

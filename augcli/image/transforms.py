@@ -543,13 +543,28 @@ class SaltPepper(_KernelTransform):
 
 @register("image")
 class GaussianBlur(_KernelTransform):
-    """Blur with a Gaussian of random sigma (pixels); the kernel spans +-3 sigma."""
+    """Blur with a Gaussian of random sigma (pixels); the kernel spans +-3 sigma unless `size` is given."""
 
     sigma = Span((0.5, 1.5), "sigma range in pixels", lo=0, hi=50)
+    size = Number(
+        None,
+        "kernel side in pixels, odd (torchvision's kernel_size, albumentations' blur_limit); default 2*ceil(3 sigma)+1",
+        integer=True,
+        lo=1,
+        hi=MAX_SIDE,
+    )
     kernel = F.gaussian_blur
 
+    def check(self):
+        if self.size is not None and self.size % 2 == 0:
+            return [("size", f"a kernel side is odd: use {self.size - 1} or {self.size + 1}")]
+        return []
+
     def sample(self, rng, info):
-        return {"sigma": uniform(rng, self.sigma)}
+        params = {"sigma": uniform(rng, self.sigma)}
+        if self.size is not None:  # recorded only when set: older manifests stay as they were
+            params["size"] = self.size
+        return params
 
 
 @register("image")
@@ -580,10 +595,18 @@ class Downscale(_KernelTransform, Resampling):
     """Shrink by a random factor and enlarge back, losing fine detail."""
 
     factor = Span((0.25, 0.5), "shrink factor range", lo=0.0, lo_open=True, hi=1)
+    shrink = Choice(
+        "area",
+        ["area", "nearest", "bilinear"],
+        "how the picture is shrunk: area averages (a low-resolution sensor), nearest drops pixels (aliasing)",
+    )
     kernel = F.downscale
 
     def sample(self, rng, info):
-        return {"factor": uniform(rng, self.factor), "interpolation": self.interpolation}
+        params = {"factor": uniform(rng, self.factor), "interpolation": self.interpolation}
+        if self.shrink != "area":  # recorded only when set: older manifests stay as they were
+            params["shrink"] = self.shrink
+        return params
 
 
 # --- occlusion --------------------------------------------------------------------------------
