@@ -132,3 +132,20 @@ def test_equalize_counts_as_numpy_counts(seed: int, shape: tuple[int, ...], leve
         table = np.clip(np.rint(table), 0, 255).astype(np.uint8)
         got = out if out.ndim == 2 else out[:, :, c]
         assert np.array_equal(got, table[plane])
+
+
+@settings(max_examples=120, deadline=None)
+@given(
+    seed=st.integers(0, 2**32 - 1),
+    shape=SHAPES.filter(lambda s: len(s) == 2 or s[2] == 3),
+    depth=st.sampled_from([np.uint8, np.uint16]),
+    spread=st.floats(0.1, 80000.0),
+)
+def test_one_pass_sum_gives_numpy_s_add_round_clip_and_cast(seed: int, shape, depth, spread: float) -> None:
+    rng = np.random.default_rng(seed)
+    base = (rng.standard_normal(shape) * spread + spread / 2).astype(np.float32)
+    ties = np.floor(base) + np.float32(0.5)  # halves: round half to even in both, or the bytes differ
+    for first in (base, ties, rng.integers(0, np.iinfo(depth).max + 1, shape, dtype=depth)):
+        second = (rng.standard_normal(shape) * spread).astype(np.float32)
+        want = F._to_dtype(np.add(first, second), depth)
+        assert np.array_equal(F._sum_to_dtype(first, second, depth), want)
