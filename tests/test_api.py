@@ -468,3 +468,20 @@ def test_a_transform_listed_twice_replays_against_the_right_one():
     for seed in range(6):
         made = audio(samples, np.random.default_rng(seed), sample_rate=8000)
         assert np.array_equal(audio.replay(samples, made.records, sample_rate=8000).sample, made.sample)
+
+
+def test_records_name_a_repeated_step_after_the_recipe_s_composition_changes() -> None:
+    """The places of repeated names are kept per list of transforms; a composition that gains a
+    child is a new list of leaves, so its records say which step they came from."""
+    from augcli.core.transforms import Applied, records_of
+    from augcli.image.transforms import Hflip, Vflip
+
+    first = Hflip()
+    choice = augcli.parse_recipe("image:\n  transforms:\n    - one_of: [hflip]\n").pipeline("image")
+    transforms = choice._section.transforms
+    (composition,) = transforms
+    composition.children = [first]
+    assert records_of(transforms, [Applied(first, {}, None)]) == [{"name": "hflip", "params": {}}]
+    composition.children.append(Hflip())
+    assert records_of(transforms, [Applied(first, {}, None)]) == [{"name": "hflip", "params": {}, "step": 0}]
+    assert records_of([Vflip(), *transforms], [Applied(first, {}, None)])[0]["step"] == 1

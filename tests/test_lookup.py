@@ -149,3 +149,17 @@ def test_one_pass_sum_gives_numpy_s_add_round_clip_and_cast(seed: int, shape, de
         second = (rng.standard_normal(shape) * spread).astype(np.float32)
         want = F._to_dtype(np.add(first, second), depth)
         assert np.array_equal(F._sum_to_dtype(first, second, depth), want)
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")  # numpy's NaN casts, as ever
+def test_replayed_non_finite_parameters_give_the_bytes_they_always_gave() -> None:
+    """A record is replayed as it is: a NaN or infinite factor, std or fill saturates as numpy
+    does (NaN to 0), not as OpenCV's one-pass sum would (NaN to full scale), and does not raise."""
+    pixels = np.full((4, 5, 3), 100, np.uint8)
+    nan, inf = float("nan"), float("inf")
+    assert not F.sharpness(pixels, nan).any()
+    assert not F.sharpness(pixels, inf).any()  # 0 * inf is NaN on a flat picture
+    assert not F.gaussian_noise(pixels, nan, seed=1).any()
+    assert F.fill_pixel([nan], pixels).tolist() == [0, 0, 0]
+    assert F.fill_pixel([inf, -inf, 7.5], pixels).tolist() == [255, 0, 8]
+    assert F.fill_pixel([inf], np.zeros((2, 2), np.uint16)) == 65535

@@ -521,6 +521,27 @@ def test_an_input_replaced_by_same_size_same_time_content_is_remade(dataset, rec
     }
 
 
+def test_a_parameter_added_later_leaves_the_keys_of_recipes_that_do_not_use_it():
+    """gaussian_blur's size and downscale's shrink came after release: a recipe without them hashes
+    exactly as before (no rebuild of its outputs); setting them changes the key."""
+    from augcli.build.keys import canonical_transform
+    from augcli.core.recipe import parse_recipe
+
+    def canonical(item: str) -> list:
+        (transform,) = parse_recipe(f"image:\n  transforms:\n    - {item}\n", "r").sections["image"].transforms
+        return canonical_transform(transform)
+
+    assert canonical("gaussian_blur: {}") == ["gaussian_blur", {"p": 1.0, "sigma": [0.5, 1.5]}, []]
+    assert canonical("downscale: {factor: 0.5}") == [
+        "downscale",
+        {"p": 1.0, "factor": [0.5, 0.5], "interpolation": "bilinear"},
+        [],
+    ]
+    assert canonical("gaussian_blur: {size: 13}")[1]["size"] == 13  # even the default-sized kernel, named
+    assert canonical("downscale: {shrink: area}") == canonical("downscale: {}")  # the default is the default
+    assert canonical("downscale: {shrink: nearest}")[1]["shrink"] == "nearest"
+
+
 def test_a_transforms_new_output_version_remakes_only_the_outputs_it_makes(tmp_path, monkeypatch):
     """A kernel that changes a transform's bytes bumps its output_version: the next run remakes the
     outputs of sections using it, and no other (keys of transforms at version 1 are as before)."""

@@ -52,6 +52,7 @@ class Transform:
     # the up-to-date key of the outputs it makes, so a rerun remakes those and nothing else.
     output_version: ClassVar[int] = 1
     mixes: ClassVar[bool] = False  # takes other inputs (mosaic, mixup, ...): not lent to other modalities
+    added_later: ClassVar[tuple[str, ...]] = ()  # parameters added after release: see settings()
 
     p = Probability()
 
@@ -83,8 +84,14 @@ class Transform:
 
     def settings(self) -> dict[str, Any]:
         """The parsed recipe values, JSON-friendly: what a table's manifest records of a transform
-        (its per-row draws are too many to list)."""
-        return {key: list(v) if isinstance(v, tuple) else v for key, v in vars(self).items() if key in self.params}
+        (its per-row draws are too many to list) and what its outputs' up-to-date keys hash. A
+        parameter added after release is left out while it holds its default, so a recipe that
+        does not use it keeps its keys (no rebuild) and its records."""
+        return {
+            key: list(v) if isinstance(v, tuple) else v
+            for key, v in vars(self).items()
+            if key in self.params and not (key in self.added_later and v == self.params[key].default_value())
+        }
 
     def check(self) -> list[tuple[str, str]]:
         """Cross-parameter checks: (key, message) pairs; empty when the settings make sense."""
@@ -196,18 +203,17 @@ def records_of(transforms: Sequence[Transform], applied: Sequence[Applied]) -> l
 
 def _repeated_places(transforms: Sequence[Transform]) -> dict[int, int]:
     """id -> place among the recipe's leaves of every transform whose name the recipe lists more
-    than once. Kept for the last lists seen: a training loop asks for the same section's on every
-    call, and opening its compositions again cost more than the records themselves."""
-    snapshot = tuple(transforms)
+    than once. Kept for the last leaves seen: a training loop asks for the same section's on every
+    call, and counting names again cost more than the records themselves."""
+    steps = tuple(leaves(transforms))  # compared by identity: a changed list or composition misses
     kept = _PLACES.get(id(transforms))
-    if kept is not None and kept[0] == snapshot:
+    if kept is not None and kept[0] == steps:
         return kept[1]
-    steps = leaves(transforms)
     names = [t.name for t in steps]
     places = {id(t): i for i, t in enumerate(steps) if names.count(t.name) > 1}
-    if len(_PLACES) >= 64:
+    if len(_PLACES) >= 8:
         _PLACES.clear()
-    _PLACES[id(transforms)] = (snapshot, places)
+    _PLACES[id(transforms)] = (steps, places)
     return places
 
 

@@ -84,7 +84,8 @@ _CV_DEPTH = {np.dtype(np.uint8): cv2.CV_8U, np.dtype(np.uint16): cv2.CV_16U}
 
 def _sum_to_dtype(a: np.ndarray, b: np.ndarray, dtype: np.dtype) -> np.ndarray:
     """_to_dtype(a + b) in one pass: OpenCV adds in float32 and saturates with round-half-to-even,
-    the same bytes as numpy's add, rint, clip and cast (four passes over a float picture)."""
+    the same bytes as numpy's add, rint, clip and cast (four passes over a float picture), for
+    every sum but NaN (OpenCV gives full scale, numpy 0): callers keep NaN out."""
     return cv2.add(a, b, dtype=_CV_DEPTH[np.dtype(dtype)]).reshape(a.shape)
 
 
@@ -106,8 +107,12 @@ def channel_fill(fill: Sequence[float], pixels: np.ndarray) -> tuple[float, ...]
 
 def fill_pixel(fill: Sequence[float], pixels: np.ndarray) -> np.ndarray:
     """A fill as one pixel of `pixels`' dtype, ready to assign (a scalar for 2-D grey images)."""
-    top = full_scale(pixels.dtype)  # _to_dtype in plain floats: round half to even, then clip
-    value = np.array([min(max(round(v), 0), top) for v in channel_fill(fill, pixels)], dtype=pixels.dtype)
+    values = channel_fill(fill, pixels)
+    if all(map(math.isfinite, values)):  # _to_dtype in plain floats: round half to even, then clip
+        top = full_scale(pixels.dtype)
+        value = np.array([min(max(round(v), 0), top) for v in values], dtype=pixels.dtype)
+    else:  # a replayed record's NaN or infinity: numpy's rules, as ever (round() refuses them)
+        value = _to_dtype(np.array(values), pixels.dtype)
     return value[0] if pixels.ndim == 2 else value
 
 
@@ -478,6 +483,8 @@ def sharpness(pixels: np.ndarray, factor: float) -> np.ndarray:
     )
     detail = np.subtract(original, smooth, out=original)  # in place: smooth + factor * (original - smooth)
     np.multiply(detail, factor, out=detail)
+    if not math.isfinite(factor):  # a replayed record's: OpenCV saturates NaN to full scale, numpy gave 0
+        return _scratch_to_dtype(np.add(smooth, detail, out=smooth), pixels.dtype)
     return _sum_to_dtype(smooth, detail, pixels.dtype)
 
 
@@ -493,6 +500,8 @@ def gaussian_noise(pixels: np.ndarray, std: float, seed: int, per_channel: bool 
     np.multiply(noise, np.float32(std * full_scale(pixels.dtype)), out=noise)
     if noise.shape != pixels.shape:  # one draw for every channel of a pixel
         return _scratch_to_dtype(pixels.astype(np.float32) + noise, pixels.dtype)
+    if not math.isfinite(std):  # a replayed record's: OpenCV saturates NaN to full scale, numpy gave 0
+        return _scratch_to_dtype(np.add(pixels, noise, out=noise), pixels.dtype)
     return _sum_to_dtype(pixels, noise, pixels.dtype)
 
 
