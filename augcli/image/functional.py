@@ -391,6 +391,7 @@ def _transform_table(matrix: np.ndarray) -> tuple[np.ndarray, bool]:
         if ramp is None:
             ramp = _RAMPS[channels] = np.repeat(_BYTE_VALUES, channels).reshape(1, 256, channels)
         table = cv2.transform(ramp, matrix).reshape(256, channels)[:, 0].copy()
+        table.flags.writeable = False  # shared by every call with this matrix
         if len(_TABLES) >= _TABLES_KEPT:
             _TABLES.clear()
         found = _TABLES[key] = (table, bool(np.array_equal(table, _INVERTED_BYTES)))
