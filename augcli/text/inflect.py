@@ -41,6 +41,15 @@ def form(word: str, upos: str, tag: str) -> str | None:
     return forms[0] if forms else None
 
 
+def load_tables() -> None:
+    """Read lemminflect's lemma and inflection tables now (it reads each on first use: 0.25 s):
+    the worker pool's fork server does it once, for every worker it forks."""
+    from lemminflect import getAllInflections, getAllLemmas
+
+    getAllLemmas("tables")
+    getAllInflections("table", "NOUN")
+
+
 def tags_of(word: str) -> set[tuple[str, str]]:
     """(part of speech, tag) of each inflected reading of a lower-case word."""
     return {(upos, tag) for upos, tag, _ in readings(word)}
