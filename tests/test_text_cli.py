@@ -134,7 +134,8 @@ def test_the_fork_server_s_text_warm_up_reads_every_table_a_worker_would():
         "from lemminflect.core.Inflections import Inflections\n"
         "from lemminflect.core.Lemmatizer import Lemmatizer\n"
         "from augcli.text import lexicon\n"
-        "print(hasattr(Lemmatizer(), 'lemma_dict'), hasattr(Inflections(), 'infl_dict'), lexicon.wordnet.cache_info().currsize)\n"
+        "print(hasattr(Lemmatizer(), 'lemma_dict'), hasattr(Inflections(), 'infl_dict'))\n"
+        "print(lexicon.wordnet.cache_info().currsize)\n"
     )
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
