@@ -435,9 +435,15 @@ def _on_interrupt(number: int, frame) -> None:
 
 def preload(config: Recipe) -> list[str]:
     """The heavy modules the recipe's sections need, for the worker pool to import once."""
+    from augcli.core.modalities import REINFLECTING, SYNONYM_WARMUP
     from augcli.core.modalities import preload as modules_of
+    from augcli.core.transforms import leaves
 
-    return modules_of(config.sections)
+    modules = modules_of(config.sections)
+    text = config.sections.get("text")
+    if text is not None and any(step.name in REINFLECTING for step in leaves(text.transforms)):
+        modules.append(SYNONYM_WARMUP)
+    return modules
 
 
 def start_pool_early(recipe_path: str, input_dir: str, output_dir: str, workers: int | None, executor: str) -> None:
@@ -462,9 +468,14 @@ def start_pool_early(recipe_path: str, input_dir: str, output_dir: str, workers:
     except Exception:  # any problem is the recipe check's to report, a moment later
         return
     if isinstance(top, dict):
+        from augcli.core.modalities import REINFLECTING, SYNONYM_WARMUP, names_a_step
         from augcli.core.modalities import preload as modules_of
 
-        pool.start_server(modules_of(str(key) for key in top))
+        modules = modules_of(str(key) for key in top)
+        text = top.get("text")
+        if isinstance(text, dict) and names_a_step(text.get("transforms"), REINFLECTING):
+            modules.append(SYNONYM_WARMUP)
+        pool.start_server(modules)
 
 
 def _single_file(input_dir: str) -> bool:

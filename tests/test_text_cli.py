@@ -121,16 +121,36 @@ def test_a_text_run_imports_no_other_modality(tmp_path):
     assert done.returncode == 0, done.stderr
     loaded, preload = done.stdout.splitlines()
     assert loaded == "[]"
-    assert preload == "['augcli.text.modality', 'augcli.text.warm']"
+    assert preload == "['augcli.text.modality', 'augcli.text.warm', 'augcli.text.warm_synonyms']"
     assert len(list((tmp_path / "out").glob("*_aug*.txt"))) == 4
 
 
+def test_only_steps_that_re_inflect_synonyms_warm_lemminflect_in_the_fork_server():
+    """eda, synonym_replacement and random_insertion (even inside one_of) have the fork server read
+    lemminflect's tables for every worker; a section without them does not pay for it, and every
+    name on that list is a text transform."""
+    from augcli import jobs
+    from augcli.core.modalities import REINFLECTING, SYNONYM_WARMUP, names_a_step
+    from augcli.core.recipe import parse_recipe
+    from augcli.core.transforms import transforms_for
+
+    def warms(steps: str) -> bool:
+        return SYNONYM_WARMUP in jobs.preload(parse_recipe(f"text:\n  transforms: {steps}\n", "r"))
+
+    assert set(transforms_for("text")) >= REINFLECTING
+    assert all(warms(f"[{name}]") for name in REINFLECTING)
+    assert warms("[random_swap, {one_of: [keyboard_typo, {random_insertion: {alpha: 0.2}}]}]")
+    assert not warms("[random_swap, random_deletion, keyboard_typo, {one_of: [random_char, ocr_errors]}]")
+    raw = [{"some_of": {"n": 1}}, {"one_of": ["keyboard_typo", {"eda": {"alpha_sr": 0.2}}]}]
+    assert names_a_step(raw, REINFLECTING) and not names_a_step(["edam", {"x": "eda_x"}], REINFLECTING)
+
+
 def test_the_fork_server_s_text_warm_up_reads_every_table_a_worker_would():
-    """augcli.text.warm, imported by the fork server, leaves WordNet's table and lemminflect's
-    lemma and inflection tables loaded: workers forked from it read none of them again (each
-    read cost every worker 0.1-0.3 s of a text run)."""
+    """augcli.text.warm and warm_synonyms, imported by the fork server, leave WordNet's table and
+    lemminflect's lemma and inflection tables loaded: workers forked from it read none of them
+    again (each read cost every worker 0.1-0.3 s of a text run)."""
     script = (
-        "import augcli.text.warm\n"
+        "import augcli.text.warm, augcli.text.warm_synonyms\n"
         "from lemminflect.core.Inflections import Inflections\n"
         "from lemminflect.core.Lemmatizer import Lemmatizer\n"
         "from augcli.text import lexicon\n"
@@ -160,7 +180,7 @@ def test_a_first_run_starts_the_worker_pool_before_loading_the_recipe(tmp_path, 
     jobs.start_pool_early(str(recipe), str(data), str(tmp_path / "new"), 2, "local")
     assert started == [
         ["augcli.audio.modality", "scipy.fft", "soxr", "augcli.audio.vocoder", "augcli.audio.envelope"]
-        + ["augcli.text.modality", "augcli.text.warm"]
+        + ["augcli.text.modality", "augcli.text.warm", "augcli.text.warm_synonyms"]
     ]
     (tmp_path / "old" / ".augcli").mkdir(parents=True)
     jobs.start_pool_early(str(recipe), str(data), str(tmp_path / "old"), 2, "local")

@@ -31,10 +31,29 @@ _PRELOAD = {
 }
 
 
+# Text steps that re-inflect synonyms (augcli.text.inflect): their workers need lemminflect's tables,
+# which the fork server then reads once (0.29 s each worker would pay) by importing SYNONYM_WARMUP.
+REINFLECTING = frozenset({"eda", "synonym_replacement", "random_insertion"})
+SYNONYM_WARMUP = "augcli.text.warm_synonyms"
+
+
 def preload(names: Iterable[str]) -> list[str]:
     """The modules the worker pool should import up front for sections `names` (unknown names are
     skipped: the recipe check reports them). Known without importing any modality."""
     return [module for name in names if name in _CLASSES for module in (_CLASSES[name][0], *_PRELOAD.get(name, ()))]
+
+
+def names_a_step(value: object, names: frozenset[str]) -> bool:
+    """Whether a raw recipe value (as YAML loads it: a transforms list, a one_of's children) names
+    one of `names` as a step, looked at before the recipe is checked (a wrong answer costs only a
+    warm-up)."""
+    if isinstance(value, str):
+        return value in names
+    if isinstance(value, dict):
+        return any(key in names or names_a_step(child, names) for key, child in value.items())
+    if isinstance(value, list):
+        return any(names_a_step(item, names) for item in value)
+    return False
 
 
 class _Modalities(Mapping):
