@@ -260,3 +260,24 @@ def test_mirrored_windows_read_the_source_pixel_by_pixel(dtype, shape):
         want[...] = colour
         want[np.ix_(keep_rows, keep_cols)] = pixels[np.ix_(rows[keep_rows], cols[keep_cols])]
         assert np.array_equal(out, want), (row_step, col_step, row_start, col_start, height, width)
+
+
+def test_a_transform_s_geometry_is_built_once_per_description_and_parameters():
+    """A copy asks a geometric step for its matrix when planned, warped and for every target that
+    moves: the same description and parameters get the same (read-only) answer, not a rebuild;
+    another description or other parameters get their own."""
+    import pytest
+
+    from augcli.image.transforms import Affine, ImageInfo
+
+    affine = Affine(degrees=[25, 25], shear_x=[10, 15])
+    info = ImageInfo(50, 40)
+    params = affine.sample(np.random.default_rng(0), info)
+    first = affine.geometry(info, **params)
+    assert affine.geometry(info, **dict(params)) is first
+    with pytest.raises(ValueError):
+        first[0][0, 0] = 2.0  # every caller only reads it
+    moved = affine.geometry(info, **{**params, "angle": 10.0})
+    assert moved is not first and not np.array_equal(moved[0], first[0])
+    other = affine.geometry(ImageInfo(50, 40), **{**params, "angle": 10.0})
+    assert other is not moved and np.array_equal(other[0], moved[0])

@@ -6,6 +6,7 @@ map (color.py), so a run of either kind is merged into one pass by ops.run_ops.
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass, replace
 from typing import Any
@@ -61,8 +62,33 @@ class Bordered:
     fill = Fill(0, "colour of a constant border, 0-255 (alpha, if any, becomes transparent)")
 
 
+def _remembered(geometry: Any) -> Any:
+    """A transform's `geometry`, answered again without recomputing for the same description and
+    parameters: a copy asks for it when it is planned, when its pixels warp and for each target
+    that moves (boxes, mask, keypoints), and an affine's matrix takes 28 us to build. One answer is
+    kept per transform (a tuple replaced whole: threads see the old one or the new); its matrix is
+    read-only, as every caller only reads it."""
+
+    @functools.wraps(geometry)
+    def remembered(self: Any, info: Any, **params: Any) -> tuple[np.ndarray, tuple[int, int]]:
+        kept = self.__dict__.get("_geometry_kept")
+        if kept is not None and kept[0] is info and kept[1] == params:
+            return kept[2]
+        answer = geometry(self, info, **params)
+        answer[0].flags.writeable = False
+        self._geometry_kept = (info, params, answer)
+        return answer
+
+    return remembered
+
+
 class Geometric(ImageTransform):
     """Moves pixels: builds a matrix and an output size; consecutive ones warp once."""
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if "geometry" in vars(cls):
+            cls.geometry = _remembered(vars(cls)["geometry"])
 
     def geometry(self, info: ImageInfo, **params: Any) -> tuple[np.ndarray, tuple[int, int]]:
         raise NotImplementedError
