@@ -441,7 +441,9 @@ def preload(config: Recipe) -> list[str]:
 
     modules = modules_of(config.sections)
     text = config.sections.get("text")
-    if text is not None and any(step.name in REINFLECTING for step in leaves(text.transforms)):
+    if text is not None and (
+        text.options.get("exclude_words") or any(step.name in REINFLECTING for step in leaves(text.transforms))
+    ):
         modules.append(SYNONYM_WARMUP)
     return modules
 
@@ -464,18 +466,19 @@ def start_pool_early(recipe_path: str, input_dir: str, output_dir: str, workers:
     try:
         import yaml
 
-        top = yaml.safe_load(read_input(Path(recipe_path), 1 << 20))
-    except Exception:  # any problem is the recipe check's to report, a moment later
-        return
-    if isinstance(top, dict):
         from augcli.core.modalities import REINFLECTING, SYNONYM_WARMUP, names_a_step
         from augcli.core.modalities import preload as modules_of
 
+        top = yaml.safe_load(read_input(Path(recipe_path), 1 << 20))
+        if not isinstance(top, dict):
+            return
         modules = modules_of(str(key) for key in top)
         text = top.get("text")
-        if isinstance(text, dict) and names_a_step(text.get("transforms"), REINFLECTING):
+        if isinstance(text, dict) and (text.get("exclude_words") or names_a_step(text.get("transforms"), REINFLECTING)):
             modules.append(SYNONYM_WARMUP)
-        pool.start_server(modules)
+    except Exception:  # any problem is the recipe check's to report, a moment later
+        return
+    pool.start_server(modules)
 
 
 def _single_file(input_dir: str) -> bool:

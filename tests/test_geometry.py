@@ -281,3 +281,16 @@ def test_a_transform_s_geometry_is_built_once_per_description_and_parameters():
     assert moved is not first and not np.array_equal(moved[0], first[0])
     other = affine.geometry(ImageInfo(50, 40), **{**params, "angle": 10.0})
     assert other is not moved and np.array_equal(other[0], moved[0])
+
+
+def test_a_geometry_asked_with_numpy_parameters_is_built_not_compared():
+    """Parameters that cannot be compared for equality (numpy arrays a replay was handed) make the
+    geometry build again rather than raise."""
+    from augcli.image.transforms import ImageInfo, Perspective
+
+    perspective = Perspective()
+    info = ImageInfo(50, 40)
+    corners = np.asarray(perspective.sample(np.random.default_rng(0), info)["corners"])
+    first = perspective.geometry(info, corners=corners.copy())
+    again = perspective.geometry(info, corners=corners.copy())
+    assert np.array_equal(first[0], again[0]) and first[1] == again[1]

@@ -125,7 +125,7 @@ def test_a_text_run_imports_no_other_modality(tmp_path):
     assert len(list((tmp_path / "out").glob("*_aug*.txt"))) == 4
 
 
-def test_only_steps_that_re_inflect_synonyms_warm_lemminflect_in_the_fork_server():
+def test_only_steps_that_re_inflect_synonyms_warm_lemminflect_in_the_fork_server(tmp_path):
     """eda, synonym_replacement and random_insertion (even inside one_of) have the fork server read
     lemminflect's tables for every worker; a section without them does not pay for it, and every
     name on that list is a text transform."""
@@ -141,8 +141,46 @@ def test_only_steps_that_re_inflect_synonyms_warm_lemminflect_in_the_fork_server
     assert all(warms(f"[{name}]") for name in REINFLECTING)
     assert warms("[random_swap, {one_of: [keyboard_typo, {random_insertion: {alpha: 0.2}}]}]")
     assert not warms("[random_swap, random_deletion, keyboard_typo, {one_of: [random_char, ocr_errors]}]")
+    assert warms("[{antonym: {aug_p: 0.5}}]")
+    (tmp_path / "words.txt").write_text("nope\n")
+    with_list = parse_recipe("text:\n  exclude_words: words.txt\n  transforms: [random_swap]\n", "r", tmp_path)
+    assert SYNONYM_WARMUP in jobs.preload(with_list)  # the section's own words are inflected too
     raw = [{"some_of": {"n": 1}}, {"one_of": ["keyboard_typo", {"eda": {"alpha_sr": 0.2}}]}]
-    assert names_a_step(raw, REINFLECTING) and not names_a_step(["edam", {"x": "eda_x"}], REINFLECTING)
+    assert names_a_step(raw, REINFLECTING) and not names_a_step(["edam", {"x": "eda_x"}, {1: None}], REINFLECTING)
+
+
+def test_the_early_look_at_a_raw_recipe_survives_what_yaml_aliases_can_build(tmp_path, monkeypatch):
+    """Before the recipe check, the step names are looked for without recursion and within a
+    budget: a list that holds itself, a thousand levels of nesting and an alias bomb (10**8 leaves)
+    answer at once, and a recipe the check will refuse never crashes the early start."""
+    from augcli import jobs
+    from augcli.build import pool
+    from augcli.core.modalities import REINFLECTING, names_a_step
+
+    itself: list = ["random_swap"]
+    itself.append(itself)
+    deep: list = ["eda"]
+    for _ in range(1000):
+        deep = [deep]
+    bomb: list = ["q"] * 10
+    for _ in range(8):
+        bomb = [bomb] * 10
+    assert not names_a_step(itself, REINFLECTING)
+    assert names_a_step(deep, REINFLECTING)
+    assert not names_a_step(bomb, REINFLECTING)
+    started: list[list[str]] = []
+    monkeypatch.setattr(pool, "start_server", lambda preload=(): started.append(list(preload)))
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "a.txt").write_text("a\n")
+    (data / "b.txt").write_text("b\n")
+    aliased = "text:\n  transforms: &t [random_swap, *t]\n"
+    nested = "text:\n  transforms: " + "[" * 400 + "random_swap" + "]" * 400 + "\n"
+    for number, text in enumerate([aliased, nested]):
+        recipe = tmp_path / f"r{number}.yaml"
+        recipe.write_text(text)
+        jobs.start_pool_early(str(recipe), str(data), str(tmp_path / f"new{number}"), 2, "local")
+    assert all(modules[0] == "augcli.text.modality" for modules in started)
 
 
 def test_the_fork_server_s_text_warm_up_reads_every_table_a_worker_would():

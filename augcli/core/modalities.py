@@ -31,10 +31,12 @@ _PRELOAD = {
 }
 
 
-# Text steps that re-inflect synonyms (augcli.text.inflect): their workers need lemminflect's tables,
+# Text steps that re-inflect words (augcli.text.inflect): their workers need lemminflect's tables,
 # which the fork server then reads once (0.29 s each worker would pay) by importing SYNONYM_WARMUP.
-REINFLECTING = frozenset({"eda", "synonym_replacement", "random_insertion"})
+# A section's own exclude_words list is inflected through them too.
+REINFLECTING = frozenset({"eda", "synonym_replacement", "random_insertion", "antonym"})
 SYNONYM_WARMUP = "augcli.text.warm_synonyms"
+_WALK_BUDGET = 20_000  # values looked at in a raw recipe, at most (the recipe check caps it the same)
 
 
 def preload(names: Iterable[str]) -> list[str]:
@@ -46,13 +48,24 @@ def preload(names: Iterable[str]) -> list[str]:
 def names_a_step(value: object, names: frozenset[str]) -> bool:
     """Whether a raw recipe value (as YAML loads it: a transforms list, a one_of's children) names
     one of `names` as a step, looked at before the recipe is checked (a wrong answer costs only a
-    warm-up)."""
-    if isinstance(value, str):
-        return value in names
-    if isinstance(value, dict):
-        return any(key in names or names_a_step(child, names) for key, child in value.items())
-    if isinstance(value, list):
-        return any(names_a_step(item, names) for item in value)
+    warm-up). Without recursion, each shared value once and at most _WALK_BUDGET values: YAML's
+    aliases can make a value contain itself or expand to billions."""
+    pending, seen = [value], set()
+    for _ in range(_WALK_BUDGET):
+        if not pending:
+            return False
+        item = pending.pop()
+        if isinstance(item, str):
+            if item in names:
+                return True
+        elif isinstance(item, (dict, list)) and id(item) not in seen:
+            seen.add(id(item))
+            if isinstance(item, dict):
+                if any(isinstance(key, str) and key in names for key in item):
+                    return True
+                pending.extend(item.values())
+            else:
+                pending.extend(item)
     return False
 
 

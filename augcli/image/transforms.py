@@ -72,7 +72,7 @@ def _remembered(geometry: Any) -> Any:
     @functools.wraps(geometry)
     def remembered(self: Any, info: Any, **params: Any) -> tuple[np.ndarray, tuple[int, int]]:
         kept = self.__dict__.get("_geometry_kept")
-        if kept is not None and kept[0] is info and kept[1] == params:
+        if kept is not None and kept[0] is info and _equal(kept[1], params):
             return kept[2]
         answer = geometry(self, info, **params)
         answer[0].flags.writeable = False
@@ -80,6 +80,15 @@ def _remembered(geometry: Any) -> Any:
         return answer
 
     return remembered
+
+
+def _equal(kept: dict[str, Any], params: dict[str, Any]) -> bool:
+    """Whether two parameter sets are equal; False when they cannot be compared (a replay handed
+    numpy arrays): the geometry is then built again, never guessed."""
+    try:
+        return bool(kept == params)
+    except (TypeError, ValueError):
+        return False
 
 
 class Geometric(ImageTransform):
