@@ -314,6 +314,31 @@ def test_manifest_rows_of_a_shape_augcli_never_writes_are_exit_2_for_replay_and_
         assert code == 2 and "manifest.csv" in said and message in said, (function.__name__, said)
 
 
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"sigma": 1.0, "size": 4},  # even: OpenCV's own assertion before
+        {"sigma": 1.0, "size": 100001},  # far past any recipe's kernel
+        {"sigma": 1e9},  # a kernel of six billion pixels a side
+        {"sigma": float("inf")},  # OverflowError before
+        {"sigma": 1.0, "size": True},
+    ],
+)
+def test_a_blur_record_edited_past_what_a_recipe_allows_fails_replay_with_its_message(tmp_path, params):
+    """A manifest's records are read back from OUTPUT: a Gaussian kernel no recipe could ask for
+    fails `augcli replay` with the row's own message (exit 2), not a traceback or hours of blur."""
+    for i in range(2):
+        write_image(tmp_path / "in" / f"a{i}.png", gradient_rgb(24, 16, seed=i))
+    recipe = tmp_path / "r.yaml"
+    recipe.write_text("copies: 1\nimage:\n  transforms:\n    - gaussian_blur: {sigma: [1, 1], size: 5}\n")
+    out = tmp_path / "out"
+    assert job(jobs.run, recipe, tmp_path / "in", out, workers=1, quiet=True)[0] == 0
+    assert job(jobs.replay, out, every=True)[0] == 0
+    set_manifest(out, _set_cell("transforms", json.dumps([{"name": "gaussian_blur", "params": params}])))
+    code, said = job(jobs.replay, out, every=True)
+    assert code == 2 and "records cannot be replayed" in said and "Gaussian" in said, said
+
+
 def test_a_lines_file_missing_a_recorded_file_is_exit_2_naming_it(tmp_path):
     recipe, data, out = image_set(tmp_path)
     lines = json.loads((out / ".augcli-lines.json").read_text())

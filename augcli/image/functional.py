@@ -523,12 +523,20 @@ def gaussian_kernel_size(sigma: float) -> int:
     return 2 * math.ceil(3.0 * sigma) + 1
 
 
+MAX_GAUSSIAN_SIDE = 301  # the default kernel of the largest sigma a recipe takes (50)
+
+
 @on_colour
 def gaussian_blur(pixels: np.ndarray, sigma: float, size: int | None = None) -> np.ndarray:
-    """Gaussian blur of `sigma` pixels over a `size` x `size` kernel (default: +-3 sigma)."""
+    """Gaussian blur of `sigma` pixels over a `size` x `size` kernel (default: +-3 sigma). A kernel
+    a recipe could not ask for (a record edited in OUTPUT's manifest) is a ValueError."""
+    if not math.isfinite(sigma):
+        raise ValueError(f"a Gaussian blur's sigma is a finite number, got {sigma!r}")
     if sigma <= 0:
         return pixels.copy()
-    k = gaussian_kernel_size(sigma) if size is None else int(size)
+    k = gaussian_kernel_size(sigma) if size is None else size
+    if type(k) is not int or k % 2 == 0 or not 1 <= k <= MAX_GAUSSIAN_SIDE:
+        raise ValueError(f"a Gaussian kernel side is an odd whole number in [1, {MAX_GAUSSIAN_SIDE}], got {k!r}")
     return cv2.GaussianBlur(pixels, (k, k), sigmaX=sigma, sigmaY=sigma, borderType=cv2.BORDER_REFLECT_101)
 
 

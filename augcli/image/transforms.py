@@ -576,9 +576,6 @@ class SaltPepper(_KernelTransform):
         return {"amount": uniform(rng, self.amount), "salt_ratio": self.salt_ratio, "seed": draw_seed(rng)}
 
 
-MAX_GAUSSIAN_SIDE = 2 * math.ceil(3 * 50) + 1  # the default kernel at the largest sigma: 301
-
-
 @register("image")
 class GaussianBlur(_KernelTransform):
     """Blur with a Gaussian of random sigma (pixels); the kernel spans +-3 sigma unless `size` is given."""
@@ -589,7 +586,7 @@ class GaussianBlur(_KernelTransform):
         "kernel side in pixels, odd (torchvision's kernel_size, albumentations' blur_limit); default 2*ceil(3 sigma)+1",
         integer=True,
         lo=1,
-        hi=MAX_GAUSSIAN_SIDE,
+        hi=F.MAX_GAUSSIAN_SIDE,
     )
     kernel = F.gaussian_blur
     added_later = ("size",)
