@@ -36,7 +36,6 @@ _PRELOAD = {
 # A section's own exclude_words list is inflected through them too.
 REINFLECTING = frozenset({"eda", "synonym_replacement", "random_insertion", "antonym"})
 SYNONYM_WARMUP = "augcli.text.warm_synonyms"
-_WALK_BUDGET = 20_000  # values looked at in a raw recipe, at most (the recipe check caps it the same)
 
 
 def preload(names: Iterable[str]) -> list[str]:
@@ -48,10 +47,12 @@ def preload(names: Iterable[str]) -> list[str]:
 def names_a_step(value: object, names: frozenset[str]) -> bool:
     """Whether a raw recipe value (as YAML loads it: a transforms list, a one_of's children) names
     one of `names` as a step, looked at before the recipe is checked (a wrong answer costs only a
-    warm-up). Without recursion, each shared value once and at most _WALK_BUDGET values: YAML's
-    aliases can make a value contain itself or expand to billions."""
+    warm-up). Without recursion, each shared value once and at most as many values as the recipe
+    check reads (MAX_NODES): YAML's aliases can make a value contain itself or expand to billions."""
+    from augcli.core.yamlsource import MAX_NODES  # only the early start asks: yaml is imported there
+
     pending, seen = [value], set()
-    for _ in range(_WALK_BUDGET):
+    for _ in range(MAX_NODES):
         if not pending:
             return False
         item = pending.pop()
