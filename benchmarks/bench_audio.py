@@ -15,14 +15,12 @@ each. Two chains (`--chain`):
   closest parameters (see NEW_RECIPE and _new_chain). audiomentations 0.43 has all nine.
 
 The peer runs in a process pool of the same size, reading and writing with soundfile, timed as a
-whole process like augcli. It may live in a venv of its own (`--peer-python`, default this
-interpreter), e.g.:
+whole process like augcli, in a venv of its own that the benchmark makes on first use
+(benchmarks/peers.py: audiomentations 0.43, numpy-audio-limiter, soundfile, fast-mp3-augment,
+pyroomacoustics, with this interpreter's numpy); `--peer-python` takes an interpreter of your own:
 
-    python3.11 -m venv /tmp/venv-audiom
-    /tmp/venv-audiom/bin/pip install 'audiomentations==0.43.*' numpy-audio-limiter soundfile \
-        fast-mp3-augment pyroomacoustics
     python benchmarks/bench_audio.py [--chain default|new] [--files 100] [--seconds 10] [--copies 3]
-        [--workers N] [--peer-python /tmp/venv-audiom/bin/python]
+        [--workers N] [--peer-python PATH]
 
 (numpy-audio-limiter is Limiter's, fast-mp3-augment Mp3Compression's and pyroomacoustics
 RoomSimulator's.) Prints seconds of audio processed per second for each tool and the ratio to
@@ -43,6 +41,7 @@ import soundfile as sf
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import WORK, default_workers, fastest_of, print_table, run_augcli, run_peer_process, run_per_file
+from peers import resolve
 
 RECIPE = """\
 seed: 1
@@ -232,8 +231,7 @@ def main() -> None:
     parser.add_argument("--chain", choices=sorted(RECIPES), default="default", help="which workload (see above)")
     parser.add_argument(
         "--peer-python",
-        default=sys.executable,
-        help="an interpreter with audiomentations, e.g. /tmp/venv-audiom/bin/python",
+        help="an interpreter with audiomentations (default: its own venv, made once)",
     )
     parser.add_argument("--peer", help=argparse.SUPPRESS)  # run the peer in this process (timed from outside)
     args = parser.parse_args()
@@ -244,16 +242,17 @@ def main() -> None:
         run_audiomentations(paths, args.copies, args.workers, args.chain)
         return
     size = ("--files", args.files, "--seconds", args.seconds, "--copies", args.copies, "--workers", args.workers)
+    peer_python = resolve(args.peer_python, "audiomentations")
     tools = {
         f"augcli ({args.workers} workers)": lambda: run_augcli_audio(inputs, args.copies, args.workers, args.chain),
         f"audiomentations ({args.workers} processes, own process)": lambda: run_peer_process(
-            __file__, "audiomentations", *size, "--chain", args.chain, python=args.peer_python
+            __file__, "audiomentations", *size, "--chain", args.chain, python=peer_python
         ),
     }
     results = fastest_of(tools, args.repeat)
     audio_seconds = args.files * args.seconds * args.copies
     print(f"workload: {args.files} files x {args.seconds:g} s (half 16 kHz mono, half 44.1 kHz stereo) x {args.copies}")
-    print(f"chain: {args.chain}; reference: {versions(args.peer_python)} ({args.peer_python})")
+    print(f"chain: {args.chain}; reference: {versions(peer_python)} ({peer_python})")
     print_table(results, audio_seconds, "audio seconds", "audiomentations", args.repeat)
 
 

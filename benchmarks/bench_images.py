@@ -3,13 +3,13 @@
 Workload (issue #2): 200 JPEG images 640x480, 5 copies each, JPEG q95 out; pipeline hflip p0.5,
 rotate +-15, random_resized_crop scale 0.8-1.0 back to 640x480, color_jitter 0.2/0.2/0.2/0.05,
 random_erasing p0.3 (uniform random fill). Every tool runs on the same inputs, one after the other, in this process
-tree. Install the peers with `pip install -e '.[bench]'`, then:
+tree:
 
-    python benchmarks/bench_images.py [--images 200] [--copies 5] [--workers N]
-        [--peer-python /tmp/venv-alb/bin/python]
+    python benchmarks/bench_images.py [--images 200] [--copies 5] [--workers N] [--peer-python PATH]
 
-`--peer-python`: the interpreter of albumentations' own environment (albumentations, opencv, numpy
-and Pillow, which this script imports), so that the peer imports only what it needs.
+Each peer runs in a venv of its own, which the benchmark makes on first use (benchmarks/peers.py:
+albumentations with the numpy, OpenCV and Pillow of this interpreter; Augmentor), so that it
+imports only what it needs. `--peer-python`: an interpreter of your own with albumentations.
 
 Prints outputs per second for each tool and the ratio to albumentations. Not a test.
 """
@@ -38,6 +38,7 @@ from common import (
     run_peer_process,
     run_per_file,
 )
+from peers import resolve
 
 RECIPE = """\
 seed: 1
@@ -170,7 +171,7 @@ def main() -> None:
         "--repeat", type=int, default=3, help="runs per tool; the fastest counts (shared machines are noisy)"
     )
     parser.add_argument("--skip", nargs="*", default=[], help="tools to leave out: albumentations augmentor")
-    parser.add_argument("--peer-python", default=sys.executable, help="an interpreter with albumentations")
+    parser.add_argument("--peer-python", help="an interpreter with albumentations (default: its own venv, made once)")
     parser.add_argument("--peer", help=argparse.SUPPRESS)  # run one peer in this process (timed from outside)
     args = parser.parse_args()
 
@@ -186,19 +187,23 @@ def main() -> None:
         peers[args.peer]()
         return
     size = ("--images", args.images, "--copies", args.copies, "--workers", args.workers)
+    skipped = {name.lower() for name in args.skip}
+    alb_python = None if "albumentations" in skipped else resolve(args.peer_python, "albumentations")
+    augmentor_python = None if "augmentor" in skipped else resolve(None, "augmentor")
     tools = {
         f"augcli ({args.workers} workers)": lambda: run_augcli_images(inputs, args.copies, args.workers),
         "augcli (1 worker)": lambda: run_augcli_images(inputs, args.copies, 1),
         f"albumentations ({args.workers} processes)": lambda: run_peer_process(
-            __file__, "albumentations", *size, python=args.peer_python
+            __file__, "albumentations", *size, python=alb_python
         ),
-        "Augmentor (Pipeline.sample)": lambda: run_peer_process(__file__, "augmentor", *size),
+        "Augmentor (Pipeline.sample)": lambda: run_peer_process(__file__, "augmentor", *size, python=augmentor_python),
         f"floor: decode + {args.copies} encodes ({args.workers} processes)": lambda: run_peer_process(
             __file__, "floor", *size
         ),
     }
-    tools = {name: run for name, run in tools.items() if name.split()[0].lower() not in args.skip}
+    tools = {name: run for name, run in tools.items() if name.split()[0].lower() not in skipped}
     results = fastest_of(tools, args.repeat)
+    print(f"albumentations: {alb_python}")
     print(f"workload: {args.images} JPEG 640x480 x {args.copies} copies = {outputs} outputs, JPEG q95")
     print_table(results, outputs, "outputs", "albumentations", args.repeat)
 

@@ -6,8 +6,9 @@ cores) tiles every input with three partners into `copies` 640x640 outputs and w
 (q95, its default) and their YOLO label files.
 
 The reference is albumentations' own `A.Mosaic` (albumentations >= 2.0, the bench extra), run as a
-whole process too, in its own interpreter (`--peer-python`: albumentations may live in another
-venv than augcli). Each of `--workers` processes (a fork pool, opencv single-threaded in each)
+whole process too, in a venv of its own that the benchmark makes on first use (benchmarks/peers.py;
+`--peer-python` takes an interpreter of your own). Each of `--workers` processes (a fork pool,
+opencv single-threaded in each)
 decodes an input once with cv2 and, for each copy, decodes three partners (the next inputs by index,
 different for each copy, so it decodes as many pictures as augcli does), calls
 `A.Compose([A.Mosaic(target_size=(640, 640), cell_shape=(cell, cell), p=1)], bbox_params=yolo)`
@@ -41,6 +42,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import WORK, default_workers, fastest_of, fresh, print_table, run_augcli
+from peers import resolve
 
 HEIGHT, WIDTH = 480, 640  # the inputs
 SIZE = (640, 640)  # the mosaics, (height, width)
@@ -174,7 +176,7 @@ def main() -> None:
     parser.add_argument(
         "--cells", type=int, nargs="+", default=[320, 640], help="albumentations' cell_shape, a row each"
     )
-    parser.add_argument("--peer-python", default="/tmp/venv-alb/bin/python", help="an interpreter with albumentations")
+    parser.add_argument("--peer-python", help="an interpreter with albumentations (default: its own venv, made once)")
     parser.add_argument("--peer")
     parser.add_argument("inputs", nargs="?")
     args = parser.parse_args()
@@ -182,6 +184,7 @@ def main() -> None:
         peer(Path(args.inputs), args.copies, args.workers, args.cells[0])
         return
     inputs = make_inputs(WORK / "mix_in", args.images)
+    peer_python = resolve(args.peer_python, "albumentations")
     recipe = (
         f"seed: 0\ncopies: {args.copies}\nkeep_original: false\nimage:\n"
         "  annotations: {format: yolo, classes: classes.txt}\n"
@@ -190,13 +193,13 @@ def main() -> None:
     tools = {f"augcli ({args.workers} workers)": lambda: run_augcli(recipe, inputs, args.workers, "mix.yaml")}
     for cell in args.cells:
         tools[f"{PEER} Mosaic, cell {cell} ({args.workers} workers)"] = lambda cell=cell: run_peer(
-            args.peer_python, inputs, args.copies, args.workers, cell
+            peer_python, inputs, args.copies, args.workers, cell
         )
     started = time.perf_counter()
     results = fastest_of(tools, args.repeat)
     shape = f"{WIDTH}x{HEIGHT} JPEGs with YOLO boxes -> {SIZE[1]}x{SIZE[0]}"
     print(f"mosaic 2x2, {args.images} inputs x {args.copies} copies, {shape}")
-    print(f"reference: {versions(args.peer_python)} ({args.peer_python})")
+    print(f"reference: {versions(peer_python)} ({peer_python})")
     print(f"outputs: augcli {outputs(WORK / f'out_augcli_{args.workers}')}")
     for cell in args.cells:
         print(f"outputs: {PEER}, cell {cell}: {outputs(WORK / f'out_{PEER}_{cell}')}")

@@ -8,7 +8,10 @@ torchvision installed, the loop calls `torchvision.transforms.TrivialAugmentWide
 it the Pillow loop stands in, and the table says which ran.
 
     python benchmarks/bench_policies.py [--images 1000] [--copies 5] [--repeat 2] [--torchvision]
-        [--peer-python /tmp/venv-tv/bin/python]   (torchvision in its own venv)
+        [--peer-python PATH]
+
+With `--torchvision`, torchvision runs in a venv of its own that the benchmark makes on first use
+(benchmarks/peers.py), or in `--peer-python`.
 
 Not a test.
 """
@@ -25,6 +28,7 @@ from PIL import Image
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import WORK, default_workers, fastest_of, fresh, print_table, run_augcli, run_peer_process
+from peers import resolve
 
 
 def make_inputs(folder: Path, count: int) -> list[Path]:
@@ -81,7 +85,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=2)
     parser.add_argument("--workers", type=int, default=default_workers())
     parser.add_argument("--torchvision", action="store_true")
-    parser.add_argument("--peer-python", help="torchvision's own venv's interpreter, e.g. /tmp/venv-tv/bin/python")
+    parser.add_argument("--peer-python", help="an interpreter with torchvision (default: its own venv, made once)")
     parser.add_argument("--peer")
     parser.add_argument("inputs", nargs="?")
     args = parser.parse_args()
@@ -91,6 +95,7 @@ def main() -> None:
     inputs = WORK / "policies_in"
     make_inputs(inputs, args.images)
     reference = "torchvision" if args.torchvision else "pillow_loop"
+    peer_python = resolve(args.peer_python, "torchvision") if args.torchvision else args.peer_python
     recipe = (
         f"copies: {args.copies}\nkeep_original: false\nimage:\n  output: {{quality: 95}}\n"
         "  transforms:\n    - trivial_augment: {}\n"
@@ -98,9 +103,7 @@ def main() -> None:
     tools = {
         f"augcli ({args.workers} workers)": lambda: run_augcli(recipe, inputs, args.workers, "policies.yaml"),
         "augcli (1 worker)": lambda: run_augcli(recipe, inputs, 1, "policies.yaml"),
-        reference: lambda: run_peer_process(
-            __file__, reference, "--copies", args.copies, inputs, python=args.peer_python
-        ),
+        reference: lambda: run_peer_process(__file__, reference, "--copies", args.copies, inputs, python=peer_python),
     }
     started = time.perf_counter()
     results = fastest_of(tools, args.repeat)

@@ -4,9 +4,11 @@ Workload (issue #4): 20,000 sentences in one CSV (id, text, label), 4 copies eac
 alpha 0.1. The peer is nlpaug's RandomWordAug (swap or delete at random per copy, aug_p 0.1) in a
 process pool of the same size, reading and writing the CSV with the csv module. (nlpaug's
 SynonymAug needs NLTK's part-of-speech tagger data, which cannot be downloaded here, so synonyms
-are not compared.) Then:
+are not compared.) nlpaug runs in a venv of its own (nlpaug, numpy, pandas; no torch, which its
+word augmenters import whenever it is importable), made by the benchmark on first use
+(benchmarks/peers.py). Then:
 
-    python benchmarks/bench_text.py [--sentences 20000] [--copies 4] [--workers N]
+    python benchmarks/bench_text.py [--sentences 20000] [--copies 4] [--workers N] [--peer-python PATH]
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import WORK, default_workers, fastest_of, fresh, print_table, run_augcli, run_peer_process
+from peers import resolve
 
 RECIPE = """\
 seed: 1
@@ -101,8 +104,8 @@ def main() -> None:
     parser.add_argument("--peer", help=argparse.SUPPRESS)  # run the peer in this process (timed from outside)
     parser.add_argument(
         "--peer-python",
-        help="nlpaug's own venv's interpreter (python3 -m venv /tmp/venv-nlpaug && /tmp/venv-nlpaug/bin/pip "
-        "install nlpaug numpy): without torch beside it, nlpaug's import does not pay for torch's",
+        help="an interpreter with nlpaug (default: its own venv without torch, made once); where torch is "
+        "importable, nlpaug's import pays for torch's",
     )
     args = parser.parse_args()
 
@@ -112,14 +115,16 @@ def main() -> None:
         run_nlpaug(path, args.copies, args.workers)
         return
     size = ("--sentences", args.sentences, "--copies", args.copies, "--workers", args.workers)
+    nlpaug_python = resolve(args.peer_python, "nlpaug")
     tools = {
         "augcli (end to end, subprocess)": lambda: run_augcli(RECIPE.format(copies=args.copies), folder, args.workers),
         f"nlpaug RandomWordAug ({args.workers} processes, own process)": lambda: run_peer_process(
-            __file__, "nlpaug", *size, python=args.peer_python
+            __file__, "nlpaug", *size, python=nlpaug_python
         ),
     }
     results = fastest_of(tools, args.repeat)
     augmented = args.sentences * args.copies
+    print(f"nlpaug: {nlpaug_python}")
     print(f"workload: {args.sentences} sentences x {args.copies} copies = {augmented} augmented sentences")
     print_table(results, augmented, "augmented sentences", "nlpaug", args.repeat)
 

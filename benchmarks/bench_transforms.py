@@ -11,8 +11,8 @@ transform augcli has. augcli is called as a training loop calls it: `pipeline(pi
 
 Images: `--images` (200) ImageNet-like pictures (500x375, 375x500, 500x333, ...) made once from
 scikit-image's bundled sample photographs (astronaut, chelsea, coffee, rocket, hubble_deep_field) by
-deterministic random crops, scales and flips, saved as .npy under benchmarks/work/transforms_in by the
-scikit-image interpreter (`--ski-python`). Each library runs in its own environment as a subprocess
+deterministic random crops, scales and flips, saved as .npy under benchmarks/work/transforms_in by
+scikit-image's interpreter. Each library runs in its own environment as a subprocess
 that loads them once (numpy HxWx3 uint8 for augcli and albumentations, CxHxW uint8 tensors for
 torchvision, CxHxW float32 tensors in [0, 1] for Kornia, each library's benchmark format).
 
@@ -25,9 +25,13 @@ the standard deviation of the runs, and augcli / albumentations. Before timing, 
 transform, the script waits (up to 10 minutes in all) while `ps` shows pytest or another benchmark.
 
     .venv/bin/python benchmarks/bench_transforms.py [--images 200] [--runs 5]
-        [--albumentations-python /tmp/venv-alb/bin/python] [--torchvision-python /tmp/venv-tv/bin/python]
-        [--kornia-python /tmp/venv-tv/bin/python] [--ski-python /tmp/venv-ski/bin/python]
+        [--libraries augcli albumentations torchvision kornia]
+        [--albumentations-python PATH] [--torchvision-python PATH] [--kornia-python PATH] [--ski-python PATH]
         [--only Resize Affine ...] [--rng-per-image] [--no-wait] [--profile Affine ...]
+
+The environments (albumentations; torchvision with Kornia; scikit-image) are venvs the benchmark
+makes on first use (benchmarks/peers.py, with this interpreter's numpy, OpenCV and Pillow); each
+`--*-python` takes an interpreter of your own instead.
 
 `--profile NAME ...` runs only augcli on those transforms under cProfile and prints where the time goes.
 Results also go to benchmarks/work/transforms_results.json. Not a test.
@@ -52,6 +56,9 @@ from typing import Any
 import numpy as np
 
 HERE = Path(__file__).resolve()
+sys.path.insert(0, str(HERE.parent))
+from peers import resolve  # noqa: E402
+
 WORK = HERE.parent / "work"
 INPUTS = WORK / "transforms_in"
 THREAD_VARS = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS", "NUMEXPR_NUM_THREADS")
@@ -455,10 +462,11 @@ def make_images(count: int) -> None:
     (INPUTS / "made.json").write_text(json.dumps({"count": count, "photos": PHOTOS}))
 
 
-def ensure_images(count: int, ski_python: str) -> None:
+def ensure_images(count: int, ski_python: str | None) -> None:
     made = INPUTS / "made.json"
     if made.exists() and json.loads(made.read_text())["count"] >= count:
         return
+    ski_python = resolve(ski_python, "scikit-image")
     print(f"making {count} images from scikit-image's sample photos with {ski_python}", file=sys.stderr)
     subprocess.run([ski_python, str(HERE), "--make-images", "--images", str(count)], check=True)
 
@@ -531,12 +539,14 @@ def revision() -> str:
 def orchestrate(args: argparse.Namespace) -> None:
     WORK.mkdir(parents=True, exist_ok=True)
     ensure_images(args.images, args.ski_python)
-    pythons = {
+    given = {
         "augcli": sys.executable,
         "albumentations": args.albumentations_python,
         "torchvision": args.torchvision_python,
         "kornia": args.kornia_python,
     }
+    peer = {"albumentations": "albumentations", "torchvision": "torchvision", "kornia": "torchvision"}
+    pythons = {library: given[library] or resolve(None, peer[library]) for library in args.libraries}
     specs = [BY_NAME[name] for name in args.only] if args.only else list(SPECS)
     wait_until_quiet()
     started, code = time.perf_counter(), revision()
@@ -663,10 +673,10 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--libraries", nargs="+", default=list(LIBRARIES), choices=LIBRARIES)
     parser.add_argument("--only", nargs="+", choices=list(BY_NAME), help="these transforms only")
-    parser.add_argument("--albumentations-python", default="/tmp/venv-alb/bin/python")
-    parser.add_argument("--torchvision-python", default="/tmp/venv-tv/bin/python")
-    parser.add_argument("--kornia-python", default="/tmp/venv-tv/bin/python")
-    parser.add_argument("--ski-python", default="/tmp/venv-ski/bin/python")
+    parser.add_argument("--albumentations-python", help="default: albumentations's own venv, made once")
+    parser.add_argument("--torchvision-python", help="default: torchvision's own venv, made once")
+    parser.add_argument("--kornia-python", help="default: torchvision's own venv, made once")
+    parser.add_argument("--ski-python", help="default: scikit-image's own venv, made once")
     parser.add_argument("--max-run-seconds", type=float, default=2.0, help="longest pass before images are cut")
     parser.add_argument("--rng-per-image", action="store_true", help="augcli: a new Generator for every image")
     parser.add_argument("--profile", nargs="+", choices=list(BY_NAME), help="cProfile augcli on these transforms")

@@ -24,12 +24,12 @@ H.264 crf 23 preset veryfast, AAC audio.
   augcli at ultrafast.
 
     python benchmarks/bench_video.py [--clips 6] [--copies 2] [--repeat 2] [--workers N]
-        [--augly-python /tmp/venv-augly/bin/python] [--no-ultrafast]
+        [--augly-python PATH] [--no-ultrafast]
 
-AugLy's venv: `apt-get install ffmpeg libmagic1 libjpeg-dev zlib1g-dev` (its video functions run
-the system ffmpeg; its Pillow<9 pin builds from source on Python 3.11), then `python3 -m venv
-/tmp/venv-augly && /tmp/venv-augly/bin/pip install 'augly[video]' 'torch==2.8.*' 'torchaudio==2.8.*'
-'vidgear<0.3'` (augly.video imports augly.audio, which imports torch and torchaudio's sox_effects,
+AugLy's venv is made by the benchmark on first use (benchmarks/peers.py) after `apt-get install
+ffmpeg libmagic1 libjpeg-dev zlib1g-dev` (its video functions run the system ffmpeg; its Pillow<9
+pin builds from source on Python 3.11): 'augly[video]' 'torch==2.8.*' 'torchaudio==2.8.*'
+'vidgear<0.3' (augly.video imports augly.audio, which imports torch and torchaudio's sox_effects,
 gone after 2.8; vidgear 0.3 renamed the WriteGear argument AugLy passes).
 
 Not a test.
@@ -52,6 +52,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import SPREAD, WORK, default_workers, fastest_of, fresh, run_augcli, run_peer_process, run_per_file
+from peers import resolve
 
 WIDTH, HEIGHT, FPS, SECONDS = 854, 480, 30, 10
 AUDIO_RATE = 44_100
@@ -335,7 +336,7 @@ def main() -> None:
     parser.add_argument("--copies", type=int, default=2)
     parser.add_argument("--repeat", type=int, default=2)
     parser.add_argument("--workers", type=int, default=default_workers())
-    parser.add_argument("--augly-python", default="/tmp/venv-augly/bin/python", help="AugLy's own venv's interpreter")
+    parser.add_argument("--augly-python", help="an interpreter with augly.video (default: its own venv, made once)")
     parser.add_argument("--no-ultrafast", action="store_true", help="skip augcli with AugLy's x264 preset")
     parser.add_argument("--peer")
     parser.add_argument("inputs", nargs="?")
@@ -353,9 +354,13 @@ def main() -> None:
     tools = {f"augcli ({args.workers} workers)": lambda: run_augcli(recipe, inputs, args.workers, "video.yaml")}
     if not args.no_ultrafast:
         tools["augcli, preset ultrafast"] = lambda: run_augcli(ultrafast, inputs, args.workers, "video_ultrafast.yaml")
-    why_not = augly_ready(args.augly_python)
+    try:
+        augly_python = resolve(args.augly_python, "augly")
+        why_not = augly_ready(augly_python)
+    except SystemExit as failed:  # its venv could not be made: the table says so and goes on
+        augly_python, why_not = "", str(failed)
     if why_not is None:
-        tools["augly"] = lambda: run_peer_process(__file__, "augly", *common, python=args.augly_python)
+        tools["augly"] = lambda: run_peer_process(__file__, "augly", *common, python=augly_python)
     tools["pyav_loop"] = lambda: run_peer_process(__file__, "pyav_loop", *common)
     tools["codec_floor"] = lambda: run_peer_process(__file__, "codec_floor", *common)
     wait_for_quiet_machine()
