@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
-import peers  # noqa: E402
+import peers
 
 
 @pytest.fixture
@@ -71,5 +71,5 @@ def test_no_benchmark_runs_its_peer_in_augclis_interpreter_by_default():
         text = script.read_text()
         assert "/tmp/venv-" not in text, f"{script.name} defaults to a hand-made venv"
         assert '"--peer-python", default=sys.executable' not in text, script.name
-        if "--peer-python" in text or "-python\"" in text:
+        if "--peer-python" in text or '-python"' in text:
             assert "from peers import resolve" in text, f"{script.name} does not make its peer's venv"

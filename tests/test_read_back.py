@@ -336,7 +336,8 @@ def test_a_blur_record_edited_past_what_a_recipe_allows_fails_replay_with_its_me
     assert job(jobs.replay, out, every=True)[0] == 0
     set_manifest(out, _set_cell("transforms", json.dumps([{"name": "gaussian_blur", "params": params}])))
     code, said = job(jobs.replay, out, every=True)
-    assert code == 2 and "records cannot be replayed" in said and "Gaussian" in said, said
+    assert code == 2 and "records cannot be replayed" in said, said
+    assert "Gaussian" in said or "not one this recipe could have drawn" in said, said  # the kernel's or replay's
 
 
 def test_a_lines_file_missing_a_recorded_file_is_exit_2_naming_it(tmp_path):

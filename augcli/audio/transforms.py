@@ -21,7 +21,7 @@ from augcli.audio import functional as F
 from augcli.core.errors import InputError
 from augcli.core.files import file_kind, is_url
 from augcli.core.params import Choice, Flag, Number, Span, Text
-from augcli.core.transforms import Transform, draw_seed, register, uniform
+from augcli.core.transforms import Transform, draw_seed, outside, register, uniform
 
 AUDIO_SUFFIXES = (".wav", ".flac", ".ogg", ".oga", ".mp3", ".aif", ".aiff", ".au", ".w64", ".caf")
 
@@ -120,6 +120,12 @@ class _AudioFolder(AudioTransform):
 
     def dependencies(self) -> list[str]:
         return [self.folder]
+
+    def replay_problem(self, params: dict[str, Any], info: AudioInfo) -> str | None:
+        """A recorded file must be one of the folder's: a record never chooses what augcli reads."""
+        if "file" in params and params["file"] not in self.files:
+            return f"file {params['file']!r} is not one of the {len(self.files)} files of {self.folder}"
+        return super().replay_problem(params, info)
 
 
 @register("audio")
@@ -654,6 +660,32 @@ class Room(AudioTransform):
             "mix": uniform(rng, self.mix),
         }
 
+    recorded_notes = ("rt60",)  # Eyring's prediction for the drawn room, kept for the reader
+
+    def replay_problem(self, params: dict[str, Any], info: AudioInfo) -> str | None:
+        """The room's sides within their settings, the walls' absorption in (0, 1], source and
+        microphone inside the room."""
+        size = params.get("size")
+        if not isinstance(size, list) or len(size) != 3:
+            return "size must be [length, width, height] in metres"
+        for key, side in zip(("length_m", "width_m", "height_m"), size, strict=True):
+            why = outside(key, side, getattr(self, key))
+            if why is not None:
+                return why
+        absorption = params.get("absorption")
+        why = outside("absorption", absorption, self.absorption or (0.0, 1.0))
+        if why is not None or absorption <= 0:  # walls that absorb nothing ring for ever
+            return why or f"absorption {absorption!r} is outside the recipe's (0, 1]"
+        for key in ("source", "mic"):
+            point = params.get(key)
+            if not isinstance(point, list) or len(point) != 3:
+                return f"{key} must be a point [x, y, z] in metres"
+            for value, side in zip(point, size, strict=True):
+                why = outside(key, value, (0.0, float(side)))
+                if why is not None:
+                    return why
+        return super().replay_problem(params, info)
+
     def apply(
         self,
         samples: np.ndarray,
@@ -741,6 +773,9 @@ class AirAbsorption(AudioTransform):
         return F.air_absorption(samples, sample_rate, **params)
 
 
+_BURST_DRAWS = ("duration_s", "snr_db", "fade_in_s", "fade_out_s")  # a burst's values drawn from settings
+
+
 @register("audio")
 class ShortNoises(_AudioFolder):
     """Add short noise bursts at random times, each at its own SNR with fades (from a folder, or white noise)."""
@@ -784,6 +819,25 @@ class ShortNoises(_AudioFolder):
                 burst["seed"] = draw_seed(rng)
             bursts.append(burst)
         return {"bursts": bursts}
+
+    def replay_problem(self, params: dict[str, Any], info: AudioInfo) -> str | None:
+        """At most `count` bursts, each drawn from the settings, from the folder's files."""
+        bursts = params.get("bursts")
+        most = int(self.count[1])
+        if not isinstance(bursts, list) or len(bursts) > most:
+            return f"bursts must be a list of at most {most}, the most this recipe draws"
+        for burst in bursts:
+            if not isinstance(burst, dict):
+                return f"burst {burst!r} is not a record of one burst"
+            if self.files and burst.get("file") not in self.files:
+                return f"burst file {burst.get('file')!r} is not one of the files of {self.folder}"
+            for key, setting in (*((k, getattr(self, k)) for k in _BURST_DRAWS), ("start", (0.0, 1.0))):
+                why = outside(key, burst.get(key), setting)
+                if why is not None:
+                    return why
+            if "offset" in burst and outside("offset", burst["offset"], (0.0, 1.0)) is not None:
+                return outside("offset", burst["offset"], (0.0, 1.0))
+        return None
 
     def apply(self, samples: np.ndarray, sample_rate: int, bursts: list[dict[str, Any]]) -> np.ndarray:
         frames = samples.shape[-1]

@@ -7,6 +7,7 @@ parameters, without touching any data; the result is what the manifest records.
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -53,6 +54,7 @@ class Transform:
     output_version: ClassVar[int] = 1
     mixes: ClassVar[bool] = False  # takes other inputs (mosaic, mixup, ...): not lent to other modalities
     added_later: ClassVar[tuple[str, ...]] = ()  # parameters added after release: see settings()
+    recorded_notes: ClassVar[tuple[str, ...]] = ()  # recorded for the reader, not drawn from their setting
 
     p = Probability()
 
@@ -115,6 +117,14 @@ class Transform:
         """Draw this output's parameters; JSON-friendly values only (they go into the manifest)."""
         return {}
 
+    def replay_problem(self, params: dict[str, Any], info: Any) -> str | None:
+        """Why recorded parameters (read back from a manifest: untrusted) are not ones this step
+        could have drawn from its recipe, or None. Each value named like one of the step's number
+        or range parameters must be a finite number inside it (an edited rate of 1e-6 would
+        stretch a second of audio into hours); a step that records derived values (boxes,
+        corners, counts) checks them in its own override, calling this first."""
+        return _outside_settings(self, params)
+
     def output_info(self, info: Any, params: dict[str, Any]) -> Any:
         """What the data looks like after this transform (e.g. a new image size)."""
         return info
@@ -129,6 +139,42 @@ class Transform:
         """Draw the parameters of a transform that fires."""
         params = self.sample(rng, info)
         return [Applied(self, params, info)], self.output_info(info, params)
+
+
+_SLACK = 1e-9  # relative: a draw of [lo, hi] written as JSON and read back is still inside
+
+
+def _outside_settings(transform: Transform, params: dict[str, Any]) -> str | None:
+    """Why a recorded value lies outside its own parameter's setting (see replay_problem), or None."""
+    for key, value in params.items():
+        param = transform.params.get(key)
+        if not isinstance(param, Number) or isinstance(param, Probability) or key in transform.recorded_notes:
+            continue
+        why = outside(key, value, getattr(transform, key, None), param.integer)
+        if why is not None:
+            return why
+    return None
+
+
+def outside(key: str, value: Any, setting: Any, integer: bool = False) -> str | None:
+    """Why a recorded `value` is not a finite number within `setting` (a (lo, hi) range or one
+    number; None sets no bound), or None. Whole-number settings allow one step of rounding."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        return f"{key} is {value!r}, not a finite number"
+    if isinstance(setting, tuple) and len(setting) == 2:
+        lo, hi = setting
+    elif isinstance(setting, (int, float)) and not isinstance(setting, bool):
+        lo = hi = setting
+    else:
+        return None  # not set: the step draws it some other way
+    slack = _SLACK * max(1.0, abs(lo), abs(hi)) + (1 if integer else 0)
+    if not lo - slack <= value <= hi + slack:
+        return f"{key} {value!r} is outside the recipe's {_show(lo, hi)}"
+    return None
+
+
+def _show(lo: float, hi: float) -> str:
+    return f"{lo:g}" if lo == hi else f"[{lo:g}, {hi:g}]"
 
 
 SEED_LIMIT = 2**63  # seeds handed to kernels that draw their own noise are below this
@@ -242,6 +288,9 @@ def replay_pipeline(transforms: Sequence[Transform], records: Sequence[dict[str,
         transform = steps[position]
         position += 1
         params = dict(record.get("params", {}))
+        why = transform.replay_problem(params, info)
+        if why is not None:
+            raise ReplayError(f"the record of {name} is not one this recipe could have drawn: {why}")
         applied.append(Applied(transform, params, info))
         info = transform.output_info(info, params)
     return applied

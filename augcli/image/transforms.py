@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from augcli.core.params import MAX_SIDE, Choice, Fill, Flag, IntList, Number, Size, Span
-from augcli.core.transforms import Transform, draw_seed, register, uniform
+from augcli.core.transforms import Transform, draw_seed, outside, register, uniform
 from augcli.image import color, geometry, policies
 from augcli.image import functional as F
 from augcli.image.ops import Kernel, Op, Recolor, Warp, run_ops
@@ -654,6 +654,20 @@ class _Occlusion(_KernelTransform):
     value = Fill(0, "colour for fill: constant, 0-255")
     kernel = F.erase
 
+    most_boxes: int = 1  # boxes a copy can draw (cutout: its `holes` setting's top)
+
+    def replay_problem(self, params: dict[str, Any], info: ImageInfo) -> str | None:
+        """The boxes must be whole-pixel rectangles inside the picture, no more than the recipe draws."""
+        boxes = params.get("boxes")
+        most = int(self.holes[1]) if isinstance(getattr(self, "holes", None), tuple) else self.most_boxes
+        if not isinstance(boxes, list) or len(boxes) > most:
+            return f"boxes must be a list of at most {most}, the most this recipe draws"
+        for box in boxes:
+            whole = isinstance(box, list) and len(box) == 4 and all(type(v) is int and v >= 0 for v in box)
+            if not whole or box[0] + box[2] > info.height or box[1] + box[3] > info.width:
+                return f"box {box!r} is not [top, left, height, width] inside the {info.width}x{info.height} picture"
+        return super().replay_problem(params, info)
+
     def erase_params(self, rng: np.random.Generator, boxes: list[list[int]]) -> dict[str, Any]:
         params: dict[str, Any] = {"boxes": boxes, "fill": self.fill}
         if self.fill == "constant":
@@ -726,6 +740,25 @@ class _Policy(ImageTransform):
     def op(self, info: ImageInfo, ops=(), **params: Any) -> Op:
         return Kernel(policies.apply_ops, {"ops": [tuple(o) for o in ops]})
 
+    def op_table(self) -> dict[str, Any]:
+        return policies.STANDARD
+
+    def most_ops(self) -> int:
+        return 2
+
+    def replay_problem(self, params: dict[str, Any], info: ImageInfo) -> str | None:
+        """No more ops than the policy draws, each one of its table's with a finite magnitude."""
+        return _ops_problem(params.get("ops"), self.most_ops(), self.op_table()) or super().replay_problem(params, info)
+
+
+def _ops_problem(ops: Any, most: int, table: dict[str, Any]) -> str | None:
+    if not isinstance(ops, list) or len(ops) > most:
+        return f"ops must be a list of at most {most}, the most this policy draws"
+    for op in ops:
+        if not isinstance(op, list) or len(op) != 2 or op[0] not in table or outside("magnitude", op[1], None):
+            return f"op {op!r} is not [name, magnitude] of one of this policy's ops"
+    return None
+
 
 class _MovingPolicy(_Policy):
     """A policy whose geometric ops move the copy's boxes, masks and keypoints."""
@@ -739,6 +772,12 @@ class TrivialAugment(_MovingPolicy):
     """TrivialAugmentWide: one op of 14, drawn uniformly, at a uniformly drawn strength (wide ranges)."""
 
     num_magnitude_bins = Number(31, "bins of each op's magnitude range", integer=True, lo=2, hi=1000)
+
+    def op_table(self) -> dict[str, Any]:
+        return policies.WIDE
+
+    def most_ops(self) -> int:
+        return 1
 
     def sample(self, rng, info):
         names = list(policies.WIDE)
@@ -766,6 +805,9 @@ class RandAugment(_MovingPolicy):
             ]
         return []
 
+    def most_ops(self) -> int:
+        return self.num_ops
+
     def sample(self, rng, info):
         names, top = list(policies.STANDARD), self.num_magnitude_bins - 1
         ops = []
@@ -784,6 +826,9 @@ class AutoAugment(_MovingPolicy):
     """AutoAugment: one of the 25 published sub-policies (two ops, each with its chance and bin)."""
 
     policy = Choice("imagenet", list(policies.AUTO_POLICIES), "the published policy")
+
+    def op_table(self) -> dict[str, Any]:
+        return policies.AUTO
 
     def sample(self, rng, info):
         pairs = policies.AUTO_POLICIES[self.policy]
@@ -844,6 +889,27 @@ class Augmix(_Policy):
     # Chains that moved differently are blended into one picture: no single matrix moves its
     # boxes, so augmix has no `geometry`. A section with annotations or masks refuses augmix
     # unless `geometric: false` (policies.augmix_target_problems), so its targets never go stale.
+
+    def replay_problem(self, params: dict[str, Any], info: ImageInfo) -> str | None:
+        """No more chains than `width` nor ops per chain than `depth` (or 3), one weight per chain."""
+        chains, weights, table = (
+            params.get("chains"),
+            params.get("weights"),
+            policies.augmix_table(self.all_ops, self.geometric),
+        )
+        if not isinstance(chains, list) or len(chains) > self.width:
+            return f"chains must be a list of at most {self.width}, the recipe's width"
+        for chain in chains:
+            why = _ops_problem(chain, self.depth if self.depth > 0 else 3, table)
+            if why is not None:
+                return why
+        if not isinstance(weights, list) or len(weights) != len(chains):
+            return "weights must hold one number per chain"
+        for value in (*weights, params.get("mix")):
+            why = outside("weight", value, (0.0, 1.0))
+            if why is not None:
+                return why
+        return super(_Policy, self).replay_problem(params, info)
 
     def op(self, info, chains=(), weights=(), mix=1.0, **params):
         frozen = [[tuple(o) for o in chain] for chain in chains]

@@ -88,6 +88,7 @@ class Mixing(ImageTransform):
     merged runs of ordinary steps."""
 
     mixes = True
+    recorded_notes = ("partners",)  # the partners a copy took (read back through PartnerLoader's checks)
 
     def op(self, info: ImageInfo, **params: Any) -> Op:
         raise TypeError(f"{self.name} mixes several pictures: it runs through `mix`, not as a pixel op")

@@ -1,0 +1,203 @@
+"""A manifest's records are read back from OUTPUT: replay takes only parameters the recipe could
+have drawn (Transform.replay_problem), so an edited record can neither make augcli read a file
+the recipe did not name nor turn one copy into hours of work or gigabytes of memory."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+from augcli import jobs, parse_recipe
+from augcli.audio.transforms import AudioInfo
+from augcli.core import params as P
+from augcli.core.transforms import REGISTRY, ReplayError
+from augcli.image.transforms import ImageInfo
+from tests.conftest import gradient_rgb, write_image
+from tests.test_read_back import _set_cell, job, set_manifest
+
+REFUSED = "is not one this recipe could have drawn"
+
+
+def _audio_set(root: Path, section: str, files: dict[str, np.ndarray] | None = None) -> Path:
+    """OUTPUT of one second of a tone through `section`'s steps, run and replayed once."""
+    (root / "in").mkdir(parents=True)
+    sf.write(root / "in" / "a.wav", (0.3 * np.sin(np.arange(16000) / 5)).astype(np.float32), 16000)
+    for name, samples in (files or {}).items():
+        (root / "noise").mkdir(exist_ok=True)
+        sf.write(root / "noise" / name, samples, 16000)
+    recipe = root / "r.yaml"
+    recipe.write_text(f"seed: 1\ncopies: 1\naudio:\n  transforms:\n{section}")
+    out = root / "out"
+    assert job(jobs.run, recipe, root / "in", out, workers=1, quiet=True)[0] == 0
+    assert job(jobs.replay, out, every=True)[0] == 0  # as made, every row replays
+    return out
+
+
+def _replayed_with(out: Path, records: list[dict]) -> tuple[int, str]:
+    set_manifest(out, _set_cell("transforms", json.dumps(records)))
+    return job(jobs.replay, out, every=True)
+
+
+def test_a_tempo_no_recipe_draws_is_refused_before_the_vocoder_allocates(tmp_path):
+    """rate 1e-6 asked the vocoder for 122 GiB (a MemoryError traceback, or the OOM killer)."""
+    out = _audio_set(tmp_path, "    - time_stretch: {rate: [0.9, 1.1]}\n")
+    code, said = _replayed_with(out, [{"name": "time_stretch", "params": {"rate": 1e-6}}])
+    assert code == 2 and REFUSED in said and "rate 1e-06 is outside the recipe's [0.9, 1.1]" in said, said
+    for rate in (float("nan"), "fast", None, True):
+        code, said = _replayed_with(out, [{"name": "time_stretch", "params": {"rate": rate}}])
+        assert code == 2 and "not a finite number" in said, said
+    code, said = _replayed_with(out, [{"name": "time_stretch", "params": {"rate": 1.1}}])  # its edge: still one
+    assert code in (0, 1) and REFUSED not in said, said  # replayed (its bytes differ from the copy's: exit 1)
+
+
+@pytest.mark.parametrize("file", ["../r.yaml", "/etc/hostname", "other.wav"])
+def test_a_noise_file_the_folder_does_not_hold_is_never_read(tmp_path, file):
+    """A record named the noise file by a path joined to the folder: ../ or an absolute path read
+    any file of the machine into the copy."""
+    noise = {"hum.wav": (0.1 * np.sin(np.arange(8000) / 3)).astype(np.float32)}
+    section = "    - background_noise: {path: noise, snr_db: [10, 10]}\n"
+    out = _audio_set(tmp_path, section, noise)
+    record = {"name": "background_noise", "params": {"file": file, "start": 0.0, "snr_db": 10.0}}
+    code, said = _replayed_with(out, [record])
+    assert code == 2 and REFUSED in said and f"file {file!r} is not one of the 1 files" in said, said
+
+
+def test_short_noise_bursts_are_bounded_by_the_recipe(tmp_path):
+    out = _audio_set(tmp_path, "    - short_noises: {count: [1, 2]}\n")
+    burst = {"start": 0.5, "duration_s": 0.2, "snr_db": 10.0, "fade_in_s": 0.01, "fade_out_s": 0.02, "seed": 1}
+    code, said = _replayed_with(out, [{"name": "short_noises", "params": {"bursts": [burst, burst]}}])
+    assert (
+        code in (0, 1) and REFUSED not in said
+    )  # two bursts: what the recipe can draw (the bytes differ from the copy's)
+    code, said = _replayed_with(out, [{"name": "short_noises", "params": {"bursts": [burst] * 3}}])
+    assert code == 2 and "bursts must be a list of at most 2" in said, said
+    long = {**burst, "duration_s": 3600.0}
+    code, said = _replayed_with(out, [{"name": "short_noises", "params": {"bursts": [long]}}])
+    assert code == 2 and "duration_s 3600.0 is outside the recipe's [0.1, 0.5]" in said, said
+
+
+def test_a_room_is_held_to_its_sides_and_its_points_inside_it(tmp_path):
+    out = _audio_set(tmp_path, "    - room: {rt60: [0.2, 0.3]}\n")
+    made = json.loads(next(r for r in _rows(out) if r["kind"] == "copy")["transforms"])[0]["params"]
+    for change, message in (
+        ({"size": [1000.0, 5.0, 3.0]}, "length_m 1000.0 is outside"),
+        ({"source": [-50.0, 1.0, 1.0]}, "source -50.0 is outside"),
+        ({"absorption": 0.0}, "absorption 0.0 is outside"),
+        ({"mic": [1.0, 1.0]}, "mic must be a point"),
+    ):
+        code, said = _replayed_with(out, [{"name": "room", "params": {**made, **change}}])
+        assert code == 2 and message in said, (change, said)
+    code, said = _replayed_with(out, [{"name": "room", "params": {**made, "rt60": 99.0}}])  # a note only
+    assert code == 0, said
+
+
+def _rows(out: Path) -> list[dict[str, str]]:
+    import csv
+
+    with (out / "manifest.csv").open(newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
+def _image_out(tmp_path: Path, steps: str) -> Path:
+    for i in range(2):
+        write_image(tmp_path / "in" / f"a{i}.png", gradient_rgb(24, 16, seed=i))
+    recipe = tmp_path / "r.yaml"
+    recipe.write_text(f"copies: 1\nimage:\n  transforms:\n{steps}")
+    out = tmp_path / "out"
+    assert job(jobs.run, recipe, tmp_path / "in", out, workers=1, quiet=True)[0] == 0
+    assert job(jobs.replay, out, every=True)[0] == 0
+    return out
+
+
+def test_erased_boxes_are_no_more_than_the_recipe_draws_and_inside_the_picture(tmp_path):
+    out = _image_out(tmp_path, "    - cutout: {holes: [1, 3]}\n")
+    box = [1, 1, 4, 4]
+    code, _ = _replayed_with(
+        out, [{"name": "cutout", "params": {"boxes": [box] * 3, "fill": "constant", "value": [0]}}]
+    )
+    assert code in (0, 1)
+    for boxes, message in (
+        ([box] * 4, "boxes must be a list of at most 3"),
+        ([[0, 0, 16, 25]], "is not [top, left, height, width] inside the 24x16 picture"),
+        ([[0, 0, -1, 4]], "is not [top, left, height, width]"),
+        ([[0, 0, 2.5, 4]], "is not [top, left, height, width]"),
+    ):
+        code, said = _replayed_with(out, [{"name": "cutout", "params": {"boxes": boxes, "fill": "constant"}}])
+        assert code == 2 and message in said, (boxes, said)
+
+
+def test_a_policy_replays_no_more_ops_than_it_draws(tmp_path):
+    out = _image_out(tmp_path, "    - rand_augment: {num_ops: 2}\n")
+    ops = [["rotate", 10.0]] * 2
+    code, said = _replayed_with(out, [{"name": "rand_augment", "params": {"ops": ops, "drawn": {}}}])
+    assert code in (0, 1) and REFUSED not in said, said
+    for ops, message in (
+        ([["rotate", 10.0]] * 1000, "ops must be a list of at most 2"),
+        ([["format_disk", 1.0]], "is not [name, magnitude] of one of this policy's ops"),
+        ([["rotate", float("inf")]], "is not [name, magnitude]"),
+    ):
+        code, said = _replayed_with(out, [{"name": "rand_augment", "params": {"ops": ops, "drawn": {}}}])
+        assert code == 2 and message in said, (ops, said)
+
+
+def test_the_python_api_refuses_records_of_another_recipe():
+    pipeline = parse_recipe("image:\n  transforms:\n    - rotate: {degrees: 10}\n    - brightness: {factor: 0.1}\n")
+    pixels = gradient_rgb(24, 16)
+    made = pipeline.pipeline("image")(pixels, rng=np.random.default_rng(0))
+    again = pipeline.pipeline("image").replay(pixels, made.records)
+    assert np.array_equal(again.sample, made.sample)
+    edited = [r | {"params": {"factor": 5.0}} if r["name"] == "brightness" else r for r in made.records]
+    with pytest.raises(ReplayError, match=r"factor 5.0 is outside the recipe's \[0.9, 1.1\]"):
+        pipeline.pipeline("image").replay(pixels, edited)
+
+
+# -- no false alarms: every step's own draws replay, at its widest settings ------------------------------
+
+_NEEDED = {"crop": {"size": [20, 30]}, "center_crop": {"size": [20, 30]}, "resize": {"size": [24, 32]}}
+
+
+def _settings(cls) -> list[dict]:
+    """The defaults, then every range parameter at the widest span its bounds allow (one at a
+    time and all at once): draws at the edges must still read as the recipe's own."""
+    wide = {}
+    for key, param in cls.params.items():
+        if isinstance(param, P.Span):
+            lo = max(param.lo if param.lo is not None else -1e3, -1e3)
+            hi = min(param.hi if param.hi is not None else 1e3, 1e3)
+            if param.lo_open:
+                lo += 1 if param.integer else 1e-3
+            wide[key] = [math.ceil(lo), math.floor(hi)] if param.integer else [lo, hi]
+    return [{}, wide, *({key: value} for key, value in wide.items())]
+
+
+@pytest.mark.parametrize("modality", ["image", "audio"])
+def test_every_steps_own_draws_pass_the_replay_check(modality):
+    infos = (
+        [ImageInfo.of(np.zeros(shape, np.uint8)) for shape in ((64, 48, 3), (7, 300), (300, 5, 4))]
+        if modality == "image"
+        else [AudioInfo(16000, 1), AudioInfo(44100, 2)]
+    )
+    checked = set()
+    for name, cls in sorted(REGISTRY[modality].items()):
+        for setting in _settings(cls):
+            try:
+                transform = cls(**{**_NEEDED.get(name, {}), **setting})
+            except (TypeError, ValueError):
+                continue
+            if transform.check():
+                continue
+            for info in infos:
+                rng = np.random.default_rng(7)
+                for _ in range(30):
+                    try:
+                        drawn = transform.sample(rng, info)
+                    except (ValueError, ZeroDivisionError):  # a folder step without its files, ...
+                        break
+                    assert transform.replay_problem(json.loads(json.dumps(drawn)), info) is None, (name, setting, drawn)
+                    checked.add(name)
+    assert len(checked) >= {"image": 30, "audio": 28}[modality], sorted(checked)
