@@ -4,6 +4,8 @@ the recipe did not name nor turn one copy into hours of work or gigabytes of mem
 
 from __future__ import annotations
 
+import copy
+import itertools
 import json
 import math
 from pathlib import Path
@@ -17,6 +19,7 @@ from augcli.audio.transforms import AudioInfo
 from augcli.core import params as P
 from augcli.core.transforms import REGISTRY, ReplayError
 from augcli.image.transforms import ImageInfo
+from augcli.video.transforms import VideoInfo
 from tests.conftest import gradient_rgb, write_image
 from tests.test_read_back import _set_cell, job, set_manifest
 
@@ -163,8 +166,9 @@ _NEEDED = {"crop": {"size": [20, 30]}, "center_crop": {"size": [20, 30]}, "resiz
 
 def _settings(cls) -> list[dict]:
     """The defaults, then every range parameter at the widest span its bounds allow (one at a
-    time and all at once): draws at the edges must still read as the recipe's own."""
-    wide = {}
+    time and all at once), then each near the top of its bounds (where steps cap a draw at the
+    input: Nyquist, the input's rate): draws at the edges must still read as the recipe's own."""
+    wide, high = {}, {}
     for key, param in cls.params.items():
         if isinstance(param, P.Span):
             lo = max(param.lo if param.lo is not None else -1e3, -1e3)
@@ -172,32 +176,129 @@ def _settings(cls) -> list[dict]:
             if param.lo_open:
                 lo += 1 if param.integer else 1e-3
             wide[key] = [math.ceil(lo), math.floor(hi)] if param.integer else [lo, hi]
-    return [{}, wide, *({key: value} for key, value in wide.items())]
+            top = min(param.hi if param.hi is not None else 1e5, 1e5)
+            high[key] = [math.ceil(top * 0.9), math.floor(top)] if param.integer else [top * 0.9, top]
+    return [{}, wide, *({key: value} for key, value in wide.items()), *({key: value} for key, value in high.items())]
 
 
-@pytest.mark.parametrize("modality", ["image", "audio"])
+def _with_and_without_files(transform):
+    """A folder step as the recipe check leaves it, with files found; else the step itself."""
+    if not hasattr(transform, "files"):
+        return [transform]
+    found = copy.copy(transform)
+    found.files, found.folder = ("a.wav", "b/c.flac"), "/noise"
+    return [transform, found]
+
+
+@pytest.mark.parametrize("modality", ["image", "audio", "video"])
 def test_every_steps_own_draws_pass_the_replay_check(modality):
-    infos = (
-        [ImageInfo.of(np.zeros(shape, np.uint8)) for shape in ((64, 48, 3), (7, 300), (300, 5, 4))]
-        if modality == "image"
-        else [AudioInfo(16000, 1), AudioInfo(44100, 2)]
-    )
+    infos = {
+        "image": [ImageInfo.of(np.zeros(shape, np.uint8)) for shape in ((64, 48, 3), (7, 300), (300, 5, 4))],
+        "audio": [AudioInfo(16000, 1), AudioInfo(44100, 2)],
+        "video": [VideoInfo(64, 48, frames=250, fps=25.0), VideoInfo(32, 32, frames=3, fps=30.0)],
+    }[modality]
     checked = set()
     for name, cls in sorted(REGISTRY[modality].items()):
         for setting in _settings(cls):
             try:
-                transform = cls(**{**_NEEDED.get(name, {}), **setting})
+                built = cls(**{**_NEEDED.get(name, {}), **setting})
             except (TypeError, ValueError):
                 continue
-            if transform.check():
+            if built.check():
                 continue
-            for info in infos:
+            for step, info in itertools.product(_with_and_without_files(built), infos):
                 rng = np.random.default_rng(7)
                 for _ in range(30):
                     try:
-                        drawn = transform.sample(rng, info)
+                        drawn = step.sample(rng, info)
                     except (ValueError, ZeroDivisionError):  # a folder step without its files, ...
                         break
-                    assert transform.replay_problem(json.loads(json.dumps(drawn)), info) is None, (name, setting, drawn)
+                    assert step.replay_problem(json.loads(json.dumps(drawn)), info) is None, (name, setting, drawn)
                     checked.add(name)
-    assert len(checked) >= {"image": 30, "audio": 28}[modality], sorted(checked)
+    assert len(checked) >= {"image": 30, "audio": 32, "video": 5}[modality], sorted(checked)
+
+
+# -- found by review: each replayed as it was made before, or refused before any work ----------------------
+
+
+def test_white_noise_bursts_never_name_a_file(tmp_path):
+    """Without a folder the burst's file was joined to nothing: any audio file of the machine."""
+    secret = tmp_path / "secret.wav"
+    sf.write(secret, np.ones(8000, np.float32) * 0.5, 16000)
+    out = _audio_set(tmp_path, "    - short_noises: {count: 1}\n")
+    burst = {"start": 0.1, "duration_s": 0.2, "snr_db": 10.0, "fade_in_s": 0.01, "fade_out_s": 0.02}
+    code, said = _replayed_with(out, [{"name": "short_noises", "params": {"bursts": [burst | {"file": str(secret)}]}}])
+    assert code == 2 and "a burst of white noise has a seed and no file" in said, said
+
+
+def test_a_huge_or_fractional_pad_is_refused_before_a_pixel_is_allocated(tmp_path):
+    out = _image_out(tmp_path, "    - pad: {pixels: [0, 6]}\n    - center_crop: {size: [16, 24]}\n")
+    sides = {"top": 20000, "right": 0, "bottom": 0, "left": 0}
+    code, said = _replayed_with(out, [{"name": "pad", "params": sides}, {"name": "center_crop", "params": {}}])
+    assert code == 2 and "top 20000 is outside the recipe's [0, 6]" in said, said
+    code, said = _replayed_with(out, [{"name": "pad", "params": sides | {"top": 0.5}}])
+    assert code == 2 and "top is 0.5, not a whole number" in said, said
+
+
+def test_a_step_the_recipe_allows_is_still_held_to_the_pixel_limit_in_between(tmp_path, monkeypatch):
+    """Every replayed step's size, not only the last: a pad the recipe allows, then a crop back."""
+    out = _image_out(tmp_path, "    - pad: {pixels: [0, 100]}\n    - center_crop: {size: [16, 24]}\n")
+    monkeypatch.setattr("PIL.Image.MAX_IMAGE_PIXELS", 100 * 100)  # Pillow's limit, scaled to the test
+    sides = {"top": 100, "right": 100, "bottom": 0, "left": 0}
+    code, said = _replayed_with(out, [{"name": "pad", "params": sides}, {"name": "center_crop", "params": {}}])
+    assert code == 2 and "it makes a 124x116 picture, over the 10,000-pixel limit" in said, said
+
+
+def test_a_mosaic_is_the_size_the_recipe_makes(tmp_path):
+    out = _image_out(tmp_path, "    - mosaic: {grid: 2}\n    - resize: {size: [16, 24]}\n")
+    made = json.loads(next(r for r in _rows(out) if r["kind"] == "copy")["transforms"])
+    mosaic = next(r for r in made if r["name"] == "mosaic")
+    for change, message in (
+        ({"size": [30000, 30000]}, "size [30000, 30000] is not the 24x16 this recipe makes here"),
+        ({"cuts_x": [0.99]}, "cuts_x 0.99 is outside"),
+        ({"own": 4}, "own 4 is not one of the 4 tiles"),
+        ({"offsets": [[0.5, 0.5]] * 3}, "offsets must hold one [x, y] per tile (4)"),
+    ):
+        edited = [mosaic | {"params": mosaic["params"] | change}, *(r for r in made if r is not mosaic)]
+        code, said = _replayed_with(out, edited)
+        assert code == 2 and message in said, (change, said)
+
+
+def test_a_partner_the_section_leaves_alone_is_never_read(tmp_path):
+    for name in ("a0.png", "a1.png", "private/face.png"):
+        write_image(tmp_path / "in" / name, gradient_rgb(24, 16, seed=len(name)))
+    recipe = tmp_path / "r.yaml"
+    recipe.write_text("copies: 1\nimage:\n  exclude: ['private/**']\n  transforms:\n    - mixup: {}\n")
+    out = tmp_path / "out"
+    assert job(jobs.run, recipe, tmp_path / "in", out, workers=1, quiet=True)[0] == 0
+    assert job(jobs.replay, out, every=True)[0] == 0
+    record = {"name": "mixup", "params": {"weight": 0.6, "partners": [{"path": "private/face.png"}]}}
+    code, said = _replayed_with(out, [record])
+    assert code == 2 and "partner 'private/face.png' is not an input this section augments" in said, said
+
+
+@pytest.mark.parametrize(
+    "step",
+    [
+        "low_pass: {cutoff_hz: [8000, 10000]}",  # drawn, then capped below Nyquist (7,600 Hz at 16 kHz)
+        "high_shelf: {cutoff_hz: [9000, 12000]}",
+        "aliasing: {rate_hz: [20000, 30000]}",  # capped at the input's rate
+        "mp3_compression: {bitrate: 16}",  # the nearest bit rate MP3 has at 16 kHz
+    ],
+)
+def test_values_a_step_caps_at_the_input_still_replay(tmp_path, step):
+    out = _audio_set(tmp_path, f"    - {step}\n")  # replays identically inside (asserted there)
+    assert "transforms" in _rows(out)[0]
+
+
+def test_an_old_manifest_without_steps_finds_the_later_step_of_the_same_name(tmp_path):
+    """Before records carried `step`, a name listed twice matched its first step; a record that
+    step refuses is tried on the next one of its name."""
+    first, second = "          - brightness: {factor: 0.1}\n", "          - brightness: {factor: [2, 3]}\n"
+    out = _image_out(tmp_path, f"    - one_of:\n        transforms:\n{first}{second}")
+    code, said = _replayed_with(out, [{"name": "brightness", "params": {"factor": 2.5}}])  # the second's
+    assert code in (0, 1) and REFUSED not in said, said
+    code, said = _replayed_with(out, [{"name": "brightness", "params": {"factor": 2.5}, "step": 0}])
+    assert code == 2 and "factor 2.5 is outside the recipe's [0.9, 1.1]" in said, said  # a step is kept to
+    code, said = _replayed_with(out, [{"name": "brightness", "params": {"factor": 9.0}}])
+    assert code == 2 and "factor 9.0 is outside the recipe's [0.9, 1.1]" in said, said  # the first refusal

@@ -21,7 +21,7 @@ from augcli.audio import functional as F
 from augcli.core.errors import InputError
 from augcli.core.files import file_kind, is_url
 from augcli.core.params import Choice, Flag, Number, Span, Text
-from augcli.core.transforms import Transform, draw_seed, outside, register, uniform
+from augcli.core.transforms import Transform, draw_seed, range_problem, register, uniform
 
 AUDIO_SUFFIXES = (".wav", ".flac", ".ogg", ".oga", ".mp3", ".aif", ".aiff", ".au", ".w64", ".caf")
 
@@ -278,6 +278,13 @@ def _highest_cutoff(rate: int) -> float:
     return 0.95 * rate / 2.0
 
 
+def _capped_problem(step: Transform, params: dict[str, Any], info: AudioInfo, key: str, cap: float) -> str | None:
+    """replay_problem of a step whose `key` is drawn from its setting, then capped at `cap`."""
+    lo, hi = getattr(step, key)
+    why = range_problem(key, params.get(key), (min(lo, cap), min(hi, cap)))
+    return why or Transform.replay_problem(step, {k: v for k, v in params.items() if k != key}, info)
+
+
 class _CutoffFilter(Filter):
     """A low- or high-pass at a cutoff drawn from `cutoff_hz`, capped just below Nyquist."""
 
@@ -286,6 +293,9 @@ class _CutoffFilter(Filter):
 
     def sample(self, rng: np.random.Generator, info: AudioInfo) -> dict[str, Any]:
         return {"cutoff_hz": min(uniform(rng, self.cutoff_hz), _highest_cutoff(info.rate))}
+
+    def replay_problem(self, params: dict[str, Any], info: AudioInfo) -> str | None:
+        return _capped_problem(self, params, info, "cutoff_hz", _highest_cutoff(info.rate))
 
     def apply(self, samples: np.ndarray, sample_rate: int, cutoff_hz: float) -> np.ndarray:
         return F.butterworth(samples, sample_rate, self.kind, cutoff_hz, self.order, self.zero_phase)
@@ -435,6 +445,10 @@ class _Biquad(AudioTransform):
                 params[extra] = uniform(rng, getattr(self, extra))
         return params
 
+    def replay_problem(self, params: dict[str, Any], info: AudioInfo) -> str | None:
+        key = "center_hz" if "center_hz" in self.params else "cutoff_hz"
+        return _capped_problem(self, params, info, key, _highest_cutoff(info.rate))
+
     def apply(self, samples: np.ndarray, sample_rate: int, **params: Any) -> np.ndarray:
         freq = params.pop("center_hz", None) or params.pop("cutoff_hz")
         return F.biquads(samples, [F.rbj_biquad(self.kind, freq, sample_rate, **params)])
@@ -539,6 +553,9 @@ class Aliasing(AudioTransform):
 
     def sample(self, rng: np.random.Generator, info: AudioInfo) -> dict[str, Any]:
         return {"rate_hz": min(uniform(rng, self.rate_hz), float(info.rate))}
+
+    def replay_problem(self, params: dict[str, Any], info: AudioInfo) -> str | None:
+        return _capped_problem(self, params, info, "rate_hz", float(info.rate))
 
     def apply(self, samples: np.ndarray, sample_rate: int, rate_hz: float) -> np.ndarray:
         return F.aliasing(samples, sample_rate, rate_hz)
@@ -669,11 +686,11 @@ class Room(AudioTransform):
         if not isinstance(size, list) or len(size) != 3:
             return "size must be [length, width, height] in metres"
         for key, side in zip(("length_m", "width_m", "height_m"), size, strict=True):
-            why = outside(key, side, getattr(self, key))
+            why = range_problem(key, side, getattr(self, key))
             if why is not None:
                 return why
         absorption = params.get("absorption")
-        why = outside("absorption", absorption, self.absorption or (0.0, 1.0))
+        why = range_problem("absorption", absorption, self.absorption or (0.0, 1.0))
         if why is not None or absorption <= 0:  # walls that absorb nothing ring for ever
             return why or f"absorption {absorption!r} is outside the recipe's (0, 1]"
         for key in ("source", "mic"):
@@ -681,7 +698,7 @@ class Room(AudioTransform):
             if not isinstance(point, list) or len(point) != 3:
                 return f"{key} must be a point [x, y, z] in metres"
             for value, side in zip(point, size, strict=True):
-                why = outside(key, value, (0.0, float(side)))
+                why = range_problem(key, value, (0.0, float(side)))
                 if why is not None:
                     return why
         return super().replay_problem(params, info)
@@ -754,6 +771,15 @@ class Mp3Compression(AudioTransform):
         drawn = int(lo) if lo == hi else int(rng.integers(lo, hi + 1))
         return {"bitrate": F.nearest_mp3_bitrate(drawn, info.rate)}
 
+    def replay_problem(self, params: dict[str, Any], info: AudioInfo) -> str | None:
+        """The bit rate MP3 has at this sample rate nearest to some draw of the setting."""
+        lo, hi = self.bitrate
+        rates = {F.nearest_mp3_bitrate(lo, info.rate), F.nearest_mp3_bitrate(hi, info.rate)}
+        why = range_problem("bitrate", params.get("bitrate"), (min(rates), max(rates)), integer=True)
+        if why is None and params["bitrate"] not in F.mp3_bitrates(F.mp3_rate(info.rate)):
+            why = f"bitrate {params['bitrate']} is not one MP3 has at {info.rate} Hz"
+        return why
+
     def apply(self, samples: np.ndarray, sample_rate: int, bitrate: int) -> np.ndarray:
         return F.mp3_roundtrip(samples, sample_rate, bitrate)
 
@@ -821,22 +847,25 @@ class ShortNoises(_AudioFolder):
         return {"bursts": bursts}
 
     def replay_problem(self, params: dict[str, Any], info: AudioInfo) -> str | None:
-        """At most `count` bursts, each drawn from the settings, from the folder's files."""
+        """At most `count` bursts, each drawn from the settings: from one of the folder's files
+        when the recipe names a folder, else white noise from a seed (never a file)."""
         bursts = params.get("bursts")
         most = int(self.count[1])
         if not isinstance(bursts, list) or len(bursts) > most:
             return f"bursts must be a list of at most {most}, the most this recipe draws"
+        drawn = [*((key, getattr(self, key)) for key in _BURST_DRAWS), ("start", (0.0, 1.0))]
+        if self.files:
+            drawn.append(("offset", (0.0, 1.0)))
         for burst in bursts:
             if not isinstance(burst, dict):
                 return f"burst {burst!r} is not a record of one burst"
             if self.files and burst.get("file") not in self.files:
                 return f"burst file {burst.get('file')!r} is not one of the files of {self.folder}"
-            for key, setting in (*((k, getattr(self, k)) for k in _BURST_DRAWS), ("start", (0.0, 1.0))):
-                why = outside(key, burst.get(key), setting)
-                if why is not None:
-                    return why
-            if "offset" in burst and outside("offset", burst["offset"], (0.0, 1.0)) is not None:
-                return outside("offset", burst["offset"], (0.0, 1.0))
+            if not self.files and ("file" in burst or type(burst.get("seed")) is not int):
+                return "a burst of white noise has a seed and no file (the recipe names no folder)"
+            why = next((w for key, setting in drawn if (w := range_problem(key, burst.get(key), setting))), None)
+            if why is not None:
+                return why
         return None
 
     def apply(self, samples: np.ndarray, sample_rate: int, bursts: list[dict[str, Any]]) -> np.ndarray:

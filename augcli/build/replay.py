@@ -22,6 +22,8 @@ from augcli.core.recipe import Recipe, RecipeError, load_recipe, parse_recipe
 from augcli.storage.tree import OutputTree, write_file
 from augcli.storage.untrusted import check_relative
 
+_KERNEL_REFUSALS = (KeyError, TypeError, ValueError, AttributeError, IndexError, ArithmeticError, MemoryError)
+
 
 class ReplayFailed(Exception):
     """The row cannot be replayed (no such row, no run info, a source that is gone)."""
@@ -137,8 +139,9 @@ class Replayer:
             data = self._make(row, output, source, section, modality, records, kind)
         except OSError as exc:  # its source cannot be read (a name too long for any file, ...)
             raise ReplayFailed(f"{output}: cannot read its source: {exc.strerror or exc}") from None
-        except (KeyError, TypeError, ValueError, AttributeError, IndexError, ArithmeticError, MemoryError) as exc:
-            # read back from OUTPUT: a record replay_problem lets through and a kernel still cannot take
+        except Exception as exc:  # read back from OUTPUT: what replay_problem lets through, a kernel may refuse
+            if not isinstance(exc, _KERNEL_REFUSALS) and type(exc).__module__ != "cv2":  # OpenCV's cv2.error
+                raise
             why = f"{type(exc).__name__}: {exc}"
             raise ReplayFailed(f"{output}: its manifest row's records cannot be replayed ({why})") from None
         with OutputTree(self.output_root) as tree:  # never through a link, never a FIFO

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
@@ -150,24 +150,26 @@ def _outside_settings(transform: Transform, params: dict[str, Any]) -> str | Non
         param = transform.params.get(key)
         if not isinstance(param, Number) or isinstance(param, Probability) or key in transform.recorded_notes:
             continue
-        why = outside(key, value, getattr(transform, key, None), param.integer)
+        why = range_problem(key, value, getattr(transform, key, None), param.integer)
         if why is not None:
             return why
     return None
 
 
-def outside(key: str, value: Any, setting: Any, integer: bool = False) -> str | None:
-    """Why a recorded `value` is not a finite number within `setting` (a (lo, hi) range or one
-    number; None sets no bound), or None. Whole-number settings allow one step of rounding."""
+def range_problem(key: str, value: Any, setting: Any, integer: bool = False) -> str | None:
+    """Why a recorded `value` is not a finite number (a whole one, with `integer`) within `setting`
+    (a (lo, hi) range or one number; None sets no bound), or None."""
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
         return f"{key} is {value!r}, not a finite number"
+    if integer and type(value) is not int:
+        return f"{key} is {value!r}, not a whole number"
     if isinstance(setting, tuple) and len(setting) == 2:
         lo, hi = setting
     elif isinstance(setting, (int, float)) and not isinstance(setting, bool):
         lo = hi = setting
     else:
         return None  # not set: the step draws it some other way
-    slack = _SLACK * max(1.0, abs(lo), abs(hi)) + (1 if integer else 0)
+    slack = 0 if integer else _SLACK * max(1.0, abs(lo), abs(hi))
     if not lo - slack <= value <= hi + slack:
         return f"{key} {value!r} is outside the recipe's {_show(lo, hi)}"
     return None
@@ -266,33 +268,51 @@ def _repeated_places(transforms: Sequence[Transform]) -> dict[int, int]:
 _PLACES: dict[int, tuple[tuple, dict[int, int]]] = {}
 
 
-def replay_pipeline(transforms: Sequence[Transform], records: Sequence[dict[str, Any]], info: Any) -> list[Applied]:
+def replay_pipeline(
+    transforms: Sequence[Transform],
+    records: Sequence[dict[str, Any]],
+    info: Any,
+    info_problem: Callable[[Any], str | None] | None = None,
+) -> list[Applied]:
     """The steps a copy took, rebuilt from its manifest records with no randomness: each record is
     matched, in order, to the next transform of the recipe with its name (a one_of's pick, some_of's
-    subset), and its recorded parameters are used as they are. Records of no transform (notes such
-    as `boxes` or `unique`) are passed over."""
+    subset), and its recorded parameters are used as they are once the step finds them ones it
+    could have drawn (records are read back from OUTPUT: untrusted). A record without `step`
+    (written before steps were numbered) whose first match refuses it is tried on the later steps
+    of its name. `info_problem` judges what each step leaves (the image modality: its size).
+    Records of no transform (notes such as `boxes` or `unique`) are passed over."""
     steps = leaves(transforms)
     names = {t.name for t in steps}
     applied: list[Applied] = []
     position = 0
     for record in records:
-        name = record.get("name")
+        name = record.get("name") if isinstance(record, dict) else None
         if name not in names:
             continue
-        if isinstance(record.get("step"), int) and record["step"] >= position:
-            position = record["step"]  # a recipe that lists this transform more than once
-        while position < len(steps) and steps[position].name != name:
-            position += 1
-        if position == len(steps):
+        step, params = record.get("step"), record.get("params", {})
+        if not isinstance(params, dict):
+            raise ReplayError(f"the record of {name} has no parameters object")
+        if type(step) is int and position <= step < len(steps):
+            position = step  # a recipe that lists this transform more than once
+        candidates = [k for k in range(position, len(steps)) if steps[k].name == name]
+        if not candidates:
             raise ReplayError(f"the record of {name} does not follow the recipe's order of transforms")
-        transform = steps[position]
-        position += 1
-        params = dict(record.get("params", {}))
-        why = transform.replay_problem(params, info)
+        why = None
+        for k in candidates if step is None else candidates[:1]:
+            problem = steps[k].replay_problem(params, info)
+            if problem is None:
+                position, why = k, None
+                break
+            why = why or problem
         if why is not None:
             raise ReplayError(f"the record of {name} is not one this recipe could have drawn: {why}")
-        applied.append(Applied(transform, params, info))
+        transform = steps[position]
+        position += 1
+        applied.append(Applied(transform, dict(params), info))
         info = transform.output_info(info, params)
+        problem = None if info_problem is None else info_problem(info)
+        if problem is not None:
+            raise ReplayError(f"the record of {name} is not one this recipe could have drawn: {problem}")
     return applied
 
 

@@ -15,10 +15,12 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from augcli.core.errors import InputError
+from augcli.core.globs import claims, tail_matches
 from augcli.core.modality import FileModality, Prepared, Rendered, Written
 from augcli.core.params import Choice, Flag, Indices, Number, Options, Text
 from augcli.core.transforms import (
     Applied,
+    ReplayError,
     Transform,
     draw_seed,
     leaves,
@@ -433,9 +435,23 @@ def replay_pixels(
     own_class: str | None = None,
 ) -> ImageCopy:
     """A copy rebuilt from its records: the recorded parameters (and partners), no randomness."""
-    applied = replay_pipeline(section.transforms, records, ImageInfo.of(pixels))
-    notes = [r for r in records if r.get("name") in ("boxes", OBJECT_BALANCE)]
-    return _apply(section, pixels, applied, found, notes, partners, own_class)
+    applied = replay_pipeline(section.transforms, records, ImageInfo.of(pixels), replayed_size_problem)
+    notes = [r for r in records if isinstance(r, dict) and r.get("name") in ("boxes", OBJECT_BALANCE)]
+    import cv2  # (loaded by the kernels already; the parent's planning does not import it)
+
+    try:
+        return _apply(section, pixels, applied, found, notes, partners, own_class)
+    except cv2.error as exc:  # what replay_problem lets through and OpenCV still refuses
+        raise ReplayError(f"OpenCV cannot replay these records: {exc.err or exc}") from None
+
+
+def replayed_size_problem(info: ImageInfo) -> str | None:
+    """Why a replayed step's picture is too large to make (Pillow's decompression-bomb limit, the
+    one every copy's final size is held to), or None: records read back must not allocate more."""
+    limit = io.Image.MAX_IMAGE_PIXELS
+    if limit and info.width * info.height > limit:
+        return f"it makes a {info.width}x{info.height} picture, over the {limit:,}-pixel limit"
+    return None
 
 
 def _apply(
@@ -574,6 +590,8 @@ class PartnerLoader:
         parts = PurePosixPath(relative).parts
         if self.root is None or not parts or PurePosixPath(relative).is_absolute() or ".." in parts:
             raise InputError(f"partner {relative!r} is not a path under INPUT")
+        if not claims(self.section, relative) or tail_matches(relative, self.section.passthrough):
+            raise InputError(f"partner {relative!r} is not an input this section augments")  # a replayed record's
         decoded, annotations = DecodedCache.of(self.section).get(self.modality, self.root / relative, self.section)
         picture = Picture(decoded.pixels)
         if annotations is not None:

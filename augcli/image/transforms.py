@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from augcli.core.params import MAX_SIDE, Choice, Fill, Flag, IntList, Number, Size, Span
-from augcli.core.transforms import Transform, draw_seed, outside, register, uniform
+from augcli.core.transforms import Transform, draw_seed, range_problem, register, uniform
 from augcli.image import color, geometry, policies
 from augcli.image import functional as F
 from augcli.image.ops import Kernel, Op, Recolor, Warp, run_ops
@@ -343,6 +343,13 @@ class Pad(Geometric):
     def sample(self, rng, info):
         return {side: _integer(rng, self.pixels) for side in ("top", "right", "bottom", "left")}
 
+    def replay_problem(self, params: dict[str, Any], info: ImageInfo) -> str | None:
+        for side in ("top", "right", "bottom", "left"):
+            why = range_problem(side, params.get(side), self.pixels, integer=True)
+            if why is not None:
+                return why
+        return None
+
     def geometry(self, info, top, right, bottom, left):
         return geometry.translation(left, top), (info.width + left + right, info.height + top + bottom)
 
@@ -654,12 +661,14 @@ class _Occlusion(_KernelTransform):
     value = Fill(0, "colour for fill: constant, 0-255")
     kernel = F.erase
 
-    most_boxes: int = 1  # boxes a copy can draw (cutout: its `holes` setting's top)
+    def most_boxes(self) -> int:
+        """How many boxes a copy can draw."""
+        return 1
 
     def replay_problem(self, params: dict[str, Any], info: ImageInfo) -> str | None:
         """The boxes must be whole-pixel rectangles inside the picture, no more than the recipe draws."""
         boxes = params.get("boxes")
-        most = int(self.holes[1]) if isinstance(getattr(self, "holes", None), tuple) else self.most_boxes
+        most = self.most_boxes()
         if not isinstance(boxes, list) or len(boxes) > most:
             return f"boxes must be a list of at most {most}, the most this recipe draws"
         for box in boxes:
@@ -703,6 +712,9 @@ class Cutout(_Occlusion):
     holes = Span(1, "number of holes", integer=True, lo=1, hi=1000)
     size = Span(0.2, "hole side as a fraction of the shorter image side", lo=0.0, lo_open=True, hi=1)
     fill = Choice("constant", ["random", "constant", "mean"], "random values, the constant `value`, or the image mean")
+
+    def most_boxes(self) -> int:
+        return int(self.holes[1])
 
     def sample(self, rng, info):
         boxes = []
@@ -755,7 +767,7 @@ def _ops_problem(ops: Any, most: int, table: dict[str, Any]) -> str | None:
     if not isinstance(ops, list) or len(ops) > most:
         return f"ops must be a list of at most {most}, the most this policy draws"
     for op in ops:
-        if not isinstance(op, list) or len(op) != 2 or op[0] not in table or outside("magnitude", op[1], None):
+        if not isinstance(op, list) or len(op) != 2 or op[0] not in table or range_problem("magnitude", op[1], None):
             return f"op {op!r} is not [name, magnitude] of one of this policy's ops"
     return None
 
@@ -906,7 +918,7 @@ class Augmix(_Policy):
         if not isinstance(weights, list) or len(weights) != len(chains):
             return "weights must hold one number per chain"
         for value in (*weights, params.get("mix")):
-            why = outside("weight", value, (0.0, 1.0))
+            why = range_problem("weight", value, (0.0, 1.0))
             if why is not None:
                 return why
         return super(_Policy, self).replay_problem(params, info)

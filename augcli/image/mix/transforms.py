@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from augcli.core.params import Choice, Number, Size, Span
-from augcli.core.transforms import draw_seed, register, uniform
+from augcli.core.transforms import draw_seed, range_problem, register, uniform
 from augcli.image import geometry
 from augcli.image.labels.shapes import Box
 from augcli.image.mix import kernels, targets
@@ -118,6 +118,34 @@ class Mosaic(Mixing):
         areas = [(xs[c % n + 1] - xs[c % n]) * (ys[c // n + 1] - ys[c // n]) for c in range(n * n)]
         own = areas.index(max(areas))  # the input takes the largest tile
         return {"size": [width, height], "cuts_x": cuts_x, "cuts_y": cuts_y, "own": own, "offsets": offsets}
+
+    def replay_problem(self, params: dict[str, Any], info: ImageInfo) -> str | None:
+        """The recipe's size (or the picture's), grid lines within the jitter, the own tile one of
+        the grid's, offsets within their tiles."""
+        height, width = self.size or (info.height, info.width)
+        if params.get("size") != [width, height]:
+            return f"size {params.get('size')!r} is not the {width}x{height} this recipe makes here"
+        n = self.grid
+        for key in ("cuts_x", "cuts_y"):
+            cuts = params.get(key)
+            if not isinstance(cuts, list) or len(cuts) != n - 1:
+                return f"{key} must hold {n - 1} grid lines"
+            for k, cut in enumerate(cuts, start=1):
+                why = range_problem(key, cut, ((k - self.jitter) / n, (k + self.jitter) / n))
+                if why is not None:
+                    return why
+        own, offsets = params.get("own"), params.get("offsets")
+        if type(own) is not int or not 0 <= own < n * n:
+            return f"own {own!r} is not one of the {n * n} tiles"
+        if not isinstance(offsets, list) or len(offsets) != n * n:
+            return f"offsets must hold one [x, y] per tile ({n * n})"
+        for pair in offsets:
+            if not isinstance(pair, list) or len(pair) != 2:
+                return f"offset {pair!r} is not [x, y]"
+            why = range_problem("offset", pair[0], (0.0, 1.0)) or range_problem("offset", pair[1], (0.0, 1.0))
+            if why is not None:
+                return why
+        return None
 
     def output_info(self, info, params):
         width, height = params["size"]
