@@ -146,3 +146,17 @@ def test_any_recipe_either_parses_or_explains_itself(entries, top):
         assert exc.problems and all(p.startswith("r.yaml") for p in exc.problems)
     else:
         assert recipe.sections["image"].transforms
+
+
+def test_null_means_not_set_for_a_parameter_whose_default_is_none():
+    """`size: null` is the default kernel, as leaving the key out is (same step, same up-to-date
+    key); null stays an error where the default is a value or the key is required."""
+    from augcli.core.recipe import parse_recipe as parse
+
+    def step(text: str):
+        return parse(f"image:\n  transforms:\n    - {text}\n").sections["image"].transforms[0]
+
+    assert step("gaussian_blur: {size: null}").settings() == step("gaussian_blur: {}").settings()
+    assert step("resize: {size: [8, 8], shorter_side: null}").shorter_side is None
+    with pytest.raises(RecipeError, match=r"gaussian_blur.sigma: expected a number or a range \[lo, hi\], got None"):
+        step("gaussian_blur: {sigma: null}")

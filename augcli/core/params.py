@@ -70,6 +70,11 @@ class Param:
     def parse(self, value: Any) -> Any:
         raise NotImplementedError
 
+    def read(self, value: Any) -> Any:
+        """`parse`, where null means "not set" for a parameter whose default is none, as leaving
+        the key out does (`size: null` is the default kernel, not an error)."""
+        return None if value is None and self.default is None else self.parse(value)
+
     def default_value(self) -> Any:
         """The parsed default (parsing it once keeps defaults and recipe values in one form)."""
         return None if self.default is None or self.required else self.parse(self.default)
@@ -299,7 +304,7 @@ class Options(Param):
         parsed = {}
         for key, param in self.fields.items():
             try:
-                parsed[key] = param.parse(value[key]) if key in value else param.default_value()
+                parsed[key] = param.read(value[key]) if key in value else param.default_value()
             except ParamError as exc:
                 problems += [((key, *inner), message) for inner, message in exc.all()]
         if problems:

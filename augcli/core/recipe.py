@@ -93,7 +93,7 @@ class _Checker:
 
     def param(self, param: Any, value: Any, path: KeyPath) -> Any:
         try:
-            return param.parse(value)
+            return param.read(value)
         except ParamError as exc:
             for inner, message in exc.all():
                 self.fail(path + inner, message)

@@ -72,7 +72,7 @@ class Transform:
         if unknown:
             raise TypeError(f"{self.name}: unknown parameters {sorted(unknown)}")
         for key, param in self.params.items():
-            value = param.parse(values[key]) if key in values else param.default_value()
+            value = param.read(values[key]) if key in values else param.default_value()
             setattr(self, key, value)
 
     def __repr__(self) -> str:
