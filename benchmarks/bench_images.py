@@ -203,7 +203,8 @@ def main() -> None:
     }
     tools = {name: run for name, run in tools.items() if name.split()[0].lower() not in skipped}
     results = fastest_of(tools, args.repeat)
-    print(f"albumentations: {alb_python}")
+    if alb_python is not None:
+        print(f"albumentations: {alb_python}")
     print(f"workload: {args.images} JPEG 640x480 x {args.copies} copies = {outputs} outputs, JPEG q95")
     print_table(results, outputs, "outputs", "albumentations", args.repeat)
 

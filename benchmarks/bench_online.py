@@ -3,7 +3,8 @@
 augcli's `AugmentedDataset` (as a user runs it: its own loading, OpenCV decoding JPEGs) against
 the same folder read by a Dataset that decodes with OpenCV and applies albumentations' `Compose`,
 in the same loader: 2 workers, batch 32, 640x480 JPEG inputs. Each round iterates one epoch; best
-of `--repeat` interleaved rounds. Install the peers with
+of `--repeat` interleaved rounds. Both datasets run in this interpreter, inside one torch
+DataLoader (both pay torch's import alike), so albumentations must be importable here:
 `pip install -e '.[bench]'` and torch, then:
 
     python benchmarks/bench_online.py [--images 256] [--repeat 3]

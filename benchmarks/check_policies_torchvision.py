@@ -1,12 +1,12 @@
 """augcli's policy ops against torchvision's own, op by op and bin by bin (issue #26).
 
-torchvision runs in an environment of its own (the pair that installs on this machine:
-`python3 -m venv /tmp/venv-tv && /tmp/venv-tv/bin/pip install torch==2.14.1 torchvision==0.29.1`),
-called as a subprocess that applies `torchvision.transforms.autoaugment._apply_op` to PIL pictures
+torchvision runs in an environment of its own (benchmarks/peers.py makes it on first use, with the
+torch and torchvision pair that installs on this machine), called as a subprocess that applies
+`torchvision.transforms.autoaugment._apply_op` to PIL pictures
 (RGB and L) at every bin of every table, both signs, and saves the results; this side applies
 augcli's `policies.apply_op` to the same pixels and reports the PSNR of each op (its worst bin).
 
-    python benchmarks/check_policies_torchvision.py [--torchvision-python /tmp/venv-tv/bin/python]
+    python benchmarks/check_policies_torchvision.py [--torchvision-python PATH]
 
 Exit status 1 when an op is under 40 dB (inf: the same bytes). Not a test: torchvision does not
 install in the project's own venv.
@@ -21,6 +21,9 @@ import tempfile
 from pathlib import Path
 
 import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from peers import resolve
 
 TABLES = {"wide": 31, "standard": 31, "standard10": 10, "augmix": 10}
 
@@ -87,7 +90,7 @@ def psnr(a: np.ndarray, b: np.ndarray) -> float:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--torchvision-python", default="/tmp/venv-tv/bin/python")
+    parser.add_argument("--torchvision-python", help="default: torchvision's own venv, made once")
     args = parser.parse_args()
     from augcli.image import policies
 
@@ -99,7 +102,7 @@ def main() -> int:
         np.savez(request, cases=np.array(todo, dtype=object), **found)
         script = Path(tmp) / "side.py"
         script.write_text(TORCHVISION_SIDE)
-        command = [args.torchvision_python, str(script), str(request), str(answer)]
+        command = [resolve(args.torchvision_python, "torchvision"), str(script), str(request), str(answer)]
         done = subprocess.run(command, capture_output=True, text=True)
         if done.returncode:
             sys.exit(f"the torchvision side failed:\n{done.stderr[-3000:]}")

@@ -16,6 +16,7 @@ same builds of the kernels they share.
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import hashlib
 import os
 import platform
@@ -68,32 +69,46 @@ def venv_folder(peer: str) -> Path:
 
 
 def peer_python(peer: str, quiet: bool = False) -> str:
-    """The interpreter of the peer's own venv, made and filled on first use."""
+    """The interpreter of the peer's own venv, made and filled on first use (one benchmark at a
+    time: another that wants it meanwhile waits, then uses it)."""
     folder = venv_folder(peer)
     python = folder / "bin" / "python"
-    if (folder / READY).is_file() and python.is_file():
-        return str(python)
-    lines = requirements(peer)
-    if not quiet:
-        print(f"{peer}: making its own venv {folder} ({', '.join(lines)}); once", file=sys.stderr)
     folder.parent.mkdir(parents=True, exist_ok=True)
-    # the base interpreter, not this venv's: nothing of augcli's environment leaks into the peer's
-    base = getattr(sys, "_base_executable", sys.executable)
-    _run([base, "-m", "venv", "--clear", str(folder)], peer)
-    if lines:
-        _run([str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check", *lines], peer)
-    (folder / READY).write_text("\n".join(lines) + "\n")
+    with open(folder.parent / f"{folder.name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not ((folder / READY).is_file() and python.is_file()):
+            _make(peer, folder, python, quiet)
     return str(python)
 
 
-def _run(command: list[str], peer: str) -> None:
+def _make(peer: str, folder: Path, python: Path, quiet: bool) -> None:
+    lines = requirements(peer)
+    if not quiet:
+        print(f"{peer}: making its own venv {folder} ({', '.join(lines)}); once", file=sys.stderr)
+    # the base interpreter, not this venv's: nothing of augcli's environment leaks into the peer's
+    base = getattr(sys, "_base_executable", sys.executable)
+    pip = [str(python), "-m", "pip"]
+    if _run([base, "-m", "venv", "--clear", str(folder)], peer, fatal=False) is not None:
+        # no ensurepip (Debian's python3 without python3-venv): a venv without pip, filled by this pip
+        _run([base, "-m", "venv", "--clear", "--without-pip", str(folder)], peer)
+        pip = [sys.executable, "-m", "pip", "--python", str(python)]
+    if lines:
+        _run([*pip, "install", "--quiet", "--disable-pip-version-check", *lines], peer)
+    (folder / READY).write_text("\n".join(lines) + "\n")
+
+
+def _run(command: list[str], peer: str, fatal: bool = True) -> str | None:
+    """Run a set-up command; its error's last lines, or (when `fatal`) SystemExit saying what to do."""
     done = subprocess.run(command, capture_output=True, text=True, env={**os.environ, "PIP_NO_INPUT": "1"})
-    if done.returncode != 0:
-        tail = "\n".join((done.stderr or done.stdout).strip().splitlines()[-8:])
-        raise SystemExit(
-            f"{peer}: could not make its venv ({' '.join(command)} exited {done.returncode}):\n{tail}\n"
-            f"pass --peer-python with an interpreter that has {peer}, or fix the cause and run again"
-        )
+    if done.returncode == 0:
+        return None
+    tail = "\n".join((done.stderr or done.stdout).strip().splitlines()[-8:])
+    if not fatal:
+        return tail
+    raise SystemExit(
+        f"{peer}: could not make its venv ({' '.join(command)} exited {done.returncode}):\n{tail}\n"
+        f"pass --peer-python with an interpreter that has {peer}, or fix the cause and run again"
+    )
 
 
 def resolve(given: str | None, peer: str) -> str:

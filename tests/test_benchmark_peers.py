@@ -66,10 +66,32 @@ def test_a_venv_that_cannot_be_filled_says_what_to_do_and_is_not_kept_as_ready(v
 
 
 def test_no_benchmark_runs_its_peer_in_augclis_interpreter_by_default():
+    """(bench_online.py times both data loaders in one torch process, by design: its docstring says so.)"""
     folder = Path(peers.__file__).parent
-    for script in sorted(folder.glob("bench_*.py")):
+    for script in sorted({*folder.glob("bench_*.py"), *folder.glob("check_*.py")} - {folder / "bench_online.py"}):
         text = script.read_text()
         assert "/tmp/venv-" not in text, f"{script.name} defaults to a hand-made venv"
         assert '"--peer-python", default=sys.executable' not in text, script.name
         if "--peer-python" in text or '-python"' in text:
             assert "from peers import resolve" in text, f"{script.name} does not make its peer's venv"
+
+
+def test_without_ensurepip_the_venv_is_filled_by_this_interpreters_pip(venvs, monkeypatch):
+    """Debian's python3 without python3-venv cannot put pip in a venv: the venv is made without
+    it and this interpreter's pip installs into it (`pip --python`)."""
+    monkeypatch.setitem(peers.PEERS, "nopip", ("somepeer==1.0",))
+    real_run, commands = peers._run, []
+
+    def run(command, peer, fatal=True):
+        commands.append(command)
+        if "venv" in command and "--without-pip" not in command:
+            return "Error: Command '[...ensurepip...]' returned non-zero exit status 1."
+        if "install" in command:
+            return None  # what pip would have done: not fetched here
+        return real_run(command, peer, fatal)
+
+    monkeypatch.setattr(peers, "_run", run)
+    python = peers.peer_python("nopip", quiet=True)
+    install = next(c for c in commands if "install" in c)
+    assert install[:5] == [sys.executable, "-m", "pip", "--python", python] and install[-1] == "somepeer==1.0"
+    assert not (Path(python).parent / "pip").exists() and (Path(python).parent.parent / peers.READY).is_file()

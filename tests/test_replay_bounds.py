@@ -240,13 +240,75 @@ def test_a_huge_or_fractional_pad_is_refused_before_a_pixel_is_allocated(tmp_pat
     assert code == 2 and "top is 0.5, not a whole number" in said, said
 
 
-def test_a_step_the_recipe_allows_is_still_held_to_the_pixel_limit_in_between(tmp_path, monkeypatch):
-    """Every replayed step's size, not only the last: a pad the recipe allows, then a crop back."""
-    out = _image_out(tmp_path, "    - pad: {pixels: [0, 100]}\n    - center_crop: {size: [16, 24]}\n")
+def test_a_large_picture_between_steps_replays_as_the_run_made_it(tmp_path, monkeypatch):
+    """The run holds only a copy's final size to Pillow's limit (a shorter_side of 4096 and a crop
+    of a panorama never makes the large picture: the steps warp once); so does replay."""
     monkeypatch.setattr("PIL.Image.MAX_IMAGE_PIXELS", 100 * 100)  # Pillow's limit, scaled to the test
-    sides = {"top": 100, "right": 100, "bottom": 0, "left": 0}
-    code, said = _replayed_with(out, [{"name": "pad", "params": sides}, {"name": "center_crop", "params": {}}])
-    assert code == 2 and "it makes a 124x116 picture, over the 10,000-pixel limit" in said, said
+    out = _image_out(tmp_path, "    - pad: {pixels: [100, 100]}\n    - center_crop: {size: [16, 24]}\n")
+    made = json.loads(next(r for r in _rows(out) if r["kind"] == "copy")["transforms"])
+    assert made[0]["params"]["top"] == 100  # a 224x216 picture in between, replayed above
+
+
+def test_records_kept_in_numpy_replay_through_the_api():
+    """A training loop may keep records in arrays: numpy's numbers are numbers."""
+    pipeline = parse_recipe("image:\n  transforms:\n    - pad: {pixels: [0, 8]}\n    - brightness: {factor: 0.5}\n")
+    pixels = gradient_rgb(24, 16)
+    made = pipeline.pipeline("image")(pixels, rng=np.random.default_rng(3))
+    kept = [
+        {**r, "params": {k: np.int64(v) if isinstance(v, int) else np.float64(v) for k, v in r["params"].items()}}
+        for r in made.records
+    ]
+    assert np.array_equal(pipeline.pipeline("image").replay(pixels, kept).sample, made.sample)
+    kept[0]["params"]["top"] = np.float64(2.5)
+    with pytest.raises(ReplayError, match=r"top is np.float64\(2.5\), not a whole number"):
+        pipeline.pipeline("image").replay(pixels, kept)
+
+
+def test_an_object_balance_note_pastes_only_the_datasets_classes_once_each(tmp_path):
+    from tests.test_mixing import _scene
+
+    data = tmp_path / "in"
+    for index in range(6):
+        objects = [(0, 4 + index, 6, 30 + index, 30)] + ([(1, 50, 36, 80, 64)] if index == 2 else [])
+        _scene(data / "images" / f"p{index:02d}.png", objects)
+    (data / "classes.txt").write_text("c0\nc1\n")
+    recipe = tmp_path / "r.yaml"
+    recipe.write_text(
+        "seed: 2\ncopies: 1\nimage:\n  annotations: {format: yolo, classes: classes.txt}\n"
+        "  output: {format: png}\n  balance: {by: object}\n  transforms: [hflip]\n"
+    )
+    out = tmp_path / "out"
+    assert job(jobs.run, recipe, data, out, workers=1, quiet=True)[0] == 0
+    assert job(jobs.replay, out, every=True)[0] == 0
+    row = next(r for r in _rows(out) if r["kind"] == "copy" and "object_balance" in r["transforms"])
+    records = json.loads(row["transforms"])
+    note = next(r for r in records if r["name"] == "object_balance")
+    for classes, message in (
+        (["1", "1"], "distinct class names"),
+        ([5], "class 5 is not one of the dataset's"),
+    ):
+        edited = [r if r is not note else {**note, "params": {**note["params"], "classes": classes}} for r in records]
+        set_manifest(out, _set_cell_of(row["output"], "transforms", json.dumps(edited)))
+        code, said = job(jobs.replay, out, every=True)
+        assert code == 2 and message in said, (classes, said)
+
+
+def _set_cell_of(output: str, column: str, value: str):
+    """A manifest edit: one cell of the row of `output`."""
+    import csv
+    import io
+
+    def change(lines: list[str]) -> list[str]:
+        rows = list(csv.reader(lines))
+        header = rows[0]
+        for row in rows[1:]:
+            if row[header.index("output")] == output:
+                row[header.index(column)] = value
+        buffer = io.StringIO()
+        csv.writer(buffer, lineterminator="\n").writerows(rows)
+        return buffer.getvalue().splitlines()
+
+    return change
 
 
 def test_a_mosaic_is_the_size_the_recipe_makes(tmp_path):

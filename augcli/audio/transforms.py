@@ -21,7 +21,16 @@ from augcli.audio import functional as F
 from augcli.core.errors import InputError
 from augcli.core.files import file_kind, is_url
 from augcli.core.params import Choice, Flag, Number, Span, Text
-from augcli.core.transforms import Transform, draw_seed, range_problem, register, uniform
+from augcli.core.transforms import (
+    Transform,
+    draw_seed,
+    first_problem,
+    is_whole,
+    list_problem,
+    range_problem,
+    register,
+    uniform,
+)
 
 AUDIO_SUFFIXES = (".wav", ".flac", ".ogg", ".oga", ".mp3", ".aif", ".aiff", ".au", ".w64", ".caf")
 
@@ -278,14 +287,23 @@ def _highest_cutoff(rate: int) -> float:
     return 0.95 * rate / 2.0
 
 
-def _capped_problem(step: Transform, params: dict[str, Any], info: AudioInfo, key: str, cap: float) -> str | None:
-    """replay_problem of a step whose `key` is drawn from its setting, then capped at `cap`."""
-    lo, hi = getattr(step, key)
-    why = range_problem(key, params.get(key), (min(lo, cap), min(hi, cap)))
-    return why or Transform.replay_problem(step, {k: v for k, v in params.items() if k != key}, info)
+class _Capped(AudioTransform):
+    """A step whose `capped` value is drawn from its setting, then capped at the input (`cap`)."""
+
+    capped: ClassVar[str] = ""
+
+    def cap(self, info: AudioInfo) -> float:
+        raise NotImplementedError
+
+    def replay_problem(self, params: dict[str, Any], info: AudioInfo) -> str | None:
+        lo, hi = getattr(self, self.capped)
+        cap = self.cap(info)
+        rest = {k: v for k, v in params.items() if k != self.capped}
+        why = range_problem(self.capped, params.get(self.capped), (min(lo, cap), min(hi, cap)))
+        return why or super().replay_problem(rest, info)
 
 
-class _CutoffFilter(Filter):
+class _CutoffFilter(_Capped, Filter):
     """A low- or high-pass at a cutoff drawn from `cutoff_hz`, capped just below Nyquist."""
 
     kind: ClassVar[str] = ""
@@ -294,8 +312,10 @@ class _CutoffFilter(Filter):
     def sample(self, rng: np.random.Generator, info: AudioInfo) -> dict[str, Any]:
         return {"cutoff_hz": min(uniform(rng, self.cutoff_hz), _highest_cutoff(info.rate))}
 
-    def replay_problem(self, params: dict[str, Any], info: AudioInfo) -> str | None:
-        return _capped_problem(self, params, info, "cutoff_hz", _highest_cutoff(info.rate))
+    capped = "cutoff_hz"
+
+    def cap(self, info: AudioInfo) -> float:
+        return _highest_cutoff(info.rate)
 
     def apply(self, samples: np.ndarray, sample_rate: int, cutoff_hz: float) -> np.ndarray:
         return F.butterworth(samples, sample_rate, self.kind, cutoff_hz, self.order, self.zero_phase)
@@ -432,7 +452,7 @@ class ImpulseResponse(_AudioFolder):
         return F.convolve_ir(samples, _ir_clip(str(Path(self.folder) / file), sample_rate), mix)
 
 
-class _Biquad(AudioTransform):
+class _Biquad(_Capped):
     """One RBJ cookbook biquad at a frequency capped just below Nyquist."""
 
     kind: ClassVar[str] = ""
@@ -445,9 +465,12 @@ class _Biquad(AudioTransform):
                 params[extra] = uniform(rng, getattr(self, extra))
         return params
 
-    def replay_problem(self, params: dict[str, Any], info: AudioInfo) -> str | None:
-        key = "center_hz" if "center_hz" in self.params else "cutoff_hz"
-        return _capped_problem(self, params, info, key, _highest_cutoff(info.rate))
+    @property
+    def capped(self) -> str:  # type: ignore[override]
+        return "center_hz" if "center_hz" in self.params else "cutoff_hz"
+
+    def cap(self, info: AudioInfo) -> float:
+        return _highest_cutoff(info.rate)
 
     def apply(self, samples: np.ndarray, sample_rate: int, **params: Any) -> np.ndarray:
         freq = params.pop("center_hz", None) or params.pop("cutoff_hz")
@@ -546,7 +569,7 @@ class BitCrush(AudioTransform):
 
 
 @register("audio")
-class Aliasing(AudioTransform):
+class Aliasing(_Capped):
     """Resample to a random lower rate without an anti-aliasing filter, then back: high tones fold down."""
 
     rate_hz = Span([2000.0, 8000.0], "the low sample rate in Hz (capped at the input's rate)", lo=100.0)
@@ -554,8 +577,10 @@ class Aliasing(AudioTransform):
     def sample(self, rng: np.random.Generator, info: AudioInfo) -> dict[str, Any]:
         return {"rate_hz": min(uniform(rng, self.rate_hz), float(info.rate))}
 
-    def replay_problem(self, params: dict[str, Any], info: AudioInfo) -> str | None:
-        return _capped_problem(self, params, info, "rate_hz", float(info.rate))
+    capped = "rate_hz"
+
+    def cap(self, info: AudioInfo) -> float:
+        return float(info.rate)
 
     def apply(self, samples: np.ndarray, sample_rate: int, rate_hz: float) -> np.ndarray:
         return F.aliasing(samples, sample_rate, rate_hz)
@@ -682,26 +707,20 @@ class Room(AudioTransform):
     def replay_problem(self, params: dict[str, Any], info: AudioInfo) -> str | None:
         """The room's sides within their settings, the walls' absorption in (0, 1], source and
         microphone inside the room."""
-        size = params.get("size")
+        size, absorption = params.get("size"), params.get("absorption")
         if not isinstance(size, list) or len(size) != 3:
             return "size must be [length, width, height] in metres"
-        for key, side in zip(("length_m", "width_m", "height_m"), size, strict=True):
-            why = range_problem(key, side, getattr(self, key))
-            if why is not None:
-                return why
-        absorption = params.get("absorption")
-        why = range_problem("absorption", absorption, self.absorption or (0.0, 1.0))
-        if why is not None or absorption <= 0:  # walls that absorb nothing ring for ever
-            return why or f"absorption {absorption!r} is outside the recipe's (0, 1]"
-        for key in ("source", "mic"):
+        sides = zip(("length_m", "width_m", "height_m"), size, strict=True)
+        why = first_problem(range_problem(key, side, getattr(self, key)) for key, side in sides)
+        why = why or range_problem("absorption", absorption, self.absorption or (0.0, 1.0))
+        if why is None and absorption <= 0:  # walls that absorb nothing ring for ever
+            why = f"absorption {absorption!r} is outside the recipe's (0, 1]"
+        for key in ("source", "mic") if why is None else ():
             point = params.get(key)
             if not isinstance(point, list) or len(point) != 3:
                 return f"{key} must be a point [x, y, z] in metres"
-            for value, side in zip(point, size, strict=True):
-                why = range_problem(key, value, (0.0, float(side)))
-                if why is not None:
-                    return why
-        return super().replay_problem(params, info)
+            why = why or first_problem(range_problem(key, v, (0.0, float(s))) for v, s in zip(point, size, strict=True))
+        return why or super().replay_problem(params, info)
 
     def apply(
         self,
@@ -850,9 +869,9 @@ class ShortNoises(_AudioFolder):
         """At most `count` bursts, each drawn from the settings: from one of the folder's files
         when the recipe names a folder, else white noise from a seed (never a file)."""
         bursts = params.get("bursts")
-        most = int(self.count[1])
-        if not isinstance(bursts, list) or len(bursts) > most:
-            return f"bursts must be a list of at most {most}, the most this recipe draws"
+        why = list_problem("bursts", bursts, int(self.count[1]))
+        if why is not None:
+            return why
         drawn = [*((key, getattr(self, key)) for key in _BURST_DRAWS), ("start", (0.0, 1.0))]
         if self.files:
             drawn.append(("offset", (0.0, 1.0)))
@@ -861,12 +880,12 @@ class ShortNoises(_AudioFolder):
                 return f"burst {burst!r} is not a record of one burst"
             if self.files and burst.get("file") not in self.files:
                 return f"burst file {burst.get('file')!r} is not one of the files of {self.folder}"
-            if not self.files and ("file" in burst or type(burst.get("seed")) is not int):
+            if not self.files and ("file" in burst or not is_whole(burst.get("seed"))):
                 return "a burst of white noise has a seed and no file (the recipe names no folder)"
-            why = next((w for key, setting in drawn if (w := range_problem(key, burst.get(key), setting))), None)
+            why = first_problem(range_problem(key, burst.get(key), setting) for key, setting in drawn)
             if why is not None:
                 return why
-        return None
+        return super().replay_problem({k: v for k, v in params.items() if k != "bursts"}, info)
 
     def apply(self, samples: np.ndarray, sample_rate: int, bursts: list[dict[str, Any]]) -> np.ndarray:
         frames = samples.shape[-1]

@@ -8,8 +8,9 @@ parameters, without touching any data; the result is what the manifest records.
 from __future__ import annotations
 
 import math
+import numbers
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
@@ -122,7 +123,7 @@ class Transform:
         could have drawn from its recipe, or None. Each value named like one of the step's number
         or range parameters must be a finite number inside it (an edited rate of 1e-6 would
         stretch a second of audio into hours); a step that records derived values (boxes,
-        corners, counts) checks them in its own override, calling this first."""
+        counts, files) checks them in its own override, and this for the rest where it applies."""
         return _outside_settings(self, params)
 
     def output_info(self, info: Any, params: dict[str, Any]) -> Any:
@@ -158,10 +159,11 @@ def _outside_settings(transform: Transform, params: dict[str, Any]) -> str | Non
 
 def range_problem(key: str, value: Any, setting: Any, integer: bool = False) -> str | None:
     """Why a recorded `value` is not a finite number (a whole one, with `integer`) within `setting`
-    (a (lo, hi) range or one number; None sets no bound), or None."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+    (a (lo, hi) range or one number; None sets no bound), or None. numpy's numbers count (records
+    a training loop kept in an array)."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(value):
         return f"{key} is {value!r}, not a finite number"
-    if integer and type(value) is not int:
+    if integer and not is_whole(value):
         return f"{key} is {value!r}, not a whole number"
     if isinstance(setting, tuple) and len(setting) == 2:
         lo, hi = setting
@@ -172,6 +174,23 @@ def range_problem(key: str, value: Any, setting: Any, integer: bool = False) -> 
     slack = 0 if integer else _SLACK * max(1.0, abs(lo), abs(hi))
     if not lo - slack <= value <= hi + slack:
         return f"{key} {value!r} is outside the recipe's {_show(lo, hi)}"
+    return None
+
+
+def is_whole(value: Any) -> bool:
+    """An integer of Python's or numpy's, not a bool."""
+    return isinstance(value, numbers.Integral) and not isinstance(value, (bool, np.bool_))
+
+
+def first_problem(problems: Iterable[str | None]) -> str | None:
+    """The first of some checks' answers that names a problem (checks after it are not run)."""
+    return next((why for why in problems if why is not None), None)
+
+
+def list_problem(key: str, value: Any, most: int) -> str | None:
+    """Why a recorded list is not a list of at most `most` entries, the most the recipe draws."""
+    if not isinstance(value, list) or len(value) > most:
+        return f"{key} must be a list of at most {most}, the most this recipe draws"
     return None
 
 
@@ -268,19 +287,12 @@ def _repeated_places(transforms: Sequence[Transform]) -> dict[int, int]:
 _PLACES: dict[int, tuple[tuple, dict[int, int]]] = {}
 
 
-def replay_pipeline(
-    transforms: Sequence[Transform],
-    records: Sequence[dict[str, Any]],
-    info: Any,
-    info_problem: Callable[[Any], str | None] | None = None,
-) -> list[Applied]:
+def replay_pipeline(transforms: Sequence[Transform], records: Sequence[dict[str, Any]], info: Any) -> list[Applied]:
     """The steps a copy took, rebuilt from its manifest records with no randomness: each record is
     matched, in order, to the next transform of the recipe with its name (a one_of's pick, some_of's
     subset), and its recorded parameters are used as they are once the step finds them ones it
-    could have drawn (records are read back from OUTPUT: untrusted). A record without `step`
-    (written before steps were numbered) whose first match refuses it is tried on the later steps
-    of its name. `info_problem` judges what each step leaves (the image modality: its size).
-    Records of no transform (notes such as `boxes` or `unique`) are passed over."""
+    could have drawn (records are read back from OUTPUT: untrusted). Records of no transform
+    (notes such as `boxes` or `unique`) are passed over."""
     steps = leaves(transforms)
     names = {t.name for t in steps}
     applied: list[Applied] = []
@@ -289,31 +301,33 @@ def replay_pipeline(
         name = record.get("name") if isinstance(record, dict) else None
         if name not in names:
             continue
-        step, params = record.get("step"), record.get("params", {})
+        params = record.get("params", {})
         if not isinstance(params, dict):
             raise ReplayError(f"the record of {name} has no parameters object")
-        if type(step) is int and position <= step < len(steps):
-            position = step  # a recipe that lists this transform more than once
-        candidates = [k for k in range(position, len(steps)) if steps[k].name == name]
-        if not candidates:
-            raise ReplayError(f"the record of {name} does not follow the recipe's order of transforms")
-        why = None
-        for k in candidates if step is None else candidates[:1]:
-            problem = steps[k].replay_problem(params, info)
-            if problem is None:
-                position, why = k, None
-                break
-            why = why or problem
-        if why is not None:
-            raise ReplayError(f"the record of {name} is not one this recipe could have drawn: {why}")
+        position = _step_of(steps, position, record, params, info)
         transform = steps[position]
         position += 1
         applied.append(Applied(transform, dict(params), info))
         info = transform.output_info(info, params)
-        problem = None if info_problem is None else info_problem(info)
-        if problem is not None:
-            raise ReplayError(f"the record of {name} is not one this recipe could have drawn: {problem}")
     return applied
+
+
+def _step_of(steps: list[Transform], position: int, record: dict[str, Any], params: dict[str, Any], info: Any) -> int:
+    """The place of the step that made a record: its `step` when recorded (a recipe that lists the
+    name more than once), else the next step of its name from `position` that finds the parameters
+    its own; a record without `step` (written before steps were numbered) that its first match
+    refuses is tried on the later steps of its name. ReplayError when none takes it."""
+    name, step = record["name"], record.get("step")
+    if type(step) is int and position <= step < len(steps):
+        position = step
+    candidates = [k for k in range(position, len(steps)) if steps[k].name == name]
+    if not candidates:
+        raise ReplayError(f"the record of {name} does not follow the recipe's order of transforms")
+    refusals = [(k, steps[k].replay_problem(params, info)) for k in (candidates if step is None else candidates[:1])]
+    taken = next((k for k, why in refusals if why is None), None)
+    if taken is None:
+        raise ReplayError(f"the record of {name} is not one this recipe could have drawn: {refusals[0][1]}")
+    return taken
 
 
 class Composition(Transform):

@@ -23,6 +23,8 @@ from augcli.core.transforms import (
     ReplayError,
     Transform,
     draw_seed,
+    first_problem,
+    is_whole,
     leaves,
     plan_pipeline,
     records_of,
@@ -435,8 +437,11 @@ def replay_pixels(
     own_class: str | None = None,
 ) -> ImageCopy:
     """A copy rebuilt from its records: the recorded parameters (and partners), no randomness."""
-    applied = replay_pipeline(section.transforms, records, ImageInfo.of(pixels), replayed_size_problem)
+    applied = replay_pipeline(section.transforms, records, ImageInfo.of(pixels))
     notes = [r for r in records if isinstance(r, dict) and r.get("name") in ("boxes", OBJECT_BALANCE)]
+    why = first_problem(_balance_problem(section, note) for note in notes if note["name"] == OBJECT_BALANCE)
+    if why is not None:
+        raise ReplayError(f"the record of {OBJECT_BALANCE} is not one this recipe could have drawn: {why}")
     import cv2  # (loaded by the kernels already; the parent's planning does not import it)
 
     try:
@@ -445,13 +450,18 @@ def replay_pixels(
         raise ReplayError(f"OpenCV cannot replay these records: {exc.err or exc}") from None
 
 
-def replayed_size_problem(info: ImageInfo) -> str | None:
-    """Why a replayed step's picture is too large to make (Pillow's decompression-bomb limit, the
-    one every copy's final size is held to), or None: records read back must not allocate more."""
-    limit = io.Image.MAX_IMAGE_PIXELS
-    if limit and info.width * info.height > limit:
-        return f"it makes a {info.width}x{info.height} picture, over the {limit:,}-pixel limit"
-    return None
+def _balance_problem(section: Section, note: dict[str, Any]) -> str | None:
+    """A `balance: {by: object}` note pastes one object per class it lists: distinct class names,
+    of the dataset's classes where it names them, and a whole-number seed."""
+    params = note.get("params")
+    classes = params.get("classes") if isinstance(params, dict) else None
+    if not isinstance(classes, list) or len(set(map(str, classes))) != len(classes):
+        return "classes must be a list of distinct class names"
+    known = set(companions.label_names(layout_of(section)).values()) if section.bound.get("layout") else set()
+    unknown = next((c for c in classes if not isinstance(c, str) or (known and c not in known)), None)
+    if unknown is not None:
+        return f"class {unknown!r} is not one of the dataset's"
+    return None if is_whole(params.get("seed")) else f"seed {params.get('seed')!r} is not a whole number"
 
 
 def _apply(

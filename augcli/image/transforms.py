@@ -14,7 +14,16 @@ from typing import Any
 import numpy as np
 
 from augcli.core.params import MAX_SIDE, Choice, Fill, Flag, IntList, Number, Size, Span
-from augcli.core.transforms import Transform, draw_seed, range_problem, register, uniform
+from augcli.core.transforms import (
+    Transform,
+    draw_seed,
+    first_problem,
+    is_whole,
+    list_problem,
+    range_problem,
+    register,
+    uniform,
+)
 from augcli.image import color, geometry, policies
 from augcli.image import functional as F
 from augcli.image.ops import Kernel, Op, Recolor, Warp, run_ops
@@ -344,11 +353,8 @@ class Pad(Geometric):
         return {side: _integer(rng, self.pixels) for side in ("top", "right", "bottom", "left")}
 
     def replay_problem(self, params: dict[str, Any], info: ImageInfo) -> str | None:
-        for side in ("top", "right", "bottom", "left"):
-            why = range_problem(side, params.get(side), self.pixels, integer=True)
-            if why is not None:
-                return why
-        return None
+        sides = ("top", "right", "bottom", "left")
+        return first_problem(range_problem(side, params.get(side), self.pixels, integer=True) for side in sides)
 
     def geometry(self, info, top, right, bottom, left):
         return geometry.translation(left, top), (info.width + left + right, info.height + top + bottom)
@@ -668,14 +674,12 @@ class _Occlusion(_KernelTransform):
     def replay_problem(self, params: dict[str, Any], info: ImageInfo) -> str | None:
         """The boxes must be whole-pixel rectangles inside the picture, no more than the recipe draws."""
         boxes = params.get("boxes")
-        most = self.most_boxes()
-        if not isinstance(boxes, list) or len(boxes) > most:
-            return f"boxes must be a list of at most {most}, the most this recipe draws"
-        for box in boxes:
-            whole = isinstance(box, list) and len(box) == 4 and all(type(v) is int and v >= 0 for v in box)
+        why = list_problem("boxes", boxes, self.most_boxes())
+        for box in boxes if why is None else ():
+            whole = isinstance(box, list) and len(box) == 4 and all(is_whole(v) and v >= 0 for v in box)
             if not whole or box[0] + box[2] > info.height or box[1] + box[3] > info.width:
                 return f"box {box!r} is not [top, left, height, width] inside the {info.width}x{info.height} picture"
-        return super().replay_problem(params, info)
+        return why or super().replay_problem(params, info)
 
     def erase_params(self, rng: np.random.Generator, boxes: list[list[int]]) -> dict[str, Any]:
         params: dict[str, Any] = {"boxes": boxes, "fill": self.fill}
@@ -758,18 +762,20 @@ class _Policy(ImageTransform):
     def most_ops(self) -> int:
         return 2
 
-    def replay_problem(self, params: dict[str, Any], info: ImageInfo) -> str | None:
+    def ops_problem(self, params: dict[str, Any]) -> str | None:
         """No more ops than the policy draws, each one of its table's with a finite magnitude."""
-        return _ops_problem(params.get("ops"), self.most_ops(), self.op_table()) or super().replay_problem(params, info)
+        return _ops_problem(params.get("ops"), self.most_ops(), self.op_table())
+
+    def replay_problem(self, params: dict[str, Any], info: ImageInfo) -> str | None:
+        return self.ops_problem(params) or super().replay_problem(params, info)
 
 
 def _ops_problem(ops: Any, most: int, table: dict[str, Any]) -> str | None:
-    if not isinstance(ops, list) or len(ops) > most:
-        return f"ops must be a list of at most {most}, the most this policy draws"
-    for op in ops:
+    why = list_problem("ops", ops, most)
+    for op in ops if why is None else ():
         if not isinstance(op, list) or len(op) != 2 or op[0] not in table or range_problem("magnitude", op[1], None):
             return f"op {op!r} is not [name, magnitude] of one of this policy's ops"
-    return None
+    return why
 
 
 class _MovingPolicy(_Policy):
@@ -902,26 +908,17 @@ class Augmix(_Policy):
     # boxes, so augmix has no `geometry`. A section with annotations or masks refuses augmix
     # unless `geometric: false` (policies.augmix_target_problems), so its targets never go stale.
 
-    def replay_problem(self, params: dict[str, Any], info: ImageInfo) -> str | None:
+    def ops_problem(self, params: dict[str, Any]) -> str | None:
         """No more chains than `width` nor ops per chain than `depth` (or 3), one weight per chain."""
-        chains, weights, table = (
-            params.get("chains"),
-            params.get("weights"),
-            policies.augmix_table(self.all_ops, self.geometric),
-        )
-        if not isinstance(chains, list) or len(chains) > self.width:
-            return f"chains must be a list of at most {self.width}, the recipe's width"
-        for chain in chains:
-            why = _ops_problem(chain, self.depth if self.depth > 0 else 3, table)
-            if why is not None:
-                return why
-        if not isinstance(weights, list) or len(weights) != len(chains):
+        chains, weights = params.get("chains"), params.get("weights")
+        table = policies.augmix_table(self.all_ops, self.geometric)
+        why = list_problem("chains", chains, self.width)
+        if why is not None:
+            return why
+        why = first_problem(_ops_problem(chain, self.depth if self.depth > 0 else 3, table) for chain in chains)
+        if why is None and (not isinstance(weights, list) or len(weights) != len(chains)):
             return "weights must hold one number per chain"
-        for value in (*weights, params.get("mix")):
-            why = range_problem("weight", value, (0.0, 1.0))
-            if why is not None:
-                return why
-        return super(_Policy, self).replay_problem(params, info)
+        return why or first_problem(range_problem("weight", v, (0.0, 1.0)) for v in (*weights, params.get("mix")))
 
     def op(self, info, chains=(), weights=(), mix=1.0, **params):
         frozen = [[tuple(o) for o in chain] for chain in chains]

@@ -19,7 +19,7 @@ from augcli.audio.transforms import AudioInfo
 from augcli.core.modality import FileModality, Rendered
 from augcli.core.params import Choice, Number, Options, TransformList
 from augcli.core.transforms import Applied, Transform, leaves, plan_pipeline, records_of, replay_pipeline
-from augcli.image import modality as _image  # (registers the picture transforms, mixing ones too)
+from augcli.image import modality as _image  # noqa: F401  (registers the picture transforms, mixing ones too)
 from augcli.image.ops import run_ops
 from augcli.video import io
 from augcli.video.transforms import Temporal, TemporalJitter, VideoInfo
@@ -79,8 +79,8 @@ class VideoModality(FileModality):
     def replay(self, source: Path, section: Section, records: list[dict[str, Any]]) -> Rendered:
         found = io.probe(source)
         sound = io.audio(source) if section.options["audio"] == "keep" and found.audio_rate else None
-        applied = replay_pipeline(section.transforms, records, _info(found), _image.replayed_size_problem)
-        track = next((r for r in records if r.get("name") == AUDIO_TRACK), None)
+        applied = replay_pipeline(section.transforms, records, _info(found))
+        track = next((r for r in records if isinstance(r, dict) and r.get("name") == AUDIO_TRACK), None)
         heard = None
         if track is not None and sound is not None:
             steps = track.get("params", {}).get("transforms", [])

@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from augcli.core.params import Choice, Number, Size, Span
-from augcli.core.transforms import draw_seed, range_problem, register, uniform
+from augcli.core.transforms import draw_seed, first_problem, is_whole, range_problem, register, uniform
 from augcli.image import geometry
 from augcli.image.labels.shapes import Box
 from augcli.image.mix import kernels, targets
@@ -130,22 +130,18 @@ class Mosaic(Mixing):
             cuts = params.get(key)
             if not isinstance(cuts, list) or len(cuts) != n - 1:
                 return f"{key} must hold {n - 1} grid lines"
-            for k, cut in enumerate(cuts, start=1):
-                why = range_problem(key, cut, ((k - self.jitter) / n, (k + self.jitter) / n))
-                if why is not None:
-                    return why
+            lines = (((k - self.jitter) / n, (k + self.jitter) / n) for k in range(1, n))
+            why = first_problem(range_problem(key, cut, line) for cut, line in zip(cuts, lines, strict=True))
+            if why is not None:
+                return why
         own, offsets = params.get("own"), params.get("offsets")
-        if type(own) is not int or not 0 <= own < n * n:
+        if not is_whole(own) or not 0 <= own < n * n:
             return f"own {own!r} is not one of the {n * n} tiles"
         if not isinstance(offsets, list) or len(offsets) != n * n:
             return f"offsets must hold one [x, y] per tile ({n * n})"
-        for pair in offsets:
-            if not isinstance(pair, list) or len(pair) != 2:
-                return f"offset {pair!r} is not [x, y]"
-            why = range_problem("offset", pair[0], (0.0, 1.0)) or range_problem("offset", pair[1], (0.0, 1.0))
-            if why is not None:
-                return why
-        return None
+        if not all(isinstance(pair, list) and len(pair) == 2 for pair in offsets):
+            return "an offset is not [x, y]"
+        return first_problem(range_problem("offset", value, (0.0, 1.0)) for pair in offsets for value in pair)
 
     def output_info(self, info, params):
         width, height = params["size"]
