@@ -46,26 +46,45 @@ def phase_vocoder(spectrum: np.ndarray, rate: float) -> np.ndarray:
     np.arctan2(spectrum.imag, spectrum.real, out=angle[..., :frames, :])
     mag = np.take(magnitude, before, axis=-2)  # (np.take gathers rows twice as fast as indexing)
     mag *= 1 - alpha
-    mag += alpha * np.take(magnitude, before + 1, axis=-2)
+    later = np.take(magnitude, before + 1, axis=-2)
+    later *= alpha
+    mag += later
+    del later
     turn = np.take(angle, before[:-1] + 1, axis=-2)
     turn -= np.take(angle, before[:-1], axis=-2)
-    turn = turn.astype(np.float64)
-    phase = np.empty(mag.shape, dtype=np.float64)
-    phase[..., 0, :] = angle[..., 0, :]
-    running = phase[..., 0, :].copy()
-    for t in range(turn.shape[-2]):  # row by row: 3x faster than np.cumsum along this axis
-        running += turn[..., t, :]
-        phase[..., t + 1, :] = running
-    wrapped = np.multiply(phase, 1 / (2 * np.pi))
+    out = np.empty(mag.shape, dtype=np.complex64)
+    running = angle[..., 0, :].astype(np.float64)
+    count = mag.shape[-2]
+    phase = np.empty((*mag.shape[:-2], min(_BLOCK, count), mag.shape[-1]), dtype=np.float64)
+    scratch = (np.empty_like(phase), np.empty(phase.shape, np.float32), np.empty(phase.shape, np.float32))
+    for start in range(0, count, _BLOCK):  # a block of frames at a time: each pass reads what is in cache
+        rows = min(_BLOCK, count - start)
+        for t in range(start, start + rows):  # row by row: 3x faster than np.cumsum along this axis
+            if t:
+                running += turn[..., t - 1, :]  # (float32 turns summed in float64)
+            phase[..., t - start, :] = running
+        block = slice(start, start + rows)
+        _rotate(mag[..., block, :], phase[..., :rows, :], out[..., block, :], scratch)
+    return out
+
+
+_BLOCK = 32  # frames per block of the vocoder's last passes: 32 x 1025 float64 rows = 256 KiB a channel
+
+
+def _rotate(mag: np.ndarray, phase: np.ndarray, out: np.ndarray, scratch: tuple[np.ndarray, ...]) -> None:
+    """out = mag * exp(i * phase): the phase wrapped to [-pi, pi] in float64 and rounded once to
+    float32 (which keeps such angles to 2e-7) before its cosine and sine. `scratch`: buffers of
+    at least phase's shape (float64, float32, float32), reused block after block."""
+    rows = phase.shape[-2]
+    wrapped, near, wave = (buffer[..., :rows, :] for buffer in scratch)
+    np.multiply(phase, 1 / (2 * np.pi), out=wrapped)
     np.rint(wrapped, out=wrapped)
     wrapped *= -2 * np.pi
-    near = np.empty(mag.shape, dtype=np.float32)  # in [-pi, pi]: float32 keeps such angles to 2e-7
     np.add(wrapped, phase, out=near, casting="same_kind")  # summed in float64, rounded once on the way out
-    del wrapped, phase
-    out = np.empty(mag.shape, dtype=np.complex64)
-    np.multiply(mag, np.cos(near), out=out.real)
-    np.multiply(mag, np.sin(near), out=out.imag)
-    return out
+    np.cos(near, out=wave)
+    np.multiply(mag, wave, out=out.real)
+    np.sin(near, out=wave)
+    np.multiply(mag, wave, out=out.imag)
 
 
 @functools.cache
