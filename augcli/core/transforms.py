@@ -323,11 +323,13 @@ def _step_of(steps: list[Transform], position: int, record: dict[str, Any], para
     candidates = [k for k in range(position, len(steps)) if steps[k].name == name]
     if not candidates:
         raise ReplayError(f"the record of {name} does not follow the recipe's order of transforms")
-    refusals = [(k, steps[k].replay_problem(params, info)) for k in (candidates if step is None else candidates[:1])]
-    taken = next((k for k, why in refusals if why is None), None)
-    if taken is None:
-        raise ReplayError(f"the record of {name} is not one this recipe could have drawn: {refusals[0][1]}")
-    return taken
+    first_refusal = None
+    for k in candidates if step is None else candidates[:1]:
+        why = steps[k].replay_problem(params, info)
+        if why is None:
+            return k
+        first_refusal = first_refusal or why
+    raise ReplayError(f"the record of {name} is not one this recipe could have drawn: {first_refusal}")
 
 
 class Composition(Transform):
