@@ -600,8 +600,8 @@ class PartnerLoader:
         parts = PurePosixPath(relative).parts
         if self.root is None or not parts or PurePosixPath(relative).is_absolute() or ".." in parts:
             raise InputError(f"partner {relative!r} is not a path under INPUT")
-        if not claims(self.section, relative) or tail_matches(relative, self.section.passthrough):
-            raise InputError(f"partner {relative!r} is not an input this section augments")  # (a replayed record names it)
+        if not claims(self.section, relative) or tail_matches(relative, self.section.passthrough):  # a record's
+            raise InputError(f"partner {relative!r} is not an input this section augments")
         decoded, annotations = DecodedCache.of(self.section).get(self.modality, self.root / relative, self.section)
         picture = Picture(decoded.pixels)
         if annotations is not None:
