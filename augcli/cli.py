@@ -35,7 +35,7 @@ def _fail(message: str, code: int = EXIT_USAGE) -> None:
 
 def _call(job, *args, **kwargs):
     """Run a job with the terminal as its console; its error or exit code ends the process."""
-    from augcli.core.recipe import RecipeError
+    from augcli.core.errors import RecipeError
 
     try:
         result = job(*args, console=CLICK_CONSOLE, **kwargs)

@@ -3,6 +3,15 @@
 from __future__ import annotations
 
 
+class RecipeError(Exception):
+    """An invalid recipe; `problems` holds one located, self-explaining message per problem. (Here,
+    where nothing heavy is imported: the command line catches it before numpy is loaded.)"""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("\n".join(problems))
+        self.problems = problems
+
+
 class InputError(ValueError):
     """One input file cannot be used (undecodable, unsupported, too large); the run goes on.
 

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from augcli.core.errors import RecipeError as RecipeError  # (defined where the command line reads it cheaply)
 from augcli.core.files import NotRegularFileError, open_input
 from augcli.core.params import Flag, Globs, Number, Param, ParamError, Target, TransformList
 from augcli.core.suggest import did_you_mean
@@ -40,14 +41,6 @@ SECTION_KEYS = {
 SECTION_KEYS["transforms"].kind = "list of transforms"
 BALANCED = ("image", "audio", "text")  # modalities whose copies are files of their own, counted per class
 MAX_RECIPE_BYTES = 1 << 20
-
-
-class RecipeError(Exception):
-    """An invalid recipe; `problems` holds one located, self-explaining message per problem."""
-
-    def __init__(self, problems: list[str]) -> None:
-        super().__init__("\n".join(problems))
-        self.problems = problems
 
 
 @dataclass
