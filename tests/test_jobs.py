@@ -101,3 +101,27 @@ def test_a_worker_is_set_up_by_the_modalities_it_serves(tmp_path):
     done = subprocess.run([sys.executable, "-c", script, str(tmp_path / "out")], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
     assert done.stdout.split() == ["False", "1"]
+
+
+def test_a_first_run_starts_its_pool_before_numpy_is_imported(tmp_path):
+    """The early pool start overlaps the fork server's imports with this process's: nothing the
+    command line does before it (the recipe error it catches included) may import numpy."""
+    import subprocess
+    import sys
+
+    (tmp_path / "in").mkdir()
+    for name in ("a.txt", "b.txt"):
+        (tmp_path / "in" / name).write_text("a line\n")
+    (tmp_path / "r.yaml").write_text("text:\n  transforms: [swap_words]\n")
+    script = (
+        "import sys\n"
+        "from augcli import cli, jobs\n"
+        "def early(*args, **kwargs):\n"
+        "    print('numpy' in sys.modules)\n"
+        "    raise SystemExit(0)\n"
+        "jobs.start_pool_early = early\n"
+        "cli.main(['run', *sys.argv[1:], '--workers', '2'])\n"
+    )
+    args = [str(tmp_path / "r.yaml"), str(tmp_path / "in"), str(tmp_path / "out")]
+    done = subprocess.run([sys.executable, "-c", script, *args], capture_output=True, text=True, timeout=60)
+    assert done.stdout.strip() == "False", done.stdout + done.stderr
