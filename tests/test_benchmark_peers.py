@@ -95,3 +95,24 @@ def test_without_ensurepip_the_venv_is_filled_by_this_interpreters_pip(venvs, mo
     install = next(c for c in commands if "install" in c)
     assert install[:5] == [sys.executable, "-m", "pip", "--python", python] and install[-1] == "somepeer==1.0"
     assert not (Path(python).parent / "pip").exists() and (Path(python).parent.parent / peers.READY).is_file()
+
+
+def test_a_venv_being_made_is_waited_for_not_made_twice(venvs):
+    """Two benchmarks started together: the second waits on the first's lock, then finds it ready."""
+    import fcntl
+    import threading
+
+    folder = peers.venv_folder("nlpaug")
+    folder.parent.mkdir(parents=True)
+    answers: list[str] = []
+    with open(folder.parent / f"{folder.name}.lock", "w") as held:
+        fcntl.flock(held, fcntl.LOCK_EX)  # as a benchmark making the venv holds it
+        waiting = threading.Thread(target=lambda: answers.append(peers.peer_python("nlpaug")))
+        waiting.start()
+        waiting.join(0.5)
+        assert waiting.is_alive() and not answers  # waits: it does not start a second venv beside
+        (folder / "bin").mkdir(parents=True)
+        (folder / "bin" / "python").write_text("")
+        (folder / peers.READY).write_text("")
+    waiting.join(10)
+    assert answers == [str(folder / "bin" / "python")]
