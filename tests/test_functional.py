@@ -75,6 +75,26 @@ def test_sharpness_and_noise_keep_their_arithmetic(dtype, shape):
             assert np.array_equal(got[..., 3], pixels[..., 3])
 
 
+@pytest.mark.parametrize("stripe_bytes", [1, 4000, F._STRIPE_BYTES])
+@pytest.mark.parametrize("shape", [(301, 211, 3), (97, 1), (2, 50), (133, 70, 4)])
+def test_sharpness_in_stripes_gives_the_whole_pictures_bytes(monkeypatch, stripe_bytes, shape):
+    """Sharpness works a few rows at a time (speed): each stripe's edge rows must see their true
+    neighbours and only the picture's own edges keep their values, whatever the stripe height."""
+    monkeypatch.setattr(F, "_STRIPE_BYTES", stripe_bytes)
+    rng = np.random.default_rng(11)
+    pixels = cv2.GaussianBlur(rng.integers(0, 256, shape, dtype=np.uint8), (7, 7), 2)  # photo-like and noisy
+    pixels = pixels.reshape(shape)
+    colour = pixels[..., :3] if len(shape) == 3 else pixels
+    original = colour.astype(np.float32)
+    smooth = cv2.filter2D(original, -1, F._SMOOTH, borderType=cv2.BORDER_REPLICATE).reshape(original.shape)
+    smooth[0], smooth[-1], smooth[:, 0], smooth[:, -1] = original[0], original[-1], original[:, 0], original[:, -1]
+    for factor in (0.0, 1.41, 3.0):
+        want = np.clip(np.rint(smooth + np.float32(factor) * (original - smooth)), 0, 255).astype(np.uint8)
+        got = F.sharpness(pixels, factor)
+        assert got.shape == pixels.shape
+        assert np.array_equal(got[..., :3] if len(shape) == 3 else got, want)
+
+
 def test_salt_and_pepper_hits_the_requested_fraction():
     grey = np.full((400, 400), 128, np.uint8)
     out = F.salt_pepper(grey, amount=0.1, salt_ratio=0.25, seed=1)
