@@ -103,3 +103,20 @@ def test_composition_algebra_matches_sequential_float_maps():
 
     np.testing.assert_allclose(apply(a.then(b), x), apply(b, apply(a, x)))
     assert math.isclose(float(a.then(b).a[0, 0]), 0.6 * 1.3)
+
+
+def test_maps_share_their_constant_parts_read_only():
+    """The identity, zeros and fixed maps are built once per channel count and shared by every
+    map after: none may be changed in place, and drawing maps never changes another's values."""
+    before = color.identity(3)
+    for factor in (0.0, 2.5, -1.0):
+        for make in (color.brightness, color.contrast, color.saturation):
+            made = make(factor, 3)
+            assert made.a is not before.a
+    assert np.array_equal(before.a, np.eye(3)) and not before.b_mean.any() and not before.bias.any()
+    assert np.array_equal(color.brightness(2.5, 3).a, 2.5 * np.eye(3))
+    assert np.array_equal(color.contrast(0.25, 3).b_mean, 0.75 * np.outer(np.ones(3), color.LUMA))
+    assert color.invert(3) is color.invert(3) and color.grayscale(1) is color.grayscale(1)
+    for shared in (before.a, before.b_mean, before.bias, color.invert(3).a, color.grayscale(3).a):
+        assert not shared.flags.writeable
+    assert color.contrast(0.5, 3).uses_mean and not color.brightness(0.5, 3).uses_mean

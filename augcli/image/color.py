@@ -8,6 +8,7 @@ affine image of the mean). Intermediate results are not clipped between merged s
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 
@@ -35,7 +36,7 @@ class ColorMap:
     def channels(self) -> int:
         return self.a.shape[0]
 
-    @property
+    @functools.cached_property
     def uses_mean(self) -> bool:
         return bool(self.b_mean.any())
 
@@ -54,32 +55,56 @@ class ColorMap:
         out = np.empty((channels, channels + 1))
         out[:, :channels] = self.a
         np.multiply(self.bias, scale, out=out[:, channels])
-        if self.b_mean.any():
+        if self.uses_mean:
             out[:, channels] += self.b_mean @ np.asarray(mean, float)
         return out
 
 
+def _constant(values: np.ndarray) -> np.ndarray:
+    values.flags.writeable = False  # shared by every map of that channel count
+    return values
+
+
+@functools.cache
+def _parts(channels: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The identity, a zero matrix and a zero vector of `channels`: built once (a map is made on
+    every call of a training loop, and numpy's constructors cost more than the map's arithmetic)."""
+    return (
+        _constant(np.eye(channels)),
+        _constant(np.zeros((channels, channels))),
+        _constant(np.zeros(channels)),
+    )
+
+
+@functools.cache
+def _grey_spread(channels: int) -> np.ndarray:
+    """Every row the channel's luma weights: the matrix that sends a pixel to its grey."""
+    return _constant(np.outer(np.ones(channels), luma_weights(channels)))
+
+
 def identity(channels: int) -> ColorMap:
-    return ColorMap(np.eye(channels), np.zeros((channels, channels)), np.zeros(channels))
+    eye, zeros, bias = _parts(channels)
+    return ColorMap(eye, zeros, bias)
 
 
 def brightness(factor: float, channels: int) -> ColorMap:
     """Multiply every channel: 0 gives black, 1 the original."""
-    return ColorMap(np.eye(channels) * factor, np.zeros((channels, channels)), np.zeros(channels))
+    eye, zeros, bias = _parts(channels)
+    return ColorMap(eye * factor, zeros, bias)
 
 
 def contrast(factor: float, channels: int) -> ColorMap:
     """Blend with the mean grey level of the image: 0 gives flat grey, 1 the original."""
-    spread = np.outer(np.ones(channels), luma_weights(channels))
-    return ColorMap(np.eye(channels) * factor, (1.0 - factor) * spread, np.zeros(channels))
+    eye, _, bias = _parts(channels)
+    return ColorMap(eye * factor, (1.0 - factor) * _grey_spread(channels), bias)
 
 
 def saturation(factor: float, channels: int) -> ColorMap:
     """Blend each pixel with its own grey: 0 gives grayscale, 1 the original."""
     if channels != 3:
         return identity(channels)
-    grey = np.outer(np.ones(3), LUMA)
-    return ColorMap(factor * np.eye(3) + (1.0 - factor) * grey, np.zeros((3, 3)), np.zeros(3))
+    eye, zeros, bias = _parts(3)
+    return ColorMap(factor * eye + (1.0 - factor) * _grey_spread(3), zeros, bias)
 
 
 def hue(shift: float, channels: int) -> ColorMap:
@@ -93,14 +118,19 @@ def hue(shift: float, channels: int) -> ColorMap:
     angle = -2.0 * math.pi * shift  # negative in YIQ turns red towards green, as HSV hue grows
     c, s = math.cos(angle), math.sin(angle)
     rotate = np.array([[1.0, 0.0, 0.0], [0.0, c, -s], [0.0, s, c]])
-    return ColorMap(_YIQ_TO_RGB @ rotate @ _RGB_TO_YIQ, np.zeros((3, 3)), np.zeros(3))
+    _, zeros, bias = _parts(3)
+    return ColorMap(_YIQ_TO_RGB @ rotate @ _RGB_TO_YIQ, zeros, bias)
 
 
+@functools.cache
 def grayscale(channels: int) -> ColorMap:
     """Every channel becomes the pixel's luma (the channel count is kept)."""
-    grey = np.outer(np.ones(channels), luma_weights(channels))
-    return ColorMap(grey, np.zeros((channels, channels)), np.zeros(channels))
+    _, zeros, bias = _parts(channels)
+    return ColorMap(_grey_spread(channels), zeros, bias)
 
 
+@functools.cache
 def invert(channels: int) -> ColorMap:
-    return ColorMap(-np.eye(channels), np.zeros((channels, channels)), np.ones(channels))
+    """Every value v becomes 1 - v (a fixed map: one per channel count)."""
+    eye, zeros, _ = _parts(channels)
+    return ColorMap(_constant(-eye), zeros, _constant(np.ones(channels)))

@@ -373,8 +373,9 @@ def _treats_channels_alike(matrix: np.ndarray) -> bool:
     for i, row in enumerate(rows):
         if row[-1] != bias or row[i] != scale:
             return False
-        if any(value != 0 for j, value in enumerate(row[:-1]) if j != i):
-            return False
+        for j in range(len(row) - 1):
+            if j != i and row[j] != 0:
+                return False
     return True
 
 
