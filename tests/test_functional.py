@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import io
+
 import cv2
 import numpy as np
 import pytest
+from PIL import Image
 
 from augcli.image import functional as F
 from tests.conftest import gradient_rgb
@@ -151,6 +154,30 @@ def test_jpeg_compression_loses_more_at_lower_quality():
     image = gradient_rgb(64, 64)
     error = {q: np.abs(F.jpeg_compression(image, q).astype(int) - image).mean() for q in (10, 90)}
     assert 0 < error[90] < error[10]
+
+
+@pytest.mark.parametrize("quality", [1, 37, 95])
+@pytest.mark.parametrize("shape", [(61, 83, 3), (61, 83), (5, 3, 3), (30, 20, 4), (30, 20, 2)])
+def test_jpeg_compression_is_pillows_round_trip(shape, quality):
+    """OpenCV encodes and decodes (faster): the pixels must be Pillow's own JPEG round trip, for
+    RGB, grey, and the colour of pictures with alpha (alpha kept); 16 bits go as their top 8."""
+    rng = np.random.default_rng(quality)
+    pixels = cv2.GaussianBlur(rng.integers(0, 256, shape, dtype=np.uint8), (5, 5), 1.5).reshape(shape)
+    for depth in (np.uint8, np.uint16):
+        low_bits = rng.integers(0, 256, shape, dtype=np.uint16)
+        given = (pixels.astype(np.uint16) << 8) | low_bits if depth == np.uint16 else pixels  # top 8 bits: pixels
+        colour = pixels if len(shape) == 2 or shape[2] == 3 else pixels[..., :-1]
+        colour = colour[..., 0] if colour.ndim == 3 and colour.shape[2] == 1 else colour
+        buffer = io.BytesIO()
+        Image.fromarray(colour).save(buffer, format="JPEG", quality=quality)
+        want = np.asarray(Image.open(buffer))
+        got = F.jpeg_compression(given.astype(depth), quality)
+        assert got.dtype == depth and got.shape == given.shape
+        got_colour = got if len(shape) == 2 or shape[2] == 3 else got[..., :-1]
+        got_colour = got_colour[..., 0] if got_colour.ndim == 3 and got_colour.shape[2] == 1 else got_colour
+        assert np.array_equal(got_colour, want.astype(depth) * (257 if depth == np.uint16 else 1))
+        if len(shape) == 3 and shape[2] in (2, 4):
+            assert np.array_equal(got[..., -1], given[..., -1])
 
 
 def test_downscale_keeps_flat_areas_and_removes_fine_detail():

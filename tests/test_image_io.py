@@ -203,3 +203,33 @@ def test_jpegs_opencv_does_not_take_go_through_pillow(tmp_path):
         with Image.open(path) as opened:
             assert image_io._plain_jpeg(opened, path) is None
     assert image_io.load(trailing).pixels.shape == (30, 40, 3)
+
+
+def _pillow_jpeg(pixels: np.ndarray, quality: int, **save) -> bytes:
+    buffer = io.BytesIO()
+    Image.fromarray(pixels).save(buffer, format="JPEG", quality=quality, **save)
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize("quality", [1, 50, 95, 100])
+@pytest.mark.parametrize("size", [(1, 1), (7, 3), (48, 64), (250, 333)])
+def test_plain_jpegs_are_written_byte_for_byte_as_pillow_writes_them(size, quality):
+    """RGB and grey JPEGs are encoded by OpenCV (faster): the file must be Pillow's own."""
+    rng = np.random.default_rng(sum(size) + quality)
+    rgb = np.clip(gradient_rgb(size[1], size[0]).astype(int) + rng.integers(-40, 41, (*size, 3)), 0, 255)
+    for pixels in (rgb.astype(np.uint8), rgb[:, :, 1].astype(np.uint8)):
+        mode = "RGB" if pixels.ndim == 3 else "L"
+        decoded = image_io.Decoded(pixels, "JPEG", mode)
+        assert image_io.encode(pixels, decoded, {**DEFAULT, "quality": quality}) == _pillow_jpeg(pixels, quality)
+
+
+def test_jpegs_keep_their_dpi_and_colour_profile():
+    """What OpenCV cannot write (a JFIF density, an ICC profile) sends the copy through Pillow."""
+    icc = Image.new("RGB", (1, 1)).info.get("icc_profile") or b"\0" * 128 + b"acsp" + b"\0" * 64
+    pixels = gradient_rgb(40, 30)
+    for info in ({"dpi": (300, 300)}, {"icc_profile": icc}):
+        decoded = image_io.Decoded(pixels, "JPEG", "RGB", info=info)
+        again = reopen(image_io.encode(pixels, decoded, DEFAULT))
+        for key, value in info.items():
+            assert again.info.get(key) == value
+        assert image_io.encode(pixels, decoded, DEFAULT) == _pillow_jpeg(pixels, 95, **info)
