@@ -158,9 +158,11 @@ def test_jpeg_compression_loses_more_at_lower_quality():
 
 @pytest.mark.parametrize("quality", [1, 37, 95])
 @pytest.mark.parametrize("shape", [(61, 83, 3), (61, 83), (5, 3, 3), (30, 20, 4), (30, 20, 2)])
-def test_jpeg_compression_is_pillows_round_trip(shape, quality):
+@pytest.mark.parametrize("read_rgb", [F._READ_RGB, None])  # None: OpenCV before 4.10
+def test_jpeg_compression_is_pillows_round_trip(monkeypatch, read_rgb, shape, quality):
     """OpenCV encodes and decodes (faster): the pixels must be Pillow's own JPEG round trip, for
     RGB, grey, and the colour of pictures with alpha (alpha kept); 16 bits go as their top 8."""
+    monkeypatch.setattr(F, "_READ_RGB", read_rgb)
     rng = np.random.default_rng(quality)
     pixels = cv2.GaussianBlur(rng.integers(0, 256, shape, dtype=np.uint8), (5, 5), 1.5).reshape(shape)
     for depth in (np.uint8, np.uint16):

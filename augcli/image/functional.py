@@ -582,6 +582,9 @@ def motion_blur(pixels: np.ndarray, length: int, angle: float) -> np.ndarray:
     return cv2.filter2D(pixels, -1, motion_kernel(length, angle), borderType=cv2.BORDER_REFLECT_101)
 
 
+_READ_RGB = getattr(cv2, "IMREAD_COLOR_RGB", None)  # OpenCV 4.10 and later
+
+
 @on_colour
 def jpeg_compression(pixels: np.ndarray, quality: int) -> np.ndarray:
     """Encode as JPEG at `quality` and decode again, keeping its block and ringing artefacts. OpenCV
@@ -590,9 +593,12 @@ def jpeg_compression(pixels: np.ndarray, quality: int) -> np.ndarray:
     sixteen = pixels.dtype == np.uint16
     data = (pixels >> 8).astype(np.uint8) if sixteen else pixels
     encoded = image_io.opencv_jpeg(data, quality)
-    if encoded is not None:
-        flag = cv2.IMREAD_COLOR_RGB if data.ndim == 3 else cv2.IMREAD_GRAYSCALE
-        decoded = cv2.imdecode(np.frombuffer(encoded, np.uint8), flag)
+    if encoded is not None and data.ndim == 2:
+        decoded = cv2.imdecode(np.frombuffer(encoded, np.uint8), cv2.IMREAD_GRAYSCALE)
+    elif encoded is not None and _READ_RGB is not None:
+        decoded = cv2.imdecode(np.frombuffer(encoded, np.uint8), _READ_RGB)
+    elif encoded is not None:  # OpenCV before 4.10 decodes to BGR only
+        decoded = cv2.cvtColor(cv2.imdecode(np.frombuffer(encoded, np.uint8), cv2.IMREAD_COLOR), cv2.COLOR_BGR2RGB)
     else:  # a picture of another kind: Pillow's own round trip
         buffer = io.BytesIO()
         Image.fromarray(data).save(buffer, format="JPEG", quality=int(quality))
