@@ -233,3 +233,12 @@ def test_jpegs_keep_their_dpi_and_colour_profile():
         for key, value in info.items():
             assert again.info.get(key) == value
         assert image_io.encode(pixels, decoded, DEFAULT) == _pillow_jpeg(pixels, 95, **info)
+
+
+def test_a_jpeg_too_wide_for_the_format_fails_as_pillow_says_with_no_opencv_log(capfd):
+    pixels = np.zeros((2, image_io.JPEG_LARGEST + 1, 3), np.uint8)
+    with pytest.raises(OSError):
+        image_io.encode(pixels, image_io.Decoded(pixels, "JPEG", "RGB"), DEFAULT)
+    assert "ERROR" not in capfd.readouterr().err
+    edge = np.zeros((2, image_io.JPEG_LARGEST, 3), np.uint8)  # the largest side JPEG holds still goes
+    assert reopen(image_io.encode(edge, image_io.Decoded(edge, "JPEG", "RGB"), DEFAULT)).size == (65500, 2)

@@ -403,13 +403,16 @@ def _to_image(pixels: np.ndarray, decoded: Decoded, fmt: str, notes: list[str]) 
     return image
 
 
+JPEG_LARGEST = 65500  # libjpeg-turbo's longest side
+
+
 def opencv_jpeg(pixels: np.ndarray, quality: int) -> bytes | None:
     """An 8-bit RGB or grey picture as a baseline JPEG by OpenCV: the file Pillow writes, byte for
     byte (the same libjpeg-turbo and settings; a test compares them), in 80% of Pillow's time
     and without a Pillow image between. None for any other kind (Pillow writes those)."""
     colour = pixels.ndim == 3 and pixels.shape[2] == 3
-    if pixels.dtype != np.uint8 or not (colour or pixels.ndim == 2):
-        return None
+    if pixels.dtype != np.uint8 or not (colour or pixels.ndim == 2) or max(pixels.shape[:2]) > JPEG_LARGEST:
+        return None  # (past JPEG's largest side OpenCV logs an error of its own; Pillow raises one)
     import cv2
 
     source = cv2.cvtColor(pixels, cv2.COLOR_RGB2BGR) if colour else np.ascontiguousarray(pixels)
