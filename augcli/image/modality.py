@@ -475,7 +475,7 @@ def _apply(
     final: ImageInfo | None = None,
 ) -> ImageCopy:
     _check_output_size(applied, final)
-    if _mixes(applied) or (notes and any(n.get("name") == OBJECT_BALANCE for n in notes)):
+    if _mixes(applied) or any(n.get("name") == OBJECT_BALANCE for n in notes):
         return _apply_mixing(section, pixels, applied, found, notes, partners, own_class)
     out = run_ops(pixels, [a.transform.op(a.info, **a.params) for a in applied])
     records = records_of(section.transforms, applied) + notes

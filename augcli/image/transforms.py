@@ -43,12 +43,6 @@ class ImageInfo:
         h, w = pixels.shape[:2]
         return cls(w, h, F.colour_count(pixels), pixels.ndim == 3 and pixels.shape[2] in (2, 4))
 
-    def resized(self, width: int, height: int) -> ImageInfo:
-        """The same description at a new size (what a geometric step leaves; asked on every call)."""
-        if type(self) is ImageInfo:  # dataclasses.replace costs 3x the constructor
-            return ImageInfo(width, height, self.channels, self.alpha)
-        return replace(self, width=width, height=height)
-
 
 def _integer(rng: np.random.Generator, span: tuple[int, int]) -> int:
     lo, hi = span
@@ -121,7 +115,7 @@ class Geometric(ImageTransform):
         _, (width, height) = self.geometry(info, **params)
         if width == info.width and height == info.height:
             return info  # frozen: the same description serves (a flip, a rotation)
-        return info.resized(width, height)
+        return replace(info, width=width, height=height)
 
     def op(self, info: ImageInfo, **params: Any) -> Op:
         matrix, size = self.geometry(info, **params)
