@@ -145,6 +145,43 @@ def test_skipped_canvases_cost_nothing_when_they_cut_nothing():
         assert F.fill_outside(out, matrix, size, (0,), merged.matrix, (64, 48)) is out
 
 
+def _filled_outside_by_the_formula(pixels, canvas_to_output, canvas_size, fill):
+    """Every output pixel whose centre maps (in float32, as the kernel maps it) off the canvas gets the fill."""
+    height, width = pixels.shape[:2]
+    m = np.linalg.inv(canvas_to_output).astype(np.float32)
+    grid_y, grid_x = np.mgrid[0:height, 0:width].astype(np.float32)
+    w = m[2, 0] * grid_x + m[2, 1] * grid_y + m[2, 2]
+    sx = (m[0, 0] * grid_x + m[0, 1] * grid_y + m[0, 2]) / w
+    sy = (m[1, 0] * grid_x + m[1, 1] * grid_y + m[1, 2]) / w
+    lo, hi_x, hi_y = -0.5 - F._EPS, canvas_size[0] - 0.5 + F._EPS, canvas_size[1] - 0.5 + F._EPS
+    out = pixels.copy()
+    out[(sx < lo) | (sx > hi_x) | (sy < lo) | (sy > hi_y)] = F.fill_pixel(fill, pixels)
+    return out
+
+
+@pytest.mark.parametrize("stripe_bytes", [1, 3000, F._STRIPE_BYTES])
+@pytest.mark.parametrize("channels", [None, 2, 3, 4])
+def test_pixels_off_a_skipped_canvas_get_the_fill_row_stripe_by_stripe(monkeypatch, stripe_bytes, channels):
+    """The fill is decided a few rows at a time and written by OpenCV's masked passes: the same
+    pixels as the whole-picture float32 formula, for affine and perspective maps, 8 and 16 bits."""
+    monkeypatch.setattr(F, "_STRIPE_BYTES", stripe_bytes)
+    rng = np.random.default_rng(channels or 1)
+    angle = np.deg2rad(14.0)
+    turned = np.array([[np.cos(angle), -np.sin(angle), 12.0], [np.sin(angle), np.cos(angle), -9.0], [0, 0, 1]])
+    tilted = turned.copy()
+    tilted[2, :2] = (4e-4, -3e-4)
+    for dtype, fill in ((np.uint8, (30, 60, 90)), (np.uint16, (200,))):
+        shape = (70, 90) if channels is None else (70, 90, channels)
+        pixels = rng.integers(0, np.iinfo(dtype).max, shape, dtype=dtype)
+        pixels.flags.writeable = False  # the caller's picture: never written
+        for canvas_to_output in (turned, tilted):
+            want = _filled_outside_by_the_formula(pixels, canvas_to_output, (80, 64), fill)
+            got = F.fill_outside(pixels, canvas_to_output, (80, 64), fill, np.eye(3), (90, 70))
+            assert got is not pixels and np.array_equal(got, want)
+            changed = (got != pixels).any(axis=-1) if channels else got != pixels
+            assert 0.02 < changed.mean() < 0.5  # some pixels fall off the canvas, most stay
+
+
 def test_a_crop_then_pad_gets_a_border_not_the_cropped_off_pixels():
     image = gradient_rgb(20, 20)
     crop = RandomResizedCrop(size=[10, 10]).op(ImageInfo.of(image), top=5, left=5, height=10, width=10)

@@ -320,14 +320,26 @@ def fill_outside(
         return pixels
     if _inside(_corners(*source_size, edges=True) @ (to_canvas @ source_to_output).T, canvas_size):
         return pixels
-    grid_y, grid_x = np.mgrid[0:height, 0:width].astype(np.float32)
     m = to_canvas.astype(np.float32)
-    w = m[2, 0] * grid_x + m[2, 1] * grid_y + m[2, 2]
-    sx = (m[0, 0] * grid_x + m[0, 1] * grid_y + m[0, 2]) / w
-    sy = (m[1, 0] * grid_x + m[1, 1] * grid_y + m[1, 2]) / w
-    outside = _off_canvas(sx, sy, canvas_size)
-    out = pixels.copy()
-    out[outside] = fill_pixel(fill, pixels)
+    affine = m[2, 0] == 0 and m[2, 1] == 0 and m[2, 2] == 1  # every w is then exactly 1: no division
+    xs = np.arange(width, dtype=np.float32)[None, :]
+    out, colour = pixels, None
+    rows = max(1, _STRIPE_BYTES // (width * 4))
+    for top in range(0, height, rows):  # a few rows at a time: the float work stays in cache
+        ys = np.arange(top, min(height, top + rows), dtype=np.float32)[:, None]
+        sx = m[0, 0] * xs + m[0, 1] * ys + m[0, 2]
+        sy = m[1, 0] * xs + m[1, 1] * ys + m[1, 2]
+        if not affine:
+            w = m[2, 0] * xs + m[2, 1] * ys + m[2, 2]
+            sx, sy = sx / w, sy / w
+        outside = _off_canvas(sx, sy, canvas_size)
+        if outside.any():
+            if out is pixels:  # copied only now: `pixels` may be the caller's (a whole-picture window)
+                out = pixels.copy()
+                colour = tuple(float(v) for v in np.atleast_1d(fill_pixel(fill, pixels)))
+            stripe, where = out[top : top + len(ys)], outside.view(np.uint8)
+            cv2.subtract(stripe, stripe, dst=stripe, mask=where)  # OpenCV's masked passes: 4x numpy's
+            cv2.add(stripe, colour, dst=stripe, mask=where)  # boolean indexing (0 + colour: no clipping)
     return out
 
 
