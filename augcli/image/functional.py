@@ -296,9 +296,14 @@ def _inside(points: np.ndarray, size: tuple[int, int]) -> bool:
     return not _off_canvas(points[:, 0] / points[:, 2], points[:, 1] / points[:, 2], size).any()
 
 
+@functools.lru_cache(maxsize=64)
 def _corners(width: int, height: int, edges: bool) -> np.ndarray:
+    """A picture's four corner pixel centres (or outer edges) as homogeneous rows; kept per size
+    (read-only): every merged warp asks for them per skipped canvas, per copy."""
     lo, w, h = (-0.5, width - 0.5, height - 0.5) if edges else (0, width - 1, height - 1)
-    return np.array([[lo, lo, 1], [w, lo, 1], [w, h, 1], [lo, h, 1]], float)
+    corners = np.array([[lo, lo, 1], [w, lo, 1], [w, h, 1], [lo, h, 1]], float)
+    corners.flags.writeable = False
+    return corners
 
 
 def fill_outside(
