@@ -331,3 +331,22 @@ def test_a_geometry_asked_with_numpy_parameters_is_built_not_compared():
     first = perspective.geometry(info, corners=corners.copy())
     again = perspective.geometry(info, corners=corners.copy())
     assert np.array_equal(first[0], again[0]) and first[1] == again[1]
+
+
+def test_the_corner_test_decides_as_numpy_does_edges_zeros_and_infinities_included():
+    """Whether a canvas cuts anything is decided on four corners in plain floats (speed): it must
+    give numpy's answer, which decides the pixels, for points on the edges, w of 0 and non-finite values."""
+    rng = np.random.default_rng(3)
+    edges = [-0.5 - F._EPS, 99.5 + F._EPS, np.nextafter(-0.5 - F._EPS, -1), np.nextafter(99.5 + F._EPS, 200)]
+    specials = [0.0, -0.0, np.inf, -np.inf, np.nan, *edges]
+    with np.errstate(all="ignore"):
+        for trial in range(3000):
+            points = rng.normal(50, 80, (4, 3))
+            points[:, 2] = rng.normal(1, 0.3, 4) if trial % 2 else 1.0
+            if trial % 3 == 0:
+                points[:, 0] = rng.choice(edges, 4) * points[:, 2]
+            if trial % 5 == 0:
+                points[rng.integers(0, 4), rng.integers(0, 3)] = specials[trial % len(specials)]
+            size = (100, int(rng.integers(1, 200)))
+            x, y = points[:, 0] / points[:, 2], points[:, 1] / points[:, 2]
+            assert F._inside(points, size) == (not F._off_canvas(x, y, size).any()), (points, size)

@@ -292,8 +292,14 @@ def _off_canvas(xs: np.ndarray, ys: np.ndarray, size: tuple[int, int]) -> np.nda
 
 
 def _inside(points: np.ndarray, size: tuple[int, int]) -> bool:
-    """Whether every (x, y, w) homogeneous point lies on a size canvas."""
-    return not _off_canvas(points[:, 0] / points[:, 2], points[:, 1] / points[:, 2], size).any()
+    """Whether every (x, y, w) homogeneous point lies on a size canvas. Plain floats (the same
+    IEEE division and comparisons as numpy's, a tenth of the time for four points); numpy's own
+    rules where a w is 0 or a value is not finite."""
+    rows = points.tolist()
+    if not all(w != 0.0 and math.isfinite(x + y + w) for x, y, w in rows):
+        return not _off_canvas(points[:, 0] / points[:, 2], points[:, 1] / points[:, 2], size).any()
+    lo, hi_x, hi_y = -0.5 - _EPS, size[0] - 0.5 + _EPS, size[1] - 0.5 + _EPS
+    return all(lo <= x / w <= hi_x and lo <= y / w <= hi_y for x, y, w in rows)
 
 
 @functools.lru_cache(maxsize=64)
