@@ -333,7 +333,7 @@ def run(
     Word-level transforms run sample by sample; a batched transform (back_translation,
     contextual_words) runs once over every sample that it fires on, so a model sees full batches.
     """
-    tokens = [F.tokenize(text) for text in texts]
+    tokens = [_source_tokens(text) for text in texts]
     for transform in transforms:
         if isinstance(transform, BatchedTransform):
             chosen = [k for k in range(len(texts)) if transform.p >= 1.0 or rand.random() < transform.p]
@@ -344,6 +344,25 @@ def run(
         else:
             tokens = [_run_one(transform, sample, rand, lexicon, fired) for sample in tokens]
     return ["".join(sample) for sample in tokens]
+
+
+_SOURCE_TOKENS: dict[str, tuple[str, ...]] = {}
+_SOURCE_TOKENS_KEPT = 1 << 16  # samples; a table's copies are made one after another over the same samples
+_SOURCE_TOKENS_LONGEST = 4096  # characters: a long document is tokenized again rather than kept
+
+
+def _source_tokens(text: str) -> list[str]:
+    """A sample's tokens, kept between the copies of one table or file (every copy starts from the
+    same samples: tokenizing them again was a tenth of a text run). A fresh list each time: the
+    kept tuple is never handed out."""
+    kept = _SOURCE_TOKENS.get(text)
+    if kept is None:
+        if len(text) > _SOURCE_TOKENS_LONGEST:
+            return F.tokenize(text)
+        if len(_SOURCE_TOKENS) >= _SOURCE_TOKENS_KEPT:
+            _SOURCE_TOKENS.clear()
+        kept = _SOURCE_TOKENS[text] = tuple(F.tokenize(text))
+    return list(kept)
 
 
 def _run_one(transform, tokens, rand, lexicon, fired):
