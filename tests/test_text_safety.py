@@ -592,3 +592,49 @@ def test_the_filter_reads_only_shipped_files_in_a_fresh_process():
     code += "assert 'lemminflect' not in sys.modules; print(len(lexicon.wordnet()))"  # its forms ship with the lists
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT)
     assert int(out.stdout) > 48000
+
+
+def _slow(words: safety.WordFilter) -> safety.WordFilter:
+    """The same filter with its remembered per-word answers bypassed: every text read in full."""
+    slow = safety.WordFilter(words.terms, safe=words.safe)
+    slow._all_inert = lambda _words: False  # type: ignore[method-assign]
+    slow._may_spell = slow._text_may_spell  # type: ignore[method-assign]
+    return slow
+
+
+@pytest.mark.parametrize("vocabulary", ["safe", "exclude_only"])
+def test_remembered_word_answers_never_change_what_the_filter_finds(tmp_path, vocabulary):
+    """A copy is checked word by word from remembered answers (speed): on texts built from excluded
+    forms, phrase words (in and out of order), rooted and innocent words, single letters and
+    disguised glyphs, every answer must be the full reading's."""
+    import random
+
+    if vocabulary == "safe":
+        fast = safety.word_filter()
+    else:
+        listed = tmp_path / "exclude.txt"
+        listed.write_text("blue moon\nred\nx y\nzebra crossing\n", encoding="utf-8")
+        fast = safety.word_filter("all", str(listed))
+    slow = _slow(fast)
+    phrases = [term.split() for term in fast.terms if " " in term][:60]
+    pool = sorted(fast.single)[:: max(1, len(fast.single) // 80)] + [w for p in phrases for w in p]
+    pool += ["the", "a", "i", "x", "y", "s", "old", "man", "bought", "car", "scunthorpe", "cushitic", "torn"]
+    pool += ["shitty", "fuckwit", "assholes", "5h1t", "fvck", "@ss", "c0ck", "sh1thead", "b1tch", "rnotherfucker"]
+    pool += ["ass", "hole", "blue", "moon", "red", "zebra", "crossing", "f", "u", "c", "k", "vv", "rn", "Ass", "HOLE"]
+    rand = random.Random(5)
+    for _ in range(4000):
+        words = [rand.choice(pool) for _ in range(rand.randint(1, 12))]
+        if rand.random() < 0.3 and phrases:  # a phrase in place, or its words one apart
+            phrase = rand.choice(phrases)
+            at = rand.randint(0, len(words))
+            words[at:at] = phrase if rand.random() < 0.7 else [phrase[0], rand.choice(pool), *phrase[1:]]
+        if rand.random() < 0.1:  # a word spelt out letter by letter: f u c k
+            at = rand.randint(0, len(words))
+            words[at:at] = list(rand.choice(["fuck", "shit", "red", "xy", *pool[:40]]))
+        text = " ".join(words)
+        before = " ".join(rand.sample(words, len(words)))
+        tokens = safety._tokens(text)
+        assert fast.found(tokens) == slow.found(tokens), text
+        assert fast._may_spell(tokens) == slow._may_spell(tokens), text
+        assert fast.in_text(text, tokens) == slow.in_text(text, tokens), text
+        assert fast.gained(before, text) == slow.gained(before, text), (before, text)

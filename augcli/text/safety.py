@@ -234,6 +234,10 @@ def readings(token: str) -> list[str]:
     return ["".join(letters) for letters in itertools.islice(itertools.product(*options), READINGS)]
 
 
+_REMEMBERED = 1 << 18  # words a filter remembers its answers for, then starts again
+_HIT, _FIRST, _SECOND, _GLYPH = 1, 2, 4, 8  # what a word may do in a match (WordFilter._part)
+
+
 class WordFilter:
     """Excluded terms (a word or a phrase, each with the reasons it is excluded for) and a matcher
     for them and their inflected forms; with `safe`, also any word that holds a vulgar root (ROOTS)."""
@@ -257,6 +261,9 @@ class WordFilter:
             elif term.strip():
                 self.symbols.add(" ".join(normalise(term).split()))
         self.starts = frozenset(self.single) | frozenset(self.phrases)  # a word no match can start without
+        self.seconds = frozenset(form for entries in self.phrases.values() for _, forms in entries for form in forms[1])
+        self._inert: dict[str, int] = {}  # word -> what it may do in a match of found() (_part)
+        self._spells: dict[str, bool] = {}  # token -> a reading of it may be excluded (_token_may_spell)
 
     def __bool__(self) -> bool:
         return bool(self.terms) or self.safe
@@ -264,6 +271,8 @@ class WordFilter:
     def found(self, words: Sequence[str]) -> set[str]:
         """The excluded terms in a sequence of words (as words_of gives them); a word that holds a
         vulgar root is its own term."""
+        if self._all_inert(words):
+            return set()
         hits = set()
         present = self.starts.intersection(words)
         if present:
@@ -288,6 +297,37 @@ class WordFilter:
             hits |= self.found([spelled.replace(" ", "")])
         return hits
 
+    def _all_inert(self, words: Sequence[str]) -> bool:
+        """Whether no word can take part in a match: none is an excluded form or holds a root (a
+        root has no space, so it never spans two words), no three single glyphs stand in a row
+        (they spell a word out), and no phrase's first word is followed by a word some phrase has
+        second. Each word's part is remembered: a copy's words are mostly words every other copy
+        has, and this is most of what a safe copy costs."""
+        parts = self._inert
+        before = glyphs = 0
+        for word in words:
+            part = parts.get(word)
+            if part is None:
+                part = self._part(word)
+                if len(parts) >= _REMEMBERED:
+                    parts.clear()
+                parts[word] = part
+            glyphs = glyphs + 1 if part & _GLYPH else 0
+            if part & _HIT or (before & _FIRST and part & _SECOND) or glyphs >= 3:
+                return False
+            before = part
+        return True
+
+    def _part(self, word: str) -> int:
+        """What a word may do in a match (bits: _HIT on its own, _FIRST and _SECOND in a phrase,
+        _GLYPH a single glyph, three of which in a row spell a word out; 0: nothing)."""
+        if word in self.single or " " in word or not word:
+            return _HIT
+        if self.roots is not None and self.roots.search(word):
+            return _HIT
+        part = (_FIRST if word in self.phrases else 0) | (_SECOND if word in self.seconds else 0)
+        return part | _GLYPH if len(word) == 1 else part
+
     def in_text(self, text: str, tokens: list[str] | None = None) -> set[str]:
         """The excluded terms in a text (`tokens`: its _tokens, when they are at hand)."""
         if not self:
@@ -309,7 +349,24 @@ class WordFilter:
 
     def _may_spell(self, tokens: Sequence[str]) -> bool:
         """Whether a reading of any of the tokens may be excluded: its glyph classes are an excluded
-        form's or hold a root's (one pass over the text; false for almost every sentence)."""
+        form's or hold a root's (false for almost every sentence). Decided token by token and
+        remembered: no reading, form or root spans a space, so the text's answer is any token's."""
+        spells = self._spells
+        for token in tokens:
+            known = spells.get(token)
+            if known is None:
+                if any(glyph.isspace() for glyph in token):
+                    return self._text_may_spell(tokens)
+                known = self._text_may_spell([token])
+                if len(spells) >= _REMEMBERED:
+                    spells.clear()
+                spells[token] = known
+            if known:
+                return True
+        return False
+
+    def _text_may_spell(self, tokens: Sequence[str]) -> bool:
+        """_may_spell in one pass over the joined tokens."""
         forms, roots = self._classed
         joined = " ".join(tokens)
         readings = [joined] if "rn" not in joined and "vv" not in joined else [joined, joined.replace("rn", "m")]
