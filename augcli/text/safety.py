@@ -143,6 +143,9 @@ def dictionary_inflections(word: str) -> frozenset[str]:
     shitted, shitting). Empty for a word it does not know."""
     from lemminflect import getAllInflections
 
+    from augcli.text.inflect import load_tables
+
+    load_tables()  # (indexed, not read whole: a user's exclude_words asks for a few words)
     found = {form.lower() for forms in getAllInflections(word).values() for form in forms}
     return frozenset(found - regular_inflections(word))
 
