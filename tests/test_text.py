@@ -343,9 +343,10 @@ def test_jsonl_lines_end_only_at_line_breaks_not_at_unicode_separators(tmp_path)
 def test_a_samples_tokens_are_kept_between_copies_and_handed_out_fresh(monkeypatch):
     """Every copy of a table starts from the same samples, so their tokens are kept: each call
     must still get a list of its own (an edit may build on it), equal to a fresh tokenization."""
-    monkeypatch.setattr(T, "_SOURCE_TOKENS", {})
-    monkeypatch.setattr(T, "_SOURCE_TOKENS_KEPT", 2)
     text = "The old man bought a red car, then sold it."
+    monkeypatch.setattr(T, "_SOURCE_TOKENS", {})
+    monkeypatch.setattr(T, "_SOURCE_CHARACTERS", [0])
+    monkeypatch.setattr(T, "_SOURCE_TOKENS_KEPT", len(text) + len("another sample"))  # characters
     first = T._source_tokens(text)
     first.append("changed")
     again = T._source_tokens(text)
@@ -353,7 +354,8 @@ def test_a_samples_tokens_are_kept_between_copies_and_handed_out_fresh(monkeypat
     assert T._SOURCE_TOKENS[text] == tuple(F.tokenize(text))
     T._source_tokens("another sample")
     T._source_tokens("a third sample")  # past the limit: the table starts again
-    assert len(T._SOURCE_TOKENS) == 1
+    assert list(T._SOURCE_TOKENS) == ["a third sample"]
+    assert T._SOURCE_CHARACTERS[0] == len("a third sample")
     long = "word " * (T._SOURCE_TOKENS_LONGEST // 5 + 1)
     assert T._source_tokens(long) == F.tokenize(long) and long not in T._SOURCE_TOKENS
     recipe = "seed: 3\ntext:\n  transforms:\n    - eda: {alpha_sr: 0.3, alpha_ri: 0.3, alpha_rs: 0.3, p_rd: 0.3}\n"

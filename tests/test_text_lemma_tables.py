@@ -72,3 +72,32 @@ def test_threads_reading_one_new_word_all_see_its_entry():
     for thread in threads:
         thread.join()
     assert seen == [{"NNS": ("word,noun,words",)}] * 8
+
+
+def test_the_lazy_table_behaves_as_the_eager_one_under_every_dict_operation():
+    """A user of lemminflect in the same process may touch its tables: removals stick, setdefault
+    keeps the entry, and order, equality, copies and pickles are the eager table's."""
+    import copy
+    import pickle
+
+    path = Inflections().infl_lu_fn
+
+    def tables():
+        lazy = lemma_tables.LazyTable(lemma_tables.lines_by_word(path), lemma_tables._inflection_entry)
+        return InflectionLUCodec.updateForAuxMod(InflectionLUCodec.load(path)), InflectionLUCodec.updateForAuxMod(lazy)
+
+    eager, lazy = tables()
+    assert lazy.setdefault("run", {}) == eager.setdefault("run", {}) and lazy["run"] == eager["run"]
+    assert lazy.pop("walk") == eager.pop("walk") and "walk" not in lazy and lazy.get("walk") is None
+    del eager["city"], lazy["city"]
+    assert "city" not in lazy and lazy == eager
+    assert (lazy != eager) is False
+    assert list(lazy)[:3] == list(eager)[:3] and list(lazy)[-3:] == list(eager)[-3:] and len(lazy) == len(eager)
+    assert repr(lazy) == repr(eager) and lazy.copy() == eager and dict(lazy) == eager
+    assert pickle.loads(pickle.dumps(lazy)) == eager and copy.deepcopy(lazy) == eager
+    assert lemma_tables.LazyTable.fromkeys(["a"], 1) == {"a": 1}
+    eager, lazy = tables()
+    lazy.clear()
+    assert len(lazy) == 0 and "run" not in lazy and lazy.get("run") is None
+    eager, lazy = tables()
+    assert lazy.popitem() == eager.popitem() and list(reversed(lazy))[:2] == list(reversed(eager))[:2]

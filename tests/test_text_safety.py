@@ -638,3 +638,14 @@ def test_remembered_word_answers_never_change_what_the_filter_finds(tmp_path, vo
         assert fast._may_spell(tokens) == slow._may_spell(tokens), text
         assert fast.in_text(text, tokens) == slow.in_text(text, tokens), text
         assert fast.gained(before, text) == slow.gained(before, text), (before, text)
+
+
+def test_the_filter_remembers_short_words_only():
+    """Hashes, URLs and noise never repeat: a long token is read each time and never kept, so the
+    filter's memory stays bounded whatever a dataset holds."""
+    words = safety.WordFilter({"red": ("test",)}, safe=True)
+    long_token = "q" * (safety._LONGEST_REMEMBERED + 1)
+    assert words.gained("the id is x", f"the id is {long_token}") == set()
+    assert words.gained("the id is x", "the id is red") == {"red"}
+    assert long_token not in words._inert and long_token not in words._spells
+    assert "the" in words._inert and "the" in words._spells

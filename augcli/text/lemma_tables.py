@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import gzip
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -21,18 +21,21 @@ _INSTALLED = threading.Lock()
 
 
 class LazyTable(dict):
-    """A dict of word -> entry whose entries are parsed from their lines when first read. Every
-    read of the dict (get, [], in, iteration, len) sees what the eager table would hold."""
+    """A dict of word -> entry whose entries are parsed from their lines when first read. Reads
+    (get, [], in) parse one word; anything that needs the whole table (iteration, len, ==,
+    copies, removals) parses every word first, in the file's order, and from then on it is a
+    plain dict: what the eager table would be after the same operations."""
 
     def __init__(self, lines: dict[str, str], parse: Callable[[str], Any]) -> None:
         super().__init__()
         self._lines = lines  # word -> its lines joined by newlines (kept: two threads may parse one)
         self._parse = parse
+        self._whole = False
 
     def get(self, word: Any, default: Any = None) -> Any:
         if dict.__contains__(self, word):
             return dict.__getitem__(self, word)
-        lines = self._lines.get(word)
+        lines = None if self._whole else self._lines.get(word)
         if lines is None:
             return default
         entry = self._parse(lines)
@@ -46,31 +49,42 @@ class LazyTable(dict):
         return entry
 
     def __contains__(self, word: object) -> bool:
-        return dict.__contains__(self, word) or word in self._lines
+        return dict.__contains__(self, word) or (not self._whole and word in self._lines)
 
-    def _whole(self) -> None:
-        for word in self._lines:
-            self.get(word)
+    def whole(self) -> LazyTable:
+        """Parse every word not read yet, keeping the eager table's order: the file's, then the
+        words set that it does not hold, in the order they were set."""
+        if not self._whole:
+            ordered = {
+                word: dict.__getitem__(self, word) if dict.__contains__(self, word) else self._parse(lines)
+                for word, lines in self._lines.items()
+            }
+            ordered.update((word, entry) for word, entry in dict.items(self) if word not in ordered)
+            dict.clear(self)
+            dict.update(self, ordered)
+            self._whole, self._lines = True, {}
+        return self
 
-    def __iter__(self) -> Iterator[Any]:
-        self._whole()
-        return dict.__iter__(self)
+    @classmethod
+    def fromkeys(cls, keys: Any, value: Any = None) -> dict:  # type: ignore[override]
+        return dict.fromkeys(keys, value)
 
-    def __len__(self) -> int:
-        self._whole()
-        return dict.__len__(self)
 
-    def keys(self) -> Any:
-        self._whole()
-        return dict.keys(self)
+def _reading_whole(name: str) -> Callable[..., Any]:
+    method = getattr(dict, name)
 
-    def values(self) -> Any:
-        self._whole()
-        return dict.values(self)
+    def whole_first(self: LazyTable, *args: Any, **kwargs: Any) -> Any:
+        return method(self.whole(), *args, **kwargs)
 
-    def items(self) -> Any:
-        self._whole()
-        return dict.items(self)
+    whole_first.__name__ = name
+    return whole_first
+
+
+for _name in (
+    "__iter__", "__len__", "__reversed__", "__eq__", "__ne__", "__repr__", "__or__", "__ior__", "__delitem__",
+    "__reduce_ex__", "keys", "values", "items", "copy", "pop", "popitem", "setdefault", "clear",
+):  # fmt: skip
+    setattr(LazyTable, _name, _reading_whole(_name))
 
 
 _ABSENT = object()

@@ -237,7 +237,8 @@ def readings(token: str) -> list[str]:
     return ["".join(letters) for letters in itertools.islice(itertools.product(*options), READINGS)]
 
 
-_REMEMBERED = 1 << 18  # words a filter remembers its answers for, then starts again
+_REMEMBERED = 1 << 17  # words a filter remembers its answers for, then starts again
+_LONGEST_REMEMBERED = 48  # characters: a longer token (a hash, a URL) is read each time, never kept
 _HIT, _FIRST, _SECOND, _GLYPH = 1, 2, 4, 8  # what a word may do in a match (WordFilter._part)
 
 
@@ -312,9 +313,10 @@ class WordFilter:
             part = parts.get(word)
             if part is None:
                 part = self._part(word)
-                if len(parts) >= _REMEMBERED:
-                    parts.clear()
-                parts[word] = part
+                if len(word) <= _LONGEST_REMEMBERED:
+                    if len(parts) >= _REMEMBERED:
+                        parts.clear()
+                    parts[word] = part
             glyphs = glyphs + 1 if part & _GLYPH else 0
             if part & _HIT or (before & _FIRST and part & _SECOND) or glyphs >= 3:
                 return False
@@ -361,9 +363,10 @@ class WordFilter:
                 if any(glyph.isspace() for glyph in token):
                     return self._text_may_spell(tokens)
                 known = self._text_may_spell([token])
-                if len(spells) >= _REMEMBERED:
-                    spells.clear()
-                spells[token] = known
+                if len(token) <= _LONGEST_REMEMBERED:
+                    if len(spells) >= _REMEMBERED:
+                        spells.clear()
+                    spells[token] = known
             if known:
                 return True
         return False

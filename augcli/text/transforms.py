@@ -347,7 +347,8 @@ def run(
 
 
 _SOURCE_TOKENS: dict[str, tuple[str, ...]] = {}
-_SOURCE_TOKENS_KEPT = 1 << 16  # samples; a table's copies are made one after another over the same samples
+_SOURCE_CHARACTERS = [0]  # the characters of the samples kept
+_SOURCE_TOKENS_KEPT = 1 << 22  # characters (tokens cost about 12 bytes a character: 50 MB at most)
 _SOURCE_TOKENS_LONGEST = 4096  # characters: a long document is tokenized again rather than kept
 
 
@@ -359,9 +360,11 @@ def _source_tokens(text: str) -> list[str]:
     if kept is None:
         if len(text) > _SOURCE_TOKENS_LONGEST:
             return F.tokenize(text)
-        if len(_SOURCE_TOKENS) >= _SOURCE_TOKENS_KEPT:
+        if _SOURCE_CHARACTERS[0] + len(text) > _SOURCE_TOKENS_KEPT:  # a table larger than this starts again
             _SOURCE_TOKENS.clear()
+            _SOURCE_CHARACTERS[0] = 0
         kept = _SOURCE_TOKENS[text] = tuple(F.tokenize(text))
+        _SOURCE_CHARACTERS[0] += len(text)
     return list(kept)
 
 
