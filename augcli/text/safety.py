@@ -267,7 +267,7 @@ class WordFilter:
         self.starts = frozenset(self.single) | frozenset(self.phrases)  # a word no match can start without
         self.seconds = frozenset(form for entries in self.phrases.values() for _, forms in entries for form in forms[1])
         self._inert: dict[str, int] = {}  # word -> what it may do in a match of found() (_part)
-        self._spells: dict[str, bool] = {}  # token -> a reading of it may be excluded (_token_may_spell)
+        self._spells: dict[str, bool] = {}  # token -> a reading of it may be excluded (_may_spell)
 
     def __bool__(self) -> bool:
         return bool(self.terms) or self.safe
