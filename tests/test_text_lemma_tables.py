@@ -101,3 +101,19 @@ def test_the_lazy_table_behaves_as_the_eager_one_under_every_dict_operation():
     assert len(lazy) == 0 and "run" not in lazy and lazy.get("run") is None
     eager, lazy = tables()
     assert lazy.popitem() == eager.popitem() and list(reversed(lazy))[:2] == list(reversed(eager))[:2]
+
+
+def test_where_the_lazy_tables_cannot_be_installed_lemminflect_reads_its_own():
+    """A lemminflect whose internals differ: nothing is installed, its own loader reads the tables
+    whole, and the answers are the same."""
+    script = (
+        "from augcli.text import inflect, lemma_tables\n"
+        "from lemminflect.core.Inflections import Inflections\n"
+        "lemma_tables.install = lambda: False\n"
+        "inflect.load_tables()\n"
+        "assert type(Inflections().infl_dict) is dict, type(Inflections().infl_dict)\n"
+        "print(repr((inflect.readings('running'), inflect.form('race', 'VERB', 'VBG'))))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert "'VBG', 'run')" in done.stdout and "'racing'" in done.stdout
