@@ -37,6 +37,7 @@ from pathlib import Path
 from typing import Any
 
 from augcli.build.manifest import BYTES_MARK, decode_path
+from augcli.build.records import PackedRecord, json_default, pack, unpacked
 from augcli.storage.untrusted import (
     JSON_DEPTH,
     RECORD_FILE_LIMIT,
@@ -68,6 +69,7 @@ FSYNC_EVERY_SECONDS = 1.0
 _SHARD_PLACE = re.compile(r"^\.augcli-shard-(\d+)-of-(\d+)-$")
 
 Record = dict[str, Any]  # {"key", "files": [[path cell, sha256], ...], "entry"?, "run"?, "partners"?}
+# (read back from the snapshot or journal, the common shape is a PackedRecord: the same fields, read-only)
 HashEntry = list[Any]  # [size, mtime_ns, inode, sha256]
 Stamp = list[int]  # [size, mtime_ns, inode] of an output file when its hash was last confirmed
 
@@ -99,7 +101,7 @@ class State:
         if self._lines is None:
             lines = {} if self.root is None else _read_lines(self.root, self.place, self.migrated_from)
             lines.update(self._line_updates)
-            files = (f[0] for record in self.units.values() for f in record["files"])
+            files = (cell for record in self.units.values() for cell in cells_of(record))
             unlisted = next((cell for cell in files if cell not in lines), None)
             if unlisted is not None and self.root is not None:  # read back: a file of the wrong shape
                 raise UntrustedError(
@@ -115,11 +117,16 @@ class State:
 
     def owned(self) -> set[str]:
         """Every file the state says augcli wrote, as manifest cells name them."""
-        return {f[0] for record in self.units.values() for f in record["files"]}
+        return {cell for record in self.units.values() for cell in cells_of(record)}
 
     def recorded_sha(self) -> dict[str, str]:
         """Each owned file's recorded sha256, by path cell."""
         return {f[0]: f[1] for record in self.units.values() for f in record["files"]}
+
+
+def cells_of(record: Record | PackedRecord) -> Iterable[str]:
+    """A record's path cells (a packed record's without spelling its hashes)."""
+    return record.cell_list() if type(record) is PackedRecord else [f[0] for f in record["files"]]
 
 
 def keep_hashes(known: State, used: set[str]) -> None:
@@ -259,9 +266,42 @@ def _check_garbage(paths: Any, where: str) -> list[str]:
     return [_check_cell(cell, f"{where}: garbage") for cell in expect(paths, list, f"{where}: garbage")]
 
 
+def _check_packed(unit: str, record: PackedRecord, where: str) -> None:
+    """A packed record's paths are safe (its key and hashes were checked as it was packed); the
+    unit's own cell is made the unit's string, so one string serves both."""
+    cells = record.cell_list()
+    if relative_path_problem(unit) or any(
+        cell != unit and (cell.startswith(BYTES_MARK) or relative_path_problem(cell)) for cell in cells
+    ):
+        _check_record_slowly(
+            unit, record.as_dict(), where
+        )  # raises, naming what is wrong (or a byte-named cell is fine)
+    if type(record.cells) is str:
+        if record.cells == unit:
+            record.cells = unit
+    else:
+        record.cells = tuple(unit if cell == unit else cell for cell in cells)
+
+
+def _unpack_inner(record: Record) -> Record:
+    """A record with anything packing met inside its `entry` (an object that happens to have a
+    record's shape) turned back into what it was."""
+    entry = unpacked(record["entry"])
+    return record if entry is record["entry"] else {**record, "entry": entry}
+
+
+def _packed_record(unit: Any, record: Any, where: str) -> Record | PackedRecord:
+    """A record read back (checked), packed when it has the common shape."""
+    record = _check_record(unit, record, where)
+    packed = pack(record)
+    if type(packed) is PackedRecord:
+        _check_packed(unit, packed, where)
+    return packed
+
+
 def _load_snapshot(state: State, file: Path) -> None:
     where = str(file)
-    data = expect(_json_file(file), dict, where)
+    data = expect(read_json_file(file, object_hook=pack), dict, where)  # records packed as they are parsed
     if data.get("version") != SNAPSHOT_VERSION:
         raise UntrustedError(
             f"{where}: version {data.get('version')!r}, this augcli reads {SNAPSHOT_VERSION}: delete the "
@@ -269,6 +309,11 @@ def _load_snapshot(state: State, file: Path) -> None:
         )
     units = expect(data.get("units"), dict, f"{where}: units")
     for unit, record in units.items():  # checked where they lie: a million records are not copied
+        if type(record) is PackedRecord:
+            _check_packed(unit, record, where)
+            continue
+        if type(record) is dict and "entry" in record:
+            record = units[unit] = _unpack_inner(record)
         if not _plain_record(unit, record):
             _check_record_slowly(unit, record, where)  # raises, naming what is wrong
     state.units = units
@@ -351,7 +396,7 @@ def _replay_journal(state: State, file: Path) -> None:
 def _replay(state: State, entry: Any, where: str) -> None:
     expect(entry, dict, where)
     if "put" in entry:
-        state.units[entry["put"]] = _check_record(entry["put"], entry.get("record"), where)
+        state.units[entry["put"]] = _packed_record(entry["put"], entry.get("record"), where)
         lines = expect(entry.get("lines", {}), dict, f"{where}: lines")
         for cell, text in lines.items():
             _check_cell(cell, where)
@@ -423,7 +468,7 @@ def _load_old(state: State, folder: Path) -> None:
                     state.stamps[cell] = [info.st_size, info.st_mtime_ns, info.st_ino]
         if files is not None:
             new = {k: v for k, v in record.items() if k in ("key", "entry", "run")} | {"files": files}
-            state.units[unit] = _check_record(unit, new, where)
+            state.units[unit] = _packed_record(unit, new, where)
     state._lines = {cell: text for cell, text in lines.items() if isinstance(text, str)}
 
 
@@ -490,7 +535,7 @@ class Journal:
             flags = os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC
             self._handle = os.fdopen(os.open(self._path, flags, 0o644), "ab")
         self.entries += 1
-        self._handle.write(json.dumps(entry, separators=(",", ":")).encode() + b"\n")
+        self._handle.write(json.dumps(entry, separators=(",", ":"), default=json_default).encode() + b"\n")
         self._pending += 1
         if self._pending >= FSYNC_EVERY_RECORDS or time.monotonic() - self._last_sync > FSYNC_EVERY_SECONDS:
             self.sync()
@@ -512,7 +557,7 @@ class Journal:
 
 def _json_chunks(value: Any) -> Iterator[bytes]:
     """A JSON document in pieces, so a large state is never one string in memory."""
-    encoder = json.JSONEncoder(separators=(",", ":"), sort_keys=True)
+    encoder = json.JSONEncoder(separators=(",", ":"), sort_keys=True, default=json_default)
     batch: list[str] = []
     for piece in encoder.iterencode(value):
         batch.append(piece)

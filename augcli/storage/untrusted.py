@@ -88,11 +88,12 @@ def _too_large(path: Path, size: int, limit: int) -> str:
     return f"{path} holds over {limit >> 20:,} MiB ({size:,} bytes): it is not a file augcli wrote; remove it"
 
 
-def load_json(data: bytes | str, where: Any, depth: int | None = None) -> Any:
+def load_json(data: bytes | str, where: Any, depth: int | None = None, object_hook: Any = None) -> Any:
     """JSON read back from OUTPUT: UntrustedError naming `where` for what is not JSON, and for
-    nesting deeper than Python's parser goes (a RecursionError) or, when given, than `depth`."""
+    nesting deeper than Python's parser goes (a RecursionError) or, when given, than `depth`.
+    `object_hook` is json's: it sees each object as it is parsed (and may pack it)."""
     try:
-        value = json.loads(data)
+        value = json.loads(data, object_hook=object_hook)
     except RecursionError:
         raise NestedTooDeep(f"{where}: JSON nested too deep to be what augcli writes") from None
     except ValueError as exc:  # UnicodeDecodeError included
@@ -102,7 +103,9 @@ def load_json(data: bytes | str, where: Any, depth: int | None = None) -> Any:
     return value
 
 
-def read_json_file(path: Path, limit: int = STATE_FILE_LIMIT, follow: bool = True, depth: int | None = None) -> Any:
+def read_json_file(
+    path: Path, limit: int = STATE_FILE_LIMIT, follow: bool = True, depth: int | None = None, object_hook: Any = None
+) -> Any:
     """A JSON file of OUTPUT's, read bounded (read_state_file) and parsed (load_json). Its bytes
     are decoded as json.loads decodes them and let go before the parse: a large state's file is
     not held beside the objects made from it (a few hundred MB at a million files)."""
@@ -112,7 +115,7 @@ def read_json_file(path: Path, limit: int = STATE_FILE_LIMIT, follow: bool = Tru
     except (UnicodeDecodeError, LookupError) as exc:
         raise UntrustedError(f"{path} is not valid JSON ({exc})") from None
     del data
-    return load_json(text, path, depth)
+    return load_json(text, path, depth, object_hook)
 
 
 def _deeper_than(value: Any, depth: int) -> bool:

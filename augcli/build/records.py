@@ -1,0 +1,100 @@
+"""A unit record of the common shape, kept compact: a state holds one per output.
+
+A record as the state file spells it is `{"files": [[cell, sha256], ...], "key": key}`; parsed
+as dicts, lists and hex strings it costs about 730 bytes in memory. PackedRecord holds the same
+record as its cells and one bytes object (the key's 16 bytes, then 32 per file): about 130 bytes,
+so a million-file OUTPUT's state is a few hundred MB rather than 1.5 GB. It reads like the dict
+(a read-only Mapping) and is written back as the same JSON, byte for byte.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+_KEY_HEX = re.compile(r"[0-9a-f]{32}")  # a unit key (blake2b, 16 bytes)
+_SHA_HEX = re.compile(r"[0-9a-f]{64}")  # a file's sha256
+_FIELDS = ("files", "key")  # a packed record's fields, in the order JSON writes them (sorted)
+
+
+class PackedRecord(Mapping):
+    """`{"files": [[cell, sha256], ...], "key": key}` with a 32-hex key and 64-hex hashes, packed.
+    `cells` is the one cell (a str) or a tuple of them; `packed` the key's and hashes' bytes."""
+
+    __slots__ = ("cells", "packed")
+
+    def __init__(self, cells: str | tuple[str, ...], packed: bytes) -> None:
+        self.cells, self.packed = cells, packed
+
+    def cell_list(self) -> tuple[str, ...]:
+        return (self.cells,) if type(self.cells) is str else self.cells
+
+    def __getitem__(self, name: str) -> Any:
+        if name == "key":
+            return self.packed[:16].hex()
+        if name == "files":
+            packed = self.packed
+            return [[cell, packed[16 + 32 * i : 48 + 32 * i].hex()] for i, cell in enumerate(self.cell_list())]
+        raise KeyError(name)
+
+    def get(self, name: str, default: Any = None) -> Any:
+        return self[name] if name in _FIELDS else default
+
+    def __contains__(self, name: object) -> bool:
+        return name in _FIELDS
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(_FIELDS)
+
+    def __len__(self) -> int:
+        return 2
+
+    def __repr__(self) -> str:
+        return f"PackedRecord({self.as_dict()!r})"
+
+    def as_dict(self) -> dict[str, Any]:
+        """The record as the state file spells it."""
+        return {"files": self["files"], "key": self["key"]}
+
+
+def pack(record: dict[str, Any]) -> dict[str, Any] | PackedRecord:
+    """The record packed when it has exactly the fields `files` and `key`, its key 32 lowercase
+    hex digits and each file `[cell, 64 lowercase hex digits]` (a round trip gives the same text);
+    any other record (or any other object) as it is. Cells are not checked here (see state.py)."""
+    if len(record) != 2 or "files" not in record or "key" not in record:
+        return record
+    key, files = record["key"], record["files"]
+    if type(key) is not str or not _KEY_HEX.fullmatch(key) or type(files) is not list or not files:
+        return record
+    cells = []
+    for entry in files:
+        if type(entry) is not list or len(entry) != 2 or type(entry[0]) is not str or type(entry[1]) is not str:
+            return record
+        if not _SHA_HEX.fullmatch(entry[1]):
+            return record
+        cells.append(entry[0])
+    packed = bytes.fromhex(key + "".join(entry[1] for entry in files))
+    return PackedRecord(cells[0] if len(cells) == 1 else tuple(cells), packed)
+
+
+def unpacked(value: Any) -> Any:
+    """`value` with every PackedRecord in it (at any depth) turned back into its dict: for JSON
+    that packing met where no unit record lies (a record's `entry` of the same shape). The same
+    object when it holds none."""
+    if isinstance(value, PackedRecord):
+        return value.as_dict()
+    if type(value) is dict:
+        items = [(k, v, unpacked(v)) for k, v in value.items()]
+        return value if all(v is new for _, v, new in items) else {k: new for k, _, new in items}
+    if type(value) is list:
+        items = [(v, unpacked(v)) for v in value]
+        return value if all(v is new for v, new in items) else [new for _, new in items]
+    return value
+
+
+def json_default(value: Any) -> Any:
+    """json's `default`: a packed record is written as its dict (the same bytes as before)."""
+    if isinstance(value, PackedRecord):
+        return value.as_dict()
+    raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")

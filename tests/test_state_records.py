@@ -1,0 +1,162 @@
+"""Unit records packed in memory: the same fields, the same checks, the same bytes written back."""
+
+from __future__ import annotations
+
+import json
+import os
+import tracemalloc
+from pathlib import Path
+
+import pytest
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
+
+from augcli.build import state
+from augcli.build.manifest import encode_path
+from augcli.build.records import PackedRecord, pack, unpacked
+from augcli.storage.untrusted import UntrustedError
+
+KEY = "0123456789abcdef" * 2
+SHA = "89abcdef" * 8
+BYTES_CELL = encode_path(os.fsdecode(b"e\xff.png"))  # a name that is not UTF-8
+_HEXES = st.sampled_from([KEY, KEY.upper(), KEY[:31], KEY + "\n", SHA, SHA[:63], SHA.upper(), SHA + "\n", "", None, 5])
+_RECORDS = st.fixed_dictionaries(
+    {"key": _HEXES},
+    optional={
+        "files": st.lists(
+            st.one_of(st.tuples(st.sampled_from(["a.png", "b/c.txt", "../x"]), _HEXES).map(list), st.just([])),
+            max_size=3,
+        ),
+        "entry": st.just({}),
+        "run": st.just(True),
+    },
+)
+
+
+def _written(record: dict) -> str:
+    return json.dumps(record, sort_keys=True, separators=(",", ":"), default=lambda r: r.as_dict())
+
+
+@settings(max_examples=400, deadline=None)
+@given(record=_RECORDS)
+@example(record={"key": KEY, "files": [["a.png", SHA + "\n"]]})  # matches SHA256's `$`, not its text
+@example(record={"key": KEY, "files": [["a.png", SHA], ["a.txt", SHA[::-1]]]})
+def test_a_record_is_packed_only_when_its_text_comes_back_the_same(record):
+    packed = pack(record)
+    if packed is record:
+        return
+    assert type(packed) is PackedRecord
+    assert packed.as_dict() == record and packed == record and record == packed
+    assert _written(packed) == _written(record)  # the state file's bytes do not change
+    assert packed["key"] == record["key"] and packed["files"] == record["files"]
+    assert "entry" not in packed and packed.get("run") is None and packed.get("partners", 7) == 7
+    assert list(packed) == ["files", "key"] and len(packed) == 2
+    with pytest.raises(KeyError):
+        packed["entry"]
+
+
+def test_only_a_records_exact_shape_is_packed():
+    assert type(pack({"key": KEY, "files": [["a.png", SHA]]})) is PackedRecord
+    for other in (
+        {"key": KEY, "files": [["a.png", SHA]], "run": True},  # a third field
+        {"key": None, "files": [["a.png", SHA]]},
+        {"key": KEY, "files": []},
+        {"key": KEY, "files": [["a.png", SHA, 1]]},
+        {"key": KEY, "files": [[1, SHA]]},
+        {"key": KEY, "entry": {}},
+    ):
+        assert pack(other) is other
+
+
+def _save(folder: Path, units: dict) -> bytes:
+    folder.mkdir(exist_ok=True)
+
+    def write_chunks(name: str, chunks) -> None:
+        (folder / name).write_bytes(b"".join(chunks))
+
+    known = state.State(root=folder, units=units)
+    known.set_lines({cell: "line" for record in units.values() for cell in state.cells_of(record)})
+    state.save(folder, known, write_chunks)
+    return (folder / ".augcli-state.json").read_bytes()
+
+
+def _units() -> dict:
+    return {
+        "a.png": {"key": KEY, "files": [["a.png", SHA]]},
+        "b.png": {"key": KEY, "files": [["b.png", SHA], ["b.txt", SHA[::-1]]]},
+        "c.png": {"key": KEY, "files": [["c.png", SHA]], "entry": {"box": {"files": [["x", SHA]], "key": KEY}}},
+        "d.png": {"key": None, "files": [["d.png", SHA]]},
+        BYTES_CELL: {"key": KEY, "files": [[BYTES_CELL, SHA]]},
+        "f.png": {"key": KEY, "files": [["f.png", SHA + "\n"]]},
+        "g.png": {"key": KEY, "files": [["g.png", SHA]], "partners": [[0, "a.png", SHA]]},
+    }
+
+
+def test_a_state_read_back_packs_its_records_and_writes_the_same_bytes(tmp_path):
+    first = _save(tmp_path / "one", _units())
+    known = state.load(tmp_path / "one")
+    assert {u for u, r in known.units.items() if type(r) is PackedRecord} == {
+        "a.png",
+        "b.png",
+        BYTES_CELL,
+    }
+    assert known.units == _units()
+    entry = known.units["c.png"]["entry"]["box"]  # a record's shape inside an entry: a dict again
+    assert type(entry) is dict and entry == {"files": [["x", SHA]], "key": KEY}
+    assert _save(tmp_path / "two", known.units) == first
+    assert known.owned() == {"a.png", "b.png", "b.txt", "c.png", "d.png", BYTES_CELL, "f.png", "g.png"}
+
+
+def test_a_packed_records_own_cell_is_the_units_string(tmp_path):
+    _save(tmp_path, _units())
+    known = state.load(tmp_path)
+    for unit, record in known.units.items():
+        if type(record) is PackedRecord:
+            assert record.cell_list()[0] is unit
+
+
+def test_a_journalled_record_is_packed_as_the_snapshots_are(tmp_path):
+    _save(tmp_path, {})
+    line = {"put": "n.png", "record": {"key": KEY, "files": [["n.png", SHA]]}, "lines": {"n.png": "x"}}
+    (tmp_path / ".augcli-journal.jsonl").write_text(json.dumps(line) + "\n")
+    known = state.load(tmp_path)
+    assert type(known.units["n.png"]) is PackedRecord and known.units["n.png"]["files"] == [["n.png", SHA]]
+
+
+@pytest.mark.parametrize("cell", ["../in/a.png", "/etc/hostname", "c/../../victim.txt", "./c/x", "c//x", ""])
+@pytest.mark.parametrize("second", [False, True])
+def test_a_packed_record_naming_a_path_outside_output_is_refused(tmp_path, cell, second):
+    files = [["a.png", SHA], [cell, SHA]] if second else [[cell, SHA]]
+    text = json.dumps({"version": state.SNAPSHOT_VERSION, "units": {"a.png": {"key": KEY, "files": files}}})
+    (tmp_path / ".augcli-state.json").write_text(text)
+    with pytest.raises(UntrustedError, match=r"\.augcli-state\.json: unit 'a\.png'"):
+        state.load(tmp_path)
+    unit_text = json.dumps({"version": state.SNAPSHOT_VERSION, "units": {cell: {"key": KEY, "files": [[cell, SHA]]}}})
+    (tmp_path / ".augcli-state.json").write_text(unit_text)
+    with pytest.raises(UntrustedError, match=r"\.augcli-state\.json"):
+        state.load(tmp_path)
+
+
+def test_unpacked_gives_back_the_same_object_when_nothing_inside_was_packed():
+    value = {"a": [1, {"b": "c"}], "d": None}
+    assert unpacked(value) is value
+    inner = pack({"key": KEY, "files": [["a", SHA]]})
+    assert unpacked({"a": [inner]}) == {"a": [{"key": KEY, "files": [["a", SHA]]}]}
+
+
+def test_a_large_state_costs_under_300_bytes_a_unit_once_read(tmp_path):
+    """A million-file OUTPUT's state must fit beside its plan: parsed as dicts, a record of one
+    file costs about 730 bytes; packed, about 220 with its name (the peak adds the file's text)."""
+    count = 20_000
+    units = {
+        f"part{i // 1000:04d}/img{i:07d}.png": {"key": KEY, "files": [[f"part{i // 1000:04d}/img{i:07d}.png", SHA]]}
+        for i in range(count)
+    }
+    _save(tmp_path, units)
+    del units
+    tracemalloc.start()
+    known = state.load(tmp_path)
+    held, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    assert len(known.units) == count
+    assert held / count < 300 and peak / count < 600, (held / count, peak / count)
