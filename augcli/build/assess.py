@@ -16,6 +16,7 @@ from typing import Any
 
 from augcli.build import keys, manifest, state
 from augcli.build.plan import Job, Output, Plan
+from augcli.build.stat_cache import stat_of
 from augcli.core.files import sha256_file, sha256_files
 from augcli.core.partners import visited_are_current
 from augcli.core.recipe import Recipe
@@ -43,9 +44,10 @@ class Status:
     """How OUTPUT stands against the plan: what to make, what to delete, what stays."""
 
     tasks: list[Task] = field(default_factory=list)
-    unit_keys: dict[str, str | None] = field(default_factory=dict)  # every planned unit -> its key now
+    unit_keys: dict[str, str | None] = field(default_factory=dict)  # every unit to make -> its key now
+    plan: Plan | None = field(default=None, repr=False)
     job_hashes: dict[str, dict[str, list[Any]]] = field(default_factory=dict)  # per input hashed now: to journal
-    source_hashes: dict[str, str | None] = field(default_factory=dict)  # per input: its content hash
+    source_hashes: dict[str, str | None] = field(default_factory=dict)  # per input with work: its content hash
     partner_hashes: dict[str, str | None] = field(default_factory=dict)  # per partner (relative): its hash
     current_jobs: int = 0
     new: list[str] = field(default_factory=list)  # units to make that OUTPUT has no record of
@@ -54,6 +56,16 @@ class Status:
     blocked: dict[str, str] = field(default_factory=dict)  # input -> why it is not tried (killed workers)
     hashes_used: set[str] = field(default_factory=set)  # the cache entries still needed
     hashes_changed: bool = False
+    _planned: set[str] | None = field(default=None, repr=False)
+
+    @property
+    def planned(self) -> set[str]:
+        """Every planned unit, current or not (made when first asked: a rerun that removes nothing
+        and writes no run-wide file never needs it)."""
+        if self._planned is None:
+            jobs = self.plan.jobs if self.plan is not None else []
+            self._planned = {output.path for job in jobs for output in job.outputs}
+        return self._planned
 
 
 def _inside(path: Path, folder: Path) -> bool:
@@ -118,6 +130,7 @@ def has_state(output_root: Path) -> bool:
 
 HASH_THREADS = 4
 HASH_AHEAD_FROM = 64  # outputs with a changed stat: fewer are hashed one by one as they are met
+STAT_AHEAD_JOBS = 4096  # inputs whose recorded outputs are stat'ed (and hashed on threads) together
 
 
 def is_current(output_root: Path, record: dict[str, Any] | None, key: str | None, known: state.State) -> bool:
@@ -133,7 +146,7 @@ def is_current(output_root: Path, record: dict[str, Any] | None, key: str | None
         if hashed is not None:  # hashed ahead, on threads (see hash_changed_outputs)
             if hashed[1] != sha:
                 return False
-            known.stamps[cell] = hashed[0]
+            known.stamps.put_stat(cell, hashed[0])
             known.stamps_changed = True
             continue
         if cell in known.seen:  # stat'ed just now by hash_changed_outputs, and matching the cache
@@ -143,15 +156,15 @@ def is_current(output_root: Path, record: dict[str, Any] | None, key: str | None
             info = os.stat(path)  # through a link: DVC's symlink cache holds the bytes elsewhere
         except OSError:
             return False
-        stamp = [info.st_size, info.st_mtime_ns, info.st_ino]
-        if known.stamps.get(cell) == stamp:
+        stamp = stat_of(info)
+        if known.stamps.current(cell, stamp):
             continue
         try:
             if not stat.S_ISREG(info.st_mode) or sha256_file(Path(path)) != sha:
                 return False
         except OSError:
             return False
-        known.stamps[cell] = stamp
+        known.stamps.put_stat(cell, stamp)
         known.stamps_changed = True
     return True
 
@@ -162,22 +175,39 @@ def hash_changed_outputs(output_root: Path, known: state.State, cells: list[str]
     release the GIL. A file whose stat matches the cache is noted as seen, so a rerun stats each
     output once and hashes none."""
     root = os.fsdecode(output_root) + "/"
-    todo: list[tuple[str, list[int]]] = []
+    todo: list[tuple[str, bytes]] = []
     for cell in cells:
         try:
             info = os.stat(root + manifest.decode_path(cell))
         except OSError:
             continue
-        cached = known.stamps.get(cell)
-        if cached and cached[0] == info.st_size and cached[1] == info.st_mtime_ns and cached[2] == info.st_ino:
+        stamp = stat_of(info)
+        if known.stamps.current(cell, stamp):
             known.seen.add(cell)
         elif stat.S_ISREG(info.st_mode):
-            todo.append((cell, [info.st_size, info.st_mtime_ns, info.st_ino]))
+            todo.append((cell, stamp))
     if len(todo) < HASH_AHEAD_FROM:
         return  # a few: hashed one by one as they are met
 
     shas = sha256_files([root + manifest.decode_path(cell) for cell, _ in todo], HASH_THREADS)
     known.hashed.update((cell, (stamp, sha)) for (cell, stamp), sha in zip(todo, shas, strict=True))
+
+
+def _stat_ahead(output_root: Path, known: state.State, jobs: list[Job]) -> None:
+    """Stat the recorded outputs of the next few thousand inputs, hashing the changed ones on
+    threads (hash_changed_outputs); what it learnt of the last batch is let go, so what a run keeps
+    of this does not grow with the dataset."""
+    known.seen.clear()
+    known.hashed.clear()
+    units = known.units
+    cells = [
+        cell
+        for job in jobs
+        for output in job.outputs
+        if (record := units.get(output.path)) is not None
+        for cell in state.cells_of(record)
+    ]
+    hash_changed_outputs(output_root, known, cells)
 
 
 def canonical_options(value: Any, base_dir: Path | None) -> Any:
@@ -207,7 +237,7 @@ def assess(
     called as soon as something is out of date (the worker pool can start while the rest is keyed)."""
     from augcli.core.modalities import MODALITIES
 
-    status = Status()
+    status = Status(plan=plan)
     hasher = keys.Hasher(known.hashes)
     section_keys, original_keys, key_parts = {}, {}, {}
     for name, section in recipe.sections.items():
@@ -243,26 +273,25 @@ def assess(
     sources = hasher.many([job.source_path for job in plan.jobs])
     status.partner_hashes = _partner_hashes(plan, recipe, hasher)
     units = known.units
-    if not rebuild:  # outputs whose stat changed (a clone, a copy, a restore) are hashed together, on threads
-        recorded = [units.get(o.path) for job in plan.jobs for o in job.outputs]
-        hash_changed_outputs(output_root, known, [f[0] for r in recorded if r is not None for f in r["files"]])
-        del recorded
+    recorded = 0  # planned units the state has a record of
     if hasher.fresh or rebuild:
         work_found()
-    for job in plan.jobs:
+    for index, job in enumerate(plan.jobs):
+        if index % STAT_AHEAD_JOBS == 0 and not rebuild:
+            _stat_ahead(output_root, known, plan.jobs[index : index + STAT_AHEAD_JOBS])
         modality = MODALITIES[job.modality]
         section = recipe.sections[job.modality]
         source = job.source_path
+        source_sha = sources.pop(source)  # (each input's hash string is let go once it is keyed)
         companions = modality.input_files(section, job.relative)
-        content = keys.content_digest(sources[source], [hasher.file(path) for path in companions])
-        status.source_hashes[job.relative] = sources[source]
+        content = keys.content_digest(source_sha, [hasher.file(path) for path in companions])
         if hasher.fresh:  # none in a rerun that changed nothing: no empty mapping per input
             fresh = {p: hasher.fresh[p] for p in [source, *companions] if p in hasher.fresh}
             if fresh:
                 status.job_hashes[job.relative] = fresh
         needed = []
         for output in job.outputs:
-            if sources[source] is None:
+            if source_sha is None:
                 key = None  # unreadable: it is tried, and fails with its reason
             elif job.table:
                 key = keys.fast_digest(
@@ -274,20 +303,22 @@ def assess(
                 key = keys.fast_digest(
                     copy_key(job.modality, output.path), recipe.seed, content, output.copy, output.path, *output.paste
                 )
-            status.unit_keys[output.path] = key
             record = units.get(output.path)
+            recorded += record is not None
             current = not rebuild and is_current(output_root, record, key, known)
             if current and output.partners:  # a mixed copy: the partners it took are still its, unchanged
                 current = visited_are_current(record.get("partners"), output.partners, status.partner_hashes)
             if not current:
+                status.unit_keys[output.path] = key
                 needed.append(output)
                 (status.new if record is None else status.changed).append(output.path)
         if not needed:
             status.current_jobs += 1
             continue
         work_found()
+        status.source_hashes[job.relative] = source_sha
         deaths = known.deaths.get(job.relative)
-        if deaths and deaths[0] >= MAX_WORKER_DEATHS and deaths[1] == sources[source] and not rebuild:
+        if deaths and deaths[0] >= MAX_WORKER_DEATHS and deaths[1] == source_sha and not rebuild:
             status.blocked[job.relative] = (
                 f"skipped: it killed {plural(deaths[0], 'worker')} in earlier runs; change the file, or pass --rebuild "
                 "to try it again"
@@ -299,7 +330,11 @@ def assess(
         status.tasks.sort(key=lambda task: order.get(task.job.relative, -1))
     status.hashes_used = hasher.used
     status.hashes_changed = bool(hasher.fresh) or len(hasher.used) != len(known.hashes)
-    planned = set(status.unit_keys)
+    known.seen.clear()
+    known.hashed.clear()
+    if recorded == len(known.units):
+        return status  # every recorded unit is planned: none is removed
+    planned = status.planned
     hidden = tuple(folder.rstrip("/") + "/" for folder, _ in plan.unreadable)  # unlisted, not gone: kept
     status.removed = sorted(
         u

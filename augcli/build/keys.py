@@ -15,6 +15,7 @@ import re
 from pathlib import Path
 from typing import Any
 
+from augcli.build.stat_cache import StatTable, stat_of
 from augcli.core.files import sha256_file, sha256_files
 from augcli.core.transforms import Composition, Transform
 
@@ -55,17 +56,14 @@ def canonical_transform(transform: Transform) -> list[Any]:
 class Hasher:
     """sha256 of files by content, reusing the cached hash of a file whose stat did not change."""
 
-    def __init__(self, cache: dict[str, list[Any]]) -> None:
+    def __init__(self, cache: StatTable) -> None:
         self.cache = cache
         self.fresh: dict[str, list[Any]] = {}  # hashed in this run: journalled with the outputs
         self.used: set[str] = set()  # every path asked for: what the cache keeps
 
     def _cached(self, path: str, info: os.stat_result) -> str | None:
         self.used.add(path)
-        entry = self.cache.get(path)
-        if entry and entry[0] == info.st_size and entry[1] == info.st_mtime_ns and entry[2] == info.st_ino:
-            return entry[3]
-        return None
+        return self.cache.sha_if_current(path, stat_of(info))
 
     def file(self, path: str | Path) -> str | None:
         """The content hash, or None when the file cannot be read (that input fails later, with its reason)."""

@@ -99,8 +99,8 @@ def merge(output_root: Path, input_root: Path | None = None, recipe_path: Path |
                 continue
             merged.units[unit] = record
             merged.set_lines({f[0]: lines[f[0]] for f in record["files"]})
-        merged.hashes.update(known.hashes)
-        merged.stamps.update(known.stamps)
+        merged.hashes.learn(known.hashes)
+        merged.stamps.learn(known.stamps)
     same = {
         (i.get("recipe_text"), i.get("seed"), i.get("copies"), i.get("input_url") or i.get("input"))
         for i in infos.values()

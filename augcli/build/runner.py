@@ -365,7 +365,7 @@ def _finish(recipe: Recipe, work: _Run, status: Status) -> int:
     from augcli.core.modalities import MODALITIES
 
     units = work.known.units
-    entries = sorted((u, r["entry"]) for u, r in units.items() if "entry" in r and u in status.unit_keys)
+    entries = sorted((u, r["entry"]) for u, r in units.items() if "entry" in r and u in status.planned)
     produced: set[str] = set()
     written = 0
     for section in recipe.sections.values():
@@ -423,9 +423,7 @@ def _dataset_card(recipe: Recipe, work: _Run, status: Status) -> tuple[bytes, st
         return None  # INPUT has a README.md of its own at the top: it is an output
     if current is None and os.path.lexists(work.root / datacard.CARD_NAME):
         return None  # someone's own file: never replaced
-    return datacard.for_units(
-        {u: r for u, r in units.items() if u in status.unit_keys or r.get("run")}, recipe.sections
-    )
+    return datacard.for_units({u: r for u, r in units.items() if u in status.planned or r.get("run")}, recipe.sections)
 
 
 def _drop_idle_garbage(work: _Run) -> None:

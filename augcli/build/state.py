@@ -36,8 +36,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from augcli.build import stat_cache
 from augcli.build.manifest import BYTES_MARK, decode_path
 from augcli.build.records import PackedRecord, json_default, pack, unpacked
+from augcli.build.stat_cache import StatTable
 from augcli.storage.untrusted import (
     JSON_DEPTH,
     RECORD_FILE_LIMIT,
@@ -49,6 +51,7 @@ from augcli.storage.untrusted import (
     expect_sha,
     load_json,
     read_json_file,
+    read_json_text,
     read_state_file,
     relative_path_problem,
 )
@@ -70,8 +73,8 @@ _SHARD_PLACE = re.compile(r"^\.augcli-shard-(\d+)-of-(\d+)-$")
 
 Record = dict[str, Any]  # {"key", "files": [[path cell, sha256], ...], "entry"?, "run"?, "partners"?}
 # (read back from the snapshot or journal, the common shape is a PackedRecord: the same fields, read-only)
-HashEntry = list[Any]  # [size, mtime_ns, inode, sha256]
-Stamp = list[int]  # [size, mtime_ns, inode] of an output file when its hash was last confirmed
+HashEntry = list[Any]  # [size, mtime_ns, inode, sha256] (a StatTable of width 4 holds them packed)
+Stamp = list[int]  # [size, mtime_ns, inode] of an output file when its hash was last confirmed (width 3)
 
 
 class LockedError(Exception):
@@ -81,8 +84,8 @@ class LockedError(Exception):
 @dataclass
 class State:
     units: dict[str, Record] = field(default_factory=dict)
-    hashes: dict[str, HashEntry] = field(default_factory=dict)  # cache: input path -> stat + sha256
-    stamps: dict[str, Stamp] = field(default_factory=dict)  # cache: output cell -> stat when confirmed
+    hashes: StatTable = field(default_factory=lambda: StatTable(4))  # cache: input path -> stat + sha256
+    stamps: StatTable = field(default_factory=lambda: StatTable(3))  # cache: output cell -> stat when confirmed
     deaths: dict[str, list[Any]] = field(default_factory=dict)  # input -> [workers it killed, its hash then]
     garbage: set[str] = field(default_factory=set)  # paths claimed before writing: deleted after success
     manifest: str | None = None  # sha256 of the manifest the last successful run wrote
@@ -91,10 +94,16 @@ class State:
     place: str = PLACE
     migrated_from: Path | None = None  # an old .augcli/ folder this state was read from
     stamps_changed: bool = False  # the cache learnt a file's new stat (its content was unchanged)
-    hashed: dict[str, tuple[list[int], str | None]] = field(default_factory=dict)  # cell -> (stat, sha), this run
+    hashed: dict[str, tuple[bytes, str | None]] = field(default_factory=dict)  # cell -> (stat_of, sha), this run
     seen: set[str] = field(default_factory=set)  # cells whose stat matched the cache, this run
     _lines: dict[str, str] | None = None
     _line_updates: dict[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if type(self.hashes) is not StatTable:
+            self.hashes = StatTable(4, self.hashes)
+        if type(self.stamps) is not StatTable:
+            self.stamps = StatTable(3, self.stamps)
 
     def lines(self) -> dict[str, str]:
         """Each file's manifest line, by path cell (loaded on first use: a no-op run never needs it)."""
@@ -133,7 +142,7 @@ def keep_hashes(known: State, used: set[str]) -> None:
     """Keep the cached hashes of the files this run asked for and drop the rest; a rerun that
     used every entry keeps the table as it is (at a million inputs, rebuilding it costs a second)."""
     if len(used) != len(known.hashes) or not used.issuperset(known.hashes):
-        known.hashes = {path: known.hashes[path] for path in used if path in known.hashes}
+        known.hashes = known.hashes.keep(used)
 
 
 def shard_place(shard: tuple[int, int] | None) -> str:
@@ -326,26 +335,12 @@ def _load_snapshot(state: State, file: Path) -> None:
 
 
 def _load_cache(state: State, file: Path) -> None:
-    """The stat cache: anything of the wrong shape is dropped (it only saves hashing)."""
+    """The stat cache, packed as it is read (its entries' lists never exist all at once); anything
+    of the wrong shape is dropped (it only saves hashing). An output's own cell shares the unit's string."""
     try:
-        data = _json_file(file)
-        hashes, stamps = data["hashes"], data["stamps"]
-        for table, width in ((hashes, 4), (stamps, 3)):  # kept where they lie; the odd entry dropped
-            wrong = [
-                k
-                for k, v in table.items()
-                if type(v) is not list
-                or len(v) != width
-                or type(v[0]) is not int
-                or type(v[1]) is not int
-                or type(v[2]) is not int
-                or (width == 4 and (type(v[3]) is not str or not SHA256.match(v[3])))  # a hash is a sha256
-            ]
-            for k in wrong:
-                del table[k]
-        state.hashes, state.stamps = hashes, stamps  # (JSON keys are always text)
-    except (OSError, ValueError, KeyError, TypeError, AttributeError):  # UntrustedError is a ValueError
-        state.hashes, state.stamps = {}, {}
+        state.hashes, state.stamps = stat_cache.read(read_json_text(file), state.units)
+    except (OSError, ValueError):  # UntrustedError is a ValueError
+        state.hashes, state.stamps = StatTable(4), StatTable(3)
 
 
 def _read_lines(output_root: Path, place: str, migrated_from: Path | None) -> dict[str, str]:
@@ -407,9 +402,9 @@ def _replay(state: State, entry: Any, where: str) -> None:
     elif "garbage" not in entry:
         raise UntrustedError(f"{where}: not an entry augcli writes (put, del or garbage)")
     state.garbage.update(_check_garbage(entry.get("garbage", []), where))
-    with contextlib.suppress(AttributeError, TypeError, ValueError):  # caches only
-        state.hashes.update(entry.get("hashes", {}))
-        state.stamps.update(entry.get("stamps", {}))
+    with contextlib.suppress(AttributeError, TypeError, ValueError):  # caches only: the odd entry dropped
+        state.hashes.learn(entry.get("hashes", {}))
+        state.stamps.learn(entry.get("stamps", {}))
     state.deaths.update(_check_deaths(entry.get("deaths", {}), where))
 
 
@@ -596,8 +591,8 @@ def save(output_root: Path, state: State, write_chunks, place: str = PLACE) -> N
 def save_cache(output_root: Path, state: State, write_chunks, place: str = PLACE) -> None:
     """The stat cache alone (a no-op run that had to hash files it saw with new times)."""
     owned = state.owned()
-    stamps = {cell: stamp for cell, stamp in state.stamps.items() if cell in owned or cell == MANIFEST_PART}
-    write_chunks(place + CACHE, _json_chunks({"hashes": state.hashes, "stamps": stamps}))
+    stamps = [cell for cell in state.stamps if cell in owned or cell == MANIFEST_PART]
+    write_chunks(place + CACHE, stat_cache.write_chunks(state.hashes, state.stamps, stamps))
 
 
 def write_run_info(output_root: Path, info: dict[str, Any], write_chunks, place: str = PLACE) -> None:

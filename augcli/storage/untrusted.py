@@ -109,13 +109,17 @@ def read_json_file(
     """A JSON file of OUTPUT's, read bounded (read_state_file) and parsed (load_json). Its bytes
     are decoded as json.loads decodes them and let go before the parse: a large state's file is
     not held beside the objects made from it (a few hundred MB at a million files)."""
+    return load_json(read_json_text(path, limit, follow), path, depth, object_hook)
+
+
+def read_json_text(path: Path, limit: int = STATE_FILE_LIMIT, follow: bool = True) -> str:
+    """A JSON file of OUTPUT's as text, read bounded (read_state_file) and decoded as json.loads
+    decodes bytes; the bytes are let go before it is parsed."""
     data = read_state_file(path, limit, follow)
     try:
-        text = data.decode(json.detect_encoding(data), "surrogatepass")
+        return data.decode(json.detect_encoding(data), "surrogatepass")
     except (UnicodeDecodeError, LookupError) as exc:
         raise UntrustedError(f"{path} is not valid JSON ({exc})") from None
-    del data
-    return load_json(text, path, depth, object_hook)
 
 
 def _deeper_than(value: Any, depth: int) -> bool:

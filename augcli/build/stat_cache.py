@@ -1,0 +1,228 @@
+"""The stat cache, packed: size, mtime and inode of each file last seen, with its sha256 for inputs.
+
+`.augcli-cache.json` is `{"hashes": {path: [size, mtime_ns, inode, sha256]}, "stamps": {cell:
+[size, mtime_ns, inode]}}`. Parsed as lists of ints and hex strings, a million-file OUTPUT's cache
+is about a gigabyte in memory; a StatTable holds each entry as one bytes object (24 bytes of stat,
+then the hash's 32), reads the file entry by entry with json's own scanner (the lists never exist
+all at once), and writes the same text back. It only saves hashing: an entry of the wrong shape
+is dropped, never trusted and never fatal.
+"""
+
+from __future__ import annotations
+
+import json
+import json.encoder
+import json.scanner
+import os
+import struct
+from collections.abc import Iterable, Iterator, Mapping, MutableMapping
+from typing import Any
+
+from augcli.storage.untrusted import SHA256
+
+_STAT = struct.Struct("<qqQ")  # size, mtime_ns, inode
+_WIDE = b"\x00" * 25  # the prefix of a stat outside _STAT's range (a year past 2262): never 24 bytes long
+_SCAN = json.scanner.make_scanner(json.JSONDecoder())  # json's own reader of one value at a position
+_ENCODE_KEY = json.encoder.encode_basestring_ascii  # how json.dumps spells a key (ensure_ascii)
+
+
+def pack_stat(size: int, mtime_ns: int, inode: int) -> bytes:
+    """A stat as bytes, equal exactly when the three numbers are."""
+    try:
+        return _STAT.pack(size, mtime_ns, inode)
+    except struct.error:
+        return _WIDE + f"{size} {mtime_ns} {inode}".encode()
+
+
+def stat_of(info: os.stat_result) -> bytes:
+    return pack_stat(info.st_size, info.st_mtime_ns, info.st_ino)
+
+
+def _numbers(stat: bytes) -> list[int]:
+    if len(stat) == _STAT.size:
+        return list(_STAT.unpack(stat))
+    return [int(part) for part in stat[len(_WIDE) :].split()]
+
+
+def _packed(value: Any, width: int) -> bytes | None:
+    """A cache entry as the file spells it ([size, mtime_ns, inode] and, for width 4, a sha256),
+    packed; None when it is not of that shape (ints, not bools; a lowercase sha256)."""
+    if type(value) is not list or len(value) != width:
+        return None
+    size, mtime, inode = value[0], value[1], value[2]
+    if type(size) is not int or type(mtime) is not int or type(inode) is not int:
+        return None
+    if width == 3:
+        return pack_stat(size, mtime, inode)
+    sha = value[3]
+    if type(sha) is not str or len(sha) != 64 or not SHA256.match(sha):
+        return None
+    return pack_stat(size, mtime, inode) + bytes.fromhex(sha)
+
+
+class StatTable(MutableMapping):
+    """path -> [size, mtime_ns, inode] (width 3) or [size, mtime_ns, inode, sha256] (width 4), each
+    held packed. Reading an entry gives a new list; `current` answers the hot question without one."""
+
+    __slots__ = ("_table", "width")
+
+    def __init__(self, width: int, entries: Mapping[str, Any] | None = None) -> None:
+        self.width = width
+        self._table: dict[str, bytes] = {}
+        if entries:
+            self.learn(entries)
+
+    def __getitem__(self, path: str) -> list[Any]:
+        packed = self._table[path]
+        if self.width == 3:
+            return _numbers(packed)
+        return [*_numbers(packed[:-32]), packed[-32:].hex()]
+
+    def get(self, path: str, default: Any = None) -> Any:
+        return self[path] if path in self._table else default
+
+    def __setitem__(self, path: str, value: Any) -> None:
+        packed = _packed(list(value) if type(value) is tuple else value, self.width)
+        if packed is None:
+            raise ValueError(f"{value!r} is not a cache entry of {self.width} fields")
+        self._table[path] = packed
+
+    def __delitem__(self, path: str) -> None:
+        del self._table[path]
+
+    def __contains__(self, path: object) -> bool:
+        return path in self._table
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._table)
+
+    def __len__(self) -> int:
+        return len(self._table)
+
+    def __repr__(self) -> str:
+        return f"StatTable({self.width}, {dict(self.items())!r})"
+
+    def learn(self, entries: Mapping[str, Any]) -> None:
+        """Add the entries of the right shape (a journal's, another table's); drop the rest."""
+        if isinstance(entries, StatTable) and entries.width == self.width:
+            self._table.update(entries._table)
+            return
+        for path, value in entries.items():
+            packed = _packed(value, self.width)
+            if packed is not None and type(path) is str:
+                self._table[path] = packed
+
+    def keep(self, paths: Iterable[str]) -> StatTable:
+        """A new table of these paths' entries (those it has)."""
+        kept = StatTable(self.width)
+        table = self._table
+        kept._table = {path: table[path] for path in paths if path in table}
+        return kept
+
+    def put_stat(self, path: str, stat: bytes) -> None:
+        """Remember a file's stat as `stat_of` packed it (width 3)."""
+        self._table[path] = stat
+
+    def current(self, path: str, stat: bytes) -> bool:
+        """Whether the stat remembered for `path` is this one (width 3)."""
+        return self._table.get(path) == stat
+
+    def sha_if_current(self, path: str, stat: bytes) -> str | None:
+        """The remembered sha256 of `path` when its remembered stat is this one (width 4)."""
+        packed = self._table.get(path)
+        if packed is None or len(packed) != len(stat) + 32 or not packed.startswith(stat):
+            return None
+        return packed[-32:].hex()
+
+    def json_chunks(self, paths: Iterable[str]) -> Iterator[str]:
+        """`"path":[...]` for each of these paths (sorted, as json.dumps with sort_keys writes them)."""
+        table, width = self._table, self.width
+        for path in sorted(paths):
+            packed = table[path]
+            numbers = _numbers(packed if width == 3 else packed[:-32])
+            tail = "" if width == 3 else f',"{packed[-32:].hex()}"'
+            yield f"{_ENCODE_KEY(path)}:[{numbers[0]},{numbers[1]},{numbers[2]}{tail}]"
+
+
+def write_chunks(hashes: StatTable, stamps: StatTable, stamp_paths: Iterable[str]) -> Iterator[bytes]:
+    """The cache file's text, as json.dumps(sort_keys=True, separators=(",", ":")) spells it, in pieces."""
+    for name, table, paths in (("hashes", hashes, list(hashes)), ("stamps", stamps, stamp_paths)):
+        batch = ['{"hashes":{' if name == "hashes" else '},"stamps":{']
+        for index, piece in enumerate(table.json_chunks(paths)):
+            batch.append("," + piece if index else piece)
+            if len(batch) >= 4096:
+                yield "".join(batch).encode()
+                batch.clear()
+        yield "".join(batch).encode()
+    yield b"}}"
+
+
+def read(text: str, shared: Mapping[str, Any] | None = None) -> tuple[StatTable, StatTable]:
+    """The hashes and stamps of a cache file's text; entries of the wrong shape are dropped.
+    ValueError when the document is not two mappings. `shared` maps a stamp's path to an object
+    whose `cells` attribute may be the same text, kept instead (one string serves both)."""
+    hashes, stamps = StatTable(4), StatTable(3)
+    if not _read_compact(text, hashes, stamps, shared):
+        try:
+            data = json.loads(text)
+        except RecursionError:
+            raise ValueError("the cache nests too deep") from None
+        hashes, stamps = StatTable(4), StatTable(3)
+        if type(data) is not dict or type(data.get("hashes")) is not dict or type(data.get("stamps")) is not dict:
+            raise ValueError("the cache is not two mappings")
+        hashes.learn(data["hashes"])
+        stamps.learn(data["stamps"])
+    return hashes, stamps
+
+
+def _read_compact(text: str, hashes: StatTable, stamps: StatTable, shared: Mapping[str, Any] | None) -> bool:
+    """Read the text as augcli writes it, one entry at a time; False (tables half filled) at the
+    first thing it does not expect: the whole document is then parsed as JSON."""
+    tables = {"hashes": hashes, "stamps": stamps}
+    try:
+        if not text.startswith("{"):
+            return False
+        pos, seen = 1, []
+        while True:
+            name, pos = _SCAN(text, pos)
+            if name not in tables or name in seen or text[pos : pos + 2] != ":{":
+                return False
+            seen.append(name)
+            pos = _read_entries(text, pos + 2, tables[name], shared if name == "stamps" else None)
+            if pos < 0:
+                return False
+            if text[pos] == "}":
+                return pos + 1 == len(text) and len(seen) == 2
+            if text[pos] != ",":
+                return False
+            pos += 1
+    except (StopIteration, ValueError, IndexError, TypeError, RecursionError):
+        return False
+
+
+def _read_entries(text: str, pos: int, table: StatTable, shared: Mapping[str, Any] | None) -> int:
+    """Entries from `pos` (just past a mapping's `{`) to its `}`; the position after it, or -1."""
+    store, width = table._table, table.width
+    if text[pos] == "}":
+        return pos + 1
+    while True:
+        path, pos = _SCAN(text, pos)
+        if type(path) is not str or text[pos] != ":":
+            return -1
+        value, pos = _SCAN(text, pos + 1)
+        packed = _packed(value, width)
+        if packed is not None:
+            if shared is not None:
+                owner = shared.get(path)
+                cells = getattr(owner, "cells", None)
+                if type(cells) is str and cells == path:
+                    path = cells
+            store[path] = packed
+        elif path in store:
+            del store[path]  # the last of equal keys decides, as json.loads decides
+        separator = text[pos]
+        pos += 1
+        if separator == "}":
+            return pos
+        if separator != ",":
+            return -1
