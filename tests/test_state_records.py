@@ -160,3 +160,35 @@ def test_a_large_state_costs_under_300_bytes_a_unit_once_read(tmp_path):
     tracemalloc.stop()
     assert len(known.units) == count
     assert held / count < 300 and peak / count < 600, (held / count, peak / count)
+
+
+@pytest.mark.parametrize("packed", [True, False])
+@pytest.mark.parametrize("ahead", [True, False])
+def test_each_file_of_a_record_is_held_to_its_own_hash(tmp_path, monkeypatch, packed, ahead):
+    """A unit and its label: editing either makes the unit stale, whether the record is packed or
+    not and whether its files were hashed ahead on threads or one by one."""
+    import hashlib
+
+    from augcli.build import assess
+
+    (tmp_path / "a.png").write_bytes(b"picture")
+    (tmp_path / "a.txt").write_bytes(b"label")
+    shas = [hashlib.sha256(b"picture").hexdigest(), hashlib.sha256(b"label").hexdigest()]
+    record = {"files": [["a.png", shas[0]], ["a.txt", shas[1]]], "key": KEY}
+    record = pack(record) if packed else record
+    assert (type(record) is PackedRecord) == packed
+    monkeypatch.setattr(assess, "HASH_AHEAD_FROM", 1)  # two files are enough to hash on threads
+
+    def current() -> bool:
+        known = state.State(root=tmp_path)
+        if ahead:
+            assess.hash_changed_outputs(tmp_path, known, ["a.png", "a.txt"])
+        return assess.is_current(tmp_path, record, KEY, known)
+
+    assert current()
+    assert not assess.is_current(tmp_path, record, KEY[::-1], state.State(root=tmp_path))
+    (tmp_path / "a.txt").write_bytes(b"label, edited")
+    assert not current()
+    (tmp_path / "a.txt").write_bytes(b"label")
+    (tmp_path / "a.png").write_bytes(b"picture, edited")
+    assert not current()

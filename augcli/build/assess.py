@@ -16,6 +16,7 @@ from typing import Any
 
 from augcli.build import keys, manifest, state
 from augcli.build.plan import Job, Output, Plan
+from augcli.build.records import PackedRecord
 from augcli.build.stat_cache import stat_of
 from augcli.core.files import sha256_file, sha256_files
 from augcli.core.partners import visited_are_current
@@ -139,12 +140,21 @@ def is_current(output_root: Path, record: dict[str, Any] | None, key: str | None
     Content decides: size, mtime and inode only save the hashing. A file whose stat differs from the
     cache (a git clone, cp -r, a restore, a data version tool's link) is hashed; equal content is
     current, and the cache learns its new stat. The file itself is never touched."""
-    if record is None or key is None or record["key"] != key:
+    if record is None or key is None:
         return False
-    for cell, sha in record["files"]:
+    if type(record) is PackedRecord:  # (its hashes are spelt only when one must be compared)
+        if record.key() != key:
+            return False
+        cells, sha_of = record.cell_list(), record.sha
+    else:
+        if record["key"] != key:
+            return False
+        files = record["files"]
+        cells, sha_of = [f[0] for f in files], lambda index: files[index][1]
+    for index, cell in enumerate(cells):
         hashed = known.hashed.get(cell)
         if hashed is not None:  # hashed ahead, on threads (see hash_changed_outputs)
-            if hashed[1] != sha:
+            if hashed[1] != sha_of(index):
                 return False
             known.stamps.put_stat(cell, hashed[0])
             known.stamps_changed = True
@@ -160,7 +170,7 @@ def is_current(output_root: Path, record: dict[str, Any] | None, key: str | None
         if known.stamps.current(cell, stamp):
             continue
         try:
-            if not stat.S_ISREG(info.st_mode) or sha256_file(Path(path)) != sha:
+            if not stat.S_ISREG(info.st_mode) or sha256_file(Path(path)) != sha_of(index):
                 return False
         except OSError:
             return False

@@ -30,12 +30,18 @@ class PackedRecord(Mapping):
     def cell_list(self) -> tuple[str, ...]:
         return (self.cells,) if type(self.cells) is str else self.cells
 
+    def key(self) -> str:
+        return self.packed[:16].hex()
+
+    def sha(self, index: int) -> str:
+        """The sha256 of the record's file number `index`."""
+        return self.packed[16 + 32 * index : 48 + 32 * index].hex()
+
     def __getitem__(self, name: str) -> Any:
         if name == "key":
-            return self.packed[:16].hex()
+            return self.key()
         if name == "files":
-            packed = self.packed
-            return [[cell, packed[16 + 32 * i : 48 + 32 * i].hex()] for i, cell in enumerate(self.cell_list())]
+            return [[cell, self.sha(index)] for index, cell in enumerate(self.cell_list())]
         raise KeyError(name)
 
     def get(self, name: str, default: Any = None) -> Any:
