@@ -179,3 +179,19 @@ def test_an_input_gone_removes_its_outputs_and_only_those(dataset, recipe_file, 
     status = assess.assess(plan, recipe, out, state.load(out), rebuild=False)
     assert status.removed and all(unit.startswith("dogs/dog0") for unit in status.removed)
     assert status.planned == {o.path for job in plan.jobs for o in job.outputs}
+
+
+def test_a_rerun_plan_names_its_outputs_with_the_states_strings(dataset, recipe_file, tmp_path):
+    """One string per output path in a large rerun: the plan's, the state's and the cache's."""
+    out = tmp_path / "out"
+    assert invoke("run", recipe_file, dataset, out, "--workers", "1").exit_code == 0
+    recipe = parse_recipe(RECIPE)
+    plan = build_plan(recipe, dataset.resolve(), out)
+    known = state.load(out)
+    assert assess.assess(plan, recipe, out, known, rebuild=False).tasks == []
+    names = {name: name for name in known.units}
+    stamps = {name: name for name in known.stamps}
+    outputs = [(job, output) for job in plan.jobs for output in job.outputs]
+    assert outputs and all(names[output.path] is output.path is stamps[output.path] for _, output in outputs)
+    originals = [(job, output) for job, output in outputs if output.copy is None]
+    assert originals and all(job.relative is output.path for job, output in originals)

@@ -220,6 +220,18 @@ def _stat_ahead(output_root: Path, known: state.State, jobs: list[Job]) -> None:
     hash_changed_outputs(output_root, known, cells)
 
 
+def _share_name(job: Job, output: Output, record: Any) -> None:
+    """Let a planned output (and its job, for an original) name itself with the state's string for
+    the same path: a million-file plan then holds no second copy of each name (about 150 bytes an
+    input). The plan's records are frozen for everyone else; this swaps equal text only."""
+    cells = getattr(record, "cells", None)
+    if type(cells) is not str or cells is output.path or cells != output.path:
+        return
+    if job.relative is output.path:
+        object.__setattr__(job, "relative", cells)
+    object.__setattr__(output, "path", cells)
+
+
 def canonical_options(value: Any, base_dir: Path | None) -> Any:
     """Section options with the recipe's own folder taken out of the paths it resolved, so a key
     does not change when the project is cloned or copied elsewhere."""
@@ -280,19 +292,24 @@ def assess(
             )
         return found
 
-    sources = hasher.many([job.source_path for job in plan.jobs])
     status.partner_hashes = _partner_hashes(plan, recipe, hasher)
     units = known.units
     recorded = 0  # planned units the state has a record of
     if hasher.fresh or rebuild:
         work_found()
+    sources: dict[str, str | None] = {}
     for index, job in enumerate(plan.jobs):
-        if index % STAT_AHEAD_JOBS == 0 and not rebuild:
-            _stat_ahead(output_root, known, plan.jobs[index : index + STAT_AHEAD_JOBS])
+        if index % STAT_AHEAD_JOBS == 0:  # the next few thousand inputs hashed (on threads), their outputs stat'ed
+            batch = plan.jobs[index : index + STAT_AHEAD_JOBS]
+            sources = hasher.many([each.source_path for each in batch])
+            if hasher.fresh:
+                work_found()
+            if not rebuild:
+                _stat_ahead(output_root, known, batch)
         modality = MODALITIES[job.modality]
         section = recipe.sections[job.modality]
         source = job.source_path
-        source_sha = sources.pop(source)  # (each input's hash string is let go once it is keyed)
+        source_sha = sources[source]
         companions = modality.input_files(section, job.relative)
         content = keys.content_digest(source_sha, [hasher.file(path) for path in companions])
         if hasher.fresh:  # none in a rerun that changed nothing: no empty mapping per input
@@ -314,7 +331,9 @@ def assess(
                     copy_key(job.modality, output.path), recipe.seed, content, output.copy, output.path, *output.paste
                 )
             record = units.get(output.path)
-            recorded += record is not None
+            if record is not None:
+                recorded += 1
+                _share_name(job, output, record)
             current = not rebuild and is_current(output_root, record, key, known)
             if current and output.partners:  # a mixed copy: the partners it took are still its, unchanged
                 current = visited_are_current(record.get("partners"), output.partners, status.partner_hashes)
