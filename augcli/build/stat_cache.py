@@ -3,26 +3,27 @@
 `.augcli-cache.json` is `{"hashes": {path: [size, mtime_ns, inode, sha256]}, "stamps": {cell:
 [size, mtime_ns, inode]}}`. Parsed as lists of ints and hex strings, a million-file OUTPUT's cache
 is about a gigabyte in memory; a StatTable holds each entry as one bytes object (24 bytes of stat,
-then the hash's 32), reads the file entry by entry with json's own scanner (the lists never exist
-all at once), and writes the same text back. It only saves hashing: an entry of the wrong shape
+then the hash's 32), reads the file entry by entry (json_stream: neither the file's text nor the
+lists exist all at once), and writes the same text back. It only saves hashing: an entry of the wrong shape
 is dropped, never trusted and never fatal.
 """
 
 from __future__ import annotations
 
+import io
 import json
 import json.encoder
-import json.scanner
 import os
 import struct
 from collections.abc import Iterable, Iterator, Mapping, MutableMapping
+from pathlib import Path
 from typing import Any
 
-from augcli.storage.untrusted import SHA256
+from augcli.storage import json_stream
+from augcli.storage.untrusted import SHA256, STATE_FILE_LIMIT, open_state_file, read_json_text
 
 _STAT = struct.Struct("<qqQ")  # size, mtime_ns, inode
 _WIDE = b"\x00" * 25  # the prefix of a stat outside _STAT's range (a year past 2262): never 24 bytes long
-_SCAN = json.scanner.make_scanner(json.JSONDecoder())  # json's own reader of one value at a position
 _ENCODE_KEY = json.encoder.encode_basestring_ascii  # how json.dumps spells a key (ensure_ascii)
 
 
@@ -157,72 +158,59 @@ def write_chunks(hashes: StatTable, stamps: StatTable, stamp_paths: Iterable[str
     yield b"}}"
 
 
+def read_file(file: Path, shared: Mapping[str, Any] | None = None) -> tuple[StatTable, StatTable]:
+    """The hashes and stamps of a cache file, read a piece at a time (see read)."""
+    try:
+        with open_state_file(file) as handle:
+            return _tables(json_stream.read_object(handle, STATE_FILE_LIMIT, _members(shared)))
+    except json_stream.NotStreamable:
+        return _from_document(read_json_text(file))
+
+
 def read(text: str, shared: Mapping[str, Any] | None = None) -> tuple[StatTable, StatTable]:
     """The hashes and stamps of a cache file's text; entries of the wrong shape are dropped.
     ValueError when the document is not two mappings. `shared` maps a stamp's path to an object
     whose `cells` attribute may be the same text, kept instead (one string serves both)."""
-    hashes, stamps = StatTable(4), StatTable(3)
-    if not _read_compact(text, hashes, stamps, shared):
-        try:
-            data = json.loads(text)
-        except RecursionError:
-            raise ValueError("the cache nests too deep") from None
-        hashes, stamps = StatTable(4), StatTable(3)
-        if type(data) is not dict or type(data.get("hashes")) is not dict or type(data.get("stamps")) is not dict:
-            raise ValueError("the cache is not two mappings")
-        hashes.learn(data["hashes"])
-        stamps.learn(data["stamps"])
+    try:
+        data = io.BytesIO(text.encode("utf-8", "surrogatepass"))
+        return _tables(json_stream.read_object(data, STATE_FILE_LIMIT, _members(shared)))
+    except (json_stream.NotStreamable, UnicodeEncodeError):
+        return _from_document(text)
+
+
+def _members(shared: Mapping[str, Any] | None) -> dict[str, json_stream.BigMember]:
+    def keep(table: StatTable, path: str, value: Any, shared: Mapping[str, Any] | None = None) -> None:
+        packed = _packed(value, table.width)
+        if packed is None:
+            table._table.pop(path, None)  # the last of equal keys decides, as in json.loads
+            return
+        if shared is not None:
+            cells = getattr(shared.get(path), "cells", None)
+            if type(cells) is str and cells == path:
+                path = cells
+        table._table[path] = packed
+
+    return {
+        "hashes": json_stream.BigMember(json_stream.PLAIN_SCAN, lambda: StatTable(4), keep),
+        "stamps": json_stream.BigMember(
+            json_stream.PLAIN_SCAN, lambda: StatTable(3), lambda table, path, value: keep(table, path, value, shared)
+        ),
+    }
+
+
+def _tables(members: dict[str, Any]) -> tuple[StatTable, StatTable]:
+    hashes, stamps = members.get("hashes"), members.get("stamps")
+    if type(hashes) is not StatTable or type(stamps) is not StatTable:
+        raise ValueError("the cache is not two mappings")
     return hashes, stamps
 
 
-def _read_compact(text: str, hashes: StatTable, stamps: StatTable, shared: Mapping[str, Any] | None) -> bool:
-    """Read the text as augcli writes it, one entry at a time; False (tables half filled) at the
-    first thing it does not expect: the whole document is then parsed as JSON."""
-    tables = {"hashes": hashes, "stamps": stamps}
+def _from_document(text: str) -> tuple[StatTable, StatTable]:
+    """A cache document parsed whole (written otherwise than augcli writes it, or not JSON)."""
     try:
-        if not text.startswith("{"):
-            return False
-        pos, seen = 1, []
-        while True:
-            name, pos = _SCAN(text, pos)
-            if name not in tables or name in seen or text[pos : pos + 2] != ":{":
-                return False
-            seen.append(name)
-            pos = _read_entries(text, pos + 2, tables[name], shared if name == "stamps" else None)
-            if pos < 0:
-                return False
-            if text[pos] == "}":
-                return pos + 1 == len(text) and len(seen) == 2
-            if text[pos] != ",":
-                return False
-            pos += 1
-    except (StopIteration, ValueError, IndexError, TypeError, RecursionError):
-        return False
-
-
-def _read_entries(text: str, pos: int, table: StatTable, shared: Mapping[str, Any] | None) -> int:
-    """Entries from `pos` (just past a mapping's `{`) to its `}`; the position after it, or -1."""
-    store, width = table._table, table.width
-    if text[pos] == "}":
-        return pos + 1
-    while True:
-        path, pos = _SCAN(text, pos)
-        if type(path) is not str or text[pos] != ":":
-            return -1
-        value, pos = _SCAN(text, pos + 1)
-        packed = _packed(value, width)
-        if packed is not None:
-            if shared is not None:
-                owner = shared.get(path)
-                cells = getattr(owner, "cells", None)
-                if type(cells) is str and cells == path:
-                    path = cells
-            store[path] = packed
-        elif path in store:
-            del store[path]  # the last of equal keys decides, as json.loads decides
-        separator = text[pos]
-        pos += 1
-        if separator == "}":
-            return pos
-        if separator != ",":
-            return -1
+        data = json.loads(text)
+    except RecursionError:
+        raise ValueError("the cache nests too deep") from None
+    if type(data) is not dict or type(data.get("hashes")) is not dict or type(data.get("stamps")) is not dict:
+        raise ValueError("the cache is not two mappings")
+    return StatTable(4, data["hashes"]), StatTable(3, data["stamps"])

@@ -27,6 +27,7 @@ import csv
 import errno
 import io
 import json
+import json.scanner
 import os
 import re
 import stat
@@ -40,18 +41,20 @@ from augcli.build import stat_cache
 from augcli.build.manifest import BYTES_MARK, decode_path
 from augcli.build.records import PackedRecord, json_default, pack, unpacked
 from augcli.build.stat_cache import StatTable
+from augcli.storage import json_stream
 from augcli.storage.untrusted import (
     JSON_DEPTH,
     RECORD_FILE_LIMIT,
     SHA256,
+    STATE_FILE_LIMIT,
     NestedTooDeep,
     UntrustedError,
     check_relative,
     expect,
     expect_sha,
     load_json,
+    open_state_file,
     read_json_file,
-    read_json_text,
     read_state_file,
     relative_path_problem,
 )
@@ -308,9 +311,28 @@ def _packed_record(unit: Any, record: Any, where: str) -> Record | PackedRecord:
     return packed
 
 
+_PACKING_SCAN = json.scanner.make_scanner(json.JSONDecoder(object_hook=pack))
+
+
+def _read_snapshot(file: Path) -> Any:
+    """The snapshot's document, its units read one at a time and packed as they come (at a million
+    files neither the file's text nor the records' dicts and lists exist at once); a document
+    written otherwise is parsed whole, its records packed all the same."""
+    with contextlib.suppress(json_stream.NotStreamable), open_state_file(file) as handle:
+        return json_stream.read_object(handle, STATE_FILE_LIMIT, _UNITS)
+    return read_json_file(file, object_hook=pack)
+
+
+def _keep_unit(units: dict[str, Any], unit: str, record: Any) -> None:
+    units[unit] = record
+
+
+_UNITS = {"units": json_stream.BigMember(_PACKING_SCAN, dict, _keep_unit)}
+
+
 def _load_snapshot(state: State, file: Path) -> None:
     where = str(file)
-    data = expect(read_json_file(file, object_hook=pack), dict, where)  # records packed as they are parsed
+    data = expect(_read_snapshot(file), dict, where)
     if data.get("version") != SNAPSHOT_VERSION:
         raise UntrustedError(
             f"{where}: version {data.get('version')!r}, this augcli reads {SNAPSHOT_VERSION}: delete the "
@@ -338,7 +360,7 @@ def _load_cache(state: State, file: Path) -> None:
     """The stat cache, packed as it is read (its entries' lists never exist all at once); anything
     of the wrong shape is dropped (it only saves hashing). An output's own cell shares the unit's string."""
     try:
-        state.hashes, state.stamps = stat_cache.read(read_json_text(file), state.units)
+        state.hashes, state.stamps = stat_cache.read_file(file, state.units)
     except (OSError, ValueError):  # UntrustedError is a ValueError
         state.hashes, state.stamps = StatTable(4), StatTable(3)
 

@@ -64,12 +64,10 @@ def read_at_most(handle: BinaryIO, count: int) -> bytes:
     return b"".join(parts) if len(parts) > 1 else parts[0]
 
 
-def read_plain(fd: int, limit: int | None, refuse: Callable[[str | None, int], Exception]) -> bytes:
-    """The bytes behind an open descriptor (opened without blocking) that must be a plain file:
-    refused unread when it is something else (a FIFO, a device, a folder) or over `limit` bytes by
-    its size, then read bounded and refused if it grew past `limit` meanwhile. `refuse(kind, size)`
-    makes the caller's error: `kind` says what the file is when it is not plain, else None and
-    `size` is over the limit. Closes `fd`."""
+def open_plain(fd: int, limit: int | None, refuse: Callable[[str | None, int], Exception]) -> BinaryIO:
+    """An open descriptor (opened without blocking) as a file object, when it is a plain file of at
+    most `limit` bytes by its size; else `refuse(kind, size)` is raised (see read_plain). Closes
+    `fd` when it refuses."""
     try:
         info = os.fstat(fd)  # before fdopen: Python's file object refuses a folder with the bare descriptor
         if not stat.S_ISREG(info.st_mode):
@@ -77,11 +75,19 @@ def read_plain(fd: int, limit: int | None, refuse: Callable[[str | None, int], E
         if limit is not None and info.st_size > limit:
             raise refuse(None, info.st_size)
         os.set_blocking(fd, True)
-        handle = os.fdopen(fd, "rb")
+        return os.fdopen(fd, "rb")
     except BaseException:
         os.close(fd)
         raise
-    with handle:
+
+
+def read_plain(fd: int, limit: int | None, refuse: Callable[[str | None, int], Exception]) -> bytes:
+    """The bytes behind an open descriptor (opened without blocking) that must be a plain file:
+    refused unread when it is something else (a FIFO, a device, a folder) or over `limit` bytes by
+    its size, then read bounded and refused if it grew past `limit` meanwhile. `refuse(kind, size)`
+    makes the caller's error: `kind` says what the file is when it is not plain, else None and
+    `size` is over the limit. Closes `fd`."""
+    with open_plain(fd, limit, refuse) as handle:
         data = handle.read() if limit is None else read_at_most(handle, limit + 1)
     if limit is not None and len(data) > limit:  # it grew while read
         raise refuse(None, len(data))

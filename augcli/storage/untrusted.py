@@ -10,9 +10,9 @@ import json
 import os
 import re
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
-from augcli.core.files import read_plain
+from augcli.core.files import open_plain, read_plain
 
 # Sizes over which a file read back from OUTPUT is not one augcli wrote (refused unread, exit 2).
 # The state, lines, cache, journal and manifest take some 150-600 bytes per output: 2 GiB is millions.
@@ -71,9 +71,18 @@ def read_state_file(path: Path, limit: int = STATE_FILE_LIMIT, follow: bool = Tr
     Through a link only when `follow` (a data version tool links the files it tracks into its
     cache; reading one is harmless, and augcli replaces such a link, never writes through it).
     UntrustedError names the file; FileNotFoundError when there is none."""
-    flags = os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC | (0 if follow else os.O_NOFOLLOW)
-    fd = os.open(path, flags)
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC | (0 if follow else os.O_NOFOLLOW))
+    return read_plain(fd, limit, _refuser(path, limit))
 
+
+def open_state_file(path: Path, limit: int = STATE_FILE_LIMIT, follow: bool = True) -> BinaryIO:
+    """A file augcli wrote into OUTPUT, opened to be read in pieces, with read_state_file's checks
+    (the caller stops at `limit` bytes: a file that grows while read is refused there)."""
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC | (0 if follow else os.O_NOFOLLOW))
+    return open_plain(fd, limit, _refuser(path, limit))
+
+
+def _refuser(path: Path, limit: int):
     def refuse(kind: str | None, size: int) -> UntrustedError:
         if kind is not None:
             return UntrustedError(
@@ -81,7 +90,7 @@ def read_state_file(path: Path, limit: int = STATE_FILE_LIMIT, follow: bool = Tr
             )
         return UntrustedError(_too_large(path, size, limit))
 
-    return read_plain(fd, limit, refuse)
+    return refuse
 
 
 def _too_large(path: Path, size: int, limit: int) -> str:
