@@ -12,7 +12,7 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from augcli.build import assess, stat_cache, state
+from augcli.build import assess, runner, stat_cache, state
 from augcli.build.plan import build_plan
 from augcli.build.stat_cache import StatTable, pack_stat
 from augcli.core.recipe import parse_recipe
@@ -194,11 +194,29 @@ def test_a_rerun_plan_names_its_outputs_with_the_states_strings(dataset, recipe_
     assert invoke("run", recipe_file, dataset, out, "--workers", "1").exit_code == 0
     recipe = parse_recipe(RECIPE)
     plan = build_plan(recipe, dataset.resolve(), out)
-    known = state.load(out)
+    known = state.load(out, inputs=runner._input_names(plan))
     assert assess.assess(plan, recipe, out, known, rebuild=False).tasks == []
+    hashed = {name: name for name in known.hashes}
+    assert all(hashed[job.source_path] is job.source_path for job in plan.jobs)
     names = {name: name for name in known.units}
     stamps = {name: name for name in known.stamps}
     outputs = [(job, output) for job in plan.jobs for output in job.outputs]
     assert outputs and all(names[output.path] is output.path is stamps[output.path] for _, output in outputs)
     originals = [(job, output) for job, output in outputs if output.copy is None]
     assert originals and all(job.relative is output.path for job, output in originals)
+
+
+@pytest.mark.parametrize("check", [False, True])
+def test_a_run_and_a_check_give_the_state_their_plans_input_paths(dataset, recipe_file, tmp_path, monkeypatch, check):
+    out = tmp_path / "out"
+    assert invoke("run", recipe_file, dataset, out, "--workers", "1").exit_code == 0
+    given = []
+    load = state.load
+    monkeypatch.setattr(
+        state, "load", lambda *args, **kwargs: given.append(args[2:] or kwargs) or load(*args, **kwargs)
+    )
+    assert invoke("run", recipe_file, dataset, out, "--workers", "1", *(["--check"] if check else [])).exit_code == 0
+    inputs = given[0][0] if type(given[0]) is tuple else given[0]["inputs"]
+    assert sorted(inputs) == sorted(
+        os.fspath(p) for p in dataset.resolve().rglob("*.*") if p.suffix in (".jpg", ".png")
+    )

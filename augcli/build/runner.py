@@ -163,7 +163,7 @@ def run(
     INTERRUPTED.clear()
     place = options.place
     with collector.held():  # the state's records and the keys live to the end: no collection walks them
-        known = state.load(output_root, place)
+        known = state.load(output_root, place, _input_names(plan))
     splits = len(plan.jobs) > 1 or any(job.table for job in plan.jobs)  # a table may go in parts
     pool_wanted = [options.executor == "local" and options.workers > 1 and splits]
 
@@ -264,6 +264,12 @@ def run(
     summary.failures.sort(key=lambda r: r.relative)
     summary.seconds = time.perf_counter() - started
     return summary
+
+
+def _input_names(plan: Plan) -> dict[str, str]:
+    """Each input path of the plan, to itself: the state's cache keeps the plan's string (a second
+    copy of every path is about 110 bytes an input)."""
+    return {job.source_path: job.source_path for job in plan.jobs}
 
 
 def run_info(recipe: Recipe, input_root: Path) -> dict[str, Any]:
@@ -549,7 +555,7 @@ def check(plan: Plan, recipe: Recipe, output_root: Path, shard: tuple[int, int] 
     """What a run would do to OUTPUT (or one shard of it), without writing anything (`run --check`)."""
     options = Options(shard=shard)
     with collector.held():  # as in a run: the records and keys live to the end
-        known = state.load(output_root, options.place)
+        known = state.load(output_root, options.place, _input_names(plan))
         status = assess(plan, recipe, output_root, known, rebuild=False)
     root = os.fsdecode(output_root) + "/"
     missing = [

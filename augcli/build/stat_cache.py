@@ -158,11 +158,14 @@ def write_chunks(hashes: StatTable, stamps: StatTable, stamp_paths: Iterable[str
     yield b"}}"
 
 
-def read_file(file: Path, shared: Mapping[str, Any] | None = None) -> tuple[StatTable, StatTable]:
-    """The hashes and stamps of a cache file, read a piece at a time (see read)."""
+def read_file(
+    file: Path, shared: Mapping[str, Any] | None = None, inputs: Mapping[str, str] | None = None
+) -> tuple[StatTable, StatTable]:
+    """The hashes and stamps of a cache file, read a piece at a time (see read). `inputs` maps an
+    input's path to the string a plan holds for it, kept as the hash's key."""
     try:
         with open_state_file(file) as handle:
-            return _tables(json_stream.read_object(handle, STATE_FILE_LIMIT, _members(shared)))
+            return _tables(json_stream.read_object(handle, STATE_FILE_LIMIT, _members(shared, inputs)))
     except json_stream.NotStreamable:
         return _from_document(read_json_text(file))
 
@@ -178,11 +181,20 @@ def read(text: str, shared: Mapping[str, Any] | None = None) -> tuple[StatTable,
         return _from_document(text)
 
 
-def _members(shared: Mapping[str, Any] | None) -> dict[str, json_stream.BigMember]:
-    def keep(table: StatTable, path: str, value: Any, shared: Mapping[str, Any] | None = None) -> None:
-        packed = _packed(value, table.width)
+def _members(
+    shared: Mapping[str, Any] | None, inputs: Mapping[str, str] | None = None
+) -> dict[str, json_stream.BigMember]:
+    def keep_hash(table: StatTable, path: str, value: Any) -> None:
+        packed = _packed(value, 4)
         if packed is None:
             table._table.pop(path, None)  # the last of equal keys decides, as in json.loads
+        else:
+            table._table[path if inputs is None else inputs.get(path, path)] = packed
+
+    def keep_stamp(table: StatTable, path: str, value: Any) -> None:
+        packed = _packed(value, 3)
+        if packed is None:
+            table._table.pop(path, None)
             return
         if shared is not None:
             cells = getattr(shared.get(path), "cells", None)
@@ -191,10 +203,8 @@ def _members(shared: Mapping[str, Any] | None) -> dict[str, json_stream.BigMembe
         table._table[path] = packed
 
     return {
-        "hashes": json_stream.BigMember(json_stream.PLAIN_SCAN, lambda: StatTable(4), keep),
-        "stamps": json_stream.BigMember(
-            json_stream.PLAIN_SCAN, lambda: StatTable(3), lambda table, path, value: keep(table, path, value, shared)
-        ),
+        "hashes": json_stream.BigMember(json_stream.PLAIN_SCAN, lambda: StatTable(4), keep_hash),
+        "stamps": json_stream.BigMember(json_stream.PLAIN_SCAN, lambda: StatTable(3), keep_stamp),
     }
 
 

@@ -32,7 +32,7 @@ import os
 import re
 import stat
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -356,11 +356,11 @@ def _load_snapshot(state: State, file: Path) -> None:
     state.folders = {check_relative(expect(f, str, f"{where}: folders"), f"{where}: folders") for f in folders}
 
 
-def _load_cache(state: State, file: Path) -> None:
+def _load_cache(state: State, file: Path, inputs: Mapping[str, str] | None = None) -> None:
     """The stat cache, packed as it is read (its entries' lists never exist all at once); anything
     of the wrong shape is dropped (it only saves hashing). An output's own cell shares the unit's string."""
     try:
-        state.hashes, state.stamps = stat_cache.read_file(file, state.units)
+        state.hashes, state.stamps = stat_cache.read_file(file, state.units, inputs)
     except (OSError, ValueError):  # UntrustedError is a ValueError
         state.hashes, state.stamps = StatTable(4), StatTable(3)
 
@@ -377,8 +377,9 @@ def _read_lines(output_root: Path, place: str, migrated_from: Path | None) -> di
     return lines
 
 
-def load(output_root: Path, place: str = PLACE) -> State:
+def load(output_root: Path, place: str = PLACE, inputs: Mapping[str, str] | None = None) -> State:
     """The snapshot plus every complete journal line after it (a torn last line is ignored).
+    `inputs` maps each input path a plan holds to itself: the cache keeps that string for it.
 
     Raises UntrustedError when a state file is not of the shape augcli writes (the CLI exits 2)."""
     state = State(root=output_root, place=place)
@@ -390,7 +391,7 @@ def load(output_root: Path, place: str = PLACE) -> State:
     with contextlib.suppress(FileNotFoundError):
         _load_snapshot(state, snapshot)
     with contextlib.suppress(FileNotFoundError):
-        _load_cache(state, path(output_root, CACHE, place))
+        _load_cache(state, path(output_root, CACHE, place), inputs)
     with contextlib.suppress(FileNotFoundError):
         _replay_journal(state, path(output_root, JOURNAL, place))
     return state
