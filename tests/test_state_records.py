@@ -42,6 +42,10 @@ def _written(record: dict) -> str:
 @given(record=_RECORDS)
 @example(record={"key": KEY, "files": [["a.png", SHA + "\n"]]})  # matches SHA256's `$`, not its text
 @example(record={"key": KEY, "files": [["a.png", SHA], ["a.txt", SHA[::-1]]]})
+@example(record={"key": KEY.upper(), "files": [["a.png", SHA]]})  # hex, but not as augcli spells it
+@example(record={"key": KEY, "files": [["a.png", SHA.upper()]]})
+@example(record={"key": KEY[:30] + " 0", "files": [["a.png", SHA]]})  # fromhex takes spaces
+@example(record={"key": KEY, "files": [["a.png", SHA[:62] + " 0"]]})
 def test_a_record_is_packed_only_when_its_text_comes_back_the_same(record):
     packed = pack(record)
     if packed is record:

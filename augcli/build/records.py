@@ -68,10 +68,25 @@ def pack(record: dict[str, Any]) -> dict[str, Any] | PackedRecord:
     """The record packed when it has exactly the fields `files` and `key`, its key 32 lowercase
     hex digits and each file `[cell, 64 lowercase hex digits]` (a round trip gives the same text);
     any other record (or any other object) as it is. Cells are not checked here (see state.py)."""
-    if len(record) != 2 or "files" not in record or "key" not in record:
+    if len(record) != 2:
         return record
-    key, files = record["key"], record["files"]
-    if type(key) is not str or not _KEY_HEX.fullmatch(key) or type(files) is not list or not files:
+    key, files = record.get("key"), record.get("files")
+    if type(key) is not str or len(key) != 32 or type(files) is not list or not files:
+        return record
+    if len(files) == 1:  # the usual record: one file, checked in a few C calls
+        entry = files[0]
+        if type(entry) is not list or len(entry) != 2:
+            return record
+        cell, sha = entry
+        if type(cell) is not str or type(sha) is not str or len(sha) != 64:
+            return record
+        text = key + sha
+        try:
+            packed = bytes.fromhex(text)
+        except ValueError:
+            return record
+        return PackedRecord(cell, packed) if packed.hex() == text else record  # lowercase, no spaces
+    if not _KEY_HEX.fullmatch(key):
         return record
     cells = []
     for entry in files:

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from augcli.storage import json_stream
-from augcli.storage.untrusted import SHA256, STATE_FILE_LIMIT, open_state_file, read_json_text
+from augcli.storage.untrusted import STATE_FILE_LIMIT, open_state_file, read_json_text
 
 _STAT = struct.Struct("<qqQ")  # size, mtime_ns, inode
 _WIDE = b"\x00" * 25  # the prefix of a stat outside _STAT's range (a year past 2262): never 24 bytes long
@@ -53,12 +53,20 @@ def _packed(value: Any, width: int) -> bytes | None:
     size, mtime, inode = value[0], value[1], value[2]
     if type(size) is not int or type(mtime) is not int or type(inode) is not int:
         return None
+    try:
+        stat = _STAT.pack(size, mtime, inode)
+    except struct.error:
+        stat = pack_stat(size, mtime, inode)
     if width == 3:
-        return pack_stat(size, mtime, inode)
+        return stat
     sha = value[3]
-    if type(sha) is not str or len(sha) != 64 or not SHA256.match(sha):
+    if type(sha) is not str or len(sha) != 64:
         return None
-    return pack_stat(size, mtime, inode) + bytes.fromhex(sha)
+    try:
+        digest = bytes.fromhex(sha)
+    except ValueError:
+        return None
+    return stat + digest if digest.hex() == sha else None  # lowercase, no spaces: as it was written
 
 
 class StatTable(MutableMapping):
@@ -185,7 +193,7 @@ def _members(
     shared: Mapping[str, Any] | None, inputs: Mapping[str, str] | None = None
 ) -> dict[str, json_stream.BigMember]:
     def keep_hash(table: StatTable, path: str, value: Any) -> None:
-        packed = _packed(value, 4)
+        packed = _packed(value, 4)  # (a call per entry: a million-file cache reads in about a second)
         if packed is None:
             table._table.pop(path, None)  # the last of equal keys decides, as in json.loads
         else:

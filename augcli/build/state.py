@@ -281,6 +281,9 @@ def _check_garbage(paths: Any, where: str) -> list[str]:
 def _check_packed(unit: str, record: PackedRecord, where: str) -> None:
     """A packed record's paths are safe (its key and hashes were checked as it was packed); the
     unit's own cell is made the unit's string, so one string serves both."""
+    if type(record.cells) is str and record.cells == unit and not relative_path_problem(unit):
+        record.cells = unit  # the usual record: its one file is the unit's (checked as the unit's name)
+        return
     cells = record.cell_list()
     if relative_path_problem(unit) or any(
         cell != unit and (cell.startswith(BYTES_MARK) or relative_path_problem(cell)) for cell in cells
@@ -323,11 +326,7 @@ def _read_snapshot(file: Path) -> Any:
     return read_json_file(file, object_hook=pack)
 
 
-def _keep_unit(units: dict[str, Any], unit: str, record: Any) -> None:
-    units[unit] = record
-
-
-_UNITS = {"units": json_stream.BigMember(_PACKING_SCAN, dict, _keep_unit)}
+_UNITS = {"units": json_stream.BigMember(_PACKING_SCAN, dict)}
 
 
 def _load_snapshot(state: State, file: Path) -> None:
