@@ -453,14 +453,17 @@ def _remove(work: _Run, status: Status, plan: Plan) -> int:
     the same output of another copy: a killed run with more copies). The state is read back from
     OUTPUT: any other path it names (a .git file, a note of the user's) is kept, and named once."""
     units = work.known.units
-    gone = set(status.removed)
-    kept = {entry[0] for unit, record in units.items() if unit not in gone for entry in record["files"]}
     doomed = [entry[0] for unit in status.removed if unit in units for entry in units[unit]["files"]]
     recorded = {entry[0]: entry[1] for unit in status.removed if unit in units for entry in units[unit]["files"]}
     recorded = work.retired | recorded
     removed = 0
     planned: set[str] | None = None
-    for path in sorted(set(doomed) | work.known.garbage):
+    candidates = sorted(set(doomed) | work.known.garbage)
+    gone = set(status.removed)
+    kept = set()  # every file a record still owns: only asked when there is something to delete
+    if candidates:
+        kept = {cell for unit, record in units.items() if unit not in gone for cell in state.cells_of(record)}
+    for path in candidates:
         if path in kept:
             continue
         relative = manifest.decode_path(path)
