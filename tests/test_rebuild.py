@@ -405,6 +405,7 @@ def test_a_torn_journal_line_is_ignored(dataset, recipe_file, tmp_path):
     known = state.load(out)
     _, record = next(iter(known.units.items()))
     journal = out / ".augcli-journal.jsonl"
+    record = dict(record)  # (a record read back is a read-only mapping, packed: as a dict it is JSON)
     journal.write_text(json.dumps({"put": "cats/x.jpg", "record": record}) + '\n{"put": "cats/y.j')
     assert set(state.load(out).units) == set(known.units) | {"cats/x.jpg"}
     assert invoke("run", recipe_file, dataset, out).exit_code == 0

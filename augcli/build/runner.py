@@ -135,7 +135,7 @@ class _Run:
             self.retired.update((entry[0], entry[1]) for entry in dropped)  # with the hash that proves them
             self.garbage([entry[0] for entry in dropped])
         stamps = {entry[0]: entry[2] for entry in made.files}
-        self.known.units[unit] = record
+        self.known.units[unit] = state.packed(unit, record)  # (a first run of a million files keeps a million)
         self.records_changed += 1
         self.known.set_lines(lines)
         self.known.stamps.update(stamps)

@@ -305,6 +305,14 @@ def _unpack_inner(record: Record) -> Record:
     return record if entry is record["entry"] else {**record, "entry": entry}
 
 
+def packed(unit: str, record: Record) -> Record | PackedRecord:
+    """A record this run made, packed when it has the common shape, its own cell the unit's string."""
+    result = pack(record)
+    if type(result) is PackedRecord and type(result.cells) is str and result.cells == unit:
+        result.cells = unit
+    return result
+
+
 def _packed_record(unit: Any, record: Any, where: str) -> Record | PackedRecord:
     """A record read back (checked), packed when it has the common shape."""
     record = _check_record(unit, record, where)
