@@ -220,3 +220,16 @@ def test_a_run_and_a_check_give_the_state_their_plans_input_paths(dataset, recip
     assert sorted(inputs) == sorted(
         os.fspath(p) for p in dataset.resolve().rglob("*.*") if p.suffix in (".jpg", ".png")
     )
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    lines=st.dictionaries(st.text(max_size=6), st.text(max_size=8), max_size=40),
+    batch=st.sampled_from([1, 2, 3, 8192]),
+)
+def test_the_manifest_in_pieces_is_the_manifest(lines, batch):
+    from augcli.build import manifest
+
+    texts = [lines[cell] for cell in sorted(lines)]
+    whole = ("\n".join([",".join(manifest.COLUMNS), *texts]) + "\n").encode()  # each row, then a newline
+    assert b"".join(manifest.render_chunks(texts, batch)) == whole == manifest.render(lines.items())

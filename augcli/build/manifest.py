@@ -17,7 +17,7 @@ import io
 import json
 import os
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -159,8 +159,20 @@ def line(cells: list[str]) -> str:
 
 def render(lines: Iterable[tuple[str, str]]) -> bytes:
     """The manifest's bytes from (path cell, line) pairs, sorted by output path."""
-    rows = [",".join(COLUMNS)] + [text for _, text in sorted(lines)]
-    return ("\n".join(rows) + "\n").encode("utf-8")
+    return b"".join(render_chunks(text for _, text in sorted(lines)))
+
+
+def render_chunks(texts: Iterable[str], batch: int = 8192) -> Iterator[bytes]:
+    """The manifest's bytes in pieces, from its lines already in order: a million-line manifest is
+    never one string (nor its bytes) in memory."""
+    rows = [",".join(COLUMNS)]
+    for text in texts:
+        rows.append(text)
+        if len(rows) >= batch:
+            yield ("\n".join(rows) + "\n").encode("utf-8")
+            rows = []
+    if rows:
+        yield ("\n".join(rows) + "\n").encode("utf-8")
 
 
 _NEEDS_QUOTES = re.compile(r'[,"\r\n\t]|^[=+\-@ ](?!\d+$)|\s$')  # -1 is a number, not a formula

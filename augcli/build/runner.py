@@ -17,7 +17,7 @@ import re
 import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -226,10 +226,12 @@ def run(
             changed = work.records_changed or summary.removed or stale_state or folders_changed
             changed = bool(changed or known.garbage != garbage_before)
             if ok and (changed or not _manifest_is_current(output_root, known, name)):
-                manifest_bytes = _render_manifest(known)
-                sha = hashlib.sha256(manifest_bytes).hexdigest()
+                digest = hashlib.sha256()
+                for piece in _manifest_chunks(known):  # hashed first: an unchanged manifest is never rewritten
+                    digest.update(piece)
+                sha = digest.hexdigest()
                 if tree.content_sha(name) != sha:
-                    tree.write(name, manifest_bytes)
+                    tree.write_chunks(name, _manifest_chunks(known))
                     summary.manifest_rewritten = True
                     changed = True
                 info = os.stat(output_root / name)
@@ -284,9 +286,11 @@ def run_info(recipe: Recipe, input_root: Path) -> dict[str, Any]:
     }
 
 
-def _render_manifest(known: state.State) -> bytes:
+def _manifest_chunks(known: state.State) -> Iterator[bytes]:
+    """manifest.csv's bytes in pieces, from the state's lines (sorted by path, as manifest.render sorts)."""
     lines = known.lines()
-    return manifest.render((f[0], lines[f[0]]) for record in known.units.values() for f in record["files"])
+    cells = sorted(cell for record in known.units.values() for cell in state.cells_of(record))
+    return manifest.render_chunks(lines[cell] for cell in cells)
 
 
 def _manifest_is_current(output_root: Path, known: state.State, name: str = MANIFEST_NAME) -> bool:
@@ -572,7 +576,7 @@ def check(plan: Plan, recipe: Recipe, output_root: Path, shard: tuple[int, int] 
     stale = ""
     quiet = not (status.tasks or status.removed or status.blocked)
     if quiet and not _manifest_stands(output_root, known, options):
-        expected = _render_manifest(known)
+        expected = b"".join(_manifest_chunks(known))
         try:  # bounded, never a FIFO or device (UntrustedError: exit 2 naming it)
             on_disk = read_state_file(output_root / options.manifest_name, MANIFEST_LIMIT)
         except FileNotFoundError:
