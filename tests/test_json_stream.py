@@ -88,3 +88,17 @@ def test_a_file_that_grows_past_its_limit_while_read_is_left_to_the_whole_read(m
     data = b'{"big":{"a":1,"b":2}}'
     with pytest.raises(json_stream.NotStreamable):
         json_stream.read_object(io.BytesIO(data), len(data) - 1, _big())
+
+
+def test_a_long_value_outside_the_big_mappings_is_read_on_in_doubling_steps(monkeypatch):
+    """A value that spans many chunks is scanned again as each arrives: in doubling steps it is
+    scanned a few dozen times, not once per chunk (quadratic in its length)."""
+    monkeypatch.setattr(json_stream, "CHUNK", 64)
+    document = {"big": {"a": 1}, "garbage": [f"part{i:05d}/img.png" for i in range(20_000)]}
+    data = json.dumps(document, separators=(",", ":")).encode()
+    scans = []
+    real = json_stream.PLAIN_SCAN
+    monkeypatch.setattr(json_stream, "PLAIN_SCAN", lambda text, pos: scans.append(pos) or real(text, pos))
+    members = json_stream.read_object(io.BytesIO(data), len(data), _big())
+    assert members["garbage"] == document["garbage"]
+    assert len(scans) < 60, len(scans)  # about 20 for the list (400 KB), a few for the keys

@@ -128,7 +128,9 @@ def test_a_journalled_record_is_packed_as_the_snapshots_are(tmp_path):
     assert type(known.units["n.png"]) is PackedRecord and known.units["n.png"]["files"] == [["n.png", SHA]]
 
 
-@pytest.mark.parametrize("cell", ["../in/a.png", "/etc/hostname", "c/../../victim.txt", "./c/x", "c//x", ""])
+@pytest.mark.parametrize(
+    "cell", ["../in/a.png", "/etc/hostname", "c/../../victim.txt", "./c/x", "c//x", "", "bytes:../v", "bytes:"]
+)
 @pytest.mark.parametrize("second", [False, True])
 def test_a_packed_record_naming_a_path_outside_output_is_refused(tmp_path, cell, second):
     files = [["a.png", SHA], [cell, SHA]] if second else [[cell, SHA]]
@@ -138,6 +140,18 @@ def test_a_packed_record_naming_a_path_outside_output_is_refused(tmp_path, cell,
         state.load(tmp_path)
     unit_text = json.dumps({"version": state.SNAPSHOT_VERSION, "units": {cell: {"key": KEY, "files": [[cell, SHA]]}}})
     (tmp_path / ".augcli-state.json").write_text(unit_text)
+    with pytest.raises(UntrustedError, match=r"\.augcli-state\.json"):
+        state.load(tmp_path)
+
+
+@pytest.mark.parametrize("unit", ["bytes:../victim.txt", "bytes:", "bytes:..", "bytes:a/../../b"])
+@pytest.mark.parametrize("second", [False, True])
+def test_a_packed_record_whose_own_cell_is_spelt_as_bytes_is_decoded_and_checked(tmp_path, unit, second):
+    """A `bytes:` name equal to its unit is decoded and checked like any other cell: a path that
+    leaves OUTPUT is refused at load, naming the state file (never offered for deletion)."""
+    files = [[unit, SHA], ["ok.png", SHA]] if second else [[unit, SHA]]
+    text = json.dumps({"version": state.SNAPSHOT_VERSION, "units": {unit: {"key": KEY, "files": files}}})
+    (tmp_path / ".augcli-state.json").write_text(text)
     with pytest.raises(UntrustedError, match=r"\.augcli-state\.json"):
         state.load(tmp_path)
 

@@ -281,12 +281,13 @@ def _check_garbage(paths: Any, where: str) -> list[str]:
 def _check_packed(unit: str, record: PackedRecord, where: str) -> None:
     """A packed record's paths are safe (its key and hashes were checked as it was packed); the
     unit's own cell is made the unit's string, so one string serves both."""
-    if type(record.cells) is str and record.cells == unit and not relative_path_problem(unit):
+    plain_name = not unit.startswith(BYTES_MARK) and not relative_path_problem(unit)  # (a bytes: name is decoded)
+    if type(record.cells) is str and record.cells == unit and plain_name:
         record.cells = unit  # the usual record: its one file is the unit's (checked as the unit's name)
         return
     cells = record.cell_list()
-    if relative_path_problem(unit) or any(
-        cell != unit and (cell.startswith(BYTES_MARK) or relative_path_problem(cell)) for cell in cells
+    if not plain_name or any(
+        cell.startswith(BYTES_MARK) or (cell != unit and relative_path_problem(cell)) for cell in cells
     ):
         _check_record_slowly(
             unit, record.as_dict(), where

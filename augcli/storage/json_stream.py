@@ -49,10 +49,10 @@ class _Text:
         self.decoder = codecs.getincrementaldecoder("utf-8")("surrogatepass")  # as json reads UTF-8 bytes
         self.text, self.pos, self.taken, self.eof = "", 0, 0, False
 
-    def more(self) -> bool:
+    def more(self, at_least: int = 0) -> bool:
         if self.eof:
             return False
-        chunk = self.handle.read(CHUNK)
+        chunk = self.handle.read(max(CHUNK, at_least))
         self.taken += len(chunk)
         if self.taken > self.limit:
             raise NotStreamable  # grown past the limit: the whole-document read refuses it, naming it
@@ -98,7 +98,8 @@ class _Text:
             if end >= 0 and (self.eof or (end < len(self.text) and self.text[end] in _AFTER_VALUE)):
                 self.pos = end
                 return value
-            if len(self.text) - self.pos > LONGEST_VALUE or not self.more():
+            pending = len(self.text) - self.pos  # a long value is read on in doubling steps: each is scanned again
+            if pending > LONGEST_VALUE or not self.more(pending):
                 raise NotStreamable
 
 
