@@ -215,3 +215,16 @@ def test_each_file_of_a_record_is_held_to_its_own_hash(tmp_path, monkeypatch, pa
     (tmp_path / "a.txt").write_bytes(b"label")
     (tmp_path / "a.png").write_bytes(b"picture, edited")
     assert not current()
+
+
+def test_the_lines_file_keeps_the_lines_of_owned_files_only(dataset, recipe_file, tmp_path):
+    from tests.test_cli import invoke
+
+    out = tmp_path / "out"
+    assert invoke("run", recipe_file, dataset, out, "--workers", "1").exit_code == 0
+    before = json.loads((out / ".augcli-lines.json").read_text())
+    assert any(cell.startswith("dogs/dog0") for cell in before)
+    (dataset / "dogs" / "dog0.png").unlink()
+    assert invoke("run", recipe_file, dataset, out, "--workers", "1").exit_code == 0
+    after = json.loads((out / ".augcli-lines.json").read_text())
+    assert set(after) == state.load(out).owned() == {c for c in before if not c.startswith("dogs/dog0")}

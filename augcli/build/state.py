@@ -607,8 +607,9 @@ def save(output_root: Path, state: State, write_chunks, place: str = PLACE) -> N
         data["folders"] = sorted(state.folders)
     lines_file = path(output_root, LINES, place)
     if state._lines is not None or state._line_updates or not lines_file.exists() or state.migrated_from:
-        owned = state.owned()
-        lines = {cell: line for cell, line in state.lines().items() if cell in owned}
+        owned, lines = state.owned(), state.lines()  # (lines() has a line for every owned cell)
+        if len(lines) != len(owned):  # lines of files no record owns any more: dropped (else no copy is made)
+            lines = {cell: line for cell, line in lines.items() if cell in owned}
         write_chunks(place + LINES, _json_chunks(lines))
     write_chunks(place + SNAPSHOT, _json_chunks(data))
     save_cache(output_root, state, write_chunks, place)

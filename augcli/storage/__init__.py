@@ -2,6 +2,7 @@
 everything read back from OUTPUT.
 
 Owns tree (OutputTree writes only inside OUTPUT's real folder, never through a link,
-atomically), remote (fsspec mirrors of s3://, gs://, ... folders) and untrusted (the paths and
-shapes of what augcli reads back). Imports core only.
+atomically), remote (fsspec mirrors of s3://, gs://, ... folders), untrusted (the paths and
+shapes of what augcli reads back) and json_stream (a large JSON document read back a piece at a
+time). Imports core only.
 """
