@@ -288,10 +288,8 @@ def _check_packed(unit: str, record: PackedRecord, where: str) -> None:
     cells = record.cell_list()
     if not plain_name or any(
         cell.startswith(BYTES_MARK) or (cell != unit and relative_path_problem(cell)) for cell in cells
-    ):
-        _check_record_slowly(
-            unit, record.as_dict(), where
-        )  # raises, naming what is wrong (or a byte-named cell is fine)
+    ):  # the careful check: it raises, naming what is wrong (a bytes: name that decodes safely passes)
+        _check_record_slowly(unit, record.as_dict(), where)
     if type(record.cells) is str:
         if record.cells == unit:
             record.cells = unit
@@ -317,10 +315,10 @@ def packed(unit: str, record: Record) -> Record | PackedRecord:
 def _packed_record(unit: Any, record: Any, where: str) -> Record | PackedRecord:
     """A record read back (checked), packed when it has the common shape."""
     record = _check_record(unit, record, where)
-    packed = pack(record)
-    if type(packed) is PackedRecord:
-        _check_packed(unit, packed, where)
-    return packed
+    result = pack(record)
+    if type(result) is PackedRecord:
+        _check_packed(unit, result, where)
+    return result
 
 
 _PACKING_SCAN = json.scanner.make_scanner(json.JSONDecoder(object_hook=pack))
