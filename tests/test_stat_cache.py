@@ -5,7 +5,9 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import tempfile
 import tracemalloc
+from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
@@ -34,6 +36,14 @@ _STAMP_VALUES = st.one_of(
 )
 
 
+def _read(text: str, shared=None):
+    """stat_cache.read_file on this text, as a cache file."""
+    with tempfile.TemporaryDirectory() as folder:
+        file = Path(folder) / ".augcli-cache.json"
+        file.write_text(text)
+        return stat_cache.read_file(file, shared)
+
+
 def _fits(value, width: int) -> bool:
     """The old reader's rule for an entry it kept."""
     return (
@@ -55,7 +65,7 @@ def _fits(value, width: int) -> bool:
 def test_a_cache_reads_as_json_loads_reads_it_less_the_entries_of_the_wrong_shape(hashes, stamps, indent):
     separators = (",", ":") if indent is None else None
     text = json.dumps({"hashes": hashes, "stamps": stamps}, indent=indent, separators=separators, sort_keys=True)
-    read_hashes, read_stamps = stat_cache.read(text)
+    read_hashes, read_stamps = _read(text)
     assert dict(read_hashes.items()) == {k: v for k, v in hashes.items() if _fits(v, 4)}
     assert dict(read_stamps.items()) == {k: v for k, v in stamps.items() if _fits(v, 3)}
 
@@ -69,7 +79,7 @@ def test_a_cache_is_written_as_json_dumps_writes_it(hashes, stamps):
     expected = json.dumps({"hashes": kept, "stamps": stamps}, sort_keys=True, separators=(",", ":"))
     written = b"".join(stat_cache.write_chunks(*tables, list(stamps))).decode()
     assert written == expected
-    again = stat_cache.read(written)
+    again = _read(written)
     assert dict(again[0].items()) == kept and dict(again[1].items()) == stamps
 
 
@@ -87,7 +97,7 @@ def test_a_cache_is_written_as_json_dumps_writes_it(hashes, stamps):
 )
 def test_a_cache_written_otherwise_reads_as_json_loads_reads_it(text):
     data = json.loads(text)
-    hashes, stamps = stat_cache.read(text)
+    hashes, stamps = _read(text)
     assert dict(hashes.items()) == {k: v for k, v in data["hashes"].items() if _fits(v, 4)}
     assert dict(stamps.items()) == {k: v for k, v in data["stamps"].items() if _fits(v, 3)}
 
@@ -97,7 +107,7 @@ def test_a_cache_written_otherwise_reads_as_json_loads_reads_it(text):
 )
 def test_a_cache_that_is_not_two_mappings_is_refused(text):
     with pytest.raises(ValueError):
-        stat_cache.read(text)
+        _read(text)
 
 
 @settings(max_examples=300, deadline=None)
@@ -115,7 +125,7 @@ def test_a_stamps_path_is_the_units_string_when_the_unit_owns_it():
     unit = "".join(["part/", "a.png"])
     owner = SimpleNamespace(cells=unit)
     text = json.dumps({"hashes": {}, "stamps": {"part/a.png": [1, 2, 3], "part/b.txt": [1, 2, 3]}})
-    _, stamps = stat_cache.read(text.replace(" ", ""), {"part/a.png": owner, "part/b.txt": SimpleNamespace(cells=7)})
+    _, stamps = _read(text.replace(" ", ""), {"part/a.png": owner, "part/b.txt": SimpleNamespace(cells=7)})
     assert next(key for key in stamps if key == unit) is unit
 
 

@@ -9,12 +9,9 @@ so a million-file OUTPUT's state is a few hundred MB rather than 1.5 GB. It read
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-_KEY_HEX = re.compile(r"[0-9a-f]{32}")  # a unit key (blake2b, 16 bytes)
-_SHA_HEX = re.compile(r"[0-9a-f]{64}")  # a file's sha256
 _FIELDS = ("files", "key")  # a packed record's fields, in the order JSON writes them (sorted)
 
 
@@ -80,23 +77,31 @@ def pack(record: dict[str, Any]) -> dict[str, Any] | PackedRecord:
         cell, sha = entry
         if type(cell) is not str or type(sha) is not str or len(sha) != 64:
             return record
-        text = key + sha
-        try:
-            packed = bytes.fromhex(text)
-        except ValueError:
-            return record
-        return PackedRecord(cell, packed) if packed.hex() == text else record  # lowercase, no spaces
-    if not _KEY_HEX.fullmatch(key):
-        return record
-    cells = []
+        return _packed(record, cell, key + sha)
+    cells, hexes = [], [key]
     for entry in files:
         if type(entry) is not list or len(entry) != 2 or type(entry[0]) is not str or type(entry[1]) is not str:
             return record
-        if not _SHA_HEX.fullmatch(entry[1]):
+        if len(entry[1]) != 64:
             return record
         cells.append(entry[0])
-    packed = bytes.fromhex(key + "".join(entry[1] for entry in files))
-    return PackedRecord(cells[0] if len(cells) == 1 else tuple(cells), packed)
+        hexes.append(entry[1])
+    return _packed(record, tuple(cells), "".join(hexes))
+
+
+def _packed(record: dict[str, Any], cells: str | tuple[str, ...], text: str) -> dict[str, Any] | PackedRecord:
+    packed = exact_hex(text)
+    return record if packed is None else PackedRecord(cells, packed)
+
+
+def exact_hex(text: str) -> bytes | None:
+    """The bytes `text` spells when it is lowercase hex without spaces, as augcli writes digests
+    (so the bytes give the same text back); else None."""
+    try:
+        packed = bytes.fromhex(text)
+    except ValueError:
+        return None
+    return packed if packed.hex() == text else None
 
 
 def unpacked(value: Any) -> Any:

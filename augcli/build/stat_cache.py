@@ -10,7 +10,6 @@ is dropped, never trusted and never fatal.
 
 from __future__ import annotations
 
-import io
 import json
 import json.encoder
 import os
@@ -19,6 +18,7 @@ from collections.abc import Iterable, Iterator, Mapping, MutableMapping
 from pathlib import Path
 from typing import Any
 
+from augcli.build.records import exact_hex
 from augcli.storage import json_stream
 from augcli.storage.untrusted import STATE_FILE_LIMIT, open_state_file, read_json_text
 
@@ -53,20 +53,12 @@ def _packed(value: Any, width: int) -> bytes | None:
     size, mtime, inode = value[0], value[1], value[2]
     if type(size) is not int or type(mtime) is not int or type(inode) is not int:
         return None
-    try:
-        stat = _STAT.pack(size, mtime, inode)
-    except struct.error:
-        stat = pack_stat(size, mtime, inode)
+    stat = pack_stat(size, mtime, inode)
     if width == 3:
         return stat
     sha = value[3]
-    if type(sha) is not str or len(sha) != 64:
-        return None
-    try:
-        digest = bytes.fromhex(sha)
-    except ValueError:
-        return None
-    return stat + digest if digest.hex() == sha else None  # lowercase, no spaces: as it was written
+    digest = exact_hex(sha) if type(sha) is str and len(sha) == 64 else None  # as augcli wrote it
+    return None if digest is None else stat + digest
 
 
 class StatTable(MutableMapping):
@@ -169,24 +161,15 @@ def write_chunks(hashes: StatTable, stamps: StatTable, stamp_paths: Iterable[str
 def read_file(
     file: Path, shared: Mapping[str, Any] | None = None, inputs: Mapping[str, str] | None = None
 ) -> tuple[StatTable, StatTable]:
-    """The hashes and stamps of a cache file, read a piece at a time (see read). `inputs` maps an
-    input's path to the string a plan holds for it, kept as the hash's key."""
+    """The hashes and stamps of a cache file, read a piece at a time; entries of the wrong shape
+    are dropped, ValueError when the document is not two mappings. `shared` maps a stamp's path to
+    an object whose `cells` may be the same text, and `inputs` an input's path to the plan's string
+    for it: those strings are kept as keys (one string serves both)."""
     try:
         with open_state_file(file) as handle:
             return _tables(json_stream.read_object(handle, STATE_FILE_LIMIT, _members(shared, inputs)))
     except json_stream.NotStreamable:
         return _from_document(read_json_text(file))
-
-
-def read(text: str, shared: Mapping[str, Any] | None = None) -> tuple[StatTable, StatTable]:
-    """The hashes and stamps of a cache file's text; entries of the wrong shape are dropped.
-    ValueError when the document is not two mappings. `shared` maps a stamp's path to an object
-    whose `cells` attribute may be the same text, kept instead (one string serves both)."""
-    try:
-        data = io.BytesIO(text.encode("utf-8", "surrogatepass"))
-        return _tables(json_stream.read_object(data, STATE_FILE_LIMIT, _members(shared)))
-    except (json_stream.NotStreamable, UnicodeEncodeError):
-        return _from_document(text)
 
 
 def _members(
