@@ -107,7 +107,29 @@ def channel_fill(fill: Sequence[float], pixels: np.ndarray) -> tuple[float, ...]
 
 
 def fill_pixel(fill: Sequence[float], pixels: np.ndarray) -> np.ndarray:
-    """A fill as one pixel of `pixels`' dtype, ready to assign (a scalar for 2-D grey images)."""
+    """A fill as one pixel of `pixels`' dtype, ready to assign (a scalar for 2-D grey images);
+    read-only, one per fill and kind of picture (a recipe's fill is the same on every call)."""
+    try:
+        key = (tuple(fill), pixels.dtype, pixels.shape[2:])
+        found = _FILLS.get(key)
+    except TypeError:  # a replayed record's unhashable value: worked out, not kept
+        key, found = None, None
+    if found is None:
+        found = _fill_pixel(fill, pixels)
+        if isinstance(found, np.ndarray):
+            found.flags.writeable = False
+        if key is not None:
+            if len(_FILLS) >= _FILLS_KEPT:
+                _FILLS.clear()
+            _FILLS[key] = found
+    return found
+
+
+_FILLS: dict[tuple, np.ndarray] = {}
+_FILLS_KEPT = 256
+
+
+def _fill_pixel(fill: Sequence[float], pixels: np.ndarray) -> np.ndarray:
     values = channel_fill(fill, pixels)
     if all(map(math.isfinite, values)):  # _to_dtype in plain floats: round half to even, then clip
         top = full_scale(pixels.dtype)
@@ -131,7 +153,25 @@ def _is_affine(matrix: np.ndarray) -> bool:
 def _permutation_inverse(matrix: np.ndarray) -> tuple[tuple[int, int, int], tuple[int, int, int]] | None:
     """For a flip, a quarter turn or a whole-pixel shift (pixels move without resampling), the
     inverse's top two rows, exactly and without LAPACK: the 2x2 part's transpose and the shift
-    sent back through it; None for any other matrix. Plain floats: it runs on every warp."""
+    sent back through it; None for any other matrix. Kept per matrix (a 3x3 float64's bytes): a
+    recipe's flip or crop of one picture size has the same matrix on every call."""
+    key = matrix.tobytes()
+    found = _INVERSES.get(key)
+    if found is None:
+        found = _work_out_permutation_inverse(matrix)
+        if found is not None:  # a drawn rotation's matrix is new every time: not kept
+            if len(_INVERSES) >= _INVERSES_KEPT:
+                _INVERSES.clear()
+            _INVERSES[key] = found
+    return found
+
+
+_INVERSES: dict[bytes, tuple[tuple[int, int, int], tuple[int, int, int]]] = {}
+_INVERSES_KEPT = 1024  # random crops of a few picture sizes
+
+
+def _work_out_permutation_inverse(matrix: np.ndarray) -> tuple[tuple[int, int, int], tuple[int, int, int]] | None:
+    """_permutation_inverse, in plain floats."""
     (a, b, tx), (c, d, ty), (g, h, k) = matrix.tolist()
     unit = (abs(a) == 1.0 and b == 0.0 and c == 0.0 and abs(d) == 1.0) or (
         a == 0.0 and abs(b) == 1.0 and abs(c) == 1.0 and d == 0.0

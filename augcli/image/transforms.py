@@ -40,8 +40,28 @@ class ImageInfo:
 
     @classmethod
     def of(cls, pixels: np.ndarray) -> ImageInfo:
-        h, w = pixels.shape[:2]
-        return cls(w, h, F.colour_count(pixels), pixels.ndim == 3 and pixels.shape[2] in (2, 4))
+        """The description of an array of this shape."""
+        shape = pixels.shape
+        channels = 1 if len(shape) == 2 else shape[2]
+        return cls.sized(shape[1], shape[0], 3 if channels >= 3 else 1, channels in (2, 4))
+
+    @classmethod
+    def sized(cls, width: int, height: int, channels: int, alpha: bool) -> ImageInfo:
+        """One shared instance per description (it is frozen): a training loop's pictures of one
+        size then find the geometry each transform remembered for it (see _remembered), not a
+        new description that matches nothing, and no frozen dataclass is built per call."""
+        key = (cls, width, height, channels, alpha)
+        found = _INFOS.get(key)
+        if found is None:
+            found = cls(width, height, channels, alpha)
+            if len(_INFOS) >= _INFOS_KEPT:
+                _INFOS.clear()
+            _INFOS[key] = found
+        return found
+
+
+_INFOS: dict[tuple[type, int, int, int, bool], ImageInfo] = {}
+_INFOS_KEPT = 256  # sizes of a dataset in rotation (a crop's output among them); more are described again
 
 
 def _integer(rng: np.random.Generator, span: tuple[int, int]) -> int:
@@ -115,7 +135,9 @@ class Geometric(ImageTransform):
         _, (width, height) = self.geometry(info, **params)
         if width == info.width and height == info.height:
             return info  # frozen: the same description serves (a flip, a rotation)
-        return replace(info, width=width, height=height)
+        if type(info) is ImageInfo:
+            return ImageInfo.sized(width, height, info.channels, info.alpha)
+        return replace(info, width=width, height=height)  # a video's frames, say
 
     def op(self, info: ImageInfo, **params: Any) -> Op:
         matrix, size = self.geometry(info, **params)

@@ -1,0 +1,129 @@
+"""What a training loop's call remembers between calls (picture descriptions, fills, the inverse
+of a flip or crop) answers exactly what working it out again answers, for every kind of picture."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from augcli.image import functional as F
+from augcli.image import geometry
+from augcli.image.transforms import ImageInfo
+from augcli.video.transforms import VideoInfo
+
+SHAPES = [(5, 7), (5, 7, 1), (5, 7, 2), (5, 7, 3), (5, 7, 4), (7, 5, 3)]
+EXPECTED = {  # shape -> (width, height, colour channels, alpha)
+    (5, 7): (7, 5, 1, False),
+    (5, 7, 1): (7, 5, 1, False),
+    (5, 7, 2): (7, 5, 1, True),
+    (5, 7, 3): (7, 5, 3, False),
+    (5, 7, 4): (7, 5, 3, True),
+    (7, 5, 3): (5, 7, 3, False),
+}
+
+
+@pytest.mark.parametrize("shape", SHAPES)
+def test_a_description_is_the_shapes_and_shared(shape):
+    info = ImageInfo.of(np.zeros(shape, np.uint8))
+    assert type(info) is ImageInfo
+    assert (info.width, info.height, info.channels, info.alpha) == EXPECTED[shape]
+    assert ImageInfo.of(np.ones(shape, np.uint16)) is info  # the same description, not a new one
+
+
+def test_a_subclass_never_takes_an_image_description():
+    """VideoInfo shares the memo's code: a description made for one class is never handed out
+    for the other (a video copy's frames would vanish, or a picture would gain them)."""
+    video = VideoInfo.sized(7, 5, 3, False)
+    picture = ImageInfo.sized(7, 5, 3, False)
+    assert type(video) is VideoInfo and type(picture) is ImageInfo
+    assert ImageInfo.of(np.zeros((5, 7, 3), np.uint8)) is picture
+
+
+def test_a_resizing_step_describes_its_output_with_the_inputs_colour():
+    from augcli.image.transforms import CenterCrop
+
+    crop = CenterCrop(size=[2, 3])
+    for shape in SHAPES:
+        info = ImageInfo.of(np.zeros(shape, np.uint8))
+        out = crop.output_info(info, {"top": 0, "left": 0})
+        assert (out.width, out.height, out.channels, out.alpha) == (3, 2, info.channels, info.alpha)
+        assert type(out) is ImageInfo
+
+
+def test_a_video_description_keeps_its_frames_through_a_resize():
+    from augcli.image.transforms import CenterCrop
+
+    info = VideoInfo(7, 5, 3, False, frames=12, fps=30.0)
+    out = CenterCrop(size=[2, 3]).output_info(info, {"top": 0, "left": 0})
+    assert type(out) is VideoInfo and (out.width, out.height, out.frames, out.fps) == (3, 2, 12, 30.0)
+
+
+@pytest.mark.parametrize("fill", [(0,), (255,), (10, 20, 30), (10, 20, 30, 40), (99, 128), (127.5,)])
+@pytest.mark.parametrize("dtype", [np.uint8, np.uint16])
+def test_a_kept_fill_is_the_one_worked_out_for_that_picture(fill, dtype):
+    """The same fill on pictures of another depth or channel count is another pixel: each is
+    worked out on its own, whatever was asked before."""
+    answers = {}
+    for shape in SHAPES:
+        pixels = np.zeros(shape, dtype)
+        got = F.fill_pixel(fill, pixels)
+        fresh = F._fill_pixel(fill, pixels)
+        assert np.asarray(got).dtype == dtype and np.array_equal(got, fresh), (shape, got, fresh)
+        answers[shape] = np.asarray(got).tolist()
+    assert answers[(5, 7, 3)] != answers[(5, 7, 4)]  # alpha added for RGBA
+    if isinstance(got, np.ndarray):
+        with pytest.raises(ValueError):
+            got[...] = 1  # shared: read-only
+
+
+def test_fills_of_equal_value_and_other_type_agree():
+    pixels = np.zeros((4, 4, 3), np.uint8)
+    assert F.fill_pixel([10, 20, 30], pixels).tolist() == [10, 20, 30]
+    assert F.fill_pixel((np.float64(10), 20.0, 30), pixels).tolist() == [10, 20, 30]
+    kept = len(F._FILLS)
+    assert F.fill_pixel(np.array([10.0, 20.0, 31.0]), pixels).tolist() == [10, 20, 31]  # an array's values
+    assert len(F._FILLS) in (kept + 1, 1)  # kept by value (or the memo was just emptied)
+
+
+MATRICES = [
+    geometry.hflip(7),
+    geometry.vflip(5),
+    np.array([[0.0, 1.0, 0.0], [1.0, 0.0, 0.0], [0.0, 0.0, 1.0]]),  # transpose
+    np.array([[1.0, 0.0, -3.0], [0.0, 1.0, -2.0], [0.0, 0.0, 1.0]]),  # a crop's shift
+    np.array([[-1.0, 0.0, 6.0], [0.0, -1.0, 4.0], [0.0, 0.0, 1.0]]),  # a half turn
+]
+
+
+@pytest.mark.parametrize("matrix", MATRICES, ids=range(len(MATRICES)))
+def test_a_kept_inverse_is_the_worked_out_one_and_sends_points_back(matrix):
+    for _ in range(2):  # the second answer comes from the memo
+        got = F._permutation_inverse(np.asarray(matrix, float))
+        assert got == F._work_out_permutation_inverse(np.asarray(matrix, float))
+        top = np.array(got, float)
+        for x, y in [(0, 0), (3, 1), (6, 4)]:
+            ox, oy, _ = np.asarray(matrix, float) @ (x, y, 1)
+            assert tuple(top @ (ox, oy, 1)) == (x, y)
+
+
+def test_a_matrix_that_resamples_has_no_inverse_kept_or_not():
+    turned = geometry.rotation(10.0, 7, 5)
+    shifted = np.array([[1.0, 0.0, 0.5], [0.0, 1.0, 0.0], [0.0, 0.0, 1.0]])  # half a pixel
+    for matrix in (turned, shifted):
+        assert F._permutation_inverse(np.asarray(matrix, float)) is None
+        assert F._permutation_inverse(np.asarray(matrix, float)) is None
+
+
+def test_a_crop_at_every_offset_reads_the_pixels_under_it():
+    """Random crops of one size reuse kept inverses: each still takes its own window."""
+    import augcli
+
+    pipeline = augcli.parse_recipe("image:\n  transforms:\n    - crop: {size: [3, 4]}\n").pipeline("image")
+    pixels = np.arange(9 * 11 * 3, dtype=np.uint16).reshape(9, 11, 3)
+    seen = set()
+    for seed in range(60):
+        out = pipeline(pixels, rng=np.random.default_rng(seed))
+        params = out.records[0]["params"]
+        top, left = params["top"], params["left"]
+        assert np.array_equal(out.sample, pixels[top : top + 3, left : left + 4])
+        seen.add((top, left))
+    assert len(seen) > 20
