@@ -127,3 +127,19 @@ def test_a_crop_at_every_offset_reads_the_pixels_under_it():
         assert np.array_equal(out.sample, pixels[top : top + 3, left : left + 4])
         seen.add((top, left))
     assert len(seen) > 20
+
+
+@pytest.mark.parametrize("dtype", [np.uint8, np.uint16])
+@pytest.mark.parametrize("value", [0.5, 1.2, 2.0])
+def test_kept_gamma_and_solarize_tables_are_each_depths_own(dtype, value):
+    """A kept table answers for its kernel, parameter and depth only: asked twice (the second
+    from the memo) and in turn with the other depth and kernel, each value is the formula's."""
+    top = np.iinfo(dtype).max
+    values = np.arange(top + 1, dtype=dtype).reshape(1, -1)
+    ramp = np.arange(top + 1, dtype=np.float64)
+    expected_gamma = np.clip(np.rint(top * (ramp / top) ** value), 0, top)
+    for _ in range(2):
+        assert np.array_equal(F.gamma(values, value)[0], expected_gamma)
+        for threshold in (value / 2.5, 0.5):  # 0.5 is also a gamma asked for: kernels never share
+            expected_solarize = np.where(ramp >= threshold * top, top - ramp, ramp)
+            assert np.array_equal(F.solarize(values, threshold)[0], expected_solarize)

@@ -468,18 +468,38 @@ _TABLES: dict[tuple, tuple[np.ndarray, bool]] = {}
 _TABLES_KEPT = 512  # drawn factors make a new matrix every call: the cache stays small
 
 
-def _lut(pixels: np.ndarray, table: np.ndarray) -> np.ndarray:
-    table = _to_dtype(table, pixels.dtype)
+def _apply_table(pixels: np.ndarray, table: np.ndarray) -> np.ndarray:
+    """table[pixels] for a table of the pixels' dtype, one entry per value."""
     if pixels.dtype == np.uint8:
         return lookup(pixels, table)
     return table[pixels]
+
+
+def _kept_table(kind: str, value: float, dtype: np.dtype, build: Callable[[], np.ndarray]) -> np.ndarray:
+    """A value table of `dtype` for a kernel and its parameter, built once: a recipe's fixed gamma
+    or threshold (or a policy's few levels) asks for the same table on every call, and building
+    it (a few numpy passes over 256 values) cost more than the lookup of a small picture."""
+    key = (kind, value, dtype)
+    found = _VALUE_TABLES.get(key)
+    if found is None:
+        found = _to_dtype(build(), dtype)
+        found.flags.writeable = False
+        if len(_VALUE_TABLES) >= _VALUE_TABLES_KEPT:
+            _VALUE_TABLES.clear()
+        _VALUE_TABLES[key] = found
+    return found
+
+
+_VALUE_TABLES: dict[tuple[str, float, np.dtype], np.ndarray] = {}
+_VALUE_TABLES_KEPT = 64  # a 16-bit table is 128 KB: at most 8 MB kept
 
 
 @on_colour
 def gamma(pixels: np.ndarray, gamma: float) -> np.ndarray:
     """out = max * (in / max) ** gamma: gamma > 1 darkens mid-tones, < 1 brightens them."""
     top = full_scale(pixels.dtype)
-    return _lut(pixels, top * (np.arange(top + 1) / top) ** gamma)
+    table = _kept_table("gamma", gamma, pixels.dtype, lambda: top * (np.arange(top + 1) / top) ** gamma)
+    return _apply_table(pixels, table)
 
 
 EXACT_FLOAT_COUNTS = 1 << 24  # cv2.calcHist counts in float32: exact below 2**24 pixels
@@ -529,8 +549,12 @@ def posterize(pixels: np.ndarray, bits: int) -> np.ndarray:
 def solarize(pixels: np.ndarray, threshold: float) -> np.ndarray:
     """Invert every value at or above `threshold` (a fraction of full scale)."""
     top = full_scale(pixels.dtype)
-    values = np.arange(top + 1)
-    return _lut(pixels, np.where(values >= threshold * top, top - values, values))
+
+    def build() -> np.ndarray:
+        values = np.arange(top + 1)
+        return np.where(values >= threshold * top, top - values, values)
+
+    return _apply_table(pixels, _kept_table("solarize", threshold, pixels.dtype, build))
 
 
 _SMOOTH = np.array([[1, 1, 1], [1, 5, 1], [1, 1, 1]], dtype=np.float32) / 13.0
