@@ -99,12 +99,24 @@ def _image_array(sample: Any) -> np.ndarray:
 def _pixels_alone(section: Section, sample: np.ndarray, rng: Any) -> Augmented:
     """The training loop's usual call, an array and nothing else: straight to the copy (a few
     microseconds of target handling less on every call)."""
-    from augcli.image.modality import augment_pixels
-
-    copy = augment_pixels(section, _image_array(sample), rng)
+    copy = _image_modality().augment_pixels(section, _image_array(sample), rng)
     result = Augmented(copy.pixels, copy.records)
     result.shares = copy.shares
     return result
+
+
+def _image_modality() -> Any:
+    """augcli.image.modality, imported on the first image call (audio and text users never load
+    OpenCV) and kept: an import statement on every call costs more than some transforms."""
+    global _IMAGE_MODALITY
+    if _IMAGE_MODALITY is None:
+        from augcli.image import modality
+
+        _IMAGE_MODALITY = modality
+    return _IMAGE_MODALITY
+
+
+_IMAGE_MODALITY: Any = None
 
 
 def image(section: Section, sample: Any, rng: Any, records: list | None, targets: dict[str, Any]) -> Augmented:

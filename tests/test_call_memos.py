@@ -143,3 +143,52 @@ def test_kept_gamma_and_solarize_tables_are_each_depths_own(dtype, value):
         for threshold in (value / 2.5, 0.5):  # 0.5 is also a gamma asked for: kernels never share
             expected_solarize = np.where(ramp >= threshold * top, top - ramp, ramp)
             assert np.array_equal(F.solarize(values, threshold)[0], expected_solarize)
+
+
+def test_records_a_caller_edits_never_change_what_a_later_call_warps():
+    """A step remembers its last parameters' geometry and warp; the parameters it hands back in
+    the records are the caller's to edit, and an edit must not make the memo answer for them."""
+    import augcli
+
+    pipeline = augcli.parse_recipe("image:\n  transforms:\n    - crop: {size: [3, 4]}\n").pipeline("image")
+    pixels = np.arange(9 * 11, dtype=np.uint8).reshape(9, 11)
+    first = pipeline(pixels, rng=np.random.default_rng(1))
+    top, left = first.records[0]["params"]["top"], first.records[0]["params"]["left"]
+    other = (top + 2) % 7
+    first.records[0]["params"]["top"] = other  # the caller's edit of its own records
+    again = pipeline.replay(pixels, [{"name": "crop", "params": {"top": other, "left": left}}])
+    assert np.array_equal(again.sample, pixels[other : other + 3, left : left + 4])
+
+
+def _by_index(pixels: np.ndarray, matrix: np.ndarray, size: tuple[int, int], fill: int) -> np.ndarray:
+    """The warp of a whole-pixel matrix by its definition: each output pixel reads the source
+    pixel the inverse sends it to, or the fill where that lies off the picture."""
+    inverse = np.linalg.inv(matrix)
+    out = np.full((size[1], size[0]) + pixels.shape[2:], fill, pixels.dtype)
+    for y in range(size[1]):
+        for x in range(size[0]):
+            sx, sy, _ = np.rint(inverse @ (x, y, 1)).astype(int)
+            if 0 <= sx < pixels.shape[1] and 0 <= sy < pixels.shape[0]:
+                out[y, x] = pixels[sy, sx]
+    return out
+
+
+@pytest.mark.parametrize(
+    "matrix",
+    [
+        geometry.crop(3, 2),  # a window: inside a big picture, hanging off a small one
+        geometry.hflip(7),  # a whole flip of a 7-wide picture, a partial one of others
+        geometry.rot90(1, 7, 5),
+        np.array([[1.0, 0.0, 2.0], [0.0, 1.0, 1.0], [0.0, 0.0, 1.0]]),  # a shift: framed or cut
+    ],
+    ids=["crop", "hflip", "rot90", "shift"],
+)
+def test_an_index_warp_is_worked_out_for_each_picture_size(matrix):
+    """What a whole-pixel warp copies, fills or flips is kept per picture size: the same matrix
+    and output size on pictures of other sizes (in turn, twice) is each one's own warp."""
+    size = (7, 5)
+    for _ in range(2):
+        for shape in [(5, 7, 3), (9, 11, 3), (4, 5, 3), (5, 7), (7, 5, 3)]:
+            pixels = np.arange(np.prod(shape), dtype=np.uint8).reshape(shape) + 1
+            got = F.warp(pixels, matrix, size, fill=(9.0,))
+            assert np.array_equal(got, _by_index(pixels, matrix, size, 9)), shape

@@ -199,35 +199,29 @@ def _index_warp(
 ) -> np.ndarray | None:
     """Exact warp for signed permutations (`inverse`: see _permutation_inverse) by slicing; None
     where the border is not constant."""
-    width, height = size
-    (i00, i01, i02), (i10, i11, i12) = inverse
-    if i00 == 0:  # a quarter turn: output rows walk source columns
-        base = pixels.swapaxes(0, 1)
-        row_step, row_start = i01, i02
-        col_step, col_start = i10, i12
-    else:
-        base = pixels
-        row_step, row_start = i11, i12
-        col_step, col_start = i00, i02
-    r0, r1 = _valid_run(row_start, row_step, height, base.shape[0])
-    c0, c1 = _valid_run(col_start, col_step, width, base.shape[1])
-    inside = (r0, r1, c0, c1) == (0, height, 0, width)
-    if not inside and border != "constant":
+    key = (pixels.shape[:2], inverse, size, border)
+    layout = _INDEX_LAYOUTS.get(key)
+    if layout is None:
+        layout = _index_layout(pixels.shape[:2], inverse, size, border)
+        if len(_INDEX_LAYOUTS) >= _INDEX_LAYOUTS_KEPT:
+            _INDEX_LAYOUTS.clear()
+        _INDEX_LAYOUTS[key] = layout
+    kind = layout[0]
+    if kind == "refuse":
         return None
-    whole = inside and base is pixels and (height, width) == pixels.shape[:2]
-    if whole and (row_step, col_step) != (1, 1) and row_start in (0, height - 1) and col_start in (0, width - 1):
-        code = _FLIPS[(row_step, col_step)]  # a flip: OpenCV's copy, same bytes
-        return cv2.flip(np.ascontiguousarray(pixels), code).reshape(pixels.shape)
-    if inside and base is not pixels and (height, width) == base.shape[:2]:  # the whole picture, turned
-        return _quarter_turn(pixels, row_step, col_step)
-    source_window = (row_start + r0, row_start + r1, col_start + c0, col_start + c1)
-    whole_source = source_window == (0, base.shape[0], 0, base.shape[1]) and r1 > r0 and c1 > c0
-    if whole_source and base is pixels and (row_step, col_step) == (1, 1) and not inside:
-        value = tuple(float(v) for v in np.atleast_1d(fill_pixel(fill, pixels)))  # a pad: the whole picture, framed
+    if kind == "flip":  # OpenCV's copy, same bytes
+        return cv2.flip(np.ascontiguousarray(pixels), layout[1]).reshape(pixels.shape)
+    if kind == "turn":  # the whole picture, turned
+        return _quarter_turn(pixels, layout[1], layout[2])
+    if kind == "frame":  # a pad: the whole picture, framed
+        _, top, bottom, left, right = layout
+        value = tuple(float(v) for v in np.atleast_1d(fill_pixel(fill, pixels)))
         framed_out = cv2.copyMakeBorder(
-            np.ascontiguousarray(pixels), r0, height - r1, c0, width - c1, cv2.BORDER_CONSTANT, value=value
+            np.ascontiguousarray(pixels), top, bottom, left, right, cv2.BORDER_CONSTANT, value=value
         )
-        return framed_out.reshape((height, width) + pixels.shape[2:])
+        return framed_out.reshape((size[1], size[0]) + pixels.shape[2:])
+    _, turned, inside, (r0, r1, c0, c1), window_slices, steps = layout
+    width, height = size
     out = np.empty((height, width) + pixels.shape[2:], dtype=pixels.dtype)  # only now: a large block costs page faults
     if not inside:  # the fill goes only where the picture will not: the strips around it
         colour = fill_pixel(fill, pixels)
@@ -235,15 +229,58 @@ def _index_warp(
             out[...] = colour
         else:
             out[:r0], out[r1:], out[r0:r1, :c0], out[r0:r1, c1:] = colour, colour, colour, colour
+    if window_slices is not None:
+        base = pixels.swapaxes(0, 1) if turned else pixels
+        window = base[window_slices]
+        if not turned and steps != (1, 1):  # mirrored: OpenCV's flip, 6x a reversed numpy copy
+            out[r0:r1, c0:c1] = cv2.flip(window, _FLIPS[steps]).reshape(window.shape)
+        else:
+            out[r0:r1, c0:c1] = window[:: steps[0], :: steps[1]]
+    return out
+
+
+def _index_layout(
+    shape: tuple[int, int], inverse: tuple[tuple[int, ...], tuple[int, ...]], size: tuple[int, int], border: str
+) -> tuple:
+    """How _index_warp makes a (height, width) picture into `size` through `inverse`: everything but
+    the pixels, worked out once per picture size, inverse and border (a flip or a fixed crop is
+    the same on every call)."""
+    width, height = size
+    (i00, i01, i02), (i10, i11, i12) = inverse
+    turned = i00 == 0  # a quarter turn: output rows walk source columns
+    if turned:
+        base_shape = (shape[1], shape[0])
+        row_step, row_start = i01, i02
+        col_step, col_start = i10, i12
+    else:
+        base_shape = shape
+        row_step, row_start = i11, i12
+        col_step, col_start = i00, i02
+    r0, r1 = _valid_run(row_start, row_step, height, base_shape[0])
+    c0, c1 = _valid_run(col_start, col_step, width, base_shape[1])
+    inside = (r0, r1, c0, c1) == (0, height, 0, width)
+    if not inside and border != "constant":
+        return ("refuse",)
+    steps = (row_step, col_step)
+    whole = inside and not turned and (height, width) == shape
+    if whole and steps != (1, 1) and row_start in (0, height - 1) and col_start in (0, width - 1):
+        return ("flip", _FLIPS[steps])
+    if inside and turned and (height, width) == base_shape:
+        return ("turn", row_step, col_step)
+    source_window = (row_start + r0, row_start + r1, col_start + c0, col_start + c1)
+    whole_source = source_window == (0, base_shape[0], 0, base_shape[1]) and r1 > r0 and c1 > c0
+    if whole_source and not turned and steps == (1, 1) and not inside:
+        return ("frame", r0, height - r1, c0, width - c1)
+    window_slices = None
     if r1 > r0 and c1 > c0:
         rows = sorted((row_start + row_step * r0, row_start + row_step * (r1 - 1)))
         cols = sorted((col_start + col_step * c0, col_start + col_step * (c1 - 1)))
-        window = base[rows[0] : rows[1] + 1, cols[0] : cols[1] + 1]
-        if base is pixels and (row_step, col_step) != (1, 1):  # mirrored: OpenCV's flip, 6x a reversed numpy copy
-            out[r0:r1, c0:c1] = cv2.flip(window, _FLIPS[(row_step, col_step)]).reshape(window.shape)
-        else:
-            out[r0:r1, c0:c1] = window[::row_step, ::col_step]
-    return out
+        window_slices = (slice(rows[0], rows[1] + 1), slice(cols[0], cols[1] + 1))
+    return ("copy", turned, inside, (r0, r1, c0, c1), window_slices, steps)
+
+
+_INDEX_LAYOUTS: dict[tuple, tuple] = {}
+_INDEX_LAYOUTS_KEPT = 4096  # random crops of a few picture sizes
 
 
 _TURNS = {(-1, 1): cv2.ROTATE_90_COUNTERCLOCKWISE, (1, -1): cv2.ROTATE_90_CLOCKWISE}

@@ -140,14 +140,22 @@ class Geometric(ImageTransform):
         return replace(info, width=width, height=height)  # a video's frames, say
 
     def op(self, info: ImageInfo, **params: Any) -> Op:
+        """The warp of these parameters; the last one made is answered again for the same
+        description and parameters (a flip or a fixed crop of one picture size, every call), as
+        the geometry is: a Warp is frozen and its matrix read-only."""
+        kept = self.__dict__.get("_op_kept")
+        if kept is not None and kept[0] is info and _equal(kept[1], params):
+            return kept[2]
         matrix, size = self.geometry(info, **params)
-        return Warp(
+        warp = Warp(
             matrix,
             size,
             interpolation=getattr(self, "interpolation", None),
             border=getattr(self, "border", None),
             fill=getattr(self, "fill", None),
         )
+        self._op_kept = (info, params, warp)
+        return warp
 
 
 def _same_size(matrix: np.ndarray, info: ImageInfo) -> tuple[np.ndarray, tuple[int, int]]:
