@@ -192,3 +192,31 @@ def test_an_index_warp_is_worked_out_for_each_picture_size(matrix):
             pixels = np.arange(np.prod(shape), dtype=np.uint8).reshape(shape) + 1
             got = F.warp(pixels, matrix, size, fill=(9.0,))
             assert np.array_equal(got, _by_index(pixels, matrix, size, 9)), shape
+
+
+def _fresh(cmap):
+    from augcli.image.color import ColorMap
+
+    return ColorMap(cmap.a.copy(), cmap.b_mean.copy(), cmap.bias.copy())  # nothing kept on it yet
+
+
+@pytest.mark.parametrize("name", ["brightness", "invert", "grayscale", "contrast", "saturation", "hue"])
+def test_a_colour_map_used_again_answers_as_a_new_one(name):
+    """A colour map keeps its matrix for each depth it served; used in turn on 8- and 16-bit
+    pictures and on pictures of other means, each answer is a fresh map's."""
+    from augcli.image import color
+
+    make = {
+        "brightness": lambda: color.brightness(1.3, 3),
+        "invert": lambda: color.invert(3),
+        "grayscale": lambda: color.grayscale(3),
+        "contrast": lambda: color.contrast(1.4, 3),
+        "saturation": lambda: color.saturation(0.5, 3),
+        "hue": lambda: color.hue(0.2, 3),
+    }[name]
+    cmap = make()
+    rng = np.random.default_rng(7)
+    for _ in range(2):
+        for dtype, top in ((np.uint8, 255), (np.uint16, 65535), (np.uint8, 120)):
+            pixels = rng.integers(0, top + 1, (6, 5, 3)).astype(dtype)
+            assert np.array_equal(F.color_map(pixels, cmap), F.color_map(pixels, _fresh(cmap))), (dtype, top)

@@ -445,19 +445,38 @@ def resize(pixels: np.ndarray, width: int, height: int, interpolation: str = "bi
 @on_colour
 def color_map(pixels: np.ndarray, cmap: ColorMap) -> np.ndarray:
     """Apply an affine colour map (see color.py) in one pass, rounding and saturating."""
-    mean = None
     if cmap.uses_mean:
         mean = np.array(cv2.mean(pixels)[: cmap.channels])
-    matrix = cmap.matrix(mean, full_scale(pixels.dtype))
+        matrix = cmap.matrix(mean, full_scale(pixels.dtype))
+        alike = None
+    else:
+        matrix, alike = _fixed_matrix(cmap, full_scale(pixels.dtype))
     if pixels.ndim == 2:
         a, bias = matrix[0, 0], matrix[0, 1]
         if pixels.dtype == np.uint8:  # the same arithmetic on the 256 values a byte can take
             return lookup(pixels, _to_dtype(_BYTE_VALUES.astype(np.float32) * a + bias, pixels.dtype))
         return _to_dtype(pixels.astype(np.float32) * a + bias, pixels.dtype)
-    if pixels.dtype == np.uint8 and pixels.shape[2] == matrix.shape[0] and _treats_channels_alike(matrix):
-        table, inverts = _transform_table(matrix)
-        return np.invert(pixels) if inverts else lookup(pixels, table)
+    if pixels.dtype == np.uint8 and pixels.shape[2] == matrix.shape[0]:
+        if alike is None:
+            alike = _treats_channels_alike(matrix)
+        if alike:
+            table, inverts = _transform_table(matrix)
+            return np.invert(pixels) if inverts else lookup(pixels, table)
     return cv2.transform(pixels, matrix).reshape(pixels.shape)
+
+
+def _fixed_matrix(cmap: ColorMap, scale: float) -> tuple[np.ndarray, bool]:
+    """The matrix of a map with no mean term, and whether it treats channels alike, kept on the
+    map for each full scale: a transform with fixed settings hands the same map to every call."""
+    kept = cmap.__dict__.get("_fixed_matrices")
+    if kept is None:
+        kept = cmap.__dict__["_fixed_matrices"] = {}  # a frozen dataclass: its __dict__, as cached_property does
+    found = kept.get(scale)
+    if found is None:
+        matrix = cmap.matrix(None, scale)
+        matrix.flags.writeable = False
+        found = kept[scale] = (matrix, _treats_channels_alike(matrix))
+    return found
 
 
 _BYTE_VALUES = np.arange(256, dtype=np.uint8)

@@ -111,6 +111,19 @@ def _remembered(geometry: Any) -> Any:
     return remembered
 
 
+def _kept_op(transform: Any, info: ImageInfo, params: dict[str, Any], build: Any) -> Op:
+    """`build(info, **params)`, or the op the transform built last when the description and the
+    parameters are the same (a flip, a fixed crop or colour change of one picture size: every
+    call of a training loop). Ops are frozen and their arrays only read; one is kept per
+    transform, as its geometry is."""
+    kept = transform.__dict__.get("_op_kept")
+    if kept is not None and kept[0] is info and _equal(kept[1], params):
+        return kept[2]
+    op = build(info, **params)
+    transform._op_kept = (info, params, op)
+    return op
+
+
 def _equal(kept: dict[str, Any], params: dict[str, Any]) -> bool:
     """Whether two parameter sets are equal; False when they cannot be compared (a replay handed
     numpy arrays): the geometry is then built again, never guessed."""
@@ -140,22 +153,17 @@ class Geometric(ImageTransform):
         return replace(info, width=width, height=height)  # a video's frames, say
 
     def op(self, info: ImageInfo, **params: Any) -> Op:
-        """The warp of these parameters; the last one made is answered again for the same
-        description and parameters (a flip or a fixed crop of one picture size, every call), as
-        the geometry is: a Warp is frozen and its matrix read-only."""
-        kept = self.__dict__.get("_op_kept")
-        if kept is not None and kept[0] is info and _equal(kept[1], params):
-            return kept[2]
+        return _kept_op(self, info, params, self._warp)
+
+    def _warp(self, info: ImageInfo, **params: Any) -> Op:
         matrix, size = self.geometry(info, **params)
-        warp = Warp(
+        return Warp(
             matrix,
             size,
             interpolation=getattr(self, "interpolation", None),
             border=getattr(self, "border", None),
             fill=getattr(self, "fill", None),
         )
-        self._op_kept = (info, params, warp)
-        return warp
 
 
 def _same_size(matrix: np.ndarray, info: ImageInfo) -> tuple[np.ndarray, tuple[int, int]]:
@@ -423,6 +431,9 @@ class _ColourAdjust(ImageTransform):
         raise NotImplementedError
 
     def op(self, info: ImageInfo, **params: Any) -> Op:
+        return _kept_op(self, info, params, self._recolor)
+
+    def _recolor(self, info: ImageInfo, **params: Any) -> Op:
         return Recolor(self.colour_map(info.channels, **params))
 
 
