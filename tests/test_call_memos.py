@@ -220,3 +220,53 @@ def test_a_colour_map_used_again_answers_as_a_new_one(name):
         for dtype, top in ((np.uint8, 255), (np.uint16, 65535), (np.uint8, 120)):
             pixels = rng.integers(0, top + 1, (6, 5, 3)).astype(dtype)
             assert np.array_equal(F.color_map(pixels, cmap), F.color_map(pixels, _fresh(cmap))), (dtype, top)
+
+
+def test_a_record_edited_in_place_replays_as_edited():
+    """The lists in a record (a perspective's corners, a jitter's order) are the caller's: edited
+    in place and replayed, they give what a fresh pipeline gives for the edited record."""
+    import augcli
+
+    pixels = np.random.default_rng(0).integers(0, 256, (32, 40, 3), dtype=np.uint8)
+    text = "image:\n  transforms:\n    - perspective: {p: 1}\n"
+    pipeline = augcli.parse_recipe(text).pipeline("image")
+    corners = [[0.0, 0.0], [39.0, 0.0], [39.0, 31.0], [0.0, 31.0]]
+    record = [{"name": "perspective", "params": {"corners": corners}}]
+    for shift in (0.0, 2.0, 4.0):
+        corners[0][0] = shift
+        fresh = augcli.parse_recipe(text).pipeline("image").replay(pixels, record).sample
+        assert np.array_equal(pipeline.replay(pixels, record).sample, fresh), shift
+
+    text = "image:\n  transforms:\n    - color_jitter: {brightness: 0.5, hue: 0.3, p: 1}\n"
+    pipeline = augcli.parse_recipe(text).pipeline("image")
+    drawn = pipeline(pixels, rng=np.random.default_rng(3))
+    drawn.records[0]["params"]["order"].remove("hue")
+    fresh = augcli.parse_recipe(text).pipeline("image").replay(pixels, drawn.records).sample
+    assert not np.array_equal(fresh, drawn.sample)
+    assert np.array_equal(pipeline.replay(pixels, drawn.records).sample, fresh)
+
+
+def test_a_float32_parameter_is_never_answered_for_an_equal_float():
+    """np.float32(x) == float(np.float32(x)), yet numpy computes with it in float32: a memo keyed
+    by value alone would answer one with the other's table or fill."""
+    ramp = np.arange(256, dtype=np.uint8).reshape(1, -1)
+    wide = np.arange(256, dtype=np.float64)
+    t32 = np.float32(0.2)
+    for threshold in (float(t32), t32, float(t32), t32):
+        expected = np.where(wide >= threshold * 255, 255 - wide, wide)
+        assert np.array_equal(F.solarize(ramp, threshold)[0], expected), type(threshold)
+    assert not np.array_equal(F.solarize(ramp, t32), F.solarize(ramp, float(t32)))  # the case is real
+
+    deep = np.zeros((2, 2, 3), np.uint16)
+    v32 = np.float32(0.005836575757712126)
+    answers = {kind: F._fill_pixel([kind(v32)], deep).tolist() for kind in (float, np.float32)}
+    assert answers[float] != answers[np.float32]
+    for kind in (float, np.float32, float, np.float32):
+        assert F.fill_pixel([kind(v32)], deep).tolist() == answers[kind]
+
+
+def test_unhashable_parameters_of_the_functional_api_still_work():
+    pixels = np.arange(48, dtype=np.uint8).reshape(4, 4, 3)
+    assert np.array_equal(F.gamma(pixels, np.array(0.8)), F.gamma(pixels, 0.8))
+    assert np.array_equal(F.solarize(pixels, np.array([0.5])), F.solarize(pixels, 0.5))
+    assert np.array_equal(F.warp(pixels, geometry.hflip(4), [4, 4]), pixels[:, ::-1])

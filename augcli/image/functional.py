@@ -109,8 +109,8 @@ def channel_fill(fill: Sequence[float], pixels: np.ndarray) -> tuple[float, ...]
 def fill_pixel(fill: Sequence[float], pixels: np.ndarray) -> np.ndarray:
     """A fill as one pixel of `pixels`' dtype, ready to assign (a scalar for 2-D grey images);
     read-only, one per fill and kind of picture (a recipe's fill is the same on every call)."""
-    try:
-        key = (tuple(fill), pixels.dtype, pixels.shape[2:])
+    try:  # each value's type too: a numpy float32 equals a float yet scales in float32
+        key = (tuple((type(v), v) for v in fill), pixels.dtype, pixels.shape[2:])
         found = _FILLS.get(key)
     except TypeError:  # a replayed record's unhashable value: worked out, not kept
         key, found = None, None
@@ -200,12 +200,16 @@ def _index_warp(
     """Exact warp for signed permutations (`inverse`: see _permutation_inverse) by slicing; None
     where the border is not constant."""
     key = (pixels.shape[:2], inverse, size, border)
-    layout = _INDEX_LAYOUTS.get(key)
+    try:
+        layout = _INDEX_LAYOUTS.get(key)
+    except TypeError:  # a size given as a list (the functional API): worked out, not kept
+        key, layout = None, None
     if layout is None:
         layout = _index_layout(pixels.shape[:2], inverse, size, border)
-        if len(_INDEX_LAYOUTS) >= _INDEX_LAYOUTS_KEPT:
-            _INDEX_LAYOUTS.clear()
-        _INDEX_LAYOUTS[key] = layout
+        if key is not None:
+            if len(_INDEX_LAYOUTS) >= _INDEX_LAYOUTS_KEPT:
+                _INDEX_LAYOUTS.clear()
+            _INDEX_LAYOUTS[key] = layout
     kind = layout[0]
     if kind == "refuse":
         return None
@@ -535,8 +539,11 @@ def _kept_table(kind: str, value: float, dtype: np.dtype, build: Callable[[], np
     """A value table of `dtype` for a kernel and its parameter, built once: a recipe's fixed gamma
     or threshold (or a policy's few levels) asks for the same table on every call, and building
     it (a few numpy passes over 256 values) cost more than the lookup of a small picture."""
-    key = (kind, value, dtype)
-    found = _VALUE_TABLES.get(key)
+    key = (kind, type(value), value, dtype)  # the type too: a numpy float32 equals a float yet computes in float32
+    try:
+        found = _VALUE_TABLES.get(key)
+    except TypeError:  # an array for a parameter (the functional API): worked out, not kept
+        return _to_dtype(build(), dtype)
     if found is None:
         found = _to_dtype(build(), dtype)
         found.flags.writeable = False
@@ -546,7 +553,7 @@ def _kept_table(kind: str, value: float, dtype: np.dtype, build: Callable[[], np
     return found
 
 
-_VALUE_TABLES: dict[tuple[str, float, np.dtype], np.ndarray] = {}
+_VALUE_TABLES: dict[tuple[str, type, float, np.dtype], np.ndarray] = {}
 _VALUE_TABLES_KEPT = 64  # a 16-bit table is 128 KB: at most 8 MB kept
 
 

@@ -101,11 +101,13 @@ def _remembered(geometry: Any) -> Any:
     @functools.wraps(geometry)
     def remembered(self: Any, info: Any, **params: Any) -> tuple[np.ndarray, tuple[int, int]]:
         kept = self.__dict__.get("_geometry_kept")
-        if kept is not None and kept[0] is info and _equal(kept[1], params):
+        key = _params_key(params)
+        if kept is not None and kept[0] is info and key is not None and kept[1] == key:
             return kept[2]
         answer = geometry(self, info, **params)
         answer[0].flags.writeable = False
-        self._geometry_kept = (info, params, answer)
+        if key is not None:
+            self._geometry_kept = (info, key, answer)
         return answer
 
     return remembered
@@ -117,20 +119,52 @@ def _kept_op(transform: Any, info: ImageInfo, params: dict[str, Any], build: Any
     call of a training loop). Ops are frozen and their arrays only read; one is kept per
     transform, as its geometry is."""
     kept = transform.__dict__.get("_op_kept")
-    if kept is not None and kept[0] is info and _equal(kept[1], params):
+    key = _params_key(params)
+    if kept is not None and kept[0] is info and key is not None and kept[1] == key:
         return kept[2]
     op = build(info, **params)
-    transform._op_kept = (info, params, op)
+    if key is not None:
+        transform._op_kept = (info, key, op)
     return op
 
 
-def _equal(kept: dict[str, Any], params: dict[str, Any]) -> bool:
-    """Whether two parameter sets are equal; False when they cannot be compared (a replay handed
-    numpy arrays): the geometry is then built again, never guessed."""
-    try:
-        return bool(kept == params)
-    except (TypeError, ValueError):
-        return False
+_PLAIN = frozenset({int, float, str, bool, type(None)})
+
+
+def _params_key(params: dict[str, Any]) -> tuple | None:
+    """Parameters as a memo compares them: a private, immutable snapshot with each value's type
+    (a record's lists are the caller's to edit in place, and a numpy float32 equals a float yet
+    computes in float32); None, and nothing is remembered, for any value but Python's plain
+    numbers, strings and lists or tuples of them (a replay may hand numpy numbers or arrays)."""
+    items = []
+    for name, value in params.items():
+        kind = type(value)
+        if kind in _PLAIN:
+            items.append((name, kind, value))
+        elif kind is list or kind is tuple:
+            frozen = _frozen_sequence(value)
+            if frozen is None:
+                return None
+            items.append((name, kind, frozen))
+        else:
+            return None
+    return tuple(items)
+
+
+def _frozen_sequence(values: list | tuple) -> tuple | None:
+    out = []
+    for value in values:
+        kind = type(value)
+        if kind in _PLAIN:
+            out.append((kind, value))
+        elif kind is list or kind is tuple:
+            inner = _frozen_sequence(value)
+            if inner is None:
+                return None
+            out.append((kind, inner))
+        else:
+            return None
+    return tuple(out)
 
 
 class Geometric(ImageTransform):
