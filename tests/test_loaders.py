@@ -275,6 +275,23 @@ def test_the_data_card_lists_one_reader_by_split_deterministically():
         card(files, "pictures")
 
 
+def test_the_card_of_units_is_the_same_from_a_mapping_or_its_pairs():
+    """A run hands the card its planned units as pairs (no copy of a million records): the card is
+    the mapping's. Run-wide files count among the files but are not data; the card itself is neither."""
+    from augcli.build import datacard
+
+    units = {
+        "a.csv": {"key": "k", "files": [["a.csv", "0" * 64]]},
+        "b.tsv": {"key": "k", "files": [["b.tsv", "0" * 64]]},
+        "coco.json": {"key": "k", "files": [["coco.json", "0" * 64]], "run": True},
+        datacard.CARD_NAME: {"key": "k", "files": [[datacard.CARD_NAME, "0" * 64]], "run": True},
+    }
+    made = datacard.for_units(units, ["tabular"])
+    assert made is not None and made[1] == "tabular"
+    assert datacard.for_units(iter(list(units.items())), ["tabular"]) == made
+    assert b'"a.csv"' in made[0] and b"coco.json" not in made[0]
+
+
 def test_a_detection_output_loads_its_images_not_its_label_files(tmp_path):
     """Without a card, datasets would take the YOLO label .txt files (or the masks) for the data."""
     from tests.test_annotations import detection_dataset, recipe

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter, defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from pathlib import PurePosixPath
 
 MODALITIES = ("image", "audio", "video", "text", "tabular")
@@ -130,17 +130,25 @@ def needed(data_files: list[str], all_files: list[str]) -> bool:
 _MODALITY_OF_BUILDER = {"imagefolder": "image", "audiofolder": "audio", "videofolder": "video", "text": "text"}
 
 
-def for_units(units: dict[str, dict], sections: Iterable[str]) -> tuple[bytes, str] | None:
-    """The card of an OUTPUT whose state holds `units`, made by a recipe with these sections, and
-    the modality it describes; None when a load of OUTPUT needs none. The data are the units' main
-    files (an image, a table), not their companions (labels, masks) nor run-wide files."""
+def for_units(
+    units: Mapping[str, Mapping] | Iterable[tuple[str, Mapping]], sections: Iterable[str]
+) -> tuple[bytes, str] | None:
+    """The card of an OUTPUT whose state holds `units` (a mapping, or its (unit, record) pairs: a
+    run passes the planned ones without copying a million records into a dict), made by a recipe
+    with these sections, and the modality it describes; None when a load of OUTPUT needs none.
+    The data are the units' main files (an image, a table), not their companions (labels, masks)
+    nor run-wide files."""
     from augcli.build.manifest import decode_path
 
-    own = {unit: record for unit, record in units.items() if not record.get("run")}
-    data = sorted(own)
-    everything = sorted(
-        decode_path(f[0]) for unit, record in units.items() if unit != CARD_NAME for f in record["files"]
-    )  # run-wide files too (VOC ImageSets lists are .txt files): datasets counts them
+    data: list[str] = []
+    everything: list[str] = []  # run-wide files too (VOC ImageSets lists are .txt files): datasets counts them
+    for unit, record in units.items() if isinstance(units, Mapping) else units:
+        if not record.get("run"):
+            data.append(unit)
+        if unit != CARD_NAME:
+            everything.extend(decode_path(f[0]) for f in record["files"])
+    data.sort()
+    everything.sort()
     builder = _main_builder(data)
     if builder is None or not needed(data, everything):
         return None

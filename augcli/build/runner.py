@@ -331,7 +331,8 @@ def _make(status: Status, recipe: Recipe, work: _Run, options: Options, summary:
                 if result.error is None:
                     hashes = status.job_hashes.get(result.relative)
                     for made in result.made:
-                        record = _record(status.unit_keys.get(made.output), made, hashes=status.partner_hashes)
+                        key = status.unit_keys.pop(made.output, None)  # each unit lands once: its key goes
+                        record = _record(key, made, hashes=status.partner_hashes)
                         work.put(made, record, hashes)
                         summary.written += len(made.files)
                     summary.made += 1
@@ -433,7 +434,8 @@ def _dataset_card(recipe: Recipe, work: _Run, status: Status) -> tuple[bytes, st
         return None  # INPUT has a README.md of its own at the top: it is an output
     if current is None and os.path.lexists(work.root / datacard.CARD_NAME):
         return None  # someone's own file: never replaced
-    return datacard.for_units({u: r for u, r in units.items() if u in status.planned or r.get("run")}, recipe.sections)
+    planned = status.planned
+    return datacard.for_units(((u, r) for u, r in units.items() if u in planned or r.get("run")), recipe.sections)
 
 
 def _drop_idle_garbage(work: _Run) -> None:
