@@ -250,3 +250,25 @@ def test_a_cached_hash_that_is_not_a_sha256_is_dropped_and_the_input_hashed_agai
     result = invoke("run", recipe_file, dataset, out, "--workers", "1")
     assert result.exit_code == 0 and "5 up to date, 0 made" in result.stderr
     assert all(len(entry[3]) == 64 for entry in json.loads((out / ".augcli-cache.json").read_text())["hashes"].values())
+
+
+def test_units_a_pool_made_are_named_with_the_plans_strings(dataset, tmp_path, monkeypatch):
+    """A worker's result comes through a pipe with its own copy of every path; the state keeps
+    the plan's (one string per output for the rest of the run, not two)."""
+    from augcli.build import runner
+
+    recipe = parse_recipe(RECIPE)
+    plan = build_plan(recipe, dataset.resolve(), tmp_path / "out")
+    planned = {id(path) for job in plan.jobs for output in job.outputs for path in output.files}
+    seen = []
+    put = runner._Run.put
+
+    def spying(self, made, record, hashes=None):
+        seen.append((made.output, [entry[0] for entry in made.files]))
+        return put(self, made, record, hashes)
+
+    monkeypatch.setattr(runner._Run, "put", spying)
+    summary = runner.run(plan, recipe, tmp_path / "out", runner.Options(workers=2))
+    assert summary.made == len(plan.jobs) and len(seen) == sum(len(job.outputs) for job in plan.jobs)
+    for unit, cells in seen:
+        assert id(unit) in planned and all(id(cell) in planned for cell in cells), unit

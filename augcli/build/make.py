@@ -250,6 +250,17 @@ def _executor(options: Options, recipe: Recipe, tree: OutputTree, tasks: int):
     return LocalExecutor(workers, _run_task, _init_worker, initargs)
 
 
+def _share_names(task: Task, result: JobResult) -> None:
+    """Name the units a worker made with the plan's strings for them, not the copies that came
+    through the pipe: the state keeps one per output for the rest of the run (a first run over a
+    million files holds two million paths)."""
+    names = {path: path for output in task.outputs for path in output.files}
+    for made in result.made:
+        made.output = names.get(made.output, made.output)
+        for entry in made.files:
+            entry[0] = names.get(entry[0], entry[0])
+
+
 def results(tasks: list[Task], recipe: Recipe, tree: OutputTree, options: Options) -> Iterator[JobResult]:
     """Every task's result; table parts are gathered and their table assembled here."""
     local = options.executor == "local"
@@ -268,6 +279,8 @@ def results(tasks: list[Task], recipe: Recipe, tree: OutputTree, options: Option
             relative = task.job.relative
             if isinstance(outcome, WorkerDied):
                 outcome = JobResult(relative, error=str(outcome), died=True)
+            elif isinstance(outcome, JobResult):
+                _share_names(task, outcome)
             if task.part is None:
                 yield outcome  # type: ignore[misc]
             elif isinstance(outcome, JobResult):
