@@ -270,3 +270,20 @@ def test_unhashable_parameters_of_the_functional_api_still_work():
     assert np.array_equal(F.gamma(pixels, np.array(0.8)), F.gamma(pixels, 0.8))
     assert np.array_equal(F.solarize(pixels, np.array([0.5])), F.solarize(pixels, 0.5))
     assert np.array_equal(F.warp(pixels, geometry.hflip(4), [4, 4]), pixels[:, ::-1])
+
+
+def test_every_memo_of_a_call_is_bounded_and_keeps_the_newest():
+    """A stream of new keys (a parameter drawn on every call) never grows a memo past its bound."""
+    from augcli.core.memo import BoundedMemo
+    from augcli.image import transforms
+
+    memo = BoundedMemo(3)
+    for key in range(10):
+        assert memo.keep(key, str(key)) == str(key)
+        assert len(memo) <= 3 and memo.get(key) == str(key)
+    memos = [F._FILLS, F._INVERSES, F._INDEX_LAYOUTS, F._TABLES, F._VALUE_TABLES, transforms._INFOS]
+    assert all(isinstance(m, BoundedMemo) and 0 < m.most <= 4096 for m in memos)
+    ramp = np.arange(256, dtype=np.uint8).reshape(1, -1)
+    for step in range(F._VALUE_TABLES.most + 5):  # a gamma drawn anew on every call
+        F.gamma(ramp, 1.0 + step / 1000)
+    assert len(F._VALUE_TABLES) <= F._VALUE_TABLES.most

@@ -2,7 +2,8 @@
 
 Owns recipe loading and validation (recipe, params, yamlsource, suggest, errors), the Transform
 base class, its registry and the compositions (transforms), the Modality protocol and the lazy
-registry of modalities (modality, modalities), seeding, glob matching, class balancing, and the
-bounded readers of what a user hands augcli (files, textfile). Imports nothing else of augcli:
+registry of modalities (modality, modalities), seeding, glob matching, class balancing, the
+bounded readers of what a user hands augcli (files, textfile), and the bounded memo a call's hot
+path keeps its worked-out values in (memo). Imports nothing else of augcli:
 the modality packages, the build engine and the faces stand on it.
 """

@@ -17,6 +17,7 @@ import cv2
 import numpy as np
 from PIL import Image
 
+from augcli.core.memo import BoundedMemo
 from augcli.image import io as image_io
 from augcli.image.color import LUMA, ColorMap
 from augcli.image.lookup import lookup, lookup_per_channel
@@ -119,14 +120,11 @@ def fill_pixel(fill: Sequence[float], pixels: np.ndarray) -> np.ndarray:
         if isinstance(found, np.ndarray):
             found.flags.writeable = False
         if key is not None:
-            if len(_FILLS) >= _FILLS_KEPT:
-                _FILLS.clear()
-            _FILLS[key] = found
+            _FILLS.keep(key, found)
     return found
 
 
-_FILLS: dict[tuple, np.ndarray] = {}
-_FILLS_KEPT = 256
+_FILLS = BoundedMemo(256)
 
 
 def _fill_pixel(fill: Sequence[float], pixels: np.ndarray) -> np.ndarray:
@@ -160,14 +158,11 @@ def _permutation_inverse(matrix: np.ndarray) -> tuple[tuple[int, int, int], tupl
     if found is None:
         found = _work_out_permutation_inverse(matrix)
         if found is not None:  # a drawn rotation's matrix is new every time: not kept
-            if len(_INVERSES) >= _INVERSES_KEPT:
-                _INVERSES.clear()
-            _INVERSES[key] = found
+            _INVERSES.keep(key, found)
     return found
 
 
-_INVERSES: dict[bytes, tuple[tuple[int, int, int], tuple[int, int, int]]] = {}
-_INVERSES_KEPT = 1024  # random crops of a few picture sizes
+_INVERSES = BoundedMemo(1024)  # random crops of a few picture sizes
 
 
 def _work_out_permutation_inverse(matrix: np.ndarray) -> tuple[tuple[int, int, int], tuple[int, int, int]] | None:
@@ -207,9 +202,7 @@ def _index_warp(
     if layout is None:
         layout = _index_layout(pixels.shape[:2], inverse, size, border)
         if key is not None:
-            if len(_INDEX_LAYOUTS) >= _INDEX_LAYOUTS_KEPT:
-                _INDEX_LAYOUTS.clear()
-            _INDEX_LAYOUTS[key] = layout
+            _INDEX_LAYOUTS.keep(key, layout)
     kind = layout[0]
     if kind == "refuse":
         return None
@@ -283,8 +276,7 @@ def _index_layout(
     return ("copy", turned, inside, (r0, r1, c0, c1), window_slices, steps)
 
 
-_INDEX_LAYOUTS: dict[tuple, tuple] = {}
-_INDEX_LAYOUTS_KEPT = 4096  # random crops of a few picture sizes
+_INDEX_LAYOUTS = BoundedMemo(4096)  # random crops of a few picture sizes
 
 
 _TURNS = {(-1, 1): cv2.ROTATE_90_COUNTERCLOCKWISE, (1, -1): cv2.ROTATE_90_CLOCKWISE}
@@ -517,15 +509,12 @@ def _transform_table(matrix: np.ndarray) -> tuple[np.ndarray, bool]:
             ramp = _RAMPS[channels] = np.repeat(_BYTE_VALUES, channels).reshape(1, 256, channels)
         table = cv2.transform(ramp, matrix).reshape(256, channels)[:, 0].copy()
         table.flags.writeable = False  # shared by every call with this matrix
-        if len(_TABLES) >= _TABLES_KEPT:
-            _TABLES.clear()
-        found = _TABLES[key] = (table, bool(np.array_equal(table, _INVERTED_BYTES)))
+        found = _TABLES.keep(key, (table, bool(np.array_equal(table, _INVERTED_BYTES))))
     return found
 
 
 _RAMPS: dict[int, np.ndarray] = {}
-_TABLES: dict[tuple, tuple[np.ndarray, bool]] = {}
-_TABLES_KEPT = 512  # drawn factors make a new matrix every call: the cache stays small
+_TABLES = BoundedMemo(512)  # drawn factors make a new matrix every call: the memo stays small
 
 
 def _apply_table(pixels: np.ndarray, table: np.ndarray) -> np.ndarray:
@@ -547,14 +536,11 @@ def _kept_table(kind: str, value: float, dtype: np.dtype, build: Callable[[], np
     if found is None:
         found = _to_dtype(build(), dtype)
         found.flags.writeable = False
-        if len(_VALUE_TABLES) >= _VALUE_TABLES_KEPT:
-            _VALUE_TABLES.clear()
-        _VALUE_TABLES[key] = found
+        _VALUE_TABLES.keep(key, found)
     return found
 
 
-_VALUE_TABLES: dict[tuple[str, type, float, np.dtype], np.ndarray] = {}
-_VALUE_TABLES_KEPT = 64  # a 16-bit table is 128 KB: at most 8 MB kept
+_VALUE_TABLES = BoundedMemo(64)  # a 16-bit table is 128 KB: at most 8 MB kept
 
 
 @on_colour

@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 
+from augcli.core.memo import BoundedMemo
 from augcli.core.params import MAX_SIDE, Choice, Fill, Flag, IntList, Number, Size, Span
 from augcli.core.transforms import (
     Transform,
@@ -53,15 +54,11 @@ class ImageInfo:
         key = (cls, width, height, channels, alpha)
         found = _INFOS.get(key)
         if found is None:
-            found = cls(width, height, channels, alpha)
-            if len(_INFOS) >= _INFOS_KEPT:
-                _INFOS.clear()
-            _INFOS[key] = found
+            found = _INFOS.keep(key, cls(width, height, channels, alpha))
         return found
 
 
-_INFOS: dict[tuple[type, int, int, int, bool], ImageInfo] = {}
-_INFOS_KEPT = 256  # sizes of a dataset in rotation (a crop's output among them); more are described again
+_INFOS = BoundedMemo(256)  # sizes of a dataset in rotation (a crop's output among them); more are described again
 
 
 def _integer(rng: np.random.Generator, span: tuple[int, int]) -> int:
@@ -136,22 +133,12 @@ def _params_key(params: dict[str, Any]) -> tuple | None:
     (a record's lists are the caller's to edit in place, and a numpy float32 equals a float yet
     computes in float32); None, and nothing is remembered, for any value but Python's plain
     numbers, strings and lists or tuples of them (a replay may hand numpy numbers or arrays)."""
-    items = []
-    for name, value in params.items():
-        kind = type(value)
-        if kind in _PLAIN:
-            items.append((name, kind, value))
-        elif kind is list or kind is tuple:
-            frozen = _frozen_sequence(value)
-            if frozen is None:
-                return None
-            items.append((name, kind, frozen))
-        else:
-            return None
-    return tuple(items)
+    values = _frozen_sequence(tuple(params.values()))
+    return None if values is None else (tuple(params), values)
 
 
 def _frozen_sequence(values: list | tuple) -> tuple | None:
+    """Each value with its type, lists and tuples opened up; None for anything else."""
     out = []
     for value in values:
         kind = type(value)
