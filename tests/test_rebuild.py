@@ -768,3 +768,16 @@ def test_a_copy_with_new_times_is_current_whether_its_outputs_are_hashed_ahead_o
         result = invoke("run", recipe_file, dataset, copy)
         assert "4 up to date, 1 made (1 output), 0 removed" in result.stderr, result.stderr
         assert tree_digest(copy) == tree_digest(out)
+
+
+def test_a_journalled_record_is_in_the_file_at_once_so_a_killed_run_loses_none(tmp_path):
+    """A worker's files are in place before their record is journalled: a record left in the
+    process's own buffer dies with a SIGKILL, and the next run could not prove those files its
+    (an input deleted meanwhile would leave them behind). Each entry reaches the kernel as written."""
+    from augcli.build import state
+
+    journal = state.Journal(tmp_path)
+    journal.put("a.png", {"key": "0" * 32, "files": [["a.png", "1" * 64]]}, {"a.png": "a.png,..."})
+    on_disk = state.path(tmp_path, state.JOURNAL).read_bytes()  # read before any sync or close
+    assert b'"put":"a.png"' in on_disk and on_disk.endswith(b"\n")
+    journal.close()

@@ -526,7 +526,9 @@ def files_to_push(output_root: Path, place: str, manifest_name: str) -> tuple[se
 
 
 class Journal:
-    """Appends unit records as they complete; flushed and fsynced in batches and on close."""
+    """Appends unit records as they complete: each handed to the kernel as it is written (a killed
+    process loses none: its files are in place, and a record proves them its), fsynced in batches
+    and on close (what a power cut may lose, the claims made before writing still name)."""
 
     def __init__(self, output_root: Path, place: str = PLACE) -> None:
         self._path = path(output_root, JOURNAL, place)
@@ -560,6 +562,7 @@ class Journal:
             self._handle = os.fdopen(os.open(self._path, flags, 0o644), "ab")
         self.entries += 1
         self._handle.write(json.dumps(entry, separators=(",", ":"), default=json_default).encode() + b"\n")
+        self._handle.flush()  # in the kernel at once: a killed run loses no record of files already in place
         self._pending += 1
         if self._pending >= FSYNC_EVERY_RECORDS or time.monotonic() - self._last_sync > FSYNC_EVERY_SECONDS:
             self.sync()
