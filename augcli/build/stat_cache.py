@@ -2,14 +2,15 @@
 
 `.augcli-cache.json` is `{"hashes": {path: [size, mtime_ns, inode, sha256]}, "stamps": {cell:
 [size, mtime_ns, inode]}}`. Parsed as lists of ints and hex strings, a million-file OUTPUT's cache
-is about a gigabyte in memory; a StatTable holds each entry as one bytes object (24 bytes of stat,
-then the hash's 32), reads the file entry by entry (json_stream: neither the file's text nor the
-lists exist all at once), and writes the same text back. It only saves hashing: an entry of the wrong shape
+is about a gigabyte in memory; a StatTable holds each entry as 24 bytes of stat (then the hash's
+32) in one bytearray beside a sorted list of paths, reads the file entry by entry (json_stream:
+neither the file's text nor the lists exist all at once), and writes the same text back. It only saves hashing: an entry of the wrong shape
 is dropped, never trusted and never fatal.
 """
 
 from __future__ import annotations
 
+import bisect
 import json
 import json.encoder
 import os
@@ -63,42 +64,116 @@ def _packed(value: Any, width: int) -> bytes | None:
 
 class StatTable(MutableMapping):
     """path -> [size, mtime_ns, inode] (width 3) or [size, mtime_ns, inode, sha256] (width 4), each
-    held packed. Reading an entry gives a new list; `current` answers the hot question without one."""
+    held packed. Reading an entry gives a new list; `current` answers the hot question without one.
 
-    __slots__ = ("_table", "width")
+    Columnar: entries that come in ascending path order (a cache file as augcli writes it, a run's
+    stamps in plan order) are one sorted list of paths and one bytearray of fixed-width entries,
+    found by bisection: about 70 bytes an entry less than a dict of bytes objects (a million-file
+    OUTPUT's cache holds three million). Any other entry (out of order, a stat past 2262) is kept in
+    a dict beside them; an entry of the list that is deleted or replaced by one of the dict is
+    marked gone. A path is live in the list or in the dict, never both."""
+
+    __slots__ = ("_blob", "_extra", "_gone", "_paths", "_size", "width")
 
     def __init__(self, width: int, entries: Mapping[str, Any] | None = None) -> None:
         self.width = width
-        self._table: dict[str, bytes] = {}
+        self._size = _STAT.size + (32 if width == 4 else 0)  # bytes of an entry in the list
+        self._paths: list[str] = []  # ascending
+        self._blob = bytearray()  # entry i at [i * _size, (i + 1) * _size)
+        self._gone: set[str] = set()  # paths of the list no longer live
+        self._extra: dict[str, bytes] = {}
         if entries:
             self.learn(entries)
 
-    def __getitem__(self, path: str) -> list[Any]:
-        packed = self._table[path]
+    def _index(self, path: str) -> int:
+        """Where a live path of the list is, or -1."""
+        if type(path) is not str:
+            return -1
+        paths = self._paths
+        at = bisect.bisect_left(paths, path)
+        if at == len(paths) or paths[at] != path or (self._gone and path in self._gone):
+            return -1
+        return at
+
+    def _entry(self, path: str) -> bytes | None:
+        packed = self._extra.get(path) if self._extra and type(path) is str else None
+        if packed is not None:
+            return packed
+        at = self._index(path)
+        return None if at < 0 else bytes(self._blob[at * self._size : (at + 1) * self._size])
+
+    def _put(self, path: str, packed: bytes) -> None:
+        """Remember a packed entry: in place when the path is live in the list, appended when it
+        sorts after every path of the list, else in the dict."""
+        extra, paths, size = self._extra, self._paths, self._size
+        if extra and path in extra:
+            extra[path] = packed
+            return
+        if len(packed) == size and (not paths or path > paths[-1]):
+            paths.append(path)
+            self._blob += packed
+            return
+        at = self._index(path)
+        if at >= 0 and len(packed) == size:
+            self._blob[at * size : (at + 1) * size] = packed
+            return
+        if at >= 0:
+            self._gone.add(path)
+        extra[path] = packed
+
+    def _discard(self, path: str) -> bool:
+        """Forget a path's entry; whether it had one."""
+        if self._extra.pop(path, None) is not None:
+            return True
+        if self._index(path) < 0:
+            return False
+        self._gone.add(path)
+        return True
+
+    def _packed_items(self) -> Iterator[tuple[str, bytes]]:
+        blob, size, gone = self._blob, self._size, self._gone
+        for at, path in enumerate(self._paths):
+            if not gone or path not in gone:
+                yield path, bytes(blob[at * size : (at + 1) * size])
+        yield from self._extra.items()
+
+    def _numbers_of(self, packed: bytes) -> list[Any]:
         if self.width == 3:
             return _numbers(packed)
         return [*_numbers(packed[:-32]), packed[-32:].hex()]
 
+    def __getitem__(self, path: str) -> list[Any]:
+        packed = self._entry(path)
+        if packed is None:
+            raise KeyError(path)
+        return self._numbers_of(packed)
+
     def get(self, path: str, default: Any = None) -> Any:
-        return self[path] if path in self._table else default
+        packed = self._entry(path)
+        return default if packed is None else self._numbers_of(packed)
 
     def __setitem__(self, path: str, value: Any) -> None:
         packed = _packed(list(value) if type(value) is tuple else value, self.width)
         if packed is None:
             raise ValueError(f"{value!r} is not a cache entry of {self.width} fields")
-        self._table[path] = packed
+        self._put(path, packed)
 
     def __delitem__(self, path: str) -> None:
-        del self._table[path]
+        if not self._discard(path):
+            raise KeyError(path)
 
     def __contains__(self, path: object) -> bool:
-        return path in self._table
+        return type(path) is str and ((bool(self._extra) and path in self._extra) or self._index(path) >= 0)
 
     def __iter__(self) -> Iterator[str]:
-        return iter(self._table)
+        gone = self._gone
+        for path in self._paths:
+            if not gone or path not in gone:
+                yield path
+        yield from self._extra
 
     def __len__(self) -> int:
-        return len(self._table)
+        return len(self._paths) - len(self._gone) + len(self._extra)
 
     def __repr__(self) -> str:
         return f"StatTable({self.width}, {dict(self.items())!r})"
@@ -106,40 +181,53 @@ class StatTable(MutableMapping):
     def learn(self, entries: Mapping[str, Any]) -> None:
         """Add the entries of the right shape (a journal's, another table's); drop the rest."""
         if isinstance(entries, StatTable) and entries.width == self.width:
-            self._table.update(entries._table)
+            for path, packed in entries._packed_items():
+                self._put(path, packed)
             return
         for path, value in entries.items():
             packed = _packed(value, self.width)
             if packed is not None and type(path) is str:
-                self._table[path] = packed
+                self._put(path, packed)
+
+    def read_entry(self, path: str, packed: bytes | None) -> None:
+        """An entry as a cache file spells it, in the file's order: None (of the wrong shape) drops
+        what an earlier entry of the same path said, as the last of equal keys decides in json.loads."""
+        if packed is None:
+            self._discard(path)
+        else:
+            self._put(path, packed)
 
     def keep(self, paths: Iterable[str]) -> StatTable:
         """A new table of these paths' entries (those it has)."""
+        wanted = paths if isinstance(paths, (set, frozenset, dict)) else set(paths)
         kept = StatTable(self.width)
-        table = self._table
-        kept._table = {path: table[path] for path in paths if path in table}
+        for path, packed in self._packed_items():  # the list's in order: the new list needs no sorting
+            if path in wanted:
+                kept._put(path, packed)
         return kept
 
     def put_stat(self, path: str, stat: bytes) -> None:
         """Remember a file's stat as `stat_of` packed it (width 3)."""
-        self._table[path] = stat
+        self._put(path, stat)
 
     def current(self, path: str, stat: bytes) -> bool:
         """Whether the stat remembered for `path` is this one (width 3)."""
-        return self._table.get(path) == stat
+        return self._entry(path) == stat
 
     def sha_if_current(self, path: str, stat: bytes) -> str | None:
         """The remembered sha256 of `path` when its remembered stat is this one (width 4)."""
-        packed = self._table.get(path)
+        packed = self._entry(path)
         if packed is None or len(packed) != len(stat) + 32 or not packed.startswith(stat):
             return None
         return packed[-32:].hex()
 
     def json_chunks(self, paths: Iterable[str]) -> Iterator[str]:
         """`"path":[...]` for each of these paths (sorted, as json.dumps with sort_keys writes them)."""
-        table, width = self._table, self.width
+        width = self.width
         for path in sorted(paths):
-            packed = table[path]
+            packed = self._entry(path)
+            if packed is None:
+                raise KeyError(path)
             numbers = _numbers(packed if width == 3 else packed[:-32])
             tail = "" if width == 3 else f',"{packed[-32:].hex()}"'
             yield f"{_ENCODE_KEY(path)}:[{numbers[0]},{numbers[1]},{numbers[2]}{tail}]"
@@ -177,21 +265,15 @@ def _members(
 ) -> dict[str, json_stream.BigMember]:
     def keep_hash(table: StatTable, path: str, value: Any) -> None:
         packed = _packed(value, 4)  # (a call per entry: a million-file cache reads in about a second)
-        if packed is None:
-            table._table.pop(path, None)  # the last of equal keys decides, as in json.loads
-        else:
-            table._table[path if inputs is None else inputs.get(path, path)] = packed
+        table.read_entry(path if inputs is None else inputs.get(path, path), packed)
 
     def keep_stamp(table: StatTable, path: str, value: Any) -> None:
         packed = _packed(value, 3)
-        if packed is None:
-            table._table.pop(path, None)
-            return
-        if shared is not None:
+        if packed is not None and shared is not None:
             cells = getattr(shared.get(path), "cells", None)
             if type(cells) is str and cells == path:
                 path = cells
-        table._table[path] = packed
+        table.read_entry(path, packed)
 
     return {
         "hashes": json_stream.BigMember(json_stream.PLAIN_SCAN, lambda: StatTable(4), keep_hash),
