@@ -309,7 +309,8 @@ def test_entries_in_order_are_held_in_the_list_and_changed_in_place():
     for index in range(1000):
         table[f"p{index:04d}"] = [index, index, index]
     table["p0500"] = [1, 2, 3]
-    assert not table._extra and not table._gone and len(table._blob) == 1000 * 24
+    columns = table._columns
+    assert not columns.extra and not columns.gone and len(columns.blob) == 1000 * 24
     assert table["p0500"] == [1, 2, 3] and table["p0501"] == [501, 501, 501]
     table["a"] = [4, 5, 6]  # out of order: beside the list
-    assert table._extra == {"a": pack_stat(4, 5, 6)} and len(table) == 1001
+    assert columns.extra == {"a": pack_stat(4, 5, 6)} and len(table) == 1001

@@ -4,13 +4,12 @@
 [size, mtime_ns, inode]}}`. Parsed as lists of ints and hex strings, a million-file OUTPUT's cache
 is about a gigabyte in memory; a StatTable holds each entry as 24 bytes of stat (then the hash's
 32) in one bytearray beside a sorted list of paths, reads the file entry by entry (json_stream:
-neither the file's text nor the lists exist all at once), and writes the same text back. It only saves hashing: an entry of the wrong shape
-is dropped, never trusted and never fatal.
+neither the file's text nor the lists exist all at once), and writes the same text back. It only
+saves hashing: an entry of the wrong shape is dropped, never trusted and never fatal.
 """
 
 from __future__ import annotations
 
-import bisect
 import json
 import json.encoder
 import os
@@ -19,6 +18,7 @@ from collections.abc import Iterable, Iterator, Mapping, MutableMapping
 from pathlib import Path
 from typing import Any
 
+from augcli.build.columns import Columns
 from augcli.build.records import exact_hex
 from augcli.storage import json_stream
 from augcli.storage.untrusted import STATE_FILE_LIMIT, open_state_file, read_json_text
@@ -66,76 +66,33 @@ class StatTable(MutableMapping):
     """path -> [size, mtime_ns, inode] (width 3) or [size, mtime_ns, inode, sha256] (width 4), each
     held packed. Reading an entry gives a new list; `current` answers the hot question without one.
 
-    Columnar: entries that come in ascending path order (a cache file as augcli writes it, a run's
-    stamps in plan order) are one sorted list of paths and one bytearray of fixed-width entries,
-    found by bisection: about 70 bytes an entry less than a dict of bytes objects (a million-file
-    OUTPUT's cache holds three million). Any other entry (out of order, a stat past 2262) is kept in
-    a dict beside them; an entry of the list that is deleted or replaced by one of the dict is
-    marked gone. A path is live in the list or in the dict, never both."""
+    Held as Columns: entries that come in path order (a cache file as augcli writes it, a run's
+    stamps in plan order) cost their 24 or 56 bytes and a list slot, about 70 bytes an entry less
+    than a dict of bytes objects (a million-file OUTPUT's cache holds three million); a stat past
+    2262 (longer bytes) or an entry out of order sits in the dict beside them."""
 
-    __slots__ = ("_blob", "_extra", "_gone", "_paths", "_size", "width")
+    __slots__ = ("_columns", "width")
 
     def __init__(self, width: int, entries: Mapping[str, Any] | None = None) -> None:
         self.width = width
-        self._size = _STAT.size + (32 if width == 4 else 0)  # bytes of an entry in the list
-        self._paths: list[str] = []  # ascending
-        self._blob = bytearray()  # entry i at [i * _size, (i + 1) * _size)
-        self._gone: set[str] = set()  # paths of the list no longer live
-        self._extra: dict[str, bytes] = {}
+        self._columns = Columns(_STAT.size + (32 if width == 4 else 0))
         if entries:
             self.learn(entries)
 
-    def _index(self, path: str) -> int:
-        """Where a live path of the list is, or -1."""
-        if type(path) is not str:
-            return -1
-        paths = self._paths
-        at = bisect.bisect_left(paths, path)
-        if at == len(paths) or paths[at] != path or (self._gone and path in self._gone):
-            return -1
-        return at
-
     def _entry(self, path: str) -> bytes | None:
-        packed = self._extra.get(path) if self._extra and type(path) is str else None
+        columns = self._columns
+        packed = columns.extra.get(path) if columns.extra and type(path) is str else None
         if packed is not None:
             return packed
-        at = self._index(path)
-        return None if at < 0 else bytes(self._blob[at * self._size : (at + 1) * self._size])
+        at = columns.index(path)
+        return None if at < 0 else columns.fixed(at)
 
     def _put(self, path: str, packed: bytes) -> None:
-        """Remember a packed entry: in place when the path is live in the list, appended when it
-        sorts after every path of the list, else in the dict."""
-        extra, paths, size = self._extra, self._paths, self._size
-        if extra and path in extra:
-            extra[path] = packed
-            return
-        if len(packed) == size and (not paths or path > paths[-1]):
-            paths.append(path)
-            self._blob += packed
-            return
-        at = self._index(path)
-        if at >= 0 and len(packed) == size:
-            self._blob[at * size : (at + 1) * size] = packed
-            return
-        if at >= 0:
-            self._gone.add(path)
-        extra[path] = packed
-
-    def _discard(self, path: str) -> bool:
-        """Forget a path's entry; whether it had one."""
-        if self._extra.pop(path, None) is not None:
-            return True
-        if self._index(path) < 0:
-            return False
-        self._gone.add(path)
-        return True
+        self._columns.put(path, packed if len(packed) == self._columns.size else None, packed)
 
     def _packed_items(self) -> Iterator[tuple[str, bytes]]:
-        blob, size, gone = self._blob, self._size, self._gone
-        for at, path in enumerate(self._paths):
-            if not gone or path not in gone:
-                yield path, bytes(blob[at * size : (at + 1) * size])
-        yield from self._extra.items()
+        yield from self._columns.list_items()
+        yield from self._columns.extra.items()
 
     def _numbers_of(self, packed: bytes) -> list[Any]:
         if self.width == 3:
@@ -159,21 +116,17 @@ class StatTable(MutableMapping):
         self._put(path, packed)
 
     def __delitem__(self, path: str) -> None:
-        if not self._discard(path):
+        if not self._columns.discard(path):
             raise KeyError(path)
 
     def __contains__(self, path: object) -> bool:
-        return type(path) is str and ((bool(self._extra) and path in self._extra) or self._index(path) >= 0)
+        return self._columns.contains(path)
 
     def __iter__(self) -> Iterator[str]:
-        gone = self._gone
-        for path in self._paths:
-            if not gone or path not in gone:
-                yield path
-        yield from self._extra
+        return iter(self._columns)
 
     def __len__(self) -> int:
-        return len(self._paths) - len(self._gone) + len(self._extra)
+        return len(self._columns)
 
     def __repr__(self) -> str:
         return f"StatTable({self.width}, {dict(self.items())!r})"
@@ -193,7 +146,7 @@ class StatTable(MutableMapping):
         """An entry as a cache file spells it, in the file's order: None (of the wrong shape) drops
         what an earlier entry of the same path said, as the last of equal keys decides in json.loads."""
         if packed is None:
-            self._discard(path)
+            self._columns.discard(path)
         else:
             self._put(path, packed)
 
