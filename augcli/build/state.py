@@ -27,6 +27,7 @@ import csv
 import errno
 import io
 import json
+import json.encoder
 import json.scanner
 import os
 import re
@@ -39,7 +40,7 @@ from typing import Any
 
 from augcli.build import stat_cache
 from augcli.build.manifest import BYTES_MARK, decode_path
-from augcli.build.records import PackedRecord, json_default, pack, unpacked
+from augcli.build.records import PackedRecord, UnitTable, json_default, pack, unpacked
 from augcli.build.stat_cache import StatTable
 from augcli.storage import json_stream
 from augcli.storage.untrusted import (
@@ -72,6 +73,7 @@ SNAPSHOT_VERSION = 5
 OLD_FOLDER = ".augcli"  # where augcli 0.x before format 5 kept its state: migrated on the next run
 FSYNC_EVERY_RECORDS = 256
 FSYNC_EVERY_SECONDS = 1.0
+_ENCODE_KEY = json.encoder.encode_basestring_ascii  # how json.dumps spells a key (ensure_ascii)
 _SHARD_PLACE = re.compile(r"^\.augcli-shard-(\d+)-of-(\d+)-$")
 
 Record = dict[str, Any]  # {"key", "files": [[path cell, sha256], ...], "entry"?, "run"?, "partners"?}
@@ -86,7 +88,7 @@ class LockedError(Exception):
 
 @dataclass
 class State:
-    units: dict[str, Record] = field(default_factory=dict)
+    units: UnitTable = field(default_factory=UnitTable)  # unit -> Record (one-file records held packed)
     hashes: StatTable = field(default_factory=lambda: StatTable(4))  # cache: input path -> stat + sha256
     stamps: StatTable = field(default_factory=lambda: StatTable(3))  # cache: output cell -> stat when confirmed
     deaths: dict[str, list[Any]] = field(default_factory=dict)  # input -> [workers it killed, its hash then]
@@ -103,6 +105,8 @@ class State:
     _line_updates: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
+        if type(self.units) is not UnitTable:
+            self.units = UnitTable(self.units)
         if type(self.hashes) is not StatTable:
             self.hashes = StatTable(4, self.hashes)
         if type(self.stamps) is not StatTable:
@@ -333,7 +337,7 @@ def _read_snapshot(file: Path) -> Any:
     return read_json_file(file, object_hook=pack)
 
 
-_UNITS = {"units": json_stream.BigMember(_PACKING_SCAN, dict)}
+_UNITS = {"units": json_stream.BigMember(_PACKING_SCAN, UnitTable)}
 
 
 def _load_snapshot(state: State, file: Path) -> None:
@@ -344,8 +348,13 @@ def _load_snapshot(state: State, file: Path) -> None:
             f"{where}: version {data.get('version')!r}, this augcli reads {SNAPSHOT_VERSION}: delete the "
             ".augcli-* files and rerun with --overwrite (every output is remade)"
         )
-    units = expect(data.get("units"), dict, f"{where}: units")
-    for unit, record in units.items():  # checked where they lie: a million records are not copied
+    units = data.get("units")
+    if type(units) is not UnitTable:  # a document parsed whole
+        units = UnitTable(expect(units, dict, f"{where}: units"))
+    for unit in units.one_file_units():  # a record of its own path: the unit's name is all to check
+        if unit.startswith(BYTES_MARK) or relative_path_problem(unit):  # (a bytes: name that decodes safely passes)
+            _check_record_slowly(unit, units[unit].as_dict(), where)
+    for unit, record in units.other_items():  # checked where they lie: a million records are not copied
         if type(record) is PackedRecord:
             _check_packed(unit, record, where)
             continue
@@ -594,12 +603,31 @@ def _json_chunks(value: Any) -> Iterator[bytes]:
     yield "".join(batch).encode()
 
 
+def _snapshot_chunks(data: dict[str, Any], units: UnitTable) -> Iterator[bytes]:
+    """The snapshot as `_json_chunks` writes it (json.dumps, sorted keys, no spaces), its units
+    streamed in name order: a million records are never one dict, nor one string."""
+    encoder = json.JSONEncoder(separators=(",", ":"), sort_keys=True, default=json_default)
+    head, _, tail = encoder.encode({**data, "units": {}}).rpartition('"units":{}')  # only "version" sorts after it
+    batch = [head, '"units":{']
+    for index, (unit, record) in enumerate(units.sorted_items()):
+        name = _ENCODE_KEY(unit)
+        if type(record) is PackedRecord and record.cells is unit:  # one file, the unit's own: spelt here
+            value = f'{{"files":[[{name},"{record.sha(0)}"]],"key":"{record.key()}"}}'
+        else:
+            value = encoder.encode(record)
+        batch.append(f"{',' if index else ''}{name}:{value}")
+        if len(batch) >= 4096:
+            yield "".join(batch).encode()
+            batch.clear()
+    batch += ["}", tail]
+    yield "".join(batch).encode()
+
+
 def save(output_root: Path, state: State, write_chunks, place: str = PLACE) -> None:
     """Write the snapshot (content only: the same set gives the same bytes) and the cache
     atomically, then drop the journal they now contain."""
     data = {
         "version": SNAPSHOT_VERSION,
-        "units": state.units,
         "deaths": state.deaths,
         "garbage": sorted(state.garbage),
         "manifest": state.manifest,
@@ -612,7 +640,7 @@ def save(output_root: Path, state: State, write_chunks, place: str = PLACE) -> N
         if len(lines) != len(owned):  # lines of files no record owns any more: dropped (else no copy is made)
             lines = {cell: line for cell, line in lines.items() if cell in owned}
         write_chunks(place + LINES, _json_chunks(lines))
-    write_chunks(place + SNAPSHOT, _json_chunks(data))
+    write_chunks(place + SNAPSHOT, _snapshot_chunks(data, state.units))
     save_cache(output_root, state, write_chunks, place)
     with contextlib.suppress(FileNotFoundError):
         path(output_root, JOURNAL, place).unlink()
