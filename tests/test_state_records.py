@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from augcli.build import state
 from augcli.build.manifest import encode_path
-from augcli.build.records import PackedRecord, pack, unpacked
+from augcli.build.records import PackedRecord, UnitTable, pack, unpacked
 from augcli.storage import json_stream
 from augcli.storage.untrusted import UntrustedError
 
@@ -163,10 +163,11 @@ def test_unpacked_gives_back_the_same_object_when_nothing_inside_was_packed():
     assert unpacked({"a": [inner]}) == {"a": [{"key": KEY, "files": [["a", SHA]]}]}
 
 
-def test_a_large_state_costs_under_300_bytes_a_unit_once_read(tmp_path, monkeypatch):
+def test_a_large_state_costs_under_160_bytes_a_unit_once_read(tmp_path, monkeypatch):
     """A million-file OUTPUT's state must fit beside its plan: parsed as dicts, a record of one
-    file costs about 730 bytes; packed, about 220 with its name. The file is read a megabyte at a
-    time: its text, and the records' dicts and lists, never exist all at once."""
+    file costs about 730 bytes; packed, about 220 with its name; in a UnitTable's columns 135, of
+    which 72 are its name. The file is read a megabyte at a time: its text, and the records' dicts
+    and lists, never exist all at once."""
     count = 20_000
     units = {
         f"part{i // 1000:04d}/img{i:07d}.png": {"key": KEY, "files": [[f"part{i // 1000:04d}/img{i:07d}.png", SHA]]}
@@ -181,7 +182,7 @@ def test_a_large_state_costs_under_300_bytes_a_unit_once_read(tmp_path, monkeypa
     held, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
     assert len(known.units) == count
-    assert held / count < 300, held / count
+    assert held / count < 160, held / count
     assert peak - held < size / 2, (peak - held, size)  # never the file's whole text
 
 
@@ -228,3 +229,66 @@ def test_the_lines_file_keeps_the_lines_of_owned_files_only(dataset, recipe_file
     assert invoke("run", recipe_file, dataset, out, "--workers", "1").exit_code == 0
     after = json.loads((out / ".augcli-lines.json").read_text())
     assert set(after) == state.load(out).owned() == {c for c in before if not c.startswith("dogs/dog0")}
+
+
+_UNIT_OPS = st.lists(
+    st.tuples(
+        st.sampled_from(["one", "one", "other", "del", "pop"]), st.sampled_from(list("abcdef")), st.integers(0, 3)
+    ),
+    max_size=40,
+)
+
+
+def _one_file(unit: str, number: int) -> PackedRecord:
+    return pack({"key": KEY[:-1] + str(number), "files": [[unit, SHA]]})
+
+
+@settings(max_examples=400, deadline=None)
+@given(ops=_UNIT_OPS)
+def test_a_unit_table_answers_as_a_dict_of_its_records_whatever_order_they_come_in(ops):
+    """The unit table (one-file records as bytes in a sorted list, the rest in a dict, marks for
+    the gone) against a plain dict: records put in order and out of it, replaced by a record of
+    another shape and back, deleted; then every way the state reads it, and the snapshot it writes."""
+    table, expected = UnitTable(), {}
+    for op, unit, number in ops:
+        if op == "one":
+            table[unit] = expected[unit] = _one_file(unit, number)
+        elif op == "other":  # two files, or an entry: never in the list
+            record = (
+                {"key": KEY, "files": [[unit, SHA], [unit + ".txt", SHA]]} if number else {"key": None, "files": []}
+            )
+            table[unit] = expected[unit] = record
+        elif op == "del":
+            assert (unit in table) == (unit in expected)
+            if unit in expected:
+                del table[unit], expected[unit]
+        else:
+            assert table.pop(unit, None) == expected.pop(unit, None)
+        assert len(table) == len(expected) and sorted(table) == sorted(expected)
+    assert table == expected and dict(table.items()) == expected and list(table.values()) == [table[u] for u in table]
+    for unit in "abcdefg":
+        assert table.get(unit) == expected.get(unit) and (unit in table) == (unit in expected)
+    assert [unit for unit, _ in table.sorted_items()] == sorted(expected)
+    for unit, record in table.items():
+        if type(record) is PackedRecord and type(record.cells) is str:
+            assert record.cells is unit  # the unit's own string serves its cell
+    chunks = state._snapshot_chunks({"version": 5, "deaths": {}, "garbage": [], "manifest": None}, table)
+    assert b"".join(chunks).decode() == json.dumps(
+        {"version": 5, "units": expected, "deaths": {}, "garbage": [], "manifest": None},
+        sort_keys=True,
+        separators=(",", ":"),
+        default=lambda r: r.as_dict(),
+    )
+
+
+def test_one_file_records_in_name_order_are_held_as_bytes_in_a_list(tmp_path):
+    """A state read back (written in name order) and a run's records in plan order hold no
+    PackedRecord and no dict entry each; a record put out of order sits beside the list."""
+    units = {f"p{i:04d}.png": {"key": KEY, "files": [[f"p{i:04d}.png", SHA]]} for i in range(1000)}
+    _save(tmp_path, {**units, "q.png": {"key": KEY, "files": [["q.png", SHA], ["q.txt", SHA]]}})
+    known = state.load(tmp_path)
+    columns = known.units._columns
+    assert len(columns.keys) == 1000 and len(columns.blob) == 1000 * 48 and not columns.gone
+    assert list(columns.extra) == ["q.png"]
+    known.units["a.png"] = pack({"key": KEY, "files": [["a.png", SHA]]})  # out of order
+    assert list(columns.extra) == ["q.png", "a.png"] and len(columns.keys) == 1000
