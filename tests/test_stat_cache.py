@@ -205,16 +205,31 @@ def test_a_rerun_plan_names_its_outputs_with_the_states_strings(dataset, recipe_
     assert invoke("run", recipe_file, dataset, out, "--workers", "1").exit_code == 0
     recipe = parse_recipe(RECIPE)
     plan = build_plan(recipe, dataset.resolve(), out)
-    known = state.load(out, inputs=runner._input_names(plan))
+    known = state.load(out, inputs=runner._input_names(plan), prefix=plan.source_prefix)
     assert assess.assess(plan, recipe, out, known, rebuild=False).tasks == []
-    hashed = {name: name for name in known.hashes}
-    assert all(hashed[job.source_path] is job.source_path for job in plan.jobs)
+    hashed = {name: name for name in known.hashes._columns.keys}  # an input's hash, by its relative path
+    assert all(hashed[job.relative] is job.relative for job in plan.jobs)
+    assert all(job.source_path in known.hashes and job.source_path not in hashed for job in plan.jobs)
     names = {name: name for name in known.units}
     stamps = {name: name for name in known.stamps}
     outputs = [(job, output) for job in plan.jobs for output in job.outputs]
     assert outputs and all(names[output.path] is output.path is stamps[output.path] for _, output in outputs)
     originals = [(job, output) for job, output in outputs if output.copy is None]
     assert originals and all(job.relative is output.path for job, output in originals)
+
+
+def test_without_originals_an_inputs_hash_is_held_under_the_plans_string(dataset, tmp_path):
+    """No unit names an input when originals are not kept: the cache holds each input's hash under
+    the plan's relative path (from `inputs`), not a string of its own."""
+    out, recipe_file = tmp_path / "out", tmp_path / "recipe.yaml"
+    recipe_file.write_text(RECIPE.replace("copies: 3", "copies: 1\nkeep_original: false"))
+    assert invoke("run", recipe_file, dataset, out, "--workers", "1").exit_code == 0
+    recipe = parse_recipe(recipe_file.read_text())
+    plan = build_plan(recipe, dataset.resolve(), out)
+    known = state.load(out, inputs=runner._input_names(plan), prefix=plan.source_prefix)
+    assert not any(job.relative in known.units for job in plan.jobs)
+    hashed = {name: name for name in known.hashes._columns.keys}
+    assert plan.jobs and all(hashed[job.relative] is job.relative for job in plan.jobs)
 
 
 @pytest.mark.parametrize("check", [False, True])
@@ -227,8 +242,9 @@ def test_a_run_and_a_check_give_the_state_their_plans_input_paths(dataset, recip
         state, "load", lambda *args, **kwargs: given.append(args[2:] or kwargs) or load(*args, **kwargs)
     )
     assert invoke("run", recipe_file, dataset, out, "--workers", "1", *(["--check"] if check else [])).exit_code == 0
-    inputs = given[0][0] if type(given[0]) is tuple else given[0]["inputs"]
-    assert sorted(inputs) == sorted(
+    inputs, prefix = given[0] if type(given[0]) is tuple else (given[0]["inputs"], given[0]["prefix"])
+    assert prefix == os.fspath(dataset.resolve()) + "/"
+    assert sorted(prefix + relative for relative in inputs) == sorted(
         os.fspath(p) for p in dataset.resolve().rglob("*.*") if p.suffix in (".jpg", ".png")
     )
 
@@ -248,26 +264,28 @@ def test_the_manifest_in_pieces_is_the_manifest(lines, batch):
 
 _OPS = st.lists(
     st.tuples(
-        st.sampled_from(["set", "set", "del", "read", "wide", "learn"]),
-        st.sampled_from(["a", "b", "c", "d", "e", "f"]),
+        st.sampled_from(["set", "set", "del", "read", "wide", "learn", "mark"]),
+        st.sampled_from(["/in/a", "/in/b", "/in/c", "/in/d", "/x/e", "/in/sub/f"]),
         st.integers(0, 3),
     ),
     max_size=40,
 )
 
 
-@settings(max_examples=400, deadline=None)
-@given(width=st.sampled_from([3, 4]), ops=_OPS)
-def test_a_table_answers_as_a_dict_of_its_entries_whatever_order_they_come_in(width, ops):
+@settings(max_examples=500, deadline=None)
+@given(width=st.sampled_from([3, 4]), prefix=st.sampled_from(["", "/in/"]), ops=_OPS)
+def test_a_table_answers_as_a_dict_of_its_entries_whatever_order_they_come_in(width, prefix, ops):
     """The columnar table (a sorted list with entries in place, a dict for the rest, marks for the
-    gone) against a plain dict, through every way an entry comes, changes and goes: in order and
-    out of it, a stat past 2262 that does not fit the list, a reader's entry of the wrong shape,
-    another table's entries; then keep() and the file it writes."""
-    table, expected = StatTable(width), {}
+    gone; with a prefix, paths under it held without it and the rest apart) against a plain dict,
+    through every way an entry comes, changes and goes: in order and out of it, a stat past 2262
+    that does not fit the list, a reader's entry of the wrong shape, another table's entries; then
+    what the run asked for (marks) kept, and the file it writes."""
+    table, expected, marked = StatTable(width, prefix=prefix), {}, set()
     for op, path, number in ops:
         value = [number, 10**18 + number, 7] + ([SHA] if width == 4 else [])
         if op == "wide":
             value[1] = 2**70  # past _STAT's range: never in the list
+        marked -= {path, "/in/c"} if op == "learn" else set() if op == "mark" else {path}  # a put or delete unmarks
         if op in ("set", "wide"):
             table[path] = value
             expected[path] = value
@@ -284,22 +302,28 @@ def test_a_table_answers_as_a_dict_of_its_entries_whatever_order_they_come_in(wi
                 expected.pop(path, None)
             else:
                 expected[path] = value
+        elif op == "mark":
+            table.mark(path)
+            if path in expected:
+                marked.add(path)
         else:
-            table.learn(StatTable(width, {path: value, "c": value}))
-            expected.update({path: value, "c": value})
+            table.learn(StatTable(width, {path: value, "/in/c": value}))
+            expected.update({path: value, "/in/c": value})
         assert len(table) == len(expected) and sorted(table) == sorted(expected)
     assert dict(table.items()) == expected
-    for path in "abcdefg":
+    for path in ["/in/a", "/in/b", "/in/c", "/in/d", "/x/e", "/in/sub/f", "/in/g", "g"]:
         assert table.get(path) == expected.get(path) and (path in table) == (path in expected)
         stat = pack_stat(*expected[path][:3]) if path in expected else pack_stat(0, 0, 0)
         if width == 3:
             assert table.current(path, stat) == (path in expected)
         else:
             assert table.sha_if_current(path, stat) == (SHA if path in expected else None)
-    kept = table.keep({"a", "c", "e", "z"})
-    assert dict(kept.items()) == {p: v for p, v in expected.items() if p in "ace"}
-    written = ",".join(table.json_chunks(list(table)))
-    assert json.loads("{" + written + "}") == expected
+    assert table.all_marked() == (marked == set(expected))
+    kept = table.keep_marked()
+    assert dict(kept.items()) == {p: v for p, v in expected.items() if p in marked}
+    assert kept.prefix == prefix
+    written = ",".join(table.json_chunks())
+    assert json.loads("{" + written + "}") == expected and written == ",".join(table.json_chunks(list(expected)))
 
 
 def test_entries_in_order_are_held_in_the_list_and_changed_in_place():

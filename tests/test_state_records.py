@@ -269,6 +269,14 @@ def test_a_unit_table_answers_as_a_dict_of_its_records_whatever_order_they_come_
     for unit in "abcdefg":
         assert table.get(unit) == expected.get(unit) and (unit in table) == (unit in expected)
     assert [unit for unit, _ in table.sorted_items()] == sorted(expected)
+    assert sorted(table.all_cells()) == sorted(cell for r in expected.values() for cell in state.cells_of(r))
+    for unit in "abcdefg":
+        record = expected.get(unit)
+        assert table.cells(unit) == (None if record is None else tuple(state.cells_of(record)))
+        own = record is not None and [f[0] for f in record["files"]] == [unit]
+        assert table.own_name(unit) == (unit if own else None)
+    fielded = {u for u, r in expected.items() if set(r) - {"files", "key"} or len(r["files"]) != 1}
+    assert fielded <= {u for u, _ in table.other_items()}
     for unit, record in table.items():
         if type(record) is PackedRecord and type(record.cells) is str:
             assert record.cells is unit  # the unit's own string serves its cell

@@ -55,7 +55,6 @@ class Status:
     changed: list[str] = field(default_factory=list)  # recorded units whose key or files changed
     removed: list[str] = field(default_factory=list)  # recorded units no longer planned
     blocked: dict[str, str] = field(default_factory=dict)  # input -> why it is not tried (killed workers)
-    hashes_used: set[str] = field(default_factory=set)  # the cache entries still needed
     hashes_changed: bool = False
     _planned: set[str] | None = field(default=None, repr=False)
 
@@ -210,13 +209,7 @@ def _stat_ahead(output_root: Path, known: state.State, jobs: list[Job]) -> None:
     known.seen.clear()
     known.hashed.clear()
     units = known.units
-    cells = [
-        cell
-        for job in jobs
-        for output in job.outputs
-        if (record := units.get(output.path)) is not None
-        for cell in state.cells_of(record)
-    ]
+    cells = [cell for job in jobs for output in job.outputs if (owned := units.cells(output.path)) for cell in owned]
     hash_changed_outputs(output_root, known, cells)
 
 
@@ -301,7 +294,7 @@ def assess(
     for index, job in enumerate(plan.jobs):
         if index % STAT_AHEAD_JOBS == 0:  # the next few thousand inputs hashed (on threads), their outputs stat'ed
             batch = plan.jobs[index : index + STAT_AHEAD_JOBS]
-            sources = hasher.many([each.source_path for each in batch])
+            sources = hasher.many([each.source_path for each in batch], [each.relative for each in batch])
             if hasher.fresh:
                 work_found()
             if not rebuild:
@@ -357,8 +350,7 @@ def assess(
     order = _ring_order(plan)
     if order:  # mixing sections in ring order: a worker meets the partners it decoded for the last input
         status.tasks.sort(key=lambda task: order.get(task.job.relative, -1))
-    status.hashes_used = hasher.used
-    status.hashes_changed = bool(hasher.fresh) or len(hasher.used) != len(known.hashes)
+    status.hashes_changed = bool(hasher.fresh) or not known.hashes.all_marked()
     known.seen.clear()
     known.hashed.clear()
     if recorded == len(known.units):

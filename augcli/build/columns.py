@@ -75,12 +75,16 @@ class Columns:
     def contains(self, key: Any) -> bool:
         return type(key) is str and ((bool(self.extra) and key in self.extra) or self.index(key) >= 0)
 
-    def list_items(self) -> Iterator[tuple[str, bytes]]:
-        """The live entries of the list, in key order."""
+    def indexed_items(self) -> Iterator[tuple[int, str, bytes]]:
+        """(index, key, value) of the live entries of the list, in key order."""
         blob, size, gone = self.blob, self.size, self.gone
         for at, key in enumerate(self.keys):
             if not gone or key not in gone:
-                yield key, bytes(blob[at * size : (at + 1) * size])
+                yield at, key, bytes(blob[at * size : (at + 1) * size])
+
+    def list_items(self) -> Iterator[tuple[str, bytes]]:
+        """The live entries of the list, in key order."""
+        return ((key, value) for _, key, value in self.indexed_items())
 
     def __iter__(self) -> Iterator[str]:
         gone = self.gone

@@ -59,14 +59,13 @@ class Hasher:
     def __init__(self, cache: StatTable) -> None:
         self.cache = cache
         self.fresh: dict[str, list[Any]] = {}  # hashed in this run: journalled with the outputs
-        self.used: set[str] = set()  # every path asked for: what the cache keeps
 
     def _cached(self, path: str, info: os.stat_result) -> str | None:
-        self.used.add(path)
-        return self.cache.sha_if_current(path, stat_of(info))
+        return self.cache.sha_if_current(path, stat_of(info), mark=True)  # asked for: the cache keeps it
 
-    def file(self, path: str | Path) -> str | None:
-        """The content hash, or None when the file cannot be read (that input fails later, with its reason)."""
+    def file(self, path: str | Path, key: str | None = None) -> str | None:
+        """The content hash, or None when the file cannot be read (that input fails later, with its
+        reason). `key`: the string the cache may hold it under (StatTable.inner of the path)."""
         path = os.fsdecode(path)
         try:
             info = os.stat(path)
@@ -76,13 +75,17 @@ class Hasher:
             sha = sha256_file(Path(path))
         except OSError:
             return None
-        self.cache[path] = self.fresh[path] = [info.st_size, info.st_mtime_ns, info.st_ino, sha]
+        self.fresh[path] = [info.st_size, info.st_mtime_ns, info.st_ino, sha]
+        self.cache.set_entry(path, self.fresh[path], key)
+        self.cache.mark(path)
         return sha
 
-    def many(self, paths: list[str]) -> dict[str, str | None]:
-        """Hash many files; the uncached ones on a few threads (hashlib and reads release the GIL)."""
+    def many(self, paths: list[str], keys: list[str] | None = None) -> dict[str, str | None]:
+        """Hash many files; the uncached ones on a few threads (hashlib and reads release the GIL).
+        `keys`: for each path, the string the cache may hold it under (the plan's relative path)."""
         result: dict[str, str | None] = {}
         todo = []
+        key_of = dict(zip(paths, keys, strict=True)) if keys is not None else {}
         for path in paths:
             try:
                 info = os.stat(path)
@@ -96,12 +99,12 @@ class Hasher:
                 result[path] = known
         if len(todo) > 8:
             for path, sha in zip(todo, sha256_files(todo, _HASH_THREADS), strict=True):
-                result[path] = self.remember(path, sha)
+                result[path] = self.remember(path, sha, key_of.get(path))
         else:
-            result.update((path, self.file(path)) for path in todo)
+            result.update((path, self.file(path, key_of.get(path))) for path in todo)
         return result
 
-    def remember(self, path: str, sha: str | None) -> str | None:
+    def remember(self, path: str, sha: str | None, key: str | None = None) -> str | None:
         """Cache a hash made elsewhere under the file's stat now (None: it could not be read)."""
         if sha is None:
             return None
@@ -109,8 +112,9 @@ class Hasher:
             info = os.stat(path)
         except OSError:
             return None
-        self.used.add(path)
-        self.cache[path] = self.fresh[path] = [info.st_size, info.st_mtime_ns, info.st_ino, sha]
+        self.fresh[path] = [info.st_size, info.st_mtime_ns, info.st_ino, sha]
+        self.cache.set_entry(path, self.fresh[path], key)
+        self.cache.mark(path)
         return sha
 
     def tree(self, path: str | Path) -> str | None:

@@ -46,7 +46,7 @@ class Job:
     """One input file and everything it produces (slots, and the source as text: a plan holds one
     per input, a million of them in a large dataset)."""
 
-    source_path: str  # the input's path as the walk found it (absolute when INPUT is)
+    root: str  # INPUT's folder as the walk named it, with its separator (one string all jobs share)
     relative: str  # POSIX, relative to INPUT
     modality: str
     outputs: tuple[Output, ...]
@@ -55,8 +55,14 @@ class Job:
     group: str = ""  # its class, when the section is balanced
 
     @property
+    def source_path(self) -> str:
+        """The input's path as the walk found it (absolute when INPUT is): made on demand, so a
+        plan of a million inputs holds no million whole paths (about 110 bytes an input)."""
+        return self.root + self.relative
+
+    @property
     def source(self) -> Path:
-        return Path(self.source_path)
+        return Path(self.root + self.relative)
 
 
 @dataclass
@@ -75,6 +81,11 @@ class Plan:
     drawers: dict[str, PartnerDrawer] = field(default_factory=dict)  # mixing sections: their partner draws
     folders: list[str] = field(default_factory=list)  # INPUT's folders OUTPUT mirrors though no output is in
     # them (an empty class folder): class-folder loaders number the classes of OUTPUT as of INPUT
+
+    @property
+    def source_prefix(self) -> str:
+        """What the walk puts before each input's relative path: INPUT as named, with a separator."""
+        return "" if self.input_root is None else os.path.join(os.fspath(self.input_root), "")
 
     @property
     def output_count(self) -> int:
@@ -240,6 +251,7 @@ def build_plan(recipe: Recipe, input_root: Path, output_root: Path | None = None
     claimed: dict[str, list[str]] = {name: [] for name in recipe.sections}
     found: list[tuple[str, str, str]] = []
     input_folders: list[str] = []
+    prefix = plan.source_prefix
     for path, relative in walk(input_root, plan.special, plan.unreadable, avoid, input_folders):
         if reserved and any(relative == r or relative.startswith(r + "/") for r in reserved):
             continue  # annotation files and masks: they travel with their images
@@ -301,7 +313,8 @@ def build_plan(recipe: Recipe, input_root: Path, output_root: Path | None = None
                     case = " (OUTPUT's file system ignores case)" if fold_case else ""
                     conflicts.append(f"{relative} and {other} would both write {written}{case}: rename one")
         label = copies[relative][2] if relative in copies else ""
-        plan.jobs.append(Job(path, relative, section.modality, tuple(outputs), table, passing, label))
+        root = prefix if path == prefix + relative else path[: len(path) - len(relative)]  # (always prefix)
+        plan.jobs.append(Job(root, relative, section.modality, tuple(outputs), table, passing, label))
         counts = plan.splits.setdefault(split_of(relative, splits), [0, 0])
         counts[1 if passing else 0] += 1
     plan.warnings += _split_warnings(plan, splits)

@@ -140,8 +140,35 @@ class UnitTable(MutableMapping):
         listed = ((unit, PackedRecord(unit, packed)) for unit, packed in self._columns.list_items())
         return heapq.merge(listed, ((unit, extra[unit]) for unit in sorted(extra)), key=lambda item: item[0])
 
+    def own_name(self, path: str) -> str | None:
+        """The table's string for `path` when a record holds it as its own one file (the unit's
+        name: a stamp or an input's hash may share it), else None; no record is made to answer."""
+        columns = self._columns
+        if columns.extra and type(path) is str and path in columns.extra:
+            cells = getattr(columns.extra[path], "cells", None)
+            return cells if type(cells) is str and cells == path else None
+        at = columns.index(path)
+        return None if at < 0 else columns.keys[at]
+
+    def cells(self, unit: str) -> tuple[str, ...] | None:
+        """A unit's path cells (None: no record), without making its record when it is one file."""
+        at = -1 if self._columns.extra and unit in self._columns.extra else self._columns.index(unit)
+        if at >= 0:
+            return (self._columns.keys[at],)
+        record = self._columns.extra.get(unit)
+        if record is None:
+            return None
+        return record.cell_list() if type(record) is PackedRecord else tuple(f[0] for f in record["files"])
+
+    def all_cells(self) -> Iterator[str]:
+        """Every record's path cells, without making the records of one file."""
+        yield from self.one_file_units()
+        for record in self._columns.extra.values():
+            yield from record.cell_list() if type(record) is PackedRecord else (f[0] for f in record["files"])
+
     def other_items(self) -> list[tuple[str, Any]]:
-        """The records not held in the list (several files, other fields, put out of order)."""
+        """The records not held in the list (several files, other fields, put out of order): every
+        record with a field besides `files` and `key` is one of them."""
         return list(self._columns.extra.items())
 
     def one_file_units(self) -> Iterator[str]:

@@ -163,7 +163,7 @@ def run(
     INTERRUPTED.clear()
     place = options.place
     with collector.held():  # the state's records and the keys live to the end: no collection walks them
-        known = state.load(output_root, place, _input_names(plan))
+        known = state.load(output_root, place, _input_names(plan), plan.source_prefix)
     splits = len(plan.jobs) > 1 or any(job.table for job in plan.jobs)  # a table may go in parts
     pool_wanted = [options.executor == "local" and options.workers > 1 and splits]
 
@@ -252,7 +252,7 @@ def run(
                 state.write_run_info(output_root, info, tree.write_chunks, place)
             failures = [(f.relative, f.error or "") for f in summary.failures]
             state.write_failures(output_root, failures, tree.write_chunks, place)
-            state.keep_hashes(known, status.hashes_used)
+            state.keep_hashes(known)
             if changed or known.deaths != deaths_before:
                 state.save(output_root, known, tree.write_chunks, place)
             elif status.hashes_changed or known.stamps_changed:
@@ -269,9 +269,9 @@ def run(
 
 
 def _input_names(plan: Plan) -> dict[str, str]:
-    """Each input path of the plan, to itself: the state's cache keeps the plan's string (a second
-    copy of every path is about 110 bytes an input)."""
-    return {job.source_path: job.source_path for job in plan.jobs}
+    """Each input's relative path in the plan, to itself: the state's cache keeps an input's hash
+    under the plan's string (a second copy of every path is about 70 bytes an input)."""
+    return {job.relative: job.relative for job in plan.jobs}
 
 
 def run_info(recipe: Recipe, input_root: Path) -> dict[str, Any]:
@@ -289,7 +289,7 @@ def run_info(recipe: Recipe, input_root: Path) -> dict[str, Any]:
 def _manifest_chunks(known: state.State) -> Iterator[bytes]:
     """manifest.csv's bytes in pieces, from the state's lines (sorted by path, as manifest.render sorts)."""
     lines = known.lines()
-    cells = sorted(cell for record in known.units.values() for cell in state.cells_of(record))
+    cells = sorted(known.units.all_cells())
     return manifest.render_chunks(lines[cell] for cell in cells)
 
 
@@ -376,7 +376,8 @@ def _finish(recipe: Recipe, work: _Run, status: Status) -> int:
     from augcli.core.modalities import MODALITIES
 
     units = work.known.units
-    entries = sorted((u, r["entry"]) for u, r in units.items() if "entry" in r and u in status.planned)
+    others = units.other_items()  # (a record of one file and a key, as most are, has no entry and no run)
+    entries = sorted((u, r["entry"]) for u, r in others if "entry" in r and u in status.planned)
     produced: set[str] = set()
     written = 0
     for section in recipe.sections.values():
@@ -411,7 +412,7 @@ def _finish(recipe: Recipe, work: _Run, status: Status) -> int:
             made = Made(datacard.CARD_NAME, [[cells[0], sha, stamp.stat(), manifest.line(cells)]])
             work.put(made, _record(sha, made, True))
             written += 1
-    status.removed += sorted(u for u, r in units.items() if r.get("run") and u not in produced)
+    status.removed += sorted(u for u, r in units.other_items() if r.get("run") and u not in produced)
     return written
 
 
@@ -564,7 +565,7 @@ def check(plan: Plan, recipe: Recipe, output_root: Path, shard: tuple[int, int] 
     """What a run would do to OUTPUT (or one shard of it), without writing anything (`run --check`)."""
     options = Options(shard=shard)
     with collector.held():  # as in a run: the records and keys live to the end
-        known = state.load(output_root, options.place, _input_names(plan))
+        known = state.load(output_root, options.place, _input_names(plan), plan.source_prefix)
         status = assess(plan, recipe, output_root, known, rebuild=False)
     root = os.fsdecode(output_root) + "/"
     missing = [

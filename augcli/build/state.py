@@ -117,7 +117,7 @@ class State:
         if self._lines is None:
             lines = {} if self.root is None else _read_lines(self.root, self.place, self.migrated_from)
             lines.update(self._line_updates)
-            files = (cell for record in self.units.values() for cell in cells_of(record))
+            files = self.units.all_cells()
             unlisted = next((cell for cell in files if cell not in lines), None)
             if unlisted is not None and self.root is not None:  # read back: a file of the wrong shape
                 raise UntrustedError(
@@ -133,7 +133,7 @@ class State:
 
     def owned(self) -> set[str]:
         """Every file the state says augcli wrote, as manifest cells name them."""
-        return {cell for record in self.units.values() for cell in cells_of(record)}
+        return set(self.units.all_cells())
 
     def recorded_sha(self) -> dict[str, str]:
         """Each owned file's recorded sha256, by path cell."""
@@ -145,11 +145,12 @@ def cells_of(record: Record | PackedRecord) -> Iterable[str]:
     return record.cell_list() if type(record) is PackedRecord else [f[0] for f in record["files"]]
 
 
-def keep_hashes(known: State, used: set[str]) -> None:
-    """Keep the cached hashes of the files this run asked for and drop the rest; a rerun that
-    used every entry keeps the table as it is (at a million inputs, rebuilding it costs a second)."""
-    if len(used) != len(known.hashes) or not used.issuperset(known.hashes):
-        known.hashes = known.hashes.keep(used)
+def keep_hashes(known: State) -> None:
+    """Keep the cached hashes of the files this run asked for (StatTable.mark) and drop the rest;
+    a rerun that used every entry keeps the table as it is (at a million inputs, rebuilding it
+    costs a second)."""
+    if not known.hashes.all_marked():
+        known.hashes = known.hashes.keep_marked()
 
 
 def shard_place(shard: tuple[int, int] | None) -> str:
@@ -373,11 +374,13 @@ def _load_snapshot(state: State, file: Path) -> None:
 
 def _load_cache(state: State, file: Path, inputs: Mapping[str, str] | None = None) -> None:
     """The stat cache, packed as it is read (its entries' lists never exist all at once); anything
-    of the wrong shape is dropped (it only saves hashing). An output's own cell shares the unit's string."""
+    of the wrong shape is dropped (it only saves hashing). An output's own cell shares the unit's
+    string; an input under INPUT is held by its relative path, the unit's or the plan's string."""
+    prefix = state.hashes.prefix
     try:
-        state.hashes, state.stamps = stat_cache.read_file(file, state.units, inputs)
+        state.hashes, state.stamps = stat_cache.read_file(file, state.units, inputs, prefix)
     except (OSError, ValueError):  # UntrustedError is a ValueError
-        state.hashes, state.stamps = StatTable(4), StatTable(3)
+        state.hashes, state.stamps = StatTable(4, prefix=prefix), StatTable(3)
 
 
 def _read_lines(output_root: Path, place: str, migrated_from: Path | None) -> dict[str, str]:
@@ -392,12 +395,13 @@ def _read_lines(output_root: Path, place: str, migrated_from: Path | None) -> di
     return lines
 
 
-def load(output_root: Path, place: str = PLACE, inputs: Mapping[str, str] | None = None) -> State:
+def load(output_root: Path, place: str = PLACE, inputs: Mapping[str, str] | None = None, prefix: str = "") -> State:
     """The snapshot plus every complete journal line after it (a torn last line is ignored).
-    `inputs` maps each input path a plan holds to itself: the cache keeps that string for it.
+    `prefix` is INPUT's folder as the plan names it (Plan.source_prefix): the cache holds an input
+    under it by its relative path, which `inputs` maps to the plan's string for it.
 
     Raises UntrustedError when a state file is not of the shape augcli writes (the CLI exits 2)."""
-    state = State(root=output_root, place=place)
+    state = State(root=output_root, place=place, hashes=StatTable(4, prefix=prefix))
     snapshot = path(output_root, SNAPSHOT, place)
     old = _old_folder(output_root, place)
     if not os.path.lexists(snapshot) and old is not None:
