@@ -526,7 +526,7 @@ def print_plan(plan: Plan, shown_settings: list[str], echo: Callable[[str], None
     for split, (augmented, passed) in sorted(plan.splits.items()):
         echo(f"  split {split}: {augmented} augmented, {passed} passed through")
     print_balance(plan, echo)
-    outputs = [output.path for job in plan.jobs for output in job.outputs]
+    outputs = [path for job in plan.jobs for path in job.output_paths]
     for path in outputs[:DRY_RUN_SHOWN]:
         echo(f"  {path}")
     if len(outputs) > DRY_RUN_SHOWN:

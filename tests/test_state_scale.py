@@ -8,7 +8,7 @@ import pickle
 from pathlib import Path
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from augcli.build import assess, keys, state
@@ -274,3 +274,36 @@ def test_units_a_pool_made_are_named_with_the_plans_strings(dataset, tmp_path, m
     assert summary.made == len(plan.jobs) and len(seen) == sum(len(job.outputs) for job in plan.jobs)
     for unit, cells in seen:
         assert id(unit) in planned and all(id(cell) in planned for cell in cells), unit
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    original=st.booleans(),
+    copies=st.lists(st.sampled_from(["plain", "companion", "paste", "partners"]), max_size=4),
+)
+def test_a_job_gives_its_outputs_back_as_planned_whether_held_as_paths_or_outputs(original, copies):
+    """Job.of keeps a job's outputs as their paths when none has companions, partners or paste,
+    and gives back equal Outputs numbered as planned (original None, then copies 0, 1, ...); any
+    other job keeps its Outputs, its plain ones numbered by their place as well."""
+    relative = "cats/a.png"
+    expected = [Output(relative, None)] if original else []
+    for k, kind in enumerate(copies):
+        extra = {"companion": {"companions": (f"labels/a_aug{k}.txt",)}, "paste": {"paste": ("cat",)}}
+        extra["partners"] = {"partners": (("cats/b.png",),)}
+        expected.append(Output(f"cats/a_aug{k}.png", k, **extra.get(kind, {})))
+    given_outputs = [o.path if not (o.companions or o.partners or o.paste) else o for o in expected]
+    job = Job.of("/data/", relative, "image", given_outputs)
+    assert job.outputs == tuple(expected)
+    assert job.output_paths == tuple(o.path for o in expected)
+    assert job.written == tuple(path for o in expected for path in o.files)
+    assert all(type(p) is str for p in job.planned) == all(kind == "plain" for kind in copies)
+    assert job.source_path == "/data/cats/a.png" and pickle.loads(pickle.dumps(job)).outputs == job.outputs
+
+
+def test_a_plan_of_plain_outputs_holds_their_paths_only(dataset, tmp_path):
+    """No Output object per file in a plan whose outputs have no companions (about 150 bytes an
+    input at a million), and no whole input path (Job.root is one string all jobs share)."""
+    plan = build_plan(parse_recipe(RECIPE), dataset.resolve(), tmp_path / "out")
+    assert plan.jobs and all(type(path) is str for job in plan.jobs for path in job.planned)
+    assert len({id(job.root) for job in plan.jobs}) == 1
+    assert plan.output_count == sum(len(job.outputs) for job in plan.jobs) == 4 * len(plan.jobs)

@@ -64,7 +64,7 @@ class Status:
         and writes no run-wide file never needs it)."""
         if self._planned is None:
             jobs = self.plan.jobs if self.plan is not None else []
-            self._planned = {output.path for job in jobs for output in job.outputs}
+            self._planned = {path for job in jobs for path in job.output_paths}
         return self._planned
 
 
@@ -209,20 +209,28 @@ def _stat_ahead(output_root: Path, known: state.State, jobs: list[Job]) -> None:
     known.seen.clear()
     known.hashed.clear()
     units = known.units
-    cells = [cell for job in jobs for output in job.outputs if (owned := units.cells(output.path)) for cell in owned]
+    cells = [cell for job in jobs for path in job.output_paths if (owned := units.cells(path)) for cell in owned]
     hash_changed_outputs(output_root, known, cells)
 
 
-def _share_name(job: Job, output: Output, record: Any) -> None:
+def _share_name(job: Job, output: Output, record: Any) -> bool:
     """Let a planned output (and its job, for an original) name itself with the state's string for
     the same path: a million-file plan then holds no second copy of each name (about 150 bytes an
-    input). The plan's records are frozen for everyone else; this swaps equal text only."""
+    input). The plan's records are frozen for everyone else; this swaps equal text only. Whether
+    it swapped (a job that holds its outputs as paths takes them again: _keep_names)."""
     cells = getattr(record, "cells", None)
     if type(cells) is not str or cells is output.path or cells != output.path:
-        return
+        return False
     if job.relative is output.path:
         object.__setattr__(job, "relative", cells)
     object.__setattr__(output, "path", cells)
+    return True
+
+
+def _keep_names(job: Job, outputs: tuple[Output, ...]) -> None:
+    """A job whose outputs are held as paths (Job.planned) holds the names its outputs now have."""
+    if job.planned and type(job.planned[0]) is str:
+        object.__setattr__(job, "planned", tuple([output.path for output in outputs]))
 
 
 def canonical_options(value: Any, base_dir: Path | None) -> Any:
@@ -310,7 +318,8 @@ def assess(
             if fresh:
                 status.job_hashes[job.relative] = fresh
         needed = []
-        for output in job.outputs:
+        outputs, swapped = job.outputs, False
+        for output in outputs:
             if source_sha is None:
                 key = None  # unreadable: it is tried, and fails with its reason
             elif job.table:
@@ -326,7 +335,7 @@ def assess(
             record = units.get(output.path)
             if record is not None:
                 recorded += 1
-                _share_name(job, output, record)
+                swapped = _share_name(job, output, record) or swapped
             current = not rebuild and is_current(output_root, record, key, known)
             if current and output.partners:  # a mixed copy: the partners it took are still its, unchanged
                 current = visited_are_current(record.get("partners"), output.partners, status.partner_hashes)
@@ -334,6 +343,8 @@ def assess(
                 status.unit_keys[output.path] = key
                 needed.append(output)
                 (status.new if record is None else status.changed).append(output.path)
+        if swapped:
+            _keep_names(job, outputs)
         if not needed:
             status.current_jobs += 1
             continue

@@ -11,9 +11,10 @@ import dataclasses
 import os
 import stat
 import unicodedata
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from augcli.core.balance import balanced_copies
 from augcli.core.files import file_kind
@@ -41,6 +42,21 @@ class Output:
         return (self.path, *self.companions)
 
 
+_PLAIN_SLOTS = (Output.path.__set__, Output.copy.__set__)  # (slots: member descriptors)
+_EMPTY_SLOTS = (Output.companions.__set__, Output.partners.__set__, Output.paste.__set__)
+
+
+def plain_output(path: str, copy: int | None) -> Output:
+    """Output(path, copy): one with no companions, partners or paste, made without the frozen
+    dataclass's __init__ (a third of its cost: a plan makes these on demand, see Job.planned)."""
+    output = object.__new__(Output)
+    _PLAIN_SLOTS[0](output, path)
+    _PLAIN_SLOTS[1](output, copy)
+    for empty in _EMPTY_SLOTS:
+        empty(output, ())
+    return output
+
+
 @dataclass(frozen=True, slots=True)
 class Job:
     """One input file and everything it produces (slots, and the source as text: a plan holds one
@@ -49,10 +65,53 @@ class Job:
     root: str  # INPUT's folder as the walk named it, with its separator (one string all jobs share)
     relative: str  # POSIX, relative to INPUT
     modality: str
-    outputs: tuple[Output, ...]
+    planned: tuple[Output, ...] | tuple[str, ...]  # its outputs; when none has companions, partners or
+    # paste, their paths alone (the original, if any, first, then copies 0, 1, ...): `outputs` makes
+    # them on demand, so a plan holds no Output per file (about 150 bytes an input)
     table: bool = False  # one output table holding originals and copies (see Modality.layout)
     passthrough: bool = False  # copied into OUTPUT untouched (a validation or test split)
     group: str = ""  # its class, when the section is balanced
+
+    @classmethod
+    def of(cls, root: str, relative: str, modality: str, outputs: Sequence[Output | str], *args: Any) -> Job:
+        """A job, its outputs held as paths when all are plain. `outputs`: each an Output, or the
+        path alone of a plain one (the original, if any, first, then copies 0, 1, ...)."""
+        plain = True
+        for output in outputs:
+            if type(output) is not str and (output.companions or output.partners or output.paste):
+                plain = False
+                break
+        if plain:
+            return cls(root, relative, modality, tuple([o if type(o) is str else o.path for o in outputs]), *args)
+        first = outputs[0] if type(outputs[0]) is str else outputs[0].path  # type: ignore[union-attr]
+        offset = 1 if first == relative else 0  # the original (a copy's name has _aug<k>)
+        made = tuple(
+            plain_output(o, None if k < offset else k - offset) if type(o) is str else o for k, o in enumerate(outputs)
+        )
+        return cls(root, relative, modality, made, *args)
+
+    @property
+    def outputs(self) -> tuple[Output, ...]:
+        planned = self.planned
+        if not planned or type(planned[0]) is not str:
+            return planned  # type: ignore[return-value]
+        offset = 1 if planned[0] == self.relative else 0  # the original (a copy's name has _aug<k>)
+        return tuple(plain_output(path, None if k < offset else k - offset) for k, path in enumerate(planned))
+
+    @property
+    def output_paths(self) -> tuple[str, ...]:
+        planned = self.planned
+        if not planned or type(planned[0]) is str:
+            return planned  # type: ignore[return-value]
+        return tuple(output.path for output in planned)  # type: ignore[union-attr]
+
+    @property
+    def written(self) -> tuple[str, ...]:
+        """Every file its outputs write (each output's, then its companions)."""
+        planned = self.planned
+        if not planned or type(planned[0]) is str:
+            return planned  # type: ignore[return-value]
+        return tuple(path for output in planned for path in output.files)  # type: ignore[union-attr]
 
     @property
     def source_path(self) -> str:
@@ -89,7 +148,7 @@ class Plan:
 
     @property
     def output_count(self) -> int:
-        return sum(len(job.outputs) for job in self.jobs)
+        return sum(len(job.planned) for job in self.jobs)
 
 
 def walk(
@@ -291,7 +350,7 @@ def build_plan(recipe: Recipe, input_root: Path, output_root: Path | None = None
 
         def output(path: str, copy: int | None, paste: tuple[str, ...] = ()) -> Output:
             companions = tuple(modality.companion_paths(section, relative, path, copy))  # noqa: B023 (called at once)
-            return Output(path, copy, companions, paste=paste)
+            return Output(path, copy, companions, paste=paste) if companions or paste else path
 
         if table or passing:
             outputs = [output(relative, None)]
@@ -306,7 +365,7 @@ def build_plan(recipe: Recipe, input_root: Path, output_root: Path | None = None
             outputs = [output(relative, None)] if recipe.keep_original else []
             outputs += [output(copy_name(relative, k, suffix), k, quotas.get((relative, k), ())) for k in range(count)]
         for output in outputs:
-            for written in output.files:
+            for written in (output,) if type(output) is str else output.files:
                 name = unicodedata.normalize("NFC", written).casefold() if fold_case else written  # as macOS compares
                 other = written_by.setdefault(name, relative)
                 if other != relative:
@@ -314,7 +373,7 @@ def build_plan(recipe: Recipe, input_root: Path, output_root: Path | None = None
                     conflicts.append(f"{relative} and {other} would both write {written}{case}: rename one")
         label = copies[relative][2] if relative in copies else ""
         root = prefix if path == prefix + relative else path[: len(path) - len(relative)]  # (always prefix)
-        plan.jobs.append(Job(root, relative, section.modality, tuple(outputs), table, passing, label))
+        plan.jobs.append(Job.of(root, relative, section.modality, tuple(outputs), table, passing, label))
         counts = plan.splits.setdefault(split_of(relative, splits), [0, 0])
         counts[1 if passing else 0] += 1
     plan.warnings += _split_warnings(plan, splits)
@@ -333,12 +392,11 @@ def _mirrored_folders(plan: Plan, input_folders: list[str], reserved: list[str])
     (reserved) travel with their images and are not mirrored."""
     holding = {""}
     for job in plan.jobs:
-        for output in job.outputs:
-            for written in output.files:
-                folder = written.rpartition("/")[0]
-                while folder not in holding:
-                    holding.add(folder)
-                    folder = folder.rpartition("/")[0]
+        for written in job.written:
+            folder = written.rpartition("/")[0]
+            while folder not in holding:
+                holding.add(folder)
+                folder = folder.rpartition("/")[0]
     beside = {folder.rpartition("/")[0] for folder in holding if folder}  # parents of a folder with outputs
     return sorted(
         folder
@@ -500,4 +558,6 @@ def _draw_partners(
                 o if o.copy is None else dataclasses.replace(o, partners=drawer.draw(job.relative, o.copy, o.paste))
                 for o in job.outputs
             )
-            plan.jobs[index] = dataclasses.replace(job, outputs=outputs)
+            plan.jobs[index] = Job.of(
+                job.root, job.relative, job.modality, outputs, job.table, job.passthrough, job.group
+            )

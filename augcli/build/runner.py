@@ -476,7 +476,7 @@ def _remove(work: _Run, status: Status, plan: Plan) -> int:
         relative = manifest.decode_path(path)
         if path not in recorded and path not in work.claimed:
             if planned is None:
-                planned = {_any_copy(p) for job in plan.jobs for output in job.outputs for p in output.files}
+                planned = {_any_copy(p) for job in plan.jobs for p in job.written}
             if _any_copy(relative) not in planned:
                 work.unproven.append(relative)  # no proof augcli wrote it: kept, and forgotten
                 continue
