@@ -265,7 +265,7 @@ def test_the_manifest_in_pieces_is_the_manifest(lines, batch):
 _OPS = st.lists(
     st.tuples(
         st.sampled_from(["set", "set", "del", "read", "wide", "learn", "mark"]),
-        st.sampled_from(["/in/a", "/in/b", "/in/c", "/in/d", "/x/e", "/in/sub/f"]),
+        st.sampled_from(["/in/a", "/in/b", "/in/c", "/in/d", "/x/e", "/in/sub/f", "a"]),  # "a": apart, as a key
         st.integers(0, 3),
     ),
     max_size=40,
@@ -311,7 +311,7 @@ def test_a_table_answers_as_a_dict_of_its_entries_whatever_order_they_come_in(wi
             expected.update({path: value, "/in/c": value})
         assert len(table) == len(expected) and sorted(table) == sorted(expected)
     assert dict(table.items()) == expected
-    for path in ["/in/a", "/in/b", "/in/c", "/in/d", "/x/e", "/in/sub/f", "/in/g", "g"]:
+    for path in ["/in/a", "/in/b", "/in/c", "/in/d", "/x/e", "/in/sub/f", "/in/g", "g", "a"]:
         assert table.get(path) == expected.get(path) and (path in table) == (path in expected)
         stat = pack_stat(*expected[path][:3]) if path in expected else pack_stat(0, 0, 0)
         if width == 3:

@@ -75,7 +75,7 @@ class StatTable(MutableMapping):
     relative path can serve as the key and no input's whole path is kept (about 110 bytes an
     input); a path elsewhere is held whole, apart."""
 
-    __slots__ = ("_columns", "_marked", "_marks", "_outside", "prefix", "width")
+    __slots__ = ("_columns", "_marked", "_marked_outside", "_marks", "_outside", "prefix", "width")
 
     def __init__(self, width: int, entries: Mapping[str, Any] | None = None, prefix: str = "") -> None:
         self.width = width
@@ -83,7 +83,8 @@ class StatTable(MutableMapping):
         self._columns = Columns(_STAT.size + (32 if width == 4 else 0))
         self._outside: dict[str, bytes] = {}  # whole paths not under the prefix
         self._marks = bytearray()  # 1 at i: entry i of the list was asked for this run (mark)
-        self._marked: set[str] = set()  # the same for the entries beside the list
+        self._marked: set[str] = set()  # the same for the keys of the entries beside the list
+        self._marked_outside: set[str] = set()  # and for the whole paths held apart (never a key: see inner)
         if entries:
             self.learn(entries)
 
@@ -110,7 +111,7 @@ class StatTable(MutableMapping):
         """Remember an entry (unmarked); `key`: the string to hold it under (equal to inner(path))."""
         if key is None:
             key = self.inner(path)
-        if self._marks or self._marked:
+        if self._marks or self._marked or self._marked_outside:
             self._unmark(path, key)
         if key is None:
             self._outside[path] = packed
@@ -119,15 +120,18 @@ class StatTable(MutableMapping):
 
     def _discard(self, path: str) -> bool:
         key = self.inner(path)
-        if self._marks or self._marked:
+        if self._marks or self._marked or self._marked_outside:
             self._unmark(path, key)
         if key is None:
             return self._outside.pop(path, None) is not None
         return self._columns.discard(key)
 
     def _unmark(self, path: str, key: str | None) -> None:
-        self._marked.discard(path if key is None else key)
-        at = -1 if key is None else self._columns.index(key)
+        if key is None:
+            self._marked_outside.discard(path)
+            return
+        self._marked.discard(key)
+        at = self._columns.index(key)
         if 0 <= at < len(self._marks):
             self._marks[at] = 0
 
@@ -208,7 +212,7 @@ class StatTable(MutableMapping):
         key = self.inner(path)
         if key is None:
             if path in self._outside:
-                self._marked.add(path)
+                self._marked_outside.add(path)
             return
         columns = self._columns
         at = columns.index(key)
@@ -230,7 +234,7 @@ class StatTable(MutableMapping):
             if (key in self._marked) == marked:
                 yield None, prefix + key, packed
         for path, packed in self._outside.items():
-            if (path in self._marked) == marked:
+            if (path in self._marked_outside) == marked:
                 yield None, path, packed
 
     def all_marked(self) -> bool:
@@ -240,7 +244,9 @@ class StatTable(MutableMapping):
             listed = len(columns.keys)
             if len(marks) < listed or marks.find(0, 0, listed) >= 0:
                 return False
-            return all(key in self._marked for key in columns.extra) and all(p in self._marked for p in self._outside)
+            return all(key in self._marked for key in columns.extra) and all(
+                p in self._marked_outside for p in self._outside
+            )
         return next(self._marked_items(False), None) is None
 
     def keep_marked(self) -> StatTable:
