@@ -57,6 +57,13 @@ def plain_output(path: str, copy: int | None) -> Output:
     return output
 
 
+def _copy_numbers(first: str, relative: str, count: int) -> list[int | None]:
+    """The copy number of each of a job's outputs by its place: the original (whose path is the
+    input's own; a copy's name has _aug<k>), if first, None, then copies 0, 1, ..."""
+    offset = 1 if first == relative else 0
+    return [None if k < offset else k - offset for k in range(count)]
+
+
 @dataclass(frozen=True, slots=True)
 class Job:
     """One input file and everything it produces (slots, and the source as text: a plan holds one
@@ -84,10 +91,8 @@ class Job:
         if plain:
             return cls(root, relative, modality, tuple([o if type(o) is str else o.path for o in outputs]), *args)
         first = outputs[0] if type(outputs[0]) is str else outputs[0].path  # type: ignore[union-attr]
-        offset = 1 if first == relative else 0  # the original (a copy's name has _aug<k>)
-        made = tuple(
-            plain_output(o, None if k < offset else k - offset) if type(o) is str else o for k, o in enumerate(outputs)
-        )
+        numbers = _copy_numbers(first, relative, len(outputs))
+        made = tuple(plain_output(o, n) if type(o) is str else o for o, n in zip(outputs, numbers, strict=True))
         return cls(root, relative, modality, made, *args)
 
     @property
@@ -95,8 +100,8 @@ class Job:
         planned = self.planned
         if not planned or type(planned[0]) is not str:
             return planned  # type: ignore[return-value]
-        offset = 1 if planned[0] == self.relative else 0  # the original (a copy's name has _aug<k>)
-        return tuple(plain_output(path, None if k < offset else k - offset) for k, path in enumerate(planned))
+        numbers = _copy_numbers(planned[0], self.relative, len(planned))
+        return tuple(plain_output(path, n) for path, n in zip(planned, numbers, strict=True))
 
     @property
     def output_paths(self) -> tuple[str, ...]:

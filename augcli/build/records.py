@@ -249,10 +249,8 @@ def unpacked(value: Any) -> Any:
 
 
 def json_default(value: Any) -> Any:
-    """json's `default`: a packed record is written as its dict (the same bytes as before), a unit
-    table as its mapping (state.save streams a large one instead)."""
+    """json's `default`: a packed record is written as its dict (the same bytes as before; a unit
+    table is never dumped whole: state.save streams it)."""
     if isinstance(value, PackedRecord):
         return value.as_dict()
-    if isinstance(value, UnitTable):
-        return dict(value.items())
     raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")

@@ -217,12 +217,16 @@ class StatTable(MutableMapping):
         columns = self._columns
         at = columns.index(key)
         if at >= 0:
-            marks = self._marks
-            if len(marks) <= at:
-                marks.extend(bytes(len(columns.keys) - len(marks)))
-            marks[at] = 1
+            self._mark_at(at)
         elif columns.extra and key in columns.extra:
             self._marked.add(key)
+
+    def _mark_at(self, at: int) -> None:
+        """Mark entry `at` of the list (the marks grow with the list)."""
+        marks = self._marks
+        if len(marks) <= at:
+            marks.extend(bytes(len(self._columns.keys) - len(marks)))
+        marks[at] = 1
 
     def _marked_items(self, marked: bool) -> Iterator[tuple[str, str | None, bytes]]:
         """(key in the list or None, path, packed) of the entries marked (or not): the list's in order."""
@@ -277,9 +281,7 @@ class StatTable(MutableMapping):
                 self.mark(path)
                 packed = self._entry(path)
             else:
-                if len(self._marks) <= at:
-                    self._marks.extend(bytes(len(self._columns.keys) - len(self._marks)))
-                self._marks[at] = 1
+                self._mark_at(at)
                 packed = self._columns.fixed(at)
         else:
             packed = self._entry(path)
