@@ -23,7 +23,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from augcli.build import datacard
 from augcli.build.datacard import card
 from tests.audio_signals import sine, write_audio
 from tests.conftest import augcli_command, gradient_rgb, write_image
@@ -455,3 +458,72 @@ def test_empty_class_folders_of_input_are_class_folders_of_output(tmp_path):
     run(recipe, data, out)  # emptied: the folder augcli made goes now
     assert torchvision_classes(out / "val") == ["circle", "triangle"]
     assert "folders" not in json.loads((out / ".augcli-state.json").read_text())
+
+
+def _needed_by_sets(data_files: list[str], all_files: list[str]) -> bool:
+    """datacard.needed as sets of every file, as it was written first: the reference."""
+    from collections import Counter, defaultdict
+    from pathlib import PurePosixPath
+
+    everything = [p for p in {*all_files, "manifest.csv"} if not datacard._hidden(p)]
+    by_split: dict[str, list[str]] = defaultdict(list)
+    for path in everything:
+        split = next(
+            (datacard._SPLITS[f.lower()] for f in PurePosixPath(path).parts[:-1] if f.lower() in datacard._SPLITS),
+            "train",
+        )
+        by_split[split].append(path)
+    builders = set()
+    for paths in by_split.values():
+        counts = Counter(
+            "." + part.lower()
+            for p in paths
+            for part in p.rpartition("/")[2].split(".")[1:]
+            if "." + part.lower() in datacard._MODULES
+        )
+        if counts:
+            top = max(counts.values())
+            found = {datacard._MODULES[s][0] for s, c in counts.items() if c == top}
+            builders.add(found.pop() if len(found) == 1 else "")
+    if len(builders) != 1 or "" in builders:
+        return True
+    builder = builders.pop()
+    exts = {s for s, (name, _) in datacard._MODULES.items() if name == builder}
+    read = {p for p in everything if any("." + part.lower() in exts for part in p.rpartition("/")[2].split(".")[1:])}
+    return read != set(data_files)
+
+
+_CARD_PATHS = st.lists(
+    st.builds(
+        "/".join,
+        st.lists(st.sampled_from(["train", "Val", "test", "a", ".hidden", "__x__", "", ".", "b"]), max_size=3).map(
+            list
+        ),
+    ).flatmap(
+        lambda folder: st.sampled_from(
+            [
+                "x.png",
+                "y.jpg",
+                "t.csv",
+                "u.tsv",
+                "r.txt",
+                "l.txt",
+                "a.tar.csv",
+                "m.jsonl",
+                "n",
+                ".h.png",
+                "manifest.csv",
+            ]
+        ).map(lambda name: f"{folder}/{name}" if folder else name)
+    ),
+    max_size=10,
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(_CARD_PATHS, _CARD_PATHS)
+def test_whether_a_card_is_needed_is_decided_as_with_sets_of_every_file(data, others):
+    """The card decision works through sorted lists (no set of a million files): the same answer
+    as sets give, for duplicates, hidden files, split folders, several suffixes, data not on disk."""
+    assert datacard.needed(data, data + others) == _needed_by_sets(data, data + others)
+    assert datacard.needed(data, others) == _needed_by_sets(data, others)

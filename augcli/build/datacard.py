@@ -21,9 +21,10 @@ bytes.
 
 from __future__ import annotations
 
+import itertools
 import json
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import PurePosixPath
 
 MODALITIES = ("image", "audio", "video", "text", "tabular")
@@ -94,14 +95,17 @@ def _hidden(path: str) -> bool:
     return any(part.startswith(".") for part in parts) or any(part.startswith("__") for part in parts[:-1])
 
 
-def _inferred(paths: list[str]) -> str | None:
-    """The builder datasets infers for these files, or "" when extensions of different builders
-    draw for the most common (datasets' versions break that draw differently); None: no file."""
-    counts: Counter[str] = Counter()
-    for path in paths:
-        for part in path.rpartition("/")[2].split(".")[1:]:
-            if "." + part.lower() in _MODULES:
-                counts["." + part.lower()] += 1
+def _count_suffixes(counts: Counter[str], path: str) -> None:
+    """Count every suffix of a file's name that datasets knows (a.tar.csv counts .tar and .csv)."""
+    for part in path.rpartition("/")[2].split(".")[1:]:
+        if "." + part.lower() in _MODULES:
+            counts["." + part.lower()] += 1
+
+
+def _inferred(counts: Counter[str]) -> str | None:
+    """The builder datasets infers for files of these suffix counts, or "" when extensions of
+    different builders draw for the most common (datasets' versions break that draw differently);
+    None: no file datasets knows."""
     if not counts:
         return None
     top = max(counts.values())
@@ -109,22 +113,34 @@ def _inferred(paths: list[str]) -> str | None:
     return builders.pop() if len(builders) == 1 else ""
 
 
+def _distinct(paths: Iterable[str]) -> Iterator[str]:
+    """Sorted paths without repeats."""
+    last = None
+    for path in paths:
+        if path != last:
+            yield path
+            last = path
+
+
 def needed(data_files: list[str], all_files: list[str]) -> bool:
     """Whether `load_dataset(OUTPUT)` could read anything but the data without a card: datasets
     infers one builder per split from the most common extension of its files (manifest.csv
     included) and reads every file of that builder (the manifest beside tables, YOLO label files
-    beside images, masks as images), leaving out data of other kinds. A draw counts as a misread."""
-    everything = [path for path in {*all_files, "manifest.csv"} if not _hidden(path)]
-    by_split: dict[str, list[str]] = defaultdict(list)
+    beside images, masks as images), leaving out data of other kinds. A draw counts as a misread.
+    Worked through sorted lists, with no set of the files: a million-file OUTPUT's card is
+    decided without a few hundred MB of them."""
+    everything = [path for path in _distinct(sorted([*all_files, "manifest.csv"])) if not _hidden(path)]
+    by_split: dict[str, Counter[str]] = defaultdict(Counter)
     for path in everything:
-        by_split[_split_of(path)].append(path)
-    builders = {_inferred(paths) for paths in by_split.values()} - {None}
+        _count_suffixes(by_split[_split_of(path)], path)
+    builders = {_inferred(counts) for counts in by_split.values()} - {None}
     if len(builders) != 1 or "" in builders:
         return True
     builder = builders.pop()
     exts = {suffix for suffix, (name, _) in _MODULES.items() if name == builder}
-    read = {p for p in everything if any("." + part.lower() in exts for part in p.rpartition("/")[2].split(".")[1:])}
-    return read != set(data_files)
+    read = (p for p in everything if any("." + part.lower() in exts for part in p.rpartition("/")[2].split(".")[1:]))
+    data = _distinct(sorted(data_files))
+    return any(a != b for a, b in itertools.zip_longest(read, data))
 
 
 _MODALITY_OF_BUILDER = {"imagefolder": "image", "audiofolder": "audio", "videofolder": "video", "text": "text"}
@@ -246,7 +262,10 @@ def _by_split(paths: list[str]) -> list[tuple[str, list[str]]]:
 
 
 def _split_of(path: str) -> str:
-    for folder in PurePosixPath(path).parts[:-1]:
+    """datasets' split of a file: that of its first folder named as one, else train (the folders
+    as PurePosixPath(path).parts[:-1] names them, without a Path per file)."""
+    folders = path.split("/")[:-1]
+    for folder in folders:
         if folder.lower() in _SPLITS:
             return _SPLITS[folder.lower()]
     return "train"
