@@ -39,6 +39,7 @@ from pathlib import Path
 from typing import Any
 
 from augcli.build import stat_cache
+from augcli.build.lines import Lines, SpilledLines
 from augcli.build.manifest import BYTES_MARK, decode_path
 from augcli.build.records import PackedRecord, UnitTable, json_default, pack, unpacked
 from augcli.build.stat_cache import StatTable
@@ -72,6 +73,7 @@ STATE_NAMES = (SNAPSHOT, LINES, CACHE, JOURNAL, LOCK, FAILURES, RUN_INFO)
 SNAPSHOT_VERSION = 5
 OLD_FOLDER = ".augcli"  # where augcli 0.x before format 5 kept its state: migrated on the next run
 FSYNC_EVERY_RECORDS = 256
+GARBAGE_PER_ENTRY = 4096  # claimed paths per journal line
 FSYNC_EVERY_SECONDS = 1.0
 _ENCODE_KEY = json.encoder.encode_basestring_ascii  # how json.dumps spells a key (ensure_ascii)
 _SHARD_PLACE = re.compile(r"^\.augcli-shard-(\d+)-of-(\d+)-$")
@@ -101,8 +103,8 @@ class State:
     stamps_changed: bool = False  # the cache learnt a file's new stat (its content was unchanged)
     hashed: dict[str, tuple[bytes, str | None]] = field(default_factory=dict)  # cell -> (stat_of, sha), this run
     seen: set[str] = field(default_factory=set)  # cells whose stat matched the cache, this run
-    _lines: dict[str, str] | None = None
-    _line_updates: dict[str, str] = field(default_factory=dict)
+    _lines: dict[str, str] | None = None  # the lines file's, once read
+    _spilled: SpilledLines | None = None  # the lines set since it was written (this run's, a journal's): on disk
 
     def __post_init__(self) -> None:
         if type(self.units) is not UnitTable:
@@ -112,11 +114,12 @@ class State:
         if type(self.stamps) is not StatTable:
             self.stamps = StatTable(3, self.stamps)
 
-    def lines(self) -> dict[str, str]:
-        """Each file's manifest line, by path cell (loaded on first use: a no-op run never needs it)."""
+    def lines(self) -> Lines:
+        """Each file's manifest line, by path cell (the lines file is read on first use: a no-op run
+        never needs it)."""
         if self._lines is None:
-            lines = {} if self.root is None else _read_lines(self.root, self.place, self.migrated_from)
-            lines.update(self._line_updates)
+            base = {} if self.root is None else _read_lines(self.root, self.place, self.migrated_from)
+            lines = Lines(base, self._spilled)
             files = self.units.all_cells()
             unlisted = next((cell for cell in files if cell not in lines), None)
             if unlisted is not None and self.root is not None:  # read back: a file of the wrong shape
@@ -125,11 +128,18 @@ class State:
                     "records: it is not the lines file augcli wrote with that state; restore both, or delete the "
                     ".augcli-* files and rerun with --overwrite"
                 )
-            self._lines, self._line_updates = lines, {}
-        return self._lines
+            self._lines = base
+        return Lines(self._lines, self._spilled)
 
     def set_lines(self, updates: dict[str, str]) -> None:
-        (self._lines if self._lines is not None else self._line_updates).update(updates)
+        if updates:
+            if self._spilled is None:
+                self._spilled = SpilledLines(self.root)
+            self._spilled.update(updates)
+
+    def lines_changed(self) -> bool:
+        """Whether lines were set since the lines file was written."""
+        return self._spilled is not None and len(self._spilled) > 0
 
     def owned(self) -> set[str]:
         """Every file the state says augcli wrote, as manifest cells name them."""
@@ -565,8 +575,10 @@ class Journal:
 
     def garbage(self, paths: list[str]) -> None:
         """Claim paths about to be written, durably before any of them is: a run killed after its
-        workers wrote them must not leave files the next run takes for someone else's."""
-        self._append({"garbage": paths})
+        workers wrote them must not leave files the next run takes for someone else's. In entries
+        of GARBAGE_PER_ENTRY paths: a million claims are never one line in memory."""
+        for start in range(0, len(paths), GARBAGE_PER_ENTRY):
+            self._append({"garbage": paths[start : start + GARBAGE_PER_ENTRY]})
         self.sync()
 
     def _append(self, entry: dict[str, Any]) -> None:
@@ -607,6 +619,25 @@ def _json_chunks(value: Any) -> Iterator[bytes]:
     yield "".join(batch).encode()
 
 
+def _lines_chunks(state: State) -> Iterator[bytes]:
+    """The lines file as `_json_chunks` writes it (sorted keys, no spaces), each owned file's line
+    in name order (lines() has one for every owned cell; lines of files no record owns any more are
+    dropped): streamed, never one dict nor one string."""
+    lines = state.lines()
+    batch = []
+    last = None
+    for cell in sorted(state.units.all_cells()):
+        if cell == last:
+            continue  # (two records of one file: a hand-made state) one key, as a dict has
+        batch.append(f"{'{' if last is None else ','}{_ENCODE_KEY(cell)}:{_ENCODE_KEY(lines[cell])}")
+        last = cell
+        if len(batch) >= 4096:
+            yield "".join(batch).encode()
+            batch.clear()
+    batch.append("{}" if last is None else "}")
+    yield "".join(batch).encode()
+
+
 def _snapshot_chunks(data: dict[str, Any], units: UnitTable) -> Iterator[bytes]:
     """The snapshot as `_json_chunks` writes it (json.dumps, sorted keys, no spaces), its units
     streamed in name order: a million records are never one dict, nor one string."""
@@ -639,11 +670,8 @@ def save(output_root: Path, state: State, write_chunks, place: str = PLACE) -> N
     if state.folders:  # absent when none: an OUTPUT without mirrored folders keeps its bytes
         data["folders"] = sorted(state.folders)
     lines_file = path(output_root, LINES, place)
-    if state._lines is not None or state._line_updates or not lines_file.exists() or state.migrated_from:
-        owned, lines = state.owned(), state.lines()  # (lines() has a line for every owned cell)
-        if len(lines) != len(owned):  # lines of files no record owns any more: dropped (else no copy is made)
-            lines = {cell: line for cell, line in lines.items() if cell in owned}
-        write_chunks(place + LINES, _json_chunks(lines))
+    if state._lines is not None or state.lines_changed() or not lines_file.exists() or state.migrated_from:
+        write_chunks(place + LINES, _lines_chunks(state))
     write_chunks(place + SNAPSHOT, _snapshot_chunks(data, state.units))
     save_cache(output_root, state, write_chunks, place)
     with contextlib.suppress(FileNotFoundError):
