@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import pickle
@@ -11,7 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from augcli.build import assess, keys, state
+from augcli.build import assess, keys, runner, state
 from augcli.build.plan import Job, Output, build_plan
 from augcli.core.recipe import parse_recipe
 from tests.conftest import RECIPE
@@ -51,16 +52,51 @@ def test_a_rerun_that_hashes_nothing_keeps_no_hash_map_per_input(dataset, recipe
     assert invoke("run", recipe_file, dataset, out, "--workers", "1").exit_code == 0
     recipe = parse_recipe(RECIPE)
 
-    def assessed() -> assess.Status:
+    def assessed() -> tuple[assess.Status, state.State]:
         plan = build_plan(recipe, dataset.resolve(), out)
-        return assess.assess(plan, recipe, out, state.load(out), rebuild=False)
+        known = state.load(out)
+        return assess.assess(plan, recipe, out, known, rebuild=False), known
 
-    status = assessed()
-    assert status.job_hashes == {} and status.tasks == []
-    (dataset / "dogs" / "dog0.png").write_bytes((dataset / "dogs" / "dog1.png").read_bytes())
-    status = assessed()
-    assert list(status.job_hashes) == ["dogs/dog0.png"]  # the one input hashed now, to journal
-    assert list(status.job_hashes["dogs/dog0.png"]) == [os.fspath(dataset.resolve() / "dogs/dog0.png")]
+    status, _ = assessed()
+    assert status.tasks == [] and status.companions == {} and not status.hashes_changed
+    changed = dataset / "dogs" / "dog0.png"
+    changed.write_bytes((dataset / "dogs" / "dog1.png").read_bytes())
+    status, known = assessed()
+    assert [task.job.relative for task in status.tasks] == ["dogs/dog0.png"] and status.hashes_changed
+    info = os.stat(changed)
+    whole = os.fspath(dataset.resolve() / "dogs/dog0.png")
+    assert status.input_files("dogs/dog0.png") == (whole,)
+    sha = hashlib.sha256(changed.read_bytes()).hexdigest()
+    expected = {whole: [info.st_size, info.st_mtime_ns, info.st_ino, sha]}
+    assert runner._input_hashes(status, known, "dogs/dog0.png") == expected  # journalled with its outputs
+
+
+def test_an_input_journals_its_companions_hashes_and_a_killed_run_needs_no_rehash(tmp_path):
+    """A label and a mask are the input's too: their cache entries go into the journal with its
+    outputs, so the rerun after a kill finds every file of the input hashed."""
+    from tests.test_annotations import GEOMETRIC, detection_dataset
+    from tests.test_annotations import recipe as detection_recipe
+
+    data = detection_dataset(tmp_path / "data", "yolo").resolve()
+    recipe_path = detection_recipe(tmp_path, "yolo", GEOMETRIC, copies=1)
+    recipe = parse_recipe(recipe_path.read_text(), base_dir=recipe_path.parent)
+    out = tmp_path / "out"
+    plan = build_plan(recipe, data, out)
+    known = state.load(out)
+    status = assess.assess(plan, recipe, out, known, rebuild=False)
+    relative = "images/train/im1.png"
+    files = status.input_files(relative)
+    assert files == tuple(os.fspath(data / p) for p in (relative, "labels/train/im1.txt", "masks/train/im1.png"))
+    hashes = runner._input_hashes(status, known, relative)
+    assert list(hashes) == list(files)
+    for path, entry in hashes.items():
+        info = os.stat(path)
+        assert entry == [
+            info.st_size,
+            info.st_mtime_ns,
+            info.st_ino,
+            hashlib.sha256(Path(path).read_bytes()).hexdigest(),
+        ]
 
 
 SHA = "a" * 64
@@ -307,3 +343,63 @@ def test_a_plan_of_plain_outputs_holds_their_paths_only(dataset, tmp_path):
     assert plan.jobs and all(type(path) is str for job in plan.jobs for path in job.planned)
     assert len({id(job.root) for job in plan.jobs}) == 1
     assert plan.output_count == sum(len(job.outputs) for job in plan.jobs) == 4 * len(plan.jobs)
+
+
+def test_a_runs_claims_are_journalled_in_pieces_and_only_those_no_unit_landed_in_become_garbage(tmp_path, monkeypatch):
+    """A first run of a million files claims two million paths: they are journalled a few
+    thousand to a line (a kill loses none of them) and held as one sorted list; once the jobs ran,
+    only those no landed unit owns (a failed job's) join the state's garbage."""
+    from augcli.build.make import Made
+    from augcli.storage.tree import OutputTree
+
+    monkeypatch.setattr(state, "GARBAGE_PER_ENTRY", 2)
+    claims = ["a.png", "b.png", "c/d.png", "e.png", "f.png"]
+    known = state.State(root=tmp_path)
+    with OutputTree(tmp_path) as tree:
+        work = runner._Run(tmp_path, known, tree)
+        work.claim(claims)
+        made = Made("e.png", [["e.png", SHA, [1, 2, 3], "e.png,line"]])
+        work.put(made, runner._record("k", made))
+        work.journal.close()
+        assert [work.claimed(c) for c in (*claims, "x.png", "c")] == [True] * 5 + [False, False]
+        assert work.unclaimed_leftovers() == ["a.png", "b.png", "c/d.png", "f.png"]
+    entries = [json.loads(line) for line in state.path(tmp_path, state.JOURNAL).read_text().splitlines()]
+    assert [e["garbage"] for e in entries if "garbage" in e] == [["a.png", "b.png"], ["c/d.png", "e.png"], ["f.png"]]
+    again = state.load(tmp_path)  # a killed run: every claim is garbage, the landed unit is recorded
+    assert again.garbage == set(claims) and list(again.units) == ["e.png"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(["a.png", "a_aug0.png", "a0.png", "b/c.png", "é.png"]),
+            st.one_of(st.none(), st.text("0123456789abcdef", min_size=32, max_size=32), st.text(max_size=33)),
+        ),
+        max_size=12,
+    )
+)
+def test_unit_keys_read_back_as_a_dict_of_the_last_key_set(puts):
+    """The keys of the units a run makes, held as 16 bytes each where the key is a digest: any
+    other key (None for an unreadable input, other text) comes back as it was put."""
+    table, model = assess.UnitKeys(), {}
+    for unit, key in puts:
+        table[unit] = key
+        model[unit] = key
+    assert {unit: table.get(unit) for unit in table} == model and len(table) == len(model)
+    assert table.get("missing.png") is None
+
+
+def test_a_task_of_every_output_holds_no_output_until_asked(dataset, tmp_path):
+    """A first run's tasks wait with their job alone: the outputs are made when a worker (or the
+    claim before it) asks, so a million waiting tasks hold no two million Outputs."""
+    recipe = parse_recipe(RECIPE)
+    plan = build_plan(recipe, dataset.resolve(), tmp_path / "out")
+    status = assess.assess(plan, recipe, tmp_path / "out", state.load(tmp_path / "out"), rebuild=False)
+    assert status.tasks and all(task.needed is None for task in status.tasks)
+    for task in status.tasks:
+        assert task.outputs == task.job.outputs and len(task.outputs) == recipe.copies + 1
+        again = pickle.loads(pickle.dumps(task))  # as a worker receives it
+        assert again.outputs == task.outputs
+    assert len(status.unit_keys) == sum(len(task.outputs) for task in status.tasks)
+    assert all(len(status.unit_keys.get(o.path)) == 32 for task in status.tasks for o in task.outputs)

@@ -9,14 +9,15 @@ from __future__ import annotations
 
 import os
 import stat
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
 
 from augcli.build import keys, manifest, state
+from augcli.build.columns import Columns
 from augcli.build.plan import Job, Output, Plan
-from augcli.build.records import PackedRecord
+from augcli.build.records import PackedRecord, exact_hex
 from augcli.build.stat_cache import stat_of
 from augcli.core.files import sha256_file, sha256_files
 from augcli.core.partners import visited_are_current
@@ -31,13 +32,46 @@ class OutputError(Exception):
     """OUTPUT cannot be used as asked (inside INPUT, foreign files without --overwrite, a link, ...)."""
 
 
+class UnitKeys:
+    """unit -> its key now (a 32-digit hex digest, or None: its input cannot be read), for every
+    unit a run makes: held as Columns of 16 bytes (a first run of a million files makes two million
+    units; a dict of the digests' strings was about 125 bytes a unit)."""
+
+    __slots__ = ("_columns",)
+
+    def __init__(self) -> None:
+        self._columns = Columns(16)
+
+    def __setitem__(self, unit: str, key: str | None) -> None:
+        packed = exact_hex(key) if type(key) is str and len(key) == 32 else None
+        self._columns.put(unit, packed, key)
+
+    def get(self, unit: str) -> str | None:
+        columns = self._columns
+        if columns.extra and unit in columns.extra:
+            return columns.extra[unit]
+        at = columns.index(unit)
+        return None if at < 0 else columns.fixed(at).hex()
+
+    def __len__(self) -> int:
+        return len(self._columns)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._columns)
+
+
 @dataclass(frozen=True, slots=True)
 class Task:
     """A job's outputs to make (all of them, or those out of date); `part` a table's copy made apart."""
 
     job: Job
-    outputs: tuple[Output, ...]
+    needed: tuple[Output, ...] | None  # None: every output of the job (made on demand: a first run of
+    # a million files holds no Output per file while its tasks wait)
     part: int | None = None
+
+    @property
+    def outputs(self) -> tuple[Output, ...]:
+        return self.job.outputs if self.needed is None else self.needed
 
 
 @dataclass
@@ -45,17 +79,17 @@ class Status:
     """How OUTPUT stands against the plan: what to make, what to delete, what stays."""
 
     tasks: list[Task] = field(default_factory=list)
-    unit_keys: dict[str, str | None] = field(default_factory=dict)  # every unit to make -> its key now
+    unit_keys: UnitKeys = field(default_factory=lambda: UnitKeys())  # every unit to make -> its key now
     plan: Plan | None = field(default=None, repr=False)
-    job_hashes: dict[str, dict[str, list[Any]]] = field(default_factory=dict)  # per input hashed now: to journal
-    source_hashes: dict[str, str | None] = field(default_factory=dict)  # per input with work: its content hash
     partner_hashes: dict[str, str | None] = field(default_factory=dict)  # per partner (relative): its hash
+    companions: dict[str, tuple[str, ...]] = field(default_factory=dict)  # input with work -> its companions, if any
     current_jobs: int = 0
     new: list[str] = field(default_factory=list)  # units to make that OUTPUT has no record of
     changed: list[str] = field(default_factory=list)  # recorded units whose key or files changed
     removed: list[str] = field(default_factory=list)  # recorded units no longer planned
     blocked: dict[str, str] = field(default_factory=dict)  # input -> why it is not tried (killed workers)
     hashes_changed: bool = False
+    every_record_planned: bool = False  # each unit the state recorded is planned: none is removed
     _planned: set[str] | None = field(default=None, repr=False)
 
     @property
@@ -66,6 +100,18 @@ class Status:
             jobs = self.plan.jobs if self.plan is not None else []
             self._planned = {path for job in jobs for path in job.output_paths}
         return self._planned
+
+    def is_planned(self, unit: str) -> bool:
+        """Whether a unit of the state is planned: without a set of every planned unit when each
+        recorded one is (a first run of a million files, every no-op rerun)."""
+        return self.every_record_planned or unit in self.planned
+
+    def input_files(self, relative: str) -> tuple[str, ...]:
+        """An input's files as the cache names them (its whole path, then its companions'): their
+        cache entries are journalled with its outputs, read back from the cache then, so no map of
+        hashes is kept per input (about 500 bytes an input in a first run)."""
+        root = self.plan.jobs[0].root if self.plan is not None and self.plan.jobs else ""
+        return (root + relative, *self.companions.get(relative, ()))
 
 
 def _inside(path: Path, folder: Path) -> bool:
@@ -296,14 +342,14 @@ def assess(
     status.partner_hashes = _partner_hashes(plan, recipe, hasher)
     units = known.units
     recorded = 0  # planned units the state has a record of
-    if hasher.fresh or rebuild:
+    if hasher.hashed or rebuild:
         work_found()
     sources: dict[str, str | None] = {}
     for index, job in enumerate(plan.jobs):
         if index % STAT_AHEAD_JOBS == 0:  # the next few thousand inputs hashed (on threads), their outputs stat'ed
             batch = plan.jobs[index : index + STAT_AHEAD_JOBS]
             sources = hasher.many([each.source_path for each in batch], [each.relative for each in batch])
-            if hasher.fresh:
+            if hasher.hashed:
                 work_found()
             if not rebuild:
                 _stat_ahead(output_root, known, batch)
@@ -313,10 +359,6 @@ def assess(
         source_sha = sources[source]
         companions = modality.input_files(section, job.relative)
         content = keys.content_digest(source_sha, [hasher.file(path) for path in companions])
-        if hasher.fresh:  # none in a rerun that changed nothing: no empty mapping per input
-            fresh = {p: hasher.fresh[p] for p in [source, *companions] if p in hasher.fresh}
-            if fresh:
-                status.job_hashes[job.relative] = fresh
         needed = []
         outputs, swapped = job.outputs, False
         for output in outputs:
@@ -349,7 +391,8 @@ def assess(
             status.current_jobs += 1
             continue
         work_found()
-        status.source_hashes[job.relative] = source_sha
+        if companions:
+            status.companions[job.relative] = tuple(companions)
         deaths = known.deaths.get(job.relative)
         if deaths and deaths[0] >= MAX_WORKER_DEATHS and deaths[1] == source_sha and not rebuild:
             status.blocked[job.relative] = (
@@ -357,15 +400,16 @@ def assess(
                 "to try it again"
             )
             continue
-        status.tasks += _split(job, tuple(needed), recipe)
+        status.tasks += _split(job, None if len(needed) == len(outputs) else tuple(needed), recipe)
     order = _ring_order(plan)
     if order:  # mixing sections in ring order: a worker meets the partners it decoded for the last input
         status.tasks.sort(key=lambda task: order.get(task.job.relative, -1))
-    status.hashes_changed = bool(hasher.fresh) or not known.hashes.all_marked()
+    status.hashes_changed = hasher.hashed > 0 or not known.hashes.all_marked()
     known.seen.clear()
     known.hashed.clear()
     if recorded == len(known.units):
-        return status  # every recorded unit is planned: none is removed
+        status.every_record_planned = True
+        return status  # none is removed
     planned = status.planned
     hidden = tuple(folder.rstrip("/") + "/" for folder, _ in plan.unreadable)  # unlisted, not gone: kept
     status.removed = sorted(
@@ -412,7 +456,7 @@ def _partner_hashes(plan: Plan, recipe: Recipe, hasher: keys.Hasher) -> dict[str
     return hashes
 
 
-def _split(job: Job, outputs: tuple[Output, ...], recipe: Recipe) -> list[Task]:
+def _split(job: Job, outputs: tuple[Output, ...] | None, recipe: Recipe) -> list[Task]:
     """A job whole, or a big table's copies as parts that keep every core busy (each copy has its
     own generator, so the result does not depend on how the parts were spread)."""
     from augcli.core.modalities import MODALITIES

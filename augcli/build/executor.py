@@ -80,10 +80,11 @@ class LocalExecutor:
         self.workers.append(worker)
         return worker
 
-    def map(self, tasks: list[Any]) -> Iterator[tuple[Any, Any]]:
-        queue = deque(tasks)
+    def map(self, tasks: list[Any] | deque) -> Iterator[tuple[Any, Any]]:
+        """A deque given is taken, not copied: each task is dropped once its result is handed on."""
+        queue = tasks if type(tasks) is deque else deque(tasks)
         try:
-            for _ in range(min(self.size, len(tasks))):
+            for _ in range(min(self.size, len(queue))):
                 self._start()
             for worker in self.workers:
                 self._give(worker, queue)

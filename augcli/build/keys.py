@@ -58,7 +58,7 @@ class Hasher:
 
     def __init__(self, cache: StatTable) -> None:
         self.cache = cache
-        self.fresh: dict[str, list[Any]] = {}  # hashed in this run: journalled with the outputs
+        self.hashed = 0  # files hashed in this run (their cache entries are new)
 
     def _cached(self, path: str, info: os.stat_result) -> str | None:
         return self.cache.sha_if_current(path, stat_of(info), mark=True)  # asked for: the cache keeps it
@@ -75,10 +75,13 @@ class Hasher:
             sha = sha256_file(Path(path))
         except OSError:
             return None
-        self.fresh[path] = [info.st_size, info.st_mtime_ns, info.st_ino, sha]
-        self.cache.set_entry(path, self.fresh[path], key)
-        self.cache.mark(path)
+        self._learn(path, info, sha, key)
         return sha
+
+    def _learn(self, path: str, info: os.stat_result, sha: str, key: str | None) -> None:
+        self.hashed += 1
+        self.cache.set_entry(path, [info.st_size, info.st_mtime_ns, info.st_ino, sha], key)
+        self.cache.mark(path)
 
     def many(self, paths: list[str], keys: list[str] | None = None) -> dict[str, str | None]:
         """Hash many files; the uncached ones on a few threads (hashlib and reads release the GIL).
@@ -112,9 +115,7 @@ class Hasher:
             info = os.stat(path)
         except OSError:
             return None
-        self.fresh[path] = [info.st_size, info.st_mtime_ns, info.st_ino, sha]
-        self.cache.set_entry(path, self.fresh[path], key)
-        self.cache.mark(path)
+        self._learn(path, info, sha, key)
         return sha
 
     def tree(self, path: str | Path) -> str | None:

@@ -9,7 +9,7 @@ import errno
 import os
 import traceback
 import warnings
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -262,20 +262,27 @@ def _share_names(task: Task, result: JobResult) -> None:
 
 
 def results(tasks: list[Task], recipe: Recipe, tree: OutputTree, options: Options) -> Iterator[JobResult]:
-    """Every task's result; table parts are gathered and their table assembled here."""
+    """Every task's result; table parts are gathered and their table assembled here. `tasks` is
+    emptied when the first result is asked for: each task is dropped once it is done (a first run
+    of a million files does not hold a million tasks to its end)."""
     local = options.executor == "local"
-    if local and (options.workers <= 1 or len(tasks) <= 1):  # in this process; OpenCV may use its own threads
+    queue = deque(tasks)
+    tasks.clear()
+    if local and (options.workers <= 1 or len(queue) <= 1):  # in this process; OpenCV may use its own threads
         pool.tune_allocator()
-        for task in tasks:
+        while queue:
+            task = queue.popleft()
             if task.part in (None, 0):
-                yield _send(process(Task(task.job, task.outputs), recipe, tree), options.upload)
+                yield _send(process(Task(task.job, task.needed), recipe, tree), options.upload)
         return
-    expected = Counter(task.job.relative for task in tasks)
+    expected = Counter(task.job.relative for task in queue if task.part is not None)
     parts: dict[str, dict[int, object]] = {}
     failed: set[str] = set()
-    executor = _executor(options, recipe, tree, len(tasks))
+    executor = _executor(options, recipe, tree, len(queue))
+    if not local:  # a cluster is handed every batch at once
+        queue = list(queue)  # type: ignore[assignment]
     try:
-        for task, outcome in executor.map(tasks):
+        for task, outcome in executor.map(queue):
             relative = task.job.relative
             if isinstance(outcome, WorkerDied):
                 outcome = JobResult(relative, error=str(outcome), died=True)
@@ -292,7 +299,7 @@ def results(tasks: list[Task], recipe: Recipe, tree: OutputTree, options: Option
                 done[task.part] = outcome
                 if len(done) == expected[relative]:
                     del parts[relative]
-                    made = process(Task(task.job, task.outputs), recipe, tree, [done[k] for k in sorted(done)])
+                    made = process(Task(task.job, task.needed), recipe, tree, [done[k] for k in sorted(done)])
                     yield _send(made, options.upload)
     finally:
         executor.shutdown()  # at once, also when the caller stops early (Ctrl-C)

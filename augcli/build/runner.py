@@ -10,6 +10,7 @@ only once the rest of the run succeeded.
 
 from __future__ import annotations
 
+import bisect
 import contextlib
 import hashlib
 import os
@@ -17,7 +18,7 @@ import re
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -121,9 +122,11 @@ class _Run:
         self.kept_modified: list[str] = []  # outputs of removed inputs that were edited: not deleted
         self.records_changed = 0  # units put or deleted (the journal also holds garbage claims)
         self.card_taken = False
-        self.claimed: set[str] = set()  # path cells this run claimed before writing them
+        self.claims: list[str] = []  # path cells this run claimed before writing them, sorted
+        self._landed = bytearray()  # 1 at i: claims[i] is a file of a unit that landed (a record owns it)
         self.retired: dict[str, str] = {}  # cell -> sha256: files of a record a remade unit no longer has
         self.unproven: list[str] = []  # paths the state named for deletion without proof: kept
+        self.tasks = 0  # tasks this run handed to the executor
 
     def put(self, made: Made, record: dict[str, Any], hashes: dict[str, list[Any]] | None = None) -> None:
         unit = made.output
@@ -135,6 +138,8 @@ class _Run:
             self.retired.update((entry[0], entry[1]) for entry in dropped)  # with the hash that proves them
             self.garbage([entry[0] for entry in dropped])
         stamps = {entry[0]: entry[2] for entry in made.files}
+        if self.claims:
+            self._land(lines)
         self.known.units[unit] = state.packed(unit, record)  # (a first run of a million files keeps a million)
         self.records_changed += 1
         self.known.set_lines(lines)
@@ -145,6 +150,30 @@ class _Run:
         if paths:
             self.known.garbage.update(paths)
             self.journal.garbage(paths)
+
+    def claim(self, cells: list[str]) -> None:
+        """Journal the paths about to be written (sorted cells), durably before any is: a run killed
+        after its workers wrote them leaves no file the next run takes for someone else's. They join
+        the state's garbage once the jobs ran (unclaimed_leftovers), those of units that landed
+        excepted: a first run of a million files holds them as one list, not two sets."""
+        self.claims, self._landed = cells, bytearray(len(cells))
+        self.journal.garbage(cells)
+
+    def claimed(self, cell: str) -> bool:
+        at = bisect.bisect_left(self.claims, cell)
+        return at < len(self.claims) and self.claims[at] == cell
+
+    def _land(self, cells: Iterable[str]) -> None:
+        claims = self.claims
+        for cell in cells:
+            at = bisect.bisect_left(claims, cell)
+            if at < len(claims) and claims[at] == cell:
+                self._landed[at] = 1
+
+    def unclaimed_leftovers(self) -> list[str]:
+        """Claimed paths no landed unit owns (a failed job's): garbage, deleted after success."""
+        landed = self._landed
+        return [cell for at, cell in enumerate(self.claims) if not landed[at]]
 
 
 def run(
@@ -319,9 +348,8 @@ def _make(status: Status, recipe: Recipe, work: _Run, options: Options, summary:
     """Run the tasks; journal each unit as it lands; collect failures."""
     # Paths about to be written are ours even if a kill loses their records: a rerun may replace
     # them, and a successful run deletes those that no record claims.
-    claims = sorted({manifest.encode_path(p) for task in status.tasks for o in task.outputs for p in o.files})
-    work.claimed.update(claims)
-    work.garbage(claims)
+    work.claim(sorted({manifest.encode_path(p) for task in status.tasks for o in task.outputs for p in o.files}))
+    work.tasks = len(status.tasks)  # (results() empties status.tasks: each task goes once it is done)
     bar = _progress_bar(summary, options.progress)
     try:
         with contextlib.closing(results(status.tasks, recipe, work.tree, options)) as outcomes:
@@ -329,9 +357,9 @@ def _make(status: Status, recipe: Recipe, work: _Run, options: Options, summary:
                 if INTERRUPTED.is_set():  # a library may turn Ctrl-C into an error of its own (pandas does)
                     raise KeyboardInterrupt
                 if result.error is None:
-                    hashes = status.job_hashes.get(result.relative)
+                    hashes = _input_hashes(status, work.known, result.relative)
                     for made in result.made:
-                        key = status.unit_keys.pop(made.output, None)  # each unit lands once: its key goes
+                        key = status.unit_keys.get(made.output)
                         record = _record(key, made, hashes=status.partner_hashes)
                         work.put(made, record, hashes)
                         summary.written += len(made.files)
@@ -343,7 +371,8 @@ def _make(status: Status, recipe: Recipe, work: _Run, options: Options, summary:
                     summary.failures.append(result)
                     if result.died:
                         count = work.known.deaths.get(result.relative, [0, None])[0] + 1
-                        work.known.deaths[result.relative] = [count, status.source_hashes.get(result.relative)]
+                        entry = work.known.hashes.get(status.input_files(result.relative)[0])
+                        work.known.deaths[result.relative] = [count, None if entry is None else entry[3]]
                 if report is not None and (result.error or result.warnings or result.notes):
                     bar.clear()
                     report(result)
@@ -351,6 +380,18 @@ def _make(status: Status, recipe: Recipe, work: _Run, options: Options, summary:
                 bar.update(1)
     finally:
         bar.close()
+    work.known.garbage.update(work.unclaimed_leftovers())
+
+
+def _input_hashes(status: Status, known: state.State, relative: str) -> dict[str, list[Any]]:
+    """The cache entries of an input and its companions, journalled with its outputs: a rerun
+    after a kill need not hash them again."""
+    hashes = {}
+    for path in status.input_files(relative):
+        entry = known.hashes.get(path)
+        if entry is not None:
+            hashes[path] = entry
+    return hashes
 
 
 class _NoBar:
@@ -377,7 +418,7 @@ def _finish(recipe: Recipe, work: _Run, status: Status) -> int:
 
     units = work.known.units
     others = units.other_items()  # (a record of one file and a key, as most are, has no entry and no run)
-    entries = sorted((u, r["entry"]) for u, r in others if "entry" in r and u in status.planned)
+    entries = sorted((u, r["entry"]) for u, r in others if "entry" in r and status.is_planned(u))
     produced: set[str] = set()
     written = 0
     for section in recipe.sections.values():
@@ -398,7 +439,7 @@ def _finish(recipe: Recipe, work: _Run, status: Status) -> int:
         work.records_changed += 1
         work.card_taken = True
     listed = units.get(datacard.CARD_NAME)
-    unchanged = not (work.journal.entries or status.removed or status.tasks) and standing != "missing"
+    unchanged = not (work.journal.entries or status.removed or work.tasks) and standing != "missing"
     card = None if unchanged else _dataset_card(recipe, work, status)  # the set as it was: so is its card
     if unchanged and listed is not None and listed.get("run"):
         produced.add(datacard.CARD_NAME)  # the set did not change: its card stands as it is
@@ -435,8 +476,9 @@ def _dataset_card(recipe: Recipe, work: _Run, status: Status) -> tuple[bytes, st
         return None  # INPUT has a README.md of its own at the top: it is an output
     if current is None and os.path.lexists(work.root / datacard.CARD_NAME):
         return None  # someone's own file: never replaced
-    planned = status.planned
-    return datacard.for_units(((u, r) for u, r in units.items() if u in planned or r.get("run")), recipe.sections)
+    return datacard.for_units(
+        ((u, r) for u, r in units.items() if status.is_planned(u) or r.get("run")), recipe.sections
+    )
 
 
 def _drop_idle_garbage(work: _Run) -> None:
@@ -474,7 +516,7 @@ def _remove(work: _Run, status: Status, plan: Plan) -> int:
         if path in kept:
             continue
         relative = manifest.decode_path(path)
-        if path not in recorded and path not in work.claimed:
+        if path not in recorded and not work.claimed(path):
             if planned is None:
                 planned = {_any_copy(p) for job in plan.jobs for p in job.written}
             if _any_copy(relative) not in planned:
