@@ -403,3 +403,61 @@ def test_a_task_of_every_output_holds_no_output_until_asked(dataset, tmp_path):
         assert again.outputs == task.outputs
     assert len(status.unit_keys) == sum(len(task.outputs) for task in status.tasks)
     assert all(len(status.unit_keys.get(o.path)) == 32 for task in status.tasks for o in task.outputs)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(["a.png", "b.png", "c/d.png", "z.png", "m.png"]),
+            st.sampled_from(["own", "pair", "other", "run", "delete"]),
+        ),
+        max_size=14,
+    )
+)
+def test_the_state_owns_exactly_the_cells_of_its_records(puts):
+    """`owns` answers as the set of every record's cells does, without making that set: records of
+    one file in and out of the list, several files, a file not the unit's own, deletions."""
+    known = state.State()
+    for unit, shape in puts:
+        if shape == "delete":
+            known.units.pop(unit, None)
+            continue
+        files = {"own": [unit], "pair": [unit, unit + ".txt"], "other": ["x/" + unit], "run": [unit]}[shape]
+        record = {"key": "k", "files": [[cell, SHA] for cell in files]} | ({"run": True} if shape == "run" else {})
+        known.units[unit] = state.packed(unit, record)
+    owns, owned = known.owns(), known.owned()
+    for cell in ["a.png", "b.png", "c/d.png", "z.png", "m.png", "a.png.txt", "x/a.png", "x/z.png", "q.png"]:
+        assert owns(cell) == (cell in owned)
+
+
+def test_foreign_files_are_found_with_one_look_per_missing_folder(tmp_path, monkeypatch):
+    """A first run into an empty OUTPUT looks once at each missing folder, not at each of its
+    million files; a file in a folder whose name only starts like a missing one is still found."""
+    out = tmp_path / "out"
+    for name in ["a/x.png", "b2/x.png", "c/d2/x.png", "mine.png"]:
+        (out / name).parent.mkdir(parents=True, exist_ok=True)
+        (out / name).write_bytes(b"someone's")
+    new = [
+        "a/x.png",
+        "a/y.png",
+        "b/x.png",
+        "b/y.png",
+        "b/c/x.png",
+        "b2/x.png",
+        "c/d/x.png",
+        "c/d2/x.png",
+        "mine.png",
+        "top.png",
+    ]
+    known = state.State(root=out)
+    known.units["mine.png"] = state.packed("mine.png", {"key": "k", "files": [["mine.png", SHA]]})
+    looked: list[str] = []
+    real = os.path.lexists
+    monkeypatch.setattr(assess.os.path, "lexists", lambda p: looked.append(p) or real(p))
+    found = assess.foreign_files(assess.Status(new=new), out, known)
+    assert found == ["a/x.png", "b2/x.png", "c/d2/x.png"]
+    root = os.fspath(out) + "/"
+    assert looked.count(root + "b") == 1 and not any(
+        p.startswith(root + "b/") and p != root + "b/x.png" for p in looked
+    )

@@ -11,7 +11,7 @@ import os
 import stat
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import Any
 
 from augcli.build import keys, manifest, state
@@ -72,6 +72,16 @@ class Task:
     @property
     def outputs(self) -> tuple[Output, ...]:
         return self.job.outputs if self.needed is None else self.needed
+
+    @property
+    def output_paths(self) -> tuple[str, ...]:
+        return self.job.output_paths if self.needed is None else tuple(output.path for output in self.needed)
+
+    @property
+    def written(self) -> tuple[str, ...]:
+        """Every file its outputs write (each output's, then its companions), without an Output
+        made when the task is the whole job."""
+        return self.job.written if self.needed is None else tuple(p for output in self.needed for p in output.files)
 
 
 @dataclass
@@ -472,11 +482,24 @@ def foreign_files(status: Status, output_root: Path, known: state.State) -> list
     if not status.new:
         return []  # (a rerun of a large OUTPUT need not list every file it owns)
     owned = {manifest.decode_path(path) for path in known.owned() | known.garbage}
-    return [path for path in status.new if path not in owned and os.path.lexists(output_root / path)]
+    root = os.fsdecode(output_root) + "/"
+    missing = ""  # the last folder found missing: its files need no look each (a first run's)
+    foreign = []
+    for path in status.new:
+        folder = path.rpartition("/")[0]
+        if folder and missing and (folder == missing or folder.startswith(missing + "/")):
+            continue
+        if path in owned:
+            continue
+        if os.path.lexists(root + path):  # (a string, not a Path: no name of a million files interned)
+            foreign.append(path)
+        elif folder and not os.path.lexists(root + folder):
+            missing = folder
+    return foreign
 
 
 def unsafe_folders(status: Status, tree: OutputTree) -> list[str]:
     """Why some output folders cannot be written: a link or a file on the way."""
-    folders = sorted({str(PurePosixPath(o.path).parent) for task in status.tasks for o in task.outputs})
-    problems = [tree.check_folder("" if folder == "." else folder) for folder in folders]
+    folders = sorted({path.rpartition("/")[0] for task in status.tasks for path in task.output_paths})
+    problems = [tree.check_folder(folder) for folder in folders]
     return sorted({p for p in problems if p})

@@ -348,7 +348,7 @@ def _make(status: Status, recipe: Recipe, work: _Run, options: Options, summary:
     """Run the tasks; journal each unit as it lands; collect failures."""
     # Paths about to be written are ours even if a kill loses their records: a rerun may replace
     # them, and a successful run deletes those that no record claims.
-    work.claim(sorted({manifest.encode_path(p) for task in status.tasks for o in task.outputs for p in o.files}))
+    work.claim(sorted({manifest.encode_path(p) for task in status.tasks for p in task.written}))
     work.tasks = len(status.tasks)  # (results() empties status.tasks: each task goes once it is done)
     bar = _progress_bar(summary, options.progress)
     try:
@@ -488,9 +488,9 @@ def _drop_idle_garbage(work: _Run) -> None:
     known = work.known
     if not known.garbage:
         return
-    owned = known.owned()
+    owns = known.owns()
     known.garbage = {
-        cell for cell in known.garbage if cell not in owned and os.path.lexists(work.root / manifest.decode_path(cell))
+        cell for cell in known.garbage if not owns(cell) and os.path.lexists(work.root / manifest.decode_path(cell))
     }
 
 

@@ -33,7 +33,7 @@ import os
 import re
 import stat
 import time
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -144,6 +144,14 @@ class State:
     def owned(self) -> set[str]:
         """Every file the state says augcli wrote, as manifest cells name them."""
         return set(self.units.all_cells())
+
+    def owns(self) -> Callable[[str], bool]:
+        """A test of whether a path cell is a file the state says augcli wrote, without a set of
+        every file (a million-file OUTPUT's is about 100 MB): a one-file record is found by its
+        unit's name, the few others' cells are gathered."""
+        units = self.units
+        others = {cell for _, record in units.other_items() for cell in cells_of(record)}
+        return lambda cell: cell in others or units.own_name(cell) is not None
 
     def recorded_sha(self) -> dict[str, str]:
         """Each owned file's recorded sha256, by path cell."""
@@ -683,8 +691,8 @@ def save(output_root: Path, state: State, write_chunks, place: str = PLACE) -> N
 
 def save_cache(output_root: Path, state: State, write_chunks, place: str = PLACE) -> None:
     """The stat cache alone (a no-op run that had to hash files it saw with new times)."""
-    owned = state.owned()
-    stamps = [cell for cell in state.stamps if cell in owned or cell == MANIFEST_PART]
+    owns = state.owns()
+    stamps = [cell for cell in state.stamps if cell == MANIFEST_PART or owns(cell)]
     write_chunks(place + CACHE, stat_cache.write_chunks(state.hashes, state.stamps, stamps))
 
 
