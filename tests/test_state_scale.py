@@ -461,3 +461,57 @@ def test_foreign_files_are_found_with_one_look_per_missing_folder(tmp_path, monk
     assert looked.count(root + "b") == 1 and not any(
         p.startswith(root + "b/") and p != root + "b/x.png" for p in looked
     )
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.permutations(list(range(12))), st.sampled_from([1, 2, 5, 12]), st.sets(st.integers(0, 11), max_size=3))
+def test_results_land_in_task_order_and_none_is_lost(arrival, limit, silent):
+    """Results come back a little shuffled; the state takes them in the tasks' order (so its
+    tables keep them as columns) unless more than `limit` wait; every one is taken exactly once."""
+    names = [f"in{i:02d}.png" for i in range(12)]
+    in_order = runner.InOrder(names, limit)
+    taken: list[str] = []
+    for index in arrival:
+        if index not in silent:  # (a task that gave no result: its turn never comes)
+            taken += in_order.add(names[index], names[index])
+            assert len(in_order._waiting) <= limit
+    before_rest = len(taken)
+    taken += in_order.rest()
+    assert sorted(taken) == sorted(names[i] for i in range(12) if i not in silent)
+    if limit >= 12:  # none hurried: in order up to the first silent task, the rest at the end
+        first_silent = min(silent, default=12)
+        assert taken[:before_rest] == names[:first_silent]
+
+
+def test_a_two_worker_first_run_keeps_every_record_stat_and_line_in_the_columns(tmp_path, monkeypatch):
+    """Results that came back out of order are taken in the tasks' order: a first run's state holds
+    nothing beside its columns (each entry beside them costs a record, a stat or a line's place)."""
+    data = tmp_path / "data"
+    for i in range(40):
+        folder = data / f"c{i % 3}"
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / f"im{i:02d}.png").write_bytes(_tiny_png(i))
+    recipe = tmp_path / "r.yaml"
+    recipe.write_text("seed: 1\ncopies: 2\nimage:\n  transforms:\n    - hflip: {p: 0.5}\n")
+    saved = []
+    real_save = state.save
+    monkeypatch.setattr(
+        state, "save", lambda root, known, *a, **k: saved.append(known) or real_save(root, known, *a, **k)
+    )
+    result = invoke("run", recipe, data, tmp_path / "out", "--workers", "2")
+    assert result.exit_code == 0, result.output
+    known = saved[-1]
+    assert len(known.units) == 120
+    assert known.units._columns.extra == {} and known.stamps._columns.extra == {}
+    assert known._spilled._index.extra == {} and len(known._spilled) == 120
+
+
+def _tiny_png(seed: int) -> bytes:
+    import io
+
+    import numpy as np
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.fromarray(np.random.default_rng(seed).integers(0, 255, (8, 8, 3), dtype=np.uint8)).save(buffer, "PNG")
+    return buffer.getvalue()

@@ -13,6 +13,7 @@ from __future__ import annotations
 import bisect
 import contextlib
 import hashlib
+import itertools
 import os
 import re
 import sys
@@ -129,22 +130,32 @@ class _Run:
         self.tasks = 0  # tasks this run handed to the executor
 
     def put(self, made: Made, record: dict[str, Any], hashes: dict[str, list[Any]] | None = None) -> None:
+        self.journal_put(made, record, hashes)
+        self.remember(made, record)
+
+    def journal_put(self, made: Made, record: dict[str, Any], hashes: dict[str, list[Any]] | None = None) -> None:
+        """Journal a unit that landed (at once: a killed run loses no record of files in place),
+        the files its record had and the new one has not claimed for deletion after success."""
         unit = made.output
-        lines = {entry[0]: entry[3] for entry in made.files}
         old = self.known.units.get(unit)
         if old is not None:  # companions the new record no longer has are deleted after success
             kept = {entry[0] for entry in record["files"]}
             dropped = [entry for entry in old["files"] if entry[0] not in kept]
             self.retired.update((entry[0], entry[1]) for entry in dropped)  # with the hash that proves them
             self.garbage([entry[0] for entry in dropped])
+        lines = {entry[0]: entry[3] for entry in made.files}
         stamps = {entry[0]: entry[2] for entry in made.files}
+        self.journal.put(unit, record, lines, hashes, stamps)
+
+    def remember(self, made: Made, record: dict[str, Any]) -> None:
+        """Put a journalled unit's record, lines and stamps in the state."""
+        lines = {entry[0]: entry[3] for entry in made.files}
         if self.claims:
             self._land(lines)
-        self.known.units[unit] = state.packed(unit, record)  # (a first run of a million files keeps a million)
+        self.known.units[made.output] = state.packed(made.output, record)  # (a first run of a million keeps a million)
         self.records_changed += 1
         self.known.set_lines(lines)
-        self.known.stamps.update(stamps)
-        self.journal.put(unit, record, lines, hashes, stamps)
+        self.known.stamps.update({entry[0]: entry[2] for entry in made.files})
 
     def garbage(self, paths: list[str]) -> None:
         if paths:
@@ -350,18 +361,21 @@ def _make(status: Status, recipe: Recipe, work: _Run, options: Options, summary:
     # them, and a successful run deletes those that no record claims.
     work.claim(sorted({manifest.encode_path(p) for task in status.tasks for p in task.written}))
     work.tasks = len(status.tasks)  # (results() empties status.tasks: each task goes once it is done)
+    in_order = InOrder([relative for relative, _ in itertools.groupby(task.job.relative for task in status.tasks)])
     bar = _progress_bar(summary, options.progress)
     try:
         with contextlib.closing(results(status.tasks, recipe, work.tree, options)) as outcomes:
             for result in outcomes:
                 if INTERRUPTED.is_set():  # a library may turn Ctrl-C into an error of its own (pandas does)
                     raise KeyboardInterrupt
+                landed = []
                 if result.error is None:
                     hashes = _input_hashes(status, work.known, result.relative)
                     for made in result.made:
                         key = status.unit_keys.get(made.output)
                         record = _record(key, made, hashes=status.partner_hashes)
-                        work.put(made, record, hashes)
+                        work.journal_put(made, record, hashes)
+                        landed.append((made, record))
                         summary.written += len(made.files)
                     summary.made += 1
                     summary.sent += result.sent
@@ -373,6 +387,8 @@ def _make(status: Status, recipe: Recipe, work: _Run, options: Options, summary:
                         count = work.known.deaths.get(result.relative, [0, None])[0] + 1
                         entry = work.known.hashes.get(status.input_files(result.relative)[0])
                         work.known.deaths[result.relative] = [count, None if entry is None else entry[3]]
+                for made, record in (pair for units in in_order.add(result.relative, landed) for pair in units):
+                    work.remember(made, record)
                 if report is not None and (result.error or result.warnings or result.notes):
                     bar.clear()
                     report(result)
@@ -380,7 +396,51 @@ def _make(status: Status, recipe: Recipe, work: _Run, options: Options, summary:
                 bar.update(1)
     finally:
         bar.close()
+    for units in in_order.rest():
+        for made, record in units:
+            work.remember(made, record)
     work.known.garbage.update(work.unclaimed_leftovers())
+
+
+class InOrder:
+    """Items named by the inputs of `order`, handed back in that order: the state's tables keep
+    what comes in order as columns, and results come back from the workers a little shuffled (one
+    in ten, with two; each held out of order was a record, a stat and a line's place apart,
+    about 70 MB a million files). An early item waits for those before it; past `limit` waiting,
+    those go in the order they came."""
+
+    def __init__(self, order: list[str], limit: int = 256) -> None:
+        self._order = order
+        self._next = 0
+        self._limit = limit
+        self._waiting: dict[str, Any] = {}
+        self._early: set[str] = set()  # names handed back before their turn
+
+    def add(self, name: str, item: Any) -> list[Any]:
+        """The items now due, `item` among them or not."""
+        self._waiting[name] = item
+        due = []
+        order, waiting = self._order, self._waiting
+        while self._next < len(order):
+            first = order[self._next]
+            if first in waiting:
+                due.append(waiting.pop(first))
+            elif first in self._early:
+                self._early.discard(first)
+            else:
+                break
+            self._next += 1
+        if len(waiting) > self._limit:
+            due += waiting.values()
+            self._early.update(waiting)
+            waiting.clear()
+        return due
+
+    def rest(self) -> list[Any]:
+        """What still waits (its turn never came: a task that gave no result)."""
+        rest = list(self._waiting.values())
+        self._waiting.clear()
+        return rest
 
 
 def _input_hashes(status: Status, known: state.State, relative: str) -> dict[str, list[Any]]:
