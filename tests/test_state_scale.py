@@ -299,13 +299,13 @@ def test_units_a_pool_made_are_named_with_the_plans_strings(dataset, tmp_path, m
     plan = build_plan(recipe, dataset.resolve(), tmp_path / "out")
     planned = {id(path) for job in plan.jobs for output in job.outputs for path in output.files}
     seen = []
-    put = runner._Run.put
+    remember = runner._Run.remember
 
-    def spying(self, made, record, hashes=None):
+    def spying(self, made, record):
         seen.append((made.output, [entry[0] for entry in made.files]))
-        return put(self, made, record, hashes)
+        return remember(self, made, record)
 
-    monkeypatch.setattr(runner._Run, "put", spying)
+    monkeypatch.setattr(runner._Run, "remember", spying)
     summary = runner.run(plan, recipe, tmp_path / "out", runner.Options(workers=2))
     assert summary.made == len(plan.jobs) and len(seen) == sum(len(job.outputs) for job in plan.jobs)
     for unit, cells in seen:

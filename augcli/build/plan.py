@@ -328,7 +328,8 @@ def build_plan(recipe: Recipe, input_root: Path, output_root: Path | None = None
                 f"{relative} is claimed by both the {owners[0]} and {owners[1]} sections: narrow their include globs"
             )
             continue
-        found.append((path, relative, owners[0]))
+        root = prefix if path == prefix + relative else path[: len(path) - len(relative)]  # (always prefix)
+        found.append((root, relative, owners[0]))  # the root, one string all share: no whole path kept per file
         claimed[owners[0]].append(relative)
     companions = {
         os.path.relpath(path, input_root).replace(os.sep, "/")
@@ -347,7 +348,7 @@ def build_plan(recipe: Recipe, input_root: Path, output_root: Path | None = None
     copies = _copies_per_file(recipe, found, plan)
     held, quotas = _object_balance(recipe, found, plan, splits)
     suffixes: dict[tuple[str, str], str] = {}
-    for path, relative, name in found:
+    for root, relative, name in found:
         section = recipe.sections[name]
         modality = MODALITIES[section.modality]
         passing = tail_matches(relative, section.passthrough)
@@ -377,7 +378,6 @@ def build_plan(recipe: Recipe, input_root: Path, output_root: Path | None = None
                     case = " (OUTPUT's file system ignores case)" if fold_case else ""
                     conflicts.append(f"{relative} and {other} would both write {written}{case}: rename one")
         label = copies[relative][2] if relative in copies else ""
-        root = prefix if path == prefix + relative else path[: len(path) - len(relative)]  # (always prefix)
         plan.jobs.append(Job.of(root, relative, section.modality, tuple(outputs), table, passing, label))
         counts = plan.splits.setdefault(split_of(relative, splits), [0, 0])
         counts[1 if passing else 0] += 1
