@@ -9,7 +9,7 @@ import tracemalloc
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from augcli.build import state
+from augcli.build import lines, state
 from augcli.build.lines import Lines, SpilledLines
 from tests.test_cli import invoke
 
@@ -18,8 +18,21 @@ TEXT = st.text(max_size=40)  # any str, lone surrogates included
 
 
 @settings(max_examples=300, deadline=None)
-@given(st.lists(st.dictionaries(CELLS, TEXT, max_size=4), max_size=12), st.dictionaries(CELLS, TEXT, max_size=4))
-def test_spilled_lines_read_back_as_a_dict_of_the_last_line_set_reads(updates, base):
+@given(
+    st.lists(st.dictionaries(CELLS, TEXT, max_size=4), max_size=12),
+    st.dictionaries(CELLS, TEXT, max_size=4),
+    st.sampled_from([0, 3, 1 << 30]),
+)
+def test_spilled_lines_read_back_as_a_dict_of_the_last_line_set_reads(updates, base, spill_after):
+    """Held as a dict, spilled at once, or spilled part way: the same lines read back."""
+    lines.SPILL_AFTER, kept = spill_after, lines.SPILL_AFTER
+    try:
+        _read_back_as_a_dict(updates, base)
+    finally:
+        lines.SPILL_AFTER = kept
+
+
+def _read_back_as_a_dict(updates, base):
     spilled = SpilledLines()
     model: dict[str, str] = {}
     for update in updates:
@@ -36,12 +49,15 @@ def test_spilled_lines_read_back_as_a_dict_of_the_last_line_set_reads(updates, b
     spilled.close()
 
 
-def test_the_spill_file_has_no_name_in_output_and_the_lines_cost_no_string_each(tmp_path):
-    """A first run of a million files sets two million lines of about 150 characters: none is held
-    as a string (a dict of them was about 250 bytes a line); the file holding them is unnamed."""
+def test_the_spill_file_has_no_name_in_output_and_the_lines_cost_no_string_each(tmp_path, monkeypatch):
+    """A first run of a million files sets two million lines of about 150 characters: past the
+    first few, none is held as a string (a dict of them was about 250 bytes a line); the file
+    holding them is unnamed."""
+    monkeypatch.setattr(lines, "SPILL_AFTER", 1000)
     cells = [f"part{i // 1000:04d}/img{i:07d}.png" for i in range(20_000)]
     text = ',part/img.png,image,copy,0,,"[{""name"":""hflip"",""params"":{}}]",,' + "0" * 64
     known = state.State(root=tmp_path)
+    known.spill_lines_to(tmp_path)
     tracemalloc.start()
     try:
         before = tracemalloc.get_traced_memory()[0]
@@ -52,8 +68,32 @@ def test_the_spill_file_has_no_name_in_output_and_the_lines_cost_no_string_each(
         tracemalloc.stop()
     assert grown < 40 * len(cells)  # the list slot and 12 bytes of where each line lies
     assert os.listdir(tmp_path) == []  # unnamed (O_TMPFILE), or unlinked at once
-    lines = known.lines()
-    assert lines[cells[0]] == cells[0] + text and lines[cells[-1]] == cells[-1] + text
+    assert known._spilled.spilled and os.path.samefile(_folder_of(known._spilled), tmp_path)
+    read = known.lines()
+    assert read[cells[0]] == cells[0] + text and read[cells[-1]] == cells[-1] + text
+    known.close()
+    assert known._spilled is None and not known.lines_changed()
+
+
+def _folder_of(spilled: SpilledLines) -> str:
+    """The folder the spill file lies in (its descriptor's link names it, deleted)."""
+    target = os.readlink(f"/proc/self/fd/{spilled._file.fileno()}")
+    return os.path.dirname(target.removesuffix(" (deleted)"))
+
+
+def test_a_command_that_only_reads_output_spills_nothing_into_it(tmp_path, monkeypatch):
+    """Lines a journal replays (a killed run's, read by --check or replay) never go to OUTPUT, a
+    read-only one too: past the threshold they go to the system's temporary folder, and where no
+    file can be made at all they stay a dict."""
+    monkeypatch.setattr(lines, "SPILL_AFTER", 2)
+    known = state.State(root=tmp_path)
+    known.set_lines({f"c{i}.png": f"line {i}" for i in range(5)})  # as a journal's replay does
+    assert known._spilled.spilled and os.listdir(tmp_path) == []
+    assert not os.path.samefile(_folder_of(known._spilled), tmp_path)
+    stuck = SpilledLines(tmp_path / "missing")  # neither OUTPUT nor the system's folder can take it
+    monkeypatch.setattr(lines.tempfile, "tempdir", str(tmp_path / "missing"))
+    stuck.update({f"c{i}.png": f"line {i}" for i in range(5)})
+    assert not stuck.spilled and stuck.get("c4.png") == "line 4" and len(stuck) == 5
 
 
 def test_the_lines_file_and_manifest_are_the_bytes_a_dict_gave(dataset, recipe_file, tmp_path):

@@ -493,17 +493,22 @@ def test_a_two_worker_first_run_keeps_every_record_stat_and_line_in_the_columns(
         (folder / f"im{i:02d}.png").write_bytes(_tiny_png(i))
     recipe = tmp_path / "r.yaml"
     recipe.write_text("seed: 1\ncopies: 2\nimage:\n  transforms:\n    - hflip: {p: 0.5}\n")
-    saved = []
+    from augcli.build import lines
+
+    monkeypatch.setattr(lines, "SPILL_AFTER", 10)
+    seen = []
     real_save = state.save
-    monkeypatch.setattr(
-        state, "save", lambda root, known, *a, **k: saved.append(known) or real_save(root, known, *a, **k)
-    )
+
+    def save(root, known, *args, **kwargs):
+        spilled = known._spilled
+        seen.append((len(known.units), known.units._columns.extra, known.stamps._columns.extra))
+        seen.append((spilled.spilled, len(spilled), spilled._index.extra))
+        return real_save(root, known, *args, **kwargs)
+
+    monkeypatch.setattr(state, "save", save)
     result = invoke("run", recipe, data, tmp_path / "out", "--workers", "2")
     assert result.exit_code == 0, result.output
-    known = saved[-1]
-    assert len(known.units) == 120
-    assert known.units._columns.extra == {} and known.stamps._columns.extra == {}
-    assert known._spilled._index.extra == {} and len(known._spilled) == 120
+    assert seen == [(120, {}, {}), (True, 120, {})]
 
 
 def _tiny_png(seed: int) -> bytes:
@@ -515,3 +520,32 @@ def _tiny_png(seed: int) -> bytes:
     buffer = io.BytesIO()
     Image.fromarray(np.random.default_rng(seed).integers(0, 255, (8, 8, 3), dtype=np.uint8)).save(buffer, "PNG")
     return buffer.getvalue()
+
+
+def test_an_input_unread_this_run_has_no_hash_though_the_cache_keeps_an_old_one(tmp_path):
+    """A worker death of an input that could not be read is recorded with no hash (as when the
+    hash was kept per input), and its stale cache entry is not journalled with it."""
+    from augcli.build.plan import Plan
+    from augcli.build.stat_cache import StatTable
+
+    plan = Plan(input_root=tmp_path)
+    plan.jobs.append(Job.of(os.fspath(tmp_path) + "/", "a.png", "image", ("a.png",)))
+    hashes = StatTable(4)
+    hashes[os.fspath(tmp_path / "a.png")] = [1, 2, 3, SHA]
+    known = state.State(hashes=hashes)
+    status = assess.Status(plan=plan)
+    assert status.source_sha("a.png", hashes) == SHA
+    assert list(runner._input_hashes(status, known, "a.png")) == [os.fspath(tmp_path / "a.png")]
+    status.unhashed.add("a.png")
+    assert status.source_sha("a.png", hashes) is None and runner._input_hashes(status, known, "a.png") == {}
+
+
+def test_assess_notes_the_inputs_it_could_not_read(tmp_path):
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "a.png").write_bytes(_tiny_png(1))
+    (data / "b.png").symlink_to(data / "missing.png")  # walked, and fails when read
+    recipe = parse_recipe(RECIPE)
+    plan = build_plan(recipe, data.resolve(), tmp_path / "out")
+    status = assess.assess(plan, recipe, tmp_path / "out", state.load(tmp_path / "out"), rebuild=False)
+    assert [task.job.relative for task in status.tasks] == ["a.png", "b.png"] and status.unhashed == {"b.png"}

@@ -18,7 +18,7 @@ from augcli.build import keys, manifest, state
 from augcli.build.columns import Columns
 from augcli.build.plan import Job, Output, Plan
 from augcli.build.records import PackedRecord, exact_hex
-from augcli.build.stat_cache import stat_of
+from augcli.build.stat_cache import StatTable, stat_of
 from augcli.core.files import sha256_file, sha256_files
 from augcli.core.partners import visited_are_current
 from augcli.core.recipe import Recipe
@@ -93,6 +93,7 @@ class Status:
     plan: Plan | None = field(default=None, repr=False)
     partner_hashes: dict[str, str | None] = field(default_factory=dict)  # per partner (relative): its hash
     companions: dict[str, tuple[str, ...]] = field(default_factory=dict)  # input with work -> its companions, if any
+    unhashed: set[str] = field(default_factory=set)  # inputs with work that could not be read: no hash this run
     current_jobs: int = 0
     new: list[str] = field(default_factory=list)  # units to make that OUTPUT has no record of
     changed: list[str] = field(default_factory=list)  # recorded units whose key or files changed
@@ -122,6 +123,11 @@ class Status:
         hashes is kept per input (about 500 bytes an input in a first run)."""
         root = self.plan.jobs[0].root if self.plan is not None and self.plan.jobs else ""
         return (root + relative, *self.companions.get(relative, ()))
+
+    def source_sha(self, relative: str, hashes: StatTable) -> str | None:
+        """An input's content hash this run (None: it could not be read), from the cache."""
+        entry = None if relative in self.unhashed else hashes.get(self.input_files(relative)[0])
+        return None if entry is None else entry[3]
 
 
 def _inside(path: Path, folder: Path) -> bool:
@@ -403,6 +409,8 @@ def assess(
         work_found()
         if companions:
             status.companions[job.relative] = tuple(companions)
+        if source_sha is None:
+            status.unhashed.add(job.relative)
         deaths = known.deaths.get(job.relative)
         if deaths and deaths[0] >= MAX_WORKER_DEATHS and deaths[1] == source_sha and not rebuild:
             status.blocked[job.relative] = (

@@ -204,6 +204,7 @@ def run(
     place = options.place
     with collector.held():  # the state's records and the keys live to the end: no collection walks them
         known = state.load(output_root, place, _input_names(plan), plan.source_prefix)
+    known.spill_lines_to(output_root)  # a first run's two million lines wait on disk, beside the data
     splits = len(plan.jobs) > 1 or any(job.table for job in plan.jobs)  # a table may go in parts
     pool_wanted = [options.executor == "local" and options.workers > 1 and splits]
 
@@ -302,6 +303,7 @@ def run(
                 journal.unlink(missing_ok=True)
         finally:
             work.journal.close()
+            known.close()
     options.sent = summary.sent
     summary.failures.sort(key=lambda r: r.relative)
     summary.seconds = time.perf_counter() - started
@@ -385,8 +387,8 @@ def _make(status: Status, recipe: Recipe, work: _Run, options: Options, summary:
                     summary.failures.append(result)
                     if result.died:
                         count = work.known.deaths.get(result.relative, [0, None])[0] + 1
-                        entry = work.known.hashes.get(status.input_files(result.relative)[0])
-                        work.known.deaths[result.relative] = [count, None if entry is None else entry[3]]
+                        sha = status.source_sha(result.relative, work.known.hashes)
+                        work.known.deaths[result.relative] = [count, sha]
                 for made, record in (pair for units in in_order.add(result.relative, landed) for pair in units):
                     work.remember(made, record)
                 if report is not None and (result.error or result.warnings or result.notes):
@@ -447,7 +449,8 @@ def _input_hashes(status: Status, known: state.State, relative: str) -> dict[str
     """The cache entries of an input and its companions, journalled with its outputs: a rerun
     after a kill need not hash them again."""
     hashes = {}
-    for path in status.input_files(relative):
+    files = status.input_files(relative)
+    for path in files[1:] if relative in status.unhashed else files:  # (an unread input's entry is stale)
         entry = known.hashes.get(path)
         if entry is not None:
             hashes[path] = entry

@@ -134,8 +134,21 @@ class State:
     def set_lines(self, updates: dict[str, str]) -> None:
         if updates:
             if self._spilled is None:
-                self._spilled = SpilledLines(self.root)
+                self._spilled = SpilledLines()
             self._spilled.update(updates)
+
+    def spill_lines_to(self, folder: Path) -> None:
+        """Where the lines set from now on go once there are many (OUTPUT, for a run: a command that
+        only reads OUTPUT leaves them in the system's temporary folder)."""
+        if self._spilled is None:
+            self._spilled = SpilledLines()
+        self._spilled.folder = folder
+
+    def close(self) -> None:
+        """Let go of the lines set since the lines file was written (once the state is saved)."""
+        if self._spilled is not None:
+            self._spilled.close()
+            self._spilled = None
 
     def lines_changed(self) -> bool:
         """Whether lines were set since the lines file was written."""
