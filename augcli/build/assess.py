@@ -47,11 +47,8 @@ class UnitKeys:
         self._columns.put(unit, packed, key)
 
     def get(self, unit: str) -> str | None:
-        columns = self._columns
-        if columns.extra and unit in columns.extra:
-            return columns.extra[unit]
-        at = columns.index(unit)
-        return None if at < 0 else columns.fixed(at).hex()
+        key = self._columns.get(unit)
+        return key.hex() if type(key) is bytes else key
 
     def __len__(self) -> int:
         return len(self._columns)

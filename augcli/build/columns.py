@@ -38,6 +38,14 @@ class Columns:
             return -1
         return at
 
+    def get(self, key: str, default: Any = None) -> Any:
+        """A key's value: its bytes from the list, or what the dict holds for it; else `default`."""
+        extra = self.extra
+        if extra and type(key) is str and key in extra:
+            return extra[key]
+        at = self.index(key)
+        return default if at < 0 else self.fixed(at)
+
     def fixed(self, at: int) -> bytes:
         """The value of the list's entry `at`."""
         return bytes(self.blob[at * self.size : (at + 1) * self.size])

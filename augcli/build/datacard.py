@@ -95,11 +95,16 @@ def _hidden(path: str) -> bool:
     return any(part.startswith(".") for part in parts) or any(part.startswith("__") for part in parts[:-1])
 
 
+def _suffixes(path: str) -> list[str]:
+    """Every suffix of a file's name, as datasets counts them (a.tar.csv: .tar and .csv)."""
+    return ["." + part.lower() for part in path.rpartition("/")[2].split(".")[1:]]
+
+
 def _count_suffixes(counts: Counter[str], path: str) -> None:
-    """Count every suffix of a file's name that datasets knows (a.tar.csv counts .tar and .csv)."""
-    for part in path.rpartition("/")[2].split(".")[1:]:
-        if "." + part.lower() in _MODULES:
-            counts["." + part.lower()] += 1
+    """Count every suffix of a file's name that datasets knows."""
+    for suffix in _suffixes(path):
+        if suffix in _MODULES:
+            counts[suffix] += 1
 
 
 def _inferred(counts: Counter[str]) -> str | None:
@@ -138,7 +143,7 @@ def needed(data_files: list[str], all_files: list[str]) -> bool:
         return True
     builder = builders.pop()
     exts = {suffix for suffix, (name, _) in _MODULES.items() if name == builder}
-    read = (p for p in everything if any("." + part.lower() in exts for part in p.rpartition("/")[2].split(".")[1:]))
+    read = (path for path in everything if any(suffix in exts for suffix in _suffixes(path)))
     data = _distinct(sorted(data_files))
     return any(a != b for a, b in itertools.zip_longest(read, data))
 

@@ -75,13 +75,9 @@ class SpilledLines:
     def get(self, cell: str) -> str | None:
         if self._memory is not None:
             return self._memory.get(cell)
-        index = self._index
-        where = index.extra.get(cell) if index.extra and type(cell) is str else None
+        where = self._index.get(cell)
         if where is None:
-            at = index.index(cell)
-            if at < 0:
-                return None
-            where = index.fixed(at)
+            return None
         offset, length = _WHERE.unpack(where)
         assert self._file is not None
         if self._unflushed:

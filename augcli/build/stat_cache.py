@@ -100,12 +100,7 @@ class StatTable(MutableMapping):
         key = self.inner(path)
         if key is None:
             return self._outside.get(path)
-        columns = self._columns
-        packed = columns.extra.get(key) if columns.extra and type(key) is str else None
-        if packed is not None:
-            return packed
-        at = columns.index(key)
-        return None if at < 0 else columns.fixed(at)
+        return self._columns.get(key)
 
     def _put(self, path: str, packed: bytes, key: str | None = None) -> None:
         """Remember an entry (unmarked); `key`: the string to hold it under (equal to inner(path))."""
