@@ -503,12 +503,24 @@ def test_a_two_worker_first_run_keeps_every_record_stat_and_line_in_the_columns(
         spilled = known._spilled
         seen.append((len(known.units), known.units._columns.extra, known.stamps._columns.extra))
         seen.append((spilled.spilled, len(spilled), spilled._index.extra))
+        held = os.readlink(f"/proc/self/fd/{spilled._file.fileno()}")  # the run's lines wait in OUTPUT
+        seen.append(os.path.samefile(os.path.dirname(held.removesuffix(" (deleted)")), root))
         return real_save(root, known, *args, **kwargs)
+
+    def spill_files() -> list[str]:
+        links = []
+        for fd in os.listdir("/proc/self/fd"):
+            try:
+                links.append(os.readlink(f"/proc/self/fd/{fd}"))
+            except OSError:
+                continue  # (the listing's own descriptor, closed by now)
+        return [link for link in links if ".augcli-tmp" in link]
 
     monkeypatch.setattr(state, "save", save)
     result = invoke("run", recipe, data, tmp_path / "out", "--workers", "2")
     assert result.exit_code == 0, result.output
-    assert seen == [(120, {}, {}), (True, 120, {})]
+    assert seen == [(120, {}, {}), (True, 120, {}), True]
+    assert spill_files() == []  # let go when the run ended
 
 
 def _tiny_png(seed: int) -> bytes:
