@@ -628,55 +628,59 @@ class Journal:
         self._handle.close()
 
 
+def _in_pieces(texts: Iterable[str], batch: int = 4096) -> Iterator[bytes]:
+    """Texts joined and encoded a few thousand at a time: a large document is never one string."""
+    pieces: list[str] = []
+    for text in texts:
+        pieces.append(text)
+        if len(pieces) >= batch:
+            yield "".join(pieces).encode()
+            pieces.clear()
+    yield "".join(pieces).encode()
+
+
 def _json_chunks(value: Any) -> Iterator[bytes]:
     """A JSON document in pieces, so a large state is never one string in memory."""
     encoder = json.JSONEncoder(separators=(",", ":"), sort_keys=True, default=json_default)
-    batch: list[str] = []
-    for piece in encoder.iterencode(value):
-        batch.append(piece)
-        if len(batch) >= 4096:
-            yield "".join(batch).encode()
-            batch.clear()
-    yield "".join(batch).encode()
+    return _in_pieces(encoder.iterencode(value))
 
 
 def _lines_chunks(state: State) -> Iterator[bytes]:
     """The lines file as `_json_chunks` writes it (sorted keys, no spaces), each owned file's line
     in name order (lines() has one for every owned cell; lines of files no record owns any more are
     dropped): streamed, never one dict nor one string."""
+    return _in_pieces(_lines_texts(state))
+
+
+def _lines_texts(state: State) -> Iterator[str]:
     lines = state.lines()
-    batch = []
     last = None
     for cell in sorted(state.units.all_cells()):
         if cell == last:
             continue  # (two records of one file: a hand-made state) one key, as a dict has
-        batch.append(f"{'{' if last is None else ','}{_ENCODE_KEY(cell)}:{_ENCODE_KEY(lines[cell])}")
+        yield f"{'{' if last is None else ','}{_ENCODE_KEY(cell)}:{_ENCODE_KEY(lines[cell])}"
         last = cell
-        if len(batch) >= 4096:
-            yield "".join(batch).encode()
-            batch.clear()
-    batch.append("{}" if last is None else "}")
-    yield "".join(batch).encode()
+    yield "{}" if last is None else "}"
 
 
 def _snapshot_chunks(data: dict[str, Any], units: UnitTable) -> Iterator[bytes]:
     """The snapshot as `_json_chunks` writes it (json.dumps, sorted keys, no spaces), its units
     streamed in name order: a million records are never one dict, nor one string."""
+    return _in_pieces(_snapshot_texts(data, units))
+
+
+def _snapshot_texts(data: dict[str, Any], units: UnitTable) -> Iterator[str]:
     encoder = json.JSONEncoder(separators=(",", ":"), sort_keys=True, default=json_default)
     head, _, tail = encoder.encode({**data, "units": {}}).rpartition('"units":{}')  # only "version" sorts after it
-    batch = [head, '"units":{']
+    yield head + '"units":{'
     for index, (unit, record) in enumerate(units.sorted_items()):
         name = _ENCODE_KEY(unit)
         if type(record) is PackedRecord and record.cells is unit:  # one file, the unit's own: spelt here
             value = f'{{"files":[[{name},"{record.sha(0)}"]],"key":"{record.key()}"}}'
         else:
             value = encoder.encode(record)
-        batch.append(f"{',' if index else ''}{name}:{value}")
-        if len(batch) >= 4096:
-            yield "".join(batch).encode()
-            batch.clear()
-    batch += ["}", tail]
-    yield "".join(batch).encode()
+        yield f"{',' if index else ''}{name}:{value}"
+    yield "}" + tail
 
 
 def save(output_root: Path, state: State, write_chunks, place: str = PLACE) -> None:
